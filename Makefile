@@ -1,0 +1,46 @@
+# The two commands a fresh machine needs (see README):
+#   make demo   install into .venv and run the demo on the embedded SQLite default
+#   make test   install into .venv (with test tools, Chromium and Prism) and run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PRISM_VERSION := 5.14.2
+
+.PHONY: demo test install install-test browser prism bench clean
+
+$(VENV)/.base: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.base
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+install: $(VENV)/.base
+install-test: $(VENV)/.test browser prism
+
+# Debian's Chromium for the end-to-end browser test (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium (end-to-end test browser)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# Stoplight Prism for the Twilio contract test, pinned (the last release that runs on Node 20).
+prism:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -x .cache/prism/node_modules/.bin/prism || \
+	  npm install --silent --no-audit --no-fund --prefix .cache/prism @stoplight/prism-cli@$(PRISM_VERSION); \
+	else echo "npm not found: the Twilio contract test will skip (it fails in CI)"; fi
+
+demo: install
+	$(BIN)/dividends demo
+
+test: install-test
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/compute.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .hypothesis

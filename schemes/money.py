@@ -1,0 +1,164 @@
+"""Integer fen: parsing yuan exactly, formatting, and the one rounding rule.
+
+Money is an ``int`` number of fen (1/100 yuan) in Python and ``Int64`` in polars. Nothing here
+touches a float. Every split uses the largest-remainder (Hamilton) method: each line gets the
+floor of its exact quota, and the fen left over go one each to the largest fractional parts,
+ties broken by row order (callers sort rows by recipient id first). Each line is then within one
+fen of its exact quota and the lines sum to the total exactly.
+
+>>> apportion(100, [1, 1, 1])
+[34, 33, 33]
+>>> parse_yuan("1,234.5")
+123450
+>>> format_yuan(-123450)
+'-1,234.50'
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+
+import polars as pl
+
+FEN_PER_YUAN = 100
+INT64_MAX = 2**63 - 1
+
+_YUAN = re.compile(r"^(?P<sign>-)?(?P<int>\d+)(?:\.(?P<frac>\d{0,2}))?$")
+_YUAN_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
+_PERCENT = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?%?$")
+
+
+class MoneyFormatError(ValueError):
+    """A text that is not an exact yuan amount (at most two decimals)."""
+
+
+def parse_yuan(text: str | int, *, allow_negative: bool = False) -> int:
+    """Parse a decimal yuan amount to fen, exactly. Accepts ``1234``, ``1234.5``, ``1,234.50``."""
+    if isinstance(text, bool):
+        raise MoneyFormatError(str(text))
+    if isinstance(text, int):
+        fen = text * FEN_PER_YUAN
+    else:
+        s = text.strip().replace("¥", "").replace("￥", "").strip()
+        if _YUAN_GROUPED.match(s):
+            s = s.replace(",", "")
+        m = _YUAN.match(s)
+        if not m:
+            raise MoneyFormatError(text)
+        frac = (m["frac"] or "").ljust(2, "0")
+        fen = int(m["int"]) * FEN_PER_YUAN + int(frac)
+        if m["sign"]:
+            fen = -fen
+    if fen < 0 and not allow_negative:
+        raise MoneyFormatError(str(text))
+    if abs(fen) > INT64_MAX:
+        raise MoneyFormatError(str(text))
+    return fen
+
+
+def parse_percent(text: str | int) -> Fraction:
+    """``"12.5"`` or ``"12.5%"`` -> Fraction(1, 8). Percent values are exact decimals."""
+    if isinstance(text, bool):
+        raise MoneyFormatError(str(text))
+    s = str(text).strip()
+    m = _PERCENT.match(s)
+    if not m:
+        raise MoneyFormatError(s)
+    frac = m["frac"] or ""
+    return Fraction(int(m["int"] + frac), 100 * 10 ** len(frac))
+
+
+def parse_decimal(text: str | int) -> Fraction:
+    """A non-negative exact decimal such as ``"1.5"`` (multipliers, bonus units)."""
+    if isinstance(text, bool):
+        raise MoneyFormatError(str(text))
+    s = str(text).strip()
+    m = re.match(r"^(\d+)(?:\.(\d+))?$", s)
+    if not m:
+        raise MoneyFormatError(s)
+    frac = m[2] or ""
+    return Fraction(int(m[1] + frac), 10 ** len(frac))
+
+
+def format_yuan(fen: int, *, grouping: bool = True) -> str:
+    """Fen to a yuan text with two decimals: ``123450 -> "1,234.50"``."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), FEN_PER_YUAN)
+    whole_text = f"{whole:,}" if grouping else str(whole)
+    return f"{sign}{whole_text}.{cents:02d}"
+
+
+def format_percent(value: Fraction) -> str:
+    """Fraction(1, 8) -> "12.5%" (exact; falls back to a fraction when not a finite decimal)."""
+    pct = value * 100
+    for digits in range(0, 7):
+        scaled = pct * 10**digits
+        if scaled.denominator == 1:
+            n = scaled.numerator
+            if digits == 0:
+                return f"{n}%"
+            s = str(n).rjust(digits + 1, "0")
+            return f"{s[:-digits]}.{s[-digits:]}%"
+    return f"{pct.numerator}/{pct.denominator}%"
+
+
+def apportion(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` fen by ``weights`` with the largest-remainder method (reference version).
+
+    Ties among equal remainders go to the earlier position. All weights zero -> all zero lines.
+    This plain-Python version is the oracle the polars version is tested against.
+    """
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("apportion needs a non-negative total and weights")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        return [0] * len(weights)
+    return apportion_quotas([Fraction(total * w, weight_sum) for w in weights], total)
+
+
+def apportion_quotas(quotas: Sequence[Fraction], total: int) -> list[int]:
+    """Round exact quotas to integers summing to ``total`` (largest remainder, stable ties)."""
+    floors = [q.numerator // q.denominator for q in quotas]
+    left = total - sum(floors)
+    if left < 0 or left > len(quotas):
+        raise ValueError("total is not reachable from the quotas by largest remainder")
+    order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
+
+
+# --------------------------------------------------------------------------- polars versions
+
+I128 = pl.Int128
+
+
+def hamilton(numerator: pl.Expr, denominator: pl.Expr, total: pl.Expr, group: str | list[str]) -> pl.Expr:
+    """Largest-remainder rounding of quotas ``numerator / denominator`` to integers summing to
+    ``total`` within each ``group``.
+
+    ``denominator`` and ``total`` are constant within a group. Rows must already be in
+    tie-break order (recipient id) within each group: ties in the remainder go to the earlier
+    row. A group whose denominator is 0 gets all zeros. Arithmetic runs in Int128, so
+    ``pool * weight`` cannot wrap; the result is Int64 fen.
+    """
+    num = numerator.cast(I128)
+    den = denominator.cast(I128)
+    safe_den = pl.when(den == 0).then(pl.lit(1, I128)).otherwise(den)
+    q = pl.when(den == 0).then(pl.lit(0, I128)).otherwise(num // safe_den)
+    r = pl.when(den == 0).then(pl.lit(0, I128)).otherwise(num % safe_den)
+    left = pl.when(den == 0).then(pl.lit(0, I128)).otherwise(total.cast(I128) - q.sum().over(group))
+    rank = r.rank("ordinal", descending=True).over(group).cast(I128)
+    return (q + (rank <= left).cast(I128)).cast(pl.Int64)
+
+
+def split_by_weight(pool: pl.Expr, weight: pl.Expr, group: str | list[str]) -> pl.Expr:
+    """Split a per-group ``pool`` (fen, constant within the group) by ``weight``.
+
+    Each line is within one fen of ``pool * weight / sum(weight)``; the lines sum to ``pool``
+    unless every weight in the group is zero (then all lines are zero).
+    """
+    w = weight.cast(I128)
+    weight_sum = w.sum().over(group)
+    return hamilton(pool.cast(I128) * w, weight_sum, pool, group)
