@@ -1,0 +1,280 @@
+"""The state a run of steps works on, and the helpers every step kind shares.
+
+All villages are evaluated at once: household rows carry ``vix`` (the village's index) and are
+sorted by village and household id, so every split is a window over ``vix`` with ties broken
+by household id. Per-village amounts are ``Int64`` Series of length V, aligned with
+``villages``. A step returns a :class:`StepOutcome`; the engine applies it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import polars as pl
+
+from schemes.filters import Filter, compile_filter, persons_column
+from schemes.i18n import Msg
+from schemes.model import Basis, Rate, Scheme, Shortfall, Take, Weight
+from schemes.money import I128, format_yuan, hamilton
+from schemes.problems import InputError, Problem
+
+ZERO = pl.lit(0, pl.Int64)
+
+
+@dataclass(frozen=True)
+class SplitCheck:
+    """Evidence for the "within one fen of the exact share" invariant: per row, the group's pool,
+    the row's weight and what the row got."""
+
+    step_id: str
+    part: str
+    frame: pl.DataFrame  # columns: group (Int64), pool (Int64), weight (Int128), out (Int64)
+
+
+@dataclass(frozen=True)
+class FloorCheck:
+    """Evidence for "floors met or shortfall reported": per eligible household row."""
+
+    step_id: str
+    frame: pl.DataFrame  # columns: vix, floor (Int64), total (Int64) for eligible rows
+    shortfall: pl.Series  # per village
+
+
+@dataclass
+class StepOutcome:
+    households: pl.Series | None  # Int64 per household row (None: the step pays no household)
+    accounts: dict[str, pl.Series]  # account -> Int64 per village (negative: drawn from it)
+    requested: pl.Series  # per village: what the step asked for
+    paid: pl.Series  # per village: what it put on lines (top-ups, excess moved, tranche split)
+    shortfall: pl.Series  # per village: requested but not paid for lack of money
+    unallocated: pl.Series | None = None  # per village: taken but nobody eligible; stays in remaining
+    floors_applied: pl.Series | None = None  # per village: recipients topped up
+    parts: list[tuple[str, StepOutcome]] = field(default_factory=list)  # share classes
+    checks: list[SplitCheck | FloorCheck] = field(default_factory=list)
+
+
+class RunContext:
+    """What steps read: households, villages, balances so far. The engine owns the updates."""
+
+    def __init__(self, scheme: Scheme, hh: pl.DataFrame, villages: pl.DataFrame,
+                 posts: pl.DataFrame | None, persons: pl.DataFrame | None, period: int) -> None:
+        self.scheme = scheme
+        self.hh = hh
+        self.villages = villages
+        self.posts = posts
+        self.persons = persons
+        self.period = period
+        self.v = villages.height
+        self.pool: pl.Series = villages["pool_fen"]
+        self.remaining: pl.Series = villages["pool_fen"].clone()
+        self.account_balance: dict[str, pl.Series] = {}
+        self.household_steps: list[str] = []
+
+    # ---------------------------------------------------------------- per-village plumbing
+
+    def zeros(self) -> pl.Series:
+        return pl.Series("fen", [0] * self.v, dtype=pl.Int64)
+
+    def per_village(self, values: pl.Series | pl.Expr, frame: pl.DataFrame | None = None) -> pl.Series:
+        """Sum a per-household-row column into a per-village Series (length V)."""
+        frame = self.hh if frame is None else frame
+        expr = values if isinstance(values, pl.Expr) else pl.lit(values)
+        sums = (
+            frame.lazy().select(pl.col("vix"), expr.cast(I128).alias("x"))
+            .group_by("vix").agg(pl.col("x").sum())
+            .collect(engine="in-memory")
+        )
+        out = pl.DataFrame({"vix": pl.arange(0, self.v, eager=True, dtype=pl.Int64)})
+        joined = out.join(sums.with_columns(pl.col("vix").cast(pl.Int64)), on="vix", how="left", maintain_order="left")
+        return joined["x"].fill_null(0).cast(pl.Int64).rename("fen")
+
+    def count_per_village(self, mask: pl.Series) -> pl.Series:
+        return self.per_village(mask.cast(pl.Int64))
+
+    def to_rows(self, per_village: pl.Series) -> pl.Series:
+        """Broadcast a per-village Series to household rows."""
+        return per_village.gather(self.hh["vix"])
+
+    def balance(self, account: str) -> pl.Series:
+        return self.account_balance.get(account, self.zeros())
+
+    # ------------------------------------------------------------------------ expressions
+
+    def eligible(self, f: Filter | None) -> pl.Series:
+        return self.hh.select(compile_filter(f).fill_null(False).alias("eligible"))["eligible"]
+
+    def units(self, basis: Basis) -> pl.Expr:
+        return units_expr(basis)
+
+    def take(self, take: Take) -> pl.Series:
+        """What a step asks for, per village (percent rounds down; the fraction stays behind)."""
+        if take.amount_fen is not None:
+            return pl.Series("fen", [take.amount_fen] * self.v, dtype=pl.Int64)
+        assert take.percent is not None
+        base = self.pool if take.of == "pool" else self.remaining
+        return floor_times(base, take.percent)
+
+    def weights(self, weight: Weight, eligible: pl.Series) -> pl.Series:
+        """``(units + bonus[status]) * multiplier[status]`` as exact integers (scaled)."""
+        units = units_expr(weight.basis).cast(I128)
+        expr = units
+        if weight.bonus:
+            scale = _common_denominator(weight.bonus.values())
+            expr = units * scale + _status_map(weight.bonus, scale)
+        if weight.multiplier:
+            scale = _common_denominator(weight.multiplier.values())
+            expr = expr * _status_map(weight.multiplier, scale)
+        w = self.hh.select(expr.alias("w"))["w"]
+        return pl.select(pl.when(pl.lit(eligible)).then(pl.lit(w)).otherwise(pl.lit(0, I128)).alias("w"))["w"]
+
+    def needs(self, rate: Rate, eligible: pl.Series, rounding: str) -> pl.Series:
+        """Per household row: ``units * amount`` or ``capital * percent`` in fen, rounded by
+        ``rounding`` (``half_up`` for payments, ``ceil`` for floors, ``floor`` for caps)."""
+        units = units_expr(rate.basis).cast(I128)
+        if rate.amount_fen is not None:
+            expr = units * rate.amount_fen
+        else:
+            assert rate.percent is not None
+            expr = divide(units * rate.percent.numerator, rate.percent.denominator, rounding)
+        value = self.hh.select(expr.cast(pl.Int64).alias("need"))["need"]
+        return pl.select(pl.when(pl.lit(eligible)).then(pl.lit(value)).otherwise(ZERO).alias("need"))["need"]
+
+    # ------------------------------------------------------------------- paying needs
+
+    def pay_needs(self, step_id: str, need: pl.Series, available: pl.Series, shortfall: Shortfall) -> StepOutcome:
+        """Pay each household row its ``need`` from ``available`` (per village), following the
+        shortfall policy. Returns paid lines and per-village totals (no accounts)."""
+        needed = self.per_village(need)
+        if shortfall.policy == "priority":
+            paid = self._pay_priority(step_id, need, available, shortfall)
+        else:
+            granted = needed.zip_with(needed <= available, available)
+            if shortfall.policy == "refuse":
+                self.refuse_if_short(step_id, needed, available)
+                granted = needed
+            frame = pl.DataFrame({"vix": self.hh["vix"], "need": need, "needed": self.to_rows(needed),
+                                  "granted": self.to_rows(granted)})
+            paid = need
+            if (granted < needed).any():
+                cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("needed"), pl.col("granted"), "vix")
+                paid = frame.select(pl.when(pl.col("granted") == pl.col("needed")).then(pl.col("need"))
+                                    .otherwise(pl.lit(cut)).alias("paid"))["paid"]
+            if (granted < needed).any():
+                return StepOutcome(paid, {}, needed, granted, needed - granted, checks=[
+                    SplitCheck(step_id, "", pl.DataFrame({"group": frame["vix"], "pool": frame["granted"],
+                                                          "weight": need.cast(I128), "out": paid})
+                               .filter(pl.col("pool") < self.to_rows(needed)))
+                ])
+        total = self.per_village(paid)
+        return StepOutcome(paid, {}, needed, total, needed - total)
+
+    def _pay_priority(self, step_id: str, need: pl.Series, available: pl.Series, shortfall: Shortfall) -> pl.Series:
+        groups = len(shortfall.priority)
+        rank = pl.lit(groups, pl.Int64)
+        for i in reversed(range(groups)):
+            rank = pl.when(compile_filter(shortfall.priority[i]).fill_null(False)).then(pl.lit(i, pl.Int64)).otherwise(rank)
+        frame = self.hh.select("vix", rank.alias("rank")).with_columns(need=need)
+        by_group = (
+            frame.group_by("vix", "rank").agg(pl.col("need").sum().alias("group_need"))
+            .sort("vix", "rank")
+            .with_columns(before=pl.col("group_need").cum_sum().over("vix") - pl.col("group_need"))
+        )
+        avail = pl.DataFrame({"vix": pl.arange(0, self.v, eager=True, dtype=by_group["vix"].dtype), "avail": available})
+        by_group = by_group.join(avail, on="vix", how="left").with_columns(
+            granted=pl.min_horizontal(pl.col("group_need"), pl.max_horizontal(pl.col("avail") - pl.col("before"), 0))
+        )
+        frame = frame.join(by_group.select("vix", "rank", "group_need", "granted"), on=["vix", "rank"],
+                           how="left", maintain_order="left")
+        cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("group_need"),
+                       pl.col("granted"), ["vix", "rank"])
+        return frame.select(pl.when(pl.col("granted") == pl.col("group_need")).then(pl.col("need"))
+                            .otherwise(pl.lit(cut)).alias("paid"))["paid"]
+
+    def refuse_if_short(self, step_id: str, needed: pl.Series, available: pl.Series) -> None:
+        short = (needed > available)
+        if not short.any():
+            return
+        problems = []
+        for vix in short.arg_true().to_list():
+            problems.append(Problem(Msg("compute.refused", step=step_id, village=self.villages["village_id"][vix],
+                                        needed=format_yuan(needed[vix]), available=format_yuan(available[vix]))))
+        raise InputError(problems)
+
+    def grant(self, step_id: str, requested: pl.Series, shortfall: Shortfall) -> pl.Series:
+        """Tranche steps: what they get of ``requested`` given what remains."""
+        if shortfall.policy == "refuse":
+            self.refuse_if_short(step_id, requested, self.remaining)
+            return requested
+        return requested.zip_with(requested <= self.remaining, self.remaining)
+
+
+# ------------------------------------------------------------------------ pure expressions
+
+
+def units_expr(basis: Basis) -> pl.Expr:
+    match basis.kind:
+        case "household":
+            return pl.lit(1, pl.Int64)
+        case "person":
+            return pl.col("members")
+        case "able_person":
+            return pl.col("able_members")
+        case "unable_person":
+            return pl.col("unable_members")
+        case "share":
+            return pl.col("shares")
+        case "capital":
+            return pl.col("capital_fen")
+        case "post":
+            return pl.col("post_count")
+        case "persons":
+            assert basis.persons is not None
+            return pl.col(persons_column(basis.persons))
+    raise AssertionError(basis.kind)
+
+
+def divide(numerator: pl.Expr, denominator: int, rounding: str) -> pl.Expr:
+    """Integer division of a non-negative Int128 expression with an explicit rounding rule."""
+    d = pl.lit(denominator, I128)
+    if rounding == "floor":
+        return numerator // d
+    if rounding == "ceil":
+        return (numerator + d - 1) // d
+    if rounding == "half_up":
+        return (numerator * 2 + d) // (d * 2)
+    raise ValueError(rounding)
+
+
+def floor_times(values: pl.Series, fraction: Fraction) -> pl.Series:
+    return pl.select(
+        (pl.lit(values).cast(I128) * fraction.numerator // fraction.denominator).cast(pl.Int64).alias("fen")
+    )["fen"]
+
+
+def _common_denominator(values: object) -> int:
+    from math import lcm
+    d = 1
+    for v in values:  # type: ignore[attr-defined]
+        d = lcm(d, v.denominator)
+    return d
+
+
+def _status_map(by_status: Mapping[str, Fraction], scale: int) -> pl.Expr:
+    mapping = {k: int(v * scale) for k, v in by_status.items()}
+    return pl.col("status").replace_strict(mapping, default=0, return_dtype=I128)
+
+
+def split(ctx: RunContext, step_id: str, part: str, pools: pl.Series, weights: pl.Series) -> tuple[pl.Series, pl.Series, SplitCheck]:
+    """Split each village's pool over household rows by weight (largest remainder).
+
+    Returns the lines, the per-village amount nobody could take (all weights zero: it stays in
+    ``remaining``), and the evidence for the one-fen invariant.
+    """
+    from schemes.money import split_by_weight
+
+    frame = pl.DataFrame({"group": ctx.hh["vix"].cast(pl.Int64), "pool": ctx.to_rows(pools), "weight": weights.cast(I128)})
+    out = split_by_weight(frame, pl.col("pool"), pl.col("weight"), "group").rename("out")
+    takers = ctx.count_per_village(weights > 0)
+    unallocated = pools.zip_with(takers == 0, ctx.zeros())
+    return out, unallocated, SplitCheck(step_id, part, frame.with_columns(out=out))
