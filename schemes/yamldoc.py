@@ -58,9 +58,12 @@ def parse(text: str, file: str) -> Document:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        detail = exc.problem or str(exc)
+        if exc.context and exc.context_mark is not None:
+            detail += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
         doc.problems.append(
             Problem(
-                Msg("yaml.syntax", detail=exc.problem or str(exc)),
+                Msg("yaml.syntax", detail=detail),
                 file=file,
                 line=(mark.line + 1) if mark else None,
             )

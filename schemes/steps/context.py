@@ -101,8 +101,12 @@ class RunContext:
 
     # ------------------------------------------------------------------------ expressions
 
+    def column(self, expr: pl.Expr, name: str) -> pl.Series:
+        """Evaluate an expression over household rows (a literal is broadcast to every row)."""
+        return self.hh.select(pl.col("vix"), expr.alias(name))[name]
+
     def eligible(self, f: Filter | None) -> pl.Series:
-        return self.hh.select(compile_filter(f).fill_null(False).alias("eligible"))["eligible"]
+        return self.column(compile_filter(f).fill_null(False), "eligible")
 
     def units(self, basis: Basis) -> pl.Expr:
         return units_expr(basis)
@@ -125,7 +129,7 @@ class RunContext:
         if weight.multiplier:
             scale = _common_denominator(weight.multiplier.values())
             expr = expr * _status_map(weight.multiplier, scale)
-        w = self.hh.select(expr.alias("w"))["w"]
+        w = self.column(expr, "w")
         return pl.select(pl.when(pl.lit(eligible)).then(pl.lit(w)).otherwise(pl.lit(0, I128)).alias("w"))["w"]
 
     def needs(self, rate: Rate, eligible: pl.Series, rounding: str) -> pl.Series:
@@ -137,7 +141,7 @@ class RunContext:
         else:
             assert rate.percent is not None
             expr = divide(units * rate.percent.numerator, rate.percent.denominator, rounding)
-        value = self.hh.select(expr.cast(pl.Int64).alias("need"))["need"]
+        value = self.column(expr.cast(pl.Int64), "need")
         return pl.select(pl.when(pl.lit(eligible)).then(pl.lit(value)).otherwise(ZERO).alias("need"))["need"]
 
     # ------------------------------------------------------------------- paying needs

@@ -1,0 +1,44 @@
+"""The import rules of STYLE.md/ARCHITECTURE.md, checked on the source (not on memory)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        out[str(path.relative_to(ROOT))] = names
+    return out
+
+
+def test_the_computation_core_is_pure() -> None:
+    forbidden = {"dividends", "notify", "tortoise", "starlette", "twilio", "jinja2", "httpx", "uvicorn",
+                 "aiosqlite", "asyncpg", "sqlite3", "socket", "requests"}
+    for module, names in _imports("schemes").items():
+        assert not names & forbidden, f"{module} imports {names & forbidden}"
+
+
+def test_notify_knows_nothing_of_runs_and_only_one_module_imports_twilio() -> None:
+    for module, names in _imports("notify").items():
+        assert "dividends" not in names, module
+        assert not names & {"tortoise", "starlette"}, module
+        if "twilio" in names:
+            assert module == "notify/twilio_sender.py", f"{module} imports twilio"
+
+
+def test_orm_and_web_stay_at_the_edge() -> None:
+    for module, names in _imports("dividends").items():
+        if "tortoise" in names:
+            assert module.startswith("dividends/store/"), f"{module} imports tortoise"
+        if "starlette" in names:
+            assert module.startswith("dividends/web/"), f"{module} imports starlette"
+        assert "twilio" not in names, module
