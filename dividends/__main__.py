@@ -1,0 +1,3 @@
+from dividends.cli import main
+
+main()

@@ -1,0 +1,249 @@
+"""A computation's output directory: allocations, summary, copies of the inputs, manifest.
+
+::
+
+    DIR/allocations.csv   one line per recipient and village, a fen column per step
+    DIR/summary.csv       per village and step (and share class): totals, floors, shortfalls
+    DIR/excluded.csv      only when bad rows were excluded on request: what and why
+    DIR/inputs/           byte-for-byte copies of every input, the scheme file included
+    DIR/manifest.json     scheme id/version, sha256 of every file, total_fen, content_hash
+
+``content_hash`` covers the *canonical* inputs (sorted, normalised frames; the scheme text) and
+the output files, so the same inputs in any row order give the same hash. The directory is
+written next to its final place and renamed into it: it exists whole or not at all.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from dividends import __version__
+from dividends.compute import Computation, Inputs, compute
+from dividends.hashing import canonical_json, frame_csv, sha256_bytes, sha256_file, sha256_frame
+from schemes.i18n import Msg
+from schemes.problems import InputError, Problem
+
+FORMAT = "dividends.computation/1"
+ALLOCATIONS, SUMMARY, EXCLUDED, MANIFEST = "allocations.csv", "summary.csv", "excluded.csv", "manifest.json"
+INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns"}
+
+
+def render_outputs(c: Computation) -> dict[str, bytes]:
+    outputs = {ALLOCATIONS: frame_csv(c.allocation.lines()), SUMMARY: frame_csv(c.allocation.summary)}
+    if c.registry.exclusions:
+        rows = [{"file": p.file or "", "row": p.row, "column": p.column or "", "problem_en": p.msg.text("en"),
+                 "problem_zh": p.msg.text("zh")} for p in c.registry.exclusions]
+        outputs[EXCLUDED] = frame_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
+                                                                  "problem_en": pl.String, "problem_zh": pl.String}))
+    return outputs
+
+
+def input_copies(inputs: Inputs, c: Computation) -> dict[str, Path]:
+    """Name inside ``inputs/`` -> the file to copy."""
+    copies = {"scheme.yaml": c.source.path}
+    for kind, path in inputs.files().items():
+        copies[INPUT_NAMES[kind] + path.suffix.lower()] = path
+    return copies
+
+
+def parameters(c: Computation) -> dict[str, Any]:
+    return {
+        "period": c.inputs.period,
+        "amount_yuan": c.inputs.amount_yuan,
+        "exclude_invalid": c.inputs.exclude_invalid,
+        "reference_date": c.reference_date.isoformat(),
+    }
+
+
+def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
+    reg = c.registry
+    canonical = {
+        "format": FORMAT,
+        "scheme": sha256_bytes(c.scheme.text.encode("utf-8")),
+        "parameters": {k: v for k, v in parameters(c).items() if k != "amount_yuan"},
+        "registry": sha256_frame(reg.households),
+        "posts": sha256_frame(reg.posts) if reg.posts is not None else None,
+        "members": sha256_frame(reg.persons) if reg.persons is not None else None,
+        "returns": sha256_frame(c.returns),
+        "outputs": {name: sha256_bytes(data) for name, data in sorted(outputs.items())},
+    }
+    return sha256_bytes(canonical_json(canonical))
+
+
+def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, Path]) -> dict[str, Any]:
+    lines = c.allocation.lines()
+    return {
+        "format": FORMAT,
+        "engine_version": __version__,
+        "scheme": {"id": c.scheme.id, "version": c.scheme.version, "effective": c.scheme.effective.isoformat(),
+                   "source": c.source.ref},
+        "parameters": parameters(c),
+        "inputs": {f"inputs/{name}": sha256_file(path) for name, path in sorted(copies.items())},
+        "outputs": {name: sha256_bytes(data) for name, data in sorted(outputs.items())},
+        "villages": c.allocation.villages.height,
+        "households": c.registry.households.height,
+        "excluded_rows": len(c.registry.exclusions),
+        "lines": lines.height,
+        "total_fen": int(c.allocation.villages["pool_fen"].sum()),
+        "content_hash": content_hash(c, outputs),
+    }
+
+
+def write_bundle(c: Computation, out: Path, *, overwrite: bool = False) -> dict[str, Any]:
+    """Write the directory atomically; refuses to replace a non-empty one unless asked."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise InputError([Problem(Msg("output.exists", path=str(out)))])
+    outputs = render_outputs(c)
+    copies = input_copies(c.inputs, c)
+    manifest = build_manifest(c, outputs, copies)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (staging / "inputs").mkdir()
+        for name, path in copies.items():
+            shutil.copyfile(path, staging / "inputs" / name)
+        for name, data in outputs.items():
+            (staging / name).write_bytes(data)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if out.exists():
+            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(trash)
+            staging.rename(out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+# ---------------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    problems: tuple[Problem, ...]
+    content_hash: str | None
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise InputError([Problem(Msg("verify.no_manifest", path=str(directory)))])
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT!r}")
+        return manifest
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(Msg("verify.bad_manifest", detail=str(exc)), file=str(path))]) from None
+
+
+def inputs_from_manifest(directory: Path, manifest: dict[str, Any]) -> Inputs:
+    files = {Path(name).stem: directory / name for name in manifest["inputs"]}
+    params = manifest["parameters"]
+    return Inputs(
+        scheme=str(files["scheme"]), registry=files["households"], period=int(params["period"]),
+        posts=files.get("posts"), members=files.get("members"), returns=files.get("returns"),
+        amount_yuan=params.get("amount_yuan"), exclude_invalid=bool(params.get("exclude_invalid")),
+        reference_date=date.fromisoformat(params["reference_date"]),
+    )
+
+
+def verify_bundle(directory: Path) -> Verification:
+    """Recompute from ``DIR/inputs`` and compare with the files and the manifest.
+
+    Returns the first difference found (an input changed, a line differs, a hash differs)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    for name, expected in manifest["inputs"].items():
+        path = directory / name
+        if not path.is_file():
+            return _fail(Msg("verify.input_missing", file=name))
+        found = sha256_file(path)
+        if found != expected:
+            return _fail(Msg("verify.input_changed", file=name, found=found[:16], expected=expected[:16]))
+    recomputed = compute(inputs_from_manifest(directory, manifest))
+    outputs = render_outputs(recomputed)
+    for name in sorted(set(outputs) | set(manifest["outputs"])):
+        path = directory / name
+        if not path.is_file():
+            return _fail(Msg("verify.output_missing", file=name))
+        difference = first_difference(name, path.read_bytes(), outputs.get(name, b""))
+        if difference is not None:
+            return _fail(difference)
+        recorded = manifest["outputs"].get(name)
+        if recorded != sha256_bytes(outputs[name]):
+            return _fail(Msg("verify.hash_differs", field=f"outputs.{name}", found=str(recorded)[:16],
+                             expected=sha256_bytes(outputs[name])[:16]))
+    expected_hash = content_hash(recomputed, outputs)
+    if manifest.get("content_hash") != expected_hash:
+        return _fail(Msg("verify.hash_differs", field="content_hash", found=str(manifest.get("content_hash"))[:16],
+                         expected=expected_hash[:16]))
+    total = int(recomputed.allocation.villages["pool_fen"].sum())
+    if manifest.get("total_fen") != total:
+        return _fail(Msg("verify.hash_differs", field="total_fen", found=manifest.get("total_fen"), expected=total))
+    return Verification(True, (), expected_hash)
+
+
+def _fail(msg: Msg) -> Verification:
+    return Verification(False, (Problem(msg),), None)
+
+
+def first_difference(name: str, found: bytes, expected: bytes) -> Msg | None:
+    """The first line where a CSV file differs from what it should be, described by recipient."""
+    if found == expected:
+        return None
+    have = found.decode("utf-8", errors="replace").split("\n")
+    want = expected.decode("utf-8", errors="replace").split("\n")
+    header = next(csv.reader(io.StringIO(want[0]))) if want and want[0] else []
+    if have[:1] != want[:1]:
+        return Msg("verify.header_differs", file=name, found=have[0][:200] if have else "")
+    for index in range(1, max(len(have), len(want))):
+        a = have[index] if index < len(have) else None
+        b = want[index] if index < len(want) else None
+        if a == b:
+            continue
+        line = index + 1
+        if a is None or a == "":
+            return Msg("verify.line_missing", file=name, line=line, expected=_describe(header, b or ""))
+        if b is None or b == "":
+            return Msg("verify.line_extra", file=name, line=line, found=_describe(header, a))
+        row_a, row_b = _row(header, a), _row(header, b)
+        if _key(row_a) != _key(row_b):
+            return Msg("verify.line_missing", file=name, line=line, expected=_describe(header, b))
+        for column in header:
+            if row_a.get(column) != row_b.get(column):
+                return Msg("verify.line_differs", file=name, line=line, recipient=_key_text(row_b), column=column,
+                           found=row_a.get(column), expected=row_b.get(column))
+    return Msg("verify.header_differs", file=name, found="(line endings or encoding)")
+
+
+def _row(header: list[str], line: str) -> dict[str, str]:
+    values = next(csv.reader(io.StringIO(line)), [])
+    return dict(zip(header, values))
+
+
+def _key(row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row.get(k, "") for k in ("village_id", "recipient_kind", "recipient_id", "step_id", "part", "file", "row"))
+
+
+def _key_text(row: dict[str, str]) -> str:
+    return " ".join(v for v in _key(row) if v)
+
+
+def _describe(header: list[str], line: str) -> str:
+    return _key_text(_row(header, line)) or line[:120]

@@ -1,0 +1,62 @@
+"""The ``dividends`` command. Every command shares one error policy: bad input is shown as
+located problems in the user's language (exit 2); nothing half-written; no traceback."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+import dividends.messages  # noqa: F401
+from dividends.cli import computing, scheming
+from dividends.cli.console import err, show_problems, text
+from dividends.compute import InvariantError
+from schemes.problems import InputError
+
+app = typer.Typer(
+    name="dividends",
+    help="Asset-return dividend engine: exact, auditable payouts for village collectives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _options(lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: DIVIDENDS_LANG, then the locale)")] = None) -> None:
+    if lang:
+        os.environ["DIVIDENDS_LANG"] = lang
+
+
+app.command()(computing.compute)
+app.command()(computing.verify)
+app.command()(computing.compare)
+app.add_typer(scheming.app, name="schemes")
+
+
+def _register_later_commands() -> None:
+    from dividends.cli import demo
+    app.command()(demo.demo)
+
+
+_register_later_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as error:
+        show_problems(error.problems)
+        sys.exit(2)
+    except InvariantError as error:
+        err.print(text("compute.invariant_failed", details="; ".join(v.text() for v in error.violations[:5])),
+                  style="red", markup=False)
+        sys.exit(3)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # the last line of defence: no traceback reaches a user
+        if os.environ.get("DIVIDENDS_DEBUG"):
+            raise
+        err.print(text("cli.internal_error", kind=type(error).__name__), style="red", markup=False)
+        sys.exit(70)

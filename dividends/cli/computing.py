@@ -1,0 +1,130 @@
+"""``dividends compute``, ``verify`` and ``compare``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import polars as pl
+import typer
+
+from dividends.bundle import verify_bundle, write_bundle
+from dividends.cli.console import out, progress, say, show_problems, table, text, yuan
+from dividends.compare import compare as compare_schemes
+from dividends.compute import Computation, Inputs, compute as run_compute
+from dividends.hashing import frame_csv
+
+SchemeOpt = Annotated[str, typer.Option("--scheme", help="a preset name or a scheme file")]
+RegistryOpt = Annotated[Path, typer.Option("--registry", help="households file (CSV or XLSX)")]
+PostsOpt = Annotated[Optional[Path], typer.Option("--posts", help="public-welfare posts roster")]
+MembersOpt = Annotated[Optional[Path], typer.Option("--members", help="household members file")]
+AmountOpt = Annotated[Optional[str], typer.Option("--amount", help="one village's return, in yuan")]
+ReturnsOpt = Annotated[Optional[Path], typer.Option("--returns", help="village_id, amount_yuan per village")]
+PeriodOpt = Annotated[int, typer.Option("--period", help="the payout year")]
+ExcludeOpt = Annotated[bool, typer.Option("--exclude-invalid", help="drop rows with problems (they are listed)")]
+
+
+def _inputs(scheme: str, registry: Path, posts: Path | None, members: Path | None, amount: str | None,
+            returns: Path | None, period: int, exclude_invalid: bool) -> Inputs:
+    return Inputs(scheme=scheme, registry=registry, period=period, posts=posts, members=members,
+                  amount_yuan=amount, returns=returns, exclude_invalid=exclude_invalid)
+
+
+def _with_progress(inputs: Inputs, big: bool) -> Computation:
+    with progress(big) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        return run_compute(inputs, report)
+
+
+def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
+            out_dir: Annotated[Path, typer.Option("--out", help="output directory")],
+            posts: PostsOpt = None, members: MembersOpt = None, amount: AmountOpt = None, returns: ReturnsOpt = None,
+            exclude_invalid: ExcludeOpt = False,
+            overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a non-empty output directory")] = False) -> None:
+    """Compute the split and write allocations, summary, input copies and a manifest."""
+    inputs = _inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid)
+    big = registry.exists() and registry.stat().st_size > 2_000_000
+    result = _with_progress(inputs, big)
+    manifest = write_bundle(result, out_dir, overwrite=overwrite)
+    print_summary(result)
+    if result.registry.exclusions:
+        show_problems(result.registry.exclusions, limit=20)
+        say("cli.compute.excluded", count=len(result.registry.exclusions), file=str(out_dir / "excluded.csv"))
+    say("cli.compute.done", dir=str(out_dir), lines=manifest["lines"], villages=manifest["villages"],
+        total=yuan(manifest["total_fen"]), hash=manifest["content_hash"][:16])
+
+
+def print_summary(result: Computation, villages: int = 10) -> None:
+    a = result.allocation
+    lang_label = {s.id: s.label.text(_lang()) for s in result.scheme.steps}
+    steps = a.summary.filter(pl.col("part") == "").group_by("step_index", "step_id", maintain_order=True).agg(
+        pl.col("paid_fen").sum(), pl.col("shortfall_fen").sum(), pl.col("unallocated_fen").sum(),
+        pl.col("recipients").sum(), pl.col("floors_applied").sum()).sort("step_index")
+    t = table(text("cli.col.step"), text("cli.col.paid"), text("cli.col.shortfall"), text("cli.col.unallocated"),
+              text("cli.col.recipients"), text("cli.col.floors"), title=text("cli.steps.title", villages=a.villages.height))
+    for r in steps.iter_rows(named=True):
+        t.add_row(f"{r['step_index']}. {lang_label[r['step_id']]}", yuan(r["paid_fen"]), yuan(r["shortfall_fen"]),
+                  yuan(r["unallocated_fen"]), str(r["recipients"]), str(r["floors_applied"]))
+    out.print(t)
+    v = table(text("cli.col.village"), text("cli.col.pool"), text("cli.col.households"),
+              title=text("cli.villages.title", count=min(villages, a.villages.height)))
+    for r in a.villages.head(villages).iter_rows(named=True):
+        v.add_row(r["village_id"], yuan(r["pool_fen"]), str(r["households"]))
+    out.print(v)
+
+
+def _lang() -> str:
+    from schemes.i18n import current_language
+    return current_language()
+
+
+def verify(directory: Annotated[Path, typer.Argument(help="a computation's output directory")]) -> None:
+    """Recompute from DIR/inputs and compare with the files and manifest (exit 1 on any difference)."""
+    result = verify_bundle(directory)
+    if not result.ok:
+        out.print(text("cli.verify.failed"), style="red")
+        show_problems(result.problems)
+        raise typer.Exit(1)
+    say("verify.ok", dir=str(directory), hash=(result.content_hash or "")[:16])
+
+
+def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the other scheme (preset or file)")],
+            registry: RegistryOpt, period: PeriodOpt, posts: PostsOpt = None, members: MembersOpt = None,
+            amount: AmountOpt = None, returns: ReturnsOpt = None, exclude_invalid: ExcludeOpt = False,
+            out_file: Annotated[Optional[Path], typer.Option("--out", help="write per-household differences (CSV)")] = None,
+            top: Annotated[int, typer.Option(help="how many of the largest changes to print")] = 10) -> None:
+    """Per-household difference between two schemes (or two versions) on the same inputs."""
+    inputs = _inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid)
+    c = compare_schemes(inputs, vs)
+    a_name = f"{c.a.scheme.id} v{c.a.scheme.version}"
+    b_name = f"{c.b.scheme.id} v{c.b.scheme.version}"
+    t = table(text("cli.col.status"), text("cli.col.households"), text("cli.col.a"), text("cli.col.b"),
+              text("cli.col.diff"), text("cli.col.gain"), text("cli.col.loss"),
+              title=text("cli.compare.title", a=a_name, b=b_name))
+    for r in c.by_status.iter_rows(named=True):
+        t.add_row(r["status"], str(r["households"]), yuan(r["a_fen"]), yuan(r["b_fen"]), yuan(r["difference_fen"]),
+                  str(r["gain"]), str(r["loss"]))
+    out.print(t)
+    accounts = c.lines.filter(pl.col("recipient_kind") == "account").group_by("recipient_id").agg(
+        pl.col("a_fen").sum(), pl.col("b_fen").sum(), pl.col("difference_fen").sum()).sort("recipient_id")
+    if accounts.height:
+        t = table(text("cli.col.recipient"), text("cli.col.a"), text("cli.col.b"), text("cli.col.diff"),
+                  title=text("cli.compare.accounts"))
+        for r in accounts.iter_rows(named=True):
+            t.add_row(r["recipient_id"], yuan(r["a_fen"]), yuan(r["b_fen"]), yuan(r["difference_fen"]))
+        out.print(t)
+    largest = c.lines.filter(pl.col("recipient_kind") == "household").sort(
+        pl.col("difference_fen").abs(), "village_id", "recipient_id", descending=[True, False, False]).head(top)
+    t = table(text("cli.col.recipient"), text("cli.col.village"), text("cli.col.status"), text("cli.col.a"),
+              text("cli.col.b"), text("cli.col.diff"), title=text("cli.compare.top", count=largest.height))
+    for r in largest.iter_rows(named=True):
+        t.add_row(r["recipient_id"], r["village_id"], r["status"], yuan(r["a_fen"]), yuan(r["b_fen"]),
+                  yuan(r["difference_fen"]))
+    out.print(t)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_bytes(frame_csv(c.lines))
+        say("cli.compare.written", file=str(out_file))

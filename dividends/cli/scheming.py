@@ -1,0 +1,65 @@
+"""``dividends schemes list|show|validate``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dividends.cli.console import out, say, show_problems, table, text
+from dividends.compute import resolve_scheme
+from schemes.describe import describe
+from schemes.i18n import current_language
+from schemes.loader import load_scheme
+from schemes.presets import load_preset, preset_names
+from schemes.problems import InputError
+
+app = typer.Typer(help="Scheme files: list the presets, show one readably, validate files.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_() -> None:
+    """The preset schemes."""
+    lang = current_language()
+    t = table(text("cli.col.id"), text("cli.col.version"), text("cli.col.title"), text("cli.col.steps"))
+    for name in preset_names():
+        s = load_preset(name)
+        t.add_row(name, str(s.version), s.title.text(lang), " → ".join(step.kind for step in s.steps))
+    out.print(t)
+
+
+@app.command()
+def show(scheme: Annotated[str, typer.Argument(help="a preset name or a scheme file")]) -> None:
+    """A scheme in plain words, step by step, with the source of every number."""
+    lang = current_language()
+    s = resolve_scheme(scheme).scheme
+    out.print(s.title.text(lang), style="bold", markup=False)
+    say("cli.show.effective", date=s.effective.isoformat(), version=s.version, id=s.id)
+    out.print(s.description.strip(), markup=False)
+    if s.source:
+        say("cli.show.source", source=s.source)
+    if s.assumptions:
+        say("cli.show.assumptions")
+        for a in s.assumptions:
+            out.print(f"  - {a}", markup=False)
+    say("cli.show.steps")
+    for d in describe(s, lang):
+        out.print(f"  {d.index}. {d.label}: {d.sentence}", markup=False)
+        for key, source in d.sources:
+            say("cli.show.note", key=key, source=source)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="scheme files to check")]) -> None:
+    """Check scheme files; every problem with its line and key. Exit 2 if any file is invalid."""
+    bad = False
+    for path in files:
+        try:
+            s = load_scheme(path, display_name=str(path))
+        except InputError as error:
+            show_problems(error.problems)
+            bad = True
+            continue
+        say("cli.schemes.valid", file=str(path), id=s.id, version=s.version, steps=len(s.steps))
+    if bad:
+        raise typer.Exit(2)

@@ -1,0 +1,162 @@
+"""Registry + scheme + returns -> an allocation that passed every invariant.
+
+The one computation of the product: ``dividends compute``, ``verify``, ``compare``, payout runs
+and the web app all call :func:`compute`; nothing else evaluates a scheme.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+import dividends.messages  # noqa: F401
+from dividends.registry import Registry, read_registry, read_returns
+from schemes.engine import Allocation, allocate
+from schemes.i18n import Msg
+from schemes.invariants import Violation, check
+from schemes.loader import load_scheme
+from schemes.model import Scheme
+from schemes.money import MoneyFormatError, parse_yuan
+from schemes.presets import load_preset, preset_names, preset_path
+from schemes.problems import InputError, Problem
+
+Phase = Callable[[str, int, int], None]  # (what, done, total)
+
+
+class InvariantError(Exception):
+    """The engine produced a result that breaks an invariant: a bug, never written anywhere."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        super().__init__("; ".join(v.text("en") for v in violations[:5]))
+
+
+@dataclass(frozen=True)
+class SchemeSource:
+    """A scheme as loaded, with the file it came from (a preset or the user's file)."""
+
+    scheme: Scheme
+    path: Path
+    ref: str
+
+
+def resolve_scheme(ref: str) -> SchemeSource:
+    """A scheme file path, or the name of a preset."""
+    path = Path(ref)
+    if path.is_file():
+        return SchemeSource(load_scheme(path, display_name=ref), path, ref)
+    preset = preset_path(ref)
+    if preset is not None:
+        return SchemeSource(load_preset(ref), preset, ref)
+    raise InputError([Problem(Msg("scheme.not_found", ref=ref, presets=preset_names()))])
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a computation reads. Files are kept so that they can be copied and hashed."""
+
+    scheme: str
+    registry: Path
+    period: int
+    posts: Path | None = None
+    members: Path | None = None
+    amount_yuan: str | None = None
+    returns: Path | None = None
+    exclude_invalid: bool = False
+    reference_date: date | None = None  # bounds birth dates; recorded so verify reads the same way
+
+    def files(self) -> dict[str, Path]:
+        out = {"registry": self.registry}
+        for name, path in (("posts", self.posts), ("members", self.members), ("returns", self.returns)):
+            if path is not None:
+                out[name] = path
+        return out
+
+
+@dataclass(frozen=True)
+class Computation:
+    inputs: Inputs
+    source: SchemeSource
+    registry: Registry
+    returns: pl.DataFrame
+    allocation: Allocation
+    reference_date: date = field(default_factory=date.today)
+
+    @property
+    def scheme(self) -> Scheme:
+        return self.source.scheme
+
+
+def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
+    """Read, validate, allocate and check. Raises :class:`InputError` for anything the user
+    must fix (every problem at once) and :class:`InvariantError` for an engine bug."""
+    def phase(what: str, done: int = 0, total: int = 1) -> None:
+        if progress:
+            progress(what, done, total)
+
+    if not 2000 <= inputs.period <= 2100:
+        raise InputError([Problem(Msg("compute.period_invalid", found=inputs.period))])
+    if (inputs.amount_yuan is None) == (inputs.returns is None):
+        raise InputError([Problem(Msg("compute.amount_or_returns"))])
+    phase("scheme")
+    source = resolve_scheme(inputs.scheme)
+    phase("registry")
+    reference = inputs.reference_date or date.today()
+    problems: list[Problem] = []
+    registry: Registry | None = None
+    returns: pl.DataFrame | None = None
+    try:
+        registry = read_registry(inputs.registry, posts=inputs.posts, members=inputs.members,
+                                 exclude_invalid=inputs.exclude_invalid, reference_date=reference)
+    except InputError as error:
+        problems.extend(error.problems)
+    if inputs.returns is not None:
+        try:
+            returns = read_returns(inputs.returns)
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
+    assert registry is not None
+    villages = registry.households["village_id"].unique().sort()
+    if inputs.amount_yuan is not None:
+        returns = _single_village_return(inputs.amount_yuan, villages)
+    assert returns is not None
+    orphan_returns = returns.filter(~pl.col("village_id").is_in(villages.implode()))["village_id"]
+    if orphan_returns.len():
+        raise InputError([Problem(Msg("compute.return_without_households", village=v), file=str(inputs.returns))
+                          for v in orphan_returns.to_list()])
+
+    return allocate_checked(inputs, source, registry, returns, reference, progress)
+
+
+def allocate_checked(inputs: Inputs, source: SchemeSource, registry: Registry, returns: pl.DataFrame,
+                     reference: date, progress: Phase | None = None) -> Computation:
+    """Allocate already-read inputs under ``source`` and run every invariant."""
+    total = len(source.scheme.steps)
+    allocation = allocate(
+        source.scheme, registry.households, returns, period=inputs.period, posts=registry.posts,
+        persons=registry.persons,
+        progress=(lambda i, n, step: progress(f"step:{step}", i, n)) if progress else None,
+    )
+    if progress:
+        progress("invariants", total, total)
+    violations = check(allocation)
+    if violations:
+        raise InvariantError(violations)
+    return Computation(inputs, source, registry, returns, allocation, reference)
+
+
+def _single_village_return(amount_yuan: str, villages: pl.Series) -> pl.DataFrame:
+    try:
+        fen = parse_yuan(amount_yuan)
+    except MoneyFormatError:
+        raise InputError([Problem(Msg("compute.amount_invalid", found=amount_yuan))]) from None
+    if villages.len() != 1:
+        raise InputError([Problem(Msg("compute.amount_many_villages", count=villages.len(),
+                                      villages=villages.head(10).to_list()))])
+    return pl.DataFrame({"village_id": villages, "amount_fen": [fen]},
+                        schema={"village_id": pl.String, "amount_fen": pl.Int64})

@@ -1,0 +1,32 @@
+"""Shared helpers for the payout-engine tests: sample registries on disk, running the CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dividends.sample import generate, write_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class SampleFiles:
+    households: Path
+    members: Path
+    posts: Path
+    returns: Path
+
+
+def sample_files(directory: Path, households: int = 60, villages: int = 2, seed: int = 7, **write: str) -> SampleFiles:
+    files = write_csv(generate(households, villages, seed=seed), directory, **write)  # type: ignore[arg-type]
+    return SampleFiles(files["households"], files["persons"], files["posts"], files["returns"])
+
+
+def run_cli(*args: str | Path, lang: str = "en", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DIVIDENDS_LANG": lang, "COLUMNS": "200"}
+    env.pop("DIVIDENDS_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "dividends", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd or ROOT, timeout=120)

@@ -1,0 +1,193 @@
+"""``dividends compute``, ``verify`` and ``compare``: files in, files out, every refusal clear."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dividends.bundle import verify_bundle, write_bundle
+from dividends.compare import compare
+from dividends.compute import Inputs, compute
+from schemes.problems import InputError
+from tests.dividends.support import SampleFiles, run_cli, sample_files
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> SampleFiles:
+    return sample_files(tmp_path_factory.mktemp("registry"))
+
+
+def inputs(files: SampleFiles, scheme: str = "tourism-cooperative", **extra: object) -> Inputs:
+    base = dict(scheme=scheme, registry=files.households, members=files.members, posts=files.posts,
+                returns=files.returns, period=2024)
+    return Inputs(**{**base, **extra})  # type: ignore[arg-type]
+
+
+def test_the_output_directory_holds_allocations_summary_inputs_and_manifest(files: SampleFiles, tmp_path: Path) -> None:
+    result = compute(inputs(files))
+    manifest = write_bundle(result, tmp_path / "out")
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["allocations.csv", "inputs", "manifest.json", "summary.csv"]
+    assert sorted(p.name for p in (out / "inputs").iterdir()) == [
+        "households.csv", "members.csv", "posts.csv", "returns.csv", "scheme.yaml"]
+    lines = pl.read_csv(out / "allocations.csv")
+    assert lines.columns == ["recipient_id", "recipient_kind", "village_id", "amount_fen",
+                             "collective", "dividend", "guarantee", "carry_over"]
+    assert all(lines[c].dtype == pl.Int64 for c in lines.columns[3:])
+    returns = pl.read_csv(files.returns)
+    assert manifest["total_fen"] == lines["amount_fen"].sum() == int(
+        sum(int(str(v).replace(".", "")) for v in returns[returns.columns[1]].cast(pl.String)))
+    assert manifest["scheme"] == {"id": "tourism-cooperative", "version": 1, "effective": "2016-01-01",
+                                  "source": "tourism-cooperative"}
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8")) == manifest
+
+
+def test_any_row_order_gives_identical_files_and_hash(files: SampleFiles, tmp_path: Path) -> None:
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    for path in (files.households, files.members, files.posts, files.returns):
+        text = path.read_text(encoding="utf-8").splitlines()
+        body = text[1:]
+        body.reverse()
+        (shuffled / path.name).write_text("\n".join([text[0], *body]) + "\n", encoding="utf-8")
+    original = write_bundle(compute(inputs(files)), tmp_path / "a")
+    again = write_bundle(compute(inputs(SampleFiles(*(shuffled / p.name for p in (
+        files.households, files.members, files.posts, files.returns))))), tmp_path / "b")
+    assert (tmp_path / "a" / "allocations.csv").read_bytes() == (tmp_path / "b" / "allocations.csv").read_bytes()
+    assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
+    assert original["content_hash"] == again["content_hash"]
+    assert original["inputs"] != again["inputs"]  # the raw files differ; their content does not
+
+
+def test_verify_accepts_an_untouched_directory(files: SampleFiles, tmp_path: Path) -> None:
+    write_bundle(compute(inputs(files)), tmp_path / "out")
+    assert verify_bundle(tmp_path / "out").ok
+
+
+@pytest.mark.parametrize("tamper, expected", [
+    ("edit_amount", "amount_fen is 1 in the file, the recomputation gives"),
+    ("drop_line", "is missing: the recomputation has"),
+    ("add_line", "is extra"),
+    ("edit_input", "input file inputs/households.csv was changed"),
+    ("edit_manifest_total", "the manifest's total_fen is 1"),
+    ("edit_summary", "summary.csv line 2 (V0001 collective): kind is pro_rata in the file, the recomputation gives carve_out"),
+    ("delete_input", "input file inputs/posts.csv is missing"),
+])
+def test_verify_names_the_first_difference(files: SampleFiles, tmp_path: Path, tamper: str, expected: str) -> None:
+    out = tmp_path / "out"
+    write_bundle(compute(inputs(files)), out)
+    allocations = out / "allocations.csv"
+    lines = allocations.read_text(encoding="utf-8").split("\n")
+    if tamper == "edit_amount":
+        cells = lines[5].split(",")
+        cells[3] = "1"
+        lines[5] = ",".join(cells)
+        allocations.write_text("\n".join(lines), encoding="utf-8")
+    elif tamper == "drop_line":
+        allocations.write_text("\n".join(lines[:4] + lines[5:]), encoding="utf-8")
+    elif tamper == "add_line":
+        allocations.write_text("\n".join(lines[:-1] + ["X,household,V0001,1,0,1,0,0", ""]), encoding="utf-8")
+    elif tamper == "edit_input":
+        path = out / "inputs" / "households.csv"
+        path.write_text(path.read_text(encoding="utf-8").replace(",3,", ",4,", 1), encoding="utf-8")
+    elif tamper == "edit_manifest_total":
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        manifest["total_fen"] = 1
+        (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    elif tamper == "edit_summary":
+        summary = out / "summary.csv"
+        rows = summary.read_text(encoding="utf-8").split("\n")
+        rows[1] = rows[1].replace("carve_out", "pro_rata")
+        summary.write_text("\n".join(rows), encoding="utf-8")
+    elif tamper == "delete_input":
+        (out / "inputs" / "posts.csv").unlink()
+    result = verify_bundle(out)
+    assert not result.ok
+    assert expected in result.problems[0].text("en")
+
+
+def test_an_existing_directory_is_not_overwritten_unless_asked(files: SampleFiles, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="exists and is not empty"):
+        write_bundle(compute(inputs(files)), out)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    write_bundle(compute(inputs(files)), out, overwrite=True)
+    assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_amount_needs_a_single_village(files: SampleFiles) -> None:
+    with pytest.raises(InputError, match="--amount is one village's return, but the registry has 2 villages"):
+        compute(inputs(files, returns=None, amount_yuan="1000"))
+
+
+def test_a_return_for_an_unknown_village_is_refused(files: SampleFiles, tmp_path: Path) -> None:
+    returns = tmp_path / "returns.csv"
+    returns.write_text(files.returns.read_text(encoding="utf-8") + "V0099,10.00\n", encoding="utf-8")
+    with pytest.raises(InputError, match="village V0099 has a return but no households"):
+        compute(inputs(files, returns=returns))
+
+
+def test_compare_reports_each_household_and_totals_by_status(files: SampleFiles) -> None:
+    c = compare(inputs(files, scheme="golden-chicken"), "shareholding")
+    households = c.lines.filter(pl.col("recipient_kind") == "household")
+    assert (households["b_fen"] - households["a_fen"] == households["difference_fen"]).all()
+    assert c.by_status["difference_fen"].sum() == households["difference_fen"].sum()
+    assert c.by_status["households"].sum() == households.height
+    # the same inputs: both schemes distribute the same total
+    assert c.lines["a_fen"].sum() == c.lines["b_fen"].sum()
+    poor = c.by_status.filter(pl.col("status") == "poor").row(0, named=True)
+    golden = c.a.allocation.households.filter(pl.col("status") == "poor")["amount_fen"].sum()
+    assert poor["a_fen"] == golden
+
+
+def test_cli_compute_then_verify_then_tamper(files: SampleFiles, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = run_cli("compute", "--scheme", "golden-chicken", "--registry", files.households, "--returns", files.returns,
+                   "--period", "2024", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and "content_hash" in done.stdout
+    ok = run_cli("verify", out)
+    assert ok.returncode == 0 and "verified" in ok.stdout
+    (out / "allocations.csv").write_text((out / "allocations.csv").read_text(encoding="utf-8").replace(",", ";", 1),
+                                         encoding="utf-8")
+    bad = run_cli("verify", out)
+    assert bad.returncode == 1
+    assert "allocations.csv" in bad.stderr and "Traceback" not in bad.stderr + bad.stdout
+
+
+def test_cli_reports_bad_input_without_a_traceback_and_writes_nothing(files: SampleFiles, tmp_path: Path) -> None:
+    scheme = tmp_path / "bad.yaml"
+    scheme.write_text("id: x\nversion: one\n", encoding="utf-8")
+    out = tmp_path / "never"
+    done = run_cli("compute", "--scheme", scheme, "--registry", files.households, "--returns", files.returns,
+                   "--period", "2024", "--out", out)
+    assert done.returncode == 2
+    assert "key version: expected a whole number of at least 1, found one" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not out.exists()
+    zh = run_cli("compute", "--scheme", "no-such-scheme", "--registry", files.households, "--returns", files.returns,
+                 "--period", "2024", "--out", out, lang="zh")
+    assert zh.returncode == 2 and "找不到方案“no-such-scheme”" in zh.stderr
+
+
+def test_cli_schemes_list_show_validate(tmp_path: Path) -> None:
+    listed = run_cli("schemes", "list")
+    for name in ("photovoltaic", "tourism-cooperative", "shareholding", "golden-chicken"):
+        assert name in listed.stdout
+    shown = run_cli("schemes", "show", "tourism-cooperative", lang="zh")
+    assert "保证入股金额>0.00的农户所得不低于入股金额的 25%" in shown.stdout
+    assert "seed: 25% minimum guarantee" in shown.stdout
+    good = Path(__file__).resolve().parents[2] / "schemes" / "presets" / "photovoltaic.yaml"
+    bad = tmp_path / "bad.yaml"
+    shutil.copy(good, bad)
+    bad.write_text(bad.read_text(encoding="utf-8").replace("kind: pro_rata", "kind: prorata"), encoding="utf-8")
+    checked = run_cli("schemes", "validate", good, bad)
+    assert checked.returncode == 2
+    assert "valid (photovoltaic version 1, 3 steps)" in checked.stdout
+    assert "found prorata (pro_rata?)" in checked.stderr
