@@ -11,7 +11,7 @@ from notify.privacy import find_unmasked_number, mask_account, mask_name, mask_p
         ("张三明", "张*明"),
         ("张三", "张*"),
         ("张", "张*"),
-        ("欧阳小明", "欧**明"),
+        ("欧阳小明", "欧阳*明"),
         ("Li Ming", "Li M."),
         ("Ouyang Xiao Ming", "Ouyang X. M."),
         (" 王五 ", "王*"),
