@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import polars as pl
 
 from dividends.sample import generate, write_csv
 
@@ -20,8 +22,16 @@ class SampleFiles:
     returns: Path
 
 
-def sample_files(directory: Path, households: int = 60, villages: int = 2, seed: int = 7, **write: str) -> SampleFiles:
-    files = write_csv(generate(households, villages, seed=seed), directory, **write)  # type: ignore[arg-type]
+def sample_files(directory: Path, households: int = 60, villages: int = 2, seed: int = 7, *,
+                 all_accounts: bool = True, **write: str) -> SampleFiles:
+    """Sample registry files; ``all_accounts`` gives every household a bank account number (the
+    generator leaves a few without one, as real registries do)."""
+    data = generate(households, villages, seed=seed)
+    if all_accounts:
+        data = replace(data, households=data.households.with_columns(
+            pl.when(pl.col("account_no") == "").then(pl.lit("6217000000000000") + pl.col("household_id").str.slice(-3))
+            .otherwise(pl.col("account_no")).alias("account_no")))
+    files = write_csv(data, directory, **write)  # type: ignore[arg-type]
     return SampleFiles(files["households"], files["persons"], files["posts"], files["returns"])
 
 

@@ -1,0 +1,251 @@
+"""Paying a run: payout batches and bank files, bank results and settlements, closing.
+
+The first batch is issued by ``pay`` (approved -> paid) and holds every household owed money.
+The bank's result file marks each line paid or failed; paid lines post one settlement entry per
+imported file. Failed lines stay payable and go into a follow-up batch. A household is paid at
+most once per run: the database holds one ``paid_key`` per (run, household).
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from dividends import ledger
+from dividends.clock import Clock, SystemClock, today
+from dividends.files import BatchMeta, load_formats, write_bank_csv, write_bank_xlsx
+from dividends.hashing import sha256_file
+from dividends.registry import ColumnSpec, read_table
+from dividends.runs import Outcome, _advance, _check, get_run, lines_frame, refuse
+from dividends.store import audit
+from dividends.store import ledger as ledger_store
+from dividends.store.bulk import insert_rows
+from dividends.store.files import get_file, put_file
+from dividends.store.models import BankResultImport, BankResultLine, Household, PayoutBatch, PayoutItem, Run
+from dividends.store.transactions import transaction
+from schemes.i18n import Msg
+from schemes.money import MoneyFormatError, format_yuan, parse_yuan
+from schemes.problems import InputError, Problem
+
+RESULT_COLUMNS = (
+    ColumnSpec("household_id", "户编号", required=True, aliases=("客户编号", "户号"), code_like=True),
+    ColumnSpec("status", "状态", required=True, aliases=("结果", "处理结果", "result", "交易状态")),
+    ColumnSpec("amount_yuan", "金额", aliases=("amount", "交易金额", "发放金额"), code_like=True),
+    ColumnSpec("bank_ref", "流水号", aliases=("交易流水号", "bank_reference", "reference"), code_like=True),
+    ColumnSpec("reason", "失败原因", aliases=("备注", "原因", "failure_reason")),
+)
+PAID_WORDS = {"paid", "success", "succeeded", "ok", "成功", "已支付", "支付成功", "交易成功"}
+FAILED_WORDS = {"failed", "failure", "fail", "失败", "支付失败", "交易失败", "退回"}
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    run: Run
+    batch: PayoutBatch
+    changed: bool
+
+
+async def previously_paid(run: Run) -> dict[str, int]:
+    """What households were paid under the runs this one replaces (a correction pays only the
+    difference)."""
+    paid: dict[str, int] = {}
+    current = run
+    while current.replaces_id is not None:  # type: ignore[attr-defined]
+        current = await Run.get(id=current.replaces_id)  # type: ignore[attr-defined]
+        for hid, fen in await PayoutItem.filter(run=current, status="paid").values_list("household_id", "amount_fen"):
+            paid[hid] = paid.get(hid, 0) + fen
+    return paid
+
+
+async def _items_owed(run: Run) -> pl.DataFrame:
+    lines = await lines_frame(run.id)
+    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0)).select(
+        pl.col("recipient_id").alias("household_id"), "amount_fen")
+    before = await previously_paid(run)
+    if before:
+        owed = owed.with_columns(
+            (pl.col("amount_fen") - pl.col("household_id").replace_strict(before, default=0, return_dtype=pl.Int64))
+            .alias("amount_fen")).filter(pl.col("amount_fen") > 0)
+    return owed
+
+
+async def _unpaid_after_failures(run: Run) -> pl.DataFrame:
+    rows = await PayoutItem.filter(run=run).values_list("household_id", "amount_fen", "status")
+    frame = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String},
+                         orient="row")
+    paid = frame.filter(pl.col("status") == "paid")["household_id"].implode()
+    return (frame.filter((pl.col("status") == "failed") & ~pl.col("household_id").is_in(paid))
+            .unique("household_id", keep="last").select("household_id", "amount_fen").sort("household_id"))
+
+
+async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: Clock = SystemClock()) -> BatchOutcome:
+    """Issue the first payout batch (approved -> paid), or a follow-up batch for failed lines."""
+    run = await get_run(run_id)
+    formats = load_formats()
+    if bank_format not in formats:
+        raise InputError([Problem(Msg("scheme.need_choice", expected=sorted(formats), found=bank_format, hint=""))])
+    if run.state == "approved":
+        items = await _items_owed(run)
+    elif run.state == "paid":
+        pending = await PayoutItem.filter(run=run, status="pending").count()
+        if pending:
+            last = await PayoutBatch.filter(run=run).order_by("-number").first()
+            raise refuse("run.pending_results", batch=last.number if last else "?", count=pending)
+        items = await _unpaid_after_failures(run)
+    else:
+        _check(run, "pay", "approved", "paid")
+        raise refuse("run.illegal", run=run.id, state=run.state, action="pay", needed="approved")
+    if items.height == 0:
+        raise refuse("run.nothing_to_pay", run=run.id)
+    number = (await PayoutBatch.filter(run=run).count()) + 1
+    details = await Household.filter(snapshot_id=run.snapshot.id, household_id__in=items["household_id"].to_list()) \
+        .values_list("household_id", "head_name", "id_number", "account_no", "bank")
+    people = pl.DataFrame(details, schema={"household_id": pl.String, "payee_name": pl.String, "id_number": pl.String,
+                                           "account_no": pl.String, "bank": pl.String}, orient="row")
+    frame = items.join(people, on="household_id", how="left").sort("household_id")
+    meta = BatchMeta(village_id=run.village.code, village_name=run.village.name, period=run.period,
+                     run_id=str(run.id), batch_no=str(number), scheme_title=run.scheme.title, created_on=today(clock))
+    fmt = formats[bank_format]
+    with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
+        csv_info = write_bank_csv(frame, meta, fmt, Path(tmp))
+        xlsx_info = write_bank_xlsx(frame, meta, fmt, Path(tmp))
+        csv_bytes, xlsx_bytes = csv_info.path.read_bytes(), xlsx_info.path.read_bytes()
+        csv_name, xlsx_name = csv_info.path.name, xlsx_info.path.name
+    async with transaction():
+        if run.state == "approved":
+            await _advance(run, "approved", "paid", paid_at=clock.now())
+        batch = await PayoutBatch.create(run=run, number=number, bank_format=bank_format,
+                                         csv_file=await put_file(csv_name, csv_bytes),
+                                         xlsx_file=await put_file(xlsx_name, xlsx_bytes), items=frame.height,
+                                         total_fen=int(frame["amount_fen"].sum()), created_by=actor)
+        await insert_rows(PayoutItem._meta.db_table, ["batch_id", "run_id", "household_id", "amount_fen", "status"],
+                          frame.select(pl.lit(batch.id).alias("batch_id"), pl.lit(run.id).alias("run_id"), "household_id",
+                                       "amount_fen", pl.lit("pending").alias("status")).rows())
+        await audit.record(actor, "run.pay", "run", run.id, village=run.village, batch=number, items=frame.height,
+                           total_fen=batch.total_fen, bank_format=bank_format, csv_sha256=batch.csv_file)
+    return BatchOutcome(run, batch, True)
+
+
+async def export_batch(run_id: int, number: int, directory: Path) -> list[Path]:
+    """Write a batch's stored bank files (CSV and XLSX) into ``directory``."""
+    from dividends.store.files import file_name
+
+    batch = await PayoutBatch.get(run_id=run_id, number=number)
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for digest in (batch.csv_file, batch.xlsx_file):
+        path = directory / await file_name(digest)
+        path.write_bytes(await get_file(digest))
+        out.append(path)
+    return out
+
+
+@dataclass(frozen=True)
+class ResultOutcome:
+    run: Run
+    batch: int
+    paid: int
+    failed: int
+    changed: bool
+
+
+def _status(text: str | None) -> str | None:
+    word = (text or "").strip().lower()
+    return "paid" if word in PAID_WORDS else "failed" if word in FAILED_WORDS else None
+
+
+async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_number: int | None = None,
+                             clock: Clock = SystemClock()) -> ResultOutcome:
+    """Record the bank's result for a batch, line by line; paid lines post one settlement."""
+    run = await get_run(run_id)
+    if run.state != "paid":
+        raise refuse("run.illegal", run=run.id, state=run.state, action="import a bank result", needed="paid")
+    query = PayoutBatch.filter(run=run)
+    batch = await (query.filter(number=batch_number).first() if batch_number else query.order_by("-number").first())
+    if batch is None:
+        raise refuse("bank.no_batch", run=run.id)
+    digest = sha256_file(path)
+    if await BankResultImport.filter(batch=batch, file=digest).exists():
+        return ResultOutcome(run, batch.number, 0, 0, False)  # the same file again: nothing to do
+    table = read_table(path, RESULT_COLUMNS, name=path.name)
+    items = {i.household_id: i for i in await PayoutItem.filter(batch=batch)}
+    problems = list(table.problems)
+    decided: list[tuple[PayoutItem, str, str, str]] = []
+    seen: set[str] = set()
+    for row in table.frame.iter_rows(named=True):
+        hid, r = (row["household_id"] or "").strip(), row["_row"]
+        status = _status(row["status"])
+        item = items.get(hid)
+        if status is None:
+            problems.append(table.problem(Msg("bank.status", found=row["status"] or ""), r, "status"))
+        if item is None:
+            problems.append(table.problem(Msg("bank.unknown_household", household=hid, batch=batch.number), r, "household_id"))
+            continue
+        if hid in seen or item.status != "pending":
+            problems.append(table.problem(Msg("bank.already", household=hid, batch=batch.number,
+                                              status=item.status if item.status != "pending" else "—"), r, "household_id"))
+        seen.add(hid)
+        if row.get("amount_yuan"):
+            try:
+                if parse_yuan(row["amount_yuan"]) != item.amount_fen:
+                    raise MoneyFormatError(row["amount_yuan"])
+            except MoneyFormatError:
+                problems.append(table.problem(Msg("bank.amount", household=hid, found=row["amount_yuan"],
+                                                  expected=format_yuan(item.amount_fen)), r, "amount_yuan"))
+        if status:
+            decided.append((item, status, (row.get("bank_ref") or "").strip(), (row.get("reason") or "").strip()))
+    if problems:
+        raise InputError(problems)
+    paid = [(i, ref) for i, s, ref, _ in decided if s == "paid"]
+    failed = [(i, reason) for i, s, _, reason in decided if s == "failed"]
+    async with transaction():
+        stored = await put_file(path.name, path.read_bytes())
+        record = await BankResultImport.create(batch=batch, file=stored, imported_by=actor, paid=len(paid),
+                                               failed=len(failed))
+        entry_id = None
+        if paid:
+            frame = pl.DataFrame({"household_id": [i.household_id for i, _ in paid],
+                                  "amount_fen": [i.amount_fen for i, _ in paid]},
+                                 schema={"household_id": pl.String, "amount_fen": pl.Int64})
+            draft = ledger.draft_settlement(run.village.code, ledger_store.run_ref(run.id), today(clock), frame,
+                                            ref=f"settlement:{record.id}")
+            entries = await ledger_store.append(run.village, [draft], run_id=run.id)
+            entry_id = await _entry_id(entries[0].ref)
+        await insert_rows(BankResultLine._meta.db_table,
+                          ["result_id", "item_id", "status", "bank_ref", "reason", "settlement_id"],
+                          [(record.id, i.id, s, ref, reason, entry_id if s == "paid" else None) for i, s, ref, reason in decided])
+        for item, _ in paid:
+            await PayoutItem.filter(id=item.id, status="pending").update(status="paid", paid_key=f"{run.id}:{item.household_id}")
+        if failed:
+            await PayoutItem.filter(id__in=[i.id for i, _ in failed], status="pending").update(status="failed")
+        await audit.record(actor, "run.bank_result", "run", run.id, village=run.village, batch=batch.number,
+                           paid=len(paid), failed=len(failed), file_sha256=stored)
+    return ResultOutcome(run, batch.number, len(paid), len(failed), True)
+
+
+async def _entry_id(ref: str) -> int:
+    from dividends.store.models import LedgerEntry
+    return (await LedgerEntry.get(ref=ref)).id
+
+
+async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, clock: Clock = SystemClock()) -> Outcome:
+    run = await get_run(run_id)
+    if not _check(run, "close", "paid", "closed"):
+        return Outcome(run, False)
+    pending = await PayoutItem.filter(run=run, status="pending").count()
+    if pending:
+        last = await PayoutBatch.filter(run=run).order_by("-number").first()
+        raise refuse("run.pending_results", batch=last.number if last else "?", count=pending)
+    unpaid = await _unpaid_after_failures(run)
+    if unpaid.height and not allow_unpaid:
+        raise refuse("run.unpaid", run=run.id, count=unpaid.height, households=unpaid["household_id"].head(10).to_list())
+    async with transaction():
+        await _advance(run, "paid", "closed", closed_at=clock.now())
+        await audit.record(actor, "run.close", "run", run.id, village=run.village,
+                           unpaid=unpaid["household_id"].to_list(), unpaid_fen=int(unpaid["amount_fen"].sum()))
+    return Outcome(run, True)
+
+

@@ -1,0 +1,334 @@
+"""Payout runs: the lifecycle, its refusals and what each step posts.
+
+::
+
+    draft --compute--> computed --publicize--> publicized --approve--> approved --pay--> paid --close--> closed
+                                                                          \\_____________\\________\\--reverse--> reversed
+
+Each transition is one database transaction and a conditional update of the run's state, so a
+process killed at any moment leaves the run before or after the transition, and repeating a
+transition is a no-op. Computing posts nothing; approval posts the accrual; bank results post
+settlements (see :mod:`dividends.payouts`); a reversal posts the mirror. A posted run is never
+edited: it is reversed, and a corrected run replaces it.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+import dividends.messages  # noqa: F401
+from dividends import ledger
+from dividends.bundle import build_manifest, input_copies, render_outputs
+from dividends.clock import Clock, SystemClock, today
+from dividends.compute import Computation, Inputs, compute, resolve_scheme
+from dividends.hashing import sha256_bytes
+from dividends.store import audit
+from dividends.store import ledger as ledger_store
+from dividends.store.bulk import insert_rows
+from dividends.store.files import get_file
+from dividends.store.models import (
+    AllocationLine, AssetReturn, Household, Objection, RegistrySnapshot, Run, SchemeVersion, Village,
+)
+from dividends.store.transactions import transaction
+from schemes.i18n import Msg
+from schemes.money import format_yuan, parse_yuan
+from schemes.problems import InputError, Problem
+
+ORDER = {"draft": 0, "computed": 1, "publicized": 2, "approved": 3, "paid": 4, "closed": 5}
+POSTED = ("approved", "paid", "closed")
+MIN_NOTICE_DAYS = 7
+
+
+def refuse(key: str, /, **params: object) -> InputError:
+    return InputError([Problem(Msg(key, **params))])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a transition did: ``changed`` False means it was already done (a no-op)."""
+
+    run: Run
+    changed: bool
+
+
+async def get_run(run_id: int) -> Run:
+    run = await Run.get_or_none(id=run_id).prefetch_related("village", "scheme", "snapshot", "asset_return")
+    if run is None:
+        raise refuse("run.not_found", run=run_id)
+    return run
+
+
+def _check(run: Run, action: str, source: str, target: str) -> bool:
+    """True: do it; False: already done (no-op). Raises for an illegal transition."""
+    if run.state == source:
+        return True
+    if run.state == "reversed" or run.state not in ORDER or ORDER[run.state] < ORDER[source]:
+        raise refuse("run.illegal", run=run.id, state=run.state, action=action, needed=source)
+    return False  # at or past the target: repeating is a no-op
+
+
+async def _advance(run: Run, source: str, target: str, **values: object) -> None:
+    """The conditional update that makes a transition happen once, whatever runs concurrently."""
+    updated = await Run.filter(id=run.id, state=source).update(state=target, **values)
+    if updated != 1:
+        raise refuse("run.illegal", run=run.id, state="(changed concurrently)", action=target, needed=source)
+    run.state = target
+    for k, v in values.items():
+        setattr(run, k, v)
+
+
+# --------------------------------------------------------------------------- create
+
+
+async def record_return(village_code: str, period: int, amount_yuan: str, actor: str, asset: str = "asset",
+                        note: str = "") -> AssetReturn:
+    village = await Village.get_or_none(code=village_code)
+    if village is None:
+        raise refuse("run.village_unknown", village=village_code)
+    amount = parse_yuan(amount_yuan)
+    async with transaction():
+        row, created = await AssetReturn.get_or_create(village=village, period=period, asset=asset,
+                                                       defaults={"amount_fen": amount, "created_by": actor, "note": note})
+        if not created and row.amount_fen != amount:
+            raise refuse("compute.amount_invalid", found=f"{amount_yuan} (already recorded as {format_yuan(row.amount_fen)})")
+        if created:
+            await audit.record(actor, "return.record", "asset_return", row.id, village=village, amount_fen=amount, asset=asset)
+    return row
+
+
+async def store_scheme(ref: str, actor: str) -> SchemeVersion:
+    """Pin the exact scheme text; a changed text under an existing version is refused."""
+    source = resolve_scheme(ref)
+    s = source.scheme
+    digest = sha256_bytes(s.text.encode("utf-8"))
+    existing = await SchemeVersion.get_or_none(scheme_id=s.id, version=s.version)
+    if existing is not None:
+        if existing.sha256 != digest:
+            raise refuse("run.scheme_changed", scheme=s.id, version=s.version)
+        return existing
+    row = await SchemeVersion.create(scheme_id=s.id, version=s.version, title=s.title.zh, effective=s.effective,
+                                     text=s.text, sha256=digest, created_by=actor)
+    await audit.record(actor, "scheme.store", "scheme_version", row.id, scheme=s.id, version=s.version, sha256=digest)
+    return row
+
+
+async def create_run(village_code: str, period: int, scheme_ref: str, actor: str, *, amount_yuan: str | None = None,
+                     asset: str | None = None, replaces: int | None = None) -> Run:
+    village = await Village.get_or_none(code=village_code)
+    if village is None:
+        raise refuse("run.village_unknown", village=village_code)
+    snapshot = await RegistrySnapshot.filter(village=village, period=period).order_by("-version").first()
+    if snapshot is None:
+        raise refuse("run.no_snapshot", village=village_code, period=period)
+    replaced = None
+    if replaces is not None:
+        replaced = await get_run(replaces)
+        if replaced.state != "reversed":
+            raise refuse("run.replaces_not_reversed", run=replaces, state=replaced.state)
+    if amount_yuan is not None:
+        await record_return(village_code, period, amount_yuan, actor, asset or "asset")
+    returns = await AssetReturn.filter(village=village, period=period, **({"asset": asset} if asset else {}))
+    if not returns:
+        raise refuse("run.no_return", village=village_code, period=period)
+    if len(returns) > 1:
+        raise refuse("run.many_returns", village=village_code, period=period, assets=[r.asset for r in returns])
+    async with transaction():
+        scheme = await store_scheme(scheme_ref, actor)
+        run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
+                               pool_fen=returns[0].amount_fen, prepared_by=actor,
+                               kind="correction" if replaced else "regular", replaces=replaced)
+        await audit.record(actor, "run.create", "run", run.id, village=village, scheme=scheme.scheme_id,
+                           version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces)
+    return await get_run(run.id)
+
+
+# -------------------------------------------------------------------------- compute
+
+
+async def run_inputs(run: Run, directory: Path) -> Inputs:
+    """Write a run's stored inputs to ``directory`` and describe them for :func:`compute`."""
+    snapshot: RegistrySnapshot = run.snapshot
+    scheme_path = directory / "scheme.yaml"
+    scheme_path.write_text(run.scheme.text, encoding="utf-8")
+    paths: dict[str, Path | None] = {}
+    for kind, digest in (("households", snapshot.households_file), ("members", snapshot.members_file),
+                         ("posts", snapshot.posts_file)):
+        if digest is None:
+            paths[kind] = None
+            continue
+        path = directory / f"{kind}.csv"
+        path.write_bytes(await get_file(digest))
+        paths[kind] = path
+    assert paths["households"] is not None
+    return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
+                  posts=paths["posts"], period=run.period, amount_yuan=format_yuan(run.pool_fen, grouping=False),
+                  reference_date=run.created_at.date())
+
+
+async def recompute(run: Run) -> Computation:
+    with tempfile.TemporaryDirectory(prefix="run-") as tmp:
+        return compute(await run_inputs(run, Path(tmp)))
+
+
+async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:
+    run = await get_run(run_id)
+    if not _check(run, "compute", "draft", "computed"):
+        return Outcome(run, False)
+    with tempfile.TemporaryDirectory(prefix="run-") as tmp:
+        inputs = await run_inputs(run, Path(tmp))
+        result = compute(inputs)
+        outputs = render_outputs(result)
+        manifest = build_manifest(result, outputs, input_copies(inputs, result))
+    lines = result.allocation.lines()
+    steps = list(result.allocation.step_ids)
+    rows = lines.select(
+        pl.lit(run.id).alias("run_id"), "recipient_kind", "recipient_id", "amount_fen",
+        pl.struct(steps).struct.json_encode().alias("breakdown"),
+    ).rows()
+    async with transaction():
+        await _advance(run, "draft", "computed", computed_at=clock.now(), content_hash=manifest["content_hash"],
+                       manifest=manifest, lines=lines.height)
+        await insert_rows(AllocationLine._meta.db_table,
+                          ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"], rows)
+        await audit.record(actor, "run.compute", "run", run.id, village=run.village,
+                           content_hash=manifest["content_hash"], lines=lines.height, total_fen=manifest["total_fen"])
+    return Outcome(run, True)
+
+
+async def lines_frame(run_id: int) -> pl.DataFrame:
+    rows = await AllocationLine.filter(run_id=run_id).order_by("recipient_kind", "recipient_id").values_list(
+        "recipient_kind", "recipient_id", "amount_fen", "breakdown")
+    return pl.DataFrame(
+        [(k, r, a, json.dumps(b) if not isinstance(b, str) else b) for k, r, a, b in rows],
+        schema={"recipient_kind": pl.String, "recipient_id": pl.String, "amount_fen": pl.Int64, "breakdown": pl.String},
+        orient="row",
+    )
+
+
+# ------------------------------------------------------------------------- publicity
+
+
+async def publicize(run_id: int, start: date, end: date, actor: str, clock: Clock = SystemClock(),
+                    min_days: int = MIN_NOTICE_DAYS) -> Outcome:
+    run = await get_run(run_id)
+    if not _check(run, "publicize", "computed", "publicized"):
+        return Outcome(run, False)
+    if end < start + timedelta(days=min_days - 1):
+        raise refuse("run.notice_dates", start=start.isoformat(), end=end.isoformat(), days=min_days)
+    async with transaction():
+        await _advance(run, "computed", "publicized", notice_start=start, notice_end=end, publicized_at=clock.now())
+        await audit.record(actor, "run.publicize", "run", run.id, village=run.village, start=start.isoformat(),
+                           end=end.isoformat())
+    return Outcome(run, True)
+
+
+async def household_in_run(run: Run, household_id: str) -> bool:
+    return await Household.filter(snapshot_id=run.snapshot.id, household_id=household_id).exists()
+
+
+async def record_objection(run_id: int, household_id: str, text: str, *, channel: str, actor: str,
+                           clock: Clock = SystemClock(), message_sid: str | None = None) -> Objection:
+    run = await get_run(run_id)
+    if message_sid:
+        existing = await Objection.get_or_none(message_sid=message_sid)
+        if existing is not None:
+            return existing
+    now = today(clock)
+    if run.state != "publicized" or not (run.notice_start and run.notice_end and run.notice_start <= now <= run.notice_end):
+        raise refuse("run.objection_closed", run=run.id, start=str(run.notice_start or "-"),
+                     end=str(run.notice_end or "-"), today=now.isoformat())
+    if not await household_in_run(run, household_id):
+        raise refuse("run.household_unknown", household=household_id, run=run.id)
+    async with transaction():
+        objection = await Objection.create(run=run, household_id=household_id, text=text.strip(), channel=channel,
+                                           recorded_by=actor, message_sid=message_sid)
+        await audit.record(actor, "objection.record", "objection", objection.id, village=run.village, run=run.id,
+                           household=household_id, channel=channel)
+    return objection
+
+
+async def resolve_objection(objection_id: int, resolution: str, actor: str, clock: Clock = SystemClock()) -> Objection:
+    objection = await Objection.get_or_none(id=objection_id).prefetch_related("run__village")
+    if objection is None:
+        raise refuse("run.objection_unknown", objection=objection_id)
+    if objection.status == "resolved":
+        return objection
+    async with transaction():
+        await Objection.filter(id=objection_id, status="open").update(
+            status="resolved", resolution=resolution.strip(), resolved_by=actor, resolved_at=clock.now())
+        await audit.record(actor, "objection.resolve", "objection", objection_id, village=objection.run.village,
+                           run=objection.run.id, resolution=resolution.strip())
+    await objection.refresh_from_db()
+    return objection
+
+
+# -------------------------------------------------------------------------- approval
+
+
+async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:
+    """Approval by someone other than the preparer, after the notice period, with no open
+    objection; posts the return and the accrual to the village's ledger."""
+    run = await get_run(run_id)
+    if not _check(run, "approve", "publicized", "approved"):
+        return Outcome(run, False)
+    if actor == run.prepared_by:
+        raise refuse("run.same_person", user=actor, run=run.id)
+    open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
+    if open_:
+        raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
+    now = today(clock)
+    assert run.notice_end is not None
+    if now <= run.notice_end:
+        raise refuse("run.notice_running", end=run.notice_end.isoformat(),
+                     next=(run.notice_end + timedelta(days=1)).isoformat())
+    lines = await lines_frame(run.id)
+    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))["recipient_id"]
+    missing = await Household.filter(snapshot_id=run.snapshot.id, household_id__in=owed.to_list(), account_no="") \
+        .order_by("household_id").values_list("household_id", flat=True)
+    if missing:
+        raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
+    drafts = ledger.draft_approval(run.village.code, ledger_store.run_ref(run.id), now, run.pool_fen,
+                                   lines.select("recipient_kind", "recipient_id", "amount_fen"))
+    async with transaction():
+        await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
+        await ledger_store.append(run.village, drafts, run_id=run.id)
+        await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen)
+    return Outcome(run, True)
+
+
+# -------------------------------------------------------------------------- reversal
+
+
+async def reverse(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Run:
+    """Undo a posted run: a linked reversal run posts the mirror of its return and accrual (the
+    bank's payments stay as they happened; what was paid becomes owed back until a corrected
+    run replaces it). Reversing twice returns the existing reversal."""
+    run = await get_run(run_id)
+    if run.state == "reversed":
+        return await Run.get(reverses_id=run.id)
+    if run.state not in POSTED or run.kind == "reversal":
+        raise refuse("run.illegal", run=run.id, state=run.state, action="reverse", needed="approved / paid / closed")
+    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "accrual"))
+    lines = await lines_frame(run.id)
+    now = clock.now()
+    async with transaction():
+        updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
+        if updated != 1:
+            raise refuse("run.illegal", run=run.id, state="(changed concurrently)", action="reverse", needed="approved")
+        mirror = await Run.create(village=run.village, period=run.period, kind="reversal", state="closed",
+                                  scheme=run.scheme, snapshot=run.snapshot, asset_return=run.asset_return,
+                                  pool_fen=-run.pool_fen, prepared_by=actor, approved_by=actor, reverses=run,
+                                  content_hash=run.content_hash, lines=lines.height, computed_at=now, approved_at=now,
+                                  closed_at=now, manifest={"reverses": run.id, "reason": reason})
+        await insert_rows(AllocationLine._meta.db_table,
+                          ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"],
+                          lines.select(pl.lit(mirror.id).alias("run_id"), "recipient_kind", "recipient_id",
+                                       -pl.col("amount_fen"), pl.lit("{}").alias("breakdown")).rows())
+        await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)), run_id=mirror.id)
+        await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id, reason=reason)
+    return mirror

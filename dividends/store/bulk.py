@@ -1,0 +1,37 @@
+"""The driver's bulk path through tortoise's own connection (inside the current transaction).
+
+SQLite: one prepared INSERT run by ``executemany``; PostgreSQL: ``COPY`` via asyncpg's
+``copy_records_to_table``. Both run on the connection of the enclosing ``transaction()``, so a
+million rows commit or roll back together with the rest of the transition.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise.connection import get_connection
+
+CHUNK = 50_000
+
+
+async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order, values already in database form)."""
+    if not rows:
+        return 0
+    conn = get_connection("default")
+    dialect = conn.capabilities.dialect
+    async with conn.acquire_connection() as raw:
+        if dialect == "postgres":
+            for start in range(0, len(rows), CHUNK * 4):
+                await raw.copy_records_to_table(table, records=rows[start:start + CHUNK * 4], columns=list(columns))
+        else:
+            marks = ", ".join("?" for _ in columns)
+            sql = f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) VALUES ({marks})'
+            for start in range(0, len(rows), CHUNK):
+                await raw.executemany(sql, rows[start:start + CHUNK])
+    return len(rows)
+
+
+def json_column_value(text: str) -> Any:
+    """JSON columns: PostgreSQL's COPY takes the JSON text as is; SQLite stores text too."""
+    return text

@@ -1,0 +1,419 @@
+"""Tortoise models: the only place that defines tables. Money columns are BigInt fen.
+
+Uniqueness that protects money is in the database, not only in code: one line per run and
+recipient, one accrual per run (ledger ``ref``), one settlement per bank-result line, one
+notice per (run, household, kind, attempt), one paid payout item per run and household.
+"""
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+RESTRICT = fields.RESTRICT
+CASCADE = fields.CASCADE
+
+
+class County(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "county"
+
+
+class Village(Model):
+    id = fields.IntField(primary_key=True)
+    county: fields.ForeignKeyRelation[County] = fields.ForeignKeyField("dividends.County", related_name="villages", on_delete=RESTRICT)
+    code = fields.CharField(max_length=64, unique=True)  # the registry's village_id
+    name = fields.CharField(max_length=128)
+    contact = fields.CharField(max_length=128, default="")  # how to object in person (committee contact)
+
+    class Meta:
+        table = "village"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    display_name = fields.CharField(max_length=128, default="")
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharField(max_length=16)  # accountant | committee | auditor | admin
+    village: fields.ForeignKeyNullableRelation[Village] = fields.ForeignKeyField("dividends.Village", null=True, related_name="users", on_delete=RESTRICT)
+    county: fields.ForeignKeyNullableRelation[County] = fields.ForeignKeyField("dividends.County", null=True, related_name="users", on_delete=RESTRICT)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "app_user"
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("dividends.User", related_name="tokens", on_delete=CASCADE)
+    name = fields.CharField(max_length=64)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "api_token"
+
+
+class LoginAttempt(Model):
+    id = fields.BigIntField(primary_key=True)
+    username = fields.CharField(max_length=64, db_index=True)
+    address = fields.CharField(max_length=64)
+    at = fields.DatetimeField(auto_now_add=True)
+    success = fields.BooleanField()
+
+    class Meta:
+        table = "login_attempt"
+
+
+# Who did what, when: every write of every user, append-only.
+class AuditEvent(Model):
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=64)
+    object_type = fields.CharField(max_length=32)
+    object_id = fields.CharField(max_length=64)
+    village: fields.ForeignKeyNullableRelation[Village] = fields.ForeignKeyField("dividends.Village", null=True, related_name="events", on_delete=RESTRICT)
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+
+
+# Content-addressed bytes (registry snapshots, bank files, bank results, scheme texts).
+class StoredFile(Model):
+
+    sha256 = fields.CharField(max_length=64, primary_key=True)
+    name = fields.CharField(max_length=255)
+    size = fields.BigIntField()
+    data = fields.BinaryField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "stored_file"
+
+
+class SchemeVersion(Model):
+    id = fields.IntField(primary_key=True)
+    scheme_id = fields.CharField(max_length=64)
+    version = fields.IntField()
+    title = fields.CharField(max_length=255)
+    effective = fields.DateField()
+    text = fields.TextField()
+    sha256 = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "scheme_version"
+        unique_together = (("scheme_id", "version"),)
+
+
+# One import of registry files (possibly many villages) for a period.
+class RegistryImport(Model):
+
+    id = fields.IntField(primary_key=True)
+    period = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=64)
+    files = fields.JSONField(default=dict)  # kind -> {name, sha256}
+    households = fields.IntField()
+    excluded = fields.JSONField(default=list)
+
+    class Meta:
+        table = "registry_import"
+
+
+# A village's registry for a period, version n; the canonical files are stored.
+class RegistrySnapshot(Model):
+
+    id = fields.IntField(primary_key=True)
+    registry_import: fields.ForeignKeyRelation[RegistryImport] = fields.ForeignKeyField("dividends.RegistryImport", related_name="snapshots", on_delete=RESTRICT)
+    village: fields.ForeignKeyRelation[Village] = fields.ForeignKeyField("dividends.Village", related_name="snapshots", on_delete=RESTRICT)
+    period = fields.IntField()
+    version = fields.IntField()
+    households_file = fields.CharField(max_length=64)  # StoredFile sha256 (canonical CSV)
+    members_file = fields.CharField(max_length=64, null=True)
+    posts_file = fields.CharField(max_length=64, null=True)
+    households = fields.IntField()
+    added = fields.IntField(default=0)
+    removed = fields.IntField(default=0)
+    changed = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "registry_snapshot"
+        unique_together = (("village", "period", "version"),)
+
+
+# A household row of a snapshot (for pages, notices, anomalies); the snapshot's files are
+# the source of truth for computation.
+class Household(Model):
+
+    id = fields.BigIntField(primary_key=True)
+    snapshot: fields.ForeignKeyRelation[RegistrySnapshot] = fields.ForeignKeyField("dividends.RegistrySnapshot", related_name="household_rows", on_delete=CASCADE)
+    household_id = fields.CharField(max_length=64)
+    head_name = fields.CharField(max_length=64)
+    id_number = fields.CharField(max_length=18, db_index=True)
+    phone = fields.CharField(max_length=16, db_index=True)
+    members = fields.IntField()
+    able_members = fields.IntField()
+    status = fields.CharField(max_length=16)
+    shares = fields.BigIntField()
+    capital_fen = fields.BigIntField()
+    account_no = fields.CharField(max_length=40)
+    bank = fields.CharField(max_length=64)
+    language = fields.CharField(max_length=4)
+
+    class Meta:
+        table = "household"
+        unique_together = (("snapshot", "household_id"),)
+
+
+class RegistryChange(Model):
+    id = fields.BigIntField(primary_key=True)
+    snapshot: fields.ForeignKeyRelation[RegistrySnapshot] = fields.ForeignKeyField("dividends.RegistrySnapshot", related_name="changes", on_delete=CASCADE)
+    household_id = fields.CharField(max_length=64)
+    change = fields.CharField(max_length=8)  # added | removed | changed
+    fields_changed = fields.JSONField(default=dict)  # field -> [old, new]
+
+    class Meta:
+        table = "registry_change"
+
+
+class AssetReturn(Model):
+    id = fields.IntField(primary_key=True)
+    village: fields.ForeignKeyRelation[Village] = fields.ForeignKeyField("dividends.Village", related_name="returns", on_delete=RESTRICT)
+    period = fields.IntField()
+    asset = fields.CharField(max_length=128)
+    amount_fen = fields.BigIntField()
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "asset_return"
+        unique_together = (("village", "period", "asset"),)
+
+
+class Run(Model):
+    id = fields.IntField(primary_key=True)
+    village: fields.ForeignKeyRelation[Village] = fields.ForeignKeyField("dividends.Village", related_name="runs", on_delete=RESTRICT)
+    period = fields.IntField()
+    kind = fields.CharField(max_length=16, default="regular")  # regular | reversal | correction
+    state = fields.CharField(max_length=16, default="draft")
+    scheme: fields.ForeignKeyRelation[SchemeVersion] = fields.ForeignKeyField("dividends.SchemeVersion", related_name="runs", on_delete=RESTRICT)
+    snapshot: fields.ForeignKeyRelation[RegistrySnapshot] = fields.ForeignKeyField("dividends.RegistrySnapshot", related_name="runs", on_delete=RESTRICT)
+    asset_return: fields.ForeignKeyRelation[AssetReturn] = fields.ForeignKeyField("dividends.AssetReturn", related_name="runs", on_delete=RESTRICT)
+    pool_fen = fields.BigIntField()
+    prepared_by = fields.CharField(max_length=64)
+    approved_by = fields.CharField(max_length=64, null=True)
+    reverses: fields.ForeignKeyNullableRelation[Run] = fields.OneToOneField("dividends.Run", null=True, related_name="reversed_by", on_delete=RESTRICT)
+    replaces: fields.ForeignKeyNullableRelation[Run] = fields.OneToOneField("dividends.Run", null=True, related_name="replaced_by", on_delete=RESTRICT)
+    content_hash = fields.CharField(max_length=64, null=True)
+    manifest = fields.JSONField(null=True)
+    lines = fields.IntField(default=0)
+    notice_start = fields.DateField(null=True)
+    notice_end = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    computed_at = fields.DatetimeField(null=True)
+    publicized_at = fields.DatetimeField(null=True)
+    approved_at = fields.DatetimeField(null=True)
+    paid_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "run"
+
+
+class AllocationLine(Model):
+    id = fields.BigIntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="allocation_lines", on_delete=RESTRICT)
+    recipient_kind = fields.CharField(max_length=10)
+    recipient_id = fields.CharField(max_length=64)
+    amount_fen = fields.BigIntField()
+    breakdown = fields.JSONField()  # step id -> fen
+
+    class Meta:
+        table = "allocation_line"
+        unique_together = (("run", "recipient_kind", "recipient_id"),)
+
+
+class Objection(Model):
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="objections", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    text = fields.TextField()
+    channel = fields.CharField(max_length=8)  # sms | web | cli
+    received_at = fields.DatetimeField(auto_now_add=True)
+    recorded_by = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=10, default="open")  # open | resolved
+    resolution = fields.TextField(default="")
+    resolved_by = fields.CharField(max_length=64, null=True)
+    resolved_at = fields.DatetimeField(null=True)
+    message_sid = fields.CharField(max_length=64, null=True, unique=True)  # an SMS objection is recorded once
+
+    class Meta:
+        table = "objection"
+
+
+# Append-only; ``hash`` covers the entry, its postings and ``prev_hash`` (per village).
+class LedgerEntry(Model):
+
+    id = fields.BigIntField(primary_key=True)
+    village: fields.ForeignKeyRelation[Village] = fields.ForeignKeyField("dividends.Village", related_name="ledger_entries", on_delete=RESTRICT)
+    seq = fields.IntField()
+    on = fields.DateField()
+    kind = fields.CharField(max_length=16)
+    run: fields.ForeignKeyNullableRelation[Run] = fields.ForeignKeyField("dividends.Run", null=True, related_name="ledger_entries", on_delete=RESTRICT)
+    ref = fields.CharField(max_length=128, unique=True)  # idempotency: one accrual per run, etc.
+    narration = fields.TextField()
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "ledger_entry"
+        unique_together = (("village", "seq"),)
+
+
+class LedgerPosting(Model):
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[LedgerEntry] = fields.ForeignKeyField("dividends.LedgerEntry", related_name="postings", on_delete=RESTRICT)
+    account = fields.CharField(max_length=255)
+    amount_fen = fields.BigIntField()
+
+    class Meta:
+        table = "ledger_posting"
+
+
+class PayoutBatch(Model):
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="batches", on_delete=RESTRICT)
+    number = fields.IntField()
+    bank_format = fields.CharField(max_length=32)
+    csv_file = fields.CharField(max_length=64)  # StoredFile sha256
+    xlsx_file = fields.CharField(max_length=64)
+    items = fields.IntField()
+    total_fen = fields.BigIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "payout_batch"
+        unique_together = (("run", "number"),)
+
+
+class PayoutItem(Model):
+    id = fields.BigIntField(primary_key=True)
+    batch: fields.ForeignKeyRelation[PayoutBatch] = fields.ForeignKeyField("dividends.PayoutBatch", related_name="payout_items", on_delete=RESTRICT)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="payout_items", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    amount_fen = fields.BigIntField()
+    status = fields.CharField(max_length=8, default="pending")  # pending | paid | failed
+    paid_key = fields.CharField(max_length=80, null=True, unique=True)  # f"{run}:{household}" once paid
+
+    class Meta:
+        table = "payout_item"
+        unique_together = (("batch", "household_id"),)
+
+
+class BankResultImport(Model):
+    id = fields.IntField(primary_key=True)
+    batch: fields.ForeignKeyRelation[PayoutBatch] = fields.ForeignKeyField("dividends.PayoutBatch", related_name="results", on_delete=RESTRICT)
+    file = fields.CharField(max_length=64)  # StoredFile sha256
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    imported_by = fields.CharField(max_length=64)
+    paid = fields.IntField()
+    failed = fields.IntField()
+
+    class Meta:
+        table = "bank_result_import"
+        unique_together = (("batch", "file"),)
+
+
+class BankResultLine(Model):
+    id = fields.BigIntField(primary_key=True)
+    result: fields.ForeignKeyRelation[BankResultImport] = fields.ForeignKeyField("dividends.BankResultImport", related_name="result_lines", on_delete=RESTRICT)
+    item: fields.OneToOneRelation[PayoutItem] = fields.OneToOneField("dividends.PayoutItem", related_name="result_line", on_delete=RESTRICT)
+    status = fields.CharField(max_length=8)  # paid | failed
+    bank_ref = fields.CharField(max_length=64, default="")
+    reason = fields.TextField(default="")
+    settlement: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField("dividends.LedgerEntry", null=True, related_name="settled_lines", on_delete=RESTRICT)
+
+    class Meta:
+        table = "bank_result_line"
+
+
+# An SMS notice to a household about a run; its fate is recorded, never lost.
+class Notice(Model):
+
+    id = fields.BigIntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="notices", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=24)
+    attempt = fields.IntField(default=0)  # 0 = first notice; n = the n-th explicit resend
+    phone = fields.CharField(max_length=16)
+    lang = fields.CharField(max_length=4)
+    body = fields.TextField()
+    encoding = fields.CharField(max_length=8)
+    segments = fields.IntField()
+    status = fields.CharField(max_length=16, default="queued", db_index=True)
+    sid = fields.CharField(max_length=64, null=True, unique=True)
+    tries = fields.IntField(default=0)
+    error_code = fields.IntField(null=True)
+    error_message = fields.TextField(default="")
+    next_try_at = fields.DatetimeField(null=True)
+    send_started_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    final_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notice"
+        unique_together = (("run", "household_id", "kind", "attempt"),)
+
+
+class OptOut(Model):
+    phone = fields.CharField(max_length=16, primary_key=True)
+    opted_out = fields.BooleanField()
+    changed_at = fields.DatetimeField(auto_now=True)
+    source = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "sms_opt_out"
+
+
+class InboundMessage(Model):
+    id = fields.BigIntField(primary_key=True)
+    sid = fields.CharField(max_length=64, unique=True)
+    phone = fields.CharField(max_length=16)
+    body = fields.TextField()
+    intent = fields.CharField(max_length=16)
+    received_at = fields.DatetimeField(auto_now_add=True)
+    household_id = fields.CharField(max_length=64, null=True)
+    reply = fields.TextField(default="")
+
+    class Meta:
+        table = "sms_inbound"
+
+
+# The head of each village's ledger chain, moved forward in the transaction that appends entries:
+# deleting the newest entries (which leaves a shorter, still well-linked chain) shows as a
+# chain that stops before its recorded head.
+class LedgerHead(Model):
+    village: fields.OneToOneRelation[Village] = fields.OneToOneField("dividends.Village", primary_key=True, related_name="ledger_head", on_delete=RESTRICT)
+    seq = fields.IntField()
+    hash = fields.CharField(max_length=64)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ledger_head"
