@@ -1,0 +1,96 @@
+"""The chart of accounts: every id becomes a Beancount-valid component, readable and injective."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from beancount.core import account as bc_account
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dividends.ledger import accounts
+from dividends.ledger.accounts import component, component_series, is_valid_account, is_valid_component
+
+# Ids as registries and schemes give them: codes, snake_case, dots, spaces, Chinese, anything.
+ids = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_.\- ]{0,12}", fullmatch=True),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=12),
+    st.text(st.sampled_from("张王李村集体公益基金-_ 0aA"), max_size=6),
+)
+
+
+def test_an_id_that_is_already_a_valid_component_is_kept() -> None:
+    assert component("V0001") == "V0001"
+    assert component("V0001-00001") == "V0001-00001"
+    assert component("2024") == "2024"
+    assert component("V张三") == "V张三"
+
+
+def test_other_ids_become_readable_with_a_hash_suffix() -> None:
+    assert component("carry_over") == "Carry-over--2ef4e1b7268205fb"
+    assert component("h.001") == "H-001--391412d9a0f74f86"
+    assert component("Welfare fund") == "Welfare-fund--dd0ee5706f550556"
+    assert component("张家村") == "X张家村--877ff21ba1a7d896"
+    assert component("").startswith("X--")
+
+
+def test_ids_that_differ_only_in_case_or_punctuation_do_not_collide() -> None:
+    names = ["collective", "Collective", "COLLECTIVE", "collective_", "_collective", "collective.", "collective--x"]
+    assert len({component(n) for n in names}) == len(names)
+
+
+def test_a_valid_id_that_looks_rewritten_is_rewritten_too() -> None:
+    rewritten = component("carry_over")
+    assert component(rewritten) != rewritten
+    assert component("A--B") != "A--B"
+
+
+def test_a_trailing_newline_is_not_a_valid_component() -> None:
+    assert component("A\n") != "A\n"
+    assert component_series(pl.Series(["A\n"])).to_list() == [component("A\n")]
+
+
+def test_the_chart_of_a_village() -> None:
+    assert accounts.bank("V1") == "Assets:Bank:V1"
+    assert accounts.asset_income("V1") == "Income:AssetReturn:V1"
+    assert accounts.distributable_pool("V1") == "Expenses:DistributablePool:V1"
+    assert accounts.payable("V1", "V1-007") == "Liabilities:Payable:V1:V1-007"
+    assert accounts.collective("V1", "collective") == "Equity:Collective:V1:Collective--d867c55b793d0858"
+
+
+def test_series_version_matches_the_scalar_one_and_keeps_order_and_nulls() -> None:
+    ids_ = pl.Series("id", ["V1", "h.1", "V1", None, "张三", "h.1"])
+    assert component_series(ids_).to_list() == ["V1", component("h.1"), "V1", None, component("张三"), component("h.1")]
+    assert accounts.payables("V1", pl.Series(["V1-1", "v1 2"])).to_list() == [
+        "Liabilities:Payable:V1:V1-1", f"Liabilities:Payable:V1:{component('v1 2')}"]
+
+
+@pytest.mark.parametrize("name,ok", [
+    ("Assets:Bank:V1", True), ("Assets:Bank:X张家村--877ff21ba1a7d896", True), ("Assets", False),
+    ("Cash:V1", False), ("Assets:bank", False), ("Assets:Bank:V_1", False), ("Assets::V1", False),
+])
+def test_account_name_validity_agrees_with_beancount(name: str, ok: bool) -> None:
+    assert is_valid_account(name) is ok
+    assert bc_account.is_valid(name) is ok or not name.startswith(accounts.ROOTS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ids)
+def test_every_id_maps_to_a_component_beancount_accepts(text: str) -> None:
+    c = component(text)
+    assert is_valid_component(c)
+    assert bc_account.is_valid(f"Assets:Bank:{c}")
+    assert bc_account.is_valid(accounts.payable(text, text))
+    assert component(text) == c  # deterministic
+
+
+@settings(max_examples=400, deadline=None)
+@given(ids, ids)
+def test_different_ids_never_share_a_component(a: str, b: str) -> None:
+    if a != b:
+        assert component(a) != component(b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(ids, max_size=20))
+def test_series_and_scalar_versions_agree(values: list[str]) -> None:
+    assert component_series(pl.Series(values, dtype=pl.String)).to_list() == [component(v) for v in values]

@@ -1,0 +1,239 @@
+"""The hash chain and verify: a sound ledger verifies clean, and every kind of tampering is caught."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+
+import polars as pl
+import pytest
+
+from dividends.ledger import (
+    ZERO_HASH,
+    ChainHead,
+    DraftError,
+    Entry,
+    EntryDraft,
+    LedgerError,
+    chain,
+    entries_from_rows,
+    entry_hash,
+    entry_rows,
+    head_of,
+    posting_rows,
+    verify,
+)
+from dividends.ledger.entries import postings_of
+from dividends.ledger.example import example_ledger
+from dividends.ledger.hashes import hashed_bytes
+
+V = "V0001"
+Ledger = dict[str, list[Entry]]
+
+
+@pytest.fixture(scope="module")
+def ledger() -> Ledger:
+    return example_ledger()
+
+
+def codes(errors: list[LedgerError]) -> list[tuple[int | None, str]]:
+    return [(e.seq, e.code) for e in errors]
+
+
+def with_postings(entry: Entry, change: Callable[[pl.DataFrame], pl.DataFrame]) -> Entry:
+    return dataclasses.replace(entry, postings=change(entry.postings))
+
+
+def tampered(ledger: Ledger, entries: list[Entry]) -> Ledger:
+    return {**ledger, V: entries}
+
+
+def draft(village: str = V, amount: int = 100, ref: str = "return:R1") -> EntryDraft:
+    return EntryDraft(village, date(2025, 1, 20), "return", "R1", ref, "asset return",
+                      postings_of([(f"Assets:Bank:{village}", amount), (f"Income:AssetReturn:{village}", -amount)]))
+
+
+# --------------------------------------------------------------------------- the hash and the chain
+
+def test_the_hashed_bytes_are_a_json_line_then_the_postings_csv() -> None:
+    entry = chain([draft()], None)[0]
+    assert hashed_bytes(ZERO_HASH, 1, entry) == (
+        b'["dividends.ledger/1","' + ZERO_HASH.encode() + b'","V0001",1,"2025-01-20","return","R1",'
+        b'"return:R1","asset return"]\n'
+        b"account,amount_fen\nAssets:Bank:V0001,100\nIncome:AssetReturn:V0001,-100\n"
+    )
+    # A golden value: changing the encoding changes every stored hash, so it must be deliberate.
+    assert entry.hash == "21ca9f48b8ae47facb81e1ce33c47ff8c6eaaf5f1134d78fe11f02c9c41f65db"
+    assert entry.hash == entry_hash(ZERO_HASH, entry)
+
+
+def test_the_hash_does_not_depend_on_the_order_of_the_posting_rows() -> None:
+    entry = chain([draft()], None)[0]
+    shuffled = with_postings(entry, lambda p: p.reverse())
+    assert entry_hash(entry.prev_hash, shuffled) == entry.hash
+
+
+def test_non_ascii_fields_hash_deterministically() -> None:
+    a = chain([dataclasses.replace(draft(), narration="资产收益 \"引号\"\n换行")], None)[0]
+    b = chain([dataclasses.replace(draft(), narration="资产收益 \"引号\"\n换行")], None)[0]
+    assert a.hash == b.hash
+
+
+def test_chain_numbers_entries_and_links_each_to_the_previous_hash() -> None:
+    first = chain([draft(ref="a"), draft(ref="b")], None)
+    assert [(e.seq, e.prev_hash) for e in first] == [(1, ZERO_HASH), (2, first[0].hash)]
+    more = chain([draft(ref="c")], first[-1])
+    assert (more[0].seq, more[0].prev_hash) == (3, first[-1].hash)
+    assert verify({V: first + more}) == []
+    assert chain([], first[-1]) == []
+
+
+def test_chain_refuses_mixed_villages_and_a_last_entry_of_another_village() -> None:
+    with pytest.raises(ValueError, match="one village"):
+        chain([draft("V1"), draft("V2")], None)
+    last = chain([draft("V1")], None)[-1]
+    with pytest.raises(DraftError, match="one village"):
+        chain([draft("V2")], last)
+
+
+def test_chain_refuses_an_unbalanced_or_empty_draft() -> None:
+    unbalanced = dataclasses.replace(draft(), postings=postings_of([("Assets:Bank:V0001", 100)]))
+    with pytest.raises(DraftError, match="sum to 1.00 yuan"):
+        chain([unbalanced], None)
+    empty = dataclasses.replace(draft(), postings=postings_of([]))
+    with pytest.raises(DraftError, match="at least two postings"):
+        chain([empty], None)
+    bad_name = dataclasses.replace(draft(), postings=postings_of([("Assets:bank", 1), ("Income:X", -1)]))
+    with pytest.raises(DraftError, match="Beancount would reject"):
+        chain([bad_name], None)
+
+
+# --------------------------------------------------------------------------- verify: sound ledgers
+
+def test_a_sound_ledger_verifies_clean(ledger: Ledger) -> None:
+    assert verify(ledger) == []
+    heads = {v: head_of(es) for v, es in ledger.items()}
+    assert verify(ledger, heads={v: h for v, h in heads.items() if h}) == []
+
+
+def test_entries_survive_the_trip_through_table_rows(ledger: Ledger) -> None:
+    everything = [e for v in sorted(ledger) for e in ledger[v]]
+    back = entries_from_rows(entry_rows(everything), posting_rows(everything))
+    assert back == ledger
+    assert verify(back) == []
+
+
+# --------------------------------------------------------------------------- verify: tampering
+
+EDITS: dict[str, Callable[[Entry], Entry]] = {
+    "amount": lambda e: with_postings(e, lambda p: p.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.col("amount_fen") + 1).otherwise(pl.col("amount_fen")))),
+    "amount moved between postings (still balanced)": lambda e: with_postings(e, lambda p: p.with_columns(
+        pl.col("amount_fen") + pl.when(pl.int_range(pl.len()) == 0).then(1).when(pl.int_range(pl.len()) == 1)
+        .then(-1).otherwise(0))),
+    "account": lambda e: with_postings(e, lambda p: p.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("Assets:Bank:ELSEWHERE")).otherwise(pl.col("account")).alias("account"))),
+    "posting deleted": lambda e: with_postings(e, lambda p: p.slice(1)),
+    "narration": lambda e: dataclasses.replace(e, narration=e.narration + " "),
+    "date": lambda e: dataclasses.replace(e, on=date(2025, 1, 21)),
+    "ref": lambda e: dataclasses.replace(e, ref="accrual:R9"),
+    "run": lambda e: dataclasses.replace(e, run_id="R9"),
+}
+
+
+@pytest.mark.parametrize("what", list(EDITS))
+def test_an_edited_entry_is_caught_by_its_hash(ledger: Ledger, what: str) -> None:
+    entries = list(ledger[V])
+    entries[1] = EDITS[what](entries[1])
+    errors = verify(tampered(ledger, entries))
+    assert (2, "hash") in codes(errors)
+    assert all(e.village_id == V and e.seq == 2 for e in errors)
+
+
+def test_an_edited_amount_is_also_reported_as_unbalanced(ledger: Ledger) -> None:
+    entries = list(ledger[V])
+    entries[1] = EDITS["amount"](entries[1])
+    assert codes(verify(tampered(ledger, entries))) == [(2, "unbalanced"), (2, "hash")]
+
+
+def test_deleting_the_first_entry_is_caught(ledger: Ledger) -> None:
+    assert codes(verify(tampered(ledger, ledger[V][1:]))) == [(2, "first_seq"), (2, "first_prev_hash")]
+
+
+@pytest.mark.parametrize("index", [3, -2])
+def test_deleting_an_entry_in_the_middle_or_the_last_but_one_is_caught(ledger: Ledger, index: int) -> None:
+    entries = list(ledger[V])
+    gone = entries.pop(index)
+    assert codes(verify(tampered(ledger, entries))) == [(gone.seq + 1, "seq_gap"), (gone.seq + 1, "prev_hash")]
+
+
+def test_swapping_two_entries_is_caught(ledger: Ledger) -> None:
+    entries = list(ledger[V])
+    entries[2], entries[3] = entries[3], entries[2]
+    assert codes(verify(tampered(ledger, entries))) == [
+        (4, "seq_gap"), (4, "prev_hash"), (3, "seq_gap"), (3, "prev_hash"), (5, "seq_gap"), (5, "prev_hash")]
+
+
+def test_swapping_two_entries_contents_but_not_their_numbers_is_caught(ledger: Ledger) -> None:
+    entries = list(ledger[V])
+    a, b = entries[2], entries[3]
+    entries[2] = dataclasses.replace(b, seq=a.seq, prev_hash=a.prev_hash, hash=a.hash)
+    entries[3] = dataclasses.replace(a, seq=b.seq, prev_hash=b.prev_hash, hash=b.hash)
+    assert codes(verify(tampered(ledger, entries))) == [(3, "hash"), (4, "hash")]
+
+
+def test_deleting_the_last_entry_is_caught_only_against_a_recorded_head(ledger: Ledger) -> None:
+    heads = {V: ChainHead(ledger[V][-1].seq, ledger[V][-1].hash)}
+    shortened = tampered(ledger, ledger[V][:-1])
+    assert verify(shortened) == []
+    assert codes(verify(shortened, heads=heads)) == [(len(ledger[V]) - 1, "head")]
+    assert codes(verify(tampered(ledger, []), heads=heads)) == [(None, "head")]
+
+
+def test_an_edit_with_every_later_hash_recomputed_is_caught_only_against_a_recorded_head(ledger: Ledger) -> None:
+    heads = {V: ChainHead(ledger[V][-1].seq, ledger[V][-1].hash)}
+    rewritten = chain([e.draft for e in [ledger[V][0], EDITS["narration"](ledger[V][1]), *ledger[V][2:]]], None)
+    assert verify(tampered(ledger, rewritten)) == []
+    assert codes(verify(tampered(ledger, rewritten), heads=heads)) == [(len(ledger[V]), "head")]
+
+
+def test_an_entry_of_another_village_in_a_chain_is_caught(ledger: Ledger) -> None:
+    entries = list(ledger[V])
+    entries[1] = dataclasses.replace(entries[1], village_id="V0002")
+    assert codes(verify(tampered(ledger, entries))) == [(2, "hash"), (2, "village_mismatch")]
+
+
+def test_money_that_is_not_integer_fen_is_reported(ledger: Ledger) -> None:
+    entries = list(ledger[V])
+    entries[0] = with_postings(entries[0], lambda p: p.with_columns(pl.col("amount_fen").cast(pl.Float64)))
+    entries[1] = with_postings(entries[1], lambda p: p.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("amount_fen")).alias("amount_fen")))
+    errors = verify(tampered(ledger, entries))
+    assert (1, "amount_type") in codes(errors)
+    assert (2, "amount_null") in codes(errors)
+
+
+def test_an_empty_entry_is_reported(ledger: Ledger) -> None:
+    e = ledger[V][0]
+    empty = dataclasses.replace(e, postings=e.postings.clear())
+    empty = dataclasses.replace(empty, hash=entry_hash(empty.prev_hash, empty))
+    assert codes(verify(tampered(ledger, [empty]))) == [(1, "empty")]
+
+
+def test_messages_name_the_village_the_entry_and_what_was_expected(ledger: Ledger) -> None:
+    entries = list(ledger[V])
+    del entries[3]
+    seq_gap, prev_hash = verify(tampered(ledger, entries))
+    assert seq_gap.text("en") == ("village V0001: after entry #3 expected entry #4, found #5 "
+                                  "(a deleted or reordered entry?)")
+    assert seq_gap.text("zh") == "村 V0001：第 3 号分录之后应为第 4 号，实际为第 5 号（分录被删除或顺序被调换？）"
+    en = prev_hash.text("en")
+    assert en.startswith("village V0001, entry #5: prev_hash is ")
+    assert f"the entry before it (#3) has hash {ledger[V][2].hash[:12]}" in en
+    assert prev_hash.text("zh").startswith("村 V0001 第 5 号分录")
+
+    edited = list(ledger[V])
+    edited[0] = EDITS["amount"](edited[0])
+    unbalanced = verify(tampered(ledger, edited))[0]
+    assert unbalanced.text("en") == "village V0001, entry #1: the postings should sum to 0, they sum to 0.01 yuan"
+    assert unbalanced.text("zh") == "村 V0001 第 1 号分录借贷不平：各笔金额之和应为 0，实际为 0.01 元"

@@ -1,0 +1,145 @@
+"""Property tests: the ledger's invariants hold for random runs, and any tampering is caught."""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dividends.ledger import (
+    ChainHead,
+    Entry,
+    chain,
+    draft_approval,
+    draft_reversal,
+    draft_settlement,
+    verify,
+)
+from dividends.ledger.example import lines
+
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+START = date(2025, 1, 1)
+
+household_ids = st.one_of(st.from_regex(r"V1-[0-9]{3}", fullmatch=True), st.sampled_from(["h.1", "王 二", "h_2", "H 3"]))
+fund_ids = st.sampled_from(["collective", "carry_over", "welfare_fund", "O&M", "公益基金"])
+amounts = st.one_of(st.integers(0, 10_000), st.integers(0, 2**40))
+
+
+@st.composite
+def run_lines(draw: Any) -> pl.DataFrame:
+    households = draw(st.lists(household_ids, min_size=0, max_size=8, unique=True))
+    funds = draw(st.lists(fund_ids, min_size=0 if households else 1, max_size=3, unique=True))
+    rows = [("household", h, draw(amounts)) for h in households] + [("account", f, draw(amounts)) for f in funds]
+    return lines(draw(st.permutations(rows)))
+
+
+def pool_of(frame: pl.DataFrame) -> int:
+    return int(frame["amount_fen"].sum())
+
+
+@st.composite
+def ledgers(draw: Any) -> list[Entry]:
+    """One village: a few runs, each approved, maybe paid in one or two bank results, maybe reversed."""
+    entries: list[Entry] = []
+    day = START
+    for run in range(draw(st.integers(1, 3))):
+        frame = draw(run_lines())
+        day += timedelta(days=draw(st.integers(0, 30)))
+        posted = chain(draft_approval("V1", f"R{run}", day, pool_of(frame), frame), entries[-1] if entries else None)
+        entries += posted
+        payable = frame.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))
+        first = draw(st.lists(st.booleans(), min_size=payable.height, max_size=payable.height))
+        for batch, keep in enumerate((first, [not f for f in first])):
+            part = payable.filter(pl.Series(keep, dtype=pl.Boolean)) if payable.height else payable
+            if part.height and draw(st.booleans()):
+                result = part.select(pl.col("recipient_id").alias("household_id"), "amount_fen")
+                entries += chain([draft_settlement("V1", f"R{run}", day, result, f"settlement:R{run}-{batch}")],
+                                 entries[-1] if entries else None)
+        if posted and draw(st.booleans()):
+            entries += chain(draft_reversal(posted, f"R{run}-REV", day), entries[-1])
+    return entries
+
+
+nonempty_ledgers = ledgers().filter(bool)
+
+
+def balances(entries: list[Entry]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for entry in entries:
+        for account, amount in entry.postings.rows():
+            out[account] += amount
+    return out
+
+
+@SETTINGS
+@given(run_lines())
+def test_approval_drafts_balance_and_the_accrual_credits_the_whole_pool(frame: pl.DataFrame) -> None:
+    pool = pool_of(frame)
+    drafts = draft_approval("V1", "R1", START, pool, frame)
+    if pool == 0:
+        assert drafts == []
+        return
+    ret, accrual = drafts
+    for draft in drafts:
+        assert sum(a for _, a in draft.postings.rows()) == 0
+    credits = [a for _, a in accrual.postings.rows() if a < 0]
+    assert -sum(credits) == pool
+    assert len(credits) == frame.filter(pl.col("amount_fen") > 0).height
+    assert ret.total_debits() == accrual.total_debits() == pool
+
+
+@SETTINGS
+@given(ledgers())
+def test_a_chained_ledger_verifies_clean(entries: list[Entry]) -> None:
+    assert verify({"V1": entries}) == []
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+
+
+@SETTINGS
+@given(nonempty_ledgers, st.data())
+def test_reversing_any_entries_nets_every_account_to_zero(entries: list[Entry], data: st.DataObject) -> None:
+    chosen = data.draw(st.lists(st.sampled_from(entries), unique_by=lambda e: e.seq, max_size=len(entries)))
+    mirrors = chain(draft_reversal(chosen, "REV", START), entries[-1])
+    assert all(v == 0 for v in balances(chosen + mirrors).values())
+    assert verify({"V1": entries + mirrors}) == []
+
+
+@SETTINGS
+@given(nonempty_ledgers, st.data())
+def test_changing_any_single_posting_amount_is_caught(entries: list[Entry], data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, len(entries) - 1))
+    j = data.draw(st.integers(0, entries[i].postings.height - 1))
+    old = entries[i].postings["amount_fen"][j]
+    new = data.draw(st.one_of(st.just(-old), st.integers(-(2**40), 2**40)).filter(lambda v: v != old))
+    changed = entries[i].postings.with_columns(
+        pl.when(pl.int_range(pl.len()) == j).then(pl.lit(new, pl.Int64)).otherwise(pl.col("amount_fen")).alias("amount_fen"))
+    tampered = list(entries)
+    tampered[i] = dataclasses.replace(entries[i], postings=changed)
+    errors = verify({"V1": tampered})
+    assert (entries[i].seq, "hash") in [(e.seq, e.code) for e in errors]
+    assert (entries[i].seq, "unbalanced") in [(e.seq, e.code) for e in errors]
+
+
+@SETTINGS
+@given(nonempty_ledgers, st.data())
+def test_deleting_any_entry_is_caught_against_the_recorded_head(entries: list[Entry], data: st.DataObject) -> None:
+    head = {"V1": ChainHead(entries[-1].seq, entries[-1].hash)}
+    i = data.draw(st.integers(0, len(entries) - 1))
+    assert verify({"V1": entries[:i] + entries[i + 1:]}, heads=head) != []
+    if i < len(entries) - 1:  # anything but the last is caught by the chain alone
+        assert verify({"V1": entries[:i] + entries[i + 1:]}) != []
+
+
+@SETTINGS
+@given(nonempty_ledgers, st.data())
+def test_swapping_any_two_entries_is_caught(entries: list[Entry], data: st.DataObject) -> None:
+    if len(entries) < 2:
+        return
+    i, j = data.draw(st.lists(st.integers(0, len(entries) - 1), min_size=2, max_size=2, unique=True))
+    swapped = list(entries)
+    swapped[i], swapped[j] = swapped[j], swapped[i]
+    assert verify({"V1": swapped}) != []
