@@ -141,3 +141,18 @@ register({
     "bank.status": {"zh": "应为 成功/失败（paid/failed），实际为“{found}”", "en": "expected paid/failed (成功/失败), found '{found}'"},
     "bank.no_batch": {"zh": "分配批次 {run} 没有待回单的支付批次", "en": "run {run} has no payout batch waiting for a bank result"},
 })
+
+register({
+    "pack.not_zip": {"zh": "{file} 不是审计包（zip 文件）", "en": "{file} is not an audit pack (a zip file)"},
+    "pack.format": {"zh": "审计包格式为 {found}，应为 {expected}", "en": "the pack's format is {found}, expected {expected}"},
+    "pack.file_missing": {"zh": "审计包缺少清单中的文件 {file}", "en": "the pack lacks {file}, which its manifest lists"},
+    "pack.file_extra": {"zh": "审计包中有清单未列出的文件 {file}", "en": "the pack holds {file}, which its manifest does not list"},
+    "pack.file_changed": {"zh": "审计包中的 {file} 与清单的 sha256 不符", "en": "{file} in the pack does not match the manifest's sha256"},
+    "pack.lines_differ": {"zh": "存档的分配行与重新计算不符：{detail}", "en": "the stored allocation lines differ from the recomputation: {detail}"},
+    "pack.ledger": {"zh": "账簿摘录：{detail}", "en": "ledger extract: {detail}"},
+    "pack.accrual": {"zh": "计提分录与分配行不符：{detail}", "en": "the accrual entry does not match the allocation lines: {detail}"},
+    "pack.settlement": {"zh": "结算分录与银行回单不符：{detail}", "en": "the settlements do not match the bank results: {detail}"},
+    "pack.bank_file": {"zh": "支付文件 {file} 的合计与支付清单不符", "en": "bank file {file} does not add up to its payout items"},
+    "pack.ok": {"zh": "审计包核验通过：分配批次 {run}（{village}，{period} 年度）重新计算完全一致，账簿、支付与回单相符",
+                "en": "audit pack verified: run {run} ({village}, {period}) recomputes bit for bit; ledger, payouts and bank results agree"},
+})

@@ -1,0 +1,215 @@
+"""The audit pack of a run: everything a county auditor needs, in one zip, checkable offline.
+
+::
+
+    manifest.json                 format, run facts, sha256 of every other file
+    computation/                  the computation bundle (inputs, scheme, allocations, summary, manifest)
+    run/allocation_lines.csv      the lines as stored in the database
+    run/approvals.json            who prepared, publicized, approved, paid, closed; objections; audit events
+    ledger/entries.csv            the run's ledger entries with their hashes
+    ledger/postings.csv           their postings
+    ledger/run.beancount          the same, for Beancount
+    bank/items.csv                payout items and their results
+    bank/batch-N.csv|xlsx         the bank files as issued
+    bank/result-N-K.<ext>         the bank's result files as imported
+
+``verify_pack`` checks the hashes, recomputes the run from ``computation/inputs`` bit for bit,
+and checks that stored lines, ledger entries, bank files and results agree with each other.
+"""
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import dividends.messages  # noqa: F401
+from dividends import ledger
+from dividends.bundle import verify_bundle, write_bundle
+from dividends.hashing import frame_csv, sha256_bytes
+from dividends.compute import compute
+from dividends.runs import get_run, lines_frame, run_inputs
+from dividends.store import audit
+from dividends.store import ledger as ledger_store
+from dividends.store.files import file_name, get_file
+from dividends.store.models import BankResultImport, BankResultLine, Notice, Objection, PayoutBatch, PayoutItem
+from schemes.i18n import Msg
+from schemes.problems import InputError, Problem
+
+FORMAT = "dividends.auditpack/1"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def build_pack(run_id: int) -> bytes:
+    """The zip's bytes (deterministic: fixed timestamps and sorted names)."""
+    run = await get_run(run_id)
+    files: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="pack-") as tmp:
+        computation = compute(await run_inputs(run, Path(tmp)))
+        write_bundle(computation, Path(tmp) / "computation")
+        for path in sorted((Path(tmp) / "computation").rglob("*")):
+            if path.is_file():
+                files[f"computation/{path.relative_to(Path(tmp) / 'computation').as_posix()}"] = path.read_bytes()
+    lines = await lines_frame(run.id)
+    files["run/allocation_lines.csv"] = frame_csv(lines)
+    objections = await Objection.filter(run=run).order_by("id").values(
+        "household_id", "text", "channel", "received_at", "recorded_by", "status", "resolution", "resolved_by", "resolved_at")
+    events = [{"at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+              for e in await audit.events("run", run.id)]
+    approvals = {
+        "run": run.id, "kind": run.kind, "state": run.state, "village": run.village.code, "period": run.period,
+        "scheme": {"id": run.scheme.scheme_id, "version": run.scheme.version, "sha256": run.scheme.sha256},
+        "prepared_by": run.prepared_by, "approved_by": run.approved_by,
+        "notice": {"start": _iso(run.notice_start), "end": _iso(run.notice_end)},
+        "times": {k: _iso(getattr(run, k)) for k in ("created_at", "computed_at", "publicized_at", "approved_at", "paid_at", "closed_at")},
+        "reverses": run.reverses_id, "replaces": run.replaces_id,  # type: ignore[attr-defined]
+        "objections": [{k: _iso(v) if hasattr(v, "isoformat") else v for k, v in o.items()} for o in objections],
+        "events": events,
+    }
+    files["run/approvals.json"] = json.dumps(approvals, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+    entries = await ledger_store.entries_of_run(run.id)
+    files["ledger/entries.csv"] = frame_csv(ledger.entry_rows(entries))
+    files["ledger/postings.csv"] = frame_csv(ledger.posting_rows(entries))
+    out = io.StringIO()
+    ledger.write_beancount(entries, out, title=f"run {run.id} {run.village.code} {run.period}")
+    files["ledger/run.beancount"] = out.getvalue().encode("utf-8")
+
+    items = await PayoutItem.filter(run=run).order_by("batch_id", "household_id").values(
+        "batch__number", "household_id", "amount_fen", "status")
+    results = {r["item_id"]: r for r in await BankResultLine.filter(item__run_id=run.id).values(
+        "item_id", "status", "bank_ref", "reason", "result__id")}
+    item_ids = await PayoutItem.filter(run=run).order_by("batch_id", "household_id").values_list("id", flat=True)
+    files["bank/items.csv"] = frame_csv(pl.DataFrame([
+        {"batch": i["batch__number"], "household_id": i["household_id"], "amount_fen": i["amount_fen"], "status": i["status"],
+         "bank_ref": results.get(iid, {}).get("bank_ref", ""), "reason": results.get(iid, {}).get("reason", "")}
+        for i, iid in zip(items, item_ids)],
+        schema={"batch": pl.Int64, "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String,
+                "bank_ref": pl.String, "reason": pl.String}))
+    for batch in await PayoutBatch.filter(run=run).order_by("number"):
+        for digest, suffix in ((batch.csv_file, "csv"), (batch.xlsx_file, "xlsx")):
+            files[f"bank/batch-{batch.number}.{suffix}"] = await get_file(digest)
+        for k, result in enumerate(await BankResultImport.filter(batch=batch).order_by("id"), start=1):
+            ext = Path(await file_name(result.file)).suffix or ".csv"
+            files[f"bank/result-{batch.number}-{k}{ext}"] = await get_file(result.file)
+    notices = await Notice.filter(run=run).order_by("household_id", "kind", "attempt").values(
+        "household_id", "kind", "attempt", "status", "sid", "error_code", "segments")
+    if notices:
+        files["notices.csv"] = frame_csv(pl.DataFrame(notices))
+
+    manifest = {
+        "format": FORMAT, "run": run.id, "village": run.village.code, "period": run.period, "state": run.state,
+        "content_hash": run.content_hash, "pool_fen": run.pool_fen,
+        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in [("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")),
+                           *sorted(files.items())]:
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class PackVerification:
+    ok: bool
+    problems: tuple[Problem, ...]
+    run: int | None = None
+    village: str | None = None
+    period: int | None = None
+
+
+def verify_pack(path: Path) -> PackVerification:
+    """Check an audit pack offline (no database): hashes, recomputation, cross-checks."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise InputError([Problem(Msg("pack.not_zip", file=str(path)))]) from None
+    with archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json")) if "manifest.json" in names else {}
+        if manifest.get("format") != FORMAT:
+            return _fail(Msg("pack.format", found=manifest.get("format"), expected=FORMAT))
+        listed = manifest["files"]
+        for name in sorted(set(listed) - names):
+            return _fail(Msg("pack.file_missing", file=name))
+        for name in sorted(names - set(listed) - {"manifest.json"}):
+            return _fail(Msg("pack.file_extra", file=name))
+        for name, digest in sorted(listed.items()):
+            if sha256_bytes(archive.read(name)) != digest:
+                return _fail(Msg("pack.file_changed", file=name))
+        with tempfile.TemporaryDirectory(prefix="verify-pack-") as tmp:
+            archive.extractall(tmp, members=[n for n in names if n.startswith("computation/")])
+            bundle = verify_bundle(Path(tmp) / "computation")
+            if not bundle.ok:
+                return PackVerification(False, bundle.problems)
+            computed = pl.read_csv(Path(tmp) / "computation" / "allocations.csv", infer_schema=False)
+        problems = _cross_checks(archive, manifest, computed)
+    if problems:
+        return PackVerification(False, tuple(problems))
+    return PackVerification(True, (), manifest["run"], manifest["village"], manifest["period"])
+
+
+def _fail(msg: Msg) -> PackVerification:
+    return PackVerification(False, (Problem(msg),))
+
+
+def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    stored = pl.read_csv(io.BytesIO(archive.read("run/allocation_lines.csv")), schema_overrides={
+        "recipient_id": pl.String, "recipient_kind": pl.String, "amount_fen": pl.Int64})
+    mine = stored.select("recipient_kind", "recipient_id", "amount_fen").sort("recipient_kind", "recipient_id")
+    theirs = computed.select("recipient_kind", "recipient_id", pl.col("amount_fen").cast(pl.Int64)).sort(
+        "recipient_kind", "recipient_id")
+    approvals = json.loads(archive.read("run/approvals.json"))
+    if approvals["kind"] != "reversal" and not mine.equals(theirs):
+        diff = mine.join(theirs, on=["recipient_kind", "recipient_id"], how="full", suffix="_computed", coalesce=True) \
+            .filter(pl.col("amount_fen").ne_missing(pl.col("amount_fen_computed")))
+        first = diff.row(0, named=True) if diff.height else {}
+        problems.append(Problem(Msg("pack.lines_differ", detail=f"{first.get('recipient_id')}: {first.get('amount_fen')} "
+                                                                f"vs {first.get('amount_fen_computed')}")))
+    entries_frame = pl.read_csv(io.BytesIO(archive.read("ledger/entries.csv")), schema_overrides={
+        "run_id": pl.String, "seq": pl.Int64, "on": pl.Date, "ref": pl.String, "narration": pl.String,
+        "village_id": pl.String, "kind": pl.String, "prev_hash": pl.String, "hash": pl.String})
+    postings = pl.read_csv(io.BytesIO(archive.read("ledger/postings.csv")), schema_overrides={
+        "village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64})
+    entries = [e for es in ledger.entries_from_rows(entries_frame, postings).values() for e in es]
+    for check in (ledger.hashes, ledger.balanced, ledger.amounts_are_integers):
+        for error in check(manifest["village"], entries):
+            problems.append(Problem(Msg("pack.ledger", detail=error.msg)))
+    village = manifest["village"]
+    for entry in entries:
+        if entry.kind == "accrual":
+            households = mine.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") != 0))
+            expected = households.select(
+                ledger.payables(village, households["recipient_id"]).alias("account"),
+                (-pl.col("amount_fen")).alias("amount_fen"))
+            got = entry.postings.filter(pl.col("account").str.starts_with("Liabilities:Payable:"))
+            if not got.sort("account").equals(expected.sort("account")):
+                problems.append(Problem(Msg("pack.accrual", detail="household payables")))
+    items = pl.read_csv(io.BytesIO(archive.read("bank/items.csv")), schema_overrides={
+        "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String, "batch": pl.Int64,
+        "bank_ref": pl.String, "reason": pl.String})
+    paid = items.filter(pl.col("status") == "paid")
+    settled = pl.concat([e.postings for e in entries if e.kind == "settlement"] or
+                        [pl.DataFrame(schema=ledger.POSTINGS_SCHEMA)])
+    settled_payables = settled.filter(pl.col("account").str.starts_with("Liabilities:Payable:"))
+    if int(settled_payables["amount_fen"].sum()) != int(paid["amount_fen"].sum()):
+        problems.append(Problem(Msg("pack.settlement", detail=f"{settled_payables['amount_fen'].sum()} "
+                                                              f"vs {paid['amount_fen'].sum()}")))
+    for batch, group in items.group_by("batch", maintain_order=True):
+        name = f"bank/batch-{batch[0]}.csv"
+        text = archive.read(name).decode("utf-8-sig")
+        if not all(str(h) in text for h in group["household_id"].to_list()):
+            problems.append(Problem(Msg("pack.bank_file", file=name)))
+    return problems
