@@ -27,7 +27,10 @@ class Village(Model):
     county: fields.ForeignKeyRelation[County] = fields.ForeignKeyField("dividends.County", related_name="villages", on_delete=RESTRICT)
     code = fields.CharField(max_length=64, unique=True)  # the registry's village_id
     name = fields.CharField(max_length=128)
-    contact = fields.CharField(max_length=128, default="")  # how to object in person (committee contact)
+    # how to object in person: the committee's published contact (shown in full on the notice)
+    contact_name = fields.CharField(max_length=64, default="", db_default="")
+    contact_phone = fields.CharField(max_length=32, default="", db_default="")
+    office_address = fields.CharField(max_length=255, default="", db_default="")
 
     class Meta:
         table = "village"
