@@ -177,6 +177,8 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
     seen: set[str] = set()
     for row in table.frame.iter_rows(named=True):
         hid, r = (row["household_id"] or "").strip(), row["_row"]
+        if not hid and not (row["status"] or "").strip():
+            continue  # a blank or summary line (totals), not a result
         status = _status(row["status"])
         item = items.get(hid)
         if status is None:

@@ -67,7 +67,7 @@ def _check(run: Run, action: str, source: str, target: str) -> bool:
     """True: do it; False: already done (no-op). Raises for an illegal transition."""
     if run.state == source:
         return True
-    if run.state == "reversed" or run.state not in ORDER or ORDER[run.state] < ORDER[source]:
+    if run.state in ("reversed", "cancelled") or run.state not in ORDER or ORDER[run.state] < ORDER[source]:
         raise refuse("run.illegal", run=run.id, state=run.state, action=action, needed=source)
     return False  # at or past the target: repeating is a no-op
 
@@ -301,7 +301,23 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outc
     return Outcome(run, True)
 
 
-# -------------------------------------------------------------------------- reversal
+# ---------------------------------------------------------------------- cancel, reverse
+
+
+async def cancel(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Outcome:
+    """Abandon a run that posted nothing (draft, computed or publicized), e.g. when the
+    registry must be corrected first. Posted runs are reversed instead."""
+    run = await get_run(run_id)
+    if run.state == "cancelled":
+        return Outcome(run, False)
+    if run.state not in ("draft", "computed", "publicized"):
+        raise refuse("run.illegal", run=run.id, state=run.state, action="cancel", needed="draft / computed / publicized")
+    source = run.state
+    async with transaction():
+        await _advance(run, source, "cancelled", closed_at=clock.now())
+        await audit.record(actor, "run.cancel", "run", run.id, village=run.village, reason=reason, was=source)
+    return Outcome(run, True)
+
 
 
 async def reverse(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Run:

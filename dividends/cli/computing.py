@@ -81,14 +81,23 @@ def _lang() -> str:
     return current_language()
 
 
-def verify(directory: Annotated[Path, typer.Argument(help="a computation's output directory")]) -> None:
-    """Recompute from DIR/inputs and compare with the files and manifest (exit 1 on any difference)."""
-    result = verify_bundle(directory)
+def verify(path: Annotated[Path, typer.Argument(help="a computation's output directory, or an audit pack (.zip)")]) -> None:
+    """Recompute and compare with the files and manifest (exit 1 on any difference). Works offline."""
+    if path.is_file():
+        from dividends.auditpack import verify_pack
+        pack = verify_pack(path)
+        if not pack.ok:
+            out.print(text("cli.verify.failed"), style="red")
+            show_problems(pack.problems)
+            raise typer.Exit(1)
+        say("pack.ok", run=pack.run, village=pack.village, period=pack.period)
+        return
+    result = verify_bundle(path)
     if not result.ok:
         out.print(text("cli.verify.failed"), style="red")
         show_problems(result.problems)
         raise typer.Exit(1)
-    say("verify.ok", dir=str(directory), hash=(result.content_hash or "")[:16])
+    say("verify.ok", dir=str(path), hash=(result.content_hash or "")[:16])
 
 
 def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the other scheme (preset or file)")],

@@ -128,6 +128,7 @@ async def test_repeating_a_transition_changes_nothing(clean_db, registry, clock)
     ("short_notice", "must last at least 7 days"),
     ("object_before_notice", "outside that period"),
     ("unknown_household", "household NOPE is not in the registry of run 1"),
+    ("cancel_then_publicize", "run 1 is cancelled; it cannot publicize"),
 ])
 async def test_illegal_steps_are_refused_and_change_nothing(clean_db, registry, clock, attempt, message) -> None:  # type: ignore[no-untyped-def]
     run = await computed_run(registry, clock)
@@ -140,11 +141,15 @@ async def test_illegal_steps_are_refused_and_change_nothing(clean_db, registry, 
             await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 8), "accountant", clock)
         elif attempt == "object_before_notice":
             await runs.record_objection(run.id, "V0001-00001", "x", channel="cli", actor="a", clock=clock)
+        elif attempt == "cancel_then_publicize":
+            await runs.cancel(run.id, "accountant", "registry incomplete", clock)
+            assert not (await runs.cancel(run.id, "accountant", "again", clock)).changed
+            await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
         elif attempt == "unknown_household":
             await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
             await runs.record_objection(run.id, "NOPE", "x", channel="cli", actor="a", clock=clock)
     after = await runs.get_run(run.id)
-    assert after.state in ("computed", "publicized")
+    assert after.state in ("computed", "publicized", "cancelled")
     assert await LedgerEntry.all().count() == 0
 
 

@@ -1,0 +1,46 @@
+"""The public notice (公示) of a run, built from what the database holds."""
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from dividends.clock import Clock, SystemClock, today
+from dividends.files import NoticeAccount, NoticeData, NoticeHousehold, notice_steps, render_notice, scheme_paragraph
+from dividends.files.notice import Objection as HowToObject
+from dividends.runs import get_run, lines_frame
+from dividends.store.models import Household
+from schemes.loader import parse_scheme
+from schemes.model import Label
+
+
+async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
+    run = await get_run(run_id)
+    scheme = parse_scheme(run.scheme.text, f"{run.scheme.scheme_id}.yaml")
+    lines = await lines_frame(run.id)
+    people = {h.household_id: h for h in await Household.filter(snapshot_id=run.snapshot.id)}
+    households = []
+    for row in lines.filter(pl.col("recipient_kind") == "household").iter_rows(named=True):
+        h = people[row["recipient_id"]]
+        households.append(NoticeHousehold(h.household_id, h.head_name, h.id_number, h.status, h.members,
+                                          {k: int(v) for k, v in json.loads(row["breakdown"]).items() if v}))
+    accounts = tuple(
+        NoticeAccount(row["recipient_id"], scheme.accounts[row["recipient_id"]].label, row["amount_fen"])
+        for row in lines.filter(pl.col("recipient_kind") == "account").iter_rows(named=True)
+        if row["recipient_id"] in scheme.accounts)
+    village = run.village
+    posted = run.notice_start or today(clock)
+    return NoticeData(
+        village_name=village.name, county=(await village.county).name, period=run.period,  # type: ignore[attr-defined]
+        scheme_title=scheme.title, description=scheme_paragraph(scheme),
+        asset=Label(run.asset_return.asset, run.asset_return.asset), return_fen=run.pool_fen,
+        publicity_start=run.notice_start or posted, publicity_end=run.notice_end or posted, posted_on=posted,
+        objection=HowToObject(contact_name=village.contact_name or Label("村委会", "the village committee"),
+                              contact_phone=village.contact_phone,
+                              address=village.office_address or Label("村委会办公室", "the village committee office")),
+        steps=notice_steps(scheme), households=tuple(households), accounts=accounts, run_id=str(run.id),
+        content_hash=run.content_hash or "")
+
+
+async def notice_html(run_id: int, lang: str = "zh", clock: Clock = SystemClock()) -> str:
+    return render_notice(await notice_data(run_id, clock), lang)
