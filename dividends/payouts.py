@@ -16,13 +16,14 @@ import polars as pl
 
 from dividends import ledger
 from dividends.clock import Clock, SystemClock, today
+from dividends.faults import checkpoint
 from dividends.files import BatchMeta, load_formats, write_bank_csv, write_bank_xlsx
 from dividends.hashing import sha256_file
 from dividends.registry import ColumnSpec, read_table
 from dividends.runs import Outcome, _advance, _check, get_run, lines_frame, refuse
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
-from dividends.store.bulk import insert_rows
+from dividends.store.bulk import insert_rows, update_where_in
 from dividends.store.files import get_file, put_file
 from dividends.store.models import BankResultImport, BankResultLine, Household, PayoutBatch, PayoutItem, Run
 from dividends.store.transactions import transaction
@@ -124,6 +125,7 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         await insert_rows(PayoutItem._meta.db_table, ["batch_id", "run_id", "household_id", "amount_fen", "status"],
                           frame.select(pl.lit(batch.id).alias("batch_id"), pl.lit(run.id).alias("run_id"), "household_id",
                                        "amount_fen", pl.lit("pending").alias("status")).rows())
+        checkpoint("pay.items_written")
         await audit.record(actor, "run.pay", "run", run.id, village=run.village, batch=number, items=frame.height,
                            total_fen=batch.total_fen, bank_format=bank_format, csv_sha256=batch.csv_file)
     return BatchOutcome(run, batch, True)
@@ -219,10 +221,12 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
         await insert_rows(BankResultLine._meta.db_table,
                           ["result_id", "item_id", "status", "bank_ref", "reason", "settlement_id"],
                           [(record.id, i.id, s, ref, reason, entry_id if s == "paid" else None) for i, s, ref, reason in decided])
-        for item, _ in paid:
-            await PayoutItem.filter(id=item.id, status="pending").update(status="paid", paid_key=f"{run.id}:{item.household_id}")
-        if failed:
-            await PayoutItem.filter(id__in=[i.id for i, _ in failed], status="pending").update(status="failed")
+        checkpoint("bank_result.settlement_posted")
+        table = PayoutItem._meta.db_table
+        # paid_key is unique: a household can be marked paid once per run, whatever happens
+        await update_where_in(table, "status = 'paid', paid_key = CAST(run_id AS TEXT) || ':' || household_id", "id",
+                              [i.id for i, _ in paid], extra="status = 'pending'")
+        await update_where_in(table, "status = 'failed'", "id", [i.id for i, _ in failed], extra="status = 'pending'")
         await audit.record(actor, "run.bank_result", "run", run.id, village=run.village, batch=batch.number,
                            paid=len(paid), failed=len(failed), file_sha256=stored)
     return ResultOutcome(run, batch.number, len(paid), len(failed), True)

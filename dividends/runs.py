@@ -26,6 +26,7 @@ from dividends import ledger
 from dividends.bundle import build_manifest, input_copies, render_outputs
 from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Computation, Inputs, compute, resolve_scheme
+from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
@@ -195,6 +196,7 @@ async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> 
                        manifest=manifest, lines=lines.height)
         await insert_rows(AllocationLine._meta.db_table,
                           ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"], rows)
+        checkpoint("compute.lines_written")
         await audit.record(actor, "run.compute", "run", run.id, village=run.village,
                            content_hash=manifest["content_hash"], lines=lines.height, total_fen=manifest["total_fen"])
     return Outcome(run, True)
@@ -297,6 +299,7 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outc
     async with transaction():
         await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
         await ledger_store.append(run.village, drafts, run_id=run.id)
+        checkpoint("approve.accrual_posted")
         await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen)
     return Outcome(run, True)
 

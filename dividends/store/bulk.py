@@ -35,3 +35,20 @@ async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequenc
 def json_column_value(text: str) -> Any:
     """JSON columns: PostgreSQL's COPY takes the JSON text as is; SQLite stores text too."""
     return text
+
+
+async def update_where_in(table: str, assignments: str, column: str, values: Sequence[Any], *, extra: str = "") -> int:
+    """``UPDATE table SET assignments WHERE column IN (values) [AND extra]``, in chunks, on the
+    current transaction's connection. ``assignments`` and ``extra`` are fixed SQL written by us
+    (never user text); the values are bound parameters."""
+    if not values:
+        return 0
+    conn = get_connection("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    total = 0
+    for start in range(0, len(values), 900):
+        chunk = list(values[start:start + 900])
+        marks = ", ".join(f"${i + 1}" if postgres else "?" for i in range(len(chunk)))
+        sql = f'UPDATE "{table}" SET {assignments} WHERE "{column}" IN ({marks})' + (f" AND {extra}" if extra else "")
+        total += (await conn.execute_query(sql, chunk))[0]
+    return total

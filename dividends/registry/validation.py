@@ -1,0 +1,491 @@
+"""Validating the four tables, and the checks that span files.
+
+Each ``validate_*`` function parses a :class:`~dividends.registry.reading.Table` into typed
+columns (prefixed ``_``; null where a cell is invalid), runs its row checks and returns a
+:class:`Checked`. ``*_frame`` functions turn the parsed rows into the canonical frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from dividends.registry.cells import (
+    SCIENTIFIC,
+    normalize_account,
+    normalize_mobile,
+    parse_boolean,
+    parse_date,
+    parse_fen,
+    parse_language,
+    parse_status,
+    parse_whole,
+)
+from dividends.registry.checks import (
+    MessageFor,
+    RowCheck,
+    duplicate_problems,
+    required_checks,
+    run_checks,
+    value_of,
+)
+from dividends.registry.columns import (
+    HOUSEHOLD_COLUMNS,
+    MEMBER_COLUMNS,
+    POST_COLUMNS,
+    RETURN_COLUMNS,
+    ColumnSpec,
+)
+from dividends.registry.idnumber import EARLIEST_BIRTH, id_number_parts
+from dividends.registry.reading import ROW, Table
+from schemes.i18n import Msg
+from schemes.problems import Problem
+
+MAX_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A table with its parsed columns and the problems of its rows (reading problems too)."""
+
+    table: Table
+    frame: pl.DataFrame
+    problems: list[Problem]
+
+
+def _required(columns: tuple[ColumnSpec, ...]) -> list[str]:
+    return [c.name for c in columns if c.required]
+
+
+def _present(column: str) -> pl.Expr:
+    return pl.col(column).is_not_null()
+
+
+def _msg(key: str, **fixed: Any) -> MessageFor:
+    """A message builder: ``{value}`` and the other fields come from the failing row."""
+    return lambda record: Msg(key, **fixed, **record)
+
+
+# --------------------------------------------------------------------------- households
+
+
+def validate_households(table: Table, reference_date: date) -> Checked:
+    parsed = table.frame.with_columns(
+        _id=pl.col("id_number").str.to_uppercase(),
+        _members=parse_whole(pl.col("members")),
+        _able=parse_whole(pl.col("able_members")),
+        _shares=parse_whole(pl.col("shares")),
+        _capital=parse_fen(pl.col("capital_yuan")),
+        _phone=normalize_mobile(pl.col("phone")),
+        _account=normalize_account(pl.col("account_no")),
+        _status=parse_status(pl.col("status")),
+        _language=parse_language(pl.col("language")),
+    )
+    parts = id_number_parts(parsed.get_column("_id"))
+    parsed = parsed.with_columns(
+        parts.get_column("format_ok").alias("_id_format"),
+        parts.get_column("birth_date").alias("_id_birth"),
+        parts.get_column("checksum_ok").alias("_id_checksum"),
+        parts.get_column("key").alias("_id_key"),
+    )
+    id_present = _present("id_number")
+    birth_ok = pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date))
+    id_valid = pl.col("_id_format") & birth_ok & pl.col("_id_checksum")
+    parsed = _with_number_cells(table, parsed)
+    lost_digits = _id_lost_digits(pl.col("_id"), id_valid.fill_null(False))
+    account_lost = _present("account_no") & (
+        pl.col("account_no").str.contains(SCIENTIFIC)
+        | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
+    )
+    checks = [
+        *required_checks(_required(HOUSEHOLD_COLUMNS)),
+        RowCheck(
+            "id_number",
+            id_present & lost_digits,
+            _msg("registry.id_number_lost_digits"),
+            value_of("id_number"),
+        ),
+        RowCheck(
+            "id_number",
+            id_present
+            & ~lost_digits
+            & (~pl.col("_id_format") | (birth_ok & ~pl.col("_id_checksum"))),
+            _msg("registry.id_number"),
+            value_of("id_number"),
+        ),
+        RowCheck(
+            "id_number",
+            id_present & ~lost_digits & pl.col("_id_format") & ~birth_ok.fill_null(False),
+            _msg("registry.id_number_birth_date", reference=reference_date.isoformat()),
+            value_of("id_number"),
+        ),
+        RowCheck(
+            "phone",
+            _present("phone") & pl.col("_phone").is_null(),
+            _msg("registry.phone"),
+            value_of("phone"),
+        ),
+        RowCheck(
+            "members",
+            _present("members") & (pl.col("_members").is_null() | (pl.col("_members") < 1)),
+            _msg("registry.integer", minimum=1),
+            value_of("members"),
+        ),
+        RowCheck(
+            "able_members",
+            _present("able_members") & pl.col("_able").is_null(),
+            _msg("registry.integer", minimum=0),
+            value_of("able_members"),
+        ),
+        RowCheck(
+            "able_members",
+            pl.col("_able") > pl.col("_members"),
+            _msg("registry.able_exceeds_members"),
+            {"able": pl.col("_able"), "members": pl.col("_members")},
+        ),
+        RowCheck(
+            "status",
+            _present("status") & pl.col("_status").is_null(),
+            _msg("registry.status"),
+            value_of("status"),
+        ),
+        RowCheck(
+            "shares",
+            _present("shares") & pl.col("_shares").is_null(),
+            _msg("registry.integer", minimum=0),
+            value_of("shares"),
+        ),
+        RowCheck(
+            "capital_yuan",
+            _present("capital_yuan") & pl.col("_capital").is_null(),
+            _msg("registry.money"),
+            value_of("capital_yuan"),
+        ),
+        RowCheck(
+            "account_no",
+            account_lost,
+            _msg("registry.account_no_lost_digits"),
+            value_of("account_no"),
+        ),
+        RowCheck(
+            "account_no",
+            _present("account_no") & pl.col("_account").is_null() & ~account_lost,
+            _msg("registry.account_no"),
+            value_of("account_no"),
+        ),
+        RowCheck(
+            "language",
+            _present("language") & pl.col("_language").is_null(),
+            _msg("registry.language"),
+            value_of("language"),
+        ),
+    ]
+    problems = [*table.problems, *run_checks(table, parsed, checks)]
+    problems += duplicate_problems(
+        table,
+        parsed,
+        ["household_id"],
+        "household_id",
+        lambda group, rows, _: Msg(
+            "registry.duplicate_household_id", value=group["household_id"], rows=rows
+        ),
+    )
+    problems += duplicate_problems(
+        table,
+        parsed,
+        ["_id_key"],
+        "id_number",
+        lambda group, rows, others: Msg(
+            "registry.duplicate_id_number", value=group["_id"], rows=rows, others=others
+        ),
+        eligible=id_valid & ~lost_digits,
+        other="household_id",
+        carry=["_id"],
+    )
+    return Checked(table, parsed, problems)
+
+
+def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr) -> pl.Expr:
+    """ID numbers that Excel kept as numbers (15 significant digits): a number cell in a
+    workbook (even if the mangled number happens to pass the checks), or, in a CSV saved from
+    Excel, an invalid number in scientific notation (``3.71321E+17``) or ending in ``000``."""
+    looks_rounded = id_number.str.contains(SCIENTIFIC) | (
+        id_number.str.contains(r"^\d{18}$") & id_number.str.ends_with("000")
+    )
+    return pl.col("_number_id") | (looks_rounded & ~valid)
+
+
+def _with_number_cells(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """``_number_id`` / ``_number_account``: the cell was a number in the workbook."""
+    names = {"id_number": "_number_id", "account_no": "_number_account"}
+    if table.number_cells is None or table.number_cells.height == 0:
+        return frame.with_columns(pl.lit(False).alias(flag) for flag in names.values())
+    cells = table.number_cells.rename(
+        {c: names[c] for c in table.number_cells.columns if c in names}
+    )
+    frame = frame.join(cells, on=ROW, how="left", maintain_order="left")
+    return frame.with_columns(
+        (pl.col(flag).fill_null(False) if flag in frame.columns else pl.lit(False)).alias(flag)
+        for flag in names.values()
+    )
+
+
+def households_frame(parsed: pl.DataFrame) -> pl.DataFrame:
+    return parsed.select(
+        pl.col("household_id"),
+        pl.col("village_id"),
+        pl.col("head_name"),
+        pl.col("_id").alias("id_number"),
+        pl.col("_phone").fill_null("").alias("phone"),
+        pl.col("_members").alias("members"),
+        pl.col("_able").alias("able_members"),
+        pl.col("_status").alias("status"),
+        pl.col("_shares").fill_null(0).alias("shares"),
+        pl.col("_capital").fill_null(0).alias("capital_fen"),
+        pl.col("_account").fill_null("").alias("account_no"),
+        pl.col("bank").fill_null("").alias("bank"),
+        pl.col("_language").fill_null("zh").alias("language"),
+    ).sort("village_id", "household_id")
+
+
+# --------------------------------------------------------------------------- members
+
+
+def validate_members(table: Table, reference_date: date) -> Checked:
+    parsed = table.frame.with_columns(
+        _birth=parse_date(pl.col("birth_date")),
+        _able=parse_boolean(pl.col("able_to_work")),
+        _student=parse_boolean(pl.col("student")),
+    )
+    checks = [
+        *required_checks(_required(MEMBER_COLUMNS)),
+        RowCheck(
+            "birth_date",
+            _present("birth_date") & pl.col("_birth").is_null(),
+            _msg("registry.date"),
+            value_of("birth_date"),
+        ),
+        RowCheck(
+            "birth_date",
+            ~pl.col("_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date)),
+            _msg(
+                "registry.birth_date_range",
+                earliest=EARLIEST_BIRTH.isoformat(),
+                reference=reference_date.isoformat(),
+            ),
+            {"value": pl.col("_birth").dt.to_string("%Y-%m-%d")},
+        ),
+        RowCheck(
+            "able_to_work",
+            _present("able_to_work") & pl.col("_able").is_null(),
+            _msg("registry.boolean"),
+            value_of("able_to_work"),
+        ),
+        RowCheck(
+            "student",
+            _present("student") & pl.col("_student").is_null(),
+            _msg("registry.boolean"),
+            value_of("student"),
+        ),
+    ]
+    problems = [*table.problems, *run_checks(table, parsed, checks)]
+    problems += duplicate_problems(
+        table,
+        parsed,
+        ["household_id", "name", "_birth"],
+        "name",
+        lambda _group, rows, _: Msg("registry.duplicate_member", rows=rows),
+    )
+    return Checked(table, parsed, problems)
+
+
+def persons_frame(parsed: pl.DataFrame) -> pl.DataFrame:
+    return parsed.select(
+        pl.col("household_id"),
+        pl.col("name"),
+        pl.col("_birth").alias("birth_date"),
+        pl.col("_able").alias("able_to_work"),
+        pl.col("_student").fill_null(False).alias("student"),
+    ).sort("household_id", "name", "birth_date")
+
+
+# --------------------------------------------------------------------------- posts
+
+
+def validate_posts(table: Table) -> Checked:
+    parsed = table.frame.with_columns(_months=parse_whole(pl.col("months_served")))
+    checks = [
+        *required_checks(_required(POST_COLUMNS)),
+        RowCheck(
+            "months_served",
+            _present("months_served")
+            & (pl.col("_months").is_null() | (pl.col("_months") > MAX_MONTHS)),
+            _msg("registry.months_served"),
+            value_of("months_served"),
+        ),
+    ]
+    problems = [*table.problems, *run_checks(table, parsed, checks)]
+    problems += duplicate_problems(
+        table,
+        parsed,
+        ["household_id", "person_name", "post_type"],
+        "post_type",
+        lambda _group, rows, _: Msg("registry.duplicate_post", rows=rows),
+    )
+    return Checked(table, parsed, problems)
+
+
+def posts_frame(parsed: pl.DataFrame) -> pl.DataFrame:
+    return parsed.select(
+        pl.col("household_id"),
+        pl.col("person_name"),
+        pl.col("post_type"),
+        pl.col("grade"),
+        pl.col("_months").alias("months_served"),
+    ).sort("household_id", "person_name", "post_type")
+
+
+# --------------------------------------------------------------------------- returns
+
+
+def validate_returns(table: Table) -> Checked:
+    parsed = table.frame.with_columns(_amount=parse_fen(pl.col("amount_yuan")))
+    checks = [
+        *required_checks(_required(RETURN_COLUMNS)),
+        RowCheck(
+            "amount_yuan",
+            _present("amount_yuan") & pl.col("_amount").is_null(),
+            _msg("registry.money"),
+            value_of("amount_yuan"),
+        ),
+    ]
+    problems = [*table.problems, *run_checks(table, parsed, checks)]
+    problems += duplicate_problems(
+        table,
+        parsed,
+        ["village_id"],
+        "village_id",
+        lambda group, rows, _: Msg(
+            "registry.duplicate_village", value=group["village_id"], rows=rows
+        ),
+    )
+    return Checked(table, parsed, problems)
+
+
+def returns_frame(parsed: pl.DataFrame) -> pl.DataFrame:
+    return parsed.select(pl.col("village_id"), pl.col("_amount").alias("amount_fen")).sort(
+        "village_id"
+    )
+
+
+# --------------------------------------------------------------------------- across files
+
+
+def cross_file_problems(
+    households: Checked, members: Checked | None, posts: Checked | None
+) -> dict[str, list[Problem]]:
+    """Rows of members/posts for unknown households, member counts that disagree with the
+    households file, and posts held by someone who is not a member of the household."""
+    found: dict[str, list[Problem]] = {"households": [], "members": [], "posts": []}
+    known = households.frame.select("household_id")
+    hh_file = households.table.file
+    counts = _member_counts(members) if members is not None else None
+    for kind, checked in (("members", members), ("posts", posts)):
+        if checked is None:
+            continue
+        # Compare distinct ids (one group-by, reused for the counts), then find rows only for
+        # the ids that are unknown.
+        ids = counts if kind == "members" else checked.frame.select("household_id").unique()
+        assert ids is not None
+        strangers = ids.filter(_present("household_id")).join(known, on="household_id", how="anti")
+        if strangers.height == 0:
+            continue
+        unknown = checked.frame.join(
+            strangers.select("household_id"), on="household_id", how="semi"
+        )
+        for row, value in unknown.select(ROW, "household_id").iter_rows():
+            found[kind].append(
+                checked.table.problem(
+                    Msg("registry.unknown_household", value=value, file=hh_file),
+                    row,
+                    "household_id",
+                )
+            )
+    if members is not None and counts is not None:
+        found["households"] += _member_count_problems(households, members, counts)
+    if members is not None and posts is not None:
+        found["posts"] += _post_person_problems(posts, members)
+    return found
+
+
+def _member_counts(members: Checked) -> pl.DataFrame:
+    """Rows, able rows and whether every able cell was valid, per household id."""
+    return members.frame.group_by("household_id").agg(
+        pl.len().alias("_n"),
+        pl.col("_able").sum().alias("_n_able"),
+        pl.col("_able").is_not_null().all().alias("_able_known"),
+    )
+
+
+def _member_count_problems(
+    households: Checked, members: Checked, counts: pl.DataFrame
+) -> list[Problem]:
+    unique = households.frame.filter(_present("household_id") & pl.col("household_id").is_unique())
+    joined = unique.join(
+        counts.filter(_present("household_id")), on="household_id", how="left"
+    ).with_columns(
+        pl.col("_n").fill_null(0),
+        pl.col("_n_able").fill_null(0),
+        pl.col("_able_known").fill_null(True),
+    )
+    file = members.table.file
+    checks = [
+        RowCheck(
+            "members",
+            pl.col("_members").is_not_null() & (pl.col("_members") != pl.col("_n")),
+            _msg("registry.member_count", file=file),
+            {"expected": pl.col("_members"), "found": pl.col("_n")},
+        ),
+        RowCheck(
+            "able_members",
+            pl.col("_able").is_not_null()
+            & (pl.col("_members") == pl.col("_n"))
+            & pl.col("_able_known")
+            & (pl.col("_able") != pl.col("_n_able")),
+            _msg("registry.able_count", file=file),
+            {"expected": pl.col("_able"), "found": pl.col("_n_able")},
+        ),
+    ]
+    return run_checks(households.table, joined, checks)
+
+
+def _post_person_problems(posts: Checked, members: Checked) -> list[Problem]:
+    names = members.frame.select("household_id", pl.col("name").alias("person_name"))
+    known = members.frame.select("household_id")
+    candidates = posts.frame.filter(_present("household_id") & _present("person_name")).join(
+        known, on="household_id", how="semi"
+    )
+    strangers = candidates.join(names, on=["household_id", "person_name"], how="anti")
+    file = members.table.file
+    return [
+        posts.table.problem(
+            Msg("registry.post_person_unknown", person=person, household=household, file=file),
+            row,
+            "person_name",
+        )
+        for row, household, person in strangers.select(
+            ROW, "household_id", "person_name"
+        ).iter_rows()
+    ]
+
+
+def group_rows(frame: pl.DataFrame, key: str) -> Mapping[Any, list[int]]:
+    """``key`` value -> the rows holding it (for messages naming rows)."""
+    grouped = (
+        frame.filter(_present(key)).sort(ROW).group_by(key, maintain_order=True).agg(pl.col(ROW))
+    )
+    return dict(grouped.iter_rows())
