@@ -20,12 +20,12 @@ from dividends.faults import checkpoint
 from dividends.files import BatchMeta, load_formats, write_bank_csv, write_bank_xlsx
 from dividends.hashing import sha256_file
 from dividends.registry import ColumnSpec, read_table
-from dividends.runs import Outcome, _advance, _check, get_run, lines_frame, refuse
+from dividends.runs import Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows, update_where_in
 from dividends.store.files import get_file, put_file
-from dividends.store.models import BankResultImport, BankResultLine, Household, PayoutBatch, PayoutItem, Run
+from dividends.store.models import BankResultImport, BankResultLine, PayoutBatch, PayoutItem, Run
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg
 from schemes.money import MoneyFormatError, format_yuan, parse_yuan
@@ -102,10 +102,8 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     if items.height == 0:
         raise refuse("run.nothing_to_pay", run=run.id)
     number = (await PayoutBatch.filter(run=run).count()) + 1
-    details = await Household.filter(snapshot_id=run.snapshot.id, household_id__in=items["household_id"].to_list()) \
-        .values_list("household_id", "head_name", "id_number", "account_no", "bank")
-    people = pl.DataFrame(details, schema={"household_id": pl.String, "payee_name": pl.String, "id_number": pl.String,
-                                           "account_no": pl.String, "bank": pl.String}, orient="row")
+    people = (await snapshot_households(run.snapshot)).select(
+        "household_id", pl.col("head_name").alias("payee_name"), "id_number", "account_no", "bank")
     frame = items.join(people, on="household_id", how="left").sort("household_id")
     meta = BatchMeta(village_id=run.village.code, village_name=run.village.name, period=run.period,
                      run_id=str(run.id), batch_no=str(number), scheme_title=run.scheme.title, created_on=today(clock))

@@ -229,6 +229,12 @@ async def publicize(run_id: int, start: date, end: date, actor: str, clock: Cloc
     return Outcome(run, True)
 
 
+async def snapshot_households(snapshot: RegistrySnapshot) -> pl.DataFrame:
+    """The households of a registry snapshot, as stored (every column text), from its file."""
+    import io
+    return pl.read_csv(io.BytesIO(await get_file(snapshot.households_file)), infer_schema=False).fill_null("")
+
+
 async def household_in_run(run: Run, household_id: str) -> bool:
     return await Household.filter(snapshot_id=run.snapshot.id, household_id=household_id).exists()
 
@@ -290,8 +296,9 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outc
                      next=(run.notice_end + timedelta(days=1)).isoformat())
     lines = await lines_frame(run.id)
     owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))["recipient_id"]
-    missing = await Household.filter(snapshot_id=run.snapshot.id, household_id__in=owed.to_list(), account_no="") \
-        .order_by("household_id").values_list("household_id", flat=True)
+    people = await snapshot_households(run.snapshot)
+    missing = people.filter((pl.col("account_no") == "") & pl.col("household_id").is_in(owed.implode())) \
+        .sort("household_id")["household_id"].to_list()
     if missing:
         raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
     drafts = ledger.draft_approval(run.village.code, ledger_store.run_ref(run.id), now, run.pool_fen,
