@@ -189,3 +189,29 @@ register({
     "cli.ledger.bad": {"zh": "账簿核验未通过：", "en": "ledger verification failed:"},
     "cli.ledger.exported": {"zh": "已导出 {entries} 笔分录到 {file}", "en": "exported {entries} entries to {file}"},
 })
+
+register({
+    "demo.part1": {"zh": "一、用样例名册计算全部预置方案（不入库）", "en": "1. Every preset scheme computed on the sample registry (nothing stored)"},
+    "demo.part2": {"zh": "二、完整分配流程（数据库：{db}）", "en": "2. The whole payout lifecycle (database: {db})"},
+    "demo.village": {"zh": "村 {village}：方案 {scheme}，资产收益 {amount} 元", "en": "village {village}: scheme {scheme}, asset return {amount} yuan"},
+    "demo.imported": {"zh": "已导入村 {village} 名册第 {version} 版：{households} 户", "en": "imported the registry of {village}: version {version}, {households} households"},
+    "demo.step": {"zh": "  · {text}", "en": "  · {text}"},
+    "demo.objection": {"zh": "户 {household} 提出异议“{text}”，村委核实后处理", "en": "household {household} objects ('{text}'); the committee checks and resolves it"},
+    "demo.refused": {"zh": "编制人本人审批被拒绝：{reason}", "en": "the preparer's own approval is refused: {reason}"},
+    "demo.bank": {"zh": "银行回单：{paid} 户成功，{failed} 户失败（{reason}）→ 补发第 {batch} 批", "en": "bank result: {paid} paid, {failed} failed ({reason}) → follow-up batch {batch}"},
+    "demo.files": {"zh": "文件：{files}", "en": "files: {files}"},
+    "demo.summary": {"zh": "分配 {lines} 行，农户 {paid} 户共 {households} 元，集体及基金 {accounts} 元",
+                     "en": "{lines} lines: {paid} households get {households} yuan, collective and funds {accounts} yuan"},
+})
+
+register({
+    "state.draft": {"zh": "草稿", "en": "draft"},
+    "state.computed": {"zh": "已计算", "en": "computed"},
+    "state.publicized": {"zh": "公示中", "en": "publicized"},
+    "state.approved": {"zh": "已审批", "en": "approved"},
+    "state.paid": {"zh": "支付中", "en": "paid"},
+    "state.closed": {"zh": "已结束", "en": "closed"},
+    "state.reversed": {"zh": "已冲销", "en": "reversed"},
+    "state.cancelled": {"zh": "已撤销", "en": "cancelled"},
+    "state.changed_concurrently": {"zh": "（刚被他人改动）", "en": "(changed concurrently)"},
+})

@@ -20,7 +20,9 @@ from dividends.faults import checkpoint
 from dividends.files import BatchMeta, load_formats, write_bank_csv, write_bank_xlsx
 from dividends.hashing import sha256_file
 from dividends.registry import ColumnSpec, read_table
-from dividends.runs import Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households
+from dividends.runs import (
+    Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households, state_name, states,
+)
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows, update_where_in
@@ -98,7 +100,7 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         items = await _unpaid_after_failures(run)
     else:
         _check(run, "pay", "approved", "paid")
-        raise refuse("run.illegal", run=run.id, state=run.state, action="pay", needed="approved")
+        raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="pay", needed=states("approved"))
     if items.height == 0:
         raise refuse("run.nothing_to_pay", run=run.id)
     number = (await PayoutBatch.filter(run=run).count()) + 1
@@ -162,7 +164,8 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
     """Record the bank's result for a batch, line by line; paid lines post one settlement."""
     run = await get_run(run_id)
     if run.state != "paid":
-        raise refuse("run.illegal", run=run.id, state=run.state, action="import a bank result", needed="paid")
+        raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="import a bank result",
+                     needed=states("paid"))
     query = PayoutBatch.filter(run=run)
     batch = await (query.filter(number=batch_number).first() if batch_number else query.order_by("-number").first())
     if batch is None:

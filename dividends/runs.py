@@ -49,6 +49,15 @@ def refuse(key: str, /, **params: object) -> InputError:
     return InputError([Problem(Msg(key, **params))])
 
 
+def state_name(state: str) -> Msg:
+    """A run state in the reader's language (``publicized`` -> 公示中)."""
+    return Msg(f"state.{state}")
+
+
+def states(*names: str) -> list[Msg]:
+    return [state_name(n) for n in names]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a transition did: ``changed`` False means it was already done (a no-op)."""
@@ -69,7 +78,7 @@ def _check(run: Run, action: str, source: str, target: str) -> bool:
     if run.state == source:
         return True
     if run.state in ("reversed", "cancelled") or run.state not in ORDER or ORDER[run.state] < ORDER[source]:
-        raise refuse("run.illegal", run=run.id, state=run.state, action=action, needed=source)
+        raise refuse("run.illegal", run=run.id, state=state_name(run.state), action=action, needed=states(source))
     return False  # at or past the target: repeating is a no-op
 
 
@@ -77,7 +86,7 @@ async def _advance(run: Run, source: str, target: str, **values: object) -> None
     """The conditional update that makes a transition happen once, whatever runs concurrently."""
     updated = await Run.filter(id=run.id, state=source).update(state=target, **values)
     if updated != 1:
-        raise refuse("run.illegal", run=run.id, state="(changed concurrently)", action=target, needed=source)
+        raise refuse("run.illegal", run=run.id, state=state_name("changed_concurrently"), action=target, needed=states(source))
     run.state = target
     for k, v in values.items():
         setattr(run, k, v)
@@ -130,7 +139,7 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
     if replaces is not None:
         replaced = await get_run(replaces)
         if replaced.state != "reversed":
-            raise refuse("run.replaces_not_reversed", run=replaces, state=replaced.state)
+            raise refuse("run.replaces_not_reversed", run=replaces, state=state_name(replaced.state))
     if amount_yuan is not None:
         await record_return(village_code, period, amount_yuan, actor, asset or "asset")
     returns = await AssetReturn.filter(village=village, period=period, **({"asset": asset} if asset else {}))
@@ -321,7 +330,8 @@ async def cancel(run_id: int, actor: str, reason: str, clock: Clock = SystemCloc
     if run.state == "cancelled":
         return Outcome(run, False)
     if run.state not in ("draft", "computed", "publicized"):
-        raise refuse("run.illegal", run=run.id, state=run.state, action="cancel", needed="draft / computed / publicized")
+        raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="cancel",
+                     needed=states("draft", "computed", "publicized"))
     source = run.state
     async with transaction():
         await _advance(run, source, "cancelled", closed_at=clock.now())
@@ -338,14 +348,16 @@ async def reverse(run_id: int, actor: str, reason: str, clock: Clock = SystemClo
     if run.state == "reversed":
         return await Run.get(reverses_id=run.id)
     if run.state not in POSTED or run.kind == "reversal":
-        raise refuse("run.illegal", run=run.id, state=run.state, action="reverse", needed="approved / paid / closed")
+        raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="reverse",
+                     needed=states("approved", "paid", "closed"))
     entries = await ledger_store.entries_of_run(run.id, kinds=("return", "accrual"))
     lines = await lines_frame(run.id)
     now = clock.now()
     async with transaction():
         updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
         if updated != 1:
-            raise refuse("run.illegal", run=run.id, state="(changed concurrently)", action="reverse", needed="approved")
+            raise refuse("run.illegal", run=run.id, state=state_name("changed_concurrently"), action="reverse",
+                         needed=states("approved"))
         mirror = await Run.create(village=run.village, period=run.period, kind="reversal", state="closed",
                                   scheme=run.scheme, snapshot=run.snapshot, asset_return=run.asset_return,
                                   pool_fen=-run.pool_fen, prepared_by=actor, approved_by=actor, reverses=run,

@@ -64,6 +64,24 @@ def import_registry_cmd(
         show_problems(report.exclusions, limit=20)
 
 
+village_app = typer.Typer(help="Village details shown on notices: name, committee contact, county.", no_args_is_help=True)
+
+
+@village_app.command("set")
+def village_set(code: Annotated[str, typer.Argument(help="village id (as in the registry)")],
+                name: Annotated[Optional[str], typer.Option("--name")] = None,
+                contact_name: Annotated[Optional[str], typer.Option("--contact-name")] = None,
+                contact_phone: Annotated[Optional[str], typer.Option("--contact-phone")] = None,
+                address: Annotated[Optional[str], typer.Option("--address")] = None,
+                county_name: Annotated[Optional[str], typer.Option("--county-name")] = None,
+                user: UserOpt = "") -> None:
+    """Name a village, say how to reach its committee (shown on the public notice)."""
+    from dividends.villages import update_village
+    v = with_db(lambda: update_village(code, user or default_user(), county_name=county_name, name=name,
+                                       contact_name=contact_name, contact_phone=contact_phone, office_address=address))
+    out.print(f"{v.code}: {v.name} · {v.contact_name} {v.contact_phone} · {v.office_address}", markup=False)
+
+
 @run_app.command("create")
 def create(village: Annotated[str, typer.Option("--village")], period: Annotated[int, typer.Option("--period")],
            scheme: Annotated[str, typer.Option("--scheme", help="a preset name or a scheme file")],
@@ -83,10 +101,11 @@ def create(village: Annotated[str, typer.Option("--village")], period: Annotated
 def _transition(name: str, action: Callable[[], Awaitable[object]]) -> None:
     outcome = with_db(action)
     run = getattr(outcome, "run", outcome)
+    from dividends.runs import state_name
     if getattr(outcome, "changed", True):
-        say("cli.run.state", run=run.id, state=run.state)
+        say("cli.run.state", run=run.id, state=state_name(run.state))
     else:
-        say("run.noop", run=run.id, state=run.state)
+        say("run.noop", run=run.id, state=state_name(run.state))
 
 
 @run_app.command("compute")
