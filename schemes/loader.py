@@ -24,6 +24,7 @@ from schemes.model import (
 from schemes.money import MoneyFormatError, parse_decimal, parse_percent, parse_yuan
 from schemes.problems import InputError
 from schemes.yamldoc import Document, Path, parse, render_path
+from schemes.yamlread import DocumentReader
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -71,74 +72,33 @@ def parse_scheme(text: str, file: str = "<scheme>") -> Scheme:
     return scheme
 
 
-class _Reader:
+class _Reader(DocumentReader):
     def __init__(self, doc: Document) -> None:
-        self.doc = doc
+        super().__init__(doc)
         self.notes: dict[str, str] = {}
 
     # ----------------------------------------------------------------- small typed readers
-
-    def problem(self, path: Path, key: str, /, **params: Any) -> None:
-        self.doc.problem(path, key, **params)
-
-    def mapping(self, value: Any, path: Path, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.problem(path, "scheme.need_mapping", found=_show(value))
-            return None
-        allowed = tuple(allowed)
-        for key in value:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                self.problem(path + (key,), "scheme.unknown_key", name=key, expected=list(allowed),
-                             hint=f" ({close[0]}?)" if close else "")
-        for key in required:
-            if key not in value or value[key] is None:
-                self.problem(path + (key,), "scheme.missing_key", name=key)
-        return value
 
     def unwrap(self, value: Any, path: Path) -> tuple[Any, Path]:
         """``{value: X, source: "..."}`` -> X, recording the source note."""
         if isinstance(value, dict) and "value" in value:
             extra = set(value) - {"value", "source"}
             for key in sorted(extra):
-                self.problem(path + (key,), "scheme.unknown_key", name=key, expected=["value", "source"], hint="")
+                self.problem(path + (key,), "yaml.unknown_key", name=key, expected=["value", "source"], hint="")
             source = value.get("source")
             if source is not None:
                 if isinstance(source, str) and source.strip():
                     self.notes[render_path(path)] = source.strip()
                 else:
-                    self.problem(path + ("source",), "scheme.need_text", found=_show(source))
+                    self.problem(path + ("source",), "yaml.need_text", found=_show(source))
             return value["value"], path + ("value",)
         return value, path
-
-    def text(self, value: Any, path: Path) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.problem(path, "scheme.need_text", found=_show(value))
-            return None
-        return value.strip()
 
     def ident(self, value: Any, path: Path, pattern: re.Pattern[str] = IDENT) -> str | None:
         if not isinstance(value, str) or not pattern.match(value):
             self.problem(path, "scheme.need_ident", found=_show(value))
             return None
         return value
-
-    def label(self, value: Any, path: Path, default: str | None = None) -> Label | None:
-        if value is None and default is not None:
-            return Label(default, default)
-        if isinstance(value, str) and value.strip():
-            return Label(value.strip(), value.strip())
-        if isinstance(value, dict):
-            m = self.mapping(value, path, ("zh", "en"), ("zh",))
-            if m is None:
-                return None
-            zh = self.text(m.get("zh"), path + ("zh",)) if m.get("zh") is not None else None
-            en = self.text(m["en"], path + ("en",)) if m.get("en") is not None else zh
-            if zh and en:
-                return Label(zh, en)
-            return None
-        self.problem(path, "scheme.need_label", found=_show(value))
-        return None
 
     def integer(self, value: Any, path: Path, minimum: int = 0) -> int | None:
         value, path = self.unwrap(value, path)
@@ -193,16 +153,6 @@ class _Reader:
         self.problem(path, "scheme.need_date", found=_show(value))
         return None
 
-    def choice(self, value: Any, path: Path, choices: tuple[str, ...]) -> str | None:
-        if isinstance(value, str):
-            normal = value.strip().replace("-", "_")
-            if normal in choices:
-                return normal
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        self.problem(path, "scheme.need_choice", expected=list(choices), found=_show(value),
-                     hint=f" ({close[0]}?)" if close else "")
-        return None
-
     def filter(self, value: Any, path: Path) -> Filter | None:
         if value is None:
             return None
@@ -238,7 +188,7 @@ class _Reader:
         if value is None:
             return ()
         if not isinstance(value, list):
-            self.problem(("assumptions",), "scheme.need_list", found=_show(value))
+            self.problem(("assumptions",), "yaml.need_list", found=_show(value))
             return ()
         out = [self.text(v, ("assumptions", i)) for i, v in enumerate(value)]
         return tuple(v for v in out if v)
@@ -288,14 +238,14 @@ class _Reader:
         for i, raw in enumerate(value):
             p = path + (i,)
             if not isinstance(raw, dict):
-                self.problem(p, "scheme.need_mapping", found=_show(raw))
+                self.problem(p, "yaml.need_mapping", found=_show(raw))
                 continue
             kind = self.choice(raw.get("kind"), p + ("kind",), KINDS) if "kind" in raw else None
             if "kind" not in raw:
-                self.problem(p + ("kind",), "scheme.missing_key", name="kind")
+                self.problem(p + ("kind",), "yaml.missing_key", name="kind")
             sid = self.ident(raw.get("id"), p + ("id",)) if "id" in raw else None
             if "id" not in raw:
-                self.problem(p + ("id",), "scheme.missing_key", name="id")
+                self.problem(p + ("id",), "yaml.missing_key", name="id")
             if sid in RESERVED_COLUMNS:
                 self.problem(p + ("id",), "scheme.reserved_step_id", name=sid, expected=sorted(RESERVED_COLUMNS))
                 sid = None
@@ -373,7 +323,7 @@ class _Reader:
     def _rate(self, m: dict[str, Any], path: Path) -> Rate | None:
         """``per`` + ``amount`` (yuan per unit) or, for ``per: capital``, ``percent``."""
         if "per" not in m:
-            self.problem(path + ("per",), "scheme.missing_key", name="per")
+            self.problem(path + ("per",), "yaml.missing_key", name="per")
             return None
         basis = self._basis(m["per"], path + ("per",))
         if basis is None:
@@ -518,7 +468,7 @@ class _Reader:
         shortfall = self._shortfall(m, path, ("pro_rate", "refuse"))
         raw_classes = m.get("classes")
         if not isinstance(raw_classes, list) or not raw_classes:
-            self.problem(path + ("classes",), "scheme.need_list", found=_show(raw_classes))
+            self.problem(path + ("classes",), "yaml.need_list", found=_show(raw_classes))
             return None
         classes: list[ShareClass] = []
         seen: set[str] = set()

@@ -17,10 +17,9 @@ Every format must have a ``household_id`` or a ``seq`` column, so that the bank'
 """
 from __future__ import annotations
 
-import difflib
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +30,7 @@ from schemes.model import Label
 from schemes.problems import InputError, Problem
 from schemes.yamldoc import Document, parse
 from schemes.yamldoc import Path as KeyPath
+from schemes.yamlread import DocumentReader
 
 #: What a column can hold, for each payment row.
 FIELDS: tuple[str, ...] = (
@@ -159,13 +159,10 @@ def template_names(template: str) -> list[str] | str:
     return names
 
 
-class _Reader:
+class _Reader(DocumentReader):
     def __init__(self, doc: Document, taken: Mapping[str, BankFormat]) -> None:
-        self.doc = doc
+        super().__init__(doc)
         self.taken = taken
-
-    def problem(self, path: KeyPath, key: str, /, **params: Any) -> None:
-        self.doc.problem(path, key, **params)
 
     def formats(self) -> dict[str, BankFormat]:
         root = self.doc.root
@@ -175,7 +172,7 @@ class _Reader:
         self.mapping(root, (), ("formats",))
         items = root["formats"]
         if not isinstance(items, list):
-            self.problem(("formats",), "files.bankfmt.need_list", found=_show(items))
+            self.problem(("formats",), "yaml.need_list", found=_show(items))
             return {}
         out: dict[str, BankFormat] = {}
         for i, item in enumerate(items):
@@ -262,7 +259,7 @@ class _Reader:
         position = self.choice(m["position"], path + ("position",), ("first", "last"))
         cells_value = m["cells"]
         if not isinstance(cells_value, list) or not cells_value:
-            self.problem(path + ("cells",), "files.bankfmt.need_list", found=_show(cells_value))
+            self.problem(path + ("cells",), "yaml.need_list", found=_show(cells_value))
             return None
         cells = []
         for i, cell in enumerate(cells_value):
@@ -275,43 +272,6 @@ class _Reader:
 
     # ------------------------------------------------------------------ small typed readers
 
-    def mapping(self, value: Any, path: KeyPath, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.problem(path, "files.bankfmt.need_mapping", found=_show(value))
-            return None
-        allowed = tuple(allowed)
-        for key in value:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                self.problem(path + (key,), "files.bankfmt.unknown_key", name=key, expected=list(allowed),
-                             hint=f" ({close[0]}?)" if close else "")
-        for key in required:
-            if key not in value or value[key] is None:
-                self.problem(path + (key,), "files.bankfmt.missing_key", name=key)
-        return value
-
-    def text(self, value: Any, path: KeyPath) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.problem(path, "files.bankfmt.need_text", found=_show(value))
-            return None
-        return value.strip()
-
-    def label(self, value: Any, path: KeyPath) -> Label | None:
-        if isinstance(value, str) and value.strip():
-            return Label(value.strip(), value.strip())
-        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) and v.strip() for v in value.values()):
-            return Label(value["zh"].strip(), value["en"].strip())
-        self.problem(path, "files.bankfmt.need_name", found=_show(value))
-        return None
-
-    def choice(self, value: Any, path: KeyPath, choices: tuple[str, ...]) -> str | None:
-        if isinstance(value, str) and value in choices:
-            return value
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        self.problem(path, "files.bankfmt.need_choice", expected=list(choices), found=_show(value),
-                     hint=f" ({close[0]}?)" if close else "")
-        return None
-
     def positive(self, value: Any, path: KeyPath) -> int | None:
         if isinstance(value, str) and value.isdigit() and int(value) >= 1:
             return int(value)
@@ -320,7 +280,7 @@ class _Reader:
 
     def template(self, value: Any, path: KeyPath, allowed: tuple[str, ...], allow_empty: bool = False) -> str | None:
         if not isinstance(value, str) or (not allow_empty and not value.strip()):
-            self.problem(path, "files.bankfmt.need_text", found=_show(value))
+            self.problem(path, "yaml.need_text", found=_show(value))
             return None
         names = template_names(value)
         if isinstance(names, str):
