@@ -180,6 +180,8 @@ register({
                       "en": "payout batch {batch}: {items} households, {total} yuan → {files}"},
     "cli.run.result": {"zh": "第 {batch} 批银行回单：成功 {paid} 户，失败 {failed} 户", "en": "batch {batch} bank result: {paid} paid, {failed} failed"},
     "cli.run.result_same": {"zh": "该回单文件已登记过，未做改动", "en": "this result file was recorded before; nothing changed"},
+    "cli.busy.import": {"zh": "正在校验并导入名册……", "en": "validating and importing the registry..."},
+    "cli.busy.transition": {"zh": "正在执行 {action}……", "en": "running {action}..."},
     "cli.run.cancelled": {"zh": "分配批次 {run} 已撤销", "en": "run {run} cancelled"},
     "cli.run.reversed": {"zh": "分配批次 {run} 已冲销，冲销批次为 {reversal}", "en": "run {run} reversed by run {reversal}"},
     "cli.run.pack": {"zh": "审计包已写入 {file}（{size} 字节）", "en": "audit pack written to {file} ({size} bytes)"},

@@ -13,7 +13,7 @@ from typing import Annotated, Optional, TypeVar
 import polars as pl
 import typer
 
-from dividends.cli.console import out, say, show_problems, table, text, yuan
+from dividends.cli.console import err, out, say, show_problems, table, text, yuan
 from dividends.clock import SystemClock, today
 from dividends.settings import load_settings
 from dividends.store.db import database
@@ -31,11 +31,15 @@ def default_user() -> str:
     return os.environ.get("DIVIDENDS_USER") or getpass.getuser()
 
 
-def with_db(work: Callable[[], Awaitable[T]]) -> T:
-    """Open the database (SQLite file by default, DATABASE_URL otherwise), run, close."""
+def with_db(work: Callable[[], Awaitable[T]], busy: str | None = None) -> T:
+    """Open the database (SQLite file by default, DATABASE_URL otherwise), run, close; with a
+    spinner naming what is being done when stderr is a terminal (large runs take seconds)."""
     async def main() -> T:
         async with database(load_settings().database_url):
             return await work()
+    if busy and err.is_terminal:
+        with err.status(busy):
+            return asyncio.run(main())
     return asyncio.run(main())
 
 
@@ -53,7 +57,8 @@ def import_registry_cmd(
     from dividends.imports import import_registry
 
     report = with_db(lambda: import_registry(registry, period=period, actor=user or default_user(), posts=posts,
-                                             members=members, county=county, exclude_invalid=exclude_invalid))
+                                             members=members, county=county, exclude_invalid=exclude_invalid),
+                     busy=text("cli.busy.import"))
     t = table(text("cli.col.village"), text("cli.col.version"), text("cli.col.households"), text("cli.col.added"),
               text("cli.col.removed"), text("cli.col.changed"), title=text("cli.import.title", period=period))
     for v in report.villages:
@@ -99,7 +104,7 @@ def create(village: Annotated[str, typer.Option("--village")], period: Annotated
 
 
 def _transition(name: str, action: Callable[[], Awaitable[object]]) -> None:
-    outcome = with_db(action)
+    outcome = with_db(action, busy=text("cli.busy.transition", action=name))
     run = getattr(outcome, "run", outcome)
     from dividends.runs import state_name
     if getattr(outcome, "changed", True):
@@ -185,7 +190,7 @@ def pay_cmd(run: RunArg, bank_format: Annotated[str, typer.Option("--bank-format
         outcome = await pay(run, user or default_user(), bank_format=bank_format)
         files = await export_batch(run, outcome.batch.number, out_dir / f"run-{run}")
         return outcome, files
-    outcome, files = with_db(work)
+    outcome, files = with_db(work, busy=text("cli.busy.transition", action="pay"))
     say("cli.run.batch", batch=outcome.batch.number, items=outcome.batch.items, total=yuan(outcome.batch.total_fen),
         files=", ".join(str(f) for f in files))
 
