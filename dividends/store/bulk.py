@@ -10,8 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError
 
 CHUNK = 50_000
+
+
+def _integrity(exc: BaseException) -> bool:
+    """A constraint refused the rows (sqlite3.IntegrityError, asyncpg's integrity violations)."""
+    return any(cls.__name__ in ("IntegrityError", "IntegrityConstraintViolationError") for cls in type(exc).__mro__)
 
 
 async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
@@ -20,15 +26,20 @@ async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequenc
         return 0
     conn = get_connection("default")
     dialect = conn.capabilities.dialect
-    async with conn.acquire_connection() as raw:
-        if dialect == "postgres":
-            for start in range(0, len(rows), CHUNK * 4):
-                await raw.copy_records_to_table(table, records=rows[start:start + CHUNK * 4], columns=list(columns))
-        else:
-            marks = ", ".join("?" for _ in columns)
-            sql = f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) VALUES ({marks})'
-            for start in range(0, len(rows), CHUNK):
-                await raw.executemany(sql, rows[start:start + CHUNK])
+    try:
+        async with conn.acquire_connection() as raw:
+            if dialect == "postgres":
+                for start in range(0, len(rows), CHUNK * 4):
+                    await raw.copy_records_to_table(table, records=rows[start:start + CHUNK * 4], columns=list(columns))
+            else:
+                marks = ", ".join("?" for _ in columns)
+                sql = f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) VALUES ({marks})'
+                for start in range(0, len(rows), CHUNK):
+                    await raw.executemany(sql, rows[start:start + CHUNK])
+    except Exception as exc:
+        if _integrity(exc):  # one exception type for services, whatever the driver
+            raise IntegrityError(exc) from exc
+        raise
     return len(rows)
 
 

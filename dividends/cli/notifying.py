@@ -1,0 +1,227 @@
+"""``dividends notify prepare|estimate|send|status|resend-failed RUN``: the SMS notices of a run.
+
+The sender comes from the settings (``SMS_BACKEND``: ``console`` prints, ``file`` appends JSON
+lines, ``twilio`` sends); every write is an audit event in the name of ``--user``.
+"""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Optional, TypeVar
+
+import typer
+
+import dividends.outbox.messages  # noqa: F401  (messages)
+from dividends.cli import app as root
+from dividends.cli.console import err, out, progress, say, table, text, yuan
+from dividends.clock import SystemClock
+from dividends.outbox.dispatcher import DispatchReport, dispatch, record_dispatch
+from dividends.outbox.fates import FATES, KINDS
+from dividends.outbox.prepare import NoticeEstimate, PrepareReport, estimate, prepare
+from dividends.outbox.report import DeliveryReport, report, resend_failed
+from dividends.settings import Settings, SettingsError, load_settings
+from dividends.store.db import database
+from notify.settings import make_sender
+
+T = TypeVar("T")
+app = typer.Typer(help="SMS notices of a run: prepare, estimate, send, delivery status, resend failed ones.",
+                  no_args_is_help=True)
+
+root.add_typer(app, name="notify")
+
+RunArg = Annotated[int, typer.Argument(help="run number")]
+KindOpt = Annotated[str, typer.Option("--kind", help=f"one of {', '.join(KINDS)}")]
+UserOpt = Annotated[str, typer.Option("--user", help="who is acting (default: DIVIDENDS_USER or the login name)")]
+
+
+def _user(user: str) -> str:
+    return user or os.environ.get("DIVIDENDS_USER") or getpass.getuser()
+
+
+def _settings() -> Settings:
+    """The settings, or a clear message naming the variable that is wrong (exit 2)."""
+    try:
+        return load_settings()
+    except SettingsError as error:
+        err.print(error.text(), style="red", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with database(settings.database_url):
+            return await work()
+    return asyncio.run(main())
+
+
+def _status(status: str) -> str:
+    return text(f"notify.status.{status}") if status in FATES else status
+
+
+def _kind(kind: str) -> str:
+    return text(f"notify.kind.{kind}") if kind in KINDS else kind
+
+
+def _reason(code: int | None, stored: str) -> str:
+    key = f"notify.code.{code}"
+    try:
+        return text(key) if code is not None else stored
+    except KeyError:
+        return stored
+
+
+@app.command("prepare")
+def prepare_cmd(run: RunArg, kind: KindOpt, user: UserOpt = "") -> None:
+    """Write the notices of one kind for every household concerned (idempotent)."""
+    settings = _settings()
+    done = _with_db(settings, lambda: prepare(run, kind, _user(user), SystemClock(),
+                                              max_segments=settings.sms.max_segments))
+    _print_prepared(done)
+
+
+def _print_prepared(done: PrepareReport) -> None:
+    say("notify.prepared", run=done.run_id, kind=_kind(done.kind), created=done.created, queued=done.queued,
+        no_phone=done.no_phone, opted_out=done.opted_out, unrenderable=done.unrenderable, existing=done.existing)
+    for household, reason in done.failures[:10]:
+        err.print(text("notify.unrenderable", household=household, reason=reason), style="yellow", markup=False)
+
+
+@app.command("estimate")
+def estimate_cmd(run: RunArg, kind: KindOpt) -> None:
+    """Texts, segments and the estimated cost, before anything is sent."""
+    settings = _settings()
+    found = _with_db(settings, lambda: estimate(run, kind, price_per_segment_fen=settings.sms.price_per_segment_fen,
+                                                max_segments=settings.sms.max_segments))
+    _print_estimate(found)
+
+
+def _print_estimate(e: NoticeEstimate) -> None:
+    title = text("notify.estimate.title", run=e.run_id, kind=_kind(e.kind))
+    if not e.prepared:
+        title += " " + text("notify.estimate.not_prepared")
+    t = table(text("notify.col.item"), text("notify.col.value"), title=title)
+    t.add_row(text("notify.row.to_send"), str(e.to_send))
+    t.add_row(text("notify.row.segments"), str(e.segments))
+    t.add_row(text("notify.row.cost", price=e.price_per_segment_fen), yuan(e.cost_fen))
+    t.add_row(text("notify.row.encoding"), f"{e.gsm7} / {e.ucs2}")
+    t.add_row(text("notify.row.no_phone"), str(e.no_phone))
+    t.add_row(text("notify.row.opted_out"), str(e.opted_out))
+    t.add_row(text("notify.row.unrenderable"), str(e.unrenderable))
+    t.add_row(text("notify.row.done"), str(e.done))
+    out.print(t)
+    if e.over_limit_count:
+        err.print(text("notify.over_limit", count=e.over_limit_count, max=e.max_segments,
+                       households=[f"{o.household_id} ({o.segments})" for o in e.over_limit[:10]]),
+                  style="yellow", markup=False)
+
+
+SendKindOpt = Annotated[Optional[str], typer.Option("--kind", help=f"one of {', '.join(KINDS)} (default: every kind)")]
+YesOpt = Annotated[bool, typer.Option("--yes", help="send without asking (the estimate is printed first)")]
+RateOpt = Annotated[Optional[float], typer.Option("--rate", help="sends per second (default SMS_RATE_PER_SECOND)")]
+ConcurrencyOpt = Annotated[Optional[int], typer.Option("--concurrency", help="requests in flight")]
+LeaseOpt = Annotated[Optional[float], typer.Option(
+    "--lease", help="seconds a claim stays ours before others look its notices up (default: timeout + 45)")]
+WaitOpt = Annotated[Optional[float], typer.Option(
+    "--wait", help="seconds to wait for retries and look-ups due soon (default: the lease + 5)")]
+
+
+@app.command("send")
+def send_cmd(run: RunArg, kind: SendKindOpt = None, yes: YesOpt = False, rate: RateOpt = None,
+             concurrency: ConcurrencyOpt = None, lease: LeaseOpt = None, wait: WaitOpt = None,
+             user: UserOpt = "") -> None:
+    """Prepare the notices if needed, print the estimate, then send (with --yes)."""
+    settings = _settings()
+    actor = _user(user)
+    kinds = [kind] if kind else list(KINDS)
+
+    async def work() -> tuple[list[NoticeEstimate], DispatchReport | None]:
+        from dividends.store.models import Notice
+
+        estimates = []
+        for k in kinds:
+            if kind and not await Notice.filter(run_id=run, kind=k).exists():
+                _print_prepared(await prepare(run, k, actor, SystemClock(), max_segments=settings.sms.max_segments))
+            if await Notice.filter(run_id=run, kind=k).exists():
+                estimates.append(await estimate(run, k, price_per_segment_fen=settings.sms.price_per_segment_fen,
+                                                max_segments=settings.sms.max_segments))
+        for e in estimates:
+            _print_estimate(e)
+        if not estimates:
+            say("notify.report.no_notices", run=run)
+            return estimates, None
+        if not yes:
+            return estimates, None
+        async with make_sender(settings.sms) as sender:
+            with progress() as bar:
+                task = bar.add_task(text("notify.progress"), total=None)
+                result = await dispatch(
+                    sender, settings.sms, SystemClock(), run_id=run, kind=kind, concurrency=concurrency,
+                    rate_per_second=rate, lease_seconds=lease,
+                    idle_wait_seconds=wait if wait is not None else (lease or settings.sms.timeout_seconds + 45) + 5,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+        await record_dispatch(run, kind, actor, result)
+        return estimates, result
+
+    estimates, result = _with_db(settings, work)
+    if result is None:
+        if any(e.to_send for e in estimates):
+            say("notify.confirm")
+        return
+    _print_dispatch(result)
+    if result.stopped:
+        raise typer.Exit(1)
+
+
+def _print_dispatch(r: DispatchReport) -> None:
+    say("notify.dispatch.done", sent=r.sent, resent=r.resent, recovered=r.recovered, failed=r.failed,
+        opted_out=r.opted_out, retry=r.retry_scheduled, doubt=r.in_doubt_after, seconds=f"{r.elapsed_seconds:.1f}",
+        rate=f"{r.messages_per_second:.0f}")
+    if r.queued_after or r.in_doubt_after:
+        at = r.next_due.isoformat(timespec="seconds") if r.next_due else "-"
+        say("notify.dispatch.waiting", queued=r.queued_after, doubt=r.in_doubt_after, at=at)
+    if r.stopped:
+        err.print(text("notify.dispatch.stopped", reason=r.stopped), style="red", markup=False)
+
+
+@app.command("status")
+def status_cmd(run: RunArg) -> None:
+    """Delivery report: households by kind and status, segments and cost, the failed list."""
+    settings = _settings()
+    found = _with_db(settings, lambda: report(run, price_per_segment_fen=settings.sms.price_per_segment_fen))
+    _print_report(found)
+
+
+def _print_report(r: DeliveryReport) -> None:
+    if not r.counts:
+        say("notify.report.no_notices", run=r.run_id)
+        return
+    t = table(text("notify.col.status"), *[_kind(k) for k in r.counts], text("notify.col.total"),
+              title=text("notify.report.title", run=r.run_id))
+    for status in FATES:
+        t.add_row(_status(status), *[str(by[status]) for by in r.counts.values()], str(r.total(status)))
+    t.add_row(text("notify.col.total"), *[str(sum(by.values())) for by in r.counts.values()], str(r.total()))
+    out.print(t)
+    say("notify.report.totals", segments=r.segments_sent, cost=yuan(r.cost_fen), superseded=r.superseded)
+    if not r.failed:
+        say("notify.report.none_failed")
+        return
+    f = table(text("notify.col.household"), text("notify.col.kind"), text("notify.col.phone"),
+              text("notify.col.status"), text("notify.col.code"), text("notify.col.reason"), text("notify.col.attempt"),
+              title=text("notify.report.failed_title", count=r.failed_count))
+    for n in r.failed:
+        f.add_row(n.household_id, _kind(n.kind), n.phone, _status(n.status), str(n.code or ""), _reason(n.code, n.reason),
+                  str(n.attempt))
+    out.print(f)
+
+
+@app.command("resend-failed")
+def resend_failed_cmd(run: RunArg, kind: KindOpt, user: UserOpt = "") -> None:
+    """Queue a new attempt of each failed or undelivered notice (an audited, explicit action)."""
+    settings = _settings()
+    done = _with_db(settings, lambda: resend_failed(run, kind, _user(user), SystemClock()))
+    if done.queued + done.opted_out == 0:
+        say("outbox.nothing_to_resend", run=run, kind=_kind(kind))
+        return
+    say("notify.resent", count=done.queued, kind=_kind(kind))

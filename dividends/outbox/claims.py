@@ -1,0 +1,303 @@
+"""The dispatcher's reads and writes: claiming due notices, and recording what became of them.
+
+**Claiming** is a conditional update, committed before any request leaves: a notice moves from
+``queued`` (due: ``next_try_at <= now``) to ``sending`` with ``send_started_at = now``, ``tries``
+counted and ``next_try_at`` set to the claim's *lease*, a moment a little in the future that
+also identifies the claim. Two dispatchers never claim the same notice (the update only
+matches rows still ``queued``; on PostgreSQL the second one waits for the first's row lock and
+then finds the row changed).
+
+A notice in ``sending`` with no ``sid`` is a send whose outcome is not recorded yet. Once its
+lease has passed (the dispatcher that claimed it died, or scheduled a look-up after an unknown
+outcome), :func:`claim_lookups` hands it to a dispatcher that must look the message up at the
+provider *before* any resend.
+
+**Recording** happens in batches (one transaction for whatever finished since the last one):
+SQLite cannot commit a thousand times a second with ``synchronous=FULL``, and nothing is lost by
+waiting: a claim is on disk before the send, so a crash between the send and its record leaves
+a ``sending`` notice without SID, which the next dispatcher looks up. Every record is
+conditional on the notice still being ``sending`` without a SID, so a status callback or another
+dispatcher that got there first is never overwritten.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from dividends.outbox.fates import FAILED, OPTED_OUT, QUEUED, SENDING, SENT
+from dividends.store.models import Notice, OptOut
+from dividends.store.transactions import IntegrityError, transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which notices a dispatcher handles: all, one run's, or one run's of one kind."""
+
+    run_id: int | None = None
+    kind: str | None = None
+
+    def filters(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.run_id is not None:
+            out["run_id"] = self.run_id
+        if self.kind is not None:
+            out["kind"] = self.kind
+        return out
+
+
+@dataclass(slots=True)
+class Work:
+    """A claimed notice. ``tries`` is the count stored with the claim (this send included for a
+    send claim); ``lookup``: look the message up before any send; ``since``: when the send whose
+    outcome is unknown started."""
+
+    id: int
+    phone: str
+    body: str
+    tries: int
+    segments: int
+    lease: datetime
+    lookup: bool = False
+    since: datetime | None = None
+    claimed_at: float = 0.0
+
+
+# ----------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The provider holds the message: ``status`` is ours (``sent``, or a final one a look-up saw)."""
+
+    id: int
+    sid: str
+    status: str
+    segments: int
+    tries: int
+    at: datetime
+    final: bool = False
+    code: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Not processed (429, no connection): send again from ``at``."""
+
+    id: int
+    tries: int
+    at: datetime
+    code: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A final status without a message at the provider (or a permanent refusal)."""
+
+    id: int
+    tries: int
+    code: int | None
+    message: str
+    at: datetime
+    status: str = FAILED
+    phone: str = ""  # set with status opted_out and code 21610: record the opt-out too
+
+
+@dataclass(frozen=True, slots=True)
+class InDoubt:
+    """The outcome is unknown: look the message up from ``at`` on, before any resend."""
+
+    id: int
+    tries: int
+    at: datetime
+    code: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """Claimed but not sent (the dispatch stopped): due again from ``at``, tries as before."""
+
+    id: int
+    tries: int
+    lease: datetime
+    at: datetime
+    lookup: bool
+
+
+Outcome = Accepted | Retry | Failed | InDoubt | Released
+
+
+# ----------------------------------------------------------------------------- claiming
+
+
+def lease_until(now: datetime, seconds: float) -> datetime:
+    """A lease that also identifies one claim (random microseconds make two claims differ)."""
+    return now + timedelta(seconds=seconds, microseconds=random.randrange(1, 1_000_000))
+
+
+async def claim_sends(scope: Scope, now: datetime, lease: datetime, limit: int) -> list[Work]:
+    """Claim up to ``limit`` due ``queued`` notices, oldest first."""
+    rows = await Notice.filter(**scope.filters(), status=QUEUED, next_try_at__lte=now).order_by("id") \
+        .limit(limit).values_list("id", "phone", "body", "tries", "segments")
+    if not rows:
+        return []
+    by_tries: dict[int, list[tuple[int, str, str, int, int]]] = defaultdict(list)
+    for row in rows:
+        by_tries[row[3]].append(row)
+    claimed_at = time.monotonic()
+    out: list[Work] = []
+    for tries, group in by_tries.items():
+        ids = [r[0] for r in group]
+        n = await Notice.filter(id__in=ids, status=QUEUED, tries=tries, next_try_at__lte=now).update(
+            status=SENDING, tries=tries + 1, send_started_at=now, next_try_at=lease, sid=None)
+        if n == 0:
+            continue
+        mine = set(ids) if n == len(ids) else set(await Notice.filter(
+            id__in=ids, status=SENDING, next_try_at=lease).values_list("id", flat=True))
+        out.extend(Work(i, phone, body, t + 1, seg, lease, claimed_at=claimed_at)
+                   for i, phone, body, t, seg in group if i in mine)
+    out.sort(key=lambda w: w.id)
+    return out
+
+
+async def claim_lookups(scope: Scope, now: datetime, lease: datetime, limit: int) -> list[Work]:
+    """Claim ``sending`` notices without SID whose lease has passed: look them up first."""
+    rows = await Notice.filter(**scope.filters(), status=SENDING, sid__isnull=True, next_try_at__lte=now) \
+        .order_by("id").limit(limit).values_list("id", "phone", "body", "tries", "segments", "send_started_at")
+    out: list[Work] = []
+    for i, phone, body, tries, segments, since in rows:
+        n = await Notice.filter(id=i, status=SENDING, sid__isnull=True, next_try_at__lte=now).update(next_try_at=lease)
+        if n:
+            out.append(Work(i, phone, body, tries, segments, lease, lookup=True, since=since or now,
+                            claimed_at=time.monotonic()))
+    return out
+
+
+async def opted_out(phones: Iterable[str]) -> set[str]:
+    wanted = sorted(set(phones))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 5_000):
+        found.update(cast(list[str], await OptOut.filter(phone__in=wanted[start:start + 5_000], opted_out=True)
+                                .values_list("phone", flat=True)))
+    return found
+
+
+async def sid_recorded(sid: str) -> bool:
+    return await Notice.filter(sid=sid).exists()
+
+
+async def due(scope: Scope, now: datetime) -> int:
+    """Notices a dispatcher could take now: queued and due, or in doubt and due for a look-up."""
+    base = Notice.filter(**scope.filters(), next_try_at__lte=now)
+    return (await base.filter(status=QUEUED).count()
+            + await base.filter(status=SENDING, sid__isnull=True).count())
+
+
+async def waiting(scope: Scope) -> tuple[int, int, datetime | None]:
+    """(queued notices, notices in doubt, the earliest moment one of them is due)."""
+    base = Notice.filter(**scope.filters())
+    queued = base.filter(status=QUEUED)
+    doubt = base.filter(status=SENDING, sid__isnull=True)
+    moments = [cast(datetime, m) for q in (queued, doubt)
+               for m in await q.order_by("next_try_at").limit(1).values_list("next_try_at", flat=True) if m]
+    return await queued.count(), await doubt.count(), min(moments) if moments else None
+
+
+# ----------------------------------------------------------------------------- recording
+
+
+async def record(outcomes: Sequence[Outcome]) -> None:
+    """Write ``outcomes`` in one transaction (one by one if a SID turns out to be taken)."""
+    if not outcomes:
+        return
+    try:
+        async with transaction():
+            await _write(outcomes)
+    except IntegrityError:
+        for outcome in outcomes:
+            try:
+                async with transaction():
+                    await _write([outcome])
+            except IntegrityError:
+                log.warning("notice %s: SID already recorded on another notice; left for a look-up", outcome.id)
+
+
+async def _write(outcomes: Sequence[Outcome]) -> None:
+    accepted: dict[tuple[str, bool, int | None, str, int, int], list[Accepted]] = defaultdict(list)
+    failed: dict[tuple[str, int, int | None, str], list[int]] = defaultdict(list)
+    opt_outs: set[str] = set()
+    at: datetime | None = None
+    for o in outcomes:
+        if isinstance(o, Accepted):
+            accepted[(o.status, o.final, o.code, o.message, o.tries, o.segments)].append(o)
+        elif isinstance(o, Failed):
+            failed[(o.status, o.tries, o.code, o.message)].append(o.id)
+            at = o.at
+            if o.status == OPTED_OUT and o.phone:
+                opt_outs.add(o.phone)
+        elif isinstance(o, Retry):
+            await _pending(o.id).update(status=QUEUED, tries=o.tries, next_try_at=o.at, error_code=o.code,
+                                        error_message=o.message)
+        elif isinstance(o, InDoubt):
+            await _pending(o.id).update(tries=o.tries, next_try_at=o.at, error_code=o.code, error_message=o.message)
+        elif isinstance(o, Released):
+            await _pending(o.id).filter(next_try_at=o.lease).update(
+                status=SENDING if o.lookup else QUEUED, tries=o.tries, next_try_at=o.at)
+    if accepted:
+        # the SIDs first (one statement per 500 rows), then what the rows of each group share
+        rows = [_sid_row(o.id, o.sid) for group in accepted.values() for o in group]
+        await Notice.filter(status=SENDING, sid__isnull=True).bulk_update(rows, ["sid"], batch_size=500)
+        for (status, final, code, message, tries, segments), group in accepted.items():
+            when = max(o.at for o in group)
+            await Notice.filter(id__in=[o.id for o in group], status=SENDING, sid__isnull=False).update(
+                status=status, tries=tries, segments=segments, sent_at=when, final_at=when if final else None,
+                next_try_at=None, error_code=code, error_message=message)
+    for (status, tries, code, message), ids in failed.items():
+        await Notice.filter(id__in=ids, status=SENDING, sid__isnull=True).update(
+            status=status, tries=tries, error_code=code, error_message=message, final_at=at, next_try_at=None)
+    for phone in sorted(opt_outs):
+        await OptOut.update_or_create(phone=phone, defaults={"opted_out": True, "source": "twilio:21610"})
+
+
+def _pending(notice_id: int) -> Any:
+    return Notice.filter(id=notice_id, status=SENDING, sid__isnull=True)
+
+
+def _sid_row(notice_id: int, sid: str) -> Notice:
+    """A bare row carrying the two values ``bulk_update`` reads (building a full model costs more
+    than the update itself at a thousand rows a second)."""
+    row = Notice.__new__(Notice)
+    object.__setattr__(row, "id", notice_id)
+    object.__setattr__(row, "sid", sid)
+    return row
+
+
+__all__ = [
+    "SENT",
+    "Accepted",
+    "Failed",
+    "InDoubt",
+    "Outcome",
+    "Released",
+    "Retry",
+    "Scope",
+    "Work",
+    "claim_lookups",
+    "claim_sends",
+    "due",
+    "lease_until",
+    "opted_out",
+    "record",
+    "sid_recorded",
+    "waiting",
+]

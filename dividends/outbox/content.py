@@ -1,0 +1,164 @@
+"""What a notice says: the text records of :mod:`notify.texts` filled from a run's rows.
+
+A run gives the words every household of it shares (village, year, what earned the return,
+step labels in both languages, the end of the notice period); each household adds its name,
+amount, breakdown, account and payment date. All display strings are picked in the household's
+language; amounts stay integer fen.
+
+>>> ctx = RunWords(run_id=1, village="青山村", year=2024, deadline=None,
+...                project={"zh": "光伏收益", "en": "PV income"},
+...                labels={"zh": {"a": "保底", "b": "分红"}, "en": {"a": "guaranteed", "b": "dividend"}},
+...                steps=("a", "b"))
+>>> ctx.breakdown('{"b": 300, "a": 100, "c": 0}', "en")
+(BreakdownItem(label='guaranteed', fen=100), BreakdownItem(label='dividend', fen=300))
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from dividends.clock import CHINA
+from dividends.outbox.messages import phrase
+from dividends.store.models import Run
+from notify.privacy import scrub
+from notify.texts import (
+    BreakdownItem,
+    Help,
+    ObjectionReceived,
+    PaymentConfirmation,
+    PaymentFailed,
+    Publicity,
+    Record,
+    Statement,
+)
+from schemes.i18n import LANGS
+from schemes.loader import parse_scheme
+
+DEFAULT_ASSET = "asset"
+
+
+@dataclass(frozen=True)
+class RunWords:
+    """The parts of every text of one run, in both languages."""
+
+    run_id: int
+    village: str
+    year: int
+    deadline: date | None
+    project: Mapping[str, str]
+    labels: Mapping[str, Mapping[str, str]]
+    steps: tuple[str, ...]
+
+    def breakdown(self, raw: str | Mapping[str, Any] | None, lang: str) -> tuple[BreakdownItem, ...]:
+        """Non-zero steps of an allocation line's breakdown (step id -> fen), in scheme order."""
+        if raw is None:
+            return ()
+        values: Mapping[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+        labels = self.labels.get(lang, {})
+        order = list(self.steps) + sorted(k for k in values if k not in self.steps)
+        return tuple(BreakdownItem(labels.get(step, step), int(values[step]))
+                     for step in order if int(values.get(step) or 0) != 0)
+
+    def header(self, lang: str) -> dict[str, Any]:
+        return {"village": self.village, "year": self.year, "project": self.project[lang]}
+
+
+async def run_words(run: Run) -> RunWords:
+    """Words of ``run`` (its village, scheme, asset return and notice period prefetched)."""
+    scheme = parse_scheme(run.scheme.text, file=f"scheme {run.scheme.scheme_id} v{run.scheme.version}")
+    labels: dict[str, dict[str, str]] = {lang: {step.id: step.label.text(lang) for step in scheme.steps} for lang in LANGS}
+    asset = (run.asset_return.asset or "").strip()
+    project: dict[str, str] = {lang: (asset if asset and asset != DEFAULT_ASSET else phrase("outbox.project.default", lang))
+               for lang in LANGS}
+    return RunWords(run_id=run.id, village=run.village.name or run.village.code, year=run.period,
+                    deadline=run.notice_end, project=project, labels=labels,
+                    steps=tuple(step.id for step in scheme.steps))
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    household_id: str
+    head_name: str
+    phone: str
+    language: str
+    account_no: str
+    bank: str
+
+    @property
+    def lang(self) -> str:
+        return self.language if self.language in LANGS else "zh"
+
+
+def with_breakdown(items: tuple[BreakdownItem, ...], amount_fen: int) -> tuple[BreakdownItem, ...]:
+    """The breakdown when it adds up to ``amount_fen`` (a correction pays a difference), else none."""
+    return items if sum(i.fen for i in items) == amount_fen else ()
+
+
+def channel(row: HouseholdRow) -> str:
+    return row.bank.strip() or phrase("outbox.channel.default", row.lang)
+
+
+def china_date(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
+
+
+def publicity(words: RunWords, row: HouseholdRow, amount_fen: int, breakdown: str | None) -> Publicity:
+    assert words.deadline is not None
+    lang = row.lang
+    return Publicity(**words.header(lang), household=row.head_name, amount_fen=amount_fen,
+                     breakdown=with_breakdown(words.breakdown(breakdown, lang), amount_fen), deadline=words.deadline)
+
+
+def payment_confirmation(words: RunWords, row: HouseholdRow, amount_fen: int, breakdown: str | None,
+                         paid_on: date) -> PaymentConfirmation:
+    lang = row.lang
+    return PaymentConfirmation(**words.header(lang), household=row.head_name, amount_fen=amount_fen,
+                               breakdown=with_breakdown(words.breakdown(breakdown, lang), amount_fen),
+                               paid_on=paid_on, channel=channel(row), account=row.account_no)
+
+
+def payment_failed(words: RunWords, row: HouseholdRow, amount_fen: int, reason: str) -> PaymentFailed:
+    lang = row.lang
+    shown = scrub(reason.strip()) if reason.strip() else phrase("outbox.reason.default", lang)
+    return PaymentFailed(**words.header(lang), household=row.head_name, amount_fen=amount_fen,
+                         channel=channel(row), account=row.account_no, reason=shown)
+
+
+def statement(words: RunWords, row: HouseholdRow, *, state: str, amount_fen: int, breakdown: str | None,
+              paid_on: date | None, failed: bool) -> Statement:
+    """The answer to 查询 for the household's latest run (``state`` is the run's)."""
+    lang = row.lang
+    items = with_breakdown(words.breakdown(breakdown, lang), amount_fen)
+    common: dict[str, Any] = {**words.header(lang), "household": row.head_name, "amount_fen": amount_fen,
+                              "breakdown": items}
+    if state == "publicized":
+        return Statement(**common, status="publicity", deadline=words.deadline)
+    if paid_on is not None:
+        return Statement(**common, status="paid", paid_on=paid_on, channel=channel(row), account=row.account_no)
+    return Statement(**common, status="failed" if failed else "approved")
+
+
+def help_text(village: str) -> Help:
+    return Help(village=village)
+
+
+def objection_received(village: str) -> ObjectionReceived:
+    return ObjectionReceived(village=village)
+
+
+__all__ = [
+    "HouseholdRow",
+    "Record",
+    "RunWords",
+    "china_date",
+    "help_text",
+    "objection_received",
+    "payment_confirmation",
+    "payment_failed",
+    "publicity",
+    "run_words",
+    "statement",
+]

@@ -1,0 +1,57 @@
+"""``dividends notify ...`` end to end on the test database, with the file backend (dry run)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dividends.clock import FixedClock
+from dividends.store.models import AuditEvent, Notice
+from tests.dbsupport import ROOT, clean_db, database_url, db  # noqa: F401  (fixtures)
+from tests.dividends.test_outbox_support import publicized_run, set_household
+
+pytestmark = pytest.mark.db
+
+
+def notify(database: str, outbox: Path, lang: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database, "SMS_BACKEND": "file", "SMS_OUTBOX_FILE": str(outbox),
+           "DIVIDENDS_LANG": lang, "COLUMNS": "200", "SMS_RATE_PER_SECOND": "1000"}
+    env.pop("DIVIDENDS_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "dividends", "notify", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+
+
+async def test_estimate_send_and_status_from_the_command_line(clean_db: str, tmp_path: Path) -> None:
+    run = await publicized_run(tmp_path, FixedClock(datetime.now(UTC)), households=10)
+    assert not await Notice.filter(run_id=run.id).exists()
+    await set_household(run, "V0001-00001", phone="")
+    outbox = tmp_path / "outbox.jsonl"
+
+    estimate = notify(clean_db, outbox, "zh", "estimate", str(run.id), "--kind", "publicity")
+    assert estimate.returncode == 0, estimate.stderr
+    assert "尚未准备" in estimate.stdout and "待发送短信" in estimate.stdout
+
+    asked = notify(clean_db, outbox, "en", "send", str(run.id), "--kind", "publicity")
+    assert asked.returncode == 0, asked.stderr
+    assert "Run again with --yes" in asked.stdout and not outbox.exists()
+    assert await Notice.filter(run_id=run.id, status="queued").count() == 9
+
+    sent = notify(clean_db, outbox, "en", "send", str(run.id), "--yes", "--user", "alice")
+    assert sent.returncode == 0, sent.stderr
+    assert "sent 9 " in sent.stdout
+    lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 9 and all("****" in line["to"] for line in lines)
+    assert await AuditEvent.filter(action="notice.send", actor="alice").count() == 1
+
+    status = notify(clean_db, outbox, "zh", "status", str(run.id))
+    assert status.returncode == 0, status.stderr
+    assert "已发出" in status.stdout and "无手机号" in status.stdout and "没有未送达的通知" in status.stdout
+    nothing = notify(clean_db, outbox, "en", "resend-failed", str(run.id), "--kind", "publicity")
+    assert nothing.returncode == 0 and "no failed 'publicity' notices" in nothing.stdout
+    wrong = notify(clean_db, outbox, "en", "prepare", str(run.id), "--kind", "payment_failed")
+    assert wrong.returncode == 2 and "needs: paid / closed" in wrong.stderr
