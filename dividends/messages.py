@@ -217,3 +217,10 @@ register({
     "state.cancelled": {"zh": "已撤销", "en": "cancelled"},
     "state.changed_concurrently": {"zh": "（刚被他人改动）", "en": "(changed concurrently)"},
 })
+
+register({
+    "demo.sms_estimate": {"zh": "短信（{kind}）：{count} 条，共 {segments} 段，预计费用 {cost} 元；{no_phone} 户无手机号",
+                          "en": "SMS ({kind}): {count} texts, {segments} segments, estimated cost {cost} yuan; {no_phone} household(s) without a mobile"},
+    "demo.sms_example": {"zh": "短信示例：{text}", "en": "an SMS: {text}"},
+    "demo.sms_report": {"zh": "短信发送：{sent} 条已发出（演示：写入 {file}，未真正发送）", "en": "SMS: {sent} sent (demo: written to {file}, not really sent)"},
+})

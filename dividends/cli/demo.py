@@ -16,7 +16,7 @@ import typer
 from dividends.bundle import verify_bundle, write_bundle
 from dividends.cli.computing import print_summary
 from dividends.cli.console import out, say, show_problems
-from dividends.clock import SystemClock, today
+from dividends.clock import FixedClock, SystemClock, today
 from dividends.compare import compare
 from dividends.compute import Computation, Inputs, compute
 from dividends.sample import generate, write_csv
@@ -106,13 +106,12 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
         say("demo.step", text=Msg(key, **params).text())
 
     lang = current_language()
-    clock = SystemClock()
+    clock = FixedClock(SystemClock().now())  # the demo moves time on by hand (notice periods last a week)
     async with database(url):
         report = await import_registry(files["households"], period=period, actor="会计", posts=files["posts"],
                                        members=files["persons"])
         for v in report.villages:
             step("demo.imported", village=v.village, version=v.version, households=v.households)
-        start = today(clock) - timedelta(days=10)
         for village, (scheme, name, asset) in LIFECYCLE.items():
             await update_village(village, "管理员", county_name="沂南县", name=name, contact_name="村委会 王主任",
                                  contact_phone="0539-3212345", office_address=f"{name}村委会办公室")
@@ -120,31 +119,34 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
             say("demo.village", village=f"{village} {name}", scheme=scheme, amount=format_yuan(returns[village]))
             run = await runs.create_run(village, period, scheme, "会计", asset=asset,
                                         amount_yuan=format_yuan(returns[village], grouping=False))
-            await runs.compute_run(run.id, "会计")
+            await runs.compute_run(run.id, "会计", clock)
             lines = await runs.lines_frame(run.id)
             hh = lines.filter(pl.col("recipient_kind") == "household")
             step("demo.summary", lines=lines.height, paid=int((hh["amount_fen"] > 0).sum()),
                  households=format_yuan(int(hh["amount_fen"].sum())),
                  accounts=format_yuan(int(lines.filter(pl.col("recipient_kind") == "account")["amount_fen"].sum())))
+            start = today(clock)
             await runs.publicize(run.id, start, start + timedelta(days=6), "会计", clock)
             notice = directory / "runs" / f"{village}-notice.html"
             notice.parent.mkdir(parents=True, exist_ok=True)
             notice.write_text(await notice_html(run.id, lang), encoding="utf-8")
             step("cli.run.notice", file=str(notice))
+            await _sms(run.id, "publicity", directory, step, clock, example=True)
             if village == "V0001":
                 household = hh.filter(pl.col("amount_fen") > 0)["recipient_id"][0]
                 from dividends.store.models import Objection
                 objection = await Objection.create(run_id=run.id, household_id=household, text="岗位月数少算了一个月",
                                                    channel="cli", recorded_by="会计")
                 step("demo.objection", household=household, text=objection.text)
-                await runs.resolve_objection(objection.id, "核对考勤表，月数无误", "村委主任")
+                await runs.resolve_objection(objection.id, "核对考勤表，月数无误", "村委主任", clock)
+            clock.advance(days=8)  # the notice period is over
             try:
                 await runs.approve(run.id, "会计", clock)
             except InputError as refused:
                 step("demo.refused", reason=refused.problems[0].msg.text())
             await runs.approve(run.id, "村委主任", clock)
             step("cli.run.state", run=run.id, state=runs.state_name("approved"))
-            batch = (await payouts.pay(run.id, "会计")).batch
+            batch = (await payouts.pay(run.id, "会计", clock=clock)).batch
             bank_files = await payouts.export_batch(run.id, batch.number, directory / "runs" / f"{village}-bank")
             step("cli.run.batch", batch=batch.number, items=batch.items, total=format_yuan(batch.total_fen),
                  files=", ".join(p.name for p in bank_files))
@@ -154,14 +156,15 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
             result.write_text("户编号,状态,失败原因\n" + "".join(
                 f"{h},{'失败' if h in failed else '成功'},{'账户冻结' if h in failed else ''}\n" for h in items),
                 encoding="utf-8-sig")
-            await payouts.import_bank_result(run.id, result, "会计")
+            await payouts.import_bank_result(run.id, result, "会计", clock=clock)
             if failed:
-                follow = (await payouts.pay(run.id, "会计")).batch
+                follow = (await payouts.pay(run.id, "会计", clock=clock)).batch
                 step("demo.bank", paid=len(items) - 1, failed=1, reason="账户冻结", batch=follow.number)
                 again = directory / "runs" / f"{village}-bank-result-2.csv"
                 again.write_text(f"户编号,状态\n{failed[0]},成功\n", encoding="utf-8-sig")
-                await payouts.import_bank_result(run.id, again, "会计")
-            await payouts.close(run.id, "会计")
+                await payouts.import_bank_result(run.id, again, "会计", clock=clock)
+            await _sms(run.id, "payment_confirmation", directory, step, clock, example=village == "V0001")
+            await payouts.close(run.id, "会计", clock=clock)
             step("cli.run.state", run=run.id, state=runs.state_name("closed"))
             pack = directory / "runs" / f"{village}-audit-pack.zip"
             pack.write_bytes(await build_pack(run.id))
@@ -181,6 +184,31 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
         books = directory / "ledger.beancount"
         books.write_text(buffer.getvalue(), encoding="utf-8")
         say("cli.ledger.exported", entries=sum(len(v) for v in entries.values()), file=str(books))
+
+
+async def _sms(run_id: int, kind: str, directory: Path, step, clock: FixedClock, *,  # type: ignore[no-untyped-def]
+               example: bool) -> None:
+    """Tell the households by SMS: the estimate first, then a dry-run send into a file."""
+    from notify.console import FileSender
+    from notify.settings import SmsSettings
+
+    from dividends.outbox.dispatcher import dispatch
+    from dividends.outbox.prepare import estimate, prepare
+    from dividends.store.models import Notice
+
+    guess = await estimate(run_id, kind, clock=clock)
+    step("demo.sms_estimate", kind=kind, count=guess.to_send, segments=guess.segments,
+         cost=format_yuan(guess.cost_fen), no_phone=guess.no_phone)
+    await prepare(run_id, kind, "会计", clock)
+    outbox = directory / "sms-outbox.jsonl"
+    settings = SmsSettings(backend="file", outbox_file=outbox, rate_per_second=1000)
+    async with FileSender(outbox) as sender:
+        report = await dispatch(sender, settings, clock, run_id=run_id, kind=kind)
+    step("demo.sms_report", sent=report.sent, file=str(outbox))
+    if example:
+        first = await Notice.filter(run_id=run_id, kind=kind, status="sent").order_by("household_id").first()
+        if first is not None:
+            step("demo.sms_example", text=first.body)
 
 
 def _example_household(result: Computation, lang: str) -> None:
