@@ -178,3 +178,13 @@ def test_dates_are_written_the_local_way() -> None:
     assert "until 5 Jan;" in render("publicity", "en", context).body
     context = {**TYPICAL["publicity", "typical"]["zh"], "deadline": date(2027, 1, 5)}
     assert "公示至1月5日" in render("publicity", "zh", context).body
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("zh", "2026年度光伏收益分红名单已公示，本次您户无分配金额。公示至12月20日，有异议请回复“异议+原因”。"),
+    ("en", "the 2026 PV income dividend list is posted; your household gets nothing this time. On public notice until 20 Dec"),
+])
+def test_a_household_with_nothing_is_told_so_and_may_still_object(lang: str, expected: str) -> None:
+    context = {**TYPICAL["publicity", "typical"][lang], "amount_fen": 0, "breakdown": ()}
+    text = render("publicity", lang, context)
+    assert expected in text.body and "0.00" not in text.body
