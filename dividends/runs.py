@@ -37,7 +37,7 @@ from dividends.store.models import (
 )
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg
-from schemes.money import format_yuan, parse_yuan
+from schemes.money import MoneyFormatError, format_yuan, parse_yuan
 from schemes.problems import InputError, Problem
 
 ORDER = {"draft": 0, "computed": 1, "publicized": 2, "approved": 3, "paid": 4, "closed": 5}
@@ -100,7 +100,10 @@ async def record_return(village_code: str, period: int, amount_yuan: str, actor:
     village = await Village.get_or_none(code=village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
-    amount = parse_yuan(amount_yuan)
+    try:
+        amount = parse_yuan(amount_yuan)
+    except MoneyFormatError:
+        raise refuse("compute.amount_invalid", found=amount_yuan) from None
     async with transaction():
         row, created = await AssetReturn.get_or_create(village=village, period=period, asset=asset,
                                                        defaults={"amount_fen": amount, "created_by": actor, "note": note})
@@ -162,9 +165,14 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
 
 async def run_inputs(run: Run, directory: Path) -> Inputs:
     """Write a run's stored inputs to ``directory`` and describe them for :func:`compute`."""
-    snapshot: RegistrySnapshot = run.snapshot
+    return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date())
+
+
+async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
+                       reference_date: date) -> Inputs:
+    """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads."""
     scheme_path = directory / "scheme.yaml"
-    scheme_path.write_text(run.scheme.text, encoding="utf-8")
+    scheme_path.write_text(scheme_text, encoding="utf-8")
     paths: dict[str, Path | None] = {}
     for kind, digest in (("households", snapshot.households_file), ("members", snapshot.members_file),
                          ("posts", snapshot.posts_file)):
@@ -176,8 +184,8 @@ async def run_inputs(run: Run, directory: Path) -> Inputs:
         paths[kind] = path
     assert paths["households"] is not None
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
-                  posts=paths["posts"], period=run.period, amount_yuan=format_yuan(run.pool_fen, grouping=False),
-                  reference_date=run.created_at.date())
+                  posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
+                  reference_date=reference_date)
 
 
 async def recompute(run: Run) -> Computation:

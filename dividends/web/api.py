@@ -1,0 +1,307 @@
+"""The JSON API for scripts: the main actions of the pages, the same services and role rules.
+
+Authenticate with ``Authorization: Bearer <token>`` (tokens are made on the "API tokens" page
+and stored hashed) or, from the browser, with the session cookie plus the ``X-CSRF-Token``
+header on writes. Errors are ``{"error": ..., "problems": [{"where": ..., "message": ...}]}``:
+400 bad input, 401 no credentials, 403 the role may not do it, 404 not found or not yours,
+409 the run is not in a state that allows it. The description is served at ``/openapi.json``.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dividends import access, anomalies, overview, payouts, runs
+from dividends.access import Actor
+from dividends.clock import today
+from dividends.files import load_formats
+from dividends.web import forms
+from dividends.web.auth import api
+from dividends.web.i18n import language
+from dividends.web.openapi import OPENAPI
+from schemes.i18n import Msg
+from schemes.problems import InputError, Problem
+
+
+def _json(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InputError([Problem(Msg("web.form.required", field="JSON body"))]) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(Msg("web.form.required", field="JSON object"))])
+    return data
+
+
+def _str(data: dict[str, Any], field: str, *, required: bool = True, limit: int = 2000) -> str:
+    value = data.get(field)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise forms.bad("form.required", field=field)
+    return value.strip()[:limit]
+
+
+def _int(data: dict[str, Any], field: str, *, low: int, high: int) -> int:
+    value = data.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise forms.bad("form.int", field=field, found=str(value)[:40])
+    return value
+
+
+def _day(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def actor_json(a: Actor) -> dict[str, Any]:
+    return {"username": a.username, "role": a.role, "village": a.village_code, "county": a.county_code}
+
+
+def run_json(run: runs.Run) -> dict[str, Any]:
+    return {"id": run.id, "village": run.village.code, "period": run.period, "kind": run.kind, "state": run.state,
+            "scheme": run.scheme.scheme_id, "scheme_version": run.scheme.version, "pool_fen": run.pool_fen,
+            "lines": run.lines, "content_hash": run.content_hash, "prepared_by": run.prepared_by,
+            "approved_by": run.approved_by, "notice_start": _day(run.notice_start), "notice_end": _day(run.notice_end)}
+
+
+@api
+async def me(request: Request, actor: Actor) -> Response:
+    return _json(actor_json(actor))
+
+
+@api
+async def villages(request: Request, actor: Actor) -> Response:
+    rows = await access.villages_query(actor).order_by("code").values_list("code", "name")
+    return _json({"villages": [{"code": c, "name": n} for c, n in rows]})
+
+
+@api
+async def village(request: Request, actor: Actor) -> Response:
+    v = await access.village_for(actor, request.path_params["code"])
+    data = await overview.village_page(v)
+    return _json({"code": v.code, "name": v.name, "county": v.county.code,
+                  "snapshots": [{"id": s.id, "period": s.period, "version": s.version, "households": s.households,
+                                 "added": s.added, "removed": s.removed, "changed": s.changed} for s in data.snapshots],
+                  "returns": [{"period": r.period, "asset": r.asset, "amount_fen": r.amount_fen} for r in data.returns],
+                  "runs": [{"id": r.id, "period": r.period, "state": r.state, "kind": r.kind, "pool_fen": r.pool_fen}
+                           for r in data.runs]})
+
+
+@api
+async def record_return(request: Request, actor: Actor) -> Response:
+    v = await access.village_for(actor, request.path_params["code"])
+    access.require(actor, "return.record")
+    data = await _body(request)
+    row = await runs.record_return(v.code, _int(data, "period", low=2000, high=2100), _str(data, "amount_yuan", limit=40),
+                                   actor.username, _str(data, "asset", required=False, limit=128) or "asset",
+                                   _str(data, "note", required=False))
+    return _json({"period": row.period, "asset": row.asset, "amount_fen": row.amount_fen}, 201)
+
+
+@api
+async def create_run(request: Request, actor: Actor) -> Response:
+    v = await access.village_for(actor, request.path_params["code"])
+    access.require(actor, "run.create")
+    data = await _body(request)
+    scheme = forms.choice(data.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
+    run = await runs.create_run(v.code, _int(data, "period", low=2000, high=2100), scheme, actor.username)
+    return _json(run_json(run), 201)
+
+
+@api
+async def import_registry(request: Request, actor: Actor) -> Response:
+    """multipart/form-data: ``period``, ``households`` (file), optional ``members``, ``posts``."""
+    v = await access.village_for(actor, request.path_params["code"])
+    access.require(actor, "registry.import")
+    form = await request.form(max_files=3, max_part_size=64 * 1024 * 1024)
+    try:
+        period = forms.integer(form.get("period"), "period", low=2000, high=2100)
+        with tempfile.TemporaryDirectory(prefix="api-upload-") as tmp:
+            households = await forms.save_upload(form, "households", Path(tmp))
+            assert households is not None
+            report = await access.import_registry_for(
+                actor, v, households, period=period, members=await forms.save_upload(form, "members", Path(tmp), required=False),
+                posts=await forms.save_upload(form, "posts", Path(tmp), required=False),
+                reference_date=today(request.app.state.clock))
+    finally:
+        await form.close()
+    mine = next(x for x in report.villages if x.village == v.code)
+    return _json({"period": period, "version": mine.version, "households": mine.households, "added": mine.added,
+                  "removed": mine.removed, "changed": mine.changed, "unchanged": mine.unchanged}, 201)
+
+
+@api
+async def bank_result(request: Request, actor: Actor) -> Response:
+    """multipart/form-data: ``result`` (the bank's file), optional ``batch``."""
+    run = await _transition(request, actor, "run.bank_result")
+    form = await request.form(max_files=1, max_part_size=64 * 1024 * 1024)
+    try:
+        number = forms.integer(form.get("batch"), "batch", low=1) if form.get("batch") else None
+        with tempfile.TemporaryDirectory(prefix="api-result-") as tmp:
+            path = await forms.save_upload(form, "result", Path(tmp))
+            assert path is not None
+            outcome = await payouts.import_bank_result(run.id, path, actor.username, batch_number=number,
+                                                       clock=request.app.state.clock)
+    finally:
+        await form.close()
+    return _json({"batch": outcome.batch, "paid": outcome.paid, "failed": outcome.failed, "changed": outcome.changed}, 201)
+
+
+@api
+async def run_detail(request: Request, actor: Actor) -> Response:
+    run = await access.run_for(actor, request.path_params["run_id"])
+    return _json(run_json(run))
+
+
+@api
+async def run_lines(request: Request, actor: Actor) -> Response:
+    run = await access.run_for(actor, request.path_params["run_id"])
+    q = request.query_params
+    limit = forms.integer(q.get("limit", "100"), "limit", low=1, high=1000)
+    offset = forms.integer(q.get("offset", "0"), "offset", low=0, high=10**9)
+    rows, total = await overview.run_lines(run, q.get("q", "")[:64], limit=limit, offset=offset)
+    return _json({"total": total, "lines": [{"recipient_kind": r.recipient_kind, "recipient_id": r.recipient_id,
+                                             "status": r.status, "members": r.members, "amount_fen": r.amount_fen,
+                                             "breakdown": r.breakdown} for r in rows]})
+
+
+async def _transition(request: Request, actor: Actor, action: str) -> runs.Run:
+    run = await access.run_for(actor, request.path_params["run_id"])
+    access.require(actor, action)
+    return run
+
+
+@api
+async def compute(request: Request, actor: Actor) -> Response:
+    run = await _transition(request, actor, "run.compute")
+    outcome = await runs.compute_run(run.id, actor.username, request.app.state.clock)
+    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+
+
+@api
+async def publicize(request: Request, actor: Actor) -> Response:
+    run = await _transition(request, actor, "run.publicize")
+    data = await _body(request)
+    outcome = await runs.publicize(run.id, forms.day(data.get("start"), "start"), forms.day(data.get("end"), "end"),
+                                   actor.username, request.app.state.clock, request.app.state.settings.publicity_min_days)
+    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+
+
+@api
+async def objection(request: Request, actor: Actor) -> Response:
+    run = await _transition(request, actor, "objection.record")
+    data = await _body(request)
+    row = await runs.record_objection(run.id, _str(data, "household_id", limit=64), _str(data, "text"), channel="web",
+                                      actor=actor.username, clock=request.app.state.clock)
+    return _json({"id": row.id, "household_id": row.household_id, "status": row.status}, 201)
+
+
+@api
+async def approve(request: Request, actor: Actor) -> Response:
+    run = await _transition(request, actor, "run.approve")
+    outcome = await runs.approve(run.id, actor.username, request.app.state.clock)
+    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+
+
+@api
+async def pay(request: Request, actor: Actor) -> Response:
+    run = await _transition(request, actor, "run.pay")
+    data = await _body(request)
+    bank_format = forms.choice(data.get("bank_format", "generic"), "bank_format", sorted(load_formats()))
+    outcome = await payouts.pay(run.id, actor.username, bank_format=bank_format, clock=request.app.state.clock)
+    b = outcome.batch
+    return _json({"batch": b.number, "items": b.items, "total_fen": b.total_fen,
+                  "csv": f"/runs/{run.id}/batches/{b.number}.csv", "xlsx": f"/runs/{run.id}/batches/{b.number}.xlsx"}, 201)
+
+
+@api
+async def close(request: Request, actor: Actor) -> Response:
+    run = await _transition(request, actor, "run.close")
+    outcome = await payouts.close(run.id, actor.username, clock=request.app.state.clock)
+    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+
+
+@api
+async def county_overview(request: Request, actor: Actor) -> Response:
+    access.require(actor, "county.read")
+    period = request.query_params.get("period")
+    data = await overview.county_overview(None if actor.county_id is None else [actor.county_id],
+                                          forms.integer(period, "period", low=2000, high=2100) if period else None)
+    return _json({"period": data.period, "periods": list(data.periods), "posted_fen": data.posted_fen,
+                  "issued_fen": data.issued_fen, "households": data.households, "states": data.states,
+                  "villages": [{"code": v.code, "name": v.name, "runs": v.runs, "households": v.households,
+                                "posted_fen": v.posted_fen, "issued_fen": v.issued_fen, "last_run": v.last_run,
+                                "last_state": v.last_state} for v in data.villages],
+                  "schemes": [{"scheme": s.scheme_id, "version": s.version, "runs": s.runs, "villages": s.villages,
+                               "posted_fen": s.posted_fen} for s in data.schemes],
+                  "histogram": [{"low_fen": b.low_fen, "high_fen": b.high_fen, "count": b.count} for b in data.histogram]})
+
+
+@api
+async def county_anomalies(request: Request, actor: Actor) -> Response:
+    access.require(actor, "county.read")
+    found = await anomalies.find_anomalies(None if actor.county_id is None else [actor.county_id],
+                                           today(request.app.state.clock))
+    return _json({
+        "double_payments": [{"period": d.period, "id_number": d.id_number,
+                             "lines": [{"village": v, "household": h, "run": r, "amount_fen": f} for v, h, r, f in d.lines]}
+                            for d in found.double_payments],
+        "shared_phones": [{"period": s.period, "phone": s.phone, "households": [{"village": v, "household": h}
+                                                                               for v, h in s.households]}
+                          for s in found.shared_phones],
+        "late_payouts": [{"run": x.run_id, "village": x.village, "period": x.period, "state": x.state,
+                          "deadline": x.deadline.isoformat(), "paid_on": _day(x.paid_on), "days_late": x.days_late}
+                         for x in found.late_payouts],
+        "parked": [{"village": p.village, "run": p.run_id, "period": p.period, "account": p.account,
+                    "amount_fen": p.amount_fen} for p in found.parked],
+        "parked_fen": found.parked_fen,
+    })
+
+
+@api
+async def verify_village(request: Request, actor: Actor) -> Response:
+    access.require(actor, "county.read")
+    v = await access.village_for(actor, request.path_params["code"])
+    result = await overview.verify_village(v, language(request))
+    return _json({"village": v.code, "ok": result.ok, "ledger_entries": result.entries,
+                  "ledger_errors": list(result.ledger_errors),
+                  "runs": [{"run": r.run_id, "state": r.state, "ok": r.ok, "detail": r.detail} for r in result.runs]})
+
+
+async def openapi(request: Request) -> Response:
+    return _json(OPENAPI)
+
+
+ROUTES = [
+    Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+    Route("/api/v1/me", me, methods=["GET"]),
+    Route("/api/v1/villages", villages, methods=["GET"]),
+    Route("/api/v1/villages/{code}", village, methods=["GET"]),
+    Route("/api/v1/villages/{code}/registry", import_registry, methods=["POST"]),
+    Route("/api/v1/villages/{code}/returns", record_return, methods=["POST"]),
+    Route("/api/v1/villages/{code}/runs", create_run, methods=["POST"]),
+    Route("/api/v1/villages/{code}/verify", verify_village, methods=["GET"]),
+    Route("/api/v1/runs/{run_id:int}", run_detail, methods=["GET"]),
+    Route("/api/v1/runs/{run_id:int}/lines", run_lines, methods=["GET"]),
+    Route("/api/v1/runs/{run_id:int}/compute", compute, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/publicize", publicize, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/objections", objection, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/approve", approve, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/pay", pay, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/bank-result", bank_result, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/close", close, methods=["POST"]),
+    Route("/api/v1/county/overview", county_overview, methods=["GET"]),
+    Route("/api/v1/county/anomalies", county_anomalies, methods=["GET"]),
+]

@@ -1,0 +1,67 @@
+"""Reading form fields and uploads: a wrong value is an :class:`InputError` that names the field."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+
+from schemes.i18n import Msg
+from schemes.problems import InputError, Problem
+
+_SAFE_NAME = re.compile(r"[^0-9A-Za-z._\u4e00-\u9fff-]+")
+
+
+def bad(key: str, **params: object) -> InputError:
+    return InputError([Problem(Msg(f"web.{key}", **params))])
+
+
+def text(form: Mapping[str, Any], field: str, *, required: bool = True, limit: int = 2000) -> str:
+    value = form.get(field)
+    value = value.strip() if isinstance(value, str) else ""
+    if required and not value:
+        raise bad("form.required", field=field)
+    return value[:limit]
+
+
+def integer(value: object, field: str, *, low: int = 0, high: int = 2**31 - 1) -> int:
+    raw = value.strip() if isinstance(value, str) else str(value if value is not None else "")
+    if not re.fullmatch(r"-?\d{1,12}", raw) or not low <= int(raw) <= high:
+        raise bad("form.int", field=field, found=raw[:40])
+    return int(raw)
+
+
+def day(value: object, field: str) -> date:
+    raw = value.strip() if isinstance(value, str) else ""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise bad("form.date", field=field, found=raw[:40]) from None
+
+
+def choice(value: object, field: str, choices: Iterable[str]) -> str:
+    options = list(choices)
+    raw = value.strip() if isinstance(value, str) else ""
+    if raw not in options:
+        raise bad("form.choice", field=field, expected=options, found=raw[:40])
+    return raw
+
+
+async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, required: bool = True) -> Path | None:
+    """Write an uploaded file under ``directory`` keeping a safe form of its name (the name
+    shows in located problems and its suffix tells CSV from XLSX)."""
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        if required:
+            raise bad("form.file", field=field)
+        return None
+    name = _SAFE_NAME.sub("_", Path(upload.filename).name).strip("._") or field
+    path = directory / field / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(await upload.read())
+    return path

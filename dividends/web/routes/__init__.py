@@ -1,0 +1,1 @@
+"""Route lists per area: village, runs, county, admin (the API is :mod:`dividends.web.api`)."""

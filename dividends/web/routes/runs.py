@@ -1,0 +1,200 @@
+"""A payout run, step by step: compute, the household table, the public notice, publicity and
+objections, approval, bank files and results, closing, SMS notices, verification."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from dividends import access, overview, payouts, publicity, runs
+from dividends.access import Actor
+from dividends.auditpack import build_pack
+from dividends.clock import today
+from dividends.files import load_formats
+from dividends.store.files import file_name, get_file
+from dividends.web import forms
+from dividends.web.auth import page
+from dividends.web.i18n import language
+from dividends.web.render import hashed_style_csp, redirect, render
+
+PAGE_SIZE = 50
+
+
+async def _run(request: Request, actor: Actor) -> runs.Run:
+    return await access.run_for(actor, int(request.path_params["run_id"]))
+
+
+@page
+async def run_view(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    data = await overview.run_page(run, language(request))
+    return render(request, "run.html", {"run": run, "data": data, "formats": sorted(load_formats()),
+                                        "today": today(request.app.state.clock)})
+
+
+@page
+async def lines_view(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    q = request.query_params.get("q", "")[:64]
+    number = forms.integer(request.query_params.get("page", "1"), "page", low=1, high=10**6)
+    rows, total = await overview.run_lines(run, q, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    scheme = overview.run_scheme(run)
+    return render(request, "lines.html", {"run": run, "rows": rows, "total": total, "q": q, "page": number,
+                                          "pages": max(1, -(-total // PAGE_SIZE)), "steps": scheme.steps})
+
+
+@page
+async def compute(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.compute")
+    await runs.compute_run(run.id, actor.username, request.app.state.clock)
+    return redirect(f"/runs/{run.id}")
+
+
+@page
+async def publicize(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.publicize")
+    form = await request.form()
+    start, end = forms.day(form.get("start"), "start"), forms.day(form.get("end"), "end")
+    await runs.publicize(run.id, start, end, actor.username, request.app.state.clock,
+                         request.app.state.settings.publicity_min_days)
+    return redirect(f"/runs/{run.id}")
+
+
+@page
+async def notice(request: Request, actor: Actor) -> Response:
+    """The printable public notice (self-contained HTML; its inline style is allowed by hash)."""
+    run = await _run(request, actor)
+    if run.state == "draft":
+        raise access.NotAllowed(run.id)
+    html = await publicity.notice_html(run.id, language(request), request.app.state.clock)
+    return HTMLResponse(html, headers={"content-security-policy": hashed_style_csp(html)})
+
+
+@page
+async def record_objection(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "objection.record")
+    form = await request.form()
+    await runs.record_objection(run.id, forms.text(form, "household_id", limit=64), forms.text(form, "text"),
+                                channel="web", actor=actor.username, clock=request.app.state.clock)
+    return redirect(f"/runs/{run.id}#objections")
+
+
+@page
+async def resolve_objection(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "objection.resolve")
+    objection = await access.objection_for(actor, run, int(request.path_params["objection_id"]))
+    form = await request.form()
+    await runs.resolve_objection(objection.id, forms.text(form, "resolution"), actor.username, request.app.state.clock)
+    return redirect(f"/runs/{run.id}#objections")
+
+
+@page
+async def approve(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.approve")
+    await runs.approve(run.id, actor.username, request.app.state.clock)
+    return redirect(f"/runs/{run.id}")
+
+
+@page
+async def pay(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.pay")
+    form = await request.form()
+    bank_format = forms.choice(form.get("bank_format", "generic"), "bank_format", sorted(load_formats()))
+    await payouts.pay(run.id, actor.username, bank_format=bank_format, clock=request.app.state.clock)
+    return redirect(f"/runs/{run.id}#batches")
+
+
+@page
+async def batch_file(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    batch = await access.batch_for(actor, run, int(request.path_params["number"]))
+    kind = request.path_params["kind"]
+    if kind not in ("csv", "xlsx"):
+        raise access.NotAllowed(kind)
+    digest = batch.csv_file if kind == "csv" else batch.xlsx_file
+    media = "text/csv; charset=utf-8" if kind == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    name = await file_name(digest)
+    return Response(await get_file(digest), media_type=media, headers={
+        "content-disposition": f"attachment; filename=\"batch-{run.id}-{batch.number}.{kind}\"; filename*=UTF-8''{quote(name)}"})
+
+
+@page
+async def bank_result(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.bank_result")
+    form = await request.form(max_files=1, max_part_size=64 * 1024 * 1024)
+    try:
+        number = forms.integer(form.get("batch"), "batch", low=1) if form.get("batch") else None
+        with tempfile.TemporaryDirectory(prefix="result-") as tmp:
+            path = await forms.save_upload(form, "result", Path(tmp))
+            assert path is not None
+            await payouts.import_bank_result(run.id, path, actor.username, batch_number=number,
+                                             clock=request.app.state.clock)
+    finally:
+        await form.close()
+    return redirect(f"/runs/{run.id}#batches")
+
+
+@page
+async def close(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.close")
+    await payouts.close(run.id, actor.username, clock=request.app.state.clock)
+    return redirect(f"/runs/{run.id}")
+
+
+@page
+async def cancel(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "run.cancel")
+    form = await request.form()
+    await runs.cancel(run.id, actor.username, forms.text(form, "reason"), request.app.state.clock)
+    return redirect(f"/runs/{run.id}")
+
+
+@page
+async def verify(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    result = await overview.verify_village(run.village, language(request), run_ids=[run.id])
+    return render(request, "verify.html", {"village": run.village, "result": result, "run": run})
+
+
+@page
+async def audit_pack(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    access.require(actor, "county.read")
+    if run.content_hash is None:
+        raise access.NotAllowed(run.id)  # nothing computed, nothing to audit
+    data = await build_pack(run.id)
+    return Response(data, media_type="application/zip",
+                    headers={"content-disposition": f'attachment; filename="audit-pack-run-{run.id}.zip"'})
+
+
+ROUTES = [
+    Route("/runs/{run_id:int}", run_view, methods=["GET"]),
+    Route("/runs/{run_id:int}/lines", lines_view, methods=["GET"]),
+    Route("/runs/{run_id:int}/compute", compute, methods=["POST"]),
+    Route("/runs/{run_id:int}/publicize", publicize, methods=["POST"]),
+    Route("/runs/{run_id:int}/notice", notice, methods=["GET"]),
+    Route("/runs/{run_id:int}/objections", record_objection, methods=["POST"]),
+    Route("/runs/{run_id:int}/objections/{objection_id:int}/resolve", resolve_objection, methods=["POST"]),
+    Route("/runs/{run_id:int}/approve", approve, methods=["POST"]),
+    Route("/runs/{run_id:int}/pay", pay, methods=["POST"]),
+    Route("/runs/{run_id:int}/batches/{number:int}.{kind}", batch_file, methods=["GET"]),
+    Route("/runs/{run_id:int}/bank-result", bank_result, methods=["POST"]),
+    Route("/runs/{run_id:int}/close", close, methods=["POST"]),
+    Route("/runs/{run_id:int}/cancel", cancel, methods=["POST"]),
+    Route("/runs/{run_id:int}/verify", verify, methods=["GET"]),
+    Route("/runs/{run_id:int}/audit-pack", audit_pack, methods=["GET"]),
+]

@@ -1,0 +1,71 @@
+"""``dividends serve``, ``dividends village add`` and ``dividends user add`` as a fresh
+installation uses them (each in its own process, on a SQLite file of its own)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.dividends.support import ROOT
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL", "DIVIDENDS_DEBUG")}
+    return {**env, "DATABASE_URL": f"sqlite://{tmp / 'app.sqlite3'}", "DIVIDENDS_LANG": "en", **extra}
+
+
+def _cli(tmp: Path, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dividends", *args], input=stdin, capture_output=True, text=True,
+                          env=_env(tmp, **extra), cwd=tmp, timeout=120)
+
+
+def test_a_village_and_its_people_are_added_from_the_command_line(tmp_path: Path) -> None:
+    added = _cli(tmp_path, "village", "add", "V0001", "--county", "C1", "--name", "东村", "--contact-phone", "0539-1")
+    assert added.returncode == 0, added.stderr
+    user = _cli(tmp_path, "user", "add", "acc1", "--role", "accountant", "--village", "V0001", "--password-stdin",
+                stdin="a long enough password\n")
+    assert user.returncode == 0 and "acc1" in user.stdout, user.stderr
+    short = _cli(tmp_path, "user", "add", "acc2", "--role", "accountant", "--village", "V0001", "--password-stdin",
+                 stdin="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    unknown = _cli(tmp_path, "user", "add", "aud", "--role", "auditor", "--password-stdin", stdin="a long enough password\n")
+    assert unknown.returncode == 2 and "--county" in unknown.stderr
+
+
+def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    refused = _cli(tmp_path, "serve", "--port", "1")
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
+def test_serve_migrates_and_answers_health_checks(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dividends", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=_env(tmp_path, SECRET_KEY="k" * 64), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json() == {"status": "ok"}
+        login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
+        assert login.status_code == 200 and "Sign in" in login.text  # DIVIDENDS_LANG=en
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        if server.stderr:
+            server.stderr.close()
+    assert ROOT.exists()

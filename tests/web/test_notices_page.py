@@ -1,0 +1,48 @@
+"""Sending a run's SMS notices from its page: estimate first, sending in the background,
+delivery status, resend (the fake sender; the Twilio fake is in the browser test)."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dividends.store.models import AuditEvent, Notice
+from tests.web.flows import publicized, registry_files
+from tests.web.support import browser
+
+pytestmark = pytest.mark.db
+
+
+async def _until_sent(app, run_id: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if not app.state.dispatches.running(run_id, "publicity"):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the dispatch did not finish")
+
+
+async def test_the_estimate_comes_first_then_sending_then_the_status(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc:
+        run_id = await publicized(acc, reg)
+        before = await acc.get(f"/runs/{run_id}/notices")
+        assert before.status_code == 200 and "发送前估算" in before.text and "计费条数" in before.text
+        assert await Notice.filter(run_id=run_id).count() == 0  # looking costs nothing
+        sent = await acc.post(f"/runs/{run_id}/notices/send", {"kind": "publicity"})
+        assert sent.status_code == 303
+        await _until_sent(app, run_id)
+        after = await acc.get(f"/runs/{run_id}/notices")
+    assert "发送完毕" in after.text and "已发出" in after.text
+    assert await Notice.filter(run_id=run_id, kind="publicity", status="sent").count() > 0
+    assert await AuditEvent.filter(action="notice.send", object_id=str(run_id)).exists()
+
+
+async def test_an_auditor_sees_the_status_but_cannot_send(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc:
+        run_id = await publicized(acc, reg)
+    async with browser(app, "aud1") as aud:
+        page = await aud.get(f"/runs/{run_id}/notices")
+        assert page.status_code == 200 and 'id="send-publicity"' not in page.text
+        refused = await aud.post(f"/runs/{run_id}/notices/send", {"kind": "publicity"})
+    assert refused.status_code == 403

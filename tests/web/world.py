@@ -1,0 +1,68 @@
+"""A small county world for the role tests: runs in several states in three villages of two
+counties, built through the services (the pages are tested elsewhere)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from dividends import access, payouts, runs
+from dividends.clock import FixedClock
+from dividends.imports import import_registry
+from dividends.store.models import Objection, RegistrySnapshot
+from tests.dividends.support import sample_files
+from tests.web.flows import bank_result_csv
+
+
+@dataclass(frozen=True)
+class World:
+    runs: dict[str, int]  # village -> run id
+    snapshots: dict[str, int]
+    objections: dict[str, int]
+    tokens: dict[str, str]
+
+
+def _rename(directory: Path, source: Path, old: str, new: str) -> Path:
+    target = directory / source.name
+    target.write_text(source.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return target
+
+
+async def build_world(tmp: Path, clock: FixedClock) -> World:
+    files = sample_files(tmp / "reg", households=24, villages=2, seed=3)
+    await import_registry(files.households, period=2024, actor="acc1", posts=files.posts, members=files.members,
+                          county="C1", reference_date=date(2025, 1, 1))
+    other = tmp / "other"
+    other.mkdir()
+    one = sample_files(tmp / "one", households=10, villages=1, seed=5)
+    await import_registry(_rename(other, one.households, "V0001", "V9001"), period=2024, actor="acc9", county="C2",
+                          members=_rename(other, one.members, "V0001", "V9001"),
+                          posts=_rename(other, one.posts, "V0001", "V9001"), reference_date=date(2025, 1, 1))
+    ids: dict[str, int] = {}
+    for village, preparer in (("V0001", "acc1"), ("V0002", "acc2"), ("V9001", "acc9")):
+        run = await runs.create_run(village, 2024, "shareholding", preparer, amount_yuan="30000")
+        await runs.compute_run(run.id, preparer, clock)
+        await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 12), preparer, clock)
+        ids[village] = run.id
+    objections = {}
+    for village, run_id in ids.items():
+        lines = await runs.lines_frame(run_id)
+        household = lines.filter(lines["recipient_kind"] == "household")["recipient_id"][0]
+        objection = await runs.record_objection(run_id, household, "核对", channel="web", actor="x", clock=clock)
+        await runs.resolve_objection(objection.id, "ok", "com1", clock)
+        objections[village] = objection.id
+    clock.advance(days=7)
+    for village in ("V0001", "V9001"):
+        await runs.approve(ids[village], "com1", clock)
+        outcome = await payouts.pay(ids[village], "acc1", clock=clock)
+        csv = tmp / f"{village}.csv"
+        from dividends.store.files import get_file
+        csv.write_bytes(bank_result_csv(await get_file(outcome.batch.csv_file)))
+    snapshots = {s.village.code: s.id for s in await RegistrySnapshot.all().prefetch_related("village")}
+    tokens = {}
+    for username in ("acc1", "com1", "com1b", "acc2", "aud1", "aud2", "adm1", "root"):
+        actor = await access.verify_login(username, "correct horse battery", "127.0.0.9", clock)
+        assert actor is not None
+        tokens[username] = await access.create_token(actor, "script")
+    assert await Objection.all().count() == 3
+    return World(ids, snapshots, objections, tokens)
