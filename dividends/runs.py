@@ -25,7 +25,7 @@ import dividends.messages  # noqa: F401
 from dividends import ledger
 from dividends.bundle import build_manifest, input_copies, render_outputs
 from dividends.clock import Clock, SystemClock, today
-from dividends.compute import Computation, Inputs, compute, resolve_scheme
+from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
 from dividends.store import audit
@@ -186,11 +186,6 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
                   reference_date=reference_date)
-
-
-async def recompute(run: Run) -> Computation:
-    with tempfile.TemporaryDirectory(prefix="run-") as tmp:
-        return compute(await run_inputs(run, Path(tmp)))
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:

@@ -18,7 +18,7 @@ household id first, and every tie is broken by household id.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -60,13 +60,20 @@ class Allocation:
     accounts: pl.DataFrame
     summary: pl.DataFrame
     checks: tuple[SplitCheck | FloorCheck, ...]
+    _lines: list[pl.DataFrame] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def step_ids(self) -> tuple[str, ...]:
         return self.scheme.step_ids
 
     def lines(self) -> pl.DataFrame:
-        """The allocation lines: recipients with any non-zero cell, in a stable order."""
+        """The allocation lines: recipients with any non-zero cell, in a stable order (built
+        once: a million-line sort is not repeated by every caller)."""
+        if not self._lines:
+            self._lines.append(self._build_lines())
+        return self._lines[0]
+
+    def _build_lines(self) -> pl.DataFrame:
         steps = list(self.step_ids)
         accounts = self.accounts.select(
             pl.col("account").alias("recipient_id"), pl.lit("account").alias("recipient_kind"),

@@ -150,8 +150,10 @@ class RunContext:
         """Pay each household row its ``need`` from ``available`` (per village), following the
         shortfall policy. Returns paid lines and per-village totals (no accounts)."""
         needed = self.per_village(need)
+        checks: list[SplitCheck | FloorCheck] = []
         if shortfall.policy == "priority":
-            paid = self._pay_priority(step_id, need, available, shortfall)
+            paid, check = self._pay_priority(step_id, need, available, shortfall)
+            checks.append(check)
         else:
             granted = needed.zip_with(needed <= available, available)
             if shortfall.policy == "refuse":
@@ -171,9 +173,10 @@ class RunContext:
                                .filter(pl.col("pool") < self.to_rows(needed)))
                 ])
         total = self.per_village(paid)
-        return StepOutcome(paid, {}, needed, total, needed - total)
+        return StepOutcome(paid, {}, needed, total, needed - total, checks=checks)
 
-    def _pay_priority(self, step_id: str, need: pl.Series, available: pl.Series, shortfall: Shortfall) -> pl.Series:
+    def _pay_priority(self, step_id: str, need: pl.Series, available: pl.Series,
+                      shortfall: Shortfall) -> tuple[pl.Series, SplitCheck]:
         groups = len(shortfall.priority)
         rank = pl.lit(groups, pl.Int64)
         for i in reversed(range(groups)):
@@ -192,8 +195,15 @@ class RunContext:
                            how="left", maintain_order="left")
         cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("group_need"),
                        pl.col("granted"), ["vix", "rank"])
-        return frame.select(pl.when(pl.col("granted") == pl.col("group_need")).then(pl.col("need"))
+        paid = frame.select(pl.when(pl.col("granted") == pl.col("group_need")).then(pl.col("need"))
                             .otherwise(pl.lit(cut)).alias("paid"))["paid"]
+        # the group that got part of what it needed was pro-rated: it owes the one-fen check
+        partial = frame.with_columns(paid=paid).filter(pl.col("granted") < pl.col("group_need"))
+        check = SplitCheck(step_id, "priority", partial.select(
+            (pl.col("vix") * (groups + 1) + pl.col("rank")).cast(pl.Int64).alias("group"),
+            pl.col("granted").cast(pl.Int64).alias("pool"), pl.col("need").cast(I128).alias("weight"),
+            pl.col("paid").alias("out")))
+        return paid, check
 
     def refuse_if_short(self, step_id: str, needed: pl.Series, available: pl.Series) -> None:
         short = (needed > available)
