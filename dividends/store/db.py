@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
+from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate
+
+from schemes.i18n import Msg, register
+from schemes.problems import InputError, Problem
+
+register({"db.unavailable": {
+    "zh": "无法打开数据库 {url}（{detail}）；请检查 DATABASE_URL 和数据库服务",
+    "en": "cannot open the database {url} ({detail}); check DATABASE_URL and that the server is running",
+}})
 
 DEFAULT_URL = "sqlite://dividends.sqlite3"
 APP = "dividends"
@@ -40,14 +51,35 @@ def dialect() -> str:
     return str(get_connection("default").capabilities.dialect)
 
 
+def shown_url(url: str) -> str:
+    """The URL with any password hidden."""
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:****@", url)
+
+
 async def open_database(url: str | None = None, *, upgrade: bool = True) -> None:
-    """Connect (and bring the schema up to date unless ``upgrade`` is False)."""
-    config = tortoise_config(url or database_url())
-    if upgrade:
-        # the migration API initialises apps for schema work only; open them for queries after
-        await migrate(config=config)
+    """Connect (and bring the schema up to date unless ``upgrade`` is False). A database that
+    cannot be reached or opened is reported with its (password-less) URL, not a traceback."""
+    url = url or database_url()
+    config = tortoise_config(url)
+    if url.startswith("sqlite://"):
+        # aiosqlite never returns from a connect that fails in its thread: check the place first
+        path = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+        if str(path) != ":memory:" and not (path.parent.is_dir() and os.access(path.parent, os.W_OK)):
+            raise InputError([Problem(Msg("db.unavailable", url=url, detail=f"no writable directory {path.parent}"))])
+    try:
+        if upgrade:
+            # the migration API initialises apps for schema work only; open them for queries after
+            await migrate(config=config)
+            await Tortoise.close_connections()
+        await Tortoise.init(config=config)
+    except (OSError, ConnectionError, DBConnectionError, OperationalError) as exc:
         await Tortoise.close_connections()
-    await Tortoise.init(config=config)
+        raise InputError([Problem(Msg("db.unavailable", url=shown_url(url), detail=f"{type(exc).__name__}: {exc}"))]) from None
+    except Exception as exc:  # asyncpg: unknown database, wrong password...
+        if type(exc).__module__.startswith("asyncpg"):
+            await Tortoise.close_connections()
+            raise InputError([Problem(Msg("db.unavailable", url=shown_url(url), detail=f"{type(exc).__name__}: {exc}"))]) from None
+        raise
     if dialect() == "sqlite":
         conn = get_connection("default")
         # WAL lets readers (web pages) run while a run is being written; FULL sync for money.
