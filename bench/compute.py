@@ -83,7 +83,7 @@ def main() -> None:
         print(json.dumps(child(Path(args.child[0]), args.child[1], args.villages, args.full)))
         return
 
-    from dividends.sample import generate, write_csv
+    from support.sample import generate, write_csv
     from schemes.presets import preset_names
 
     schemes = [s for s in args.schemes.split(",") if s] or preset_names()

@@ -45,7 +45,7 @@ async def setup(url: str, notices: int, work: Path) -> dict[str, Any]:
     from dividends import runs
     from dividends.clock import FixedClock, today
     from dividends.imports import import_registry
-    from dividends.sample import generate, write_csv
+    from support.sample import generate, write_csv
     from dividends.store.db import database
     from dividends.store.models import Household
 
@@ -81,7 +81,7 @@ async def dispatch(url: str, run_id: int, api: str, concurrency: int, rate: floa
     from dividends.outbox.dispatcher import dispatch as run_dispatch
     from dividends.store.db import database
     from dividends.store.models import Notice
-    from notify.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM
+    from support.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM
     from notify.settings import Secret, SmsSettings
     from notify.twilio_sender import TwilioSender
 
@@ -129,7 +129,7 @@ def main() -> None:
         print(json.dumps(asyncio.run(dispatch(args.url, args.run, args.api, args.concurrency, args.rate))))
         return
 
-    from notify.fake_twilio import FakeTwilioProcess
+    from support.fake_twilio import FakeTwilioProcess
 
     with tempfile.TemporaryDirectory(prefix="bench-notify-") as tmp:
         url = os.environ.get("DATABASE_URL") or f"sqlite://{Path(tmp) / 'bench.sqlite3'}"

@@ -61,7 +61,7 @@ async def child(url: str, households: int) -> dict[str, object]:
     from dividends import runs
     from dividends.clock import FixedClock
     from dividends.imports import import_registry
-    from dividends.sample import generate, write_csv
+    from support.sample import generate, write_csv
     from dividends.store.bulk import insert_rows
     from dividends.store.db import close_database, open_database
     from dividends.store.transactions import transaction

@@ -14,7 +14,7 @@ import polars as pl
 
 from dividends.hashing import frame_csv, sha256_file
 from dividends.registry import Registry, read_registry
-from dividends.sample import to_file_frame
+from dividends.store.snapshot_format import canonical_frame
 from dividends.store import audit
 from dividends.store.bulk import insert_rows
 from dividends.store.files import get_file, put_file
@@ -88,9 +88,9 @@ def _by_village(registry: Registry) -> dict[str, _Frames]:
 
 
 async def _snapshot(record: RegistryImport, village: Village, period: int, frames: _Frames, actor: str) -> VillageImport:
-    hh_csv = frame_csv(to_file_frame("households", frames.households))
-    members_csv = frame_csv(to_file_frame("persons", frames.persons)) if frames.persons is not None else None
-    posts_csv = frame_csv(to_file_frame("posts", frames.posts)) if frames.posts is not None else None
+    hh_csv = frame_csv(canonical_frame("households", frames.households))
+    members_csv = frame_csv(canonical_frame("persons", frames.persons)) if frames.persons is not None else None
+    posts_csv = frame_csv(canonical_frame("posts", frames.posts)) if frames.posts is not None else None
     latest = await RegistrySnapshot.filter(village=village, period=period).order_by("-version").first()
     hh_sha = await put_file(f"{village.code}-{period}-households.csv", hh_csv)
     members_sha = await put_file(f"{village.code}-{period}-members.csv", members_csv) if members_csv else None

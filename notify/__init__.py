@@ -17,10 +17,7 @@ and uvicorn load only where used):
 ``notify.status``             ``parse_status_callback``, ``advances`` (never move backwards)
 ``notify.twilio_sender``      ``TwilioSender``, ``validate_signature``, ``sign``,
                               ``twiml_reply`` (the only module importing ``twilio``)
-``notify.fake``               ``FakeSender`` (unit tests)
 ``notify.console``            ``ConsoleSender``, ``FileSender`` (dry runs)
-``notify.fake_twilio``        the fake Twilio API server (tests, demos, benchmarks)
-``notify.serve``              run any ASGI app on 127.0.0.1 in a background thread
 ============================  ================================================================
 """
 

@@ -3,8 +3,8 @@
 =============================  ==============================================================
 variable                       meaning
 =============================  ==============================================================
-``SMS_BACKEND``                ``twilio``, ``console`` (default: print, send nothing), ``file``
-                               (append JSON lines) or ``fake`` (in memory, tests)
+``SMS_BACKEND``                ``twilio``, ``console`` (default: print, send nothing) or ``file``
+                               (append JSON lines); tests hand the app a fake sender instead
 ``TWILIO_ACCOUNT_SID``         ``AC`` + 32 hex (twilio)
 ``TWILIO_AUTH_TOKEN``          secret; never logged, shown or echoed in an error (twilio)
 ``TWILIO_MESSAGING_SERVICE_SID``  ``MG`` + 32 hex; or
@@ -43,7 +43,7 @@ from schemes.i18n import Msg, register
 if TYPE_CHECKING:
     from notify.senders import Sender
 
-Backend = Literal["twilio", "console", "file", "fake"]
+Backend = Literal["twilio", "console", "file"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
@@ -333,10 +333,6 @@ def make_sender(settings: SmsSettings) -> Sender:
         from notify.console import FileSender
 
         return FileSender(settings.outbox_file)
-    if settings.backend == "fake":
-        from notify.fake import FakeSender
-
-        return FakeSender()
     from notify.console import ConsoleSender
 
     return ConsoleSender()

@@ -42,3 +42,12 @@ def test_orm_and_web_stay_at_the_edge() -> None:
         if "starlette" in names:
             assert module.startswith("dividends/web/"), f"{module} imports starlette"
         assert "twilio" not in names, module
+
+
+def test_product_code_never_imports_the_support_package() -> None:
+    """Fakes of outside services and sample data serve tests, benchmarks and the demo only."""
+    allowed = {"dividends/cli/demo.py"}
+    for package in ("schemes", "notify", "dividends"):
+        for module, names in _imports(package).items():
+            if module not in allowed:
+                assert "support" not in names, f"{module} imports the support package"

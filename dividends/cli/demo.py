@@ -19,7 +19,7 @@ from dividends.cli.console import out, say, show_problems
 from dividends.clock import FixedClock, SystemClock, today
 from dividends.compare import compare
 from dividends.compute import Computation, Inputs, compute
-from dividends.sample import generate, write_csv
+from support.sample import generate, write_csv
 from schemes.i18n import Msg, current_language
 from schemes.money import format_yuan
 from schemes.presets import preset_names

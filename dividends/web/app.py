@@ -8,7 +8,7 @@ domain error (:mod:`dividends.web.render`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -32,6 +32,7 @@ from dividends.web.routes import admin, county, notices, runs, village
 from dividends.web.sending import Dispatches
 from dividends.web.webhooks import webhook_routes
 from dividends.web.security import CSRFProtect, DatabaseContext, RunInDatabaseContext, SecurityHeaders
+from notify.senders import Sender
 from notify.settings import make_sender
 from schemes.i18n import Msg
 
@@ -72,9 +73,12 @@ async def _deny(scope: Scope, receive: Receive, send: Send, reason: str) -> None
     await response(scope, receive, send)
 
 
-def create_app(settings: Settings, clock: Clock | None = None, *, manage_database: bool = True) -> Starlette:
+def create_app(settings: Settings, clock: Clock | None = None, *, manage_database: bool = True,
+               sender: Callable[[], Sender] | None = None) -> Starlette:
     """The app. ``manage_database`` False: the caller has opened the database already (tests
-    with a database fixture)."""
+    with a database fixture). ``sender`` makes the SMS sender (default: the one the settings
+    name; tests pass a fake)."""
+    make = sender or (lambda: make_sender(settings.sms))
     if settings.secret_key is None or len(settings.secret_key) < 16:
         raise SettingsError("SECRET_KEY", Msg("web.settings.secret_key"),
                             Msg("sms.settings.missing") if settings.secret_key is None else
@@ -86,7 +90,7 @@ def create_app(settings: Settings, clock: Clock | None = None, *, manage_databas
         if manage_database:
             await open_database(settings.database_url)
         try:
-            async with make_sender(settings.sms) as sender:
+            async with make() as sender:
                 app.state.sender = sender
                 app.state.dispatches = Dispatches()
                 holder.capture()

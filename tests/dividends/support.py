@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dividends.sample import generate, write_csv
+from support.sample import generate, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from beancount.core import data
 
 from dividends.ledger import Entry, chain, component, draft_approval, write_beancount
 from dividends.ledger.beancount import quote, yuan_text
-from dividends.ledger.example import example_ledger, lines
+from support.ledger_example import example_ledger, lines
 
 GOLDEN = Path(__file__).parent / "golden" / "ledger"
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"

@@ -24,7 +24,7 @@ from dividends.ledger import (
     verify,
 )
 from dividends.ledger.entries import postings_of
-from dividends.ledger.example import example_ledger
+from support.ledger_example import example_ledger
 from dividends.ledger.hashes import hashed_bytes
 
 V = "V0001"

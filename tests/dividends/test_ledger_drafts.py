@@ -16,7 +16,7 @@ from dividends.ledger import (
     draft_reversal,
     draft_settlement,
 )
-from dividends.ledger.example import lines, paid
+from support.ledger_example import lines, paid
 
 ON = date(2025, 1, 20)
 V = "V0001"

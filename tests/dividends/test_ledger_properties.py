@@ -19,7 +19,7 @@ from dividends.ledger import (
     draft_settlement,
     verify,
 )
-from dividends.ledger.example import lines
+from support.ledger_example import lines
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = date(2025, 1, 1)

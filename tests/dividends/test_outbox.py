@@ -18,7 +18,7 @@ from dividends.outbox.fates import FINAL
 from dividends.outbox.prepare import estimate, prepare
 from dividends.outbox.report import report, resend_failed
 from dividends.store.models import AuditEvent, Notice, OptOut
-from notify.fake import FailPermanent, FailRetryable, FailUnknown, FakeSender
+from support.fake_sender import FailPermanent, FailRetryable, FailUnknown, FakeSender
 from notify.retry import CREATE_THROTTLED
 from notify.senders import OutgoingSms, SenderConfigurationError, SendResult
 from notify.settings import SmsSettings
@@ -34,7 +34,7 @@ from tests.dividends.test_outbox_support import (
 
 pytestmark = pytest.mark.db
 
-SMS = SmsSettings(backend="fake", public_base_url="https://dividends.example.org", rate_per_second=1000)
+SMS = SmsSettings(backend="console", public_base_url="https://dividends.example.org", rate_per_second=1000)
 
 
 @pytest.fixture

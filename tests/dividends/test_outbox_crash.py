@@ -24,7 +24,7 @@ import pytest
 from dividends.clock import FixedClock
 from dividends.outbox.prepare import prepare
 from dividends.store.models import AuditEvent, Notice
-from notify.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM, FakeTwilioProcess
+from support.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM, FakeTwilioProcess
 from tests.dbsupport import ROOT, clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.test_outbox_support import phones, publicized_run
 

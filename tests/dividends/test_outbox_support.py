@@ -20,7 +20,7 @@ from dividends.outbox.phones import to_e164
 from dividends.settings import Settings
 from dividends.store.models import Household, PayoutItem, Run
 from dividends.web.webhooks import webhook_routes
-from notify.fake_twilio import FAKE_AUTH_TOKEN
+from support.fake_twilio import FAKE_AUTH_TOKEN
 from tests.dividends.support import sample_files
 
 START = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)  # 10:00 in China, 6 January 2025

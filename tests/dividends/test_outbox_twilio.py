@@ -13,7 +13,7 @@ from dividends.outbox.dispatcher import dispatch
 from dividends.outbox.prepare import prepare
 from dividends.outbox.report import report
 from dividends.store.models import Notice, OptOut
-from notify.fake_twilio import FakeTwilioServer
+from support.fake_twilio import FakeTwilioServer
 from notify.twilio_sender import TwilioSender
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.test_outbox_support import (

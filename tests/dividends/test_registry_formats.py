@@ -12,7 +12,7 @@ import xlsxwriter
 from polars.testing import assert_frame_equal
 
 from dividends.registry import HOUSEHOLD_COLUMNS, Registry, read_registry, read_returns, read_table
-from dividends.sample import generate, to_file_frame, write_csv, write_frame_csv, write_xlsx
+from support.sample import generate, to_file_frame, write_csv, write_frame_csv, write_xlsx
 from schemes.problems import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"

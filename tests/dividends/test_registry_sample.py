@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-import dividends.sample as sample_module
+import support.sample as sample_module
 from dividends.registry import Registry, read_registry, read_returns
 from dividends.registry.cells import parse_fen
 from dividends.registry.idnumber import (
@@ -24,7 +24,7 @@ from dividends.registry.idnumber import (
     is_valid_id_number,
     with_check_characters,
 )
-from dividends.sample import SAMPLE_DATE, generate, write_csv
+from support.sample import SAMPLE_DATE, generate, write_csv
 from schemes.money import MoneyFormatError, parse_yuan
 from schemes.problems import InputError
 

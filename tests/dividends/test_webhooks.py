@@ -14,8 +14,8 @@ from dividends.clock import FixedClock
 from dividends.outbox.dispatcher import dispatch
 from dividends.outbox.prepare import prepare
 from dividends.store.models import AuditEvent, InboundMessage, Notice, Objection, OptOut
-from notify.fake import FakeSender
-from notify.fake_twilio import FAKE_AUTH_TOKEN
+from support.fake_sender import FakeSender
+from support.fake_twilio import FAKE_AUTH_TOKEN
 from notify.settings import SmsSettings
 from notify.twilio_sender import sign
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
@@ -89,7 +89,7 @@ async def test_a_request_without_twilios_signature_is_refused_and_changes_nothin
     run = await publicized_run(tmp_path, clock)
     await prepare(run.id, "publicity", "accountant", clock)
     sender = FakeSender(clock=clock.now)
-    await dispatch(sender, SmsSettings(backend="fake"), clock, run_id=run.id)
+    await dispatch(sender, SmsSettings(backend="console"), clock, run_id=run.id)
     phone = next(iter((await phones(run)).values()))
     form = ({"MessageSid": sender.messages[0].sid, "MessageStatus": "delivered"} if path == STATUS
             else inbound(phone, "退订", "SM" + "1" * 32))
@@ -132,7 +132,7 @@ async def test_a_signed_status_callback_updates_its_notice(
     run = await publicized_run(tmp_path, clock)
     await prepare(run.id, "publicity", "accountant", clock)
     sender = FakeSender(clock=clock.now)
-    await dispatch(sender, SmsSettings(backend="fake"), clock, run_id=run.id)
+    await dispatch(sender, SmsSettings(backend="console"), clock, run_id=run.id)
     sid = sender.messages[0].sid
     form = {"SmsSid": sid, "SmsStatus": "undelivered", "MessageStatus": "undelivered", "MessageSid": sid,
             "AccountSid": "AC" + "0" * 32, "To": sender.messages[0].sms.to, "From": "+15005550006",

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from webhook_receiver import CallbackReceiver
 
-from notify.fake_twilio import FakeTwilioServer
-from notify.serve import BackgroundServer
+from support.fake_twilio import FakeTwilioServer
+from support.serve import BackgroundServer
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["segments", "privacy", "inbound", "retry", "status", "fake"])
+@pytest.mark.parametrize("module", ["notify.segments", "notify.privacy", "notify.inbound", "notify.retry",
+                                    "notify.status", "support.fake_sender"])
 def test_docstring_examples_hold(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(f"notify.{module}"))
+    result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notify.fake import FailPermanent, FailRetryable, FailUnknown, FakeSender
+from support.fake_sender import FailPermanent, FailRetryable, FailUnknown, FakeSender
 from notify.senders import (
     OutgoingSms,
     PermanentSendError,

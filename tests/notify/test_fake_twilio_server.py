@@ -12,7 +12,7 @@ import httpx
 import pytest
 from webhook_receiver import CallbackReceiver
 
-from notify.fake_twilio import (
+from support.fake_twilio import (
     FAKE_ACCOUNT_SID,
     FAKE_AUTH_TOKEN,
     FAKE_SERVICE_SID,

@@ -20,7 +20,7 @@ def test_money_modules_hold_no_float() -> None:
 
 def test_the_light_modules_do_not_load_the_twilio_sdk() -> None:
     code = (
-        "import sys, notify.settings, notify.senders, notify.texts, notify.fake, notify.console, "
+        "import sys, notify.settings, notify.senders, notify.texts, notify.console, "
         "notify.inbound, notify.status, notify.segments, notify.retry, notify.privacy; "
         "assert 'twilio' not in sys.modules, 'twilio loaded'"
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from notify.console import ConsoleSender, FileSender
-from notify.fake import FakeSender
 from notify.settings import Secret, SettingsError, SmsSettings, make_sender, read_env_file
 from notify.twilio_sender import TwilioSender
 
@@ -156,7 +155,6 @@ def test_env_file_is_read_and_the_environment_wins(
     [
         ({}, ConsoleSender),
         ({"SMS_BACKEND": "file"}, FileSender),
-        ({"SMS_BACKEND": "fake"}, FakeSender),
         (TWILIO_ENV, TwilioSender),
     ],
 )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notify.fake_twilio import FAKE_SERVICE_SID, FakeTwilioServer
+from support.fake_twilio import FAKE_SERVICE_SID, FakeTwilioServer
 from notify.senders import (
     OutgoingSms,
     PermanentSendError,

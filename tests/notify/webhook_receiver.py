@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from notify.serve import BackgroundServer
+from support.serve import BackgroundServer
 
 
 @dataclass

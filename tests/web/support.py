@@ -14,6 +14,7 @@ from dividends import access
 from dividends.clock import FixedClock
 from dividends.settings import Settings
 from dividends.web.app import create_app
+from support.fake_sender import FakeSender
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-0123456789abcdef"
@@ -21,7 +22,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def settings_for(database_url: str, **extra: str) -> Settings:
-    return Settings.from_env({"SECRET_KEY": SECRET, "DATABASE_URL": database_url, "SMS_BACKEND": "fake",
+    return Settings.from_env({"SECRET_KEY": SECRET, "DATABASE_URL": database_url, "SMS_BACKEND": "console",
                               "PUBLIC_BASE_URL": "http://testserver", **extra})
 
 
@@ -102,4 +103,4 @@ async def browser(app: Starlette, username: str | None = None) -> AsyncIterator[
 
 
 def new_app(database_url: str, clock: FixedClock) -> Starlette:
-    return create_app(settings_for(database_url), clock, manage_database=False)
+    return create_app(settings_for(database_url), clock, manage_database=False, sender=FakeSender)

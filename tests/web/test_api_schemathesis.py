@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from notify.serve import BackgroundServer
+from support.serve import BackgroundServer
 from tests.web.support import settings_for
 from tests.web.world import build_world
 from dividends.web.app import create_app

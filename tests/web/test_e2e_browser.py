@@ -20,8 +20,8 @@ import pytest
 from dividends.clock import FixedClock
 from dividends.settings import Settings
 from dividends.web.app import create_app
-from notify.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM, FakeTwilioServer
-from notify.serve import BackgroundServer
+from support.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM, FakeTwilioServer
+from support.serve import BackgroundServer
 from tests.dividends.support import sample_files
 from tests.web.flows import bank_result_csv
 from tests.web.support import PASSWORD, SECRET, make_clock, seed_people

@@ -24,7 +24,7 @@ counters and ``GET /_fake/messages?To=…`` the messages to one recipient.
 
 Run it: :class:`FakeTwilioServer` (a thread of this process, ``.url``, ``.state``),
 :class:`FakeTwilioProcess` (a child process, controlled over HTTP: a second CPU for
-benchmarks) or ``python -m notify.fake_twilio --port 4011`` by hand.
+benchmarks) or ``python -m support.fake_twilio --port 4011`` by hand.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ import httpx
 import uvicorn
 
 from notify.segments import count_segments
-from notify.serve import BackgroundServer
+from support.serve import BackgroundServer
 from notify.settings import Secret, SmsSettings
 from notify.twilio_sender import sign
 
@@ -736,7 +736,7 @@ class FakeTwilioServer(BackgroundServer):
 
 
 class FakeTwilioProcess:
-    """The fake in a child process (``python -m notify.fake_twilio``), driven over HTTP.
+    """The fake in a child process (``python -m support.fake_twilio``), driven over HTTP.
 
     Use it where the fake must not share this process's CPU (benchmarks)::
 
@@ -776,7 +776,7 @@ class FakeTwilioProcess:
         }
         root = Path(__file__).resolve().parent.parent
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "notify.fake_twilio", *self._args],
+            [sys.executable, "-m", "support.fake_twilio", *self._args],
             cwd=root,
             env=env,
             stdout=subprocess.PIPE,
@@ -850,7 +850,7 @@ class FakeTwilioProcess:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m notify.fake_twilio", description=__doc__.split("\n")[0]
+        prog="python -m support.fake_twilio", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4011, help="0 picks a free port")

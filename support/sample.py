@@ -33,13 +33,7 @@ from typing import Literal
 
 import polars as pl
 
-from dividends.registry.columns import (
-    HOUSEHOLD_COLUMNS,
-    MEMBER_COLUMNS,
-    POST_COLUMNS,
-    RETURN_COLUMNS,
-    ColumnSpec,
-)
+from dividends.store.snapshot_format import SPECS, Kind, canonical_frame, digits  # noqa: F401
 from dividends.registry.idnumber import with_check_characters
 
 SAMPLE_DATE = date(2025, 1, 1)
@@ -47,7 +41,6 @@ SAMPLE_DATE = date(2025, 1, 1)
 
 Headers = Literal["en", "zh"]
 Encoding = Literal["utf-8", "utf-8-sig", "gbk"]
-Kind = Literal["households", "persons", "posts", "returns"]
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
@@ -222,10 +215,6 @@ def _bucket(value: pl.Expr, cumulative: Sequence[int]) -> pl.Expr:
     return expr
 
 
-def _digits(value: pl.Expr, width: int) -> pl.Expr:
-    """``value`` (0 <= value < 10**width) with leading zeros (faster than ``str.zfill``)."""
-    padded: pl.Expr = (value + 10**width).cast(pl.String)
-    return padded.str.slice(1)
 
 
 # --------------------------------------------------------------------------- generation
@@ -259,7 +248,7 @@ def generate(households: int, villages: int, seed: int = 0) -> SampleData:
     ids = _id_numbers(households_frame, rnd)
     households_frame = households_frame.with_columns(ids).select(HOUSEHOLD_OUTPUT)
     returns = pl.select(pl.int_range(v, dtype=pl.Int64).alias("v")).select(
-        pl.concat_str(pl.lit("V"), _digits(pl.col("v") + 1, village_width)).alias("village_id"),
+        pl.concat_str(pl.lit("V"), digits(pl.col("v") + 1, village_width)).alias("village_id"),
         (1_000_000 + rnd.below("return", pl.col("v"), 49_000_001)).alias("amount_fen"),
     )
     return SampleData(
@@ -320,9 +309,9 @@ def _chunk(
         (_bucket(pl.col("_members"), _MEMBERS_CUMULATIVE) + 1).alias("members"),
         _pick(_bucket(pl.col("_status"), _STATUS_CUMULATIVE), STATUSES).alias("status"),
         (pl.col("_head_age") + 23).alias("_head_age"),
-        pl.concat_str(pl.lit("V"), _digits(pl.col("v") + 1, village_width)).alias("village_id"),
+        pl.concat_str(pl.lit("V"), digits(pl.col("v") + 1, village_width)).alias("village_id"),
     ).with_columns(
-        pl.concat_str(pl.col("village_id"), pl.lit("-"), _digits(pl.col("seq"), seq_width)).alias(
+        pl.concat_str(pl.col("village_id"), pl.lit("-"), digits(pl.col("seq"), seq_width)).alias(
             "household_id"
         ),
     )
@@ -502,12 +491,12 @@ def _households(frame: pl.DataFrame, rnd: _Random) -> pl.DataFrame:
     has_account = pl.col("_has_account") >= 3
     account = pl.concat_str(
         _pick(pl.col("_bank"), [prefix for _, prefix in BANKS]),
-        _digits(rnd.below("account", h, 10**13), 13),
+        digits(rnd.below("account", h, 10**13), 13),
     ).str.slice(0, 16 + pl.col("_account_len"))
     phone = pl.concat_str(
         pl.lit("1"),
         _pick(pl.col("_mobile_prefix"), ("3", "5", "7", "8", "9")),
-        _digits(rnd.below("mobile", h, 10**9), 9),
+        digits(rnd.below("mobile", h, 10**9), 9),
     )
     return frame.select(
         "h",
@@ -567,12 +556,6 @@ def _posts(households: pl.DataFrame, persons: pl.DataFrame, rnd: _Random) -> pl.
 
 # --------------------------------------------------------------------------- writing files
 
-_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
-    "households": HOUSEHOLD_COLUMNS,
-    "persons": MEMBER_COLUMNS,
-    "posts": POST_COLUMNS,
-    "returns": RETURN_COLUMNS,
-}
 _ZH_HEADERS = {"capital_yuan": "入股金额（元）", "amount_yuan": "收益金额(元)"}
 FILE_NAMES = {
     "households": "households",
@@ -582,56 +565,21 @@ FILE_NAMES = {
 }
 
 
-def _yuan(fen: pl.Expr) -> pl.Expr:
-    return pl.concat_str((fen // 100).cast(pl.String), pl.lit("."), _digits(fen % 100, 2))
-
-
 def to_file_frame(kind: Kind, frame: pl.DataFrame, *, headers: Headers = "en") -> pl.DataFrame:
-    """The canonical frame as the text a village's file holds (every column String)."""
-    zh = headers == "zh"
-    yes, no = ("是", "否") if zh else ("yes", "no")
-
-    def flag(name: str) -> pl.Expr:
-        return pl.when(pl.col(name)).then(pl.lit(yes)).otherwise(pl.lit(no)).alias(name)
-
-    if kind == "households":
-        status = pl.col("status").replace_strict(STATUS_ZH) if zh else pl.col("status")
-        language = (
-            pl.col("language").replace_strict({"zh": "中文", "en": "英文"})
-            if zh
-            else pl.col("language")
-        )
-        out = frame.select(
-            "household_id",
-            "village_id",
-            "head_name",
-            "id_number",
-            "phone",
-            pl.col("members").cast(pl.String),
-            pl.col("able_members").cast(pl.String),
-            status.alias("status"),
-            pl.col("shares").cast(pl.String),
-            _yuan(pl.col("capital_fen")).alias("capital_yuan"),
-            "account_no",
-            "bank",
-            language.alias("language"),
-        )
-    elif kind == "persons":
-        out = frame.select(
-            "household_id",
-            "name",
-            pl.col("birth_date").dt.to_string("%Y/%m/%d" if zh else "%Y-%m-%d"),
-            flag("able_to_work"),
-            flag("student"),
-        )
-    elif kind == "posts":
-        out = frame.with_columns(pl.col("months_served").cast(pl.String))
-    elif kind == "returns":
-        out = frame.select("village_id", _yuan(pl.col("amount_fen")).alias("amount_yuan"))
-    else:
-        raise ValueError(f"unknown kind {kind!r}")
-    names = {c.name: (_ZH_HEADERS.get(c.name, c.zh) if zh else c.name) for c in _SPECS[kind]}
-    return out.rename({c: names[c] for c in out.columns})
+    """The canonical frame as the text a village's file holds (every column String): the stored
+    snapshot format (:mod:`dividends.store.snapshot_format`), or with ``headers="zh"`` the same
+    in Chinese words, as a village's own file would say it."""
+    out = canonical_frame(kind, frame)
+    if headers == "zh":
+        if kind == "households":
+            out = out.with_columns(pl.col("status").replace_strict(STATUS_ZH),
+                                   pl.col("language").replace_strict({"zh": "中文", "en": "英文"}))
+        elif kind == "persons":
+            out = out.with_columns(pl.col("birth_date").str.replace_all("-", "/"),
+                                   *(pl.col(c).replace_strict({"yes": "是", "no": "否"}) for c in ("able_to_work", "student")))
+        names = {c.name: _ZH_HEADERS.get(c.name, c.zh) for c in SPECS[kind]}
+        out = out.rename({c: names[c] for c in out.columns})
+    return out
 
 
 def _write_atomically(path: Path, content: bytes) -> Path:
