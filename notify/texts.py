@@ -1,9 +1,12 @@
 """SMS texts per notice kind, in Chinese (default) or English, with their segment count.
 
-One plain record per kind holds what a text says; :func:`render` turns it into a
-:class:`RenderedText` through ``templates/{lang}/{kind}.txt.j2``. Records carry full names and
-account numbers: the templates mask them (``张*明``, ``尾号1234``), and :func:`render` refuses a
-text that still holds a run of eight or more digits (a phone, ID or account number).
+One plain record per kind holds what a text says; :func:`render` turns it into the parameters
+of a logical template of :mod:`notify.catalog` (picking the variant: nothing to pay, a statement's
+status, the one-way twin when the channel carries no replies) and fills it for the
+:class:`~notify.catalog.Channel` (signature included, segments counted as that provider counts
+them). Records carry full names and account numbers: the parameters mask them (``张*明``,
+``尾号1234``), and a text that still holds a run of eight or more digits (a phone, ID or account
+number) is refused.
 
 Every display string in a record (village, project, breakdown labels, channel, reason) is in
 the household's language: the caller picks them. Amounts are integer fen.
@@ -28,14 +31,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 
-import jinja2
-
-from notify.inbound import REPLY_KEYWORDS
-from notify.privacy import find_unmasked_number, mask_account, mask_name
-from notify.segments import SegmentInfo, count_segments
+from notify.catalog import CATALOG, Channel, TemplateError, fill
+from notify.privacy import mask_account, mask_name
+from notify.segments import SegmentInfo
 from schemes.i18n import LANGS
 from schemes.money import format_yuan
 
@@ -44,7 +44,6 @@ NoticeKind = Literal[
 ]
 StatementStatus = Literal["publicity", "approved", "paid", "failed"]
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_MAX_SEGMENTS = 3
 MAX_BREAKDOWN_ITEMS = 3
 OTHER_LABEL: dict[str, str] = {"zh": "其他", "en": "other"}
@@ -58,8 +57,8 @@ class BreakdownItem(NamedTuple):
     fen: int
 
 
-class UnmaskedNumberError(ValueError):
-    """A rendered text holds a full phone, ID or account number."""
+#: A rendered text holds a full phone, ID or account number (or another parameter is wrong).
+UnmaskedNumberError = TemplateError
 
 
 def _require_fen(name: str, value: object) -> None:
@@ -77,6 +76,8 @@ class _Household:
     project: str
     """What earned the return: ``光伏收益`` / ``PV income``."""
     amount_fen: int
+    office_phone: str = ""
+    """The village office's landline: one-way texts give it instead of asking for a reply."""
 
     def __post_init__(self) -> None:
         _require_fen("amount_fen", self.amount_fen)
@@ -168,6 +169,11 @@ class RenderedText:
     body: str
     info: SegmentInfo
     over_limit: bool
+    template: str = ""
+    params: Mapping[str, str] | None = None
+
+
+DEFAULT_CHANNEL = Channel()
 
 
 def _zh_date(d: date) -> str:
@@ -178,38 +184,34 @@ def _en_date(d: date) -> str:
     return f"{d.day} {_EN_MONTHS[d.month - 1]}"
 
 
-@jinja2.pass_context
-def _account_tail(ctx: jinja2.runtime.Context, account: str) -> str:
-    return mask_account(account, ctx["lang"])
+def _date(d: date, lang: str) -> str:
+    return _zh_date(d) if lang == "zh" else _en_date(d)
 
 
-def _make_environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-        auto_reload=False,
-    )
-    env.filters["yuan"] = format_yuan
-    env.filters["mask_name"] = mask_name
-    env.filters["zh_date"] = _zh_date
-    env.filters["en_date"] = _en_date
-    env.filters["account_tail"] = _account_tail
-    return env
-
-
-ENVIRONMENT = _make_environment()
-
-
-def _short_breakdown(items: Sequence[BreakdownItem], lang: str) -> tuple[BreakdownItem, ...]:
-    if len(items) <= MAX_BREAKDOWN_ITEMS:
+def _short_breakdown(items: Sequence[BreakdownItem], lang: str, keep: int = MAX_BREAKDOWN_ITEMS) -> tuple[BreakdownItem, ...]:
+    if len(items) <= keep:
         return tuple(items)
-    head = items[: MAX_BREAKDOWN_ITEMS - 1]
-    rest = sum(i.fen for i in items[MAX_BREAKDOWN_ITEMS - 1 :])
+    head = items[: keep - 1]
+    rest = sum(i.fen for i in items[keep - 1 :])
     return (*head, BreakdownItem(OTHER_LABEL[lang], rest))
+
+
+def _breakdown_text(items: Sequence[BreakdownItem], lang: str) -> str:
+    if lang == "zh":
+        return "，".join(f"{i.label}{format_yuan(i.fen)}元" for i in items)
+    return ", ".join(f"{i.label} {format_yuan(i.fen)}" for i in items)
+
+
+def breakdown_param(record: _WithBreakdown, lang: str, max_chars: int | None) -> str:
+    """The breakdown as one parameter: at most three items (the rest summed as 其他), fewer when
+    the provider's variable limit needs it, and the project alone when nothing else fits (a
+    provider refuses an empty variable)."""
+    items = tuple(record.breakdown) or (BreakdownItem(record.project, record.amount_fen),)
+    for keep in range(min(MAX_BREAKDOWN_ITEMS, len(items)), 0, -1):
+        text = _breakdown_text(_short_breakdown(items, lang, keep), lang)
+        if max_chars is None or len(text) <= max_chars:
+            return text
+    return record.project
 
 
 def _coerce(kind: str, context: Record | Mapping[str, Any]) -> Record:
@@ -226,33 +228,66 @@ def _coerce(kind: str, context: Record | Mapping[str, Any]) -> Record:
     raise TypeError(f"{kind} needs a {cls.__name__} or a mapping, got {type(context).__name__}")
 
 
+def template_and_params(kind: str, lang: str, record: Record, channel: Channel) -> tuple[str, dict[str, str]]:
+    """The logical template a record is told with, and every parameter a variant may use."""
+    params: dict[str, str] = {"village": record.village}
+    if isinstance(record, _Household):
+        params.update(household=mask_name(record.household), year=str(record.year), project=record.project,
+                      amount=format_yuan(record.amount_fen))
+        if record.office_phone:
+            params["office_phone"] = record.office_phone
+    if isinstance(record, _WithBreakdown):
+        limit = channel.param_max if channel.profile.templated else None
+        params["breakdown"] = breakdown_param(record, lang, limit)
+    if isinstance(record, PaymentConfirmation | PaymentFailed) or (
+            isinstance(record, Statement) and record.status == "paid"):
+        params.update(channel=record.channel or "", account=mask_account(record.account or "", lang))
+    if isinstance(record, Publicity):
+        params["deadline"] = _date(record.deadline, lang)
+        return ("publicity" if record.amount_fen else "publicity_nothing"), params
+    if isinstance(record, PaymentConfirmation):
+        params["paid_on"] = _date(record.paid_on, lang)
+        return "payment_confirmation", params
+    if isinstance(record, PaymentFailed):
+        params["reason"] = record.reason
+        return "payment_failed", params
+    if isinstance(record, Statement):
+        if record.deadline is not None and record.status == "publicity":
+            params["deadline"] = _date(record.deadline, lang)
+        if record.paid_on is not None and record.status == "paid":
+            params["paid_on"] = _date(record.paid_on, lang)
+        return f"statement_{record.status}", params
+    return kind, params
+
+
 def render(
     kind: str,
     lang: str,
     context: Record | Mapping[str, Any],
     *,
     max_segments: int = DEFAULT_MAX_SEGMENTS,
+    channel: Channel = DEFAULT_CHANNEL,
 ) -> RenderedText:
-    """Render one notice text and count its segments.
+    """Render one notice text for ``channel`` and count its segments.
 
     ``context`` is the kind's record or a mapping of its fields. ``over_limit`` is true when the
-    text needs more than ``max_segments`` segments. Raises :class:`UnmaskedNumberError` when the
-    text would show eight or more digits in a row.
+    text needs more than ``max_segments`` segments. Raises :class:`~notify.catalog.TemplateError`
+    when a parameter is wrong for the channel (too long, a URL, a full number, no office landline
+    for a one-way text).
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     record = _coerce(kind, context)
-    values: dict[str, Any] = {f.name: getattr(record, f.name) for f in fields(record)}
-    if "breakdown" in values:
-        values["breakdown"] = _short_breakdown(values["breakdown"], lang)
-    values["kw"] = REPLY_KEYWORDS[lang]
-    values["lang"] = lang
-    body = ENVIRONMENT.get_template(f"{lang}/{kind}.txt.j2").render(values).strip()
-    leaked = find_unmasked_number(body)
-    if leaked is not None:
-        raise UnmaskedNumberError(
-            f"the {lang} {kind} text holds a run of {sum(c.isdigit() for c in leaked)} digits; "
-            "pass names and numbers through the record fields that mask them"
-        )
-    info = count_segments(body)
-    return RenderedText(kind, lang, body, info, info.segments > max_segments)
+    template_id, params = template_and_params(kind, lang, record, channel)
+    template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider)
+    wanted = template.variables(lang)
+    filled = fill(template, lang, {k: v for k, v in params.items() if k in wanted}, channel)
+    return RenderedText(kind, lang, filled.body, filled.info, filled.info.segments > max_segments,
+                        template.id, filled.params)
+
+
+def render_reply(template_id: str, lang: str, village: str, channel: Channel = DEFAULT_CHANNEL) -> RenderedText:
+    """A reply to a household's text (opt-out confirmation, objection closed...): village only."""
+    template = CATALOG.template(template_id)
+    filled = fill(template, lang, {"village": village}, channel)
+    return RenderedText(template.kind, lang, filled.body, filled.info, False, template.id, filled.params)

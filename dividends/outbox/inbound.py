@@ -45,7 +45,7 @@ from dividends.store.models import (
 from dividends.store.transactions import IntegrityError, transaction
 from notify.inbound import TWILIO_START_WORDS, TWILIO_STOP_WORDS, Intent, normalise, parse_inbound
 from notify.privacy import mask_phone
-from notify.texts import render
+from notify.texts import render, render_reply
 from notify.twilio_sender import twiml_reply
 from schemes.problems import InputError
 
@@ -134,7 +134,7 @@ async def _act(intent: Intent, body: str, phone: str, sid: str, sender: Sender |
                            message_id, household=household, phone=mask_phone(phone))
         if word in (TWILIO_STOP_WORDS if stop else TWILIO_START_WORDS):
             return ""  # Twilio answers its own keywords
-        return phrase("outbox.reply.opted_out" if stop else "outbox.reply.opted_in", lang, village=village)
+        return render_reply("opt_out_confirmation" if stop else "opt_in_confirmation", lang, village).body
     if sender is None:
         return render("help", lang, content.help_text(village)).body
     if intent.kind == "statement" and sender.runs:
@@ -178,4 +178,4 @@ async def _objection(sender: Sender, text: str, sid: str, phone: str, village: s
             pass  # the period closed or the household is not in that run after all
         else:
             return render("objection_received", lang, content.objection_received(village)).body
-    return phrase("outbox.reply.objection_closed", lang, village=village)
+    return render_reply("objection_closed", lang, village).body

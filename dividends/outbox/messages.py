@@ -20,16 +20,6 @@ register({
     "outbox.channel.default": {"zh": "银行账户", "en": "bank account"},
     "outbox.reason.default": {"zh": "银行退回", "en": "returned by the bank"},
     "outbox.sender.generic": {"zh": "村委会", "en": "Village committee"},
-    # replies to inbound texts
-    "outbox.reply.opted_out": {"zh": "【{village}】已退订分红短信。回复“订阅”可恢复。",
-                               "en": "[{village}] You will get no more dividend texts. Reply START to resume."},
-    "outbox.reply.opted_in": {"zh": "【{village}】已恢复接收分红短信。回TD退订",
-                              "en": "[{village}] Dividend texts resumed. Reply STOP to opt out."},
-    "outbox.reply.objection_closed": {
-        "zh": "【{village}】目前没有处于公示期的分红名单，异议未登记。如有疑问请联系村委会。",
-        "en": "[{village}] No dividend list is on public notice now, so no objection was recorded. "
-              "Please contact the village committee.",
-    },
     # the notify command
     "notify.prepared": {"zh": "分配批次 {run}：新建“{kind}”通知 {created} 条（待发送 {queued}，无手机号 {no_phone}，"
                               "已退订 {opted_out}，无法生成 {unrenderable}）；此前已有 {existing} 户",

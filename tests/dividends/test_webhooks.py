@@ -157,7 +157,7 @@ async def test_stop_words_opt_a_phone_out_and_start_opts_it_back_in(
     assert reply_text(await post(http, INBOUND, inbound(phone, "START", "SM" + "b" * 32))) == ""
     assert await OptOut.filter(phone=phone, opted_out=False).exists()
     confirmed = reply_text(await post(http, INBOUND, inbound(phone, " 退订。", "SM" + "c" * 32)))
-    assert confirmed.startswith("【V0001】已退订") and await OptOut.filter(phone=phone, opted_out=True).exists()
+    assert confirmed.startswith("V0001：已退订") and await OptOut.filter(phone=phone, opted_out=True).exists()
     await prepare(run.id, "publicity", "accountant", clock)
     assert (await Notice.get(phone=phone)).status == "opted_out"
     kinds = await InboundMessage.all().order_by("id").values_list("intent", "household_id")
@@ -174,7 +174,7 @@ async def test_a_statement_request_gets_the_households_latest_run_as_twiml(
     publicity = (await Notice.get(run_id=run.id, household_id=hid)).body
     amount = re.search(r"拟发放([\d,]+\.\d\d)元", publicity).group(1)  # type: ignore[union-attr]
     text = reply_text(await post(http, INBOUND, inbound(numbers[hid], "查询", "SM" + "d" * 32)))
-    assert f"合计{amount}元" in text and "公示至1月12日" in text and text.startswith("【V0001】")
+    assert f"合计{amount}元" in text and "公示至1月12日" in text and text.startswith("V0001")
     assert reply_text(await post(http, INBOUND, inbound(numbers[hid], "cx", "SM" + "e" * 32))) == text
     message = await InboundMessage.get(sid="SM" + "d" * 32)
     assert (message.intent, message.household_id, message.reply) == ("statement", hid, text)
@@ -212,10 +212,10 @@ async def test_an_unknown_phone_or_an_unclear_reply_gets_the_help_text(
     run = await publicized_run(tmp_path, clock)
     numbers = await phones(run)
     english = reply_text(await post(http, INBOUND, inbound(STRANGER, "what is this?", "SM" + "4" * 32)))
-    assert "Reply STATEMENT" in english
+    assert "reply STATEMENT" in english
     chinese = reply_text(await post(http, INBOUND, inbound(STRANGER, "查询", "SM" + "5" * 32)))
     assert "回复“查询”" in chinese and "合计" not in chinese
     assert await InboundMessage.filter(household_id__isnull=True).count() == 2
     known = reply_text(await post(http, INBOUND, inbound(numbers[sorted(numbers)[0]], "你好", "SM" + "6" * 32)))
-    assert known.startswith("【V0001】回复“查询”")
+    assert known.startswith("V0001：回复“查询”")
     assert await Objection.all().count() == 0 and await OptOut.all().count() == 0

@@ -11,11 +11,11 @@ from sms_examples import ACCOUNT, DEADLINE, EN_HEAVY, TYPICAL, ZH_HEAVY
 from notify.inbound import REPLY_KEYWORDS, parse_inbound
 from notify.texts import (
     RECORDS,
-    TEMPLATES_DIR,
     Publicity,
     UnmaskedNumberError,
     render,
 )
+from notify.catalog import CATALOG
 from schemes.i18n import LANGS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -49,15 +49,17 @@ def test_typical_text_fits_two_segments_in_its_natural_encoding(
 
 
 def test_every_kind_has_a_template_in_both_languages() -> None:
-    for kind in RECORDS:
+    kinds = {t.kind for t in CATALOG.templates.values()}
+    assert set(RECORDS) <= kinds
+    for template in CATALOG.templates.values():
         for lang in LANGS:
-            assert (TEMPLATES_DIR / lang / f"{kind}.txt.j2").is_file(), (kind, lang)
+            assert template.text[lang].strip(), (template.id, lang)
 
 
 def test_the_publicity_notice_reads_as_the_issue_describes() -> None:
     text = render("publicity", "zh", TYPICAL["publicity", "typical"]["zh"])
     assert text.body.startswith(
-        "【青山村】张*明户：2026年度光伏收益分红拟发放1,234.50元（岗位补贴960.00元，直接收益274.50元）。"
+        "青山村张*明户：2026年度光伏收益分红拟发放1,234.50元（岗位补贴960.00元，直接收益274.50元）。"
         "公示至12月20日，有异议请回复“异议+原因”。"
     )
 
