@@ -42,7 +42,9 @@ class ConsoleSender(BaseSender):
         stream.flush()
         return SendResult(dry_run_sid(sms.reference or sms.body), "queued", info.segments)
 
-    async def find_existing(self, to: str, since: datetime, body: str) -> SendResult | None:
+    async def find_existing(
+        self, to: str, since: datetime, body: str, *, key: str = ""
+    ) -> SendResult | None:
         return None
 
 
@@ -74,7 +76,9 @@ class FileSender(BaseSender):
         self._file.flush()
         return SendResult(sid, "queued", info.segments)
 
-    async def find_existing(self, to: str, since: datetime, body: str) -> SendResult | None:
+    async def find_existing(
+        self, to: str, since: datetime, body: str, *, key: str = ""
+    ) -> SendResult | None:
         return None
 
     async def aclose(self) -> None:

@@ -16,7 +16,8 @@ A sender is used as ``async with make_sender(settings) as sender: await sender.s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -48,6 +49,11 @@ class OutgoingSms:
     ``to`` is E.164 (``+8613800138000``); ``status_callback`` the URL for delivery reports (or
     ``None``); ``reference`` our notice id, used in logs and by dry-run senders (never sent to
     the provider); ``attempt`` counts the tries of this notice including this one.
+
+    For a template provider (Aliyun, Tencent Cloud) ``template``, ``lang`` and ``params`` name the
+    logical template of :mod:`notify.catalog` and its values (``body`` is what the phone will
+    show, signature included); ``key`` is the correlation key sent with the message (Aliyun
+    ``OutId``, Tencent ``SessionContext``) that receipts and look-ups carry back.
     """
 
     to: str
@@ -55,6 +61,10 @@ class OutgoingSms:
     status_callback: str | None = None
     reference: str = ""
     attempt: int = 1
+    template: str = ""
+    lang: str = "zh"
+    params: Mapping[str, str] | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +75,8 @@ class SendResult:
     sid: str
     status: str
     segments: int | None = None
+    code: str | None = None
+    """The provider's code for a failure a look-up found (``MK:0001``), else ``None``."""
 
 
 class SendError(Exception):
@@ -74,11 +86,17 @@ class SendError(Exception):
     """
 
     def __init__(
-        self, message: str, *, code: int | None = None, http_status: int | None = None
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        provider_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.http_status = http_status
+        self.provider_code = provider_code
 
 
 class PermanentSendError(SendError):
@@ -96,8 +114,9 @@ class RetryableSendError(SendError):
         code: int | None = THROTTLED,
         http_status: int | None = 429,
         retry_after_ms: int | None = None,
+        provider_code: str | None = None,
     ) -> None:
-        super().__init__(message, code=code, http_status=http_status)
+        super().__init__(message, code=code, http_status=http_status, provider_code=provider_code)
         self.retry_after_ms = retry_after_ms
 
 
@@ -128,11 +147,22 @@ class Sender(Protocol):
         """Submit one message; raise a :class:`SendError` subclass when it was not accepted."""
         ...
 
-    async def find_existing(self, to: str, since: datetime, body: str) -> SendResult | None:
-        """The newest message to ``to`` with exactly ``body`` created at or after ``since``
-        (timezone-aware), if the provider holds one: call it after an
-        :class:`UnknownOutcomeError`, before resending. A lookup that fails raises a
-        :class:`SendError` and leaves the outcome unknown: look again later, do not resend."""
+    async def find_existing(
+        self, to: str, since: datetime, body: str, *, key: str = ""
+    ) -> SendResult | None:
+        """The newest message to ``to`` created at or after ``since`` (timezone-aware) that
+        carries correlation ``key`` (template providers) or exactly ``body`` (Twilio), if the
+        provider holds one: call it after an :class:`UnknownOutcomeError`, before resending. A
+        lookup that fails, or cannot yet tell, raises a :class:`SendError` and leaves the
+        outcome unknown: look again later, do not resend."""
+        ...
+
+    async def pull_receipts(self) -> list[Receipt]:
+        """Delivery receipts waiting at the provider (polling, where no push is configured)."""
+        ...
+
+    async def pull_replies(self) -> list[Reply]:
+        """Households' replies waiting at the provider (polling)."""
         ...
 
     async def aclose(self) -> None: ...
@@ -147,8 +177,42 @@ class Sender(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery receipt, normalised: ``status`` is ``delivered``, ``undelivered`` or ``failed``
+    (or ``sent`` for "accepted, not final"); ``code`` the provider's own code
+    (``DELIVRD``, ``MK:0001``, ``30003``); ``key`` the correlation key sent with the message."""
+
+    provider: str
+    sid: str
+    key: str
+    phone: str
+    status: str
+    code: str | None = None
+    description: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An SMS a household sent back: ``sid`` is unique per message (for exactly-once handling)."""
+
+    provider: str
+    sid: str
+    phone: str
+    body: str
+    at: datetime | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
 class BaseSender:
-    """Context-manager plumbing shared by the senders."""
+    """Context-manager plumbing shared by the senders; no receipts or replies to pull."""
+
+    async def pull_receipts(self) -> list[Receipt]:
+        return []
+
+    async def pull_replies(self) -> list[Reply]:
+        return []
 
     async def aclose(self) -> None:
         return None

@@ -3,8 +3,36 @@
 =============================  ==============================================================
 variable                       meaning
 =============================  ==============================================================
-``SMS_BACKEND``                ``twilio``, ``console`` (default: print, send nothing) or ``file``
-                               (append JSON lines); tests hand the app a fake sender instead
+``SMS_BACKEND``                ``twilio``, ``aliyun``, ``tencent``, ``console`` (default: print,
+                               send nothing) or ``file`` (append JSON lines); tests hand the app
+                               a fake sender instead
+``SMS_SIGNATURE``              the deployment's signature (the county or township office that
+                               registered it, without 【】); required for aliyun and tencent
+``SMS_TEMPLATES_FILE``         YAML mapping of the catalog's templates to each provider's codes
+                               and approval states (aliyun, tencent); see the README
+``SMS_TWO_WAY``                ``true``/``false``: whether replies reach us (default: the
+                               provider's: aliyun and tencent yes, twilio no, since Twilio
+                               carries no replies from mainland China)
+``SMS_DAILY_LIMIT_PER_NUMBER`` texts one number may get a day per template (default: the
+                               provider's documented limit, aliyun 50, tencent 10)
+``SMS_PARAM_MAX``              longest template variable the provider accepts (default aliyun 35,
+                               tencent 6)
+``SMS_QUIET_HOURS``            local hours without SMS, ``HH:MM-HH:MM`` (default ``21:00-08:00``;
+                               ``none`` to send at any hour)
+``SMS_WEBHOOK_TOKEN``          secret path segment of the unsigned receipt and reply pushes
+                               (aliyun, tencent): ``/webhooks/{provider}/{token}/...``
+``SMS_WEBHOOK_ALLOW``          optional comma-separated addresses or networks allowed to push
+``SMS_RECEIPTS``               ``push`` (webhooks configured at the provider) or ``pull`` (the
+                               worker polls receipts and replies); default push when a token is
+                               set, else pull
+``ALIYUN_ACCESS_KEY_ID``       Aliyun AccessKey (aliyun)
+``ALIYUN_ACCESS_KEY_SECRET``   secret (aliyun)
+``ALIYUN_SMS_ENDPOINT``        default ``https://dysmsapi.aliyuncs.com`` (the project's fake in tests)
+``TENCENT_SECRET_ID``          Tencent Cloud SecretId (tencent)
+``TENCENT_SECRET_KEY``         secret (tencent)
+``TENCENT_SMS_SDK_APP_ID``     the SMS application's SdkAppId (tencent)
+``TENCENT_SMS_REGION``         default ``ap-guangzhou``
+``TENCENT_SMS_ENDPOINT``       default ``https://sms.tencentcloudapi.com``
 ``TWILIO_ACCOUNT_SID``         ``AC`` + 32 hex (twilio)
 ``TWILIO_AUTH_TOKEN``          secret; never logged, shown or echoed in an error (twilio)
 ``TWILIO_MESSAGING_SERVICE_SID``  ``MG`` + 32 hex; or
@@ -41,9 +69,10 @@ from urllib.parse import urlsplit
 from schemes.i18n import Msg, register
 
 if TYPE_CHECKING:
+    from notify.catalog import Channel, ProviderTemplates
     from notify.senders import Sender
 
-Backend = Literal["twilio", "console", "file"]
+Backend = Literal["twilio", "aliyun", "tencent", "console", "file"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
@@ -54,6 +83,10 @@ DEFAULT_MAX_SEGMENTS = 3
 DEFAULT_PRICE_PER_SEGMENT_FEN = 30
 DEFAULT_TIMEOUT_SECONDS = 15
 DEFAULT_OUTBOX_FILE = "out/sms-outbox.jsonl"
+DEFAULT_QUIET_HOURS = "21:00-08:00"
+ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com"
+TENCENT_ENDPOINT = "https://sms.tencentcloudapi.com"
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
@@ -106,6 +139,21 @@ register(
             "en": "a whole number from {low} to {high}",
         },
         "sms.settings.path": {"zh": "文件路径", "en": "a file path"},
+        "sms.settings.required": {"zh": "{backend} 需要的值", "en": "a value ({backend} needs it)"},
+        "sms.settings.bool": {"zh": "true 或 false", "en": "true or false"},
+        "sms.settings.quiet": {
+            "zh": "HH:MM-HH:MM 格式的时段（如 21:00-08:00）或 none",
+            "en": "hours as HH:MM-HH:MM (e.g. 21:00-08:00) or none",
+        },
+        "sms.settings.receipts": {"zh": "push 或 pull", "en": "push or pull"},
+        "sms.settings.token": {
+            "zh": "至少 16 个字母、数字、- 或 _ 组成的密钥",
+            "en": "a secret of at least 16 letters, digits, - or _",
+        },
+        "sms.settings.allow": {
+            "zh": "以逗号分隔的 IP 地址或网段（如 100.64.0.0/10）",
+            "en": "comma-separated IP addresses or networks (e.g. 100.64.0.0/10)",
+        },
     }
 )
 
@@ -173,6 +221,23 @@ class SmsSettings:
     price_per_segment_fen: int = DEFAULT_PRICE_PER_SEGMENT_FEN
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     outbox_file: Path = Path(DEFAULT_OUTBOX_FILE)
+    signature: str | None = None
+    templates_file: Path | None = None
+    two_way: bool | None = None
+    daily_limit: int | None = None
+    param_max: int | None = None
+    quiet_hours: tuple[int, int] | None = (21 * 60, 8 * 60)
+    webhook_token: Secret | None = None
+    webhook_allow: tuple[str, ...] = ()
+    receipts: Literal["push", "pull"] | None = None
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: Secret | None = None
+    aliyun_endpoint: str = ALIYUN_ENDPOINT
+    tencent_secret_id: str | None = None
+    tencent_secret_key: Secret | None = None
+    tencent_sdk_app_id: str | None = None
+    tencent_region: str = "ap-guangzhou"
+    tencent_endpoint: str = TENCENT_ENDPOINT
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -181,6 +246,23 @@ class SmsSettings:
             )
         if self.backend == "twilio":
             self._check_twilio()
+        required: dict[str, tuple[tuple[str, object], ...]] = {
+            "aliyun": (("SMS_SIGNATURE", self.signature), ("ALIYUN_ACCESS_KEY_ID", self.aliyun_access_key_id),
+                       ("ALIYUN_ACCESS_KEY_SECRET", self.aliyun_access_key_secret)),
+            "tencent": (("SMS_SIGNATURE", self.signature), ("TENCENT_SECRET_ID", self.tencent_secret_id),
+                        ("TENCENT_SECRET_KEY", self.tencent_secret_key),
+                        ("TENCENT_SMS_SDK_APP_ID", self.tencent_sdk_app_id)),
+        }
+        for variable, value in required.get(self.backend, ()):
+            if not value:
+                raise SettingsError(variable, Msg("sms.settings.required", backend=self.backend),
+                                    Msg("sms.settings.missing"))
+        if self.webhook_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", self.webhook_token.reveal()):
+            raise SettingsError("SMS_WEBHOOK_TOKEN", Msg("sms.settings.token"),
+                                Msg("sms.settings.hidden", length=len(self.webhook_token)))
+        for variable, url in (("ALIYUN_SMS_ENDPOINT", self.aliyun_endpoint),
+                              ("TENCENT_SMS_ENDPOINT", self.tencent_endpoint)):
+            _check_url(variable, url)
         for variable, url in (
             ("PUBLIC_BASE_URL", self.public_base_url),
             ("TWILIO_API_BASE_URL", self.api_base_url),
@@ -189,6 +271,8 @@ class SmsSettings:
                 _check_url(variable, url)
         for name, (variable, low, high) in _INT_FIELDS.items():
             value = getattr(self, name)
+            if value is None and name in _OPTIONAL_INTS:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise SettingsError(
                     variable, Msg("sms.settings.int_range", low=low, high=high), repr(value)
@@ -230,6 +314,25 @@ class SmsSettings:
             raise SettingsError("TWILIO_FROM", Msg("sms.settings.from"), repr(self.from_number))
 
     @property
+    def provider(self) -> str:
+        return self.backend
+
+    @property
+    def receipt_mode(self) -> str:
+        """``push`` when the provider posts receipts to us, else ``pull`` (the worker polls)."""
+        if self.receipts is not None:
+            return self.receipts
+        if self.backend == "twilio":
+            return "push" if self.public_base_url else "pull"
+        return "push" if self.webhook_token is not None and self.public_base_url else "pull"
+
+    def webhook_url(self, provider: str, what: str) -> str | None:
+        """The public URL a provider pushes ``what`` (``report``, ``reply``) to, token included."""
+        if not self.public_base_url or self.webhook_token is None:
+            return None
+        return f"{self.public_base_url}/webhooks/{provider}/{self.webhook_token.reveal()}/{what}"
+
+    @property
     def status_callback_url(self) -> str | None:
         """``{PUBLIC_BASE_URL}/webhooks/twilio/status``, or ``None`` without a public URL."""
         return self.public_base_url + STATUS_CALLBACK_PATH if self.public_base_url else None
@@ -252,7 +355,29 @@ class SmsSettings:
         token = env.get("TWILIO_AUTH_TOKEN")
         base = get("PUBLIC_BASE_URL")
         api = get("TWILIO_API_BASE_URL")
+        secret = _secret(env, "ALIYUN_ACCESS_KEY_SECRET")
+        tencent_key = _secret(env, "TENCENT_SECRET_KEY")
+        webhook = _secret(env, "SMS_WEBHOOK_TOKEN")
+        extra: dict[str, object] = {}
+        for name, variable in (("aliyun_endpoint", "ALIYUN_SMS_ENDPOINT"),
+                               ("tencent_endpoint", "TENCENT_SMS_ENDPOINT"), ("tencent_region", "TENCENT_SMS_REGION")):
+            if get(variable):
+                extra[name] = str(get(variable)).rstrip("/")
+        templates = get("SMS_TEMPLATES_FILE")
         return cls(
+            signature=get("SMS_SIGNATURE"),
+            templates_file=Path(templates) if templates else None,
+            two_way=_bool(env, "SMS_TWO_WAY"),
+            quiet_hours=_quiet(get("SMS_QUIET_HOURS") or DEFAULT_QUIET_HOURS),
+            webhook_token=webhook,
+            webhook_allow=_allow(get("SMS_WEBHOOK_ALLOW") or ""),
+            receipts=_choice(env, "SMS_RECEIPTS", ("push", "pull")),  # type: ignore[arg-type]
+            aliyun_access_key_id=get("ALIYUN_ACCESS_KEY_ID"),
+            aliyun_access_key_secret=secret,
+            tencent_secret_id=get("TENCENT_SECRET_ID"),
+            tencent_secret_key=tencent_key,
+            tencent_sdk_app_id=get("TENCENT_SMS_SDK_APP_ID"),
+            **extra,  # type: ignore[arg-type]
             backend=(get("SMS_BACKEND") or "console").lower(),  # type: ignore[arg-type]
             account_sid=get("TWILIO_ACCOUNT_SID"),
             auth_token=Secret(token.strip()) if token and token.strip() else None,
@@ -271,7 +396,62 @@ _INT_FIELDS: dict[str, tuple[str, int, int]] = {
     "max_segments": ("SMS_MAX_SEGMENTS", 1, 10),
     "price_per_segment_fen": ("SMS_PRICE_PER_SEGMENT_FEN", 0, 100_000),
     "timeout_seconds": ("SMS_TIMEOUT_SECONDS", 1, 600),
+    "daily_limit": ("SMS_DAILY_LIMIT_PER_NUMBER", 1, 1_000),
+    "param_max": ("SMS_PARAM_MAX", 1, 500),
 }
+
+
+_OPTIONAL_INTS = frozenset({"daily_limit", "param_max"})
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = (env.get(name) or "").strip()
+    return Secret(value) if value else None
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool | None:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(name, Msg("sms.settings.bool"), repr(raw))
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw not in choices:
+        raise SettingsError(name, Msg("sms.settings.receipts"), repr(raw))
+    return raw
+
+
+def _quiet(raw: str) -> tuple[int, int] | None:
+    """``21:00-08:00`` -> minutes after midnight (start, end); ``none`` -> no quiet hours."""
+    if raw.strip().lower() == "none":
+        return None
+    m = _QUIET.match(raw.strip())
+    if not m:
+        raise SettingsError("SMS_QUIET_HOURS", Msg("sms.settings.quiet"), repr(raw))
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    return h1 * 60 + m1, h2 * 60 + m2
+
+
+def _allow(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError("SMS_WEBHOOK_ALLOW", Msg("sms.settings.allow"), repr(part)) from None
+    return tuple(out)
 
 
 def _int(env: Mapping[str, str], name: str) -> int | None:
@@ -329,6 +509,14 @@ def make_sender(settings: SmsSettings) -> Sender:
         from notify.twilio_sender import TwilioSender
 
         return TwilioSender(settings)
+    if settings.backend == "aliyun":
+        from notify.aliyun_sender import AliyunSender
+
+        return AliyunSender(settings, provider_templates(settings))
+    if settings.backend == "tencent":
+        from notify.tencent_sender import TencentSender
+
+        return TencentSender(settings, provider_templates(settings))
     if settings.backend == "file":
         from notify.console import FileSender
 
@@ -336,3 +524,20 @@ def make_sender(settings: SmsSettings) -> Sender:
     from notify.console import ConsoleSender
 
     return ConsoleSender()
+
+
+def channel_of(settings: SmsSettings) -> Channel:
+    """The :class:`~notify.catalog.Channel` the settings describe (provider, signature, two-way)."""
+    from notify.catalog import Channel
+
+    return Channel.of(settings.backend, settings.signature, two_way=settings.two_way,
+                      param_max=settings.param_max, daily_limit=settings.daily_limit)
+
+
+def provider_templates(settings: SmsSettings) -> ProviderTemplates:
+    """The deployment's template mapping (empty without ``SMS_TEMPLATES_FILE``: nothing approved)."""
+    from notify.catalog import ProviderTemplates, load_provider_templates
+
+    if settings.templates_file is None:
+        return ProviderTemplates()
+    return load_provider_templates(settings.templates_file)

@@ -161,7 +161,9 @@ class TwilioSender(BaseSender):
             raise _send_error(exc, sms.reference) from None
         return SendResult(message.sid, message.status, _segments(message.num_segments))
 
-    async def find_existing(self, to: str, since: datetime, body: str) -> SendResult | None:
+    async def find_existing(
+        self, to: str, since: datetime, body: str, *, key: str = ""
+    ) -> SendResult | None:
         """Read the recipient's newest messages and return the newest with this body created at or
         after ``since`` (minus :data:`CLOCK_SKEW`).
 

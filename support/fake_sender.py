@@ -132,7 +132,9 @@ class FakeSender(BaseSender):
         message = self._create(sms)
         return SendResult(message.sid, "queued", message.segments)
 
-    async def find_existing(self, to: str, since: datetime, body: str) -> SendResult | None:
+    async def find_existing(
+        self, to: str, since: datetime, body: str, *, key: str = ""
+    ) -> SendResult | None:
         if since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
         self.find_calls += 1

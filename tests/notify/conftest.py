@@ -5,6 +5,9 @@ from collections.abc import Iterator
 import pytest
 from webhook_receiver import CallbackReceiver
 
+from support.fake_aliyun import FakeAliyunServer
+from support.fake_provider import FakeProviderServer
+from support.fake_tencent import FakeTencentServer
 from support.fake_twilio import FakeTwilioServer
 from support.serve import BackgroundServer
 
@@ -42,3 +45,31 @@ def receiver(_receiver_server: CallbackReceiver) -> Iterator[CallbackReceiver]:
     _receiver_server.status = 204
     yield _receiver_server
     _receiver_server.received.clear()
+
+
+@pytest.fixture(scope="session")
+def _aliyun_server() -> Iterator[FakeProviderServer]:
+    with FakeAliyunServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _tencent_server() -> Iterator[FakeProviderServer]:
+    with FakeTencentServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_aliyun(_aliyun_server: FakeProviderServer) -> Iterator[FakeProviderServer]:
+    """The session's fake Aliyun SMS, reset before and after each test."""
+    _aliyun_server.state.reset()
+    yield _aliyun_server
+    _aliyun_server.state.reset()
+
+
+@pytest.fixture
+def fake_tencent(_tencent_server: FakeProviderServer) -> Iterator[FakeProviderServer]:
+    """The session's fake Tencent Cloud SMS, reset before and after each test."""
+    _tencent_server.state.reset()
+    yield _tencent_server
+    _tencent_server.state.reset()

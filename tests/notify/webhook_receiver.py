@@ -14,6 +14,7 @@ class Received:
     url: str
     headers: dict[str, str]
     form: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass
@@ -48,6 +49,7 @@ class CallbackReceiver:
                 url=f"{self.url}{scope['path']}" + (f"?{query}" if query else ""),
                 headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
                 form=dict(parse_qsl(body.decode(), keep_blank_values=True)),
+                body=body,
             )
         )
         await send({"type": "http.response.start", "status": self.status, "headers": []})

@@ -1,0 +1,209 @@
+"""The Aliyun SMS adapter: the only module of the project that imports Aliyun's SDK
+(``alibabacloud-dysmsapi20170525`` on ``alibabacloud-tea-openapi``).
+
+- :class:`AliyunSender` sends ``SendSms`` with the template code of the deployment's mapping, the
+  parameters as ``TemplateParam`` JSON, the signature as ``SignName`` and the correlation key as
+  ``OutId``; it looks a message up with ``QuerySendDetails`` (by number and day, matched on
+  ``OutId``), which also serves as the receipt poll where no ``SmsReport`` push is configured.
+  The SDK's own retries stay off (``RetryOptions`` unset, ``autoretry=False``): SendSms is not
+  idempotent, so a resend after an unknown outcome is the outbox's decision, after a look-up.
+- :func:`parse_report` / :func:`parse_replies`: the ``SmsReport`` and ``SmsUp`` pushes (JSON
+  arrays, unsigned: the webhook checks its URL token), normalised to
+  :class:`~notify.senders.Receipt` and :class:`~notify.senders.Reply`.
+
+The endpoint comes from ``ALIYUN_SMS_ENDPOINT`` (``https://dysmsapi.aliyuncs.com``; the project's
+fake in tests, over plain HTTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from alibabacloud_dysmsapi20170525 import models
+from alibabacloud_dysmsapi20170525.client import Client
+from alibabacloud_tea_openapi.utils_models import Config
+from darabonba.exceptions import ResponseException
+from darabonba.runtime import RuntimeOptions
+
+from notify.catalog import ProviderTemplates
+from notify.senders import (
+    OutgoingSms,
+    Receipt,
+    Reply,
+    RetryableSendError,
+    SendError,
+    SendResult,
+    UnknownOutcomeError,
+)
+from notify.settings import SmsSettings
+from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender, china_days, national
+
+#: Answer Aliyun expects to a push (anything else makes it retry).
+PUSH_ANSWER = {"code": 0, "msg": "成功"}
+#: Aliyun's SendSms codes (help.aliyun.com "短信服务 API 错误码").
+CODES = CodeBook(
+    permanent=("isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "isv.TEMPLATE_MISSING_PARAMETERS",
+               "isv.INVALID_PARAMETERS", "isv.INVALID_JSON_PARAM", "isv.PARAM_LENGTH_LIMIT",
+               "isv.PARAM_NOT_SUPPORT_URL", "isv.BLACK_KEY_CONTROL_LIMIT", "isv.DENY_IP_RANGE"),
+    configuration=("isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL", "isv.AMOUNT_NOT_ENOUGH",
+                   "isv.OUT_OF_SERVICE", "isv.ACCOUNT_NOT_EXISTS", "isv.ACCOUNT_ABNORMAL",
+                   "isv.PRODUCT_UN_SUBSCRIPT", "isv.PRODUCT_UNSUBSCRIBE", "isp.RAM_PERMISSION_DENY",
+                   "SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive"),
+    throttled=("isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "Throttling.Api", "isv.DAY_LIMIT_CONTROL"),
+    daily=("isv.DAY_LIMIT_CONTROL",),
+)
+PAGE_SIZE = 50
+_STATUS = {1: "sent", 2: "failed", 3: "delivered"}
+
+
+class AliyunSender(TemplateSender):
+    provider = "aliyun"
+
+    def __init__(self, settings: SmsSettings, templates: ProviderTemplates, *,
+                 timeout_seconds: float | None = None) -> None:
+        if not (settings.signature and settings.aliyun_access_key_id and settings.aliyun_access_key_secret):
+            raise ValueError("AliyunSender needs SMS_SIGNATURE, ALIYUN_ACCESS_KEY_ID and ALIYUN_ACCESS_KEY_SECRET")
+        super().__init__(templates, settings.signature)
+        self._settings = settings
+        timeout_ms = int((timeout_seconds or settings.timeout_seconds) * 1000)
+        self._runtime = RuntimeOptions(autoretry=False, read_timeout=timeout_ms,
+                                       connect_timeout=min(timeout_ms, 5_000), max_attempts=1)
+        self._client: Client | None = None
+
+    def __repr__(self) -> str:
+        return f"AliyunSender(endpoint={self._settings.aliyun_endpoint!r})"
+
+    def client(self) -> Client:
+        if self._client is None:
+            settings = self._settings
+            assert settings.aliyun_access_key_secret is not None
+            url = urlsplit(settings.aliyun_endpoint)
+            self._client = Client(Config(
+                access_key_id=settings.aliyun_access_key_id,
+                access_key_secret=settings.aliyun_access_key_secret.reveal(),
+                endpoint=url.netloc, protocol=url.scheme, region_id="cn-hangzhou",
+                read_timeout=self._runtime.read_timeout, connect_timeout=self._runtime.connect_timeout))
+        return self._client
+
+    async def send(self, sms: OutgoingSms) -> SendResult:
+        code, params = self.prepare(sms)
+        request = models.SendSmsRequest(
+            phone_numbers=national(sms.to), sign_name=self.signature, template_code=code,
+            template_param=json.dumps(dict(params), ensure_ascii=False), out_id=sms.key or None)
+        try:
+            response = await self.client().send_sms_with_options_async(request, self._runtime)
+        except Exception as exc:  # mapped below; the SDK's text may quote the number
+            raise _sdk_error(exc) from None
+        body = response.body
+        if body.code == "OK" and body.biz_id:
+            return SendResult(body.biz_id, "sent", None)
+        error = CODES.error("Aliyun", str(body.code), str(body.message or ""), http_status=response.status_code)
+        if body.code == "isv.BUSINESS_LIMIT_CONTROL" and "天级" in str(body.message or ""):
+            error = CODES.error("Aliyun", "isv.DAY_LIMIT_CONTROL", str(body.message), http_status=response.status_code)
+        raise error
+
+    async def find_existing(self, to: str, since: datetime, body: str, *, key: str = "") -> SendResult | None:
+        """``QuerySendDetails`` for each day since ``since``: the message with ``OutId == key``
+        (or, without a key, this exact content). Its status is Aliyun's: waiting for a receipt
+        (``sent``), ``delivered`` or ``failed`` with the error code."""
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        for day in china_days(since, datetime.now(UTC)):
+            for dto in await self._details(to, day):
+                if (dto.out_id == key) if key else (dto.content == body):
+                    status = _STATUS.get(int(dto.send_status or 1), "sent")
+                    code = dto.err_code if status == "failed" else None
+                    return self.found(f"aliyun-out:{dto.out_id}" if dto.out_id else f"aliyun:{dto.send_date}",
+                                      status, code)
+        return None
+
+    async def _details(self, to: str, day: datetime) -> list[Any]:
+        rows: list[Any] = []
+        for page in range(1, 21):
+            request = models.QuerySendDetailsRequest(phone_number=national(to), send_date=day.strftime("%Y%m%d"),
+                                                     page_size=PAGE_SIZE, current_page=page)
+            try:
+                response = await self.client().query_send_details_with_options_async(request, self._runtime)
+            except Exception as exc:
+                raise _sdk_error(exc) from None
+            body = response.body
+            if body.code != "OK":
+                raise CODES.error("Aliyun", str(body.code), str(body.message or ""))
+            found = list(body.sms_send_detail_dtos.sms_send_detail_dto or []) if body.sms_send_detail_dtos else []
+            rows.extend(found)
+            if len(found) < PAGE_SIZE:
+                break
+        return rows
+
+
+def _sdk_error(exc: BaseException) -> BaseException:
+    """The SDK's exception as a :class:`SendError` (a connection never made is safe to retry)."""
+    inner = getattr(exc, "inner_exception", None) or exc
+    if isinstance(inner, ResponseException):
+        code = str(getattr(inner, "code", "") or "")
+        status = getattr(inner, "status_code", None)
+        if status is not None and status >= 500 or code.startswith("isp."):
+            return UnknownOutcomeError(f"Aliyun answered {status} {code}", http_status=status, provider_code=code)
+        return CODES.error("Aliyun", code or "unknown", "", http_status=status)
+    if isinstance(inner, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return RetryableSendError(f"no connection to Aliyun SMS: {type(inner).__name__}", code=None,
+                                  http_status=None)
+    if isinstance(inner, asyncio.TimeoutError | aiohttp.ClientError | OSError):
+        return UnknownOutcomeError(f"no answer from Aliyun SMS: {type(inner).__name__}")
+    if isinstance(exc, SendError):
+        return exc
+    return UnknownOutcomeError(f"Aliyun SDK error: {type(inner).__name__}")
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+    except (TypeError, ValueError):
+        return None
+
+
+def _items(body: bytes) -> list[dict[str, Any]]:
+    data = json.loads(body)
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(i, dict) for i in data):
+        raise ValueError("expected a JSON array of objects")
+    return data
+
+
+def parse_report(body: bytes) -> list[Receipt]:
+    """An ``SmsReport`` push: ``[{"biz_id", "out_id", "success", "err_code", "phone_number", ...}]``.
+
+    Raises ``ValueError`` for anything that is not such an array.
+    """
+    out = []
+    for item in _items(body):
+        if not item.get("biz_id") and not item.get("out_id"):
+            raise ValueError("a report needs biz_id or out_id")
+        success = item.get("success") in (True, "true", "True", 1)
+        code = str(item.get("err_code") or "") or None
+        out.append(Receipt("aliyun", str(item.get("biz_id") or ""), str(item.get("out_id") or ""),
+                           "+86" + str(item.get("phone_number") or ""), "delivered" if success else "failed",
+                           code, str(item.get("err_msg") or "")[:200], _moment(str(item.get("report_time") or ""))))
+    return out
+
+
+def parse_replies(body: bytes) -> list[Reply]:
+    """An ``SmsUp`` push: ``[{"phone_number", "content", "send_time", "sequence_id", ...}]``."""
+    out = []
+    for item in _items(body):
+        phone, text = str(item.get("phone_number") or ""), item.get("content")
+        if not phone or text is None:
+            raise ValueError("a reply needs phone_number and content")
+        sid = f"aliyun-up:{item.get('sequence_id') or ''}:{phone[-4:]}:{item.get('send_time') or ''}"
+        out.append(Reply("aliyun", sid, "+86" + phone.removeprefix("+86"), str(text),
+                         _moment(str(item.get("send_time") or ""))))
+    return out
+
+
+__all__ = ["CLOCK_SKEW", "PUSH_ANSWER", "AliyunSender", "parse_replies", "parse_report"]

@@ -1,0 +1,230 @@
+"""The Tencent Cloud SMS adapter: the only module of the project that imports Tencent's SDK
+(``tencentcloud-sdk-python-sms`` on ``-common``, its async client on httpx).
+
+- :class:`TencentSender` sends ``SendSms`` (API 2021-01-11) with the template id of the
+  deployment's mapping, the parameters positionally (``TemplateParamSet``, in the order the
+  variables first appear), ``SmsSdkAppId``, ``SignName`` and the correlation key as
+  ``SessionContext``. The SDK's retries stay off (no ``retryer``; region breaker disabled).
+- Look-up before any resend: ``PullSmsSendStatusByPhoneNumber`` for the number since the send
+  started, matched on ``SessionContext``. Tencent lists a message there once its receipt came;
+  until :data:`RECEIPT_WINDOW` has passed since the send, "not found" is not yet proof that it was
+  never sent, so the look-up answers "cannot tell yet" (an error: look again later).
+- Polling: ``PullSmsSendStatus`` and ``PullSmsReplyStatus`` (queues: each item is returned once).
+- :func:`parse_report` / :func:`parse_replies`: the status and reply callbacks (unsigned: the
+  webhook checks its URL token).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from tencentcloud.common.credential import Credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models
+from tencentcloud.sms.v20210111.sms_client_async import SmsClient
+
+from notify.catalog import ProviderTemplates
+from notify.senders import (
+    OutgoingSms,
+    Receipt,
+    Reply,
+    RetryableSendError,
+    SendError,
+    SendResult,
+    UnknownOutcomeError,
+)
+from notify.settings import SmsSettings
+from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender
+
+#: Answer Tencent expects to a callback.
+PUSH_ANSWER = {"result": 0, "errmsg": "OK"}
+#: How long after a send a missing receipt still means "maybe sent" (receipts usually come within
+#: seconds; carriers may take minutes).
+RECEIPT_WINDOW = timedelta(minutes=10)
+PULL_LIMIT = 100
+CODES = CodeBook(
+    permanent=("InvalidParameterValue.IncorrectPhoneNumber", "InvalidParameterValue.TemplateParameterFormatError",
+               "InvalidParameterValue.TemplateParameterLengthLimit", "InvalidParameterValue.ContentLengthLimit",
+               "FailedOperation.ContainSensitiveWord", "FailedOperation.PhoneNumberInBlacklist",
+               "FailedOperation.PhoneNumberParseFail", "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+               "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"),
+    configuration=("FailedOperation.TemplateIncorrectOrUnapproved", "FailedOperation.SignatureIncorrectOrUnapproved",
+                   "FailedOperation.InsufficientBalanceInSmsPackage", "FailedOperation.InvalidSdkAppId",
+                   "UnauthorizedOperation.SmsSdkAppIdVerifyFail", "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny",
+                   "AuthFailure.SecretIdNotFound", "AuthFailure.SignatureFailure", "FailedOperation.FailResolvePacket"),
+    throttled=("RequestLimitExceeded", "LimitExceeded.PhoneNumberThirtySecondLimit",
+               "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.DeliveryFrequencyLimit",
+               "LimitExceeded.PhoneNumberDailyLimit", "LimitExceeded.AppDailyLimit"),
+    daily=("LimitExceeded.PhoneNumberDailyLimit", "LimitExceeded.AppDailyLimit"),
+)
+#: A number Tencent refuses because the household unsubscribed (replied 退订).
+OPTED_OUT_CODE = "FailedOperation.PhoneNumberInBlacklist"
+
+
+class TencentSender(TemplateSender):
+    provider = "tencent"
+
+    def __init__(self, settings: SmsSettings, templates: ProviderTemplates, *,
+                 timeout_seconds: float | None = None) -> None:
+        if not (settings.signature and settings.tencent_secret_id and settings.tencent_secret_key
+                and settings.tencent_sdk_app_id):
+            raise ValueError("TencentSender needs SMS_SIGNATURE, TENCENT_SECRET_ID, TENCENT_SECRET_KEY and "
+                             "TENCENT_SMS_SDK_APP_ID")
+        super().__init__(templates, settings.signature)
+        self._settings = settings
+        self._timeout = timeout_seconds or settings.timeout_seconds
+        self._client: SmsClient | None = None
+
+    def __repr__(self) -> str:
+        return f"TencentSender(endpoint={self._settings.tencent_endpoint!r})"
+
+    def client(self) -> SmsClient:
+        if self._client is None:
+            settings = self._settings
+            assert settings.tencent_secret_key is not None
+            url = urlsplit(settings.tencent_endpoint)
+            profile = ClientProfile(httpProfile=HttpProfile(protocol=url.scheme, endpoint=url.netloc,
+                                                            reqTimeout=max(1, int(self._timeout)), keepAlive=True),
+                                    disable_region_breaker=True, retryer=None)
+            self._client = SmsClient(Credential(settings.tencent_secret_id, settings.tencent_secret_key.reveal()),
+                                     settings.tencent_region, profile)
+            self._client.http_client.timeout = httpx.Timeout(self._timeout)
+        return self._client
+
+    async def _call(self, action: str, request: Any) -> Any:
+        try:
+            return await getattr(self.client(), action)(request)
+        except Exception as exc:
+            raise _sdk_error(exc) from None
+
+    async def send(self, sms: OutgoingSms) -> SendResult:
+        code, params = self.prepare(sms)
+        request = models.SendSmsRequest()
+        request.PhoneNumberSet = [sms.to]
+        request.SmsSdkAppId = self._settings.tencent_sdk_app_id
+        request.SignName = self.signature
+        request.TemplateId = code
+        request.TemplateParamSet = [value for _, value in params]
+        request.SessionContext = sms.key or None
+        response = await self._call("SendSms", request)
+        statuses = list(response.SendStatusSet or [])
+        if len(statuses) != 1:
+            raise UnknownOutcomeError(f"Tencent answered {len(statuses)} statuses for one number")
+        status = statuses[0]
+        if status.Code == "Ok" and status.SerialNo:
+            return SendResult(status.SerialNo, "sent", int(status.Fee) if status.Fee else None)
+        raise CODES.error("Tencent", str(status.Code), str(status.Message or ""))
+
+    async def find_existing(self, to: str, since: datetime, body: str, *, key: str = "") -> SendResult | None:
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        now = datetime.now(UTC)
+        request = models.PullSmsSendStatusByPhoneNumberRequest()
+        request.BeginTime = int((since - CLOCK_SKEW).timestamp())
+        request.EndTime = int(now.timestamp()) + 60
+        request.PhoneNumber = to
+        request.SmsSdkAppId = self._settings.tencent_sdk_app_id
+        request.Limit = PULL_LIMIT
+        for offset in range(0, 10 * PULL_LIMIT, PULL_LIMIT):
+            request.Offset = offset
+            response = await self._call("PullSmsSendStatusByPhoneNumber", request)
+            rows = list(response.PullSmsSendStatusSet or [])
+            for row in rows:
+                if key and row.SessionContext == key:
+                    failed = row.ReportStatus != "SUCCESS"
+                    return self.found(row.SerialNo, "failed" if failed else "delivered",
+                                      (row.Description or "FAIL") if failed else None)
+            if len(rows) < PULL_LIMIT:
+                break
+        if now - since < RECEIPT_WINDOW:
+            raise UnknownOutcomeError("Tencent lists a message once its receipt came: too early to tell")
+        return None
+
+    async def pull_receipts(self) -> list[Receipt]:
+        request = models.PullSmsSendStatusRequest()
+        request.Limit = PULL_LIMIT
+        request.SmsSdkAppId = self._settings.tencent_sdk_app_id
+        response = await self._call("PullSmsSendStatus", request)
+        return [Receipt("tencent", r.SerialNo or "", r.SessionContext or "", r.PhoneNumber or "",
+                        "delivered" if r.ReportStatus == "SUCCESS" else "failed",
+                        None if r.ReportStatus == "SUCCESS" else (r.Description or "FAIL"),
+                        r.Description or "", _moment(r.UserReceiveTime))
+                for r in response.PullSmsSendStatusSet or []]
+
+    async def pull_replies(self) -> list[Reply]:
+        request = models.PullSmsReplyStatusRequest()
+        request.Limit = PULL_LIMIT
+        request.SmsSdkAppId = self._settings.tencent_sdk_app_id
+        response = await self._call("PullSmsReplyStatus", request)
+        return [Reply("tencent", f"tencent-up:{r.PhoneNumber}:{r.ReplyTime}", r.PhoneNumber or "",
+                      r.ReplyContent or "", _moment(r.ReplyTime)) for r in response.PullSmsReplyStatusSet or []]
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+
+def _sdk_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, TencentCloudSDKException):
+        code = str(exc.code or "")
+        if code in ("ServerNetworkError", "InternalError") or code.startswith("InternalError"):
+            return UnknownOutcomeError(f"Tencent answered {code}", provider_code=code)
+        return CODES.error("Tencent", code, str(exc.message or ""))
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return RetryableSendError(f"no connection to Tencent SMS: {type(exc).__name__}", code=None,
+                                  http_status=None)
+    if isinstance(exc, httpx.HTTPError | OSError):
+        return UnknownOutcomeError(f"no answer from Tencent SMS: {type(exc).__name__}")
+    if isinstance(exc, SendError):
+        return exc
+    return UnknownOutcomeError(f"Tencent SDK error: {type(exc).__name__}")
+
+
+def _moment(text: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(text or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+    except ValueError:
+        return None
+
+
+def parse_report(body: bytes) -> list[Receipt]:
+    """The status callback: ``[{"sid", "report_status", "errmsg", "mobile", "nationcode", ...}]``."""
+    data = json.loads(body)
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ValueError("expected a JSON array of status reports")
+    out = []
+    for item in data:
+        if not isinstance(item, dict) or not item.get("sid") or not item.get("report_status"):
+            raise ValueError("a status report needs sid and report_status")
+        ok = item["report_status"] == "SUCCESS"
+        out.append(Receipt("tencent", str(item["sid"]), "", f"+{item.get('nationcode') or 86}{item.get('mobile') or ''}",
+                           "delivered" if ok else "failed", None if ok else str(item.get("errmsg") or "FAIL"),
+                           str(item.get("description") or "")[:200], _moment(item.get("user_receive_time"))))
+    return out
+
+
+def parse_replies(body: bytes) -> list[Reply]:
+    """The reply callback: ``{"mobile", "nationcode", "text", "time", "sign", "extend"}``."""
+    data = json.loads(body)
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("mobile") or "text" not in item:
+            raise ValueError("a reply needs mobile and text")
+        phone = f"+{item.get('nationcode') or 86}{item['mobile']}"
+        at = item.get("time")
+        out.append(Reply("tencent", f"tencent-up:{phone}:{at}", phone, str(item["text"]),
+                         datetime.fromtimestamp(int(at), UTC) if str(at or "").isdigit() else None))
+    return out
+
+
+__all__ = ["OPTED_OUT_CODE", "PUSH_ANSWER", "RECEIPT_WINDOW", "TencentSender", "parse_replies", "parse_report"]
