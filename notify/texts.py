@@ -291,3 +291,30 @@ def render_reply(template_id: str, lang: str, village: str, channel: Channel = D
     template = CATALOG.template(template_id)
     filled = fill(template, lang, {"village": village}, channel)
     return RenderedText(template.kind, lang, filled.body, filled.info, False, template.id, filled.params)
+
+
+def example_params(template_id: str, lang: str) -> dict[str, str]:
+    """The catalog's example values for a template's variables, formatted as a text shows them."""
+    template = CATALOG.template(template_id)
+    out: dict[str, str] = {}
+    for name in template.variables(lang):
+        param = CATALOG.params[name]
+        raw = param.example.get(lang) or param.example.get("zh") or name
+        if param.type == "yuan":
+            out[name] = format_yuan(int(raw))
+        elif param.type == "date":
+            out[name] = _date(date.fromisoformat(raw), lang)
+        elif param.type == "name":
+            out[name] = mask_name(raw)
+        elif param.type == "account":
+            out[name] = mask_account(raw, lang)
+        else:
+            out[name] = raw
+    return out
+
+
+def render_example(template_id: str, lang: str, channel: Channel = DEFAULT_CHANNEL) -> RenderedText:
+    """A template filled with its example values for ``channel`` (``dividends notify templates``)."""
+    template = CATALOG.template(template_id)
+    filled = fill(template, lang, example_params(template_id, lang), channel)
+    return RenderedText(template.kind, lang, filled.body, filled.info, False, template.id, filled.params)

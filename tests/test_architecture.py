@@ -27,12 +27,26 @@ def test_the_computation_core_is_pure() -> None:
         assert not names & forbidden, f"{module} imports {names & forbidden}"
 
 
-def test_notify_knows_nothing_of_runs_and_only_one_module_imports_twilio() -> None:
+#: Each outside SMS service has one module that imports its SDK, and no other module does.
+SDK_OWNERS = {
+    "twilio": "notify/twilio_sender.py",
+    "alibabacloud_dysmsapi20170525": "notify/aliyun_sender.py",
+    "alibabacloud_tea_openapi": "notify/aliyun_sender.py",
+    "darabonba": "notify/aliyun_sender.py",
+    "Tea": "notify/aliyun_sender.py",
+    "tencentcloud": "notify/tencent_sender.py",
+}
+
+
+def test_notify_knows_nothing_of_runs_and_each_sms_sdk_has_one_module() -> None:
     for module, names in _imports("notify").items():
         assert "dividends" not in names, module
         assert not names & {"tortoise", "starlette"}, module
-        if "twilio" in names:
-            assert module == "notify/twilio_sender.py", f"{module} imports twilio"
+        for sdk in names & set(SDK_OWNERS):
+            assert module == SDK_OWNERS[sdk], f"{module} imports {sdk}"
+    for package in ("dividends", "schemes", "support", "bench"):
+        for module, names in _imports(package).items():
+            assert not names & set(SDK_OWNERS), f"{module} imports {names & set(SDK_OWNERS)}"
 
 
 def test_orm_and_web_stay_at_the_edge() -> None:

@@ -1,4 +1,5 @@
-"""``dividends notify prepare|estimate|send|status|resend-failed RUN``: the SMS notices of a run.
+"""``dividends notify prepare|estimate|send|status|resend-failed RUN``: the SMS notices of a run;
+``dividends notify templates``: the logical templates, their approval per provider, their texts.
 
 The sender comes from the settings (``SMS_BACKEND``: ``console`` prints, ``file`` appends JSON
 lines, ``twilio`` sends); every write is an audit event in the name of ``--user``.
@@ -24,6 +25,7 @@ from dividends.outbox.report import DeliveryReport, report, resend_failed
 from dividends.settings import Settings, SettingsError, load_settings
 from dividends.store.db import database
 from notify.settings import make_sender
+from notify.texts import render_example
 
 T = TypeVar("T")
 app = typer.Typer(help="SMS notices of a run: prepare, estimate, send, delivery status, resend failed ones.",
@@ -214,6 +216,53 @@ def _print_report(r: DeliveryReport) -> None:
         f.add_row(n.household_id, _kind(n.kind), n.phone, _status(n.status), str(n.code or ""), _reason(n.code, n.reason),
                   str(n.attempt))
     out.print(f)
+
+
+@app.command("templates")
+def templates_cmd(lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default both)")] = None) -> None:
+    """Every SMS template: its kind, approval state at each provider, and its text with example
+    values as each provider sends it (signature and segments included)."""
+    from notify.catalog import CATALOG, PROFILES, Channel, TemplateError, tencent_text
+    from notify.settings import channel_of, provider_templates
+
+    settings = _settings()
+    try:
+        mapping = provider_templates(settings.sms)
+    except TemplateError as error:
+        err.print(error.text(), style="red", markup=False)
+        raise typer.Exit(2) from None
+    signature = settings.sms.signature or text("notify.templates.no_signature")
+    langs = [lang] if lang else ["zh", "en"]
+    t = table(text("notify.templates.col.template"), text("notify.col.kind"), text("notify.templates.col.reply"),
+              "aliyun", "tencent", title=text("notify.templates.title", signature=signature,
+                                              provider=settings.sms.backend))
+    for template in CATALOG.templates.values():
+        states = []
+        for provider in ("aliyun", "tencent"):
+            cells = []
+            for code_lang in langs:
+                reg = mapping.registration(provider, template.id, code_lang)
+                cells.append(f"{code_lang} {text(f'sms.template.state.{reg.state}')} {reg.code}".strip())
+            states.append("\n".join(cells))
+        reply = text("notify.templates.reply") if template.reply else text("notify.templates.oneway")
+        t.add_row(template.id, template.kind, reply, *states)
+    out.print(t)
+    configured = channel_of(settings.sms)
+    for template in CATALOG.templates.values():
+        for code_lang in langs:
+            out.print(f"[bold]{template.id}[/bold] ({code_lang})")
+            out.print("  aliyun : " + template.text[code_lang], markup=False, highlight=False)
+            out.print("  tencent: " + tencent_text(template.text[code_lang]), markup=False, highlight=False)
+            for provider in PROFILES:
+                if provider in ("console", "file"):
+                    continue
+                channel = Channel.of(provider, settings.sms.signature or configured.signature)
+                try:
+                    shown = render_example(template.id, code_lang, channel)
+                    line = f"{shown.body}  ({shown.info.segments} × {shown.info.encoding})"
+                except TemplateError as error:
+                    line = "✗ " + error.text()
+                out.print(f"  → {provider:7}: {line}", markup=False, highlight=False)
 
 
 @app.command("resend-failed")

@@ -93,6 +93,13 @@ register({
     "notify.code.30007": {"zh": "被运营商拦截", "en": "blocked by carrier filtering"},
     "notify.code.30008": {"zh": "未知错误", "en": "unknown error"},
     "notify.code.30036": {"zh": "超过有效期", "en": "validity period expired"},
+    "notify.templates.title": {"zh": "短信模板（签名：{signature}；当前服务商：{provider}）",
+                               "en": "SMS templates (signature: {signature}; provider now: {provider})"},
+    "notify.templates.no_signature": {"zh": "未设置 SMS_SIGNATURE", "en": "SMS_SIGNATURE not set"},
+    "notify.templates.col.template": {"zh": "模板", "en": "template"},
+    "notify.templates.col.reply": {"zh": "回复", "en": "replies"},
+    "notify.templates.reply": {"zh": "需双向通道", "en": "needs two-way"},
+    "notify.templates.oneway": {"zh": "单向可用", "en": "one-way"},
     # webhooks
     "webhook.forbidden": {"zh": "签名无效", "en": "invalid signature"},
     "webhook.bad_request": {"zh": "请求缺少字段：{detail}", "en": "bad request: {detail}"},
