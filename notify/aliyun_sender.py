@@ -41,10 +41,9 @@ from notify.senders import (
     UnknownOutcomeError,
 )
 from notify.settings import SmsSettings
+from notify.aliyun_receipts import PUSH_ANSWER, moment, parse_replies, parse_report
 from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender, china_days, national
 
-#: Answer Aliyun expects to a push (anything else makes it retry).
-PUSH_ANSWER = {"code": 0, "msg": "成功"}
 #: Aliyun's SendSms codes (help.aliyun.com "短信服务 API 错误码").
 CODES = CodeBook(
     permanent=("isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "isv.TEMPLATE_MISSING_PARAMETERS",
@@ -158,52 +157,6 @@ def _sdk_error(exc: BaseException) -> BaseException:
     if isinstance(exc, SendError):
         return exc
     return UnknownOutcomeError(f"Aliyun SDK error: {type(inner).__name__}")
-
-
-def _moment(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except (TypeError, ValueError):
-        return None
-
-
-def _items(body: bytes) -> list[dict[str, Any]]:
-    data = json.loads(body)
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list) or not all(isinstance(i, dict) for i in data):
-        raise ValueError("expected a JSON array of objects")
-    return data
-
-
-def parse_report(body: bytes) -> list[Receipt]:
-    """An ``SmsReport`` push: ``[{"biz_id", "out_id", "success", "err_code", "phone_number", ...}]``.
-
-    Raises ``ValueError`` for anything that is not such an array.
-    """
-    out = []
-    for item in _items(body):
-        if not item.get("biz_id") and not item.get("out_id"):
-            raise ValueError("a report needs biz_id or out_id")
-        success = item.get("success") in (True, "true", "True", 1)
-        code = str(item.get("err_code") or "") or None
-        out.append(Receipt("aliyun", str(item.get("biz_id") or ""), str(item.get("out_id") or ""),
-                           "+86" + str(item.get("phone_number") or ""), "delivered" if success else "failed",
-                           code, str(item.get("err_msg") or "")[:200], _moment(str(item.get("report_time") or ""))))
-    return out
-
-
-def parse_replies(body: bytes) -> list[Reply]:
-    """An ``SmsUp`` push: ``[{"phone_number", "content", "send_time", "sequence_id", ...}]``."""
-    out = []
-    for item in _items(body):
-        phone, text = str(item.get("phone_number") or ""), item.get("content")
-        if not phone or text is None:
-            raise ValueError("a reply needs phone_number and content")
-        sid = f"aliyun-up:{item.get('sequence_id') or ''}:{phone[-4:]}:{item.get('send_time') or ''}"
-        out.append(Reply("aliyun", sid, "+86" + phone.removeprefix("+86"), str(text),
-                         _moment(str(item.get("send_time") or ""))))
-    return out
 
 
 __all__ = ["CLOCK_SKEW", "PUSH_ANSWER", "AliyunSender", "parse_replies", "parse_report"]

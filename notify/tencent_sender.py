@@ -40,10 +40,9 @@ from notify.senders import (
     UnknownOutcomeError,
 )
 from notify.settings import SmsSettings
+from notify.tencent_receipts import PUSH_ANSWER, moment, parse_replies, parse_report
 from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender
 
-#: Answer Tencent expects to a callback.
-PUSH_ANSWER = {"result": 0, "errmsg": "OK"}
 #: How long after a send a missing receipt still means "maybe sent" (receipts usually come within
 #: seconds; carriers may take minutes).
 RECEIPT_WINDOW = timedelta(minutes=10)
@@ -154,7 +153,7 @@ class TencentSender(TemplateSender):
         return [Receipt("tencent", r.SerialNo or "", r.SessionContext or "", r.PhoneNumber or "",
                         "delivered" if r.ReportStatus == "SUCCESS" else "failed",
                         None if r.ReportStatus == "SUCCESS" else (r.Description or "FAIL"),
-                        r.Description or "", _moment(r.UserReceiveTime))
+                        r.Description or "", moment(r.UserReceiveTime))
                 for r in response.PullSmsSendStatusSet or []]
 
     async def pull_replies(self) -> list[Reply]:
@@ -163,7 +162,7 @@ class TencentSender(TemplateSender):
         request.SmsSdkAppId = self._settings.tencent_sdk_app_id
         response = await self._call("PullSmsReplyStatus", request)
         return [Reply("tencent", f"tencent-up:{r.PhoneNumber}:{r.ReplyTime}", r.PhoneNumber or "",
-                      r.ReplyContent or "", _moment(r.ReplyTime)) for r in response.PullSmsReplyStatusSet or []]
+                      r.ReplyContent or "", moment(r.ReplyTime)) for r in response.PullSmsReplyStatusSet or []]
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
@@ -185,46 +184,6 @@ def _sdk_error(exc: BaseException) -> BaseException:
     if isinstance(exc, SendError):
         return exc
     return UnknownOutcomeError(f"Tencent SDK error: {type(exc).__name__}")
-
-
-def _moment(text: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(text or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except ValueError:
-        return None
-
-
-def parse_report(body: bytes) -> list[Receipt]:
-    """The status callback: ``[{"sid", "report_status", "errmsg", "mobile", "nationcode", ...}]``."""
-    data = json.loads(body)
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        raise ValueError("expected a JSON array of status reports")
-    out = []
-    for item in data:
-        if not isinstance(item, dict) or not item.get("sid") or not item.get("report_status"):
-            raise ValueError("a status report needs sid and report_status")
-        ok = item["report_status"] == "SUCCESS"
-        out.append(Receipt("tencent", str(item["sid"]), "", f"+{item.get('nationcode') or 86}{item.get('mobile') or ''}",
-                           "delivered" if ok else "failed", None if ok else str(item.get("errmsg") or "FAIL"),
-                           str(item.get("description") or "")[:200], _moment(item.get("user_receive_time"))))
-    return out
-
-
-def parse_replies(body: bytes) -> list[Reply]:
-    """The reply callback: ``{"mobile", "nationcode", "text", "time", "sign", "extend"}``."""
-    data = json.loads(body)
-    items = data if isinstance(data, list) else [data]
-    out = []
-    for item in items:
-        if not isinstance(item, dict) or not item.get("mobile") or "text" not in item:
-            raise ValueError("a reply needs mobile and text")
-        phone = f"+{item.get('nationcode') or 86}{item['mobile']}"
-        at = item.get("time")
-        out.append(Reply("tencent", f"tencent-up:{phone}:{at}", phone, str(item["text"]),
-                         datetime.fromtimestamp(int(at), UTC) if str(at or "").isdigit() else None))
-    return out
 
 
 __all__ = ["OPTED_OUT_CODE", "PUSH_ANSWER", "RECEIPT_WINDOW", "TencentSender", "parse_replies", "parse_report"]

@@ -14,7 +14,7 @@ Modules (import from them directly; this package imports nothing):
                                   over-limit texts) before anything is sent
 ``dividends.outbox.dispatcher``   ``dispatch(sender, settings, clock, ...)`` → ``DispatchReport``:
                                   claims, pacing, retries, look-ups after unknown outcomes
-``dividends.outbox.claims``       the dispatcher's claims and batched records (crash safety)
+``dividends.store.outbox``       the dispatcher's claims and batched records (crash safety)
 ``dividends.outbox.callbacks``    ``apply_status(form, clock)``: status callbacks, never backwards
 ``dividends.outbox.inbound``      ``handle_inbound(form, clock)`` → TwiML: STOP/退订, START, 查询,
                                   异议, help

@@ -67,6 +67,11 @@ _AS_PROVIDER: dict[str, str] = {
 }
 POLL_SECONDS = 0.05
 
+
+def as_provider(status: str) -> str:
+    """Our status as a provider's lifecycle status, for "never move backwards"."""
+    return _AS_PROVIDER.get(status, "failed")
+
 Result = Literal["applied", "retry_scheduled", "ignored", "unknown_sid"]
 
 

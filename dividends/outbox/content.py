@@ -51,6 +51,8 @@ class RunWords:
     project: Mapping[str, str]
     labels: Mapping[str, Mapping[str, str]]
     steps: tuple[str, ...]
+    office_phone: str = ""
+    """The village office's published phone (one-way texts give it instead of asking for a reply)."""
 
     def breakdown(self, raw: str | Mapping[str, Any] | None, lang: str) -> tuple[BreakdownItem, ...]:
         """Non-zero steps of an allocation line's breakdown (step id -> fen), in scheme order."""
@@ -63,7 +65,8 @@ class RunWords:
                      for step in order if int(values.get(step) or 0) != 0)
 
     def header(self, lang: str) -> dict[str, Any]:
-        return {"village": self.village, "year": self.year, "project": self.project[lang]}
+        return {"village": self.village, "year": self.year, "project": self.project[lang],
+                "office_phone": self.office_phone}
 
 
 async def run_words(run: Run) -> RunWords:
@@ -75,7 +78,8 @@ async def run_words(run: Run) -> RunWords:
                for lang in LANGS}
     return RunWords(run_id=run.id, village=run.village.name or run.village.code, year=run.period,
                     deadline=run.notice_end, project=project, labels=labels,
-                    steps=tuple(step.id for step in scheme.steps))
+                    steps=tuple(step.id for step in scheme.steps),
+                    office_phone=(getattr(run.village, "contact_phone", "") or "").strip())
 
 
 @dataclass(frozen=True)

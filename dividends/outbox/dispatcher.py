@@ -2,9 +2,9 @@
 
 One call of :func:`dispatch` runs three kinds of task on the event loop:
 
-- a **claimer** that claims due notices in batches (:func:`dividends.outbox.claims.claim_sends`,
+- a **claimer** that claims due notices in batches (:func:`dividends.store.outbox.claim_sends`,
   committed before any request leaves) and notices whose outcome is in doubt
-  (:func:`~dividends.outbox.claims.claim_lookups`), skipping opted-out phones with a record;
+  (:func:`~dividends.store.outbox.claim_lookups`), skipping opted-out phones with a record;
 - ``concurrency`` **workers** that send (each send waits for its slot: ``rate_per_second``
   sends start per second at most) or look a message up;
 - a **recorder** that writes whatever finished since its last write in one transaction.
@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -48,8 +49,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from dividends.clock import Clock
-from dividends.outbox import claims
-from dividends.outbox.claims import Accepted, Failed, InDoubt, Outcome, Released, Retry, Scope, Work
+from dividends.store import outbox as claims
+from dividends.store.outbox import Accepted, Failed, InDoubt, Outcome, Released, Retry, Scope, Work
 from dividends.outbox.fates import (
     FAILED,
     FINAL,
@@ -78,6 +79,8 @@ from notify.settings import SmsSettings
 
 log = logging.getLogger(__name__)
 
+#: Provider codes of a refusal that means the household unsubscribed (recorded as an opt-out).
+OPTED_OUT_CODES = frozenset({"FailedOperation.PhoneNumberInBlacklist"})
 #: The first look-up after an unknown outcome waits at least this long (the provider may still
 #: be processing a request that timed out on our side).
 LOOKUP_MIN_DELAY = timedelta(seconds=2)
@@ -342,24 +345,29 @@ class _Dispatch:
             self._release(work)
             return
         sms = OutgoingSms(to=work.phone, body=work.body, status_callback=self.callback,
-                          reference=f"notice-{work.id}-{tries}", attempt=tries)
+                          reference=correlation_key(work.id, tries), attempt=tries, template=work.template,
+                          lang=work.lang, params=json.loads(work.params) if work.params else None,
+                          key=correlation_key(work.id, tries))
         try:
             result = await self.sender.send(sms)
         except SenderConfigurationError as exc:
             self._stop(exc)
             self._release(work)
         except PermanentSendError as exc:
-            if exc.opted_out:
-                self._add(Failed(work.id, tries, exc.code, _describe(exc), self.now(), OPTED_OUT, phone=work.phone))
+            code = exc.provider_code or ""
+            if exc.opted_out or code in OPTED_OUT_CODES:
+                self._add(Failed(work.id, tries, exc.code, _describe(exc), self.now(), OPTED_OUT, phone=work.phone,
+                                 provider_code=code))
             else:
-                self._add(Failed(work.id, tries, exc.code, _describe(exc), self.now()))
+                self._add(Failed(work.id, tries, exc.code, _describe(exc), self.now(), provider_code=code))
         except RetryableSendError as exc:
             if CREATE_THROTTLED.may_retry(tries):
                 wait = max(CREATE_THROTTLED.delay_ms(tries), exc.retry_after_ms or 0)
-                self._add(Retry(work.id, tries, self.now() + timedelta(milliseconds=wait), exc.code, _describe(exc)))
+                self._add(Retry(work.id, tries, self.now() + timedelta(milliseconds=wait), exc.code, _describe(exc),
+                                exc.provider_code or ""))
             else:
                 self._add(Failed(work.id, tries, exc.code, f"not accepted after {tries} tries: {_describe(exc)}",
-                                 self.now()))
+                                 self.now(), provider_code=exc.provider_code or ""))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - UnknownOutcomeError, any other SendError, a bug: it may exist
@@ -368,7 +376,7 @@ class _Dispatch:
                             type(exc).__name__)
             code = exc.code if isinstance(exc, SendError) else None
             self._add(InDoubt(work.id, tries, self.now() + _lookup_delay(tries), code,
-                              f"outcome unknown: {_describe(exc)}"))
+                              f"outcome unknown: {_describe(exc)}", _provider_code(exc)))
         else:
             self.report.sent += 1
             self.report.resent += work.lookup
@@ -378,7 +386,8 @@ class _Dispatch:
         self.report.lookups += 1
         assert work.since is not None
         try:
-            found = await self.sender.find_existing(work.phone, work.since, work.body)
+            found = await self.sender.find_existing(work.phone, work.since, work.body,
+                                                    key=correlation_key(work.id, work.tries))
         except SenderConfigurationError as exc:
             self._stop(exc)
             self._add(Released(work.id, work.tries, work.lease, self.now(), True))
@@ -398,7 +407,7 @@ class _Dispatch:
             note = f"found by a look-up as {found.status} (the provider gave no error code)" \
                 if status in (FAILED, UNDELIVERED) else ""
             self._add(Accepted(work.id, found.sid, status, found.segments or work.segments, work.tries, self.now(),
-                               final=status in FINAL, message=note))
+                               final=status in FINAL, message=note, provider_code=found.code or ""))
         elif CREATE_UNKNOWN.may_retry(work.tries):
             await self._send(work, work.tries + 1)
         else:
@@ -465,6 +474,24 @@ async def record_dispatch(run_id: int | None, kind: str | None, actor: str, repo
                            seconds=round(report.elapsed_seconds, 3))
 
 
+def correlation_key(notice_id: int, tries: int) -> str:
+    """The key sent with try ``tries`` of a notice (Aliyun ``OutId``, Tencent ``SessionContext``),
+    which receipts and look-ups carry back: ``notice-42-1``."""
+    return f"notice-{notice_id}-{tries}"
+
+
+def parse_key(key: str) -> tuple[int, int] | None:
+    """``notice-42-1`` -> (42, 1); anything else -> ``None``."""
+    parts = key.split("-")
+    if len(parts) == 3 and parts[0] == "notice" and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+def _provider_code(exc: BaseException) -> str:
+    return (exc.provider_code or "") if isinstance(exc, SendError) else ""
+
+
 def _lookup_delay(tries: int) -> timedelta:
     return max(LOOKUP_MIN_DELAY, timedelta(milliseconds=CREATE_UNKNOWN.delay_ms(max(tries, 1))))
 
@@ -475,7 +502,10 @@ def _describe(exc: BaseException) -> str:
     text = scrub(str(exc)) or type(exc).__name__
     meaning = PERMANENT_CODES.get(code) if code is not None else None
     prefix = f"{code} {meaning}: " if meaning else (f"{code}: " if code is not None else "")
+    if code is None and _provider_code(exc) and _provider_code(exc) not in text:
+        prefix = f"{_provider_code(exc)}: "
     return (prefix + text)[:500]
 
 
-__all__ = ["LOOKUP_MIN_DELAY", "DispatchReport", "default_concurrency", "dispatch", "record_dispatch"]
+__all__ = ["LOOKUP_MIN_DELAY", "DispatchReport", "correlation_key", "default_concurrency", "dispatch", "parse_key",
+           "record_dispatch"]

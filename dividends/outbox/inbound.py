@@ -21,6 +21,7 @@ help        a short help text (also for any phone the registry does not know: no
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,11 +45,15 @@ from dividends.store.models import (
 )
 from dividends.store.transactions import IntegrityError, transaction
 from notify.inbound import TWILIO_START_WORDS, TWILIO_STOP_WORDS, Intent, normalise, parse_inbound
-from notify.privacy import mask_phone
-from notify.texts import render, render_reply
+from notify.catalog import Channel
+from notify.privacy import mask_phone, scrub
+from notify.senders import OutgoingSms, Reply, SendError
+from notify.senders import Sender as NotifySender
+from notify.texts import DEFAULT_CHANNEL, RenderedText, render, render_reply
 from notify.twilio_sender import twiml_reply
 from schemes.problems import InputError
 
+log = logging.getLogger(__name__)
 SEEN_STATES = ("publicized", "approved", "paid", "closed")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -93,36 +98,71 @@ def _guess_lang(body: str) -> str:
 
 
 async def handle_inbound(form: Mapping[str, str], clock: Clock) -> str:
-    """Record and answer one inbound SMS (its signature already checked); returns TwiML.
+    """Record and answer one inbound SMS from Twilio (its signature already checked); returns TwiML.
 
     Raises ``ValueError`` when ``MessageSid`` or ``From`` is missing.
     """
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     phone = (form.get("From") or "").strip()
-    body = form.get("Body") or ""
     if not sid or not phone:
         raise ValueError("an inbound message needs MessageSid and From")
+    answer = await answer_inbound(sid, phone, form.get("Body") or "", clock)
+    return twiml_reply(answer.text or None)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to answer a reply with: ``text`` (empty: nothing), the rendered template for a
+    template provider, and whether this delivery of the reply is the first (only the first is
+    answered by SMS; a provider may push a reply twice)."""
+
+    text: str
+    rendered: RenderedText | None
+    first: bool
+    message_id: int | None = None
+
+
+async def answer_inbound(sid: str, phone: str, body: str, clock: Clock,
+                         channel: Channel = DEFAULT_CHANNEL) -> Answer:
+    """Record one inbound SMS once (by its provider id), act on it, and say what to answer."""
     earlier = await InboundMessage.get_or_none(sid=sid)
     if earlier is not None:
-        return twiml_reply(earlier.reply or None)
+        return Answer(earlier.reply or "", None, False, earlier.id)
     intent = parse_inbound(body)
     sender = await find_sender(phone)
     try:
         async with transaction():
             message = await InboundMessage.create(sid=sid, phone=phone[:16], body=body, intent=intent.kind,
                                                   household_id=sender.row.household_id if sender else None)
-            reply = await _act(intent, body, phone, sid, sender, message.id, clock)
+            rendered = await _act(intent, body, phone, sid, sender, message.id, clock, channel)
+            reply = rendered.body if rendered is not None else ""
             await InboundMessage.filter(id=message.id).update(reply=reply)
     except IntegrityError:  # the same message delivered twice at once: answer as the first
         earlier = await InboundMessage.get_or_none(sid=sid)
         if earlier is None:
             raise
-        return twiml_reply(earlier.reply or None)
-    return twiml_reply(reply or None)
+        return Answer(earlier.reply or "", None, False, earlier.id)
+    return Answer(reply, rendered, True, message.id)
+
+
+async def answer_reply(reply: Reply, clock: Clock, channel: Channel, sender: NotifySender | None) -> Answer:
+    """A reply pushed or pulled from a template provider: record and act on it, then (the first
+    time only) send the answer through ``sender`` as a template message. A failed answer is
+    logged, not retried (the household may write again)."""
+    answer = await answer_inbound(reply.sid[:64], reply.phone, reply.body, clock, channel)
+    if answer.first and answer.rendered is not None and sender is not None:
+        text = answer.rendered
+        try:
+            await sender.send(OutgoingSms(to=reply.phone, body=text.body, reference=f"reply-{answer.message_id}",
+                                          template=text.template, lang=text.lang, params=text.params,
+                                          key=f"reply-{answer.message_id}"))
+        except SendError as exc:
+            log.warning("the answer to inbound message %s was not sent: %s", answer.message_id, scrub(str(exc)))
+    return answer
 
 
 async def _act(intent: Intent, body: str, phone: str, sid: str, sender: Sender | None, message_id: int,
-               clock: Clock) -> str:
+               clock: Clock, channel: Channel = DEFAULT_CHANNEL) -> RenderedText | None:
     lang = sender.row.lang if sender else _guess_lang(body)
     village = (sender.village if sender else "") or phrase("outbox.sender.generic", lang)
     household = sender.row.household_id if sender else None
@@ -132,19 +172,19 @@ async def _act(intent: Intent, body: str, phone: str, sid: str, sender: Sender |
         await OptOut.update_or_create(phone=phone[:16], defaults={"opted_out": stop, "source": f"sms:{sid}"[:64]})
         await audit.record(f"sms {mask_phone(phone)}", "sms.opt_out" if stop else "sms.opt_in", "sms_inbound",
                            message_id, household=household, phone=mask_phone(phone))
-        if word in (TWILIO_STOP_WORDS if stop else TWILIO_START_WORDS):
-            return ""  # Twilio answers its own keywords
-        return render_reply("opt_out_confirmation" if stop else "opt_in_confirmation", lang, village).body
+        if not channel.profile.templated and word in (TWILIO_STOP_WORDS if stop else TWILIO_START_WORDS):
+            return None  # Twilio answers its own keywords
+        return render_reply("opt_out_confirmation" if stop else "opt_in_confirmation", lang, village, channel)
     if sender is None:
-        return render("help", lang, content.help_text(village)).body
+        return render("help", lang, content.help_text(village), channel=channel)
     if intent.kind == "statement" and sender.runs:
-        return await _statement(sender, sender.runs[0], lang)
+        return await _statement(sender, sender.runs[0], lang, channel)
     if intent.kind == "objection":
-        return await _objection(sender, intent.text, sid, phone, village, lang, clock)
-    return render("help", lang, content.help_text(village)).body
+        return await _objection(sender, intent.text, sid, phone, village, lang, clock, channel)
+    return render("help", lang, content.help_text(village), channel=channel)
 
 
-async def _statement(sender: Sender, run: Run, lang: str) -> str:
+async def _statement(sender: Sender, run: Run, lang: str, channel: Channel) -> RenderedText:
     hid = sender.row.household_id
     line = await AllocationLine.filter(run_id=run.id, recipient_kind="household", recipient_id=hid) \
         .values_list("amount_fen", "breakdown")
@@ -162,10 +202,11 @@ async def _statement(sender: Sender, run: Run, lang: str) -> str:
     words = await content.run_words(run)
     record = content.statement(words, sender.row, state=run.state, amount_fen=amount, breakdown=breakdown,
                                paid_on=paid_on, failed=failed)
-    return render("statement", lang, record).body
+    return render("statement", lang, record, channel=channel)
 
 
-async def _objection(sender: Sender, text: str, sid: str, phone: str, village: str, lang: str, clock: Clock) -> str:
+async def _objection(sender: Sender, text: str, sid: str, phone: str, village: str, lang: str, clock: Clock,
+                     channel: Channel) -> RenderedText:
     now = today(clock)
     open_runs = [r for r in sender.runs if r.state == "publicized" and r.notice_start and r.notice_end
                  and r.notice_start <= now <= r.notice_end]
@@ -177,5 +218,5 @@ async def _objection(sender: Sender, text: str, sid: str, phone: str, village: s
         except InputError:
             pass  # the period closed or the household is not in that run after all
         else:
-            return render("objection_received", lang, content.objection_received(village)).body
-    return render_reply("objection_closed", lang, village).body
+            return render("objection_received", lang, content.objection_received(village), channel=channel)
+    return render_reply("objection_closed", lang, village, channel)

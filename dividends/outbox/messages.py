@@ -103,6 +103,7 @@ register({
     # webhooks
     "webhook.forbidden": {"zh": "签名无效", "en": "invalid signature"},
     "webhook.bad_request": {"zh": "请求缺少字段：{detail}", "en": "bad request: {detail}"},
+    "webhook.too_large": {"zh": "请求内容超过 {limit} 字节", "en": "request body over {limit} bytes"},
 })
 
 

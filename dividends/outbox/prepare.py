@@ -26,6 +26,7 @@ segments, the estimated price in fen, and the notices over the segment limit (li
 """
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -63,13 +64,15 @@ from dividends.store.transactions import IntegrityError, transaction
 from notify.privacy import mask_phone, scrub
 from notify.segments import estimate_cost_fen
 from notify.settings import DEFAULT_MAX_SEGMENTS, DEFAULT_PRICE_PER_SEGMENT_FEN
-from notify.texts import render
-from schemes.problems import InputError
+from notify.catalog import CATALOG, Channel, ProviderTemplates, TemplateError
+from notify.texts import DEFAULT_CHANNEL, render
+from schemes.problems import InputError, Problem
 
 PAGE = 5_000
 LIST_LIMIT = 50
 NOTICE_COLUMNS = ("run_id", "household_id", "kind", "attempt", "phone", "lang", "body", "encoding", "segments",
-                  "status", "tries", "error_code", "error_message", "next_try_at", "created_at", "final_at")
+                  "status", "tries", "error_code", "error_message", "next_try_at", "created_at", "final_at",
+                  "provider", "template", "params")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class Draft:
     segments: int
     status: str
     error_message: str = ""
+    template: str = ""
+    params: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,20 +183,45 @@ async def check_run_for(run: Run, kind: str, clock: Clock) -> None:
         raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed="paid / closed")
 
 
+#: The logical templates a notice kind is told with (:mod:`notify.catalog`).
+KIND_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "publicity": ("publicity", "publicity_nothing"),
+    "payment_confirmation": ("payment_confirmation",),
+    "payment_failed": ("payment_failed",),
+}
+
+
+def check_templates(kind: str, channel: Channel, templates: ProviderTemplates | None) -> None:
+    """Refuse, before anything is written, a kind whose Chinese template (or its one-way twin on a
+    one-way channel) is not approved at a template provider."""
+    if not channel.profile.templated:
+        return
+    mapping = templates or ProviderTemplates()
+    for template_id in KIND_TEMPLATES[kind]:
+        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider)
+        try:
+            mapping.require(channel.provider, template, "zh")
+        except TemplateError as exc:
+            raise InputError([Problem(exc.msg)]) from None
+
+
 async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock(), *,
-                  max_segments: int = DEFAULT_MAX_SEGMENTS) -> PrepareReport:
-    """Create the missing notices of ``kind`` for run ``run_id`` (see the module docstring)."""
+                  max_segments: int = DEFAULT_MAX_SEGMENTS, channel: Channel = DEFAULT_CHANNEL,
+                  templates: ProviderTemplates | None = None) -> PrepareReport:
+    """Create the missing notices of ``kind`` for run ``run_id`` (see the module docstring),
+    written for ``channel`` (its provider, signature and reply capability)."""
     kind = check_kind(kind)
     run = await get_run(run_id)
     await check_run_for(run, kind, clock)
+    check_templates(kind, channel, templates)
     words = await content.run_words(run)
     tally = _Tally()
     existing = 0
-    async for skipped, page in _pages(run, kind, words, max_segments):
+    async for skipped, page in _pages(run, kind, words, max_segments, channel, templates):
         existing += skipped
         for attempt in range(2):
             try:
-                await _insert(run.id, kind, page, clock.now().astimezone(UTC))
+                await _insert(run.id, kind, page, clock.now().astimezone(UTC), channel.provider)
                 break
             except Exception as exc:  # a concurrent prepare wrote some of this page first
                 if attempt or not duplicate(exc):
@@ -214,17 +244,19 @@ async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock
                          existing, tally.over_limit_count, tuple(tally.over_limit), tuple(tally.failures))
 
 
-async def _insert(run_id: int, kind: str, page: Sequence[Draft], now: datetime) -> None:
+async def _insert(run_id: int, kind: str, page: Sequence[Draft], now: datetime, provider: str) -> None:
     if not page:
         return
     rows = [(run_id, d.household_id, kind, 0, d.phone, d.lang, d.body, d.encoding, d.segments, d.status, 0, None,
-             d.error_message, now, now, None if d.status == QUEUED else now) for d in page]
+             d.error_message, now, now, None if d.status == QUEUED else now, provider, d.template, d.params)
+            for d in page]
     async with transaction():
         await insert_rows(Notice._meta.db_table, NOTICE_COLUMNS, rows)
 
 
 async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAULT_PRICE_PER_SEGMENT_FEN,
-                   max_segments: int = DEFAULT_MAX_SEGMENTS, clock: Clock = SystemClock()) -> NoticeEstimate:
+                   max_segments: int = DEFAULT_MAX_SEGMENTS, clock: Clock = SystemClock(),
+                   channel: Channel = DEFAULT_CHANNEL, templates: ProviderTemplates | None = None) -> NoticeEstimate:
     """Totals of the queued notices of ``kind``, and of the ones :func:`prepare` would still add."""
     kind = check_kind(kind)
     run = await get_run(run_id)
@@ -253,7 +285,7 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         open_for_prepare = False
     if open_for_prepare:
         words = await content.run_words(run)
-        async for _, page in _pages(run, kind, words, max_segments):
+        async for _, page in _pages(run, kind, words, max_segments, channel, templates):
             for draft in page:
                 tally.add(draft, max_segments)
     return NoticeEstimate(
@@ -267,8 +299,8 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
 # ----------------------------------------------------------------------------- drafts
 
 
-async def _pages(run: Run, kind: NoticeKind, words: content.RunWords,
-                 max_segments: int) -> AsyncIterator[tuple[int, list[Draft]]]:
+async def _pages(run: Run, kind: NoticeKind, words: content.RunWords, max_segments: int, channel: Channel,
+                 templates: ProviderTemplates | None) -> AsyncIterator[tuple[int, list[Draft]]]:
     """(households of the page that have a notice of ``kind`` already, drafts for the others that
     ``kind`` concerns)."""
     last = ""
@@ -287,26 +319,35 @@ async def _pages(run: Run, kind: NoticeKind, words: content.RunWords,
         phones = {h.household_id: to_e164(h.phone) for h in todo}
         opted = cast(set[str], set(await OptOut.filter(phone__in=[p for p in phones.values() if p], opted_out=True)
                                    .values_list("phone", flat=True)))
-        page = [_draft(h, kind, record, phones[h.household_id], opted, max_segments)
+        page = [_draft(h, kind, record, phones[h.household_id], opted, max_segments, channel, templates)
                 for h in todo if (record := records.get(h.household_id)) is not None]
         yield len(done), page
 
 
 def _draft(row: content.HouseholdRow, kind: str, record: content.Record | Exception, phone: str | None,
-           opted: set[str], max_segments: int) -> Draft:
+           opted: set[str], max_segments: int, channel: Channel = DEFAULT_CHANNEL,
+           templates: ProviderTemplates | None = None) -> Draft:
     lang = row.lang
     if isinstance(record, Exception):
         return Draft(row.household_id, phone or "", lang, "", "", 0, FAILED, _text_error(record))
     try:
-        text = render(kind, lang, record, max_segments=max_segments)
-    except (ValueError, TypeError) as exc:  # UnmaskedNumberError is a ValueError
+        text = render(kind, lang, record, max_segments=max_segments, channel=channel)
+        if channel.profile.templated:
+            (templates or ProviderTemplates()).require(channel.provider, CATALOG.template(text.template), lang)
+    except TemplateError as exc:
         return Draft(row.household_id, phone or "", lang, "", "", 0, FAILED, _text_error(exc))
+    except (ValueError, TypeError) as exc:
+        return Draft(row.household_id, phone or "", lang, "", "", 0, FAILED, _text_error(exc))
+    params = json.dumps(dict(text.params or {}), ensure_ascii=False) if channel.profile.templated else ""
+    info = text.info
     if phone is None:
         note = f"no mobile number in the registry ({mask_phone(row.phone)})" if row.phone.strip() else ""
-        return Draft(row.household_id, "", lang, text.body, text.info.encoding, text.info.segments, NO_PHONE, note)
+        return Draft(row.household_id, "", lang, text.body, info.encoding, info.segments, NO_PHONE, note,
+                     text.template, params)
     status = OPTED_OUT if phone in opted else QUEUED
     note = "opted out before the notice was prepared" if status == OPTED_OUT else ""
-    return Draft(row.household_id, phone, lang, text.body, text.info.encoding, text.info.segments, status, note)
+    return Draft(row.household_id, phone, lang, text.body, info.encoding, info.segments, status, note,
+                 text.template, params)
 
 
 def duplicate(exc: BaseException) -> bool:
@@ -316,7 +357,8 @@ def duplicate(exc: BaseException) -> bool:
 
 
 def _text_error(exc: Exception) -> str:
-    return scrub(f"the text could not be rendered: {exc}")[:500]
+    detail = exc.text() if isinstance(exc, TemplateError) else str(exc)
+    return scrub(f"the text could not be rendered: {detail}")[:500]
 
 
 async def _records(run: Run, kind: NoticeKind, words: content.RunWords,

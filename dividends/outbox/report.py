@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from dividends.clock import Clock, SystemClock
-from dividends.outbox.claims import opted_out
+from dividends.store.outbox import opted_out
 from dividends.outbox.fates import FATES, KINDS, OPTED_OUT, QUEUED, RESENDABLE, check_kind
 from dividends.outbox.messages import refuse
 from dividends.outbox.prepare import NOTICE_COLUMNS, duplicate
@@ -131,18 +131,19 @@ async def resend_failed(run_id: int, kind: str, actor: str, clock: Clock = Syste
     latest = await _attempts(run.id, kind)
     rows = await Notice.filter(run_id=run.id, kind=kind, status__in=sorted(RESENDABLE)).exclude(phone="") \
         .exclude(body="").order_by("household_id").values_list("household_id", "attempt", "phone", "lang", "body",
-                                                               "encoding", "segments")
+                                                               "encoding", "segments", "provider", "template",
+                                                               "params")
     todo = [r for r in rows if r[1] >= latest.get((r[0], kind), 0)]
     if not todo:
         return ResendReport(run.id, kind, 0, 0, ())
     stopped = await opted_out(r[2] for r in todo)
     now = clock.now().astimezone(UTC)
     values = []
-    for hid, attempt, phone, lang, body, encoding, segments in todo:
+    for hid, attempt, phone, lang, body, encoding, segments, provider, template, params in todo:
         status = OPTED_OUT if phone in stopped else QUEUED
         values.append((run.id, hid, kind, attempt + 1, phone, lang, body, encoding, segments, status, 0, None,
                        "opted out before the resend" if status == OPTED_OUT else "", now, now,
-                       None if status == QUEUED else now))
+                       None if status == QUEUED else now, provider, template, params))
     households = tuple(r[0] for r in todo)
     try:
         async with transaction():

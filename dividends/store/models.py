@@ -379,6 +379,12 @@ class Notice(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
     final_at = fields.DatetimeField(null=True)
+    # the provider the text was written for, its logical template and parameter values (JSON),
+    # and the provider's own code of a failure (Aliyun "MK:0001", Tencent "MI:0045"...)
+    provider = fields.CharField(max_length=16, default="", db_default="")
+    template = fields.CharField(max_length=40, default="", db_default="")
+    params = fields.TextField(default="", db_default="")
+    provider_code = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "notice"

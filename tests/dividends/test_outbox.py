@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dividends.clock import FixedClock
-from dividends.outbox import claims
+from dividends.store import outbox as claims
 from dividends.outbox.callbacks import apply_status
 from dividends.outbox.dispatcher import dispatch
 from dividends.outbox.fates import FINAL

@@ -1,4 +1,7 @@
-"""The dispatcher's reads and writes: claiming due notices, and recording what became of them.
+"""The outbox's store: claiming due notices, recording what became of them, receipts.
+
+The only module of the outbox that touches the ORM or SQL (the services in
+:mod:`dividends.outbox` call these functions and get plain records back).
 
 **Claiming** is a conditional update, committed before any request leaves: a notice moves from
 ``queued`` (due: ``next_try_at <= now``) to ``sending`` with ``send_started_at = now``, ``tries``
@@ -18,6 +21,11 @@ waiting: a claim is on disk before the send, so a crash between the send and its
 a ``sending`` notice without SID, which the next dispatcher looks up. Every record is
 conditional on the notice still being ``sending`` without a SID, so a status callback or another
 dispatcher that got there first is never overwritten.
+
+**Several workers** (on PostgreSQL, on several machines) claim disjoint notices: there the claim
+is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``, so a worker never
+waits for rows another one is claiming and never gets them. SQLite has one writer at a time;
+the conditional update is enough there.
 """
 from __future__ import annotations
 
@@ -29,6 +37,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
+
+from tortoise.connection import get_connection
 
 from dividends.outbox.fates import FAILED, OPTED_OUT, QUEUED, SENDING, SENT
 from dividends.store.models import Notice, OptOut
@@ -68,6 +78,10 @@ class Work:
     lookup: bool = False
     since: datetime | None = None
     claimed_at: float = 0.0
+    template: str = ""
+    lang: str = "zh"
+    params: str = ""
+    """The template's parameter values, JSON (empty for a free-text notice)."""
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -86,6 +100,7 @@ class Accepted:
     final: bool = False
     code: int | None = None
     message: str = ""
+    provider_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +112,7 @@ class Retry:
     at: datetime
     code: int | None
     message: str
+    provider_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +126,7 @@ class Failed:
     at: datetime
     status: str = FAILED
     phone: str = ""  # set with status opted_out and code 21610: record the opt-out too
+    provider_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +138,7 @@ class InDoubt:
     at: datetime
     code: int | None
     message: str
+    provider_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +163,18 @@ def lease_until(now: datetime, seconds: float) -> datetime:
     return now + timedelta(seconds=seconds, microseconds=random.randrange(1, 1_000_000))
 
 
+_WORK_COLUMNS = ("id", "phone", "body", "tries", "segments", "template", "lang", "params")
+
+
 async def claim_sends(scope: Scope, now: datetime, lease: datetime, limit: int) -> list[Work]:
     """Claim up to ``limit`` due ``queued`` notices, oldest first."""
+    if get_connection("default").capabilities.dialect == "postgres":
+        return await _claim_skip_locked(scope, now, lease, limit)
     rows = await Notice.filter(**scope.filters(), status=QUEUED, next_try_at__lte=now).order_by("id") \
-        .limit(limit).values_list("id", "phone", "body", "tries", "segments")
+        .limit(limit).values_list(*_WORK_COLUMNS)
     if not rows:
         return []
-    by_tries: dict[int, list[tuple[int, str, str, int, int]]] = defaultdict(list)
+    by_tries: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         by_tries[row[3]].append(row)
     claimed_at = time.monotonic()
@@ -164,22 +187,61 @@ async def claim_sends(scope: Scope, now: datetime, lease: datetime, limit: int) 
             continue
         mine = set(ids) if n == len(ids) else set(await Notice.filter(
             id__in=ids, status=SENDING, next_try_at=lease).values_list("id", flat=True))
-        out.extend(Work(i, phone, body, t + 1, seg, lease, claimed_at=claimed_at)
-                   for i, phone, body, t, seg in group if i in mine)
+        out.extend(_work(row, lease, claimed_at, tries=row[3] + 1) for row in group if row[0] in mine)
     out.sort(key=lambda w: w.id)
     return out
 
 
+def _work(row: tuple[Any, ...] | dict[str, Any], lease: datetime, claimed_at: float, *, tries: int | None = None,
+          lookup: bool = False, since: datetime | None = None) -> Work:
+    values = tuple(row[c] for c in _WORK_COLUMNS) if isinstance(row, dict) else tuple(row)
+    i, phone, body, stored_tries, segments, template, lang, params = values[:8]
+    return Work(i, phone, body, stored_tries if tries is None else tries, segments, lease, lookup, since, claimed_at,
+                template or "", lang or "zh", params or "")
+
+
+async def _claim_skip_locked(scope: Scope, now: datetime, lease: datetime, limit: int) -> list[Work]:
+    """PostgreSQL: claim with ``FOR UPDATE SKIP LOCKED`` (rows another worker is claiming are
+    skipped, not waited for) in one statement."""
+    where, values = _scope_sql(scope, [now, lease, limit])
+    rows = await get_connection("default").execute_query_dict(
+        f"""UPDATE notice SET status = 'sending', tries = tries + 1, send_started_at = $1, next_try_at = $2,
+                   sid = NULL
+            WHERE id IN (SELECT id FROM notice WHERE status = 'queued' AND next_try_at <= $1 {where}
+                         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+            RETURNING {", ".join(_WORK_COLUMNS)}""", values)
+    claimed_at = time.monotonic()
+    return sorted((_work(r, lease, claimed_at) for r in rows), key=lambda w: w.id)
+
+
+def _scope_sql(scope: Scope, values: list[Any]) -> tuple[str, list[Any]]:
+    where = ""
+    for column, value in scope.filters().items():
+        values.append(value)
+        where += f" AND {column} = ${len(values)}"
+    return where, values
+
+
 async def claim_lookups(scope: Scope, now: datetime, lease: datetime, limit: int) -> list[Work]:
     """Claim ``sending`` notices without SID whose lease has passed: look them up first."""
+    if get_connection("default").capabilities.dialect == "postgres":
+        where, values = _scope_sql(scope, [now, lease, limit])
+        rows = await get_connection("default").execute_query_dict(
+            f"""UPDATE notice SET next_try_at = $2
+                WHERE id IN (SELECT id FROM notice WHERE status = 'sending' AND sid IS NULL AND next_try_at <= $1
+                             {where} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                RETURNING {", ".join(_WORK_COLUMNS)}, send_started_at""", values)
+        claimed_at = time.monotonic()
+        return sorted((_work(r, lease, claimed_at, lookup=True, since=r["send_started_at"] or now) for r in rows),
+                      key=lambda w: w.id)
     rows = await Notice.filter(**scope.filters(), status=SENDING, sid__isnull=True, next_try_at__lte=now) \
-        .order_by("id").limit(limit).values_list("id", "phone", "body", "tries", "segments", "send_started_at")
+        .order_by("id").limit(limit).values_list(*_WORK_COLUMNS, "send_started_at")
     out: list[Work] = []
-    for i, phone, body, tries, segments, since in rows:
-        n = await Notice.filter(id=i, status=SENDING, sid__isnull=True, next_try_at__lte=now).update(next_try_at=lease)
+    for row in rows:
+        n = await Notice.filter(id=row[0], status=SENDING, sid__isnull=True, next_try_at__lte=now) \
+            .update(next_try_at=lease)
         if n:
-            out.append(Work(i, phone, body, tries, segments, lease, lookup=True, since=since or now,
-                            claimed_at=time.monotonic()))
+            out.append(_work(row, lease, time.monotonic(), lookup=True, since=row[8] or now))
     return out
 
 
@@ -233,23 +295,24 @@ async def record(outcomes: Sequence[Outcome]) -> None:
 
 
 async def _write(outcomes: Sequence[Outcome]) -> None:
-    accepted: dict[tuple[str, bool, int | None, str, int, int], list[Accepted]] = defaultdict(list)
-    failed: dict[tuple[str, int, int | None, str], list[int]] = defaultdict(list)
+    accepted: dict[tuple[str, bool, int | None, str, int, int, str], list[Accepted]] = defaultdict(list)
+    failed: dict[tuple[str, int, int | None, str, str], list[int]] = defaultdict(list)
     opt_outs: set[str] = set()
     at: datetime | None = None
     for o in outcomes:
         if isinstance(o, Accepted):
-            accepted[(o.status, o.final, o.code, o.message, o.tries, o.segments)].append(o)
+            accepted[(o.status, o.final, o.code, o.message, o.tries, o.segments, o.provider_code)].append(o)
         elif isinstance(o, Failed):
-            failed[(o.status, o.tries, o.code, o.message)].append(o.id)
+            failed[(o.status, o.tries, o.code, o.message, o.provider_code)].append(o.id)
             at = o.at
             if o.status == OPTED_OUT and o.phone:
                 opt_outs.add(o.phone)
         elif isinstance(o, Retry):
             await _pending(o.id).update(status=QUEUED, tries=o.tries, next_try_at=o.at, error_code=o.code,
-                                        error_message=o.message)
+                                        error_message=o.message, provider_code=o.provider_code)
         elif isinstance(o, InDoubt):
-            await _pending(o.id).update(tries=o.tries, next_try_at=o.at, error_code=o.code, error_message=o.message)
+            await _pending(o.id).update(tries=o.tries, next_try_at=o.at, error_code=o.code, error_message=o.message,
+                                        provider_code=o.provider_code)
         elif isinstance(o, Released):
             await _pending(o.id).filter(next_try_at=o.lease).update(
                 status=SENDING if o.lookup else QUEUED, tries=o.tries, next_try_at=o.at)
@@ -257,16 +320,17 @@ async def _write(outcomes: Sequence[Outcome]) -> None:
         # the SIDs first (one statement per 500 rows), then what the rows of each group share
         rows = [_sid_row(o.id, o.sid) for group in accepted.values() for o in group]
         await Notice.filter(status=SENDING, sid__isnull=True).bulk_update(rows, ["sid"], batch_size=500)
-        for (status, final, code, message, tries, segments), group in accepted.items():
+        for (status, final, code, message, tries, segments, provider_code), group in accepted.items():
             when = max(o.at for o in group)
             await Notice.filter(id__in=[o.id for o in group], status=SENDING, sid__isnull=False).update(
                 status=status, tries=tries, segments=segments, sent_at=when, final_at=when if final else None,
-                next_try_at=None, error_code=code, error_message=message)
-    for (status, tries, code, message), ids in failed.items():
+                next_try_at=None, error_code=code, error_message=message, provider_code=provider_code)
+    for (status, tries, code, message, provider_code), ids in failed.items():
         await Notice.filter(id__in=ids, status=SENDING, sid__isnull=True).update(
-            status=status, tries=tries, error_code=code, error_message=message, final_at=at, next_try_at=None)
+            status=status, tries=tries, error_code=code, error_message=message, final_at=at, next_try_at=None,
+            provider_code=provider_code)
     for phone in sorted(opt_outs):
-        await OptOut.update_or_create(phone=phone, defaults={"opted_out": True, "source": "twilio:21610"})
+        await OptOut.update_or_create(phone=phone, defaults={"opted_out": True, "source": "provider:opted-out"})
 
 
 def _pending(notice_id: int) -> Any:
@@ -301,3 +365,54 @@ __all__ = [
     "sid_recorded",
     "waiting",
 ]
+
+
+# ----------------------------------------------------------------------------- receipts
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeState:
+    """What a receipt needs to know of a notice."""
+
+    id: int
+    status: str
+    tries: int
+    run_id: int
+    sid: str | None
+
+
+async def notice_by_sid(sid: str) -> NoticeState | None:
+    rows = await Notice.filter(sid=sid).values_list("id", "status", "tries", "run_id", "sid")
+    return NoticeState(*rows[0]) if rows else None
+
+
+async def notice_by_id(notice_id: int) -> NoticeState | None:
+    rows = await Notice.filter(id=notice_id).values_list("id", "status", "tries", "run_id", "sid")
+    return NoticeState(*rows[0]) if rows else None
+
+
+async def change_notice(state: NoticeState, **changes: Any) -> bool:
+    """Apply ``changes`` if the notice is still as ``state`` saw it (status and SID)."""
+    query = Notice.filter(id=state.id, status=state.status)
+    query = query.filter(sid__isnull=True) if state.sid is None else query.filter(sid=state.sid)
+    return bool(await query.update(**changes))
+
+
+async def sent_without_receipt(provider: str, before: datetime, limit: int) -> list[tuple[int, str, int, datetime]]:
+    """(id, phone, tries, sent at) of ``sent`` notices of ``provider`` still waiting for a receipt,
+    sent before ``before`` (the worker polls these where receipts are not pushed)."""
+    rows = await Notice.filter(provider=provider, status=SENT, sid__isnull=False, sent_at__lte=before) \
+        .order_by("sent_at").limit(limit).values_list("id", "phone", "tries", "sent_at")
+    return [(i, p, t, cast(datetime, s)) for i, p, t, s in rows]
+
+
+async def sent_today(phones: Iterable[str], template: str, since: datetime) -> dict[str, int]:
+    """Messages of ``template`` that reached the provider for each phone since ``since`` (the
+    daily per-number limits)."""
+    wanted = sorted(set(phones))
+    counts: dict[str, int] = defaultdict(int)
+    for start in range(0, len(wanted), 5_000):
+        for phone in await Notice.filter(phone__in=wanted[start:start + 5_000], template=template,
+                                         sid__isnull=False, sent_at__gte=since).values_list("phone", flat=True):
+            counts[phone] += 1
+    return counts
