@@ -20,11 +20,14 @@ from dividends.cli.console import err, out, progress, say, table, text, yuan
 from dividends.clock import SystemClock
 from dividends.outbox.dispatcher import DispatchReport, dispatch, record_dispatch
 from dividends.outbox.fates import FATES, KINDS
-from dividends.outbox.prepare import NoticeEstimate, PrepareReport, estimate, prepare
+from dividends.outbox.prepare import NoticeEstimate, PrepareReport, estimate, prepare, release
+from dividends.outbox.worker import WorkerReport
 from dividends.outbox.report import DeliveryReport, report, resend_failed
 from dividends.settings import Settings, SettingsError, load_settings
 from dividends.store.db import database
-from notify.settings import make_sender
+from dividends.store import outbox as outbox_store
+from notify.catalog import Channel, ProviderTemplates, TemplateError
+from notify.settings import channel_of, make_sender, provider_templates
 from notify.texts import render_example
 
 T = TypeVar("T")
@@ -78,8 +81,10 @@ def _reason(code: int | None, stored: str) -> str:
 def prepare_cmd(run: RunArg, kind: KindOpt, user: UserOpt = "") -> None:
     """Write the notices of one kind for every household concerned (idempotent)."""
     settings = _settings()
+    channel, templates = _channel(settings)
     done = _with_db(settings, lambda: prepare(run, kind, _user(user), SystemClock(),
-                                              max_segments=settings.sms.max_segments))
+                                              max_segments=settings.sms.max_segments, channel=channel,
+                                              templates=templates))
     _print_prepared(done)
 
 
@@ -94,8 +99,10 @@ def _print_prepared(done: PrepareReport) -> None:
 def estimate_cmd(run: RunArg, kind: KindOpt) -> None:
     """Texts, segments and the estimated cost, before anything is sent."""
     settings = _settings()
+    channel, templates = _channel(settings)
     found = _with_db(settings, lambda: estimate(run, kind, price_per_segment_fen=settings.sms.price_per_segment_fen,
-                                                max_segments=settings.sms.max_segments))
+                                                max_segments=settings.sms.max_segments, channel=channel,
+                                                templates=templates))
     _print_estimate(found)
 
 
@@ -129,32 +136,50 @@ WaitOpt = Annotated[Optional[float], typer.Option(
     "--wait", help="seconds to wait for retries and look-ups due soon (default: the lease + 5)")]
 
 
+LongOpt = Annotated[bool, typer.Option("--allow-long", help="send texts over SMS_MAX_SEGMENTS all the same")]
+HereOpt = Annotated[bool, typer.Option("--here", help="send from this process now instead of leaving it to the "
+                                                     "worker (SQLite without a worker)")]
+
+
+def _channel(settings: Settings) -> tuple[Channel, ProviderTemplates]:
+    try:
+        return channel_of(settings.sms), provider_templates(settings.sms)
+    except TemplateError as error:
+        err.print(error.text(), style="red", markup=False)
+        raise typer.Exit(2) from None
+
+
 @app.command("send")
 def send_cmd(run: RunArg, kind: SendKindOpt = None, yes: YesOpt = False, rate: RateOpt = None,
              concurrency: ConcurrencyOpt = None, lease: LeaseOpt = None, wait: WaitOpt = None,
-             user: UserOpt = "") -> None:
-    """Prepare the notices if needed, print the estimate, then send (with --yes)."""
+             allow_long: LongOpt = False, here: HereOpt = False, user: UserOpt = "") -> None:
+    """Prepare the notices if needed and print the estimate; with --yes queue them for the worker
+    (`dividends notify worker`), or with --here send them from this process."""
     settings = _settings()
     actor = _user(user)
     kinds = [kind] if kind else list(KINDS)
+    channel, templates = _channel(settings)
 
-    async def work() -> tuple[list[NoticeEstimate], DispatchReport | None]:
-        from dividends.store.models import Notice
-
+    async def work() -> tuple[list[NoticeEstimate], int, DispatchReport | None]:
         estimates = []
         for k in kinds:
-            if kind and not await Notice.filter(run_id=run, kind=k).exists():
-                _print_prepared(await prepare(run, k, actor, SystemClock(), max_segments=settings.sms.max_segments))
-            if await Notice.filter(run_id=run, kind=k).exists():
+            if kind and not (await progress_of(run, k)):
+                _print_prepared(await prepare(run, k, actor, SystemClock(), max_segments=settings.sms.max_segments,
+                                              channel=channel, templates=templates))
+            if await progress_of(run, k):
                 estimates.append(await estimate(run, k, price_per_segment_fen=settings.sms.price_per_segment_fen,
-                                                max_segments=settings.sms.max_segments))
+                                                max_segments=settings.sms.max_segments, channel=channel,
+                                                templates=templates))
         for e in estimates:
             _print_estimate(e)
         if not estimates:
             say("notify.report.no_notices", run=run)
-            return estimates, None
-        if not yes:
-            return estimates, None
+            return estimates, 0, None
+        if not yes or (any(e.over_limit_count for e in estimates) and not allow_long):
+            return estimates, 0, None
+        released = await release(run, kind, actor, SystemClock())
+        if not here:
+            return estimates, released, None
         async with make_sender(settings.sms) as sender:
             with progress() as bar:
                 task = bar.add_task(text("notify.progress"), total=None)
@@ -164,15 +189,60 @@ def send_cmd(run: RunArg, kind: SendKindOpt = None, yes: YesOpt = False, rate: R
                     idle_wait_seconds=wait if wait is not None else (lease or settings.sms.timeout_seconds + 45) + 5,
                     progress=lambda done, total: bar.update(task, completed=done, total=total))
         await record_dispatch(run, kind, actor, result)
-        return estimates, result
+        return estimates, released, result
 
-    estimates, result = _with_db(settings, work)
+    estimates, released, result = _with_db(settings, work)
+    if yes and any(e.over_limit_count for e in estimates) and not allow_long:
+        err.print(text("notify.refused_long"), style="red", markup=False)
+        raise typer.Exit(1)
     if result is None:
-        if any(e.to_send for e in estimates):
-            say("notify.confirm")
+        if not yes:
+            if any(e.to_send for e in estimates):
+                say("notify.confirm")
+            return
+        say("notify.released", count=released)
         return
     _print_dispatch(result)
     if result.stopped:
+        raise typer.Exit(1)
+
+
+async def progress_of(run: int, kind: str) -> int:
+    return sum(n for status, n in (await outbox_store.progress(run, kind)).items() if status != "prepared")
+
+
+WorkerRateOpt = Annotated[Optional[float], typer.Option("--rate", help="sends per second of this worker "
+                                                                      "(default SMS_RATE_PER_SECOND)")]
+PollOpt = Annotated[float, typer.Option("--poll", help="seconds between receipt polls (SMS_RECEIPTS=pull)")]
+
+
+@app.command("worker")
+def worker_cmd(rate: WorkerRateOpt = None, concurrency: ConcurrencyOpt = None, lease: LeaseOpt = None,
+               poll: PollOpt = 10.0) -> None:
+    """Run the SMS worker until SIGTERM: send queued notices at the configured pace, retry when
+    due, look up unknown outcomes, poll receipts, keep quiet hours (SMS_QUIET_HOURS)."""
+    import signal
+
+    from dividends.outbox.worker import run_worker
+
+    settings = _settings()
+    _channel(settings)
+
+    async def work() -> WorkerReport:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        say("notify.worker.started", provider=settings.sms.backend, rate=rate or settings.sms.rate_per_second)
+        async with make_sender(settings.sms) as sender:
+            return await run_worker(sender, settings.sms, SystemClock(), stop=stop, concurrency=concurrency,
+                                    rate_per_second=rate, lease_seconds=lease, poll_seconds=poll)
+
+    done = _with_db(settings, work)
+    say("notify.worker.stopped", sent=done.sent, failed=done.failed, recovered=done.recovered,
+        receipts=done.receipts, replies=done.replies)
+    if done.stopped:
+        err.print(text("notify.dispatch.stopped", reason=done.stopped), style="red", markup=False)
         raise typer.Exit(1)
 
 

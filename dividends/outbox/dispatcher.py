@@ -47,8 +47,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 
-from dividends.clock import Clock
+from dividends.clock import CHINA, Clock
 from dividends.store import outbox as claims
 from dividends.store.outbox import Accepted, Failed, InDoubt, Outcome, Released, Retry, Scope, Work
 from dividends.outbox.fates import (
@@ -75,7 +76,7 @@ from notify.senders import (
     SendError,
     UnknownOutcomeError,
 )
-from notify.settings import SmsSettings
+from notify.settings import SmsSettings, channel_of
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class DispatchReport:
     elapsed_seconds: float = 0.0
     queued_after: int = 0
     in_doubt_after: int = 0
+    held_for_tomorrow: int = 0
     next_due: datetime | None = None
     codes: dict[int, int] = field(default_factory=dict)
 
@@ -205,6 +207,7 @@ class _Dispatch:
         self.progress = progress
         self.stop_event = stop
         self.callback = settings.status_callback_url
+        self.daily_limit = channel_of(settings).daily_limit
         self.pacer = _Pacer(rate)
         self.queue: asyncio.Queue[Work | None] = asyncio.Queue()
         self.room = asyncio.Event()
@@ -299,11 +302,34 @@ class _Dispatch:
     async def _enqueue(self, works: list[Work], now: datetime) -> None:
         sends = [w.phone for w in works if not w.lookup]
         stopped = await claims.opted_out(sends) if sends else set()
+        over = await self._over_daily_limit([w for w in works if not w.lookup and w.phone not in stopped], now)
         for work in works:
             if not work.lookup and work.phone in stopped:
                 self._add(Failed(work.id, work.tries - 1, None, "opted out (STOP/退订) before sending", now, OPTED_OUT))
+            elif work.id in over:
+                self.report.held_for_tomorrow += 1
+                self._add(Released(work.id, work.tries - 1, work.lease, next_morning(now), False))
             else:
                 self.queue.put_nowait(work)
+
+    async def _over_daily_limit(self, works: list[Work], now: datetime) -> set[int]:
+        """Notices that would exceed the provider's daily limit of one number and template: they
+        wait for tomorrow morning (China time) instead of being refused by the provider."""
+        if self.daily_limit is None or not works:
+            return set()
+        midnight = datetime.combine(now.astimezone(CHINA).date(), dt_time(0), CHINA)
+        over: set[int] = set()
+        by_template: dict[str, list[Work]] = {}
+        for work in works:
+            by_template.setdefault(work.template, []).append(work)
+        for template, group in by_template.items():
+            counts = await claims.sent_today([w.phone for w in group], template, midnight)
+            for work in group:
+                if counts[work.phone] >= self.daily_limit:
+                    over.add(work.id)
+                else:
+                    counts[work.phone] += 1
+        return over
 
     async def _quiesce(self) -> None:
         """Wait until every claimed notice is handled and recorded."""
@@ -472,6 +498,12 @@ async def record_dispatch(run_id: int | None, kind: str | None, actor: str, repo
                            opted_out=report.opted_out, retry_scheduled=report.retry_scheduled,
                            in_doubt=report.in_doubt_after, stopped=report.stopped,
                            seconds=round(report.elapsed_seconds, 3))
+
+
+def next_morning(now: datetime) -> datetime:
+    """08:00 China time on the day after ``now`` (daily limits reset at midnight; quiet hours)."""
+    day = now.astimezone(CHINA).date() + timedelta(days=1)
+    return datetime.combine(day, dt_time(8, 0), CHINA).astimezone(UTC)
 
 
 def correlation_key(notice_id: int, tries: int) -> str:

@@ -40,6 +40,16 @@ register({
     "notify.row.done": {"zh": "已发送或已处理", "en": "already sent or handled"},
     "notify.over_limit": {"zh": "注意：{count} 条短信超过 {max} 段上限（每段单独计费）：{households}",
                           "en": "warning: {count} text(s) exceed the limit of {max} segments (each segment is paid): {households}"},
+    "notify.refused_long": {"zh": "有短信超过分段上限，未发送。请缩短文字，或确认后加 --allow-long 重新运行。",
+                            "en": "Some texts exceed the segment limit; nothing was queued. Shorten them, or run again "
+                                  "with --allow-long to send them all the same."},
+    "notify.released": {"zh": "已将 {count} 条通知交给发送服务（dividends notify worker）；用 status 查看进度",
+                        "en": "{count} notice(s) queued for the worker (dividends notify worker); see status for progress"},
+    "notify.worker.started": {"zh": "短信发送服务已启动（{provider}，每秒最多 {rate} 条）；SIGTERM 停止",
+                              "en": "SMS worker started ({provider}, at most {rate}/s); SIGTERM stops it"},
+    "notify.worker.stopped": {"zh": "短信发送服务已停止：发出 {sent}，失败 {failed}，查到已发 {recovered}，回执 {receipts}，回复 {replies}",
+                              "en": "SMS worker stopped: sent {sent}, failed {failed}, found sent {recovered}, "
+                                    "receipts {receipts}, replies {replies}"},
     "notify.confirm": {"zh": "以上短信将发出并产生费用。确认无误后请加 --yes 重新运行。",
                        "en": "These texts will be sent and paid for. Run again with --yes to send them."},
     "notify.dispatch.done": {"zh": "已发出 {sent} 条（其中查询后重发 {resent}），查到已发出 {recovered} 条，失败 {failed} 条，"

@@ -17,7 +17,8 @@ kind                       households
 
 A household without a mobile number gets a ``no_phone`` notice and an opted-out phone an
 ``opted_out`` one (recorded, never sent); a text that cannot be rendered (a name missing, an
-account number in a bank's reason) is ``failed`` with the reason. Preparing again adds nothing:
+account number in a bank's reason) is ``failed`` with the reason. Prepared notices wait for :func:`release` (the sender's confirmation after the estimate)
+before a worker may send them. Preparing again adds nothing:
 each page skips households that have a notice, and the unique (run, household, kind, attempt)
 constraint refuses a concurrent duplicate.
 
@@ -50,6 +51,7 @@ from dividends.outbox.messages import refuse
 from dividends.outbox.phones import to_e164
 from dividends.runs import get_run
 from dividends.store import audit
+from dividends.store import outbox as outbox_store
 from dividends.store.bulk import insert_rows
 from dividends.store.models import (
     AllocationLine,
@@ -248,10 +250,26 @@ async def _insert(run_id: int, kind: str, page: Sequence[Draft], now: datetime, 
     if not page:
         return
     rows = [(run_id, d.household_id, kind, 0, d.phone, d.lang, d.body, d.encoding, d.segments, d.status, 0, None,
-             d.error_message, now, now, None if d.status == QUEUED else now, provider, d.template, d.params)
+             d.error_message, None, now, None if d.status == QUEUED else now, provider, d.template, d.params)
             for d in page]
     async with transaction():
         await insert_rows(Notice._meta.db_table, NOTICE_COLUMNS, rows)
+
+
+async def release(run_id: int, kind: str | None, actor: str, clock: Clock = SystemClock()) -> int:
+    """Queue the prepared notices of a run (and kind) for the worker: the sender's confirmation.
+
+    Prepared notices wait (``queued`` without ``next_try_at``) until released, so a worker never
+    sends what nobody confirmed. Returns how many were released; audited.
+    """
+    run = await get_run(run_id)
+    now = clock.now().astimezone(UTC)
+    kinds = [check_kind(kind)] if kind else None
+    async with transaction():
+        count = await outbox_store.release_prepared(run.id, kinds, now)
+        if count:
+            await audit.record(actor, "notice.release", "run", run.id, village=run.village, kind=kind, count=count)
+    return count
 
 
 async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAULT_PRICE_PER_SEGMENT_FEN,

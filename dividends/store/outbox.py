@@ -416,3 +416,23 @@ async def sent_today(phones: Iterable[str], template: str, since: datetime) -> d
                                          sid__isnull=False, sent_at__gte=since).values_list("phone", flat=True):
             counts[phone] += 1
     return counts
+
+
+async def release_prepared(run_id: int, kinds: list[str] | None, now: datetime) -> int:
+    """Make a run's prepared ``queued`` notices (no ``next_try_at`` yet) due now."""
+    query = Notice.filter(run_id=run_id, status=QUEUED, next_try_at__isnull=True)
+    if kinds:
+        query = query.filter(kind__in=kinds)
+    return int(await query.update(next_try_at=now))
+
+
+async def progress(run_id: int, kind: str | None = None) -> dict[str, int]:
+    """Notices of a run by status (and ``prepared``: queued, not released yet)."""
+    query = Notice.filter(run_id=run_id)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    counts: dict[str, int] = {}
+    for status in await query.group_by("status").values_list("status", flat=True):
+        counts[str(status)] = await query.filter(status=status).count()
+    counts["prepared"] = await query.filter(status=QUEUED, next_try_at__isnull=True).count()
+    return counts

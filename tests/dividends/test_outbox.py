@@ -25,6 +25,7 @@ from notify.settings import SmsSettings
 from schemes.problems import InputError
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.test_outbox_support import (
+    queued,
     START,
     paid_run,
     phones,
@@ -69,10 +70,10 @@ async def test_prepare_writes_one_notice_per_household_in_its_language_and_a_sec
     await set_household(run, ids[1], language="en")
     await OptOut.create(phone=numbers[ids[2]], opted_out=True, source="test")
 
-    first = await prepare(run.id, "publicity", "accountant", clock)
+    first = await queued(run.id, "publicity", "accountant", clock)
     assert (first.created, first.no_phone, first.opted_out, first.unrenderable) == (12, 1, 1, 0)
     assert first.queued == 10 and first.existing == 0
-    again = await prepare(run.id, "publicity", "accountant", clock)
+    again = await queued(run.id, "publicity", "accountant", clock)
     assert (again.created, again.existing) == (0, 12)
     assert await Notice.filter(run_id=run.id).count() == 12
 
@@ -100,12 +101,12 @@ async def test_two_prepares_at_once_write_each_notice_once(clean_db, tmp_path: P
 async def test_prepare_is_refused_for_a_run_in_the_wrong_state(clean_db, tmp_path: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
     with pytest.raises(InputError, match="cannot get 'payment_confirmation' notices"):
-        await prepare(run.id, "payment_confirmation", "accountant", clock)
+        await queued(run.id, "payment_confirmation", "accountant", clock)
     with pytest.raises(InputError, match="no notice kind 'gossip'"):
-        await prepare(run.id, "gossip", "accountant", clock)
+        await queued(run.id, "gossip", "accountant", clock)
     clock.advance(days=7)
     with pytest.raises(InputError, match="ended on 2025-01-12"):
-        await prepare(run.id, "publicity", "accountant", clock)
+        await queued(run.id, "publicity", "accountant", clock)
     assert await Notice.all().count() == 0
 
 
@@ -117,7 +118,7 @@ async def test_the_estimate_is_the_same_before_and_after_prepare_and_flags_long_
     assert before.segments >= 12 and before.cost_fen == 30 * before.segments
     assert 0 < before.over_limit_count <= before.to_send and not before.ok  # most Chinese notices need 2
     assert all(o.segments == 2 for o in before.over_limit) and len(before.over_limit) == before.over_limit_count
-    await prepare(run.id, "publicity", "accountant", clock, max_segments=1)
+    await queued(run.id, "publicity", "accountant", clock, max_segments=1)
     after = await estimate(run.id, "publicity", price_per_segment_fen=30, max_segments=1, clock=clock)
     assert after.prepared
     assert (after.to_send, after.segments, after.cost_fen, after.over_limit_count) == (
@@ -130,8 +131,8 @@ async def test_the_estimate_is_the_same_before_and_after_prepare_and_flags_long_
 async def test_payment_notices_go_to_paid_and_to_failed_households_with_the_reason(
         clean_db, tmp_path: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     run, paid, failed = await paid_run(tmp_path, clock, failed=1, reason="账户已销户")
-    confirmations = await prepare(run.id, "payment_confirmation", "accountant", clock)
-    failures = await prepare(run.id, "payment_failed", "accountant", clock)
+    confirmations = await queued(run.id, "payment_confirmation", "accountant", clock)
+    failures = await queued(run.id, "payment_failed", "accountant", clock)
     assert confirmations.created == len(paid) and failures.created == 1
     bodies = dict(await Notice.filter(run_id=run.id, kind="payment_failed").values_list("household_id", "body"))
     assert list(bodies) == failed and "原因：账户已销户" in bodies[failed[0]]
@@ -145,7 +146,7 @@ async def test_payment_notices_go_to_paid_and_to_failed_households_with_the_reas
 async def test_the_dispatcher_sends_each_queued_notice_once_and_records_its_sid(
         clean_db, tmp_path: Path, clock: FixedClock, sender: FakeSender) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     done = await dispatch(sender, SMS, clock, run_id=run.id, concurrency=3)
     assert done.sent == 12 and done.failed == 0 and done.queued_after == 0
     assert sorted(sender.counts_by_recipient().values()) == [1] * 12
@@ -162,11 +163,11 @@ async def test_the_dispatcher_sends_each_queued_notice_once_and_records_its_sid(
 async def test_two_dispatchers_at_once_never_send_one_notice_twice(
         clean_db, tmp_path: Path, clock: FixedClock, sender: FakeSender) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock, households=40)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     one, two = await asyncio.gather(dispatch(sender, SMS, clock, concurrency=3, batch_size=4),
                                     dispatch(sender, SMS, clock, concurrency=3, batch_size=4))
-    queued = await Notice.filter(run_id=run.id, status="sent").count()
-    assert one.sent + two.sent == len(sender.messages) == queued
+    sent_rows = await Notice.filter(run_id=run.id, status="sent").count()
+    assert one.sent + two.sent == len(sender.messages) == sent_rows
     assert all(n == 1 for n in sender.counts_by_recipient().values())
 
 
@@ -177,7 +178,7 @@ async def test_throttled_sends_are_retried_with_backoff_and_fail_when_the_tries_
     a, b = sorted(numbers)[:2]
     sender.fail_for(numbers[a], FailRetryable(), times=2)
     sender.fail_for(numbers[b], FailRetryable())  # always 429
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     first = await dispatch(sender, SMS, clock, run_id=run.id)
     assert first.retry_scheduled == 2 and first.queued_after == 2
     row = await Notice.get(run_id=run.id, household_id=a)
@@ -201,7 +202,7 @@ async def test_permanent_refusals_are_recorded_with_twilio_codes_and_21610_opts_
     ids = sorted(numbers)
     for hid, code in zip(ids, (21211, 21610, 21614), strict=False):
         sender.fail_for(numbers[hid], FailPermanent(code))
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     done = await dispatch(sender, SMS, clock, run_id=run.id)
     assert (done.sent, done.failed, done.opted_out) == (9, 2, 1) and done.codes == {21211: 1, 21610: 1, 21614: 1}
     rows = {n.household_id: n for n in await Notice.filter(run_id=run.id)}
@@ -219,7 +220,7 @@ async def test_a_household_that_opts_out_after_prepare_is_skipped_with_a_record(
     run = await publicized_run(tmp_path, clock)
     numbers = await phones(run)
     hid = sorted(numbers)[4]
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     await OptOut.create(phone=numbers[hid], opted_out=True, source="sms:SMx")
     done = await dispatch(sender, SMS, clock, run_id=run.id)
     assert (done.sent, done.opted_out) == (11, 1)
@@ -235,7 +236,7 @@ async def test_an_unknown_outcome_is_looked_up_before_any_resend(
     numbers = await phones(run)
     hid = sorted(numbers)[0]
     sender.fail_for(numbers[hid], FailUnknown(created=created), times=1)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     first = await dispatch(sender, SMS, clock, run_id=run.id)
     assert first.in_doubt == 1 and first.in_doubt_after == 1
     row = await Notice.get(run_id=run.id, household_id=hid)
@@ -254,7 +255,7 @@ async def test_an_unknown_outcome_is_looked_up_before_any_resend(
 async def test_notices_left_sending_by_a_dead_dispatcher_are_looked_up_after_its_lease(
         clean_db, tmp_path: Path, clock: FixedClock, sender: FakeSender) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     lease = claims.lease_until(START, 60)
     dead = await claims.claim_sends(claims.Scope(run.id), START, lease, limit=5)  # ...then it died:
     sent_before_dying = dead[:2]
@@ -284,7 +285,7 @@ class _MisconfiguredSender(FakeSender):
 async def test_a_configuration_error_stops_the_dispatch_and_fails_no_notice(
         clean_db, tmp_path: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     sender = _MisconfiguredSender(clock=clock.now)
     done = await dispatch(sender, SMS, clock, run_id=run.id, concurrency=1)
     assert done.stopped is not None and "401" in done.stopped and done.sent == 3
@@ -308,7 +309,7 @@ def callback(sid: str, status: str, code: int | None = None) -> dict[str, str]:
 async def test_status_callbacks_never_move_a_notice_backwards(
         clean_db, tmp_path: Path, clock: FixedClock, sender: FakeSender) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     await dispatch(sender, SMS, clock, run_id=run.id)
     sid = sender.messages[0].sid
     assert (await apply_status(callback(sid, "delivered"), clock)).result == "applied"
@@ -329,7 +330,7 @@ async def test_delivery_failures_are_resent_when_worth_it_a_limited_number_of_ti
         clean_db, tmp_path: Path, clock: FixedClock, sender: FakeSender) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
     numbers = await phones(run)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     await dispatch(sender, SMS, clock, run_id=run.id)
     by_phone = {m.sms.to: m.sid for m in sender.messages}
     ids = sorted(numbers)
@@ -369,7 +370,7 @@ async def test_the_report_counts_each_households_latest_notice_and_a_resend_is_a
     ids = sorted(numbers)
     await set_household(run, ids[5], phone="")
     sender.fail_for(numbers[ids[0]], FailPermanent(21211), times=1)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     await dispatch(sender, SMS, clock, run_id=run.id)
     landline = [m for m in sender.messages if m.sms.to == numbers[ids[1]]][0]
     await apply_status(callback(landline.sid, "undelivered", 30006), clock)
@@ -415,11 +416,11 @@ async def test_two_people_resending_at_once_queue_each_failed_notice_once(
     numbers = await phones(run)
     for hid in sorted(numbers)[:2]:
         sender.fail_for(numbers[hid], FailPermanent(21211), times=1)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     await dispatch(sender, SMS, clock, run_id=run.id)
     outcomes = await asyncio.gather(resend_failed(run.id, "publicity", "a", clock),
                                     resend_failed(run.id, "publicity", "b", clock), return_exceptions=True)
-    queued = [o.queued for o in outcomes if not isinstance(o, BaseException)]
+    resent_counts = [o.queued for o in outcomes if not isinstance(o, BaseException)]
     refused = [o for o in outcomes if isinstance(o, BaseException)]
-    assert sorted(queued) in ([2], [0, 2]) and all(isinstance(e, InputError) for e in refused)
+    assert sorted(resent_counts) in ([2], [0, 2]) and all(isinstance(e, InputError) for e in refused)
     assert await Notice.filter(run_id=run.id, attempt=1).count() == 2

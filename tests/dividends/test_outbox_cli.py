@@ -41,7 +41,12 @@ async def test_estimate_send_and_status_from_the_command_line(clean_db: str, tmp
     assert "Run again with --yes" in asked.stdout and not outbox.exists()
     assert await Notice.filter(run_id=run.id, status="queued").count() == 9
 
-    sent = notify(clean_db, outbox, "en", "send", str(run.id), "--yes", "--user", "alice")
+    queued = notify(clean_db, outbox, "en", "send", str(run.id), "--yes", "--user", "alice")
+    assert queued.returncode == 0, queued.stderr
+    assert "9 notice(s) queued for the worker" in queued.stdout and not outbox.exists()
+    assert await AuditEvent.filter(action="notice.release", actor="alice").count() == 1
+
+    sent = notify(clean_db, outbox, "en", "send", str(run.id), "--yes", "--here", "--user", "alice")
     assert sent.returncode == 0, sent.stderr
     assert "sent 9 " in sent.stdout
     lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]

@@ -100,3 +100,12 @@ async def serve_here(app: Any) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+async def queued(run_id: int, kind: str, actor: str, clock: FixedClock, **options: Any) -> Any:
+    """Prepare the notices of a kind and release them to the dispatcher (the confirmation)."""
+    from dividends.outbox.prepare import prepare, release
+
+    report = await prepare(run_id, kind, actor, clock, **options)
+    await release(run_id, kind, actor, clock)
+    return report

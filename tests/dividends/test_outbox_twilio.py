@@ -17,6 +17,7 @@ from support.fake_twilio import FakeTwilioServer
 from notify.twilio_sender import TwilioSender
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.test_outbox_support import (
+    queued,
     phones,
     publicized_run,
     serve_here,
@@ -67,7 +68,7 @@ async def test_send_callbacks_and_report_through_the_fake_twilio(
         app.state.settings = app_settings = settings(url)  # the URL Twilio calls, known once served
         sms = twilio.sms_settings(public_base_url=url, rate_per_second=500, timeout_seconds=5)
         assert sms.status_callback_url == app_settings.sms.status_callback_url
-        await prepare(run.id, "publicity", "accountant", clock)
+        await queued(run.id, "publicity", "accountant", clock)
         async with TwilioSender(sms) as sender:
             first = await dispatch(sender, sms, clock, run_id=run.id, concurrency=1)
             assert (first.retry_scheduled, first.in_doubt, first.failed, first.opted_out) == (2, 1, 2, 1)
@@ -112,7 +113,7 @@ async def test_out_of_order_callbacks_leave_every_notice_at_its_final_status(
     numbers = await phones(run)
     twilio.state.control({"callbacks": {"out_of_order": True}})
     twilio.state.set_delivery(numbers[sorted(numbers)[0]], "undelivered", 30006)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     app = webhook_app(settings(), clock)
     async with serve_here(app) as url:
         app.state.settings = settings(url)

@@ -20,6 +20,7 @@ from notify.settings import SmsSettings
 from notify.twilio_sender import sign
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.test_outbox_support import (
+    queued,
     PUBLIC_URL,
     START,
     phones,
@@ -87,7 +88,7 @@ async def snapshot_of_db() -> tuple[object, ...]:
 async def test_a_request_without_twilios_signature_is_refused_and_changes_nothing(
         clean_db, tmp_path: Path, clock: FixedClock, case: str, path: str) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     sender = FakeSender(clock=clock.now)
     await dispatch(sender, SmsSettings(backend="console"), clock, run_id=run.id)
     phone = next(iter((await phones(run)).values()))
@@ -130,7 +131,7 @@ async def test_the_signature_covers_the_query_string_and_every_field(
 async def test_a_signed_status_callback_updates_its_notice(
         clean_db, tmp_path: Path, clock: FixedClock, http: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     sender = FakeSender(clock=clock.now)
     await dispatch(sender, SmsSettings(backend="console"), clock, run_id=run.id)
     sid = sender.messages[0].sid
@@ -158,7 +159,7 @@ async def test_stop_words_opt_a_phone_out_and_start_opts_it_back_in(
     assert await OptOut.filter(phone=phone, opted_out=False).exists()
     confirmed = reply_text(await post(http, INBOUND, inbound(phone, " 退订。", "SM" + "c" * 32)))
     assert confirmed.startswith("V0001：已退订") and await OptOut.filter(phone=phone, opted_out=True).exists()
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     assert (await Notice.get(phone=phone)).status == "opted_out"
     kinds = await InboundMessage.all().order_by("id").values_list("intent", "household_id")
     assert kinds == [("opt_out", sorted(numbers)[0]), ("opt_in", sorted(numbers)[0]), ("opt_out", sorted(numbers)[0])]
@@ -168,7 +169,7 @@ async def test_stop_words_opt_a_phone_out_and_start_opts_it_back_in(
 async def test_a_statement_request_gets_the_households_latest_run_as_twiml(
         clean_db, tmp_path: Path, clock: FixedClock, http: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)
-    await prepare(run.id, "publicity", "accountant", clock)
+    await queued(run.id, "publicity", "accountant", clock)
     numbers = await phones(run)
     hid = sorted(numbers)[1]
     publicity = (await Notice.get(run_id=run.id, household_id=hid)).body
