@@ -25,6 +25,8 @@ variable                       meaning
 ``SMS_RECEIPTS``               ``push`` (webhooks configured at the provider) or ``pull`` (the
                                worker polls receipts and replies); default push when a token is
                                set, else pull
+``SMS_EMBEDDED_WORKER``        ``true`` (default): the web app runs a worker inside itself; set
+                               ``false`` where ``dividends notify worker`` runs as its own service
 ``ALIYUN_ACCESS_KEY_ID``       Aliyun AccessKey (aliyun)
 ``ALIYUN_ACCESS_KEY_SECRET``   secret (aliyun)
 ``ALIYUN_SMS_ENDPOINT``        default ``https://dysmsapi.aliyuncs.com`` (the project's fake in tests)
@@ -230,6 +232,7 @@ class SmsSettings:
     webhook_token: Secret | None = None
     webhook_allow: tuple[str, ...] = ()
     receipts: Literal["push", "pull"] | None = None
+    embedded_worker: bool = True
     aliyun_access_key_id: str | None = None
     aliyun_access_key_secret: Secret | None = None
     aliyun_endpoint: str = ALIYUN_ENDPOINT
@@ -370,6 +373,7 @@ class SmsSettings:
             two_way=_bool(env, "SMS_TWO_WAY"),
             quiet_hours=_quiet(get("SMS_QUIET_HOURS") or DEFAULT_QUIET_HOURS),
             webhook_token=webhook,
+            embedded_worker=_bool(env, "SMS_EMBEDDED_WORKER") is not False,
             webhook_allow=_allow(get("SMS_WEBHOOK_ALLOW") or ""),
             receipts=_choice(env, "SMS_RECEIPTS", ("push", "pull")),  # type: ignore[arg-type]
             aliyun_access_key_id=get("ALIYUN_ACCESS_KEY_ID"),

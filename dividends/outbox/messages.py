@@ -40,6 +40,9 @@ register({
     "notify.row.done": {"zh": "已发送或已处理", "en": "already sent or handled"},
     "notify.over_limit": {"zh": "注意：{count} 条短信超过 {max} 段上限（每段单独计费）：{households}",
                           "en": "warning: {count} text(s) exceed the limit of {max} segments (each segment is paid): {households}"},
+    "sms.refused_long": {"zh": "{count} 条短信超过 {max} 段上限，未发送：请缩短文字，或勾选确认后再发送",
+                         "en": "{count} text(s) exceed the limit of {max} segments; nothing was queued: shorten them, "
+                               "or tick the confirmation and send again"},
     "notify.refused_long": {"zh": "有短信超过分段上限，未发送。请缩短文字，或确认后加 --allow-long 重新运行。",
                             "en": "Some texts exceed the segment limit; nothing was queued. Shorten them, or run again "
                                   "with --allow-long to send them all the same."},

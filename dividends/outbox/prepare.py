@@ -99,6 +99,26 @@ class OverLimit:
     segments: int
 
 
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The exact text one household would get, for one language and provider."""
+
+    lang: str
+    provider: str
+    template: str
+    body: str
+    segments: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """A household the SMS will not reach (to be told another way): no phone, or opted out."""
+
+    household_id: str
+    status: str
+
+
 @dataclass
 class _Tally:
     queued: int = 0
@@ -110,8 +130,11 @@ class _Tally:
     over_limit_count: int = 0
     over_limit: list[OverLimit] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    unreachable: list[Unreachable] = field(default_factory=list)
 
     def add(self, draft: Draft, max_segments: int) -> None:
+        if draft.status in (NO_PHONE, OPTED_OUT) and len(self.unreachable) < LIST_LIMIT:
+            self.unreachable.append(Unreachable(draft.household_id, draft.status))
         if draft.status == NO_PHONE:
             self.no_phone += 1
         elif draft.status == OPTED_OUT:
@@ -169,6 +192,13 @@ class NoticeEstimate:
     unrenderable: int
     done: int
     """Notices of this kind already past ``queued`` (sending, sent, delivered or failed)."""
+    samples: tuple[Sample, ...] = ()
+    """A household's exact text per language, as the configured provider sends it and as the
+    other providers would."""
+    unreachable: tuple[Unreachable, ...] = ()
+    """Households without a phone or opted out (the first :data:`LIST_LIMIT`)."""
+    released: int = 0
+    """Queued notices already released to the worker."""
 
     @property
     def ok(self) -> bool:
@@ -301,24 +331,51 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         open_for_prepare = True
     except InputError:  # a run not (or no longer) in the right state: prepare would add nothing
         open_for_prepare = False
+    records: dict[str, content.Record] = {}
     if open_for_prepare:
         words = await content.run_words(run)
-        async for _, page in _pages(run, kind, words, max_segments, channel, templates):
+        async for _, page in _pages(run, kind, words, max_segments, channel, templates, records):
             for draft in page:
                 tally.add(draft, max_segments)
+    stored_unreachable = await stored.filter(status__in=[NO_PHONE, OPTED_OUT]).order_by("household_id") \
+        .limit(LIST_LIMIT).values_list("household_id", "status")
+    unreachable = [Unreachable(h, st) for h, st in stored_unreachable] + tally.unreachable
+    samples = _samples(kind, records, channel) or [
+        Sample(lang, channel.provider, template, body, segments) for lang, template, body, segments in
+        await stored.exclude(body="").group_by("lang").values_list("lang", "template", "body", "segments")]
+    released = await stored.filter(status=QUEUED, next_try_at__isnull=False).count()
     return NoticeEstimate(
         run_id=run.id, kind=kind, prepared=prepared, to_send=tally.queued, segments=tally.segments,
         cost_fen=estimate_cost_fen(tally.segments, price_per_segment_fen), gsm7=tally.gsm7,
         ucs2=tally.queued - tally.gsm7, max_segments=max_segments, price_per_segment_fen=price_per_segment_fen,
         over_limit_count=tally.over_limit_count, over_limit=tuple(tally.over_limit[:LIST_LIMIT]),
-        no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done)
+        no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done,
+        samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released)
+
+
+def _samples(kind: str, records: dict[str, content.Record], channel: Channel) -> list[Sample]:
+    """The first household's text per language through the configured channel, then through the
+    other providers with the same signature (what switching provider would change)."""
+    out: list[Sample] = []
+    providers = [channel.provider] + [p for p in ("aliyun", "tencent", "twilio") if p != channel.provider]
+    for lang, record in sorted(records.items()):
+        for provider in providers:
+            other = channel if provider == channel.provider else Channel.of(provider, channel.signature)
+            try:
+                text = render(kind, lang, record, channel=other)
+            except (ValueError, TypeError) as exc:
+                out.append(Sample(lang, provider, "", "", 0, _text_error(exc)))
+                continue
+            out.append(Sample(lang, provider, text.template, text.body, text.info.segments))
+    return out
 
 
 # ----------------------------------------------------------------------------- drafts
 
 
 async def _pages(run: Run, kind: NoticeKind, words: content.RunWords, max_segments: int, channel: Channel,
-                 templates: ProviderTemplates | None) -> AsyncIterator[tuple[int, list[Draft]]]:
+                 templates: ProviderTemplates | None, samples: dict[str, content.Record] | None = None,
+                 ) -> AsyncIterator[tuple[int, list[Draft]]]:
     """(households of the page that have a notice of ``kind`` already, drafts for the others that
     ``kind`` concerns)."""
     last = ""
@@ -334,6 +391,11 @@ async def _pages(run: Run, kind: NoticeKind, words: content.RunWords, max_segmen
                    .values_list("household_id", flat=True))
         todo = [h for h in households if h.household_id not in done]
         records = await _records(run, kind, words, todo)
+        if samples is not None:
+            for h in todo:
+                record = records.get(h.household_id)
+                if record is not None and not isinstance(record, Exception) and h.lang not in samples:
+                    samples[h.lang] = record
         phones = {h.household_id: to_e164(h.phone) for h in todo}
         opted = cast(set[str], set(await OptOut.filter(phone__in=[p for p in phones.values() if p], opted_out=True)
                                    .values_list("phone", flat=True)))

@@ -160,7 +160,10 @@ Outcome = Accepted | Retry | Failed | InDoubt | Released
 
 def lease_until(now: datetime, seconds: float) -> datetime:
     """A lease that also identifies one claim (random microseconds make two claims differ)."""
-    return now + timedelta(seconds=seconds, microseconds=random.randrange(1, 1_000_000))
+    return now + timedelta(seconds=seconds, microseconds=_RNG.randrange(1, 1_000_000))
+
+
+_RNG = random.Random()  # its own generator: the global one belongs to whoever seeds it (Hypothesis)
 
 
 _WORK_COLUMNS = ("id", "phone", "body", "tries", "segments", "template", "lang", "params")

@@ -29,7 +29,7 @@ from dividends.web import api
 from dividends.web.auth import SESSION_SECONDS, login, login_form, logout
 from dividends.web.render import EXCEPTION_HANDLERS, error_response, on_http_error, on_server_error
 from dividends.web.routes import admin, county, notices, runs, village
-from dividends.web.sending import Dispatches
+from dividends.web.sending import EmbeddedWorker
 from dividends.web.webhooks import webhook_routes
 from dividends.web.security import CSRFProtect, DatabaseContext, RunInDatabaseContext, SecurityHeaders
 from notify.senders import Sender
@@ -92,13 +92,15 @@ def create_app(settings: Settings, clock: Clock | None = None, *, manage_databas
         try:
             async with make() as sender:
                 app.state.sender = sender
-                app.state.dispatches = Dispatches()
+                app.state.worker = EmbeddedWorker()
                 holder.capture()
+                if settings.sms.embedded_worker:
+                    app.state.worker.start(sender, settings.sms, app.state.clock)
                 try:
                     yield
                 finally:
+                    await app.state.worker.stop()
                     holder.release()
-                    await app.state.dispatches.stop()
         finally:
             if manage_database:
                 await close_database()

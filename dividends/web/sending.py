@@ -1,67 +1,46 @@
-"""Sending a run's SMS notices from a page: the dispatch runs in the background of the server
-(the page shows its progress and reloads itself), one dispatch per run and kind at a time.
+"""The web app's embedded SMS worker (``SMS_EMBEDDED_WORKER``, on by default): the same
+:func:`dividends.outbox.worker.run_worker` that ``dividends notify worker`` runs, as a task of the
+app's lifespan, so a deployment on SQLite needs no second process.
 
-The sending itself is :func:`dividends.outbox.dispatcher.dispatch` with the app's sender; this
-module only keeps track of the tasks so the lifespan can stop them before the database closes.
+Pages only queue notices (prepare and release); what the worker did is read back from the
+database, so any web process, with or without a worker of its own, shows the same progress.
+Where a worker service runs (``docker/compose.yaml``), set ``SMS_EMBEDDED_WORKER=false``.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+import logging
 
 from dividends.clock import Clock
-from dividends.outbox.dispatcher import DispatchReport, dispatch, record_dispatch
+from dividends.outbox.worker import run_worker
 from notify.senders import Sender
 from notify.settings import SmsSettings
 
-
-@dataclass
-class Progress:
-    done: int = 0
-    total: int = 0
-    finished: bool = False
-    report: DispatchReport | None = None
-    error: str | None = None
+log = logging.getLogger(__name__)
 
 
-@dataclass
-class Dispatches:
-    tasks: dict[tuple[int, str], asyncio.Task[None]] = field(default_factory=dict)
-    progress: dict[tuple[int, str], Progress] = field(default_factory=dict)
+class EmbeddedWorker:
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.stop_event = asyncio.Event()
 
-    def running(self, run_id: int, kind: str) -> bool:
-        task = self.tasks.get((run_id, kind))
-        return task is not None and not task.done()
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
 
-    def start(self, run_id: int, kind: str, actor: str, sender: Sender, settings: SmsSettings, clock: Clock) -> bool:
-        """Start sending (False: a dispatch of this run and kind is running already)."""
-        key = (run_id, kind)
-        if self.running(run_id, kind):
-            return False
-        state = self.progress[key] = Progress()
-
-        def tick(done: int, total: int) -> None:
-            state.done, state.total = done, total
-
+    def start(self, sender: Sender, settings: SmsSettings, clock: Clock) -> None:
         async def work() -> None:
             try:
-                report = await dispatch(sender, settings, clock, run_id=run_id, kind=kind, progress=tick,
-                                        idle_wait_seconds=0.0)
-                state.report = report
-                await record_dispatch(run_id, kind, actor, report)
-            except Exception as error:  # noqa: BLE001 - shown on the page; the notices keep their fates
-                state.error = type(error).__name__
-            finally:
-                state.finished = True
+                await run_worker(sender, settings, clock, stop=self.stop_event, poll_seconds=10.0)
+            except Exception:  # noqa: BLE001 - the notices keep their fates; the page shows the queue
+                log.exception("the embedded SMS worker stopped")
 
-        self.tasks[key] = asyncio.create_task(work(), name=f"dispatch-{run_id}-{kind}")
-        return True
+        self.task = asyncio.create_task(work(), name="sms-worker")
 
     async def stop(self) -> None:
-        for task in self.tasks.values():
-            task.cancel()
-        for task in self.tasks.values():
+        self.stop_event.set()
+        if self.task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self.tasks.clear()
+                await asyncio.wait_for(self.task, 30)
+        self.task = None

@@ -1,5 +1,7 @@
-"""A run's SMS notices: segments and estimated cost first, then sending (in the background,
-the page shows progress), delivery status, and resending the failed ones."""
+"""A run's SMS notices: the estimate first (segments, cost, the exact text per language and
+provider, the households SMS will not reach), then queueing them for the worker (texts over the
+segment limit only when the sender confirms), progress read from the database, delivery status,
+and resending the failed ones."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -10,18 +12,16 @@ import dividends.outbox.messages  # noqa: F401  (status and kind names)
 from dividends import access
 from dividends.access import Actor
 from dividends.outbox.fates import FATES, KINDS
-from dividends.outbox.prepare import estimate, prepare
+from dividends.outbox.prepare import estimate, prepare, release
 from dividends.outbox.report import report, resend_failed
+from dividends.store import outbox as outbox_store
 from dividends.web import forms
-from schemes.i18n import Msg
 from dividends.web.auth import page
 from dividends.web.i18n import language
 from dividends.web.render import redirect, render
-from dividends.web.sending import Dispatches
-
-
-def dispatches(request: Request) -> Dispatches:
-    return request.app.state.dispatches  # type: ignore[no-any-return]
+from notify.settings import channel_of, provider_templates
+from schemes.i18n import Msg
+from schemes.problems import InputError, Problem
 
 
 def kinds_for(state: str) -> tuple[str, ...]:
@@ -36,12 +36,14 @@ def kinds_for(state: str) -> tuple[str, ...]:
 async def notices(request: Request, actor: Actor) -> Response:
     run = await access.run_for(actor, int(request.path_params["run_id"]))
     sms = request.app.state.settings.sms
+    channel, templates = channel_of(sms), provider_templates(sms)
     estimates = [await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen,
-                                max_segments=sms.max_segments, clock=request.app.state.clock)
+                                max_segments=sms.max_segments, clock=request.app.state.clock, channel=channel,
+                                templates=templates)
                  for kind in kinds_for(run.state)]
     delivery = await report(run.id, price_per_segment_fen=sms.price_per_segment_fen, limit=200)
-    progress = {kind: dispatches(request).progress.get((run.id, kind)) for kind in KINDS}
-    sending = any(dispatches(request).running(run.id, kind) for kind in KINDS)
+    progress = {kind: counts for kind in KINDS if (counts := await outbox_store.progress(run.id, kind))}
+    sending = any(c.get("sending", 0) or c.get("queued", 0) - c.get("prepared", 0) > 0 for c in progress.values())
     lang = language(request)
 
     def reason(code: int | None, stored: str) -> str:
@@ -51,7 +53,8 @@ async def notices(request: Request, actor: Actor) -> Response:
             return stored
 
     return render(request, "notices.html", {"run": run, "estimates": estimates, "delivery": delivery,
-                                            "progress": progress, "sending": sending, "fates": FATES, "reason": reason})
+                                            "progress": progress, "sending": sending, "fates": FATES, "reason": reason,
+                                            "channel": channel, "worker": request.app.state.worker.running})
 
 
 async def _start(request: Request, actor: Actor, resend: bool) -> Response:
@@ -60,11 +63,18 @@ async def _start(request: Request, actor: Actor, resend: bool) -> Response:
     form = await request.form()
     kind = forms.choice(form.get("kind"), "kind", KINDS)
     app = request.app.state
+    sms = app.settings.sms
     if resend:
         await resend_failed(run.id, kind, actor.username, app.clock)
-    else:
-        await prepare(run.id, kind, actor.username, app.clock, max_segments=app.settings.sms.max_segments)
-    dispatches(request).start(run.id, kind, actor.username, app.sender, app.settings.sms, app.clock)
+        return redirect(f"/runs/{run.id}/notices")
+    channel, templates = channel_of(sms), provider_templates(sms)
+    await prepare(run.id, kind, actor.username, app.clock, max_segments=sms.max_segments, channel=channel,
+                  templates=templates)
+    found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen,
+                           max_segments=sms.max_segments, clock=app.clock, channel=channel, templates=templates)
+    if found.over_limit_count and form.get("allow_long") != "1":
+        raise InputError([Problem(Msg("sms.refused_long", count=found.over_limit_count, max=sms.max_segments))])
+    await release(run.id, kind, actor.username, app.clock)
     return redirect(f"/runs/{run.id}/notices")
 
 
