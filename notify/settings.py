@@ -25,6 +25,9 @@ variable                       meaning
 ``SMS_RECEIPTS``               ``push`` (webhooks configured at the provider) or ``pull`` (the
                                worker polls receipts and replies); default push when a token is
                                set, else pull
+``SMS_RECEIPT_WINDOW_SECONDS`` how long after a send a missing receipt still means "maybe sent"
+                               to a look-up (Tencent lists messages once their receipt came;
+                               default 600)
 ``SMS_EMBEDDED_WORKER``        ``true`` (default): the web app runs a worker inside itself; set
                                ``false`` where ``dividends notify worker`` runs as its own service
 ``ALIYUN_ACCESS_KEY_ID``       Aliyun AccessKey (aliyun)
@@ -233,6 +236,7 @@ class SmsSettings:
     webhook_allow: tuple[str, ...] = ()
     receipts: Literal["push", "pull"] | None = None
     embedded_worker: bool = True
+    receipt_window_seconds: int = 600
     aliyun_access_key_id: str | None = None
     aliyun_access_key_secret: Secret | None = None
     aliyun_endpoint: str = ALIYUN_ENDPOINT
@@ -402,6 +406,7 @@ _INT_FIELDS: dict[str, tuple[str, int, int]] = {
     "timeout_seconds": ("SMS_TIMEOUT_SECONDS", 1, 600),
     "daily_limit": ("SMS_DAILY_LIMIT_PER_NUMBER", 1, 1_000),
     "param_max": ("SMS_PARAM_MAX", 1, 500),
+    "receipt_window_seconds": ("SMS_RECEIPT_WINDOW_SECONDS", 0, 86_400),
 }
 
 

@@ -7,7 +7,7 @@
   ``SessionContext``. The SDK's retries stay off (no ``retryer``; region breaker disabled).
 - Look-up before any resend: ``PullSmsSendStatusByPhoneNumber`` for the number since the send
   started, matched on ``SessionContext``. Tencent lists a message there once its receipt came;
-  until :data:`RECEIPT_WINDOW` has passed since the send, "not found" is not yet proof that it was
+  until ``SMS_RECEIPT_WINDOW_SECONDS`` (:data:`RECEIPT_WINDOW`) have passed since the send, "not found" is not yet proof that it was
   never sent, so the look-up answers "cannot tell yet" (an error: look again later).
 - Polling: ``PullSmsSendStatus`` and ``PullSmsReplyStatus`` (queues: each item is returned once).
 - :func:`parse_report` / :func:`parse_replies`: the status and reply callbacks (unsigned: the
@@ -43,8 +43,8 @@ from notify.settings import SmsSettings
 from notify.tencent_receipts import PUSH_ANSWER, moment, parse_replies, parse_report
 from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender
 
-#: How long after a send a missing receipt still means "maybe sent" (receipts usually come within
-#: seconds; carriers may take minutes).
+#: How long after a send a missing receipt still means "maybe sent" by default (receipts usually
+#: come within seconds; carriers may take minutes): ``SMS_RECEIPT_WINDOW_SECONDS``.
 RECEIPT_WINDOW = timedelta(minutes=10)
 PULL_LIMIT = 100
 CODES = CodeBook(
@@ -141,7 +141,7 @@ class TencentSender(TemplateSender):
                                       (row.Description or "FAIL") if failed else None)
             if len(rows) < PULL_LIMIT:
                 break
-        if now - since < RECEIPT_WINDOW:
+        if now - since < timedelta(seconds=self._settings.receipt_window_seconds):
             raise UnknownOutcomeError("Tencent lists a message once its receipt came: too early to tell")
         return None
 

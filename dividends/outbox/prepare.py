@@ -31,7 +31,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import Any, cast
 
 from dividends.clock import Clock, SystemClock, today
 from dividends.outbox import content
@@ -340,9 +340,7 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
     stored_unreachable = await stored.filter(status__in=[NO_PHONE, OPTED_OUT]).order_by("household_id") \
         .limit(LIST_LIMIT).values_list("household_id", "status")
     unreachable = [Unreachable(h, st) for h, st in stored_unreachable] + tally.unreachable
-    samples = _samples(kind, records, channel) or [
-        Sample(lang, channel.provider, template, body, segments) for lang, template, body, segments in
-        await stored.exclude(body="").group_by("lang").values_list("lang", "template", "body", "segments")]
+    samples = _samples(kind, records, channel) or await _stored_samples(stored, channel)
     released = await stored.filter(status=QUEUED, next_try_at__isnull=False).count()
     return NoticeEstimate(
         run_id=run.id, kind=kind, prepared=prepared, to_send=tally.queued, segments=tally.segments,
@@ -351,6 +349,17 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         over_limit_count=tally.over_limit_count, over_limit=tuple(tally.over_limit[:LIST_LIMIT]),
         no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done,
         samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released)
+
+
+async def _stored_samples(stored: Any, channel: Channel) -> list[Sample]:
+    """One prepared text per language, as stored (the run is past preparing)."""
+    out = []
+    for lang in sorted(set(await stored.exclude(body="").distinct().values_list("lang", flat=True))):
+        row = await stored.filter(lang=lang).exclude(body="").order_by("id").first().values_list(
+            "provider", "template", "body", "segments")
+        if row:
+            out.append(Sample(lang, row[0] or channel.provider, row[1], row[2], row[3]))
+    return out
 
 
 def _samples(kind: str, records: dict[str, content.Record], channel: Channel) -> list[Sample]:
