@@ -7,6 +7,9 @@
   ``OutId``), which also serves as the receipt poll where no ``SmsReport`` push is configured.
   The SDK's own retries stay off (``RetryOptions`` unset, ``autoretry=False``): SendSms is not
   idempotent, so a resend after an unknown outcome is the outbox's decision, after a look-up.
+  Calls go through the SDK's synchronous client on a thread pool: its asynchronous client opens
+  a new HTTP session (and TCP connection) for every request, the synchronous one keeps pooled
+  connections alive, which more than doubles the rate at the same CPU.
 - :func:`parse_report` / :func:`parse_replies`: the ``SmsReport`` and ``SmsUp`` pushes (JSON
   arrays, unsigned: the webhook checks its URL token), normalised to
   :class:`~notify.senders.Receipt` and :class:`~notify.senders.Reply`.
@@ -19,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi.utils_models import Config
@@ -40,8 +44,8 @@ from notify.senders import (
     SendResult,
     UnknownOutcomeError,
 )
-from notify.settings import SmsSettings
 from notify.aliyun_receipts import PUSH_ANSWER, moment, parse_replies, parse_report
+from notify.settings import SmsSettings
 from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender, china_days, national
 
 #: Aliyun's SendSms codes (help.aliyun.com "短信服务 API 错误码").
@@ -57,6 +61,10 @@ CODES = CodeBook(
     daily=("isv.DAY_LIMIT_CONTROL",),
 )
 PAGE_SIZE = 50
+#: Requests in flight at once (threads of the synchronous client).
+THREADS = 32
+#: Transport errors that mean the request never reached Aliyun (safe to send again).
+NEVER_CONNECTED = ("Connection refused", "NewConnectionError", "ConnectTimeout", "Failed to establish")
 _STATUS = {1: "sent", 2: "failed", 3: "delivered"}
 
 
@@ -73,6 +81,7 @@ class AliyunSender(TemplateSender):
         self._runtime = RuntimeOptions(autoretry=False, read_timeout=timeout_ms,
                                        connect_timeout=min(timeout_ms, 5_000), max_attempts=1)
         self._client: Client | None = None
+        self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="aliyun-sms")
 
     def __repr__(self) -> str:
         return f"AliyunSender(endpoint={self._settings.aliyun_endpoint!r})"
@@ -89,15 +98,22 @@ class AliyunSender(TemplateSender):
                 read_timeout=self._runtime.read_timeout, connect_timeout=self._runtime.connect_timeout))
         return self._client
 
+    async def _call(self, method: Any, request: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, partial(method, request, self._runtime))
+        except Exception as exc:  # mapped below; the SDK's text may quote the number
+            raise _sdk_error(exc) from None
+
+    async def aclose(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     async def send(self, sms: OutgoingSms) -> SendResult:
         code, params = self.prepare(sms)
         request = models.SendSmsRequest(
             phone_numbers=national(sms.to), sign_name=self.signature, template_code=code,
             template_param=json.dumps(dict(params), ensure_ascii=False), out_id=sms.key or None)
-        try:
-            response = await self.client().send_sms_with_options_async(request, self._runtime)
-        except Exception as exc:  # mapped below; the SDK's text may quote the number
-            raise _sdk_error(exc) from None
+        response = await self._call(self.client().send_sms_with_options, request)
         body = response.body
         if body.code == "OK" and body.biz_id:
             return SendResult(body.biz_id, "sent", None)
@@ -126,10 +142,7 @@ class AliyunSender(TemplateSender):
         for page in range(1, 21):
             request = models.QuerySendDetailsRequest(phone_number=national(to), send_date=day.strftime("%Y%m%d"),
                                                      page_size=PAGE_SIZE, current_page=page)
-            try:
-                response = await self.client().query_send_details_with_options_async(request, self._runtime)
-            except Exception as exc:
-                raise _sdk_error(exc) from None
+            response = await self._call(self.client().query_send_details_with_options, request)
             body = response.body
             if body.code != "OK":
                 raise CODES.error("Aliyun", str(body.code), str(body.message or ""))
@@ -149,10 +162,10 @@ def _sdk_error(exc: BaseException) -> BaseException:
         if status is not None and status >= 500 or code.startswith("isp."):
             return UnknownOutcomeError(f"Aliyun answered {status} {code}", http_status=status, provider_code=code)
         return CODES.error("Aliyun", code or "unknown", "", http_status=status)
-    if isinstance(inner, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-        return RetryableSendError(f"no connection to Aliyun SMS: {type(inner).__name__}", code=None,
-                                  http_status=None)
-    if isinstance(inner, asyncio.TimeoutError | aiohttp.ClientError | OSError):
+    text = str(inner)
+    if any(sign in text for sign in NEVER_CONNECTED):  # the SDK wraps transport errors as text
+        return RetryableSendError("no connection to Aliyun SMS", code=None, http_status=None)
+    if isinstance(inner, asyncio.TimeoutError | OSError) or type(inner).__name__ == "RetryError":
         return UnknownOutcomeError(f"no answer from Aliyun SMS: {type(inner).__name__}")
     if isinstance(exc, SendError):
         return exc
