@@ -65,3 +65,34 @@ def test_product_code_never_imports_the_support_package() -> None:
         for module, names in _imports(package).items():
             if module not in allowed:
                 assert "support" not in names, f"{module} imports the support package"
+
+
+def _module_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+#: The SMS side of the store boundary (issue 14, item 2): these modules reach the database only
+#: through repositories in dividends/store/ (the rest of the product follows with the core work).
+SMS_MODULES = [*sorted((ROOT / "dividends" / "outbox").glob("*.py")), ROOT / "dividends/cli/notifying.py",
+               ROOT / "dividends/web/webhooks.py", ROOT / "dividends/web/sending.py",
+               ROOT / "dividends/web/routes/notices.py"]
+
+
+def test_the_outbox_reaches_the_database_only_through_the_store() -> None:
+    import re
+
+    sql = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[^\n]*\b(FROM|SET|WHERE|VALUES)\b")
+    for path in SMS_MODULES:
+        names = _module_imports(path)
+        module = str(path.relative_to(ROOT))
+        assert not any(n == "tortoise" or n.startswith("tortoise.") for n in names), f"{module} imports tortoise"
+        assert not any(n.startswith("dividends.store.models") for n in names), f"{module} imports ORM models"
+        assert not any(n.startswith(("dividends.store.bulk", "dividends.store.queries")) for n in names), module
+        assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"

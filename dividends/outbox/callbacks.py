@@ -38,9 +38,7 @@ from dividends.outbox.fates import (
     UNDELIVERED,
     from_provider,
 )
-from dividends.store import audit
-from dividends.store.models import Notice
-from dividends.store.transactions import transaction
+from dividends.store import outbox as store
 from notify.retry import delivery_retry_policy
 from notify.status import advances, parse_status_callback
 
@@ -94,24 +92,23 @@ async def apply_status(form: Mapping[str, str], clock: Clock, *, wait_seconds: f
     report = parse_status_callback(form)
     deadline = time.monotonic() + wait_seconds
     for _ in range(5):  # a concurrent change: read again and decide again
-        row = await Notice.filter(sid=report.message_sid).values_list("id", "status", "tries", "run_id")
-        while not row and time.monotonic() < deadline:
+        notice = await store.notice_by_sid(report.message_sid)
+        while notice is None and time.monotonic() < deadline:
             await asyncio.sleep(POLL_SECONDS)
-            row = await Notice.filter(sid=report.message_sid).values_list("id", "status", "tries", "run_id")
-        if not row:
+            notice = await store.notice_by_sid(report.message_sid)
+        if notice is None:
             return StatusOutcome("unknown_sid")
-        notice_id, status, tries, run_id = row[0]
+        notice_id, status, tries, run_id = notice.id, notice.status, notice.tries, notice.run_id
         if not advances(_AS_PROVIDER.get(status, "failed"), report.status):
             return StatusOutcome("ignored", notice_id, status)
         new = from_provider(report.status)
         now = clock.now().astimezone(UTC)
-        mine = Notice.filter(id=notice_id, status=status, sid=report.message_sid)
         if new == SENT:
-            if status == SENT or await mine.update(status=SENT):
+            if status == SENT or await store.change_notice(notice, status=SENT):
                 return StatusOutcome("ignored" if status == SENT else "applied", notice_id, SENT)
             continue
         if new == DELIVERED:
-            if await mine.update(status=DELIVERED, final_at=now):
+            if await store.change_notice(notice, status=DELIVERED, final_at=now):
                 return StatusOutcome("applied", notice_id, DELIVERED)
             continue
         code = report.error_code
@@ -119,16 +116,12 @@ async def apply_status(form: Mapping[str, str], clock: Clock, *, wait_seconds: f
         policy = delivery_retry_policy(code)
         if policy is not None and policy.may_retry(tries):
             wait = max(policy.delay_ms(tries), policy.base_ms // 2)
-            async with transaction():
-                if await mine.update(status=QUEUED, next_try_at=now + timedelta(milliseconds=wait), error_code=code,
-                                     error_message=reason):
-                    await audit.record("twilio", "notice.delivery_retry", "notice", notice_id, run=run_id,
-                                       sid=report.message_sid, code=code, tries=tries,
-                                       next_try_at=(now + timedelta(milliseconds=wait)).isoformat())
-                    return StatusOutcome("retry_scheduled", notice_id, QUEUED)
+            at = now + timedelta(milliseconds=wait)
+            if await store.schedule_delivery_retry(notice, at, code, reason, sid=report.message_sid):
+                return StatusOutcome("retry_scheduled", notice_id, QUEUED)
             continue
         if policy is not None:
             reason = f"{reason} (after {tries} tries)"
-        if await mine.update(status=new, error_code=code, error_message=reason, final_at=now):
+        if await store.change_notice(notice, status=new, error_code=code, error_message=reason, final_at=now):
             return StatusOutcome("applied", notice_id, new)
     return StatusOutcome("ignored")

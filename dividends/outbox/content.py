@@ -22,7 +22,6 @@ from typing import Any
 
 from dividends.clock import CHINA
 from dividends.outbox.messages import phrase
-from dividends.store.models import Run
 from notify.privacy import scrub
 from notify.texts import (
     BreakdownItem,
@@ -69,8 +68,9 @@ class RunWords:
                 "office_phone": self.office_phone}
 
 
-async def run_words(run: Run) -> RunWords:
-    """Words of ``run`` (its village, scheme, asset return and notice period prefetched)."""
+async def run_words(run: Any) -> RunWords:
+    """Words of ``run`` (a run of :mod:`dividends.runs` with its village, scheme, asset return and
+    notice period loaded)."""
     scheme = parse_scheme(run.scheme.text, file=f"scheme {run.scheme.scheme_id} v{run.scheme.version}")
     labels: dict[str, dict[str, str]] = {lang: {step.id: step.label.text(lang) for step in scheme.steps} for lang in LANGS}
     asset = (run.asset_return.asset or "").strip()

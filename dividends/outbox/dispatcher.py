@@ -61,9 +61,6 @@ from dividends.outbox.fates import (
     check_kind,
     from_provider,
 )
-from dividends.store import audit
-from dividends.store.models import Run
-from dividends.store.transactions import transaction
 from notify.privacy import scrub
 from notify.retry import CREATE_THROTTLED, CREATE_UNKNOWN
 from notify.senders import (
@@ -490,14 +487,10 @@ class _Dispatch:
 
 async def record_dispatch(run_id: int | None, kind: str | None, actor: str, report: DispatchReport) -> None:
     """The audit event of one dispatch: who sent, what it did, how it ended."""
-    run = await Run.get_or_none(id=run_id).prefetch_related("village") if run_id is not None else None
-    async with transaction():
-        await audit.record(actor, "notice.send", "run" if run_id is not None else "outbox",
-                           run_id if run_id is not None else "all", village=run.village if run else None, kind=kind,
-                           sent=report.sent, resent=report.resent, recovered=report.recovered, failed=report.failed,
-                           opted_out=report.opted_out, retry_scheduled=report.retry_scheduled,
-                           in_doubt=report.in_doubt_after, stopped=report.stopped,
-                           seconds=round(report.elapsed_seconds, 3))
+    await claims.record_dispatch_event(
+        actor, run_id, kind=kind, sent=report.sent, resent=report.resent, recovered=report.recovered,
+        failed=report.failed, opted_out=report.opted_out, retry_scheduled=report.retry_scheduled,
+        in_doubt=report.in_doubt_after, stopped=report.stopped, seconds=round(report.elapsed_seconds, 3))
 
 
 def next_morning(now: datetime) -> datetime:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from dividends import runs
 from dividends.clock import Clock, today
@@ -34,15 +35,7 @@ from dividends.outbox.messages import phrase
 from dividends.outbox.phones import national
 from dividends.outbox.prepare import day_settled
 from dividends.store import audit
-from dividends.store.models import (
-    AllocationLine,
-    BankResultLine,
-    Household,
-    InboundMessage,
-    OptOut,
-    PayoutItem,
-    Run,
-)
+from dividends.store import notices as store
 from dividends.store.transactions import IntegrityError, transaction
 from notify.inbound import TWILIO_START_WORDS, TWILIO_STOP_WORDS, Intent, normalise, parse_inbound
 from notify.catalog import Channel
@@ -64,7 +57,7 @@ class Sender:
     (publicized or later, newest first)."""
 
     row: content.HouseholdRow
-    runs: tuple[Run, ...]
+    runs: tuple[Any, ...]
 
     @property
     def village(self) -> str:
@@ -78,16 +71,13 @@ async def find_sender(phone: str) -> Sender | None:
     mobile = national(phone)
     if mobile is None:
         return None
-    rows = await Household.filter(phone=mobile).order_by("-snapshot_id", "household_id").values_list(
-        "snapshot_id", "household_id", "head_name", "phone", "language", "account_no", "bank")
+    rows = await store.households_with_phone(mobile)
     if not rows:
         return None
     by_snapshot: dict[int, tuple[str, ...]] = {}
     for snapshot_id, *fields in rows:
         by_snapshot.setdefault(snapshot_id, tuple(fields))  # first household id per snapshot
-    seen = await Run.filter(snapshot_id__in=list(by_snapshot), kind__in=["regular", "correction"],
-                            state__in=list(SEEN_STATES)).order_by("-id").prefetch_related(
-        "village", "scheme", "snapshot", "asset_return")
+    seen = await store.runs_told(list(by_snapshot), SEEN_STATES)
     snapshot_id = seen[0].snapshot_id if seen else rows[0][0]  # type: ignore[attr-defined]
     mine = tuple(r for r in seen if r.snapshot_id == snapshot_id)  # type: ignore[attr-defined]
     return Sender(content.HouseholdRow(*by_snapshot[snapshot_id]), mine)
@@ -125,24 +115,24 @@ class Answer:
 async def answer_inbound(sid: str, phone: str, body: str, clock: Clock,
                          channel: Channel = DEFAULT_CHANNEL) -> Answer:
     """Record one inbound SMS once (by its provider id), act on it, and say what to answer."""
-    earlier = await InboundMessage.get_or_none(sid=sid)
+    earlier = await store.inbound_reply(sid)
     if earlier is not None:
-        return Answer(earlier.reply or "", None, False, earlier.id)
+        return Answer(earlier[1], None, False, earlier[0])
     intent = parse_inbound(body)
     sender = await find_sender(phone)
     try:
         async with transaction():
-            message = await InboundMessage.create(sid=sid, phone=phone[:16], body=body, intent=intent.kind,
-                                                  household_id=sender.row.household_id if sender else None)
-            rendered = await _act(intent, body, phone, sid, sender, message.id, clock, channel)
+            message_id = await store.record_inbound(sid, phone, body, intent.kind,
+                                                    sender.row.household_id if sender else None)
+            rendered = await _act(intent, body, phone, sid, sender, message_id, clock, channel)
             reply = rendered.body if rendered is not None else ""
-            await InboundMessage.filter(id=message.id).update(reply=reply)
+            await store.set_inbound_reply(message_id, reply)
     except IntegrityError:  # the same message delivered twice at once: answer as the first
-        earlier = await InboundMessage.get_or_none(sid=sid)
+        earlier = await store.inbound_reply(sid)
         if earlier is None:
             raise
-        return Answer(earlier.reply or "", None, False, earlier.id)
-    return Answer(reply, rendered, True, message.id)
+        return Answer(earlier[1], None, False, earlier[0])
+    return Answer(reply, rendered, True, message_id)
 
 
 async def answer_reply(reply: Reply, clock: Clock, channel: Channel, sender: NotifySender | None) -> Answer:
@@ -169,7 +159,7 @@ async def _act(intent: Intent, body: str, phone: str, sid: str, sender: Sender |
     word = normalise(body).replace(" ", "")
     if intent.kind in ("opt_out", "opt_in"):
         stop = intent.kind == "opt_out"
-        await OptOut.update_or_create(phone=phone[:16], defaults={"opted_out": stop, "source": f"sms:{sid}"[:64]})
+        await store.set_opt_out(phone, stop, f"sms:{sid}")
         await audit.record(f"sms {mask_phone(phone)}", "sms.opt_out" if stop else "sms.opt_in", "sms_inbound",
                            message_id, household=household, phone=mask_phone(phone))
         if not channel.profile.templated and word in (TWILIO_STOP_WORDS if stop else TWILIO_START_WORDS):
@@ -184,20 +174,16 @@ async def _act(intent: Intent, body: str, phone: str, sid: str, sender: Sender |
     return render("help", lang, content.help_text(village), channel=channel)
 
 
-async def _statement(sender: Sender, run: Run, lang: str, channel: Channel) -> RenderedText:
+async def _statement(sender: Sender, run: Any, lang: str, channel: Channel) -> RenderedText:
     hid = sender.row.household_id
-    line = await AllocationLine.filter(run_id=run.id, recipient_kind="household", recipient_id=hid) \
-        .values_list("amount_fen", "breakdown")
-    amount, breakdown = line[0] if line else (0, None)
+    amount, breakdown = await store.household_line(run.id, hid)
     paid_on: date | None = None
     failed = False
     if run.state in ("paid", "closed"):
-        items = await PayoutItem.filter(run_id=run.id, household_id=hid).order_by("id").values_list("id", "status",
-                                                                                                    "amount_fen")
+        items, when = await store.household_payout(run.id, hid)
         paid = [i for i in items if i[1] == "paid"]
         if paid:
-            when = await BankResultLine.filter(item_id=paid[-1][0]).values_list("settlement__on", "result__imported_at")
-            paid_on = day_settled(when[0][0] or when[0][1] if when else None, run)
+            paid_on = day_settled(when, run)
         failed = not paid and bool(items) and items[-1][1] == "failed"
     words = await content.run_words(run)
     record = content.statement(words, sender.row, state=run.state, amount_fen=amount, breakdown=breakdown,

@@ -31,7 +31,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 from dividends.clock import Clock, SystemClock, today
 from dividends.outbox import content
@@ -50,19 +50,10 @@ from dividends.outbox.fates import (
 from dividends.outbox.messages import refuse
 from dividends.outbox.phones import to_e164
 from dividends.runs import get_run
-from dividends.store import audit
+from dividends.store import notices as store
 from dividends.store import outbox as outbox_store
-from dividends.store.bulk import insert_rows
-from dividends.store.models import (
-    AllocationLine,
-    BankResultLine,
-    Household,
-    Notice,
-    OptOut,
-    PayoutItem,
-    Run,
-)
-from dividends.store.transactions import IntegrityError, transaction
+from dividends.store.notices import NOTICE_COLUMNS
+from dividends.store.transactions import IntegrityError
 from notify.privacy import mask_phone, scrub
 from notify.segments import estimate_cost_fen
 from notify.settings import DEFAULT_MAX_SEGMENTS, DEFAULT_PRICE_PER_SEGMENT_FEN
@@ -72,9 +63,7 @@ from schemes.problems import InputError, Problem
 
 PAGE = 5_000
 LIST_LIMIT = 50
-NOTICE_COLUMNS = ("run_id", "household_id", "kind", "attempt", "phone", "lang", "body", "encoding", "segments",
-                  "status", "tries", "error_code", "error_message", "next_try_at", "created_at", "final_at",
-                  "provider", "template", "params")
+__all__ = ["NOTICE_COLUMNS", "estimate", "prepare", "release"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +194,7 @@ class NoticeEstimate:
         return self.over_limit_count == 0
 
 
-async def check_run_for(run: Run, kind: str, clock: Clock) -> None:
+async def check_run_for(run: Any, kind: str, clock: Clock) -> None:
     if kind == "publicity":
         if run.state != "publicized":
             raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed="publicized")
@@ -258,20 +247,16 @@ async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock
             except Exception as exc:  # a concurrent prepare wrote some of this page first
                 if attempt or not duplicate(exc):
                     raise
-                done = set(await Notice.filter(run_id=run.id, kind=kind,
-                                               household_id__in=[d.household_id for d in page])
-                           .values_list("household_id", flat=True))
+                done = await store.notified(run.id, kind, [d.household_id for d in page])
                 existing += len(done)
                 page = [d for d in page if d.household_id not in done]
         for draft in page:
             tally.add(draft, max_segments)
     created = tally.queued + tally.no_phone + tally.opted_out + tally.unrenderable
     if created:
-        async with transaction():
-            await audit.record(actor, "notice.prepare", "run", run.id, village=run.village, kind=kind, created=created,
-                               queued=tally.queued, no_phone=tally.no_phone, opted_out=tally.opted_out,
-                               unrenderable=tally.unrenderable, existing=existing, segments=tally.segments,
-                               over_limit=tally.over_limit_count)
+        await store.record_event(actor, "notice.prepare", run, kind=kind, created=created, queued=tally.queued,
+                                 no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable,
+                                 existing=existing, segments=tally.segments, over_limit=tally.over_limit_count)
     return PrepareReport(run.id, kind, created, tally.queued, tally.no_phone, tally.opted_out, tally.unrenderable,
                          existing, tally.over_limit_count, tuple(tally.over_limit), tuple(tally.failures))
 
@@ -282,8 +267,7 @@ async def _insert(run_id: int, kind: str, page: Sequence[Draft], now: datetime, 
     rows = [(run_id, d.household_id, kind, 0, d.phone, d.lang, d.body, d.encoding, d.segments, d.status, 0, None,
              d.error_message, None, now, None if d.status == QUEUED else now, provider, d.template, d.params)
             for d in page]
-    async with transaction():
-        await insert_rows(Notice._meta.db_table, NOTICE_COLUMNS, rows)
+    await store.insert_notices(rows)
 
 
 async def release(run_id: int, kind: str | None, actor: str, clock: Clock = SystemClock()) -> int:
@@ -295,10 +279,9 @@ async def release(run_id: int, kind: str | None, actor: str, clock: Clock = Syst
     run = await get_run(run_id)
     now = clock.now().astimezone(UTC)
     kinds = [check_kind(kind)] if kind else None
-    async with transaction():
-        count = await outbox_store.release_prepared(run.id, kinds, now)
-        if count:
-            await audit.record(actor, "notice.release", "run", run.id, village=run.village, kind=kind, count=count)
+    count = await outbox_store.release_prepared(run.id, kinds, now)
+    if count:
+        await store.record_event(actor, "notice.release", run, kind=kind, count=count)
     return count
 
 
@@ -308,24 +291,13 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
     """Totals of the queued notices of ``kind``, and of the ones :func:`prepare` would still add."""
     kind = check_kind(kind)
     run = await get_run(run_id)
-    stored = Notice.filter(run_id=run.id, kind=kind)
-    tally = _Tally()
-    pairs = await stored.filter(status=QUEUED).group_by("encoding", "segments").values_list("encoding", "segments")
-    for encoding, segments in pairs:
-        n = await stored.filter(status=QUEUED, encoding=encoding, segments=segments).count()
-        tally.queued += n
-        tally.segments += n * segments
-        tally.gsm7 += n if encoding == "GSM-7" else 0
-    over = stored.filter(status=QUEUED, segments__gt=max_segments)
-    tally.over_limit_count = await over.count()
-    tally.over_limit = [OverLimit(h, s) for h, s in
-                        await over.order_by("household_id").limit(LIST_LIMIT).values_list("household_id", "segments")]
-    tally.no_phone = await stored.filter(status=NO_PHONE).count()
-    tally.opted_out = await stored.filter(status=OPTED_OUT).count()
-    tally.unrenderable = await stored.filter(status=FAILED, tries=0).count()
-    done = (await stored.filter(status__in=[SENDING, SENT, DELIVERED, UNDELIVERED]).count()
-            + await stored.filter(status=FAILED, tries__gt=0).count())
-    prepared = await stored.exists()
+    summary = await store.queued_summary(run.id, kind, max_segments, LIST_LIMIT)
+    tally = _Tally(queued=summary["queued"], segments=summary["segments"], gsm7=summary["gsm7"],
+                   over_limit_count=summary["over_limit_count"], no_phone=summary["no_phone"],
+                   opted_out=summary["opted_out"], unrenderable=summary["unrenderable"])
+    tally.over_limit = [OverLimit(h, n) for h, n in summary["over_limit"]]
+    done = summary["done"]
+    prepared = summary["prepared"]
     try:
         await check_run_for(run, kind, clock)
         open_for_prepare = True
@@ -337,11 +309,11 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         async for _, page in _pages(run, kind, words, max_segments, channel, templates, records):
             for draft in page:
                 tally.add(draft, max_segments)
-    stored_unreachable = await stored.filter(status__in=[NO_PHONE, OPTED_OUT]).order_by("household_id") \
-        .limit(LIST_LIMIT).values_list("household_id", "status")
-    unreachable = [Unreachable(h, st) for h, st in stored_unreachable] + tally.unreachable
-    samples = _samples(kind, records, channel) or await _stored_samples(stored, channel)
-    released = await stored.filter(status=QUEUED, next_try_at__isnull=False).count()
+    unreachable = [Unreachable(h, st) for h, st in summary["unreachable"]] + tally.unreachable
+    samples = _samples(kind, records, channel) or [
+        Sample(lang, provider or channel.provider, template, body, segments)
+        for lang, provider, template, body, segments in summary["samples"]]
+    released = summary["released"]
     return NoticeEstimate(
         run_id=run.id, kind=kind, prepared=prepared, to_send=tally.queued, segments=tally.segments,
         cost_fen=estimate_cost_fen(tally.segments, price_per_segment_fen), gsm7=tally.gsm7,
@@ -349,17 +321,6 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         over_limit_count=tally.over_limit_count, over_limit=tuple(tally.over_limit[:LIST_LIMIT]),
         no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done,
         samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released)
-
-
-async def _stored_samples(stored: Any, channel: Channel) -> list[Sample]:
-    """One prepared text per language, as stored (the run is past preparing)."""
-    out = []
-    for lang in sorted(set(await stored.exclude(body="").distinct().values_list("lang", flat=True))):
-        row = await stored.filter(lang=lang).exclude(body="").order_by("id").first().values_list(
-            "provider", "template", "body", "segments")
-        if row:
-            out.append(Sample(lang, row[0] or channel.provider, row[1], row[2], row[3]))
-    return out
 
 
 def _samples(kind: str, records: dict[str, content.Record], channel: Channel) -> list[Sample]:
@@ -382,22 +343,20 @@ def _samples(kind: str, records: dict[str, content.Record], channel: Channel) ->
 # ----------------------------------------------------------------------------- drafts
 
 
-async def _pages(run: Run, kind: NoticeKind, words: content.RunWords, max_segments: int, channel: Channel,
+async def _pages(run: Any, kind: NoticeKind, words: content.RunWords, max_segments: int, channel: Channel,
                  templates: ProviderTemplates | None, samples: dict[str, content.Record] | None = None,
                  ) -> AsyncIterator[tuple[int, list[Draft]]]:
     """(households of the page that have a notice of ``kind`` already, drafts for the others that
     ``kind`` concerns)."""
     last = ""
     while True:
-        rows = await Household.filter(snapshot_id=run.snapshot.id, household_id__gt=last).order_by("household_id") \
-            .limit(PAGE).values_list("household_id", "head_name", "phone", "language", "account_no", "bank")
+        rows = await store.household_page(run.snapshot.id, last, PAGE)
         if not rows:
             return
         last = rows[-1][0]
         households = [content.HouseholdRow(*r) for r in rows]
         ids = [h.household_id for h in households]
-        done = set(await Notice.filter(run_id=run.id, kind=kind, household_id__in=ids)
-                   .values_list("household_id", flat=True))
+        done = await store.notified(run.id, kind, ids)
         todo = [h for h in households if h.household_id not in done]
         records = await _records(run, kind, words, todo)
         if samples is not None:
@@ -406,8 +365,7 @@ async def _pages(run: Run, kind: NoticeKind, words: content.RunWords, max_segmen
                 if record is not None and not isinstance(record, Exception) and h.lang not in samples:
                     samples[h.lang] = record
         phones = {h.household_id: to_e164(h.phone) for h in todo}
-        opted = cast(set[str], set(await OptOut.filter(phone__in=[p for p in phones.values() if p], opted_out=True)
-                                   .values_list("phone", flat=True)))
+        opted = await store.opted_out(p for p in phones.values() if p)
         page = [_draft(h, kind, record, phones[h.household_id], opted, max_segments, channel, templates)
                 for h in todo if (record := records.get(h.household_id)) is not None]
         yield len(done), page
@@ -450,26 +408,21 @@ def _text_error(exc: Exception) -> str:
     return scrub(f"the text could not be rendered: {detail}")[:500]
 
 
-async def _records(run: Run, kind: NoticeKind, words: content.RunWords,
+async def _records(run: Any, kind: NoticeKind, words: content.RunWords,
                    households: Sequence[content.HouseholdRow]) -> dict[str, content.Record | Exception]:
     """The text record of each household ``kind`` concerns (an exception when it cannot be made)."""
     ids = [h.household_id for h in households]
     if not ids:
         return {}
-    lines = {r: (a, b) for r, a, b in await AllocationLine.filter(
-        run_id=run.id, recipient_kind="household", recipient_id__in=ids).values_list(
-        "recipient_id", "amount_fen", "breakdown")}
+    lines = await store.allocation_lines(run.id, ids)
     out: dict[str, content.Record | Exception] = {}
     if kind == "publicity":
         for h in households:
             amount, breakdown = lines.get(h.household_id, (0, None))
             out[h.household_id] = _attempt(content.publicity, words, h, amount, breakdown)
         return out
-    items = await PayoutItem.filter(run_id=run.id, household_id__in=ids).order_by("id").values_list(
-        "id", "household_id", "amount_fen", "status")
-    results = {item: (status, reason, on or at) for item, status, reason, on, at in await BankResultLine.filter(
-        item_id__in=[i[0] for i in items]).values_list("item_id", "status", "reason", "settlement__on",
-                                                       "result__imported_at")}
+    items = await store.payout_items(run.id, ids)
+    results = await store.bank_results([i[0] for i in items])
     by_household: dict[str, list[tuple[int, int, str]]] = {}
     for item_id, hid, amount, status in items:
         by_household.setdefault(hid, []).append((item_id, amount, status))
@@ -488,7 +441,7 @@ async def _records(run: Run, kind: NoticeKind, words: content.RunWords,
     return out
 
 
-def day_settled(when: date | datetime | None, run: Run) -> date:
+def day_settled(when: date | datetime | None, run: Any) -> date:
     """The day a payment was settled: its settlement entry's date, else when the bank result or
     the run was recorded."""
     if isinstance(when, datetime):

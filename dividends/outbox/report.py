@@ -11,15 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from dividends.clock import Clock, SystemClock
-from dividends.store.outbox import opted_out
 from dividends.outbox.fates import FATES, KINDS, OPTED_OUT, QUEUED, RESENDABLE, check_kind
 from dividends.outbox.messages import refuse
-from dividends.outbox.prepare import NOTICE_COLUMNS, duplicate
+from dividends.outbox.prepare import duplicate
 from dividends.runs import get_run
-from dividends.store import audit
-from dividends.store.bulk import insert_rows
-from dividends.store.models import Notice
-from dividends.store.transactions import transaction
+from dividends.store import notices as store
 from notify.privacy import mask_phone
 from notify.segments import estimate_cost_fen
 from notify.settings import DEFAULT_PRICE_PER_SEGMENT_FEN
@@ -39,6 +35,8 @@ class FailedNotice:
     code: int | None
     reason: str
     tries: int
+    provider_code: str = ""
+    """The provider's own code (Aliyun ``MK:0001``, Tencent ``MI:0045``), when it gave one."""
 
 
 @dataclass(frozen=True)
@@ -62,53 +60,32 @@ class DeliveryReport:
         return self.total()
 
 
-async def _attempts(run_id: int, kind: str | None = None) -> dict[tuple[str, str], int]:
-    """(household, kind) -> latest attempt, for those resent at least once."""
-    query = Notice.filter(run_id=run_id, attempt__gt=0)
-    if kind is not None:
-        query = query.filter(kind=kind)
-    latest: dict[tuple[str, str], int] = {}
-    for hid, k, attempt in await query.values_list("household_id", "kind", "attempt"):
-        latest[(hid, k)] = max(attempt, latest.get((hid, k), 0))
-    return latest
-
-
 async def report(run_id: int, *, price_per_segment_fen: int = DEFAULT_PRICE_PER_SEGMENT_FEN,
                  limit: int = FAILED_LIST_LIMIT) -> DeliveryReport:
     """Counts by kind and status, segments and cost, and the failed list (up to ``limit``)."""
     run = await get_run(run_id)
-    notices = Notice.filter(run_id=run.id)
     counts: dict[str, dict[str, int]] = {}
-    for kind, status in await notices.group_by("kind", "status").values_list("kind", "status"):
-        counts.setdefault(kind, dict.fromkeys(FATES, 0))[status] = await notices.filter(kind=kind, status=status).count()
+    for kind, status, n in await store.counts(run.id):
+        counts.setdefault(kind, dict.fromkeys(FATES, 0))[status] = n
     counts = {k: counts[k] for k in sorted(counts, key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS))}
-    latest = await _attempts(run.id)
+    latest = await store.latest_attempts(run.id)
     superseded = 0
     old_failed = 0
     if latest:
-        households = sorted({h for h, _ in latest})
-        rows = [row for start in range(0, len(households), 5_000)
-                for row in await notices.filter(household_id__in=households[start:start + 5_000]).values_list(
-                    "household_id", "kind", "attempt", "status")]
-        for hid, kind, attempt, status in rows:
+        for hid, kind, attempt, status in await store.attempt_rows(run.id, sorted({h for h, _ in latest})):
             if attempt < latest.get((hid, kind), 0):
                 superseded += 1
                 counts[kind][status] -= 1
                 old_failed += status in RESENDABLE
-    segments = 0
-    with_sid = notices.filter(sid__isnull=False)
-    for (value,) in await with_sid.group_by("segments").values_list("segments"):
-        segments += value * await with_sid.filter(segments=value).count()
-    failed_rows = notices.filter(status__in=sorted(RESENDABLE))
-    failed_count = await failed_rows.count() - old_failed
+    segments = await store.segments_sent(run.id)
+    total_failed, failed_rows = await store.failed(run.id, sorted(RESENDABLE), limit + old_failed)
+    failed_count = total_failed - old_failed
     listed: list[FailedNotice] = []
-    for nid, hid, kind, attempt, phone, status, code, reason, tries in await failed_rows.order_by(
-            "kind", "household_id", "attempt").limit(limit + old_failed).values_list(
-            "id", "household_id", "kind", "attempt", "phone", "status", "error_code", "error_message", "tries"):
+    for nid, hid, kind, attempt, phone, status, code, reason, tries, provider_code in failed_rows:
         if attempt < latest.get((hid, kind), 0) or len(listed) >= limit:
             continue
         listed.append(FailedNotice(nid, hid, kind, attempt, mask_phone(phone) if phone else "", status, code, reason,
-                                   tries))
+                                   tries, provider_code or ""))
     return DeliveryReport(run.id, counts, superseded, segments, estimate_cost_fen(segments, price_per_segment_fen),
                           failed_count, tuple(listed))
 
@@ -128,15 +105,12 @@ async def resend_failed(run_id: int, kind: str, actor: str, clock: Clock = Syste
     audited; notices that never had a text or a phone stay as they are."""
     kind = check_kind(kind)
     run = await get_run(run_id)
-    latest = await _attempts(run.id, kind)
-    rows = await Notice.filter(run_id=run.id, kind=kind, status__in=sorted(RESENDABLE)).exclude(phone="") \
-        .exclude(body="").order_by("household_id").values_list("household_id", "attempt", "phone", "lang", "body",
-                                                               "encoding", "segments", "provider", "template",
-                                                               "params")
+    latest = await store.latest_attempts(run.id, kind)
+    rows = await store.resendable(run.id, kind, sorted(RESENDABLE))
     todo = [r for r in rows if r[1] >= latest.get((r[0], kind), 0)]
     if not todo:
         return ResendReport(run.id, kind, 0, 0, ())
-    stopped = await opted_out(r[2] for r in todo)
+    stopped = await store.opted_out(r[2] for r in todo)
     now = clock.now().astimezone(UTC)
     values = []
     for hid, attempt, phone, lang, body, encoding, segments, provider, template, params in todo:
@@ -146,11 +120,9 @@ async def resend_failed(run_id: int, kind: str, actor: str, clock: Clock = Syste
                        None if status == QUEUED else now, provider, template, params))
     households = tuple(r[0] for r in todo)
     try:
-        async with transaction():
-            await insert_rows(Notice._meta.db_table, NOTICE_COLUMNS, values)
-            await audit.record(actor, "notice.resend_failed", "run", run.id, village=run.village, kind=kind,
-                               count=len(values), households=list(households[:FAILED_LIST_LIMIT]),
-                               truncated=len(households) > FAILED_LIST_LIMIT)
+        await store.resend(values, actor, run, kind=kind, count=len(values),
+                           households=list(households[:FAILED_LIST_LIMIT]),
+                           truncated=len(households) > FAILED_LIST_LIMIT)
     except Exception as exc:
         if duplicate(exc):  # someone else resent them at the same moment: nothing was written here
             raise refuse("outbox.resend_concurrent", run=run.id, kind=kind) from None

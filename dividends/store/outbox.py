@@ -41,7 +41,8 @@ from typing import Any, cast
 from tortoise.connection import get_connection
 
 from dividends.outbox.fates import FAILED, OPTED_OUT, QUEUED, SENDING, SENT
-from dividends.store.models import Notice, OptOut
+from dividends.store import audit
+from dividends.store.models import Notice, OptOut, Run
 from dividends.store.transactions import IntegrityError, transaction
 
 log = logging.getLogger(__name__)
@@ -399,6 +400,26 @@ async def change_notice(state: NoticeState, **changes: Any) -> bool:
     query = Notice.filter(id=state.id, status=state.status)
     query = query.filter(sid__isnull=True) if state.sid is None else query.filter(sid=state.sid)
     return bool(await query.update(**changes))
+
+
+async def schedule_delivery_retry(state: NoticeState, at: datetime, code: int | None, reason: str, *,
+                                  sid: str) -> bool:
+    """Queue a notice again after a retryable delivery failure, with the audit event that keeps
+    the failed message's SID; ``False`` when the notice changed meanwhile."""
+    async with transaction():
+        if not await change_notice(state, status=QUEUED, next_try_at=at, error_code=code, error_message=reason):
+            return False
+        await audit.record("twilio", "notice.delivery_retry", "notice", state.id, run=state.run_id, sid=sid,
+                           code=code, tries=state.tries, next_try_at=at.isoformat())
+    return True
+
+
+async def record_dispatch_event(actor: str, run_id: int | None, **detail: Any) -> None:
+    """The audit event of one dispatch."""
+    run = await Run.get_or_none(id=run_id).prefetch_related("village") if run_id is not None else None
+    async with transaction():
+        await audit.record(actor, "notice.send", "run" if run_id is not None else "outbox",
+                           run_id if run_id is not None else "all", village=run.village if run else None, **detail)
 
 
 async def sent_without_receipt(provider: str, before: datetime, limit: int) -> list[tuple[int, str, int, datetime]]:
