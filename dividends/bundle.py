@@ -35,7 +35,8 @@ from schemes.problems import InputError, Problem
 
 FORMAT = "dividends.computation/1"
 ALLOCATIONS, SUMMARY, EXCLUDED, MANIFEST = "allocations.csv", "summary.csv", "excluded.csv", "manifest.json"
-INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns"}
+INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns",
+               "columns": "columns", "vocabulary": "vocabulary"}
 
 
 def render_outputs(c: Computation) -> dict[str, bytes]:
@@ -57,12 +58,15 @@ def input_copies(inputs: Inputs, c: Computation) -> dict[str, Path]:
 
 
 def parameters(c: Computation) -> dict[str, Any]:
-    return {
+    params: dict[str, Any] = {
         "period": c.inputs.period,
         "amount_yuan": c.inputs.amount_yuan,
         "exclude_invalid": c.inputs.exclude_invalid,
         "reference_date": c.reference_date.isoformat(),
     }
+    if c.inputs.sheets:  # only when asked for: bundles written before keep their hashes
+        params["sheets"] = dict(c.inputs.sheets)
+    return params
 
 
 def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
@@ -160,6 +164,8 @@ def inputs_from_manifest(directory: Path, manifest: dict[str, Any]) -> Inputs:
         posts=files.get("posts"), members=files.get("members"), returns=files.get("returns"),
         amount_yuan=params.get("amount_yuan"), exclude_invalid=bool(params.get("exclude_invalid")),
         reference_date=date.fromisoformat(params["reference_date"]),
+        columns=files.get("columns"), vocabulary=files.get("vocabulary"),
+        sheets=tuple(sorted(dict(params.get("sheets") or {}).items())),
     )
 
 
