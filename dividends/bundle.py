@@ -29,7 +29,8 @@ import polars as pl
 
 from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
-from dividends.hashing import canonical_json, frame_csv, sha256_bytes, sha256_file, sha256_frame
+from dividends.files.safe import export_csv
+from dividends.hashing import canonical_json, sha256_bytes, sha256_file, sha256_frame
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -40,11 +41,11 @@ INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members",
 
 
 def render_outputs(c: Computation) -> dict[str, bytes]:
-    outputs = {ALLOCATIONS: frame_csv(c.allocation.lines()), SUMMARY: frame_csv(c.allocation.summary)}
+    outputs = {ALLOCATIONS: export_csv(c.allocation.lines()), SUMMARY: export_csv(c.allocation.summary)}
     if c.registry.exclusions:
         rows = [{"file": p.file or "", "row": p.row, "column": p.column or "", "problem_en": p.msg.text("en"),
                  "problem_zh": p.msg.text("zh")} for p in c.registry.exclusions]
-        outputs[EXCLUDED] = frame_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
+        outputs[EXCLUDED] = export_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
                                                                   "problem_en": pl.String, "problem_zh": pl.String}))
     return outputs
 

@@ -23,7 +23,7 @@ INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a-\u202
 """Zero-width, soft-hyphen and bidirectional control characters: invisible in a cell, but they
 make two ids that look the same differ (or an id display reversed)."""
 
-FORMULA_START = r"^[=+\-@\t\r]"
+from dividends.files.safe import FORMULA_START  # noqa: E402,F401  (one definition)
 """Text a spreadsheet would run as a formula (OWASP's list of leading characters)."""
 
 

@@ -300,6 +300,16 @@ register(
             "zh": "村编码“{value}”重复：第 {rows} 行也有该村的收益",
             "en": "village '{value}' appears more than once: also in row {rows}",
         },
+        # ------------------------------------------------------------------ commands
+        "cli.compute.warnings": {
+            "zh": "{count} 条提醒（已接受，但请留意）：",
+            "en": "{count} warning(s) (accepted, but worth a look):",
+        },
+        "cli.compute.no_sms": {
+            "zh": "{count} 户没有手机号（或只有固定电话），收不到短信通知：{households}",
+            "en": "{count} household(s) have no mobile number (or only a landline) and no SMS "
+            "can reach them: {households}",
+        },
         # ------------------------------------------------------------------ exclusions
         "registry.excluded_with_household": {
             "zh": "已排除：所属户“{household}”（{file} 第 {rows} 行）有问题，已被排除",

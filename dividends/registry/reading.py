@@ -528,13 +528,24 @@ def _to_table(
         positions=found,
         problems=tuple(problems),
         number_cells=number_frame,
-        absent=tuple(c.name for c in columns if not c.required and c.name not in found),
+        absent=_absent(frame, columns, found),
         unknown=unknown,
         sheet=sheet.name,
         notes=tuple(notes),
         totals=totals if totals.height else None,
         columns=tuple(columns),
     )
+
+
+def _absent(frame: pl.DataFrame, columns: Sequence[ColumnSpec], found: Mapping[str, int]) -> tuple[str, ...]:
+    """Optional columns without a header, or whose every data cell is empty (a template's
+    column left blank): their values would be defaults, not data."""
+    empty = set()
+    present = [c.name for c in columns if not c.required and c.name in found]
+    if present and frame.height:
+        counts = frame.select(pl.col(n).null_count() for n in present).row(0)
+        empty = {n for n, count in zip(present, counts, strict=True) if count == frame.height}
+    return tuple(c.name for c in columns if not c.required and (c.name not in found or c.name in empty))
 
 
 def _long_row_flag(raw: pl.DataFrame, sheet: _Sheet, header: Header) -> list[pl.Expr]:
