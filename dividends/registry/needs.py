@@ -28,10 +28,10 @@ from schemes.problems import InputError, Problem
 register(
     {
         "needs.missing_column": {
-            "zh": "方案步骤“{step}”（{label}）需要“{zh}”列（{column}），但{file}中没有这一列，"
+            "zh": "方案步骤 {step}（{label}）需要“{zh}”列（{column}），但{file}中没有这一列，"
             "若照此计算，每户都会按空值计（例如股数为 0）；{file}中未识别的表头：{unknown}。"
             "请补上这一列，或用列映射指定哪个表头是这一列",
-            "en": "scheme step '{step}' ({label}) needs the column '{column}' (“{zh}”), but "
+            "en": "scheme step(s) {step} ({label}) need the column '{column}' (“{zh}”), but "
             "{file} has no such column: every household would count as empty (0 shares, say); "
             "headers of {file} not recognised: {unknown}. Add the column, or map the header "
             "that holds it with a column mapping",
@@ -112,20 +112,21 @@ def scheme_needs(scheme: Scheme) -> list[Need]:
 def need_problems(scheme: Scheme, facts: RegistryFacts) -> list[Problem]:
     """The problems of running ``scheme`` on a registry with these ``facts`` (empty: fine).
 
-    A column absent from a file that was read is reported once per (step, column). A members
-    or posts file not given at all is the engine's to report (``compute.needs_persons``)."""
-    problems: list[Problem] = []
+    One problem per column a file lacks, naming every step that reads it. A members or posts
+    file not given at all is the engine's to report (``compute.needs_persons``)."""
     labels = {s.id: s.label for s in scheme.steps}
+    steps: dict[tuple[str, str], list[str]] = {}
     for need in scheme_needs(scheme):
-        label = labels[need.step]
-        if need.kind not in facts.kinds or not facts.lacks(need.kind, need.column):
-            continue
-        spec = {c.name: c for c in _SPECS[need.kind]}[need.column]
-        file = facts.files.get(need.kind, need.kind)
+        if need.kind in facts.kinds and facts.lacks(need.kind, need.column):
+            steps.setdefault((need.kind, need.column), []).append(need.step)
+    problems: list[Problem] = []
+    for (kind, column), ids in steps.items():
+        spec = {c.name: c for c in _SPECS[kind]}[column]
+        file = facts.files.get(kind, kind)
         problems.append(Problem(
             Msg(
-                "needs.missing_column", step=need.step, label=_label(label), column=need.column,
-                zh=spec.zh, file=file, unknown=facts.unknown.get(need.kind) or (Msg("needs.none"),),
+                "needs.missing_column", step=ids, label=[_label(labels[i]) for i in ids], column=column,
+                zh=spec.zh, file=file, unknown=facts.unknown.get(kind) or (Msg("needs.none"),),
             ),
             file=file,
         ))
