@@ -34,7 +34,7 @@ TRUNK = "0"
 PhoneKind = Literal["mobile", "landline", "invalid"]
 
 _SEPARATORS = r"[\s\-()（）.]"
-_PREFIX = r"(?:\+86|0086|86)?"
+_PREFIX = r"(?:(?:\+86|0086|86)0?|0)?"
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _patterns() -> tuple[str, str]:
 
 
 def mobile_pattern() -> str:
-    """Anchored regex for a mobile number, with an optional +86/0086/86 prefix (group 1 = the
+    """Anchored regex for a mobile number, with an optional +86/0086/86/0 prefix (group 1 = the
     11 national digits)."""
     return rf"^{_PREFIX}({_patterns()[0]})$"
 
@@ -69,7 +69,7 @@ def mobile_pattern() -> str:
 def landline_pattern() -> str:
     """Anchored regex for a landline with its trunk 0 (or a +86 prefix instead); group 1 = the
     national significant number (without the 0)."""
-    return rf"^(?:\+86|0086|{TRUNK})({_patterns()[1]})$"
+    return rf"^(?:(?:\+86|0086){TRUNK}?|{TRUNK})({_patterns()[1]})$"
 
 
 _MOBILE = re.compile(mobile_pattern().replace("$", r"\Z"))
@@ -93,7 +93,7 @@ def parse(text: str | None) -> Phone:
     if kind in (
         phonenumbers.PhoneNumberType.FIXED_LINE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
+    ) and raw.startswith(("+86", "0086", TRUNK)):  # without its 0 it may be a mobile short of a digit
         return Phone("landline", TRUNK + national_number)
     return Phone("invalid", "")
 
