@@ -194,3 +194,19 @@ def test_the_byte_copies_of_inputs_stay_byte_copies(tmp_path: Path) -> None:
                        reference_date=date(2025, 1, 1)))
     write_bundle(c, tmp_path / "out")
     assert (tmp_path / "out" / "inputs" / "households.csv").read_bytes() == registry.read_bytes()
+
+
+def test_a_workbook_lying_about_its_sizes_is_refused_as_damaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import struct
+
+    monkeypatch.setenv("MAX_INFLATED_MB", "4")
+    data = bytearray(bomb(tmp_path / "b.xlsx", 8 << 20).read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        while at != -1:
+            struct.pack_into("<I", data, at + offset, 100)
+            at = data.find(signature, at + 4)
+    forged = tmp_path / "forged.xlsx"
+    forged.write_bytes(bytes(data))
+    [problem] = refused(forged).problems
+    assert problem.msg.key == "registry.bad_excel"
