@@ -144,9 +144,10 @@ def phone_columns(text: pl.Series) -> pl.DataFrame:
     if s.str.contains(_SEPARATORS).any():
         s = s.str.replace_all(_SEPARATORS, "")
     mobile = s.str.extract(mobile_pattern(), 1)
-    landline = pl.select(
-        pl.when(mobile.is_null()).then(s.str.extract(landline_pattern(), 1))
-    ).to_series()
+    others = (mobile.is_null() & s.is_not_null()).arg_true()  # few rows: the long pattern runs on them only
+    landline = pl.Series("landline", [None] * s.len(), dtype=pl.String)
+    if others.len():
+        landline = landline.scatter(others, s.gather(others).str.extract(landline_pattern(), 1))
     frame = pl.DataFrame({"mobile": mobile, "landline": landline})
     return frame.select(
         pl.coalesce(pl.col("mobile"), TRUNK + pl.col("landline")).alias("phone"),

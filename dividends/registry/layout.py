@@ -92,12 +92,34 @@ def find_header(
     return None if best is None else best[1]
 
 
+KEYWORDS = (
+    "计", "total", "章", "制", "审", "复核", "填", "负责", "经办", "主任", "支书", "出纳", "日期", "时间",
+    "注", "说明",
+)
+"""Literal words every totals or footer row contains: a cheap first pass (Aho-Corasick) picks
+the few candidate rows, and only they meet the patterns above."""
+
+_KINDS = {"_totals": pl.Boolean, "_subtotal": pl.Boolean, "_footer": pl.Boolean}
+
+
 def row_kinds(body: pl.DataFrame) -> pl.DataFrame:
     """For each record of ``body`` (raw String cells): ``_totals`` (a totals or subtotal row),
     ``_subtotal`` (a subtotal row) and ``_footer`` (a signature, date or note row)."""
-    if body.width == 0:
-        return pl.DataFrame({"_totals": [], "_subtotal": [], "_footer": []},
-                            schema={"_totals": pl.Boolean, "_subtotal": pl.Boolean, "_footer": pl.Boolean})
+    none = pl.DataFrame({k: pl.Series(k, [False] * body.height, dtype=t) for k, t in _KINDS.items()})
+    if body.width == 0 or body.height == 0:
+        return none
+    joined = pl.concat_str([pl.col(c).fill_null("") for c in body.columns], separator="\x1f")
+    rows = body.select(joined.str.contains_any(list(KEYWORDS), ascii_case_insensitive=True)).to_series()
+    candidates = rows.arg_true()
+    if candidates.len() == 0:
+        return none
+    found = _kinds(body.gather(candidates))
+    return none.with_columns(
+        none.get_column(k).scatter(candidates, found.get_column(k)) for k in _KINDS
+    )
+
+
+def _kinds(body: pl.DataFrame) -> pl.DataFrame:
     cells = [pl.col(c).str.replace_all(r"[\s\u3000]+", "") for c in body.columns]
     totals = pl.any_horizontal(c.str.contains(TOTALS_PATTERN) for c in cells).fill_null(False)
     subtotal = totals & pl.any_horizontal(c.str.contains(SUBTOTAL_PATTERN) for c in cells).fill_null(False)
