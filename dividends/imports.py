@@ -54,6 +54,8 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
                           reference_date: date | None = None, mapping: ColumnMapping | None = None,
                           sheets: dict[str, str] | None = None, names: dict[str, str] | None = None,
                           vocabulary: Vocabulary | None = None) -> ImportReport:
+    given = {"households": households, "posts": posts, "members": members}
+    names = names or {k: Path(p).name for k, p in given.items() if p is not None}  # never a temporary path
     registry = read_registry(households, posts=posts, members=members, exclude_invalid=exclude_invalid,
                              reference_date=reference_date, mapping=mapping, sheets=sheets, names=names,
                              vocabulary=vocabulary)

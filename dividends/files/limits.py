@@ -13,7 +13,7 @@ setting                            default        what it bounds
 ``MAX_INFLATED_MB``                256            a workbook's or pack's content once unzipped
 ``MAX_CELL_CHARS``                 1000           one cell
 ``MAX_COLUMNS``                    200            columns of one sheet or CSV
-``MAX_ROWS``                       2000000        rows of one sheet or CSV
+``MAX_ROWS``                       5000000        rows of one sheet or CSV
 ``MAX_LINE_CHARS``                 65536          one line of a CSV file (bytes)
 =================================  =============  ==============================================
 
@@ -84,7 +84,7 @@ class Limits:
     inflated_bytes: int = 256 * MB
     cell_chars: int = 1000
     columns: int = 200
-    rows: int = 2_000_000
+    rows: int = 5_000_000
     line_bytes: int = 65536
 
     @classmethod
@@ -106,7 +106,7 @@ class Limits:
             inflated_bytes=number("MAX_INFLATED_MB", 256) * MB,
             cell_chars=number("MAX_CELL_CHARS", 1000),
             columns=number("MAX_COLUMNS", 200),
-            rows=number("MAX_ROWS", 2_000_000),
+            rows=number("MAX_ROWS", 5_000_000),
             line_bytes=number("MAX_LINE_CHARS", 65536),
         )
 
