@@ -15,6 +15,8 @@ import decimal
 import re
 import unicodedata
 
+from dividends.files.safe import FORMULA_START  # noqa: F401  (re-exported: one definition)
+
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\Z")
 GENERAL_DIGITS = 11
 """Excel's General format shows a whole number of up to 11 digits as it is."""
@@ -22,9 +24,6 @@ GENERAL_DIGITS = 11
 INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]"
 """Zero-width, soft-hyphen and bidirectional control characters: invisible in a cell, but they
 make two ids that look the same differ (or an id display reversed)."""
-
-from dividends.files.safe import FORMULA_START  # noqa: E402,F401  (one definition)
-"""Text a spreadsheet would run as a formula (OWASP's list of leading characters)."""
 
 
 def excel_shows(text: str) -> str:
