@@ -48,7 +48,7 @@ from dividends.outbox.fates import (
     check_kind,
 )
 from dividends.outbox.messages import refuse
-from dividends.outbox.phones import to_e164
+from notify.phones import to_e164
 from dividends.runs import get_run
 from dividends.store import notices as store
 from dividends.store import outbox as outbox_store
