@@ -60,3 +60,21 @@ async def test_estimate_send_and_status_from_the_command_line(clean_db: str, tmp
     assert nothing.returncode == 0 and "no failed 'publicity' notices" in nothing.stdout
     wrong = notify(clean_db, outbox, "en", "prepare", str(run.id), "--kind", "payment_failed")
     assert wrong.returncode == 2 and "needs: paid / closed" in wrong.stderr
+
+
+def test_templates_lists_each_template_its_approval_and_each_providers_text() -> None:
+    from support.fake_provider import TEMPLATES_FILE
+
+    env = {**os.environ, "SMS_SIGNATURE": "青山镇人民政府", "SMS_TEMPLATES_FILE": str(TEMPLATES_FILE),
+           "DIVIDENDS_LANG": "en", "COLUMNS": "250"}
+    done = subprocess.run([sys.executable, "-m", "dividends", "notify", "templates"], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "SMS_460000102" in out and "1900102" in out and "pending" in out and "rejected" in out
+    assert "{1}{2}户：{3}年度" in out and "${village}${household}户" in out
+    assert "【青山镇人民政府】青山村张*明户" in out and "tencent allows at most 6" in out
+    broken = subprocess.run([sys.executable, "-m", "dividends", "notify", "templates"], capture_output=True,
+                            text=True, env={**env, "SMS_TEMPLATES_FILE": str(ROOT / "README.md")}, cwd=ROOT,
+                            timeout=120)
+    assert broken.returncode == 2 and "README.md" in broken.stderr and "Traceback" not in broken.stderr

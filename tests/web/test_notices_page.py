@@ -47,3 +47,26 @@ async def test_an_auditor_sees_the_status_but_cannot_send(app, tmp_path) -> None
         assert page.status_code == 200 and 'id="send-publicity"' not in page.text
         refused = await aud.post(f"/runs/{run_id}/notices/send", {"kind": "publicity"})
     assert refused.status_code == 403
+
+
+async def test_the_estimate_shows_each_providers_text_and_long_texts_need_a_confirmation(
+        app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    reg = registry_files(tmp_path)
+    app.state.settings = dataclasses.replace(
+        app.state.settings, sms=dataclasses.replace(app.state.settings.sms, max_segments=1))
+    async with browser(app, "acc1") as acc:
+        run_id = await publicized(acc, reg)
+        page = await acc.get(f"/runs/{run_id}/notices")
+        assert page.status_code == 200
+        assert "短信原文示例" in page.text and 'data-provider="aliyun"' in page.text
+        assert 'data-provider="tencent"' in page.text and 'data-provider="twilio"' in page.text
+        assert 'name="allow_long"' in page.text
+        refused = await acc.post(f"/runs/{run_id}/notices/send", {"kind": "publicity"})
+        assert refused.status_code in (400, 409) and "超过" in refused.text
+        assert not await Notice.filter(run_id=run_id, next_try_at__isnull=False).exists()
+        confirmed = await acc.post(f"/runs/{run_id}/notices/send", {"kind": "publicity", "allow_long": "1"})
+        assert confirmed.status_code == 303
+        await _until_sent(app, run_id)
+    assert await Notice.filter(run_id=run_id, status="sent").exists()
