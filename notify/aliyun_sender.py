@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
@@ -75,7 +74,7 @@ class AliyunSender(TemplateSender):
                  timeout_seconds: float | None = None) -> None:
         if not (settings.signature and settings.aliyun_access_key_id and settings.aliyun_access_key_secret):
             raise ValueError("AliyunSender needs SMS_SIGNATURE, ALIYUN_ACCESS_KEY_ID and ALIYUN_ACCESS_KEY_SECRET")
-        super().__init__(templates, settings.signature)
+        super().__init__(templates, settings.signature, settings.aliyun_endpoint)
         self._settings = settings
         timeout_ms = int((timeout_seconds or settings.timeout_seconds) * 1000)
         self._runtime = RuntimeOptions(autoretry=False, read_timeout=timeout_ms,
@@ -83,18 +82,13 @@ class AliyunSender(TemplateSender):
         self._client: Client | None = None
         self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="aliyun-sms")
 
-    def __repr__(self) -> str:
-        return f"AliyunSender(endpoint={self._settings.aliyun_endpoint!r})"
-
     def client(self) -> Client:
         if self._client is None:
-            settings = self._settings
-            assert settings.aliyun_access_key_secret is not None
-            url = urlsplit(settings.aliyun_endpoint)
+            secret = self._settings.aliyun_access_key_secret
+            assert secret is not None
             self._client = Client(Config(
-                access_key_id=settings.aliyun_access_key_id,
-                access_key_secret=settings.aliyun_access_key_secret.reveal(),
-                endpoint=url.netloc, protocol=url.scheme, region_id="cn-hangzhou",
+                access_key_id=self._settings.aliyun_access_key_id, access_key_secret=secret.reveal(),
+                endpoint=self._address.netloc, protocol=self._address.scheme, region_id="cn-hangzhou",
                 read_timeout=self._runtime.read_timeout, connect_timeout=self._runtime.connect_timeout))
         return self._client
 

@@ -25,20 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from datetime import datetime, time, timedelta, timezone
 
 from notify.catalog import CATALOG, ProviderTemplates, TemplateError
 from notify.privacy import scrub
+from notify import senders
 from notify.senders import (
-    BaseSender,
-    OutgoingSms,
     PermanentSendError,
     RetryableSendError,
     SenderConfigurationError,
     SendError,
-    SendResult,
     UnknownOutcomeError,
-    check_outgoing,
 )
 
 CHINA = timezone(timedelta(hours=8))
@@ -94,18 +92,23 @@ def china_days(since: datetime, now: datetime) -> list[datetime]:
     return days
 
 
-class TemplateSender(BaseSender):
+class TemplateSender(senders.BaseSender):
     """Base of a template provider's sender: template codes, parameter order, the checks."""
 
     provider = ""
 
-    def __init__(self, templates: ProviderTemplates, signature: str) -> None:
+    def __init__(self, templates: ProviderTemplates, signature: str, endpoint: str) -> None:
         self.templates = templates
         self.signature = signature
+        self.endpoint = endpoint
+        self._address = urlsplit(endpoint)
 
-    def prepare(self, sms: OutgoingSms) -> tuple[str, list[tuple[str, str]]]:
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.endpoint!r})"
+
+    def prepare(self, sms: senders.OutgoingSms) -> tuple[str, list[tuple[str, str]]]:
         """(the provider's template code, the parameters in the template's order)."""
-        check_outgoing(sms)
+        senders.check_outgoing(sms)
         if not sms.template or sms.params is None:
             raise PermanentSendError(f"{self.provider} sends templates only; the message names none")
         try:
@@ -120,5 +123,5 @@ class TemplateSender(BaseSender):
         return registration.code, [(name, str(sms.params[name])) for name in order]
 
     @staticmethod
-    def found(sid: str, status: str, code: str | None) -> SendResult:
-        return SendResult(sid, status, None, code)
+    def found(sid: str, status: str, code: str | None) -> senders.SendResult:
+        return senders.SendResult(sid, status, None, code)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -31,15 +30,8 @@ from tencentcloud.sms.v20210111 import models
 from tencentcloud.sms.v20210111.sms_client_async import SmsClient
 
 from notify.catalog import ProviderTemplates
-from notify.senders import (
-    OutgoingSms,
-    Receipt,
-    Reply,
-    RetryableSendError,
-    SendError,
-    SendResult,
-    UnknownOutcomeError,
-)
+from notify.senders import OutgoingSms, Receipt, Reply, RetryableSendError, SendError, SendResult
+from notify.senders import UnknownOutcomeError
 from notify.settings import SmsSettings
 from notify.tencent_receipts import PUSH_ANSWER, moment, parse_replies, parse_report
 from notify.template_sender import CHINA, CLOCK_SKEW, CodeBook, TemplateSender
@@ -112,20 +104,16 @@ class TencentSender(TemplateSender):
                 and settings.tencent_sdk_app_id):
             raise ValueError("TencentSender needs SMS_SIGNATURE, TENCENT_SECRET_ID, TENCENT_SECRET_KEY and "
                              "TENCENT_SMS_SDK_APP_ID")
-        super().__init__(templates, settings.signature)
+        super().__init__(templates, settings.signature, settings.tencent_endpoint)
         self._settings = settings
         self._timeout = timeout_seconds or settings.timeout_seconds
         self._client: SmsClient | None = None
-
-    def __repr__(self) -> str:
-        return f"TencentSender(endpoint={self._settings.tencent_endpoint!r})"
 
     def client(self) -> SmsClient:
         if self._client is None:
             settings = self._settings
             assert settings.tencent_secret_key is not None
-            url = urlsplit(settings.tencent_endpoint)
-            profile = ClientProfile(httpProfile=HttpProfile(protocol=url.scheme, endpoint=url.netloc,
+            profile = ClientProfile(httpProfile=HttpProfile(protocol=self._address.scheme, endpoint=self._address.netloc,
                                                             reqTimeout=max(1, int(self._timeout)), keepAlive=True),
                                     disable_region_breaker=True, retryer=None)
             self._client = SmsClient(Credential(settings.tencent_secret_id, settings.tencent_secret_key.reveal()),

@@ -323,6 +323,21 @@ def serve_main(prog: str, make_app: Any, argv: list[str] | None = None) -> None:
         sock.close()
 
 
+def stop_child(process: subprocess.Popen[str] | None) -> None:
+    """Stop a fake's child process: SIGINT (uvicorn shuts down), SIGKILL after 10 s."""
+    if process is None:
+        return
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 class FakeProviderProcess:
     """A fake in a child process (benchmarks, crash tests): ``control``, ``summary``, ``url``."""
 
@@ -349,17 +364,7 @@ class FakeProviderProcess:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_child(process)
 
     def control(self, **command: Any) -> None:
         httpx.post(self.url + "/_fake/control", json=command, trust_env=False).raise_for_status()

@@ -17,19 +17,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from support.fake_provider import (
-    FAKE_KEY_ID,
-    FAKE_SDK_APP_ID,
-    FakeProviderApp,
-    FakeProviderProcess,
-    FakeProviderServer,
-    FakeProviderState,
-    Refusal,
-    StoredMessage,
-    now_utc,
-    serve_main,
-)
 from notify.catalog import CATALOG
+from support import fake_provider as base
+from support.fake_provider import FAKE_KEY_ID, FAKE_SDK_APP_ID, Refusal, StoredMessage, now_utc
 
 CHINA = timezone(timedelta(hours=8))
 CODES = {
@@ -55,7 +45,7 @@ def _status(m: StoredMessage) -> dict[str, Any]:
             "Description": m.error or "DELIVRD", "SessionContext": m.key}
 
 
-class FakeTencentApp(FakeProviderApp):
+class FakeTencentApp(base.FakeProviderApp):
     async def api(self, scope: dict[str, Any], body: bytes) -> tuple[int, Any]:
         state = self.state
         headers = dict(scope["headers"])
@@ -135,7 +125,7 @@ class FakeTencentApp(FakeProviderApp):
                 "sign": self.state.signature, "text": reply["text"], "time": int(reply.get("time", now_utc().timestamp()))}
 
 
-class FakeTencentState(FakeProviderState):
+class FakeTencentState(base.FakeProviderState):
     def new_sid(self, n: int) -> str:
         return f"2433:{n:019d}"
 
@@ -144,15 +134,15 @@ def fake_tencent_state() -> FakeTencentState:
     return FakeTencentState("tencent", daily_limit=10)
 
 
-class FakeTencentServer(FakeProviderServer):
+class FakeTencentServer(base.FakeProviderServer):
     def __init__(self) -> None:
         super().__init__(FakeTencentApp(fake_tencent_state()))
 
 
-class FakeTencentProcess(FakeProviderProcess):
+class FakeTencentProcess(base.FakeProviderProcess):
     def __init__(self) -> None:
         super().__init__("support.fake_tencent")
 
 
 if __name__ == "__main__":
-    serve_main("python -m support.fake_tencent", lambda: FakeTencentApp(fake_tencent_state()))
+    base.serve_main("python -m support.fake_tencent", lambda: FakeTencentApp(fake_tencent_state()))

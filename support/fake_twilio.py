@@ -795,18 +795,10 @@ class FakeTwilioProcess:
         raise RuntimeError(f"the fake Twilio process did not start (last output {line!r})")
 
     def stop(self) -> None:
+        from support.fake_provider import stop_child
+
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_child(process)
 
     def control(self, **command: Any) -> None:
         """``POST /_fake/control`` (see :meth:`FakeTwilioState.control`)."""

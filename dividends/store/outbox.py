@@ -105,15 +105,18 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
-class Retry:
-    """Not processed (429, no connection): send again from ``at``."""
-
+class _Later:
     id: int
     tries: int
     at: datetime
     code: int | None
     message: str
     provider_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Retry(_Later):
+    """Not processed (429, no connection): send again from ``at``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +134,8 @@ class Failed:
 
 
 @dataclass(frozen=True, slots=True)
-class InDoubt:
+class InDoubt(_Later):
     """The outcome is unknown: look the message up from ``at`` on, before any resend."""
-
-    id: int
-    tries: int
-    at: datetime
-    code: int | None
-    message: str
-    provider_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
