@@ -193,13 +193,14 @@ async def _sms(run_id: int, kind: str, directory: Path, step, clock: FixedClock,
     from notify.settings import SmsSettings
 
     from dividends.outbox.dispatcher import dispatch
-    from dividends.outbox.prepare import estimate, prepare
+    from dividends.outbox.prepare import estimate, prepare, release
     from dividends.store.models import Notice
 
     guess = await estimate(run_id, kind, clock=clock)
     step("demo.sms_estimate", kind=kind, count=guess.to_send, segments=guess.segments,
          cost=format_yuan(guess.cost_fen), no_phone=guess.no_phone)
     await prepare(run_id, kind, "会计", clock)
+    await release(run_id, kind, "会计", clock)  # the accountant confirms after the estimate
     outbox = directory / "sms-outbox.jsonl"
     settings = SmsSettings(backend="file", outbox_file=outbox, rate_per_second=1000)
     async with FileSender(outbox) as sender:
