@@ -329,6 +329,8 @@ class SmsSettings:
         """``push`` when the provider posts receipts to us, else ``pull`` (the worker polls)."""
         if self.receipts is not None:
             return self.receipts
+        if self.backend in ("console", "file"):
+            return "push"  # dry runs: nothing to poll
         if self.backend == "twilio":
             return "push" if self.public_base_url else "pull"
         return "push" if self.webhook_token is not None and self.public_base_url else "pull"

@@ -143,6 +143,8 @@ async def _poll(sender: Sender, settings: SmsSettings, clock: Clock, stop: async
             await poll_once(sender, settings, clock, report)
         except SendError as exc:
             log.warning("receipt poll failed: %s", exc)
+        except Exception:  # noqa: BLE001 - a poll that broke must not end the worker's sending
+            log.exception("receipt poll failed")
         await _wait(stop, seconds)
 
 
