@@ -44,13 +44,18 @@ def minimum_guarantee(step: MinimumGuarantee, ctx: RunContext) -> StepOutcome:
 
 def cap(step: Cap, ctx: RunContext) -> StepOutcome:
     """Cut each eligible household's counted payments to its limit (rounded down to the fen);
-    the excess goes to the named account or back to ``remaining`` for later steps."""
+    the excess goes to the named account or back to ``remaining`` for later steps. ``over:
+    period`` adds what earlier runs of the period paid the household (an input) to what it
+    receives here: the later run is cut, never below zero."""
     eligible = ctx.eligible(step.eligible)
     limit = ctx.needs(step.limit, eligible, "floor")
     received = _received(ctx, step.counts)
+    earlier = ctx.hh["__earlier_paid"] if step.over == "period" else pl.Series([0] * ctx.hh.height, dtype=pl.Int64)
+    # over the period: what earlier runs paid counts, but only this run's lines can be cut
     excess = pl.select(
-        pl.when(pl.lit(eligible) & (pl.lit(received) > pl.lit(limit)))
-        .then(pl.lit(received) - pl.lit(limit)).otherwise(0).alias("fen")
+        pl.when(pl.lit(eligible) & (pl.lit(received) + pl.lit(earlier) > pl.lit(limit)))
+        .then(pl.min_horizontal(pl.lit(received) + pl.lit(earlier) - pl.lit(limit), pl.lit(received).clip(lower_bound=0)))
+        .otherwise(0).alias("fen")
     )["fen"]
     moved = ctx.per_village(excess)
     accounts = {} if step.excess_to == REMAINING else {step.excess_to: moved}
