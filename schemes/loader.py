@@ -153,7 +153,8 @@ class _Reader(DocumentReader):
         return number
 
     def date_(self, value: Any, path: Path) -> date | None:
-        value, path = self.unwrap(value, path)
+        if isinstance(value, dict) and "value" in value:
+            value, path = self.unwrap(value, path)
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value.strip())
