@@ -289,7 +289,7 @@ class _Reader(DocumentReader):
         if step is None:
             return None
         purpose = self._purpose(raw, path)
-        return replace(step, group=group, purpose=purpose)
+        return replace(step, group=group, purpose=purpose, key=render_path(path))
 
     def _purpose(self, m: dict[str, Any], path: Path) -> str | None:
         if m.get("purpose") is None:

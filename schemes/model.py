@@ -96,6 +96,7 @@ class Step:
     label: Label
     line: int | None = field(default=None, compare=False)
     group: str | None = None  # the claim group whose shortfall rule settles this step
+    key: str | None = field(default=None, compare=False)  # its key path in the file: steps[0].claims[1]
     purpose: str | None = None  # one of PURPOSES, for policy profiles
 
 
