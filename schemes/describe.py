@@ -11,7 +11,7 @@ from fractions import Fraction
 from schemes.filters import All, AnyOf, Compare, Filter, Flag, HasMember, IsIn, Not
 from schemes.i18n import Msg, current_language, register
 from schemes.model import (
-    POOL, REMAINING, Basis, Cap, CarveOut, ClaimGroup, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Rate, Remainder,
+    EXTRA_COLUMNS, POOL, REMAINING, Basis, Cap, CarveOut, ClaimGroup, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Rate, Remainder,
     Scheme, ShareClasses, Shortfall, Take, Weight,
 )
 from schemes.money import format_percent, format_yuan
@@ -52,6 +52,8 @@ register({
                      "en": "deductions (debts, overpayments to recover) are taken from a household's total after the split and go to {creditors}; {protected}; what cannot be recovered is carried forward"},
     "d.deductions.protected": {"zh": "每户至少保留{floor}", "en": "each household keeps at least {floor}"},
     "d.deductions.unprotected": {"zh": "扣至零为止", "en": "never below zero"},
+    "d.column.brought_forward": {"zh": "上期结转", "en": "brought forward"},
+    "d.column.deductions": {"zh": "扣款", "en": "deductions"},
     "d.any_account": {"zh": "任一账户", "en": "any of the scheme's accounts"},
     "d.remaining": {"zh": "剩余金额", "en": "what remains"},
     "d.rate.amount": {"zh": "每{unit} {amount} 元", "en": "{amount} yuan per {unit}"},
@@ -117,6 +119,20 @@ def describe(scheme: Scheme, lang: str | None = None) -> list[StepDescription]:
         sources = tuple((k, v) for k, v in scheme.notes.items() if k.startswith(prefix))
         out.append(StepDescription(i + 1, step.id, step.kind, step.label.text(lang), d.step(step), sources))
     return out
+
+
+def column_labels(scheme: Scheme, lang: str | None = None) -> dict[str, str]:
+    """Every fen column a computation may have (the steps, ``brought_forward``, ``deductions``)
+    -> its label in ``lang``: for tables, notices and SMS breakdowns.
+
+    >>> from schemes.presets import load_preset
+    >>> column_labels(load_preset("golden-chicken"), "zh")["deductions"]
+    '扣款'
+    """
+    lang = current_language(lang)
+    labels = {s.id: s.label.text(lang) for s in scheme.steps}
+    labels.update({c: Msg(f"d.column.{c}").text(lang) for c in EXTRA_COLUMNS})
+    return labels
 
 
 def describe_rules(scheme: Scheme, lang: str | None = None) -> list[str]:
