@@ -257,6 +257,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         problems.extend(_event_problems(extra.events, hh, period))
 
     needs_posts = [s.id for s in scheme.steps if _step_uses_posts(s)]
+    if scheme.deductions.protected is not None and scheme.deductions.protected.basis.kind == "post":
+        needs_posts.append(DEDUCTIONS)
     person_needs = list(_person_filters(scheme))
     if needs_posts and posts is None:
         problems.append(Problem(Msg("compute.needs_posts", steps=needs_posts)))
@@ -426,6 +428,9 @@ def _step_bases(step: object) -> Iterator[Basis]:
 
 
 def _person_filters(scheme: Scheme) -> Iterator[tuple[str, Filter]]:
+    protected = scheme.deductions.protected
+    if protected is not None and protected.basis.kind == "persons" and protected.basis.persons is not None:
+        yield DEDUCTIONS, protected.basis.persons
     for step in scheme.steps:
         for f in _step_filters(step):
             for pf in person_filters(f):

@@ -103,7 +103,7 @@ def unit_months(hh: pl.DataFrame, table: MonthTable | None, basis: Basis, eligib
     from schemes.steps.context import units_expr
 
     ok = compile_filter(eligible).fill_null(False)
-    full = hh.select(pl.when(ok).then(units_expr(basis).cast(pl.Int64) * MONTHS).otherwise(0).alias("um"))["um"]
+    full = hh.with_columns(pl.when(ok).then(units_expr(basis).cast(pl.Int64) * MONTHS).otherwise(0).alias("um"))["um"]
     if table is None or table.hrows.len() == 0:
         return full
     per = table.frame.group_by("hrow").agg(
