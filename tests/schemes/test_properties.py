@@ -92,7 +92,7 @@ def weights(draw: Any) -> Any:
 
 def shortfall(draw: Any, priority: bool = True) -> dict[str, Any]:
     # refusing steps stop a computation when short: rare enough that >= 90% reach the invariants
-    choices = ["pro_rate"] * 14 + ["refuse"] + (["priority"] * 5 if priority else [])
+    choices = ["pro_rate"] * 70 + ["refuse"] + (["priority"] * 25 if priority else [])
     policy = draw(st.sampled_from(choices))
     out: dict[str, Any] = {"on_shortfall": policy}
     if policy == "priority":
@@ -172,7 +172,7 @@ def claim_group(draw: Any, i: int) -> dict[str, Any]:
         else:
             c |= {"to": draw(st.sampled_from(["collective", "fund"])), **draw(takes())}
         claims.append(c)
-    policy = draw(st.sampled_from(["pro_rate"] * 6 + ["priority"] * 3 + ["refuse"]))
+    policy = draw(st.sampled_from(["pro_rate"] * 30 + ["priority"] * 15 + ["refuse"]))
     out: dict[str, Any] = {"claims": claims, "on_shortfall": policy}
     if policy == "priority":
         ids = [c["id"] for c in claims]
@@ -247,7 +247,7 @@ def test_invariants_hold_for_random_schemes_and_registries() -> None:
     only other outcome)."""
     seen = {"examples": 0, "checked": 0}
 
-    @SETTINGS
+    @settings(SETTINGS, derandomize=True)  # the same examples every run: the measured share is stable
     @given(schemes_(), registries(), st.randoms(use_true_random=False), st.data())
     def run(text: str, registry: Any, rnd: Any, data: Any) -> None:
         seen["examples"] += 1
