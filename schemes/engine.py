@@ -36,7 +36,7 @@ from schemes.months import EVENT_COLUMNS, EVENT_KINDS, month_table, unit_months
 from schemes.problems import InputError, Problem
 from schemes.steps import EVALUATORS
 from schemes.steps.adjustments import DEDUCTION_RESULT_COLUMNS, deductions
-from schemes.steps.context import RunContext, StepOutcome
+from schemes.steps.context import RunContext, StepOutcome, rows_of
 from schemes.steps.groups import settle_group
 
 HOUSEHOLD_COLUMNS = {
@@ -138,7 +138,7 @@ def allocate(
     if extra.deductions is not None:
         ctx.step_id = DEDUCTIONS
         before = ctx.hh.select(pl.sum_horizontal([pl.col(s) for s in ctx.household_steps]).alias("t"))["t"] \
-            if ctx.household_steps else pl.Series([0] * ctx.hh.height, dtype=pl.Int64)
+            if ctx.household_steps else pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True)
         outcome, deduction_rows = deductions(ctx, extra.deductions, before.cast(pl.Int64))
         run.apply(total, DEDUCTIONS, DEDUCTIONS, outcome)
     if progress:
@@ -287,9 +287,11 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if person_needs and persons is not None:
         hh = _person_counts(hh, persons, {f for _, f in person_needs}, scheme.age_reference(period))
     if extra.earlier_paid is not None:
-        paid = (extra.earlier_paid.select(pl.col("household_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
-                .group_by("household_id").agg(pl.col("amount_fen").sum()).sort("household_id"))
-        hh = hh.with_columns(align_to_households(hh["household_id"], paid, ["amount_fen"])[0].alias(EARLIER_PAID))
+        paid = extra.earlier_paid.select(pl.col("household_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
+        paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"])).filter(pl.col("hrow").is_not_null())
+        paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
+        hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
+                             .scatter(paid["hrow"], paid["amount_fen"]))
     ctx = RunContext(scheme, hh, villages, post_frame, persons, period)
     if scheme.brought_forward_to != POOL:  # the steps split the return; the account takes the rest
         ctx.pool = villages["return_fen"]
@@ -331,7 +333,7 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int) -> list
         raise TypeError(f"events frame lacks columns {missing}")
     ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
     problems = []
-    unknown = ev.filter(~pl.col("household_id").is_in(hh["household_id"].implode()))["household_id"].unique().sort()
+    unknown = ev.filter(rows_of(hh["household_id"], ev["household_id"]).is_null())["household_id"].unique().sort()
     if unknown.len():
         problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
     bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()

@@ -56,45 +56,40 @@ def month_of_effect(day: date, effect: Effect) -> int:
 def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect) -> MonthTable:
     """The month-by-month state of every household with an event (``hh`` has ``household_id``,
     sorted, and the engine's household columns)."""
-    rows = hh.select("household_id").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
-    ev = events.join(rows, on="household_id", how="inner").sort("hrow", "date", "event", "scope", "from_status")
+    from schemes.steps.context import rows_of
+
+    shift = 1 if effect == "next_month" else 0
+    ev = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"])).filter(
+        pl.col("hrow").is_not_null()).select(
+        "hrow", "event", "scope", "from_status", (pl.col("date").dt.month().cast(pl.Int64) + shift).alias("start"))
     hrows = ev["hrow"].unique().sort()
-    base = hh.with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64)).filter(pl.col("hrow").is_in(hrows.implode()))
-    state: dict[int, dict[str, list[object]]] = {}
-    current = {r["hrow"]: r for r in base.select("hrow", "status", "members").iter_rows(named=True)}
-    for hrow, r in current.items():
-        state[hrow] = {"present": [True] * MONTHS, "status": [r["status"]] * MONTHS, "members": [r["members"]] * MONTHS}
-    changes: list[tuple[int, int, str | None]] = []
-    for e in ev.iter_rows(named=True):
-        s = state[e["hrow"]]
-        start = month_of_effect(e["date"], effect)  # months 1..start-1 are "before"
-        before = range(0, min(start - 1, MONTHS))
-        if e["event"] == "status_changed":
-            changes.append((e["hrow"], start, e["from_status"]))
-        elif e["scope"] == "person":
-            delta = -1 if e["event"] == "joined" else 1
-            for m in before:
-                s["members"][m] = max(int(s["members"][m]) + delta, 0)  # type: ignore[call-overload]
-        elif e["event"] == "joined":
-            for m in before:
-                s["present"][m] = False
-        else:  # the household left
-            for m in range(min(start - 1, MONTHS), MONTHS):
-                s["present"][m] = False
-    for hrow, start, from_status in sorted(changes, key=lambda c: (c[0], -c[1])):
-        for m in range(0, min(start - 1, MONTHS)):
-            state[hrow]["status"][m] = from_status
-    months = pl.DataFrame({
-        "hrow": [h for h in state for _ in range(MONTHS)],
-        "month": [m + 1 for _ in state for m in range(MONTHS)],
-        "present": [p for h in state for p in state[h]["present"]],
-        "status_m": [x for h in state for x in state[h]["status"]],
-        "members_m": [x for h in state for x in state[h]["members"]],
-    }, schema={"hrow": pl.Int64, "month": pl.Int64, "present": pl.Boolean, "status_m": pl.String, "members_m": pl.Int64})
-    frame = months.join(base, on="hrow", how="left").with_columns(
-        pl.col("status_m").alias("status"), pl.col("members_m").alias("members"),
-        (pl.col("members_m") - pl.col("able_members")).clip(lower_bound=0).alias("unable_members"),
-    ).drop("status_m", "members_m")
+    base = hh[hrows].with_columns(hrows.alias("hrow"))
+    months = base.select("hrow").join(pl.DataFrame({"month": pl.arange(1, MONTHS + 1, eager=True, dtype=pl.Int64)}),
+                                      how="cross")
+    before = months.join(ev, on="hrow").filter(pl.col("month") < pl.col("start"))  # months before each event
+    person = before.filter(pl.col("scope") == "person").group_by("hrow", "month").agg(
+        pl.when(pl.col("event") == "joined").then(-1).otherwise(1).sum().alias("delta"))
+    household = before.filter((pl.col("scope") == "household") & pl.col("event").is_in(["joined", "left"]))
+    absent_before = household.filter(pl.col("event") == "joined").select("hrow", "month").unique()
+    left = ev.filter((pl.col("scope") == "household") & (pl.col("event") == "left")).group_by("hrow").agg(
+        pl.col("start").min().alias("left_from"))
+    status = (before.filter(pl.col("event") == "status_changed").sort("hrow", "month", "start")
+              .group_by("hrow", "month", maintain_order=True).agg(pl.col("from_status").first().alias("status_m")))
+    frame = (
+        months.join(person, on=["hrow", "month"], how="left")
+        .join(absent_before.with_columns(pl.lit(True).alias("absent")), on=["hrow", "month"], how="left")
+        .join(left, on="hrow", how="left")
+        .join(status, on=["hrow", "month"], how="left")
+        .join(base, on="hrow", how="left")
+        .with_columns(
+            present=pl.col("absent").is_null() & (pl.col("left_from").is_null() | (pl.col("month") < pl.col("left_from"))),
+            status=pl.coalesce("status_m", "status"),
+            members=(pl.col("members") + pl.col("delta").fill_null(0)).clip(lower_bound=0),
+        )
+        .with_columns((pl.col("members") - pl.col("able_members")).clip(lower_bound=0).alias("unable_members"))
+        .drop("delta", "absent", "left_from", "status_m")
+        .sort("hrow", "month")
+    )
     return MonthTable(frame, hrows)
 
 

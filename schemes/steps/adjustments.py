@@ -28,6 +28,24 @@ DEDUCTION_RESULT_COLUMNS = ("village_id", "household_id", "creditor", "reason", 
                             "carried_forward_fen")
 
 
+def _protected(ctx: RunContext, sub: pl.DataFrame) -> pl.Series:
+    """The protected minimum of each household row of ``sub`` (rounded up to the fen)."""
+    from schemes.steps.context import I128, divide, units_expr
+
+    rate = ctx.scheme.deductions.protected
+    if rate is None:
+        return pl.zeros(sub.height, dtype=pl.Int64, eager=True)
+    units = units_expr(rate.basis).cast(I128)
+    if rate.amount_fen is not None:
+        expr = units * rate.amount_fen
+    else:
+        assert rate.percent is not None
+        expr = divide(units * rate.percent.numerator, rate.percent.denominator, "ceil")
+    value = sub.with_columns(expr.alias("_p"))["_p"]
+    ctx.too_large(value)
+    return value.cast(pl.Int64)
+
+
 @dataclass(frozen=True)
 class DeductionCheck:
     """Evidence for "deductions never make a line negative nor cut below the protected minimum":
@@ -43,8 +61,8 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
     known = set(ctx.scheme.accounts)
     allowed = set(rule.creditors) or known
     problems = []
-    ids = ctx.hh.select("household_id").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
-    d = frame.select([pl.col(c).cast(t) for c, t in DEDUCTION_COLUMNS.items()]).join(ids, on="household_id", how="left")
+    d = frame.select([pl.col(c).cast(t) for c, t in DEDUCTION_COLUMNS.items()])
+    d = d.with_columns(hrow=ctx.rows_of(d["household_id"]))
     for hid in d.filter(pl.col("hrow").is_null())["household_id"].unique().sort().head(20).to_list():
         problems.append(Problem(Msg("compute.deduction_household", household=hid)))
     for creditor in sorted(set(d["creditor"].to_list()) - allowed):
@@ -53,19 +71,24 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
         problems.append(Problem(Msg("compute.deduction_negative")))
     if problems:
         raise InputError(problems)
-    protected = (ctx.needs(rule.protected, pl.Series([True] * ctx.hh.height), "ceil") if rule.protected is not None
-                 else pl.Series("need", [0] * ctx.hh.height, dtype=pl.Int64))
-    recoverable = (before - protected).clip(lower_bound=0)
+    # only the households with a deduction are looked at (a few in a million)
     d = d.sort("hrow", "creditor", "reason", "amount_fen")
-    d = d.with_columns(room=recoverable.gather(d["hrow"]),
-                       prior=pl.col("amount_fen").cum_sum().over("hrow") - pl.col("amount_fen"))
+    rows = d["hrow"].unique().sort()
+    sub = ctx.hh[rows]
+    protected = _protected(ctx, sub)
+    before_u = before.gather(rows)
+    room = pl.DataFrame({"hrow": rows, "room": (before_u - protected).clip(lower_bound=0)})
+    d = d.join(room, on="hrow", how="left", maintain_order="left").with_columns(
+        prior=pl.col("amount_fen").cum_sum().over("hrow") - pl.col("amount_fen"))
     d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"),
                                                        (pl.col("room") - pl.col("prior")).clip(lower_bound=0)))
     d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
-                       vix=ctx.hh["vix"].cast(pl.Int64).gather(d["hrow"]),
-                       village_id=ctx.hh["village_id"].gather(d["hrow"]))
-    per_household = d.group_by("hrow").agg(pl.col("recovered_fen").sum(), pl.col("amount_fen").sum().alias("asked"))
-    taken = pl.Series("fen", [0] * ctx.hh.height, dtype=pl.Int64).scatter(per_household["hrow"], per_household["recovered_fen"])
+                       vix=sub["vix"].cast(pl.Int64).gather(rows.search_sorted(d["hrow"])),
+                       village_id=sub["village_id"].gather(rows.search_sorted(d["hrow"])))
+    per_household = d.group_by("hrow", maintain_order=True).agg(pl.col("recovered_fen").sum(),
+                                                                pl.col("amount_fen").sum().alias("asked"))
+    taken = pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen").scatter(
+        per_household["hrow"], per_household["recovered_fen"])
     accounts: dict[str, pl.Series] = {}
     for creditor in sorted(set(d["creditor"].to_list())):
         mine = d.filter(pl.col("creditor") == creditor)
@@ -73,12 +96,12 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
     asked = ctx.per_village(d["amount_fen"], d.select("vix"))
     recovered = ctx.per_village(d["recovered_fen"], d.select("vix"))
     outcome = StepOutcome(-taken, accounts, asked, recovered, asked - recovered)
-    outcome.floors_applied = ctx.per_village(((taken > 0) & (before - taken == protected)).cast(pl.Int64))
-    evidence = per_household.with_columns(
-        vix=ctx.hh["vix"].cast(pl.Int64).gather(per_household["hrow"]),
-        household_id=ctx.hh["household_id"].gather(per_household["hrow"]),
-        before=before.gather(per_household["hrow"]), protected=protected.gather(per_household["hrow"]),
-    ).with_columns(after=pl.col("before") - pl.col("recovered_fen")).rename({"recovered_fen": "recovered"})
+    evidence = pl.DataFrame({"vix": sub["vix"].cast(pl.Int64), "household_id": sub["household_id"], "before": before_u,
+                             "protected": protected, "asked": per_household["asked"],
+                             "recovered": per_household["recovered_fen"]}).with_columns(
+        after=pl.col("before") - pl.col("recovered"))
+    held = evidence.filter((pl.col("recovered") > 0) & (pl.col("after") == pl.col("protected")))
+    outcome.floors_applied = ctx.per_village(pl.Series([1] * held.height, dtype=pl.Int64), held.select("vix"))
     outcome.checks.append(DeductionCheck(evidence.select("vix", "household_id", "before", "protected", "asked",
                                                          "recovered", "after").sort("vix", "household_id")))
     results = d.select(*DEDUCTION_RESULT_COLUMNS).sort("village_id", "household_id", "creditor", "reason", "amount_fen")

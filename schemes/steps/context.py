@@ -73,6 +73,10 @@ class RunContext:
         self.step_id = ""  # the step being evaluated, for messages
         self.unit_months: dict[str, pl.Series] = {}  # prorated steps: eligible unit-months per household
 
+    def rows_of(self, ids: pl.Series) -> pl.Series:
+        """The household row of each id (null where the registry has no such household)."""
+        return rows_of(self.hh["household_id"], ids)
+
     def too_large(self, what: pl.Series) -> None:
         """Refuse (a located input error, never a crash) when exact amounts leave Int64 fen."""
         big = what.cast(I128) > INT64_MAX
@@ -247,6 +251,22 @@ class RunContext:
 
 
 # ------------------------------------------------------------------------ pure expressions
+
+
+def rows_of(household_ids: pl.Series, ids: pl.Series) -> pl.Series:
+    """Positions of ``ids`` in ``household_ids`` (unique), null where absent. Registries number
+    households within their village, so the ids are usually sorted already: then a binary search
+    of the few ids asked for, instead of hashing a million strings."""
+    ids = ids.cast(pl.String)
+    if household_ids.is_sorted():
+        if household_ids.len() == 0:
+            return pl.Series("hrow", [None] * ids.len(), dtype=pl.Int64)
+        pos = household_ids.search_sorted(ids, side="left").cast(pl.Int64).clip(upper_bound=household_ids.len() - 1)
+        found = household_ids.gather(pos) == ids
+        return pl.select(pl.when(pl.lit(found)).then(pl.lit(pos))).to_series().rename("hrow")
+    rows = household_ids.to_frame("household_id").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
+    return ids.to_frame("household_id").join(rows, on="household_id", how="left", maintain_order="left")["hrow"]
+
 
 
 def units_expr(basis: Basis) -> pl.Expr:

@@ -10,7 +10,7 @@ from schemes.steps.context import FloorCheck, RunContext, StepOutcome
 def _received(ctx: RunContext, counts: tuple[str, ...] | None) -> pl.Series:
     steps = list(counts) if counts is not None else list(ctx.household_steps)
     if not steps:
-        return pl.Series("fen", [0] * ctx.hh.height, dtype=pl.Int64)
+        return pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen")
     return ctx.hh.select(pl.sum_horizontal([pl.col(s) for s in steps]).alias("fen"))["fen"]
 
 
@@ -50,7 +50,7 @@ def cap(step: Cap, ctx: RunContext) -> StepOutcome:
     eligible = ctx.eligible(step.eligible)
     limit = ctx.needs(step.limit, eligible, "floor")
     received = _received(ctx, step.counts)
-    earlier = ctx.hh["__earlier_paid"] if step.over == "period" else pl.Series([0] * ctx.hh.height, dtype=pl.Int64)
+    earlier = ctx.hh["__earlier_paid"] if step.over == "period" else pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True)
     # over the period: what earlier runs paid counts, but only this run's lines can be cut
     excess = pl.select(
         pl.when(pl.lit(eligible) & (pl.lit(received) + pl.lit(earlier) > pl.lit(limit)))

@@ -61,39 +61,40 @@ def settle_group(group: ClaimGroup, claims: list[AnyStep], ctx: RunContext) -> l
     if group.policy == "refuse":
         ctx.refuse_if_short(group.id, total, available)
     level_of = {cid: i for i, level in enumerate(group.levels) for cid in level}
-    rows = _rows(ctx, claims, needs, household, level_of)
-    if not (total > available).any():
-        paid = rows["need"]
-        frame = rows.with_columns(paid=paid)
-        checks: list[SplitCheck | object] = []
+    checks: list[object] = []
+    if not (total > available).any():  # every claim paid in full: no cut, no tie order needed
+        frame = _rows(ctx, claims, needs, household, level_of, sort=False).with_columns(paid=pl.col("need"))
+        lines = needs
     else:
-        frame, split_check = _cut(group.id, rows, available, len(group.levels))
-        checks = [split_check]
+        frame, split_check = _cut(group.id, _rows(ctx, claims, needs, household, level_of), available, len(group.levels))
+        checks.append(split_check)
+        paid = frame.sort("claim", maintain_order=True)["paid"]  # claim by claim, rows in their own order
+        sizes = [n.len() for n in needs]
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        lines = [paid.slice(start, size) for start, size in zip(starts, sizes)]
     outcomes = []
     for i, (claim, is_household) in enumerate(zip(claims, household)):
-        mine = frame.filter(pl.col("claim") == i)
         if is_household:
-            lines = mine["paid"]
-            paid_pv = ctx.per_village(lines)
-            outcomes.append(StepOutcome(lines, {}, per_village[i], paid_pv, per_village[i] - paid_pv))
+            paid_pv = per_village[i] if lines[i] is needs[i] else ctx.per_village(lines[i])
+            outcomes.append(StepOutcome(lines[i], {}, per_village[i], paid_pv, per_village[i] - paid_pv))
         else:
             assert isinstance(claim, CarveOut)
-            paid_pv = mine["paid"]
-            outcomes.append(StepOutcome(None, {claim.to: paid_pv}, per_village[i], paid_pv, per_village[i] - paid_pv))
+            outcomes.append(StepOutcome(None, {claim.to: lines[i]}, per_village[i], lines[i], per_village[i] - lines[i]))
     evidence = GroupCheck(group.id, group.policy, frame.select("vix", "level", "claim", "need", "paid"), available)
     outcomes[-1].checks.extend([*checks, evidence])  # type: ignore[list-item]
     return outcomes
 
 
 def _rows(ctx: RunContext, claims: list[AnyStep], needs: list[pl.Series], household: list[bool],
-          level_of: dict[str, int]) -> pl.DataFrame:
+          level_of: dict[str, int], sort: bool = True) -> pl.DataFrame:
     """Every claim line, in tie-break order within a village: claim order, then household id."""
     parts = []
     for i, (claim, need, is_household) in enumerate(zip(claims, needs, household)):
         vix = ctx.hh["vix"].cast(pl.Int64) if is_household else pl.arange(0, ctx.v, eager=True, dtype=pl.Int64)
         parts.append(pl.DataFrame({"vix": vix, "need": need.cast(pl.Int64)}).with_columns(
             level=pl.lit(level_of[claim.id], pl.Int64), claim=pl.lit(i, pl.Int64)))
-    return pl.concat(parts).sort("vix", maintain_order=True)
+    rows = pl.concat(parts)
+    return rows.sort("vix", maintain_order=True) if sort else rows
 
 
 def _cut(group_id: str, rows: pl.DataFrame, available: pl.Series, levels: int) -> tuple[pl.DataFrame, SplitCheck]:
