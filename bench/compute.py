@@ -120,6 +120,8 @@ def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, objec
         from dividends.bundle import write_bundle
         from dividends.compute import Inputs, compute
 
+        # a million households make a 112 MB households file: above the default upload limit
+        os.environ.setdefault("MAX_REGISTRY_FILE_MB", "1024")
         files = {k: data / f"{k}.csv" for k in ("households", "members", "posts", "returns")}
         t4 = time.perf_counter()
         c = compute(Inputs(scheme=scheme, registry=files["households"], members=files["members"],

@@ -31,7 +31,10 @@ import polars as pl
 import dividends.messages  # noqa: F401
 from dividends import ledger
 from dividends.bundle import verify_bundle, write_bundle
-from dividends.hashing import frame_csv, sha256_bytes
+from dividends.files.limits import MB, current_limits
+from dividends.files.safe import export_csv as frame_csv, restore_frame
+from dividends.hashing import sha256_bytes
+from dividends.registry.workbook import check_inflated_size
 from dividends.compute import compute
 from dividends.runs import get_run, lines_frame, run_inputs
 from dividends.store import audit
@@ -129,17 +132,68 @@ class PackVerification:
     period: int | None = None
 
 
-def verify_pack(path: Path) -> PackVerification:
-    """Check an audit pack offline (no database): hashes, recomputation, cross-checks."""
+def _open_pack(path: Path, name: str) -> zipfile.ZipFile:
+    """The pack as a zip, after the size limit of audit packs and the inflated-size limit."""
+    limits = current_limits()
+
+    def fail(msg: Msg) -> InputError:
+        return InputError([Problem(msg, file=name)])
+
     try:
-        archive = zipfile.ZipFile(path)
+        size = Path(path).stat().st_size
+    except OSError:
+        raise fail(Msg("pack.not_zip", file=name)) from None
+    too_large = limits.too_large("audit_pack", size)
+    if too_large is not None:
+        raise fail(too_large)
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head != b"PK\x03\x04":
+        raise fail(Msg("pack.not_zip", file=name))
+    check_inflated_size(Path(path).read_bytes(), limits, fail)
+    try:
+        return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise InputError([Problem(Msg("pack.not_zip", file=str(path)))]) from None
+        raise fail(Msg("pack.not_zip", file=name)) from None
+
+
+def _read_manifest(archive: zipfile.ZipFile, names: set[str]) -> dict[str, Any] | Msg:
+    """The manifest, or the message saying what is wrong with it (never a traceback)."""
+    if "manifest.json" not in names:
+        return Msg("pack.bad_manifest", detail="manifest.json is missing")
+    info = archive.getinfo("manifest.json")
+    if info.file_size > 16 * MB:
+        return Msg("pack.bad_manifest", detail="manifest.json is larger than 16 MB")
+    try:
+        manifest = json.loads(archive.read("manifest.json").decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        return Msg("pack.bad_manifest", detail=str(exc).splitlines()[0][:200])
+    if not isinstance(manifest, dict):
+        return Msg("pack.bad_manifest", detail="not a JSON object")
+    if manifest.get("format") != FORMAT:
+        return Msg("pack.format", found=manifest.get("format"), expected=FORMAT)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        return Msg("pack.bad_manifest", detail="'files' must map file names to sha256 texts")
+    for key, kind in (("run", int), ("village", str), ("period", int)):
+        if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
+            return Msg("pack.bad_manifest", detail=f"'{key}' is missing or not a {kind.__name__}")
+    return manifest
+
+
+def verify_pack(path: Path, name: str | None = None) -> PackVerification:
+    """Check an audit pack offline (no database): hashes, recomputation, cross-checks.
+
+    ``name`` is how messages name the pack (default: the path as given). A pack that is too
+    large, inflates too far, is not a zip or has a malformed manifest is an :class:`InputError`
+    or a failed verification with a clear message, never a traceback."""
+    name = name or str(path)
+    archive = _open_pack(path, name)
     with archive:
         names = set(archive.namelist())
-        manifest = json.loads(archive.read("manifest.json")) if "manifest.json" in names else {}
-        if manifest.get("format") != FORMAT:
-            return _fail(Msg("pack.format", found=manifest.get("format"), expected=FORMAT))
+        manifest = _read_manifest(archive, names)
+        if isinstance(manifest, Msg):
+            return _fail(manifest)
         listed = manifest["files"]
         for name in sorted(set(listed) - names):
             return _fail(Msg("pack.file_missing", file=name))
@@ -166,8 +220,8 @@ def _fail(msg: Msg) -> PackVerification:
 
 def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
-    stored = pl.read_csv(io.BytesIO(archive.read("run/allocation_lines.csv")), schema_overrides={
-        "recipient_id": pl.String, "recipient_kind": pl.String, "amount_fen": pl.Int64})
+    stored = restore_frame(pl.read_csv(io.BytesIO(archive.read("run/allocation_lines.csv")), schema_overrides={
+        "recipient_id": pl.String, "recipient_kind": pl.String, "amount_fen": pl.Int64}))
     mine = stored.select("recipient_kind", "recipient_id", "amount_fen").sort("recipient_kind", "recipient_id")
     theirs = computed.select("recipient_kind", "recipient_id", pl.col("amount_fen").cast(pl.Int64)).sort(
         "recipient_kind", "recipient_id")
@@ -178,11 +232,11 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
         first = diff.row(0, named=True) if diff.height else {}
         problems.append(Problem(Msg("pack.lines_differ", detail=f"{first.get('recipient_id')}: {first.get('amount_fen')} "
                                                                 f"vs {first.get('amount_fen_computed')}")))
-    entries_frame = pl.read_csv(io.BytesIO(archive.read("ledger/entries.csv")), schema_overrides={
+    entries_frame = restore_frame(pl.read_csv(io.BytesIO(archive.read("ledger/entries.csv")), schema_overrides={
         "run_id": pl.String, "seq": pl.Int64, "on": pl.Date, "ref": pl.String, "narration": pl.String,
-        "village_id": pl.String, "kind": pl.String, "prev_hash": pl.String, "hash": pl.String})
-    postings = pl.read_csv(io.BytesIO(archive.read("ledger/postings.csv")), schema_overrides={
-        "village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64})
+        "village_id": pl.String, "kind": pl.String, "prev_hash": pl.String, "hash": pl.String}))
+    postings = restore_frame(pl.read_csv(io.BytesIO(archive.read("ledger/postings.csv")), schema_overrides={
+        "village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64}))
     entries = [e for es in ledger.entries_from_rows(entries_frame, postings).values() for e in es]
     for check in (ledger.hashes, ledger.balanced, ledger.amounts_are_integers):
         for error in check(manifest["village"], entries):
@@ -197,9 +251,9 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
             got = entry.postings.filter(pl.col("account").str.starts_with("Liabilities:Payable:"))
             if not got.sort("account").equals(expected.sort("account")):
                 problems.append(Problem(Msg("pack.accrual", detail="household payables")))
-    items = pl.read_csv(io.BytesIO(archive.read("bank/items.csv")), schema_overrides={
+    items = restore_frame(pl.read_csv(io.BytesIO(archive.read("bank/items.csv")), schema_overrides={
         "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String, "batch": pl.Int64,
-        "bank_ref": pl.String, "reason": pl.String})
+        "bank_ref": pl.String, "reason": pl.String}))
     paid = items.filter(pl.col("status") == "paid")
     settled = pl.concat([e.postings for e in entries if e.kind == "settlement"] or
                         [pl.DataFrame(schema=ledger.POSTINGS_SCHEMA)])

@@ -30,7 +30,8 @@ import polars as pl
 
 from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
-from dividends.hashing import canonical_json, frame_csv, sha256_bytes, sha256_file, sha256_frame
+from dividends.files.safe import export_csv
+from dividends.hashing import canonical_json, sha256_bytes, sha256_file, sha256_frame
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -38,19 +39,20 @@ FORMAT = "dividends.computation/1"
 ALLOCATIONS, SUMMARY, EXCLUDED, MANIFEST = "allocations.csv", "summary.csv", "excluded.csv", "manifest.json"
 DEDUCTIONS = "deductions.csv"
 INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns",
+               "columns": "columns", "vocabulary": "vocabulary",
                "brought_forward": "brought_forward", "deductions": "deductions", "earlier_paid": "earlier_paid",
                "events": "events"}
 EXTRA_INPUTS = ("brought_forward", "deductions", "earlier_paid", "events")
 
 
 def render_outputs(c: Computation) -> dict[str, bytes]:
-    outputs = {ALLOCATIONS: frame_csv(c.allocation.lines()), SUMMARY: frame_csv(c.allocation.summary)}
+    outputs = {ALLOCATIONS: export_csv(c.allocation.lines()), SUMMARY: export_csv(c.allocation.summary)}
     if c.allocation.deductions is not None:
-        outputs[DEDUCTIONS] = frame_csv(c.allocation.deductions)
+        outputs[DEDUCTIONS] = export_csv(c.allocation.deductions)
     if c.registry.exclusions:
         rows = [{"file": p.file or "", "row": p.row, "column": p.column or "", "problem_en": p.msg.text("en"),
                  "problem_zh": p.msg.text("zh")} for p in c.registry.exclusions]
-        outputs[EXCLUDED] = frame_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
+        outputs[EXCLUDED] = export_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
                                                                   "problem_en": pl.String, "problem_zh": pl.String}))
     return outputs
 
@@ -64,12 +66,15 @@ def input_copies(inputs: Inputs, c: Computation) -> dict[str, Path]:
 
 
 def parameters(c: Computation) -> dict[str, Any]:
-    return {
+    params: dict[str, Any] = {
         "period": c.inputs.period,
         "amount_yuan": c.inputs.amount_yuan,
         "exclude_invalid": c.inputs.exclude_invalid,
         "reference_date": c.reference_date.isoformat(),
     }
+    if c.inputs.sheets:  # only when asked for: bundles written before keep their hashes
+        params["sheets"] = dict(c.inputs.sheets)
+    return params
 
 
 def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
@@ -171,6 +176,8 @@ def inputs_from_manifest(directory: Path, manifest: dict[str, Any]) -> Inputs:
         posts=files.get("posts"), members=files.get("members"), returns=files.get("returns"),
         amount_yuan=params.get("amount_yuan"), exclude_invalid=bool(params.get("exclude_invalid")),
         reference_date=date.fromisoformat(params["reference_date"]),
+        columns=files.get("columns"), vocabulary=files.get("vocabulary"),
+        sheets=tuple(sorted(dict(params.get("sheets") or {}).items())),
         **{name: files.get(name) for name in EXTRA_INPUTS},
     )
 

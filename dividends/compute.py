@@ -15,6 +15,9 @@ import polars as pl
 import dividends.messages  # noqa: F401
 from dividends.period_inputs import read_extra
 from dividends.registry import Registry, read_registry, read_returns
+from dividends.registry.mapping import load_mapping
+from dividends.registry.needs import check_needs
+from dividends.registry.vocabulary import Vocabulary
 from schemes.engine import Allocation, Extra, allocate
 from schemes.i18n import Msg
 from schemes.invariants import Violation, check
@@ -68,6 +71,9 @@ class Inputs:
     returns: Path | None = None
     exclude_invalid: bool = False
     reference_date: date | None = None  # bounds birth dates; recorded so verify reads the same way
+    columns: Path | None = None  # a column mapping file (dividends.registry.mapping)
+    vocabulary: Path | None = None  # a county's status vocabulary file, added to the shipped one
+    sheets: tuple[tuple[str, str], ...] = ()  # (kind, sheet name) of workbooks to read
     brought_forward: Path | None = None  # last period's carry-over per village
     deductions: Path | None = None  # debts and overpayments to take from household lines
     earlier_paid: Path | None = None  # what earlier posted runs of the period paid each household
@@ -76,6 +82,7 @@ class Inputs:
     def files(self) -> dict[str, Path]:
         out = {"registry": self.registry}
         for name, path in (("posts", self.posts), ("members", self.members), ("returns", self.returns),
+                           ("columns", self.columns), ("vocabulary", self.vocabulary),
                            ("brought_forward", self.brought_forward), ("deductions", self.deductions),
                            ("earlier_paid", self.earlier_paid), ("events", self.events)):
             if path is not None:
@@ -116,14 +123,18 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
     problems: list[Problem] = []
     registry: Registry | None = None
     returns: pl.DataFrame | None = None
+    mapping = load_mapping(inputs.columns) if inputs.columns is not None else None
+    vocabulary = Vocabulary.shipped().extended(inputs.vocabulary) if inputs.vocabulary is not None else None
+    sheets = dict(inputs.sheets)
     try:
         registry = read_registry(inputs.registry, posts=inputs.posts, members=inputs.members,
-                                 exclude_invalid=inputs.exclude_invalid, reference_date=reference)
+                                 exclude_invalid=inputs.exclude_invalid, reference_date=reference,
+                                 mapping=mapping, sheets=sheets, vocabulary=vocabulary)
     except InputError as error:
         problems.extend(error.problems)
     if inputs.returns is not None:
         try:
-            returns = read_returns(inputs.returns)
+            returns = read_returns(inputs.returns, mapping=mapping, sheet=sheets.get("returns"))
         except InputError as error:
             problems.extend(error.problems)
     extra = Extra()
@@ -135,6 +146,7 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
     if problems:
         raise InputError(problems)
     assert registry is not None
+    check_needs(source.scheme, registry.facts)
     villages = registry.households["village_id"].unique().sort()
     if inputs.amount_yuan is not None:
         returns = _single_village_return(inputs.amount_yuan, villages)

@@ -14,6 +14,8 @@ import polars as pl
 
 from dividends.hashing import frame_csv, sha256_file
 from dividends.registry import Registry, read_registry
+from dividends.registry.mapping import ColumnMapping
+from dividends.registry.vocabulary import Vocabulary
 from dividends.store.snapshot_format import canonical_frame
 from dividends.store import audit
 from dividends.store.bulk import insert_rows
@@ -43,13 +45,20 @@ class ImportReport:
     period: int
     villages: tuple[VillageImport, ...]
     exclusions: tuple[Problem, ...]
+    warnings: tuple[Problem, ...] = ()
+    notes: tuple[Problem, ...] = ()
 
 
 async def import_registry(households: Path, *, period: int, actor: str, posts: Path | None = None,
                           members: Path | None = None, county: str = "default", exclude_invalid: bool = False,
-                          reference_date: date | None = None) -> ImportReport:
+                          reference_date: date | None = None, mapping: ColumnMapping | None = None,
+                          sheets: dict[str, str] | None = None, names: dict[str, str] | None = None,
+                          vocabulary: Vocabulary | None = None) -> ImportReport:
+    given = {"households": households, "posts": posts, "members": members}
+    names = names or {k: Path(p).name for k, p in given.items() if p is not None}  # never a temporary path
     registry = read_registry(households, posts=posts, members=members, exclude_invalid=exclude_invalid,
-                             reference_date=reference_date)
+                             reference_date=reference_date, mapping=mapping, sheets=sheets, names=names,
+                             vocabulary=vocabulary)
     raw_files = {"households": households, "posts": posts, "members": members}
     files = {k: {"name": p.name, "sha256": sha256_file(p)} for k, p in raw_files.items() if p is not None}
     results: list[VillageImport] = []
@@ -63,10 +72,11 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
             results.append(await _snapshot(record, village, period, frames, actor))
         if all(r.unchanged for r in results):
             await record.delete()
-            return ImportReport(None, period, tuple(results), registry.exclusions)
+            return ImportReport(None, period, tuple(results), registry.exclusions, registry.warnings,
+                                registry.notes)
         await audit.record(actor, "registry.import", "registry_import", record.id, period=period,
                            villages=[r.village for r in results if not r.unchanged], files=files)
-    return ImportReport(record.id, period, tuple(results), registry.exclusions)
+    return ImportReport(record.id, period, tuple(results), registry.exclusions, registry.warnings, registry.notes)
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,8 @@ register({
 
 register({
     "pack.not_zip": {"zh": "{file} 不是审计包（zip 文件）", "en": "{file} is not an audit pack (a zip file)"},
+    "pack.bad_manifest": {"zh": "审计包的清单（manifest.json）损坏或不完整：{detail}",
+                          "en": "the pack's manifest (manifest.json) is damaged or incomplete: {detail}"},
     "pack.format": {"zh": "审计包格式为 {found}，应为 {expected}", "en": "the pack's format is {found}, expected {expected}"},
     "pack.file_missing": {"zh": "审计包缺少清单中的文件 {file}", "en": "the pack lacks {file}, which its manifest lists"},
     "pack.file_extra": {"zh": "审计包中有清单未列出的文件 {file}", "en": "the pack holds {file}, which its manifest does not list"},

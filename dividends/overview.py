@@ -470,7 +470,7 @@ async def verify_run_pack(run_id: int) -> PackVerification:
 
 def verify_uploaded_pack(path: Path) -> PackVerification:
     """A pack the auditor downloaded earlier (or got from elsewhere), verified offline."""
-    return verify_pack(path)
+    return verify_pack(path, name=path.name)
 
 
 # --------------------------------------------------------------------------- village and run pages

@@ -173,7 +173,7 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
     digest = sha256_file(path)
     if await BankResultImport.filter(batch=batch, file=digest).exists():
         return ResultOutcome(run, batch.number, 0, 0, False)  # the same file again: nothing to do
-    table = read_table(path, RESULT_COLUMNS, name=path.name)
+    table = read_table(path, RESULT_COLUMNS, name=path.name, kind="bank_result")
     items = {i.household_id: i for i in await PayoutItem.filter(batch=batch)}
     problems = list(table.problems)
     decided: list[tuple[PayoutItem, str, str, str]] = []

@@ -30,10 +30,11 @@ from pathlib import Path
 import polars as pl
 
 import dividends.messages  # noqa: F401
-from dividends.registry.cells import parse_date, parse_fen, parse_status
+from dividends.registry.cells import parse_date, parse_fen
 from dividends.registry.columns import ColumnSpec
 from dividends.registry.reading import ROW, Table, read_table
 from schemes.engine import Extra
+from schemes.filters import STATUS_NAMES
 from schemes.i18n import Msg, register
 from schemes.months import EVENT_COLUMNS
 from schemes.problems import InputError, Problem
@@ -151,7 +152,8 @@ def read_events(path: Path, period: int) -> pl.DataFrame:
     f = table.frame.with_columns(
         _event=pl.col("event").str.to_lowercase().replace_strict(EVENT_NAMES, default=None, return_dtype=pl.String),
         _date=parse_date(pl.col("date")),
-        _from=parse_status(pl.col("from_status")),
+        _from=pl.col("from_status").str.to_lowercase().replace_strict(dict(STATUS_NAMES), default=None,
+                                                                      return_dtype=pl.String),
     )
     for r in f.iter_rows(named=True):
         if r["_event"] is None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from notify import phones
+
 _DIGIT = re.compile(r"\d")
 _NON_DIGIT = re.compile(r"\D")
 #: Eight or more digits in a row (single spaces allowed between them): a phone, ID or account.
@@ -76,7 +78,7 @@ def mask_phone(phone: str) -> str:
     country = ""
     national = digits
     if text.startswith("+"):
-        country = next((cc for cc in ("86", "1") if digits.startswith(cc)), digits[:2])
+        country = phones.country_code(text) or digits[:2]
         national = digits[len(country) :]
     if len(national) >= 10:
         masked = national[:3] + "*" * (len(national) - 7) + national[-4:]

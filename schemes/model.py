@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import Literal, TypeAlias, Union
 
 from schemes.filters import Filter, PersonFilter, PostFilter
+from schemes.statuses import STATUS_NAMES as STATUSES
 
-STATUSES: tuple[str, ...] = ("poor", "exited", "monitored", "non_poor")
 REMAINING = "remaining"
 POOL = "pool"
 # What a line of money is for, as policy rules speak of it (a step, share class or account may

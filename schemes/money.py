@@ -42,11 +42,23 @@ MAX_DENOMINATOR = 10**6
 MAX_FACTOR = 10**6
 MAX_AMOUNT_FEN = 10**12  # ten billion yuan
 
-_YUAN = re.compile(r"^(?P<sign>-)?(?P<int>\d+)(?:\.(?P<frac>\d{0,2}))?$")
-_YUAN_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
-_PERCENT = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?%?$")
-_DECIMAL = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
-_FRACTION = re.compile(r"^(?P<num>\d+)\s*/\s*(?P<den>\d+)%?$")
+FULL_WIDTH_FORMS: tuple[str, ...] = tuple(chr(c) for c in range(0xFF01, 0xFF5F)) + ("\u3000",)
+"""Full-width digits, letters and signs (a Chinese input method types ``１２３``) and the
+ideographic space; :data:`HALF_WIDTH_FORMS` holds their ASCII forms, position by position.
+This is the one place where digits other than ASCII ``0-9`` become digits."""
+HALF_WIDTH_FORMS: tuple[str, ...] = tuple(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + (" ",)
+_TO_HALF_WIDTH = str.maketrans(dict(zip(FULL_WIDTH_FORMS, HALF_WIDTH_FORMS, strict=True)))
+
+# The yuan grammar, written with ASCII digits only ([0-9], never \d: in Python \d matches
+# Arabic-Indic and other digits too). Used by parse_yuan and by the column parser alike.
+YUAN_PATTERN = r"^-?[0-9]+(\.[0-9]{0,2})?$"
+YUAN_GROUPED_PATTERN = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
+CURRENCY_SIGNS = "[¥￥]"
+_YUAN = re.compile(r"^(?P<sign>-)?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]{0,2}))?\Z")
+_YUAN_GROUPED = re.compile(YUAN_GROUPED_PATTERN.replace("$", "\\Z"))
+_PERCENT = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?%?\Z")
+_DECIMAL = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?\Z")
+_FRACTION = re.compile(r"^(?P<num>[0-9]+)\s*/\s*(?P<den>[0-9]+)%?\Z")
 
 
 class MoneyFormatError(ValueError):
@@ -58,14 +70,31 @@ class PrecisionError(MoneyFormatError):
     denominator or too many digits): refused so that every valid scheme computes exactly."""
 
 
+def half_width(text: str) -> str:
+    """Full-width forms to ASCII: ``"１，２３４．５"`` -> ``"1,234.5"`` (see :data:`FULL_WIDTH_FORMS`)."""
+    return text.translate(_TO_HALF_WIDTH)
+
+
 def parse_yuan(text: str | int, *, allow_negative: bool = False) -> int:
-    """Parse a decimal yuan amount to fen, exactly. Accepts ``1234``, ``1234.5``, ``1,234.50``."""
+    """Parse a decimal yuan amount to fen, exactly. Accepts ``1234``, ``1234.5``, ``1,234.50``,
+    ``¥12``, and the same typed in full-width forms; digits of other scripts are refused.
+
+    The grammar is the one :func:`parse_yuan_column` applies to whole columns.
+
+    >>> parse_yuan("１２３４．５"), parse_yuan("¥1,234.50")
+    (123450, 123450)
+    >>> try:
+    ...     parse_yuan("\u0661\u0662")  # Arabic-Indic digits
+    ... except MoneyFormatError:
+    ...     print("refused")
+    refused
+    """
     if isinstance(text, bool):
         raise MoneyFormatError(str(text))
     if isinstance(text, int):
         fen = text * FEN_PER_YUAN
     else:
-        s = text.strip().replace("¥", "").replace("￥", "").strip()
+        s = re.sub(CURRENCY_SIGNS, "", half_width(text).strip()).strip()
         if _YUAN_GROUPED.match(s):
             s = s.replace(",", "")
         m = _YUAN.match(s)
@@ -80,6 +109,47 @@ def parse_yuan(text: str | int, *, allow_negative: bool = False) -> int:
     if abs(fen) > INT64_MAX:
         raise MoneyFormatError(str(text))
     return fen
+
+
+def parse_yuan_column(text: pl.Series) -> pl.Series:
+    """Yuan text -> Int64 fen, exactly, for a whole column: the column version of
+    :func:`parse_yuan` (negative amounts are null, ``-0`` is 0; null where invalid).
+
+    ``1234`` -> 123400, ``1,234.5`` -> 123450, ``¥12.05`` -> 1205; ``1.005`` and ``-1`` -> null.
+    Steps that only rare cells need (full-width forms, currency signs, thousands separators, a
+    minus sign) run only when some cell needs them.
+    """
+    s = text
+    if s.str.contains(r"[\u3000\uff01-\uff5e]").any():
+        s = s.str.replace_many(list(FULL_WIDTH_FORMS), list(HALF_WIDTH_FORMS)).str.strip_chars()
+    if s.str.contains(CURRENCY_SIGNS).any():
+        s = s.str.replace_all(CURRENCY_SIGNS, "").str.strip_chars()
+    if s.str.contains(",", literal=True).any():
+        grouped = s.str.contains(YUAN_GROUPED_PATTERN)
+        s = pl.select(
+            pl.when(grouped).then(s.str.replace_all(",", "", literal=True)).otherwise(s)
+        ).to_series()
+    negative = s.str.starts_with("-")
+    shaped = s.str.contains(YUAN_PATTERN)
+    if negative.any():
+        s = s.str.strip_prefix("-")
+    parts = s.str.split_exact(".", 1).struct.unnest()
+    whole = parts.get_column("field_0").str.to_integer(dtype=pl.Int128, strict=False)
+    cents = (
+        parts.get_column("field_1")
+        .fill_null("")
+        .str.pad_end(2, "0")
+        .str.to_integer(dtype=pl.Int128, strict=False)
+    )
+    frame = pl.DataFrame({"shaped": shaped, "negative": negative, "whole": whole, "cents": cents})
+    fen = pl.col("whole") * 100 + pl.col("cents")
+    ok = (
+        pl.col("shaped")
+        & fen.is_not_null()
+        & (fen <= INT64_MAX)
+        & ~(pl.col("negative") & (fen != 0))
+    )
+    return frame.select(pl.when(ok).then(fen.cast(pl.Int64))).to_series().alias(text.name)
 
 
 def parse_percent(text: str | int) -> Fraction:

@@ -495,8 +495,9 @@ def _households(frame: pl.DataFrame, rnd: _Random) -> pl.DataFrame:
     ).str.slice(0, 16 + pl.col("_account_len"))
     phone = pl.concat_str(
         pl.lit("1"),
-        _pick(pl.col("_mobile_prefix"), ("3", "5", "7", "8", "9")),
-        digits(rnd.below("mobile", h, 10**9), 9),
+        # second and third digits of allocated mobile ranges (phonenumbers' CN metadata)
+        _pick(pl.col("_mobile_prefix"), ("38", "50", "77", "86", "99")),
+        digits(rnd.below("mobile", h, 10**8), 8),
     )
     return frame.select(
         "h",

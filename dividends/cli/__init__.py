@@ -38,6 +38,8 @@ app.add_typer(scheming.app, name="schemes")
 def _register_later_commands() -> None:
     from dividends.cli import demo, running
     app.command()(demo.demo)
+    from dividends.cli import templating
+    running.import_app.command("template")(templating.template)
     app.add_typer(running.import_app, name="import")
     app.add_typer(running.run_app, name="run")
     app.add_typer(running.ledger_app, name="ledger")

@@ -8,10 +8,15 @@ import polars as pl
 import typer
 
 from dividends.bundle import verify_bundle, write_bundle
-from dividends.cli.console import out, progress, say, show_problems, table, text, yuan
+from dividends.cli.console import err, out, progress, say, show_problems, table, text, yuan
+from dividends.registry import Registry
+from dividends.registry.mapping import ColumnMapping, load_mapping
+from dividends.registry.vocabulary import Vocabulary
+from schemes.problems import Problem
+from schemes.i18n import current_language
 from dividends.compare import compare as compare_schemes
 from dividends.compute import Computation, Inputs, compute as run_compute
-from dividends.hashing import frame_csv
+from dividends.files.safe import export_csv
 
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="a preset name or a scheme file")]
 RegistryOpt = Annotated[Path, typer.Option("--registry", help="households file (CSV or XLSX)")]
@@ -21,6 +26,9 @@ AmountOpt = Annotated[Optional[str], typer.Option("--amount", help="one village'
 ReturnsOpt = Annotated[Optional[Path], typer.Option("--returns", help="village_id, amount_yuan per village")]
 PeriodOpt = Annotated[int, typer.Option("--period", help="the payout year")]
 ExcludeOpt = Annotated[bool, typer.Option("--exclude-invalid", help="drop rows with problems (they are listed)")]
+ColumnsOpt = Annotated[Optional[Path], typer.Option("--columns", help="column mapping file (YAML: 'header: column')")]
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="the households workbook's sheet to read")]
+VocabularyOpt = Annotated[Optional[Path], typer.Option("--vocabulary", help="the county's status words (YAML)")]
 BroughtForwardOpt = Annotated[Optional[Path], typer.Option("--brought-forward", help="last period's carry-over per village")]
 DeductionsOpt = Annotated[Optional[Path], typer.Option("--deductions", help="debts and overpayments to deduct")]
 EarlierPaidOpt = Annotated[Optional[Path], typer.Option("--earlier-paid", help="what earlier runs of the period paid")]
@@ -28,9 +36,41 @@ EventsOpt = Annotated[Optional[Path], typer.Option("--events", help="household a
 
 
 def _inputs(scheme: str, registry: Path, posts: Path | None, members: Path | None, amount: str | None,
-            returns: Path | None, period: int, exclude_invalid: bool) -> Inputs:
+            returns: Path | None, period: int, exclude_invalid: bool, columns: Path | None = None,
+            sheet: str | None = None, vocabulary: Path | None = None) -> Inputs:
     return Inputs(scheme=scheme, registry=registry, period=period, posts=posts, members=members,
-                  amount_yuan=amount, returns=returns, exclude_invalid=exclude_invalid)
+                  amount_yuan=amount, returns=returns, exclude_invalid=exclude_invalid, columns=columns,
+                  vocabulary=vocabulary, sheets=(("households", sheet),) if sheet else ())
+
+
+def reading_options(columns: Path | None, sheet: str | None,
+                    vocabulary: Path | None) -> tuple[ColumnMapping | None, dict[str, str], Vocabulary | None]:
+    """The ``--columns``, ``--sheet`` and ``--vocabulary`` options as the readers take them."""
+    mapping = load_mapping(columns) if columns is not None else None
+    words = Vocabulary.shipped().extended(vocabulary) if vocabulary is not None else None
+    return mapping, ({"households": sheet} if sheet else {}), words
+
+
+def show_reading_report(notes: tuple[Problem, ...], warnings: tuple[Problem, ...]) -> None:
+    """What the reader did (the sheet it read, rows it skipped) and the warnings (unrecognised
+    headers, landlines), on stderr."""
+    for note in notes:
+        err.print(note.text(current_language()), markup=False, highlight=False)
+    if warnings:
+        err.print(text("cli.compute.warnings", count=len(warnings)), style="yellow", markup=False)
+        for warning in warnings[:50]:
+            err.print("  - " + warning.text(current_language()), style="yellow", markup=False, highlight=False)
+        if len(warnings) > 50:
+            err.print("  " + text("problems.more", count=len(warnings) - 50), style="yellow", markup=False)
+
+
+def show_reading(registry: Registry) -> None:
+    """The reading report, and the households no SMS can reach."""
+    show_reading_report(registry.notes, registry.warnings)
+    unreachable = registry.unreachable_by_sms()
+    if unreachable.height:
+        ids = unreachable["household_id"].head(20).to_list()
+        say("cli.compute.no_sms", count=unreachable.height, households=ids)
 
 
 def _with_progress(inputs: Inputs, big: bool) -> Computation:
@@ -48,14 +88,17 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
             posts: PostsOpt = None, members: MembersOpt = None, amount: AmountOpt = None, returns: ReturnsOpt = None,
             exclude_invalid: ExcludeOpt = False,
             overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a non-empty output directory")] = False,
+            columns: ColumnsOpt = None, sheet: SheetOpt = None, vocabulary: VocabularyOpt = None,
             brought_forward: BroughtForwardOpt = None, deductions: DeductionsOpt = None,
             earlier_paid: EarlierPaidOpt = None, events: EventsOpt = None) -> None:
     """Compute the split and write allocations, summary, input copies and a manifest."""
     from dataclasses import replace
-    inputs = replace(_inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid),
+    inputs = replace(_inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid, columns, sheet,
+                             vocabulary),
                      brought_forward=brought_forward, deductions=deductions, earlier_paid=earlier_paid, events=events)
     big = registry.exists() and registry.stat().st_size > 2_000_000
     result = _with_progress(inputs, big)
+    show_reading(result.registry)
     manifest = write_bundle(result, out_dir, overwrite=overwrite)
     print_summary(result)
     if result.registry.exclusions:
@@ -144,5 +187,5 @@ def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the
     out.print(t)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_bytes(frame_csv(c.lines))
+        out_file.write_bytes(export_csv(c.lines))
         say("cli.compare.written", file=str(out_file))

@@ -52,13 +52,20 @@ def import_registry_cmd(
     county: Annotated[str, typer.Option("--county", help="county code the villages belong to")] = "default",
     exclude_invalid: Annotated[bool, typer.Option("--exclude-invalid")] = False,
     user: UserOpt = "",
+    columns: Annotated[Optional[Path], typer.Option("--columns", help="column mapping file (YAML)")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="the households workbook's sheet")] = None,
+    vocabulary: Annotated[Optional[Path], typer.Option("--vocabulary", help="the county's status words")] = None,
 ) -> None:
     """Validate and store the registry; each village gets a new version with its diff."""
+    from dividends.cli.computing import reading_options, show_reading_report
     from dividends.imports import import_registry
 
+    mapping, sheets, words = reading_options(columns, sheet, vocabulary)
     report = with_db(lambda: import_registry(registry, period=period, actor=user or default_user(), posts=posts,
-                                             members=members, county=county, exclude_invalid=exclude_invalid),
+                                             members=members, county=county, exclude_invalid=exclude_invalid,
+                                             mapping=mapping, sheets=sheets, vocabulary=words),
                      busy=text("cli.busy.import"))
+    show_reading_report(report.notes, report.warnings)
     t = table(text("cli.col.village"), text("cli.col.version"), text("cli.col.households"), text("cli.col.added"),
               text("cli.col.removed"), text("cli.col.changed"), title=text("cli.import.title", period=period))
     for v in report.villages:

@@ -37,6 +37,7 @@ from xlsxwriter.utility import xl_col_to_name
 from dividends.files.formats import FILENAME_BAD, BankColumn, BankFormat, SummaryRow, read_formats_file
 from dividends.files.output import FileInfo, write_atomic
 from dividends.files.payrows import BatchMeta, PayTable, build_table
+from dividends.files.safe import neutralize
 
 SHIPPED = Path(__file__).with_name("banks.yaml")
 SHIPPED_NAME = "dividends/files/banks.yaml"
@@ -90,7 +91,7 @@ def write_bank_xlsx(items: pl.DataFrame, meta: BatchMeta, fmt: BankFormat, path:
 def csv_bytes(table: PayTable) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerows(table.lines())
+    writer.writerows([neutralize(cell) for cell in line] for line in table.lines())
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -117,7 +118,7 @@ def _write_xlsx(table: PayTable, meta: BatchMeta, fmt: BankFormat, temp: Path) -
         for c, cell in enumerate(line):
             widths[c] = max(widths[c], display_width(cell))
             if cell != "":
-                sheet.write_string(r, c, cell, bold if r == header_row or _is_summary(table, r, len(lines)) else text)
+                sheet.write_string(r, c, neutralize(cell), bold if r == header_row or _is_summary(table, r, len(lines)) else text)
     for c, width in enumerate(widths):
         sheet.set_column(c, c, min(max(width + 2, 6), 60), text)
     sheet.freeze_panes(header_row + 1, 0)

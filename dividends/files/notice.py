@@ -28,6 +28,7 @@ import jinja2
 import dividends.files.messages  # noqa: F401  (registers the message catalog)
 from dividends.files.masking import mask_id_number, mask_person_name
 from dividends.files.output import FileInfo, write_atomic
+from notify import phones
 from notify.inbound import REPLY_KEYWORDS
 from schemes.describe import describe
 from schemes.i18n import Lang, Msg
@@ -50,7 +51,6 @@ LANDSCAPE_AFTER = 1
 list with one amount column at a notice-board type size, not with more)."""
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
               "October", "November", "December")
 
@@ -290,7 +290,7 @@ def _refuse_unmasked(html: str, data: NoticeData) -> None:
         len(n) >= 8 and n in text.upper() for n in ("".join(h.id_number.split()).upper() for h in data.households)
     ):
         kinds.append("ID")
-    if _MOBILE.search(text):
+    if phones.contains_mobile(text):
         kinds.append("phone")
     if kinds:
         raise InputError([Problem(Msg("files.notice.unmasked", kind=", ".join(kinds)))])

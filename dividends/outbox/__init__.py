@@ -20,7 +20,6 @@ Modules (import from them directly; this package imports nothing):
                                   异议, help
 ``dividends.outbox.report``       ``report(run_id)`` → ``DeliveryReport``; ``resend_failed``
 ``dividends.outbox.content``      text records of :mod:`notify.texts` filled from a run
-``dividends.outbox.phones``       registry mobiles ↔ E.164
 ``dividends.outbox.messages``     messages (zh/en) of the outbox, the webhooks and the CLI
 ================================  ==============================================================
 

@@ -30,7 +30,7 @@ from dividends import runs
 from dividends.clock import Clock, today
 from dividends.outbox import content
 from dividends.outbox.messages import phrase
-from dividends.outbox.phones import national
+from notify.phones import national
 from dividends.outbox.prepare import day_settled
 from dividends.store import audit
 from dividends.store.models import (

@@ -46,7 +46,7 @@ from dividends.outbox.fates import (
     check_kind,
 )
 from dividends.outbox.messages import refuse
-from dividends.outbox.phones import to_e164
+from notify.phones import to_e164
 from dividends.runs import get_run
 from dividends.store import audit
 from dividends.store.bulk import insert_rows

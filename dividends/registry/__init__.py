@@ -3,7 +3,8 @@
 Canonical frames (exact dtypes):
 
 * households: ``household_id, village_id, head_name, id_number`` (String, ``X`` upper case),
-  ``phone`` (String, 11 digits or ``""``), ``members`` (Int64 >= 1), ``able_members``
+  ``phone`` (String: an 11-digit mobile, a landline with its ``0`` such as ``01065529988``,
+  or ``""``; see :mod:`notify.phones`), ``members`` (Int64 >= 1), ``able_members``
   (Int64, 0..members), ``status`` (``poor|exited|monitored|non_poor``), ``shares`` (Int64 >= 0),
   ``capital_fen`` (Int64 >= 0), ``account_no`` (digits or ``""``), ``bank`` (String or ``""``),
   ``language`` (``zh|en``); sorted by (village_id, household_id).

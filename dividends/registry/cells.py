@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import polars as pl
 
-from schemes.money import INT64_MAX
+from schemes.money import parse_yuan_column
 
-_GROUPED_WHOLE = r"^\d{1,3}(,\d{3})+$"
+_GROUPED_WHOLE = r"^[0-9]{1,3}(,[0-9]{3})+$"
 
 
 def _stepwise(
@@ -39,7 +39,7 @@ def _whole(text: pl.Series) -> pl.Series:
         s = pl.select(
             pl.when(grouped).then(s.str.replace_all(",", "", literal=True)).otherwise(s)
         ).to_series()
-    digits = s.str.contains(r"^\d{1,18}$")
+    digits = s.str.contains(r"^[0-9]{1,18}$")
     return (
         pl.select(pl.when(digits).then(s.str.to_integer(strict=False))).to_series().alias(text.name)
     )
@@ -48,46 +48,8 @@ def _whole(text: pl.Series) -> pl.Series:
 parse_whole = _stepwise(_whole, pl.Int64())
 
 
-def _fen(text: pl.Series) -> pl.Series:
-    """Yuan text -> Int64 fen, exactly; the column version of
-    :func:`schemes.money.parse_yuan` (negative amounts are rejected, ``-0`` is 0).
-
-    ``1234`` -> 123400, ``1,234.5`` -> 123450, ``¥12.05`` -> 1205; ``1.005`` and ``-1`` -> null.
-    Steps that only rare cells need (currency signs, thousands separators, a minus sign) run
-    only when some cell needs them.
-    """
-    s = text
-    if s.str.contains("[¥￥]").any():
-        s = s.str.replace_all("[¥￥]", "").str.strip_chars()
-    if s.str.contains(",", literal=True).any():
-        grouped = s.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
-        s = pl.select(
-            pl.when(grouped).then(s.str.replace_all(",", "", literal=True)).otherwise(s)
-        ).to_series()
-    negative = s.str.starts_with("-")
-    if negative.any():
-        s = s.str.strip_prefix("-")
-    shaped = s.str.contains(r"^\d+(\.\d{0,2})?$")
-    parts = s.str.split_exact(".", 1).struct.unnest()
-    whole = parts.get_column("field_0").str.to_integer(dtype=pl.Int128, strict=False)
-    cents = (
-        parts.get_column("field_1")
-        .fill_null("")
-        .str.pad_end(2, "0")
-        .str.to_integer(dtype=pl.Int128, strict=False)
-    )
-    frame = pl.DataFrame({"shaped": shaped, "negative": negative, "whole": whole, "cents": cents})
-    fen = pl.col("whole") * 100 + pl.col("cents")
-    ok = (
-        pl.col("shaped")
-        & fen.is_not_null()
-        & (fen <= INT64_MAX)
-        & ~(pl.col("negative") & (fen != 0))
-    )
-    return frame.select(pl.when(ok).then(fen.cast(pl.Int64))).to_series().alias(text.name)
-
-
-parse_fen = _stepwise(_fen, pl.Int64())
+parse_fen = _stepwise(parse_yuan_column, pl.Int64())
+"""Yuan text -> Int64 fen: :func:`schemes.money.parse_yuan_column` (the one yuan grammar)."""
 
 
 _TRUE = ("是", "1", "yes", "y", "true", "有", "√")
@@ -135,55 +97,19 @@ def _date(text: pl.Series) -> pl.Series:
 parse_date = _stepwise(_date, pl.Date())
 
 
-MOBILE_PATTERN = r"^(?:\+86|0086|86)?(1[3-9]\d{9})$"
-
-
-def _mobile(text: pl.Series) -> pl.Series:
-    """A mainland mobile number -> its 11 digits; spaces, dashes, brackets and a +86, 0086 or
-    86 prefix are dropped: ``+86 138-1234-5678`` -> ``13812345678``."""
-    s = text
-    if s.str.contains(r"[\s\-()]").any():
-        s = s.str.replace_all(r"[\s\-()]", "")
-    return s.str.extract(MOBILE_PATTERN, 1).alias(text.name)
-
-
-normalize_mobile = _stepwise(_mobile, pl.String())
-
-
 def _account(text: pl.Series) -> pl.Series:
     """A bank account number of 6 to 32 digits, spaces removed."""
     s = text
     if s.str.contains(r"\s").any():
         s = s.str.replace_all(r"\s", "")
-    return pl.select(pl.when(s.str.contains(r"^\d{6,32}$")).then(s)).to_series().alias(text.name)
+    return pl.select(pl.when(s.str.contains(r"^[0-9]{6,32}$")).then(s)).to_series().alias(text.name)
 
 
 normalize_account = _stepwise(_account, pl.String())
 
 
-SCIENTIFIC = r"^\d(\.\d+)?[eE]\+?\d+$"
+SCIENTIFIC = r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"
 """How Excel writes a long number it stored as a number (``6.22848E+18``)."""
-
-STATUSES = ("poor", "exited", "monitored", "non_poor")
-_STATUS = {
-    "poor": "poor",
-    "exited": "exited",
-    "monitored": "monitored",
-    "non_poor": "non_poor",
-    "non-poor": "non_poor",
-    "贫困户": "poor",
-    "建档立卡贫困户": "poor",
-    "脱贫户": "exited",
-    "监测户": "monitored",
-    "监测对象": "monitored",
-    "一般户": "non_poor",
-    "非贫困户": "non_poor",
-}
-
-
-def parse_status(text: pl.Expr) -> pl.Expr:
-    return text.str.to_lowercase().replace_strict(_STATUS, default=None, return_dtype=pl.String)
-
 
 LANGUAGES = ("zh", "en")
 _LANGUAGE = {"zh": "zh", "en": "en", "中文": "zh", "英文": "en", "chinese": "zh", "english": "en"}

@@ -1,19 +1,29 @@
 """Reading one input file (CSV or Excel) into a frame of text cells with canonical column names.
 
-Shared by the households, posts, members and returns readers. What it does:
+Shared by the households, posts, members and returns readers and the bank-result reader. What
+it does:
 
+* refuses a file larger than the limit of its kind before reading it, and checks the limits
+  inside the file while reading (:mod:`dividends.files.limits`: inflated size, lines, cells,
+  columns, rows);
 * opens ``.csv`` text in UTF-8 (with or without BOM) or GBK/GB18030 (Excel on Chinese Windows),
-  and ``.xlsx``/``.xlsm``/``.xls`` workbooks (first sheet), recognised by their content;
+  and ``.xlsx``/``.xlsm``/``.xls`` workbooks, recognised by their content
+  (:mod:`dividends.registry.workbook` picks the sheet);
 * reads every cell as text, so nothing becomes a float (an ID number stays 18 characters);
-* finds the header row (the first of the first ten rows that holds every required column: a
-  title row above the header is allowed) and maps headers to canonical columns;
-* trims cells, turns empty cells into nulls, drops blank rows, numbers rows as a spreadsheet
-  shows them (header row = 1 when it is the first row), and reports rows with too few or too
-  many cells.
+* finds the header (:mod:`dividends.registry.layout`: title rows above it, two-row headers) and
+  maps headers to canonical columns (built-in names, then the caller's mapping); records the
+  optional columns that are absent and the headers it did not recognise, with suggestions;
+* trims cells, turns empty cells into nulls, drops blank rows, sets totals rows (合计/小计)
+  aside to be checked against the column sums, skips signature and date footers, numbers rows
+  as the spreadsheet shows them (the sheet's first row is 1), and reports rows with too few or
+  too many cells.
 
-File-level problems (unreadable, wrong encoding, missing column...) raise
+File-level problems (unreadable, too large, wrong encoding, missing column...) raise
 :class:`~schemes.problems.InputError`; row-level reading problems are returned in
-:attr:`Table.problems`.
+:attr:`Table.problems`, and what the reader did that the user should know (which sheet it read,
+which rows it skipped) in :attr:`Table.notes`. Reading is plain blocking code with no shared
+state: a server calls it in a worker thread (``anyio.to_thread.run_sync``) so that the event
+loop keeps answering.
 """
 
 from __future__ import annotations
@@ -22,8 +32,6 @@ import codecs
 import csv
 import dataclasses
 import io
-import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,18 +39,27 @@ from typing import Literal
 
 import polars as pl
 
+from dividends.files.limits import FileKind, Limits, current_limits
 from dividends.registry import messages as _messages  # noqa: F401  (registers the catalog)
-from dividends.registry.columns import ColumnSpec, match_headers
+from dividends.registry.columns import ColumnSpec, UnknownHeader, match_headers, unknown_headers
+from dividends.registry.layout import Header, find_header, row_kinds
+from dividends.registry.workbook import (
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    Workbook,
+    is_instructions,
+    load_sheet,
+    number_cells,
+    open_workbook,
+)
 from schemes.i18n import Msg
+from schemes.money import FULL_WIDTH_FORMS, HALF_WIDTH_FORMS
 from schemes.problems import InputError, Problem
 
 ROW = "_row"
 """Column holding the spreadsheet row number of each data row."""
 
-HEADER_SEARCH_ROWS = 10
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm", ".xls"}
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 FileFormat = Literal["csv", "xlsx"]
 _Fail = Callable[[Msg], InputError]
@@ -56,7 +73,10 @@ class Table:
     :class:`ColumnSpec` given (null where the cell is empty or the optional column is absent).
     ``headers`` maps the canonical names of the columns present to the header text as written.
     ``number_cells`` (workbooks only) has ``_row`` and a Boolean per ``text_only`` column, for
-    the rows where such a cell was stored as a number rather than as text.
+    the rows where such a cell was stored as a number rather than as text. ``absent`` names the
+    optional columns the file lacks; ``unknown`` its headers that mean nothing to the reader.
+    ``totals`` holds the totals rows (``_row``, ``_subtotal`` and the text of the summable
+    columns), set aside from ``frame``.
     """
 
     file: str
@@ -66,6 +86,12 @@ class Table:
     positions: Mapping[str, int]
     problems: tuple[Problem, ...] = ()
     number_cells: pl.DataFrame | None = None
+    absent: tuple[str, ...] = ()
+    unknown: tuple[UnknownHeader, ...] = ()
+    sheet: str | None = None
+    notes: tuple[Problem, ...] = ()
+    totals: pl.DataFrame | None = None
+    columns: tuple[ColumnSpec, ...] = ()
 
     def has(self, column: str) -> bool:
         return column in self.headers
@@ -78,16 +104,21 @@ class Table:
             msg=msg, file=self.file, row=row, column=self.header(column) if column else None
         )
 
+    def unknown_text(self) -> tuple[str, ...]:
+        """The unrecognised headers with their suggestions, for messages."""
+        return tuple(u.describe(self.columns) for u in self.unknown)
+
 
 @dataclass(frozen=True)
 class _Sheet:
     """Raw cells: positional String columns, every record including the header."""
 
     frame: pl.DataFrame
-    first_row: int
     widths: pl.Series | None  # CSV: cells per record; None for Excel
     full_width: bool = True  # False when no cell can hold a full-width character
-    workbook: bytes | None = None  # Excel: the file, to ask which cells were numbers
+    workbook: Workbook | None = None  # Excel: the workbook, to ask which cells were numbers
+    name: str | None = None  # Excel: the sheet read
+    notes: tuple[Msg, ...] = ()
 
 
 def read_table(
@@ -96,31 +127,42 @@ def read_table(
     *,
     name: str | None = None,
     allow_no_rows: bool = False,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+    kind: FileKind = "registry",
+    limits: Limits | None = None,
 ) -> Table:
     """Read ``path`` into a :class:`Table` with the given columns.
 
-    ``name`` is how problems name the file (default: the path as given). A file with a header
-    but no data rows is a problem unless ``allow_no_rows`` (an optional file such as the posts
-    of a year without posts). Raises :class:`InputError` for file-level problems.
+    ``name`` is how problems name the file (default: the path as given; a server passes the
+    uploaded file's own name, never its temporary path). A file with a header but no data rows
+    is a problem unless ``allow_no_rows`` (an optional file such as the posts of a year without
+    posts). ``mapping`` maps headers to canonical names before the built-in names; ``sheet``
+    names the workbook sheet to read; ``kind`` chooses the size limit. Raises
+    :class:`InputError` for file-level problems.
     """
     path = Path(path)
     file = name if name is not None else str(path)
+    limits = limits or current_limits()
 
-    def fail(msg: Msg) -> InputError:
-        return InputError([Problem(msg=msg, file=file)])
+    def fail(msg: Msg, row: int | None = None, column: str | None = None) -> InputError:
+        return InputError([Problem(msg=msg, file=file, row=row, column=column)])
 
-    data = _read_bytes(path, fail)
+    data = _read_bytes(path, kind, limits, fail)
     if not data.strip():
         raise fail(Msg("registry.empty_file"))
     fmt: FileFormat = "csv"
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
         fmt = "xlsx"
-        sheet = _read_excel(data, fail)
+        raw = _read_excel(data, columns, mapping, sheet, limits, fail)
     elif path.suffix.lower() in EXCEL_EXTENSIONS:
-        raise fail(Msg("registry.bad_excel", reason=f"{path.name} is not an Excel workbook"))
+        raise fail(Msg("registry.bad_excel", reason=Msg("registry.not_a_workbook", name=Path(file).name)))
     else:
-        sheet = _read_csv(data, fail)
-    table = _to_table(sheet, columns, file, fmt, fail)
+        if sheet is not None:
+            raise fail(Msg("registry.sheet_in_csv", sheet=sheet))
+        raw = _read_csv(data, limits, fail)
+    _check_cells(raw, limits, fail)
+    table = _to_table(raw, columns, file, fmt, mapping, fail)
     if table.frame.height == 0 and not allow_no_rows:
         raise fail(Msg("registry.no_data_rows"))
     return table
@@ -129,15 +171,24 @@ def read_table(
 # --------------------------------------------------------------------------- bytes and text
 
 
-def _read_bytes(path: Path, fail: _Fail) -> bytes:
+def _read_bytes(path: Path, kind: FileKind, limits: Limits, fail: _Fail) -> bytes:
     try:
-        return path.read_bytes()
+        size = path.stat().st_size
+        too_large = limits.too_large(kind, size)
+        if too_large is not None:
+            raise fail(too_large)
+        with path.open("rb") as handle:
+            data = handle.read(limits.file_bytes(kind) + 1)
     except FileNotFoundError:
         raise fail(Msg("registry.file_not_found")) from None
     except IsADirectoryError:
-        raise fail(Msg("registry.file_unreadable", reason="is a directory")) from None
+        raise fail(Msg("registry.file_unreadable", reason=Msg("registry.is_directory"))) from None
     except OSError as exc:
         raise fail(Msg("registry.file_unreadable", reason=exc.strerror or str(exc))) from None
+    too_large = limits.too_large(kind, len(data))  # a file that grew while being read
+    if too_large is not None:
+        raise fail(too_large)
+    return data
 
 
 def _to_utf8(data: bytes, fail: _Fail) -> bytes:
@@ -179,14 +230,40 @@ def _sniff_separator(data: bytes) -> str:
     return "\t" if b"\t" in first and b"," not in first else ","
 
 
-def _read_csv(data: bytes, fail: _Fail) -> _Sheet:
+def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     text = _to_utf8(data, fail)
     separator = _sniff_separator(text)
-    sheet = _read_csv_fast(text, separator) or _read_csv_exact(text, separator, fail)
+    lines = _lines(text)
+    _check_lines(lines, limits, fail)
+    sheet = _read_csv_fast(text, separator, lines) or _read_csv_exact(text, separator, fail)
+    if sheet.frame.width > limits.columns:
+        raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
     return dataclasses.replace(sheet, full_width=_may_hold_full_width(text))
 
 
-def _read_csv_fast(text: bytes, separator: str) -> _Sheet | None:
+def _lines(text: bytes) -> pl.Series:
+    return pl.read_csv(
+        text,
+        has_header=False,
+        separator="\x00",
+        quote_char=None,
+        infer_schema=False,
+        empty_string_is_null=False,
+        new_columns=["line"],
+    ).to_series()
+
+
+def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> None:
+    """Line length and the number of lines, before any CSV parsing (a file of a million
+    columns is refused by its first line's length)."""
+    if lines.len() > limits.rows + 1:
+        raise fail(Msg("limits.too_many_rows", limit=limits.rows))
+    long = (lines.str.len_bytes() > limits.line_bytes).arg_true()
+    if long.len():
+        raise fail(Msg("limits.line_too_long", limit=limits.line_bytes), row=int(long[0]) + 1)
+
+
+def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | None:
     """Polars' parser, checked against a count of cells per line.
 
     Returns None (use the exact reader) when the file has a cell with a line break inside
@@ -201,27 +278,18 @@ def _read_csv_fast(text: bytes, separator: str) -> _Sheet | None:
             separator=separator,
             truncate_ragged_lines=True,
         )
-        widths = _cells_per_line(text, separator)
+        widths = _cells_per_line(lines, separator)
     except pl.exceptions.PolarsError:
         return None
     if widths is None or widths.len() != frame.height:
         return None
     if frame.height and widths.max() > frame.width:  # type: ignore[operator]
         return None
-    return _Sheet(frame, 1, widths)
+    return _Sheet(frame, widths)
 
 
-def _cells_per_line(text: bytes, separator: str) -> pl.Series | None:
+def _cells_per_line(lines: pl.Series, separator: str) -> pl.Series | None:
     """Cells in each line, counting separators outside double quotes (vectorized)."""
-    lines = pl.read_csv(
-        text,
-        has_header=False,
-        separator="\x00",
-        quote_char=None,
-        infer_schema=False,
-        empty_string_is_null=False,
-        new_columns=["line"],
-    ).to_series()
     widths = (lines.str.count_matches(separator, literal=True) + 1).cast(pl.Int64)
     quoted = lines.str.contains('"', literal=True)
     if quoted.any():
@@ -250,101 +318,80 @@ def _read_csv_exact(text: bytes, separator: str, fail: _Fail) -> _Sheet:
     }
     frame = pl.DataFrame(columns, schema={c: pl.String for c in columns})
     widths = pl.Series("width", [len(r) for r in records], dtype=pl.Int64)
-    return _Sheet(frame, 1, widths)
+    return _Sheet(frame, widths)
 
 
 # --------------------------------------------------------------------------- Excel
 
 
-def _read_excel(data: bytes, fail: _Fail) -> _Sheet:
-    import fastexcel
+def _read_excel(
+    data: bytes,
+    columns: Sequence[ColumnSpec],
+    mapping: Mapping[str, str] | None,
+    wanted: str | None,
+    limits: Limits,
+    fail: _Fail,
+) -> _Sheet:
+    """The sheet named ``wanted``, else the first sheet holding the header."""
+    book = open_workbook(data, limits, fail)
+    if wanted is not None:
+        if wanted not in book.names:
+            raise fail(Msg("registry.no_such_sheet", sheet=wanted, sheets=book.names))
+        return _Sheet(load_sheet(book, wanted, limits, fail), None, workbook=book, name=wanted)
+    required = {c.name for c in columns if c.required}
+    notes: list[Msg] = []
+    first: tuple[str, pl.DataFrame] | None = None
+    for name in book.names:
+        if len(book.names) > 1 and is_instructions(name):
+            notes.append(Msg("registry.sheet_skipped", sheet=name))
+            continue
+        frame = load_sheet(book, name, limits, fail)
+        header = find_header(frame, columns, mapping)
+        if header is not None and required <= header.found.keys():
+            if len(book.names) > 1:
+                notes.append(Msg("registry.sheet_read", sheet=name, sheets=book.names))
+            return _Sheet(frame, None, workbook=book, name=name, notes=tuple(notes))
+        if first is None:
+            first = (name, frame)
+    if first is None:  # only instruction sheets
+        raise fail(Msg("registry.no_data_sheet", sheets=book.names))
+    if len(book.names) > 1:
+        notes.append(Msg("registry.no_sheet_with_header", sheet=first[0], sheets=book.names))
+    return _Sheet(first[1], None, workbook=book, name=first[0], notes=tuple(notes))
 
-    try:
-        sheet = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string")
-        frame = sheet.to_polars()
-    except Exception as exc:  # fastexcel raises its own errors for corrupt or locked workbooks
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise fail(Msg("registry.bad_excel", reason=reason)) from None
-    frame = frame.select(pl.all().cast(pl.String))
-    frame.columns = [f"column_{i + 1}" for i in range(frame.width)]
-    return _Sheet(frame, _first_used_row(data), None, workbook=data)
+
+# --------------------------------------------------------------------------- limits in cells
 
 
-def _number_cells(data: bytes, positions: Sequence[int]) -> pl.DataFrame:
-    """For the given sheet columns, True where the cell holds a number (or a boolean).
+def column_letter(position: int) -> str:
+    """0 -> ``A``, 27 -> ``AB``: how a spreadsheet names a column."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
-    Read as booleans, a text cell gives null and a number gives a value: the one way to learn
-    the cell type from a reader that hands every cell over as text.
-    """
-    import fastexcel
 
-    sheet = fastexcel.read_excel(data).load_sheet(
-        0,
-        header_row=None,
-        use_columns=list(positions),
-        dtypes={p: "boolean" for p in positions},
+def _check_cells(sheet: _Sheet, limits: Limits, fail: _Fail) -> None:
+    frame = sheet.frame
+    if frame.width == 0 or frame.height == 0:
+        return
+    lengths = frame.select(pl.max_horizontal(pl.all().str.len_chars()).alias("n")).to_series()
+    longest = lengths.max()
+    if longest is None or longest <= limits.cell_chars:  # type: ignore[operator]
+        return
+    index = int((lengths > limits.cell_chars).arg_true()[0])
+    row = frame.row(index)
+    position = next(i for i, c in enumerate(row) if c is not None and len(c) > limits.cell_chars)
+    raise fail(
+        Msg("limits.cell_too_long", limit=limits.cell_chars, found=len(row[position])),
+        row=index + 1,
+        column=column_letter(position),
     )
-    numbers = sheet.to_polars()
-    return numbers.select(
-        pl.col(c).is_not_null().alias(f"column_{p + 1}")
-        for c, p in zip(numbers.columns, positions, strict=True)
-    )
-
-
-_ROW_ELEMENT = re.compile(
-    rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*?(?:/>|>(.*?)</(?:\w+:)?row>)', re.S
-)
-
-
-def _first_used_row(data: bytes) -> int:
-    """The sheet row of the first row with a value (the reader starts there); 1 if unknown."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            target = _first_sheet_member(archive)
-            with archive.open(target) as stream:
-                chunk = stream.read(4 << 20)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return 1
-    for match in _ROW_ELEMENT.finditer(chunk):
-        body = match.group(2) or b""
-        if re.search(rb"<(?:\w+:)?(?:v|is)\b", body):
-            return int(match.group(1))
-    return 1
-
-
-def _first_sheet_member(archive: zipfile.ZipFile) -> str:
-    workbook = archive.read("xl/workbook.xml")
-    sheet = re.search(rb"<(?:\w+:)?sheet\b[^>]*\br:id=\"([^\"]+)\"", workbook)
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    if sheet:
-        for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
-            tag = rel.group(0)
-            if re.search(rb'\bId="' + re.escape(sheet.group(1)) + rb'"', tag):
-                target = re.search(rb'\bTarget="([^"]+)"', tag)
-                if target:
-                    name = target.group(1).decode()
-                    return name.lstrip("/") if name.startswith("/") else "xl/" + name
-    return "xl/worksheets/sheet1.xml"
 
 
 # --------------------------------------------------------------------------- header and cells
-
-
-def _find_header(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> int | None:
-    """Index of the header record: the first of the first rows holding every required
-    column, else the one matching most columns, else the first non-blank row."""
-    required = {c.name for c in columns if c.required}
-    best: tuple[int, int] | None = None  # (matches, index)
-    for index in range(min(HEADER_SEARCH_ROWS, frame.height)):
-        cells = [c or "" for c in frame.row(index)]
-        if not any(c.strip() for c in cells):
-            continue
-        found, _ = match_headers(cells, columns)
-        if required <= found.keys():
-            return index
-        if best is None or len(found) > best[0]:
-            best = (len(found), index)
-    return None if best is None else best[1]
 
 
 def _clean(expr: pl.Expr) -> pl.Expr:
@@ -352,50 +399,61 @@ def _clean(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().replace("", None)
 
 
-def _to_table(
-    sheet: _Sheet, columns: Sequence[ColumnSpec], file: str, fmt: FileFormat, fail: _Fail
-) -> Table:
-    raw = sheet.frame
-    header_index = _find_header(raw, columns)
-    if header_index is None:
-        raise fail(Msg("registry.empty_file"))
-    header_cells = [(c or "").replace("\ufeff", "").strip() for c in raw.row(header_index)]
-    found, clashes = match_headers(header_cells, columns)
-
-    problems: list[Problem] = []
-    for column, first, second in clashes:
-        problems.append(
-            Problem(
-                msg=Msg(
-                    "registry.duplicate_column",
-                    first=header_cells[first],
-                    second=header_cells[second],
-                    name=column.name,
-                ),
-                file=file,
-                row=sheet.first_row + header_index,
-            )
+def _header_problems(
+    header: Header, columns: Sequence[ColumnSpec], file: str, unknown: Sequence[UnknownHeader],
+    mapping: Mapping[str, str] | None,
+) -> list[Problem]:
+    cells = list(header.cells)
+    _, clashes = match_headers(cells, columns, mapping)
+    row = header.start + 1
+    problems = [
+        Problem(
+            msg=Msg("registry.duplicate_column", first=cells[first], second=cells[second],
+                    name=column.name),
+            file=file,
+            row=row,
         )
-    present = [h for h in header_cells if h]
+        for column, first, second in clashes
+    ]
+    present = tuple(h for h in cells if h) or ("-",)
+    hints = tuple(u.describe(columns) for u in unknown)
     for column in columns:
-        if column.required and column.name not in found:
+        if column.required and column.name not in header.found:
             problems.append(
                 Problem(
-                    msg=Msg(
-                        "registry.missing_column",
-                        name=column.name,
-                        zh=column.zh,
-                        found=tuple(present) or ("-",),
-                    ),
+                    msg=Msg("registry.missing_column_unknown" if hints else "registry.missing_column",
+                            name=column.name, zh=column.zh, found=present, unknown=hints),
                     file=file,
-                    row=sheet.first_row + header_index,
+                    row=row,
                 )
             )
+    return problems
+
+
+def _to_table(
+    sheet: _Sheet,
+    columns: Sequence[ColumnSpec],
+    file: str,
+    fmt: FileFormat,
+    mapping: Mapping[str, str] | None,
+    fail: _Fail,
+) -> Table:
+    raw = sheet.frame
+    header = find_header(raw, columns, mapping)
+    if header is None:
+        raise fail(Msg("registry.empty_file"))
+    found = dict(header.found)
+    unknown = unknown_headers(header.cells, columns, mapping)
+    problems = _header_problems(header, columns, file, unknown, mapping)
     if problems:
         raise InputError(problems)
+    notes = [Problem(msg=n, file=file) for n in sheet.notes]
+    if header.rows > 1:
+        notes.append(Problem(Msg("registry.two_row_header", first=header.start + 1,
+                                 last=header.end + 1), file=file))
 
-    body = raw.slice(header_index + 1)
-    first_data_row = sheet.first_row + header_index + 1
+    body = raw.slice(header.end + 1)
+    first_data_row = header.end + 2
     selected = [
         _clean(pl.col(raw.columns[found[c.name]])).alias(c.name)
         if c.name in found
@@ -404,33 +462,44 @@ def _to_table(
     ]
     extra: list[pl.Expr] = []
     if sheet.widths is not None:
-        extra.append(pl.lit(sheet.widths.slice(header_index + 1)).alias("_width"))
+        extra.append(pl.lit(sheet.widths.slice(header.end + 1)).alias("_width"))
     text_only = [c.name for c in columns if c.text_only and c.name in found]
-    if sheet.workbook is not None and text_only:
+    if sheet.workbook is not None and sheet.name is not None and text_only:
         try:
-            numbers = _number_cells(sheet.workbook, [found[n] for n in text_only])
+            numbers = number_cells(sheet.workbook, sheet.name, [found[n] for n in text_only])
         except Exception:  # the cell types are a hint only; the text was read already
             numbers = None
         if numbers is not None and numbers.height == raw.height:
             body = body.with_columns(
-                numbers.slice(header_index + 1).select(
+                numbers.slice(header.end + 1).select(
                     pl.col(f"column_{found[n] + 1}").alias(f"_number_{n}") for n in text_only
                 )
             )
             extra += [pl.col(f"_number_{n}") for n in text_only]
+    kinds = row_kinds(body.select(raw.columns))
     frame = body.select(
         pl.int_range(first_data_row, first_data_row + body.height, dtype=pl.Int64).alias(ROW),
         *selected,
         *extra,
-        *_long_row_flag(raw, sheet, header_index),
-    )
+        *_long_row_flag(raw, sheet, header),
+    ).hstack(kinds)
     mapped = [c.name for c in columns if c.name in found]
     frame = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in mapped))
     if sheet.full_width:
         frame = _normalize_code_like(frame, [c for c in columns if c.code_like and c.name in found])
 
+    summable = [c.name for c in columns if c.summable and c.name in found]
+    totals = frame.filter(pl.col("_totals")).select(ROW, "_subtotal", *summable)
+    footer_rows = frame.filter(pl.col("_footer")).get_column(ROW).to_list()
+    if totals.height:
+        notes.append(Problem(Msg("registry.totals_rows", rows=totals.get_column(ROW).to_list()),
+                             file=file))
+    if footer_rows:
+        notes.append(Problem(Msg("registry.footer_rows", rows=footer_rows), file=file))
+    frame = frame.filter(~pl.col("_totals") & ~pl.col("_footer")).drop("_totals", "_subtotal", "_footer")
+
     if sheet.widths is not None:
-        header_width = int(sheet.widths[header_index])
+        header_width = int(sheet.widths[header.start])
         ragged = frame.filter((pl.col("_width") < header_width) | pl.col("_long")).select(
             ROW, "_width"
         )
@@ -444,10 +513,10 @@ def _to_table(
             )
         frame = frame.drop("_width", "_long")
 
-    number_cells = None
+    number_frame = None
     flags = [c for c in frame.columns if c.startswith("_number_")]
     if flags:
-        number_cells = frame.filter(pl.any_horizontal(flags)).select(
+        number_frame = frame.filter(pl.any_horizontal(flags)).select(
             ROW, *(pl.col(f).alias(f.removeprefix("_number_")) for f in flags)
         )
         frame = frame.drop(flags)
@@ -455,26 +524,41 @@ def _to_table(
         file=file,
         format=fmt,
         frame=frame,
-        headers={name: header_cells[pos] for name, pos in found.items()},
-        positions=dict(found),
+        headers={name: header.cells[pos] for name, pos in found.items()},
+        positions=found,
         problems=tuple(problems),
-        number_cells=number_cells,
+        number_cells=number_frame,
+        absent=_absent(frame, columns, found),
+        unknown=unknown,
+        sheet=sheet.name,
+        notes=tuple(notes),
+        totals=totals if totals.height else None,
+        columns=tuple(columns),
     )
 
 
-def _long_row_flag(raw: pl.DataFrame, sheet: _Sheet, header_index: int) -> list[pl.Expr]:
+def _absent(frame: pl.DataFrame, columns: Sequence[ColumnSpec], found: Mapping[str, int]) -> tuple[str, ...]:
+    """Optional columns without a header, or whose every data cell is empty (a template's
+    column left blank): their values would be defaults, not data."""
+    empty = set()
+    present = [c.name for c in columns if not c.required and c.name in found]
+    if present and frame.height:
+        counts = frame.select(pl.col(n).null_count() for n in present).row(0)
+        empty = {n for n, count in zip(present, counts, strict=True) if count == frame.height}
+    return tuple(c.name for c in columns if not c.required and (c.name not in found or c.name in empty))
+
+
+def _long_row_flag(raw: pl.DataFrame, sheet: _Sheet, header: Header) -> list[pl.Expr]:
     """``_long``: the row has non-empty cells to the right of the header's last cell."""
     if sheet.widths is None:
         return []
-    header_width = int(sheet.widths[header_index])
+    header_width = int(sheet.widths[header.start])
     beyond = raw.columns[header_width:]
     if not beyond:
         return [pl.lit(False).alias("_long")]
     return [pl.any_horizontal(_clean(pl.col(c)).is_not_null() for c in beyond).alias("_long")]
 
 
-_FULL_WIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
-_HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
 _FULL_WIDTH_UTF8 = (b"\xef\xbc", b"\xef\xbd", b"\xe3\x80\x80")
 
 
@@ -486,7 +570,7 @@ def _may_hold_full_width(data: bytes) -> bool:
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:
     """Full-width digits, letters and signs (typed with a Chinese input method) to ASCII in
-    code-like columns that hold any."""
+    code-like columns that hold any (the table is :data:`schemes.money.FULL_WIDTH_FORMS`)."""
     names = [c.name for c in columns]
     if not names or frame.height == 0:
         return frame
@@ -497,5 +581,6 @@ def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> 
     if not todo:
         return frame
     return frame.with_columns(
-        _clean(pl.col(n).str.replace_many(_FULL_WIDTH, _HALF_WIDTH)).alias(n) for n in todo
+        _clean(pl.col(n).str.replace_many(FULL_WIDTH_FORMS, HALF_WIDTH_FORMS)).alias(n)
+        for n in todo
     )

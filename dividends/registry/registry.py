@@ -24,7 +24,10 @@ from dividends.registry.columns import (
     POST_COLUMNS,
     RETURN_COLUMNS,
 )
+from dividends.registry.facts import RegistryFacts
+from dividends.registry.mapping import ColumnMapping
 from dividends.registry.reading import ROW, Table, read_table
+from dividends.registry.vocabulary import Vocabulary
 from dividends.registry.validation import (
     Checked,
     cross_file_problems,
@@ -46,13 +49,28 @@ KINDS = ("households", "posts", "members")
 
 @dataclass(frozen=True, eq=False)
 class Registry:
-    """The canonical registry frames (see the package docstring for their columns)."""
+    """The canonical registry frames (see the package docstring for their columns).
+
+    ``warnings`` are accepted values the user should be told about (a landline phone, headers
+    nothing reads); ``notes`` what the reader did (the sheet it read, rows it skipped);
+    ``facts`` what the files lacked, for :func:`dividends.registry.needs.check_needs`.
+    """
 
     households: pl.DataFrame
     persons: pl.DataFrame | None
     posts: pl.DataFrame | None
     exclusions: tuple[Problem, ...] = ()
     sources: dict[str, Path] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    notes: tuple[Problem, ...] = ()
+    facts: RegistryFacts = field(default_factory=RegistryFacts)
+
+    def unreachable_by_sms(self) -> pl.DataFrame:
+        """Households no SMS can reach (no phone, or a landline): ``household_id, village_id,
+        phone``."""
+        return self.households.filter(~pl.col("phone").str.starts_with("1")).select(
+            "household_id", "village_id", "phone"
+        )
 
 
 def read_registry(
@@ -62,11 +80,18 @@ def read_registry(
     members: Path | None = None,
     exclude_invalid: bool = False,
     reference_date: date | None = None,
+    mapping: ColumnMapping | None = None,
+    sheets: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> Registry:
     """Read and validate the registry files.
 
-    ``reference_date`` (default today) bounds birth dates. Raises :class:`InputError` with every
-    problem of every file (sorted by file, row, column) when anything is invalid, unless
+    ``reference_date`` (default today) bounds birth dates. ``mapping`` says which column an
+    unusual header means; ``sheets`` (kind -> sheet name) which sheet of a workbook to read;
+    ``names`` (kind -> file name) how messages name an uploaded file; ``vocabulary`` the status
+    words (default: the shipped vocabulary). Raises :class:`InputError` with every problem of
+    every file (sorted by file, row, column) when anything is invalid, unless
     ``exclude_invalid``; file-level problems raise in any case.
     """
     reference = reference_date or date.today()
@@ -76,19 +101,27 @@ def read_registry(
     if members is not None:
         paths["members"] = Path(members)
     specs = {"households": HOUSEHOLD_COLUMNS, "posts": POST_COLUMNS, "members": MEMBER_COLUMNS}
+    mapping = mapping or ColumnMapping()
 
     tables: dict[str, Table] = {}
     file_problems: list[Problem] = []
     for kind, path in paths.items():
         try:
-            tables[kind] = read_table(path, specs[kind], allow_no_rows=kind != "households")
+            tables[kind] = read_table(
+                path,
+                specs[kind],
+                allow_no_rows=kind != "households",
+                mapping=mapping.for_kind(kind),
+                sheet=(sheets or {}).get(kind),
+                name=(names or {}).get(kind),
+            )
         except InputError as error:
             file_problems.extend(error.problems)
     if file_problems:
         raise InputError(file_problems)
 
     checked: dict[str, Checked] = {
-        "households": validate_households(tables["households"], reference)
+        "households": validate_households(tables["households"], reference, vocabulary)
     }
     if "members" in tables:
         checked["members"] = validate_members(tables["members"], reference)
@@ -100,25 +133,40 @@ def read_registry(
     ).items():
         problems.setdefault(kind, []).extend(more)
 
+    warnings: dict[str, list[Problem]] = {kind: list(c.warnings) for kind, c in checked.items()}
     exclusions: dict[str, list[Problem]] = {}
     if any(problems.values()):
         if not exclude_invalid:
             raise InputError(sort_problems(problems, tables))
         exclusions = _exclude(checked, problems)
 
+    for kind, table in tables.items():
+        if table.unknown:
+            warnings[kind].insert(
+                0, Problem(Msg("registry.unknown_headers", headers=table.unknown_text()), file=table.file)
+            )
     return Registry(
         households=households_frame(checked["households"].frame),
         persons=persons_frame(checked["members"].frame) if "members" in checked else None,
         posts=posts_frame(checked["posts"].frame) if "posts" in checked else None,
         exclusions=tuple(sort_problems(exclusions, tables)),
         sources=paths,
+        warnings=tuple(sort_problems(warnings, tables)),
+        notes=tuple(n for table in tables.values() for n in table.notes),
+        facts=RegistryFacts.of(tables),
     )
 
 
-def read_returns(path: Path) -> pl.DataFrame:
+def read_returns(
+    path: Path, *, name: str | None = None, mapping: ColumnMapping | None = None,
+    sheet: str | None = None,
+) -> pl.DataFrame:
     """The year's return per village: ``village_id`` String, ``amount_fen`` Int64, sorted by
     village. Raises :class:`InputError` listing every problem."""
-    table = read_table(Path(path), RETURN_COLUMNS)
+    table = read_table(
+        Path(path), RETURN_COLUMNS, name=name, sheet=sheet,
+        mapping=(mapping or ColumnMapping()).for_kind("returns"),
+    )
     checked = validate_returns(table)
     if checked.problems:
         raise InputError(sort_problems({"returns": checked.problems}, {"returns": table}))

@@ -8,7 +8,7 @@ columns (prefixed ``_``; null where a cell is invalid), runs its row checks and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,12 +17,10 @@ import polars as pl
 from dividends.registry.cells import (
     SCIENTIFIC,
     normalize_account,
-    normalize_mobile,
     parse_boolean,
     parse_date,
     parse_fen,
     parse_language,
-    parse_status,
     parse_whole,
 )
 from dividends.registry.checks import (
@@ -40,21 +38,32 @@ from dividends.registry.columns import (
     RETURN_COLUMNS,
     ColumnSpec,
 )
+from dividends.registry.excel import FORMULA_START, INVISIBLE, describe_character, excel_shows
 from dividends.registry.idnumber import EARLIEST_BIRTH, id_number_parts
 from dividends.registry.reading import ROW, Table
+from dividends.registry.totals import totals_problems
+from dividends.registry.vocabulary import Vocabulary
+from notify import phones
 from schemes.i18n import Msg
 from schemes.problems import Problem
+
+ROUNDED_MIN_IDS = 3
+"""The rounded-ID rule: when at least this many ID numbers of a file end in 000 and they are
+more than 1 in 100 of its ID numbers (by chance about 1 in 1,000 do), every ID number ending in
+000 is refused as probably rounded by Excel, even one that passes the check digit."""
 
 MAX_MONTHS = 12
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A table with its parsed columns and the problems of its rows (reading problems too)."""
+    """A table with its parsed columns and the problems of its rows (reading problems too);
+    ``warnings`` are accepted values the user should know about (a landline phone)."""
 
     table: Table
     frame: pl.DataFrame
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def _required(columns: tuple[ColumnSpec, ...]) -> list[str]:
@@ -73,17 +82,24 @@ def _msg(key: str, **fixed: Any) -> MessageFor:
 # --------------------------------------------------------------------------- households
 
 
-def validate_households(table: Table, reference_date: date) -> Checked:
+def validate_households(
+    table: Table, reference_date: date, vocabulary: Vocabulary | None = None
+) -> Checked:
+    vocabulary = vocabulary or Vocabulary.shipped()
     parsed = table.frame.with_columns(
         _id=pl.col("id_number").str.to_uppercase(),
         _members=parse_whole(pl.col("members")),
         _able=parse_whole(pl.col("able_members")),
         _shares=parse_whole(pl.col("shares")),
         _capital=parse_fen(pl.col("capital_yuan")),
-        _phone=normalize_mobile(pl.col("phone")),
         _account=normalize_account(pl.col("account_no")),
-        _status=parse_status(pl.col("status")),
+        _status=vocabulary.parse(pl.col("status")),
+        _status_decide=vocabulary.needs_decision(pl.col("status")),
         _language=parse_language(pl.col("language")),
+    )
+    phone = phones.phone_columns(parsed.get_column("phone"))
+    parsed = parsed.with_columns(
+        phone.get_column("phone").alias("_phone"), phone.get_column("kind").alias("_phone_kind")
     )
     parts = id_number_parts(parsed.get_column("_id"))
     parsed = parsed.with_columns(
@@ -96,36 +112,56 @@ def validate_households(table: Table, reference_date: date) -> Checked:
     birth_ok = pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date))
     id_valid = pl.col("_id_format") & birth_ok & pl.col("_id_checksum")
     parsed = _with_number_cells(table, parsed)
-    lost_digits = _id_lost_digits(pl.col("_id"), id_valid.fill_null(False))
+    rounded = _rounded_rule_applies(parsed)
+    lost_digits = _id_lost_digits(pl.col("_id"), id_valid.fill_null(False), rounded)
+    id_odd = _odd_text("id_number")
+    first_generation = pl.col("_id").str.contains(r"^[0-9]{15}$") & ~lost_digits
+    id_other = id_present & ~lost_digits & ~first_generation & ~id_odd
+    phone_lost = _present("phone") & pl.col("phone").str.contains(SCIENTIFIC)
     account_lost = _present("account_no") & (
         pl.col("account_no").str.contains(SCIENTIFIC)
         | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
     )
     checks = [
         *required_checks(_required(HOUSEHOLD_COLUMNS)),
+        *identity_checks(("household_id", "village_id", "head_name", "id_number")),
         RowCheck(
             "id_number",
-            id_present & lost_digits,
-            _msg("registry.id_number_lost_digits"),
+            id_present & lost_digits & ~id_odd,
+            lambda r: Msg(
+                "registry.id_number_rounded" if r["rounded"] else "registry.id_number_lost_digits",
+                value=excel_shows(r["value"]) if r["number"] else r["value"],
+            ),
+            {
+                "value": pl.col("id_number"),
+                "number": pl.col("_number_id"),
+                "rounded": pl.lit(rounded)
+                & ~pl.col("_number_id")
+                & ~pl.col("_id").str.contains(SCIENTIFIC),
+            },
+        ),
+        RowCheck(
+            "id_number",
+            id_present & first_generation & ~id_odd,
+            _msg("registry.id_number_15"),
             value_of("id_number"),
         ),
         RowCheck(
             "id_number",
-            id_present
-            & ~lost_digits
-            & (~pl.col("_id_format") | (birth_ok & ~pl.col("_id_checksum"))),
+            id_other & (~pl.col("_id_format") | (birth_ok & ~pl.col("_id_checksum"))),
             _msg("registry.id_number"),
             value_of("id_number"),
         ),
         RowCheck(
             "id_number",
-            id_present & ~lost_digits & pl.col("_id_format") & ~birth_ok.fill_null(False),
+            id_other & pl.col("_id_format") & ~birth_ok.fill_null(False),
             _msg("registry.id_number_birth_date", reference=reference_date.isoformat()),
             value_of("id_number"),
         ),
+        RowCheck("phone", phone_lost, _msg("registry.phone_lost_digits"), value_of("phone")),
         RowCheck(
             "phone",
-            _present("phone") & pl.col("_phone").is_null(),
+            _present("phone") & pl.col("_phone").is_null() & ~phone_lost,
             _msg("registry.phone"),
             value_of("phone"),
         ),
@@ -149,7 +185,13 @@ def validate_households(table: Table, reference_date: date) -> Checked:
         ),
         RowCheck(
             "status",
-            _present("status") & pl.col("_status").is_null(),
+            _present("status") & pl.col("_status").is_null() & pl.col("_status_decide"),
+            _msg("registry.status_decide"),
+            value_of("status"),
+        ),
+        RowCheck(
+            "status",
+            _present("status") & pl.col("_status").is_null() & ~pl.col("_status_decide"),
             _msg("registry.status"),
             value_of("status"),
         ),
@@ -206,17 +248,75 @@ def validate_households(table: Table, reference_date: date) -> Checked:
         other="household_id",
         carry=["_id"],
     )
-    return Checked(table, parsed, problems)
-
-
-def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr) -> pl.Expr:
-    """ID numbers that Excel kept as numbers (15 significant digits): a number cell in a
-    workbook (even if the mangled number happens to pass the checks), or, in a CSV saved from
-    Excel, an invalid number in scientific notation (``3.71321E+17``) or ending in ``000``."""
-    looks_rounded = id_number.str.contains(SCIENTIFIC) | (
-        id_number.str.contains(r"^\d{18}$") & id_number.str.ends_with("000")
+    problems += totals_problems(
+        table,
+        parsed,
+        {
+            "members": ("_members", parse_whole, False),
+            "able_members": ("_able", parse_whole, False),
+            "shares": ("_shares", parse_whole, False),
+            "capital_yuan": ("_capital", parse_fen, True),
+        },
     )
-    return pl.col("_number_id") | (looks_rounded & ~valid)
+    landline = RowCheck(
+        "phone", pl.col("_phone_kind") == "landline", _msg("registry.phone_landline"),
+        value_of("phone"),
+    )
+    return Checked(table, parsed, problems, run_checks(table, parsed, [landline]))
+
+
+def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
+    """Ids and names: no invisible characters (named in the message), no text a spreadsheet
+    would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``)."""
+    checks: list[RowCheck] = []
+    for column in columns:
+        checks.append(
+            RowCheck(
+                column,
+                pl.col(column).str.contains(INVISIBLE),
+                lambda r: Msg(
+                    "registry.invisible_character",
+                    character=describe_character(r["char"]),
+                    value=r["value"],
+                ),
+                {
+                    "char": pl.col(column).str.extract(f"({INVISIBLE})", 1),
+                    "value": pl.col(column).str.replace_all(INVISIBLE, ""),
+                },
+            )
+        )
+        checks.append(
+            RowCheck(
+                column,
+                pl.col(column).str.contains(FORMULA_START)
+                & ~pl.col(column).str.contains(INVISIBLE),
+                _msg("registry.formula_text"),
+                value_of(column),
+            )
+        )
+    return checks
+
+
+def _odd_text(column: str) -> pl.Expr:
+    """The cell holds an invisible character or formula-leading text (reported on its own)."""
+    return pl.col(column).str.contains(INVISIBLE) | pl.col(column).str.contains(FORMULA_START)
+
+
+def _rounded_rule_applies(parsed: pl.DataFrame) -> bool:
+    """See :data:`ROUNDED_MIN_IDS`."""
+    ids = parsed.get_column("_id").drop_nulls()
+    ending = int((ids.str.contains(r"^[0-9]{18}$") & ids.str.ends_with("000")).sum())
+    return ending >= ROUNDED_MIN_IDS and ending * 100 > ids.len()
+
+
+def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr, rounded: bool) -> pl.Expr:
+    """ID numbers that Excel kept as numbers (15 significant digits): a number cell in a
+    workbook (even if the mangled number happens to pass the checks), a number in scientific
+    notation (``3.71321E+17``), and an 18-digit number ending in ``000`` that fails the checks,
+    or, under the rounded-ID rule (:data:`ROUNDED_MIN_IDS`), that passes them."""
+    ends_000 = id_number.str.contains(r"^[0-9]{18}$") & id_number.str.ends_with("000")
+    looks_rounded = ends_000 if rounded else ends_000 & ~valid
+    return pl.col("_number_id") | id_number.str.contains(SCIENTIFIC) | looks_rounded
 
 
 def _with_number_cells(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
@@ -263,6 +363,7 @@ def validate_members(table: Table, reference_date: date) -> Checked:
     )
     checks = [
         *required_checks(_required(MEMBER_COLUMNS)),
+        *identity_checks(("household_id", "name")),
         RowCheck(
             "birth_date",
             _present("birth_date") & pl.col("_birth").is_null(),
@@ -320,6 +421,7 @@ def validate_posts(table: Table) -> Checked:
     parsed = table.frame.with_columns(_months=parse_whole(pl.col("months_served")))
     checks = [
         *required_checks(_required(POST_COLUMNS)),
+        *identity_checks(("household_id", "person_name")),
         RowCheck(
             "months_served",
             _present("months_served")
@@ -356,6 +458,7 @@ def validate_returns(table: Table) -> Checked:
     parsed = table.frame.with_columns(_amount=parse_fen(pl.col("amount_yuan")))
     checks = [
         *required_checks(_required(RETURN_COLUMNS)),
+        *identity_checks(("village_id",)),
         RowCheck(
             "amount_yuan",
             _present("amount_yuan") & pl.col("_amount").is_null(),
@@ -373,6 +476,7 @@ def validate_returns(table: Table) -> Checked:
             "registry.duplicate_village", value=group["village_id"], rows=rows
         ),
     )
+    problems += totals_problems(table, parsed, {"amount_yuan": ("_amount", parse_fen, True)})
     return Checked(table, parsed, problems)
 
 

@@ -400,7 +400,7 @@ async def test_the_report_counts_each_households_latest_notice_and_a_resend_is_a
     assert all(s in FINAL for s in (await statuses(run.id)).values())
 
 
-@pytest.mark.parametrize("module", ["fates", "phones", "content"])
+@pytest.mark.parametrize("module", ["fates", "content"])
 def test_docstring_examples_hold(module: str) -> None:
     import doctest
     import importlib

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from dividends import payouts, runs
 from dividends.clock import FixedClock, today
 from dividends.imports import import_registry
-from dividends.outbox.phones import to_e164
+from notify.phones import to_e164
 from dividends.settings import Settings
 from dividends.store.models import Household, PayoutItem, Run
 from dividends.web.webhooks import webhook_routes

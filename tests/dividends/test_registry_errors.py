@@ -23,10 +23,14 @@ AMOUNT = "expected an amount in yuan, not negative, with at most 2 decimals (suc
 ID = "expected an 18-character ID number with a valid GB 11643 check digit, found"
 BIRTH = "expected an ID number whose characters 7-14 are a real birth date (YYYYMMDD, from 1900 and not after 2025-06-30), found"
 PHONE = (
-    "expected a mainland China mobile number (11 digits starting 13-19, optionally with +86), found"
+    "expected a mainland China mobile number (11 digits, optionally with +86) or a landline with its "
+    "area code, found"
 )
 ACCOUNT = "expected a bank account number of 6 to 32 digits (spaces allowed), found"
-STATUS = "expected one of poor, exited, monitored, non_poor (贫困户, 脱贫户, 监测户, 一般户), found"
+STATUS = (
+    "expected one of poor, exited, monitored, non_poor (贫困户, 脱贫户/已脱贫户, 监测户/脱贫不稳定户/"
+    "边缘易致贫户/突发严重困难户, 一般户) or a word of the county's status vocabulary, found"
+)
 REQUIRED = "a value is required here, but the cell is empty"
 EXCEL_ID = "; Excel stored the ID number as a number and kept only 15 digits: format the column as text in Excel and enter the numbers again"
 EXCEL_ACCOUNT = (
@@ -478,7 +482,7 @@ RETURN_CASES = [
             (
                 1,
                 None,
-                "missing required column: expected a column 'amount_yuan' (Chinese header “金额”); the file's headers are: village_id, total",
+                "missing required column: expected a column 'amount_yuan' (Chinese header “金额”); the file's headers are: village_id, total; headers not recognised: total (a column mapping can say which column a header means)",
             )
         ],
     ),
@@ -514,7 +518,8 @@ def test_messages_are_in_chinese_when_the_user_asks_for_it(monkeypatch: pytest.M
         (
             "households",
             "households_status.csv",
-            "应为以下类别之一：贫困户、脱贫户、监测户、一般户（或 poor、exited、monitored、non_poor），实际为“poorish”",
+            "应为以下类别之一：贫困户、脱贫户（已脱贫户）、监测户（脱贫不稳定户、边缘易致贫户、突发严重困难户）、一般户，"
+            "或县里类别词表中的词，实际为“poorish”",
         ),
         (
             "households",

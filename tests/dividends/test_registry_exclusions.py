@@ -104,7 +104,7 @@ def test_duplicate_households_are_both_dropped() -> None:
 def test_file_level_problems_raise_even_when_excluding() -> None:
     with pytest.raises(InputError) as caught:
         _read(members="members.csv", posts="returns_missing_column.csv")
-    assert caught.value.problems[0].msg.key == "registry.missing_column"
+    assert caught.value.problems[0].msg.key.startswith("registry.missing_column")
 
 
 def test_a_valid_registry_has_no_exclusions() -> None:

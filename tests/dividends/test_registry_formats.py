@@ -416,7 +416,7 @@ def test_an_id_number_stored_as_an_excel_number_gets_a_format_as_text_hint(tmp_p
     [problem] = caught.value.problems
     assert (problem.row, problem.column) == (2, "id_number")
     assert problem.msg.text("en").endswith(
-        "found '371321196503009984'; Excel stored the ID number as a number and kept only 15 digits: "
+        "found '3.71321E+17'; Excel stored the ID number as a number and kept only 15 digits: "
         "format the column as text in Excel and enter the numbers again"
     )
     assert "请在 Excel 中把该列设置为“文本”格式后重新录入" in problem.msg.text("zh")

@@ -1,0 +1,39 @@
+"""One yuan grammar: ASCII digits, full-width forms normalised in one place, for single values
+(``--amount``, scheme amounts, returns) and whole columns (registry cells) alike."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemes.money import MoneyFormatError, half_width, parse_yuan, parse_yuan_column
+
+OTHER_DIGITS = ["\u0661\u0662", "\u06f1\u06f2", "\u0967\u0968", "12\u0663", "\u0e51\u0e52"]
+
+
+@pytest.mark.parametrize("text", OTHER_DIGITS)
+def test_digits_of_other_scripts_are_refused_by_both(text: str) -> None:
+    with pytest.raises(MoneyFormatError):
+        parse_yuan(text)
+    assert parse_yuan_column(pl.Series([text])).to_list() == [None]
+
+
+@pytest.mark.parametrize("text, fen", [("１２３４．５", 123450), ("￥１，２３４", 123400), ("¥12.05", 1205), ("1,234.50", 123450)])
+def test_full_width_and_currency_forms_are_read_by_both(text: str, fen: int) -> None:
+    assert parse_yuan(text) == fen
+    assert parse_yuan_column(pl.Series([text])).to_list() == [fen]
+
+
+def test_half_width_is_the_one_table() -> None:
+    assert half_width("ＡＢ１２　－") == "AB12 -"
+
+
+@given(st.text(alphabet="0123456789０１２.．,，-¥￥ \u0661", max_size=14))
+def test_the_column_and_the_value_parser_agree(text: str) -> None:
+    stripped = text.strip()
+    try:
+        expected: int | None = parse_yuan(stripped)
+    except MoneyFormatError:
+        expected = None
+    assert parse_yuan_column(pl.Series([stripped])).to_list() == [expected]
