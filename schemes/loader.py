@@ -253,21 +253,7 @@ class _Reader(DocumentReader):
         seen: dict[str, int] = {}
         for i, raw in enumerate(value):
             p = path + (i,)
-            if not isinstance(raw, dict):
-                self.problem(p, "yaml.need_mapping", found=_show(raw))
-                continue
-            kind = self.choice(raw.get("kind"), p + ("kind",), KINDS) if "kind" in raw else None
-            if "kind" not in raw:
-                self.problem(p + ("kind",), "yaml.missing_key", name="kind")
-            sid = self.ident(raw.get("id"), p + ("id",)) if "id" in raw else None
-            if "id" not in raw:
-                self.problem(p + ("id",), "yaml.missing_key", name="id")
-            if sid in RESERVED_COLUMNS:
-                self.problem(p + ("id",), "scheme.reserved_step_id", name=sid, expected=sorted(RESERVED_COLUMNS))
-                sid = None
-            if sid and sid in seen:
-                self.problem(p + ("id",), "scheme.duplicate_step", name=sid, other=seen[sid])
-                sid = None
+            kind, sid = self._kind_and_id(raw, p, KINDS, seen)
             if sid:
                 seen[sid] = i
             if kind is None or sid is None:
@@ -281,6 +267,25 @@ class _Reader(DocumentReader):
                 steps.append(step)
         self._check_order(steps, path, len(value))
         return steps
+
+    def _kind_and_id(self, raw: Any, p: Path, kinds: tuple[str, ...], seen: dict[str, int]) -> tuple[str | None, str | None]:
+        """A step's (or claim's) ``kind`` and ``id``, each None after its problem is recorded."""
+        if not isinstance(raw, dict):
+            self.problem(p, "yaml.need_mapping", found=_show(raw))
+            return None, None
+        kind = self.choice(raw.get("kind"), p + ("kind",), kinds) if "kind" in raw else None
+        if "kind" not in raw:
+            self.problem(p + ("kind",), "yaml.missing_key", name="kind")
+        sid = self.ident(raw.get("id"), p + ("id",)) if "id" in raw else None
+        if "id" not in raw:
+            self.problem(p + ("id",), "yaml.missing_key", name="id")
+        if sid in RESERVED_COLUMNS:
+            self.problem(p + ("id",), "scheme.reserved_step_id", name=sid, expected=sorted(RESERVED_COLUMNS))
+            sid = None
+        if sid and sid in seen:
+            self.problem(p + ("id",), "scheme.duplicate_step", name=sid, other=seen[sid])
+            sid = None
+        return kind, sid
 
     def _step(self, kind: str, raw: dict[str, Any], path: Path, sid: str, label: Label,
               accounts: dict[str, Account], earlier: list[AnyStep], group: str | None = None) -> AnyStep | None:
@@ -310,21 +315,9 @@ class _Reader(DocumentReader):
         claims: list[AnyStep] = []
         for j, rc in enumerate(raw_claims):
             p = path + ("claims", j)
+            kind, cid = self._kind_and_id(rc, p, tuple(sorted(CLAIM_KINDS)), seen)
             if not isinstance(rc, dict):
-                self.problem(p, "yaml.need_mapping", found=_show(rc))
                 continue
-            kind = self.choice(rc.get("kind"), p + ("kind",), tuple(sorted(CLAIM_KINDS))) if "kind" in rc else None
-            if "kind" not in rc:
-                self.problem(p + ("kind",), "yaml.missing_key", name="kind")
-            cid = self.ident(rc.get("id"), p + ("id",)) if "id" in rc else None
-            if "id" not in rc:
-                self.problem(p + ("id",), "yaml.missing_key", name="id")
-            if cid in RESERVED_COLUMNS:
-                self.problem(p + ("id",), "scheme.reserved_step_id", name=cid, expected=sorted(RESERVED_COLUMNS))
-                cid = None
-            if cid and cid in seen:
-                self.problem(p + ("id",), "scheme.duplicate_step", name=cid, other=seen[cid])
-                cid = None
             if "on_shortfall" in rc or "priority" in rc:
                 self.problem(p + ("on_shortfall" if "on_shortfall" in rc else "priority",), "scheme.claim_own_shortfall", group=gid)
                 continue
