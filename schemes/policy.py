@@ -380,6 +380,8 @@ def _equal_split(rule: Rule, scheme: Scheme, a: Allocation | None) -> RuleResult
 def _only_purposes(rule: Rule, scheme: Scheme, a: Allocation | None) -> RuleResult:
     allowed = _words(rule.purposes)
     for s in scheme.steps:
+        if getattr(s, "excess_to", None) == REMAINING:
+            continue  # a cap that returns the excess to what remains only cuts other lines
         accounts = [s.to] if isinstance(s, (CarveOut, Remainder)) else []
         if isinstance(s, ShareClasses):
             accounts = [c.to for c in s.classes if c.to]
