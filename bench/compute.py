@@ -40,6 +40,9 @@ SHAPES = (  # (new shape, its plain twin): scheme refs, "+" = with the extra inp
     ("per-person-months+", "per-person-months:plain"),
     ("pv-public-welfare-2020+", "pv-public-welfare-2020"),
 )
+# which extra inputs a "+" scheme gets: the ones its steps use
+EXTRA_OF = {"per-person-months": ("brought_forward", "deductions", "earlier_paid", "events"),
+            "pv-public-welfare-2020": ("brought_forward",)}
 
 
 def _scheme(ref: str):  # type: ignore[no-untyped-def]
@@ -81,7 +84,16 @@ def _extra(ref: str, households, returns):  # type: ignore[no-untyped-def]
         pl.col("i").map_elements(lambda i: "household" if (i // 100) % 4 >= 2 else "person", return_dtype=pl.String).alias("scope"),
         (pl.lit(19723) + pl.col("i") % 365).cast(pl.Int32).cast(pl.Date).alias("date"),  # 2024-01-01 + days
         pl.lit("non_poor").alias("from_status"))
-    return Extra(bf, deductions, earlier, events)
+    wanted = EXTRA_OF.get(ref.rstrip("+").partition(":")[0], ())
+    given = {"brought_forward": bf, "deductions": deductions, "earlier_paid": earlier, "events": events}
+    return Extra(**{k: (v if k in wanted else None) for k, v in given.items()})
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, every thread: on a shared, loaded machine a fairer measure
+    of work than the wall clock, which also counts waiting for a core."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, object]:
@@ -99,14 +111,17 @@ def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, objec
     if not s.deductions.creditors:  # deductions only where the scheme names who recovers them
         from dataclasses import replace
         extra = replace(extra, deductions=None)
+    cpu = []
     runs = []
     for _ in range(3):  # the first run is what a command-line user gets (cold); the best is steady state
+        c0 = _cpu()
         t0 = time.perf_counter()
         allocation = allocate(s, households, returns, period=2024, posts=posts, persons=persons, extra=extra)
         t1 = time.perf_counter()
         violations = check(allocation)
         t2 = time.perf_counter()
         runs.append((t1 - t0, t2 - t1))
+        cpu.append(_cpu() - c0)
     t2 = time.perf_counter()
     lines = allocation.lines()
     t3 = time.perf_counter()
@@ -114,6 +129,7 @@ def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, objec
         "scheme": scheme, "households": households.height, "villages": returns.height,
         "allocate_s": runs[0][0], "invariants_s": runs[0][1],
         "best_compute_s": min(a + b for a, b in runs), "lines_s": t3 - t2, "violations": len(violations),
+        "best_cpu_s": min(cpu),
         "lines": lines.height,
     }
     if full:
@@ -194,14 +210,17 @@ def main() -> None:
             print(line)
         print("compute = allocate + invariants, first (cold) run; households/s from it; peak RSS includes the input frames.")
         if args.shapes:
-            print(f"{'new shape':<26}{'plain twin':<26}{'best s':>8}{'twin s':>8}{'ratio':>7}{'floor':>7}")
+            print("best of 3, allocate + invariants, in CPU seconds of the process (all threads) and wall seconds")
+            print(f"{'new shape':<26}{'plain twin':<26}{'cpu s':>7}{'twin':>7}{'ratio':>7}{'wall s':>8}{'twin':>7}"
+                  f"{'ratio':>7}{'floor':>7}")
             for new, plain in SHAPES:
                 a, b = results.get(new), results.get(plain)
                 if a and b:
-                    ratio = a["best_compute_s"] / b["best_compute_s"]
-                    verdict = "ok" if ratio <= SHAPE_FLOOR else "OVER"
-                    print(f"{new:<26}{plain:<26}{a['best_compute_s']:>8.2f}{b['best_compute_s']:>8.2f}{ratio:>7.2f}"
-                          f"{SHAPE_FLOOR:>7.2f}  {verdict}")
+                    cpu = a["best_cpu_s"] / b["best_cpu_s"]
+                    wall = a["best_compute_s"] / b["best_compute_s"]
+                    verdict = "ok" if cpu <= SHAPE_FLOOR else "OVER"
+                    print(f"{new:<26}{plain:<26}{a['best_cpu_s']:>7.2f}{b['best_cpu_s']:>7.2f}{cpu:>7.2f}"
+                          f"{a['best_compute_s']:>8.2f}{b['best_compute_s']:>7.2f}{wall:>7.2f}{SHAPE_FLOOR:>7.2f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -253,7 +253,7 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     prorated = [s for s in scheme.steps if isinstance(s, PerUnit) and s.prorate is not None]
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
-    if extra.events is not None:
+    if extra.events is not None and prorated:  # events matter only to prorated steps
         problems.extend(_event_problems(extra.events, hh, period))
 
     needs_posts = [s.id for s in scheme.steps if _step_uses_posts(s)]
@@ -286,7 +286,7 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         hh = hh.with_columns(pl.lit(0, pl.Int64).alias("post_count"))
     if person_needs and persons is not None:
         hh = _person_counts(hh, persons, {f for _, f in person_needs}, scheme.age_reference(period))
-    if extra.earlier_paid is not None:
+    if extra.earlier_paid is not None and period_caps:  # what earlier runs paid matters only to caps over the period
         paid = extra.earlier_paid.select(pl.col("household_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
         paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"])).filter(pl.col("hrow").is_not_null())
         paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
