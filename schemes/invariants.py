@@ -14,7 +14,7 @@ from schemes.engine import Allocation
 from schemes.i18n import Msg, register
 from schemes.money import I128, INT128_SAFE
 from schemes.steps.adjustments import DeductionCheck
-from schemes.steps.context import FloorCheck, SplitCheck
+from schemes.steps.context import FloorCheck, SplitCheck, rows_of
 from schemes.steps.groups import GroupCheck
 
 register({
@@ -217,9 +217,12 @@ def deductions_bounded(a: Allocation) -> list[Violation]:
         for r in low.head(20).iter_rows(named=True):
             out.append(Violation("deductions_bounded", Msg("inv.deduction", household=r["household_id"], recovered=r["recovered"],
                                                            before=r["before"], after=r["after"], protected=r["protected"])))
-        column = a.households.select("household_id", (-pl.col("deductions")).alias("column")) if "deductions" in a.households.columns \
-            else f.select("household_id", pl.lit(0, pl.Int64).alias("column"))
-        joined = f.join(column, on="household_id", how="left")
+        if "deductions" in a.households.columns:  # the households concerned, found by binary search
+            rows = rows_of(a.households["household_id"], f["household_id"])
+            taken = -a.households["deductions"].gather(rows.fill_null(0))
+            joined = f.with_columns(column=pl.when(rows.is_not_null()).then(taken))
+        else:
+            joined = f.with_columns(column=pl.lit(0, pl.Int64))
         wrong = joined.filter((pl.col("column") != pl.col("recovered")) | (pl.col("recovered") > pl.col("asked"))
                               | (pl.col("recovered") < 0))
         for r in wrong.head(20).iter_rows(named=True):

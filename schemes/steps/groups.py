@@ -71,7 +71,7 @@ def settle_group(group: ClaimGroup, claims: list[AnyStep], ctx: RunContext) -> l
         paid = frame.sort("claim", maintain_order=True)["paid"]  # claim by claim, rows in their own order
         sizes = [n.len() for n in needs]
         starts = [sum(sizes[:i]) for i in range(len(sizes))]
-        lines = [paid.slice(start, size) for start, size in zip(starts, sizes)]
+        lines = [paid.slice(start, size).rechunk() for start, size in zip(starts, sizes)]
     outcomes = []
     for i, (claim, is_household) in enumerate(zip(claims, household)):
         if is_household:
