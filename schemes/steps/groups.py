@@ -62,16 +62,16 @@ def settle_group(group: ClaimGroup, claims: list[AnyStep], ctx: RunContext) -> l
         ctx.refuse_if_short(group.id, total, available)
     level_of = {cid: i for i, level in enumerate(group.levels) for cid in level}
     checks: list[object] = []
-    if not (total > available).any():  # every claim paid in full: no cut, no tie order needed
-        frame = _rows(ctx, claims, needs, household, level_of, sort=False).with_columns(paid=pl.col("need"))
+    rows = _rows(ctx, claims, needs, household, level_of)
+    sizes = [n.len() for n in needs]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    if not (total > available).any():  # every claim paid in full: no cut
+        frame = rows.with_columns(paid=pl.col("need"))
         lines = needs
     else:
-        frame, split_check = _cut(group.id, _rows(ctx, claims, needs, household, level_of), available, len(group.levels))
+        frame, split_check = _cut(group.id, rows, available, len(group.levels))
         checks.append(split_check)
-        paid = frame.sort("claim", maintain_order=True)["paid"]  # claim by claim, rows in their own order
-        sizes = [n.len() for n in needs]
-        starts = [sum(sizes[:i]) for i in range(len(sizes))]
-        lines = [paid.slice(start, size).rechunk() for start, size in zip(starts, sizes)]
+        lines = [frame["paid"].slice(start, size).rechunk() for start, size in zip(starts, sizes)]
     outcomes = []
     for i, (claim, is_household) in enumerate(zip(claims, household)):
         if is_household:
@@ -86,36 +86,39 @@ def settle_group(group: ClaimGroup, claims: list[AnyStep], ctx: RunContext) -> l
 
 
 def _rows(ctx: RunContext, claims: list[AnyStep], needs: list[pl.Series], household: list[bool],
-          level_of: dict[str, int], sort: bool = True) -> pl.DataFrame:
-    """Every claim line, in tie-break order within a village: claim order, then household id."""
+          level_of: dict[str, int]) -> pl.DataFrame:
+    """Every claim line, claim after claim (household lines in household order): within a
+    village and level that is the tie-break order, earlier claim first, then lower household id."""
     parts = []
     for i, (claim, need, is_household) in enumerate(zip(claims, needs, household)):
         vix = ctx.hh["vix"].cast(pl.Int64) if is_household else pl.arange(0, ctx.v, eager=True, dtype=pl.Int64)
         parts.append(pl.DataFrame({"vix": vix, "need": need.cast(pl.Int64)}).with_columns(
             level=pl.lit(level_of[claim.id], pl.Int64), claim=pl.lit(i, pl.Int64)))
-    rows = pl.concat(parts)
-    return rows.sort("vix", maintain_order=True) if sort else rows
+    return pl.concat(parts, rechunk=True)
 
 
 def _cut(group_id: str, rows: pl.DataFrame, available: pl.Series, levels: int) -> tuple[pl.DataFrame, SplitCheck]:
-    """Grant each (village, level) what is left for it, and split the grant over its lines."""
-    by_level = (
-        rows.group_by("vix", "level").agg(pl.col("need").cast(I128).sum().alias("level_need"))
-        .sort("vix", "level")
-        .with_columns(before=pl.col("level_need").cum_sum().over("vix") - pl.col("level_need"))
-        .join(pl.DataFrame({"vix": pl.arange(0, available.len(), eager=True, dtype=pl.Int64), "avail": available}),
-              on="vix", how="left")
-        .with_columns(granted=pl.min_horizontal(pl.col("level_need"),
-                                                pl.max_horizontal(pl.col("avail").cast(I128) - pl.col("before"), 0)))
-    )
-    frame = rows.join(by_level.select("vix", "level", "level_need", "granted"), on=["vix", "level"], how="left",
-                      maintain_order="left")
-    cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("level_need"), pl.col("granted"),
-                   ["vix", "level"])
+    """Grant each (village, level) what is left for it, and split the grant over its lines.
+
+    A (village, level) is one dense key ``vix * levels + level``: the grants are looked up by
+    position, and the largest-remainder window runs over that one key in the rows' own order."""
+    v = available.len()
+    frame = rows.with_columns(key=pl.col("vix") * levels + pl.col("level"))
+    need = pl.zeros(v * levels, dtype=pl.Int128, eager=True)
+    sums = frame.group_by("key").agg(pl.col("need").cast(I128).sum())
+    need = need.scatter(sums["key"], sums["need"])
+    table = pl.DataFrame({"vix": pl.arange(0, v, eager=True, dtype=pl.Int64).repeat_by(levels).explode(),
+                          "level_need": need}).with_columns(
+        before=pl.col("level_need").cum_sum().over("vix") - pl.col("level_need"),
+        avail=available.cast(I128).repeat_by(levels).explode(),
+    ).with_columns(granted=pl.min_horizontal(pl.col("level_need"), pl.max_horizontal(pl.col("avail") - pl.col("before"), 0)))
+    frame = frame.with_columns(level_need=table["level_need"].gather(frame["key"]),
+                               granted=table["granted"].gather(frame["key"]))
+    cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("level_need"), pl.col("granted"), "key")
     frame = frame.with_columns(paid=pl.when(pl.col("granted") == pl.col("level_need")).then(pl.col("need"))
                                .otherwise(pl.lit(cut)).cast(pl.Int64))
     partial = frame.filter(pl.col("granted") < pl.col("level_need"))
     check = SplitCheck(group_id, "group", partial.select(
-        (pl.col("vix") * (levels + 1) + pl.col("level")).cast(pl.Int64).alias("group"),
-        pl.col("granted").cast(pl.Int64).alias("pool"), pl.col("need").cast(I128).alias("weight"), pl.col("paid").alias("out")))
+        pl.col("key").alias("group"), pl.col("granted").cast(pl.Int64).alias("pool"),
+        pl.col("need").cast(I128).alias("weight"), pl.col("paid").alias("out")))
     return frame, check
