@@ -253,8 +253,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     prorated = [s for s in scheme.steps if isinstance(s, PerUnit) and s.prorate is not None]
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
+    ids_sorted = hh["household_id"].is_sorted() if (extra.events is not None or extra.earlier_paid is not None) else None
     if extra.events is not None and prorated:  # events matter only to prorated steps
-        problems.extend(_event_problems(extra.events, hh, period))
+        problems.extend(_event_problems(extra.events, hh, period, ids_sorted))
 
     needs_posts = [s.id for s in scheme.steps if _step_uses_posts(s)]
     if scheme.deductions.protected is not None and scheme.deductions.protected.basis.kind == "post":
@@ -288,11 +289,13 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         hh = _person_counts(hh, persons, {f for _, f in person_needs}, scheme.age_reference(period))
     if extra.earlier_paid is not None and period_caps:  # what earlier runs paid matters only to caps over the period
         paid = extra.earlier_paid.select(pl.col("household_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
-        paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"])).filter(pl.col("hrow").is_not_null())
+        paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted)).filter(
+            pl.col("hrow").is_not_null())
         paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
         hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
                              .scatter(paid["hrow"], paid["amount_fen"]))
     ctx = RunContext(scheme, hh, villages, post_frame, persons, period)
+    ctx._ids_sorted = ids_sorted
     if scheme.brought_forward_to != POOL:  # the steps split the return; the account takes the rest
         ctx.pool = villages["return_fen"]
         ctx.remaining = villages["return_fen"].clone()
@@ -301,7 +304,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         assert step.prorate is not None and extra.events is not None
         effect = step.prorate.effect
         if effect not in tables:
-            tables[effect] = month_table(hh, extra.events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()]), effect)
+            tables[effect] = month_table(hh, extra.events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()]), effect,
+                                         ids_sorted)
         ctx.unit_months[step.id] = unit_months(hh, tables[effect], step.rate.basis, step.eligible)
     return ctx
 
@@ -327,13 +331,13 @@ def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.
     return joined.with_columns(pool_fen=total.cast(pl.Int64)), problems
 
 
-def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int) -> list[Problem]:
+def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int, ids_sorted: bool | None) -> list[Problem]:
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise TypeError(f"events frame lacks columns {missing}")
     ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
     problems = []
-    unknown = ev.filter(rows_of(hh["household_id"], ev["household_id"]).is_null())["household_id"].unique().sort()
+    unknown = ev.filter(rows_of(hh["household_id"], ev["household_id"], ids_sorted).is_null())["household_id"].unique().sort()
     if unknown.len():
         problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
     bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()

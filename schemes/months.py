@@ -53,13 +53,13 @@ def month_of_effect(day: date, effect: Effect) -> int:
     return day.month + 1 if effect == "next_month" else day.month
 
 
-def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect) -> MonthTable:
+def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None = None) -> MonthTable:
     """The month-by-month state of every household with an event (``hh`` has ``household_id``,
     sorted, and the engine's household columns)."""
     from schemes.steps.context import rows_of
 
     shift = 1 if effect == "next_month" else 0
-    ev = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"])).filter(
+    ev = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"], ids_sorted)).filter(
         pl.col("hrow").is_not_null()).select(
         "hrow", "event", "scope", "from_status", (pl.col("date").dt.month().cast(pl.Int64) + shift).alias("start"))
     hrows = ev["hrow"].unique().sort()

@@ -71,11 +71,14 @@ class RunContext:
         self.account_balance: dict[str, pl.Series] = {}
         self.household_steps: list[str] = []
         self.step_id = ""  # the step being evaluated, for messages
+        self._ids_sorted: bool | None = None
         self.unit_months: dict[str, pl.Series] = {}  # prorated steps: eligible unit-months per household
 
     def rows_of(self, ids: pl.Series) -> pl.Series:
         """The household row of each id (null where the registry has no such household)."""
-        return rows_of(self.hh["household_id"], ids)
+        if self._ids_sorted is None:
+            self._ids_sorted = self.hh["household_id"].is_sorted()
+        return rows_of(self.hh["household_id"], ids, self._ids_sorted)
 
     def too_large(self, what: pl.Series) -> None:
         """Refuse (a located input error, never a crash) when exact amounts leave Int64 fen."""
@@ -253,12 +256,12 @@ class RunContext:
 # ------------------------------------------------------------------------ pure expressions
 
 
-def rows_of(household_ids: pl.Series, ids: pl.Series) -> pl.Series:
+def rows_of(household_ids: pl.Series, ids: pl.Series, ids_sorted: bool | None = None) -> pl.Series:
     """Positions of ``ids`` in ``household_ids`` (unique), null where absent. Registries number
     households within their village, so the ids are usually sorted already: then a binary search
     of the few ids asked for, instead of hashing a million strings."""
     ids = ids.cast(pl.String)
-    if household_ids.is_sorted():
+    if household_ids.is_sorted() if ids_sorted is None else ids_sorted:
         if household_ids.len() == 0:
             return pl.Series("hrow", [None] * ids.len(), dtype=pl.Int64)
         pos = household_ids.search_sorted(ids, side="left").cast(pl.Int64).clip(upper_bound=household_ids.len() - 1)
