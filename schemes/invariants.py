@@ -196,6 +196,8 @@ def groups_settled(a: Allocation) -> list[Violation]:
         for r in per.filter(pl.col("paid") != pl.col("expected")).head(20).iter_rows(named=True):
             out.append(Violation("groups_settled", Msg("inv.group_sum", village=_village(a, r["vix"]), group=check.group_id,
                                                        paid=r["paid"], expected=r["expected"])))
+        if check.frame["level"].n_unique() < 2:
+            continue  # one level (pro_rate, refuse): there is no order to keep
         levels = f.group_by("vix", "level").agg(pl.col("paid").sum(), pl.col("need").sum()).sort("vix", "level")
         levels = levels.with_columns(short_before=((pl.col("paid") < pl.col("need")).cast(pl.Int64).cum_sum().over("vix")
                                                    - (pl.col("paid") < pl.col("need")).cast(pl.Int64)))
