@@ -3,6 +3,14 @@
     python bench/compute.py                                  # 1,000,000 households, 1,000 villages
     python bench/compute.py --households 10000000 --villages 10000
     python bench/compute.py --full                           # also files: read + validate + write
+    python bench/compute.py --shapes                         # the new shapes against their plain twins
+
+``--shapes`` measures each scheme shape of issue 10 against the same scheme without it, on the
+same households: the claim group (golden-chicken-pro-rata against golden-chicken), months of
+eligibility with events, a cap over the period, deductions and a carry-over arriving
+(per-person-months with its four inputs against the same steps per person, capped per run, with
+no inputs), and a carry-over joining the pool (pv-public-welfare-2020 with and without). Each
+ratio is printed beside its floor: the new shape may cost at most 20% more.
 
 The sample registry is generated once (deterministic) and saved as Parquet; each scheme is then
 measured in a fresh child process, so "peak RSS" is that scheme's own high-water mark (frames
@@ -25,26 +33,95 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+EXAMPLES = ROOT / "schemes" / "examples"
+SHAPE_FLOOR = 1.20  # a new shape may cost at most 20% more than its plain twin
+SHAPES = (  # (new shape, its plain twin): scheme refs, "+" = with the extra inputs
+    ("golden-chicken-pro-rata", "golden-chicken"),
+    ("per-person-months+", "per-person-months:plain"),
+    ("pv-public-welfare-2020+", "pv-public-welfare-2020"),
+)
+# which extra inputs a "+" scheme gets: the ones its steps use
+EXTRA_OF = {"per-person-months": ("brought_forward", "deductions", "earlier_paid", "events"),
+            "pv-public-welfare-2020": ("brought_forward",)}
+
+
+def _scheme(ref: str):  # type: ignore[no-untyped-def]
+    """A preset, an example (``name``), or an example made plain (``name:plain``: no proration,
+    caps per run, no deductions rule)."""
+    from schemes.loader import load_scheme, parse_scheme
+    from schemes.presets import load_preset, preset_names
+
+    name, _, variant = ref.rstrip("+").partition(":")
+    if name in preset_names():
+        return load_preset(name)
+    path = EXAMPLES / f"{name}.yaml"
+    if variant != "plain":
+        return load_scheme(path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    prorate: {by: months, effect: next_month}\n", "").replace("    over: period\n", "")
+    return parse_scheme(text, f"{name}-plain.yaml")
+
+
+def _extra(ref: str, households, returns):  # type: ignore[no-untyped-def]
+    """Deterministic extra inputs for ``ref`` ending in ``+``: a carry-over for every village,
+    deductions for 5% of households, earlier payments for 10%, events for 1%."""
+    import polars as pl
+
+    from schemes.engine import Extra
+
+    if not ref.endswith("+"):
+        return Extra()
+    ids = households.select("household_id").with_row_index("i")
+    bf = returns.select("village_id", (pl.col("amount_fen") // 10).alias("amount_fen"))
+    deductions = ids.filter(pl.col("i") % 20 == 3).select(
+        "household_id", (pl.lit(5000) + pl.col("i") % 70000).cast(pl.Int64).alias("amount_fen"),
+        pl.lit("loan").alias("reason"), pl.lit("collective").alias("creditor"))
+    earlier = ids.filter(pl.col("i") % 10 == 1).select("household_id", (pl.col("i") % 300000).cast(pl.Int64).alias("amount_fen"))
+    kinds = ["died", "joined", "left", "status_changed"]
+    events = ids.filter(pl.col("i") % 100 == 7).select(
+        "household_id",
+        pl.col("i").map_elements(lambda i: kinds[(i // 100) % 4], return_dtype=pl.String).alias("event"),
+        pl.col("i").map_elements(lambda i: "household" if (i // 100) % 4 >= 2 else "person", return_dtype=pl.String).alias("scope"),
+        (pl.lit(19723) + pl.col("i") % 365).cast(pl.Int32).cast(pl.Date).alias("date"),  # 2024-01-01 + days
+        pl.lit("non_poor").alias("from_status"))
+    wanted = EXTRA_OF.get(ref.rstrip("+").partition(":")[0], ())
+    given = {"brought_forward": bf, "deductions": deductions, "earlier_paid": earlier, "events": events}
+    return Extra(**{k: (v if k in wanted else None) for k, v in given.items()})
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, every thread: on a shared, loaded machine a fairer measure
+    of work than the wall clock, which also counts waiting for a core."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, object]:
     import polars as pl
 
     from schemes.engine import allocate
     from schemes.invariants import check
-    from schemes.presets import load_preset
 
     households = pl.read_parquet(data / "households.parquet")
     persons = pl.read_parquet(data / "persons.parquet")
     posts = pl.read_parquet(data / "posts.parquet")
     returns = pl.read_parquet(data / "returns.parquet")
-    s = load_preset(scheme)
+    s = _scheme(scheme)
+    extra = _extra(scheme, households, returns)
+    if not s.deductions.creditors:  # deductions only where the scheme names who recovers them
+        from dataclasses import replace
+        extra = replace(extra, deductions=None)
+    cpu = []
     runs = []
     for _ in range(3):  # the first run is what a command-line user gets (cold); the best is steady state
+        c0 = _cpu()
         t0 = time.perf_counter()
-        allocation = allocate(s, households, returns, period=2024, posts=posts, persons=persons)
+        allocation = allocate(s, households, returns, period=2024, posts=posts, persons=persons, extra=extra)
         t1 = time.perf_counter()
         violations = check(allocation)
         t2 = time.perf_counter()
         runs.append((t1 - t0, t2 - t1))
+        cpu.append(_cpu() - c0)
     t2 = time.perf_counter()
     lines = allocation.lines()
     t3 = time.perf_counter()
@@ -52,6 +129,7 @@ def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, objec
         "scheme": scheme, "households": households.height, "villages": returns.height,
         "allocate_s": runs[0][0], "invariants_s": runs[0][1],
         "best_compute_s": min(a + b for a, b in runs), "lines_s": t3 - t2, "violations": len(violations),
+        "best_cpu_s": min(cpu),
         "lines": lines.height,
     }
     if full:
@@ -79,6 +157,7 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=1_000)
     parser.add_argument("--schemes", default="", help="comma-separated presets (default: all)")
     parser.add_argument("--full", action="store_true", help="also time reading/validating CSV files and writing outputs")
+    parser.add_argument("--shapes", action="store_true", help="the new scheme shapes against their plain twins")
     parser.add_argument("--child", nargs=2, metavar=("DATA", "SCHEME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -89,6 +168,8 @@ def main() -> None:
     from schemes.presets import preset_names
 
     schemes = [s for s in args.schemes.split(",") if s] or preset_names()
+    if args.shapes:
+        schemes = [ref for pair in SHAPES for ref in pair]
     with tempfile.TemporaryDirectory(prefix="bench-compute-") as tmp:
         data = Path(tmp)
         t = time.perf_counter()
@@ -102,11 +183,12 @@ def main() -> None:
         print(f"generated {args.households:,} households in {args.villages:,} villages "
               f"({sample.persons.height:,} persons, {sample.posts.height:,} posts) in {time.perf_counter() - t:.1f} s")
         del sample
-        header = (f"{'scheme':<22}{'allocate s':>11}{'invariants s':>13}{'compute s':>10}{'best of 3 s':>12}"
+        header = (f"{'scheme':<26}{'allocate s':>11}{'invariants s':>13}{'compute s':>10}{'best of 3 s':>12}"
                   f"{'lines s':>9}{'households/s':>14}{'peak RSS GiB':>14}")
         if args.full:
             header += f"{'read+validate+compute s':>25}{'write s':>9}"
         print(header)
+        results: dict[str, dict[str, float]] = {}
         for scheme in schemes:
             cmd = [sys.executable, __file__, "--child", str(data), scheme, "--villages", str(args.villages)]
             if args.full:
@@ -116,8 +198,9 @@ def main() -> None:
                 print(f"{scheme}: failed\n{done.stderr}")
                 continue
             r = json.loads(done.stdout.strip().splitlines()[-1])
+            results[scheme] = r
             compute_s = r["allocate_s"] + r["invariants_s"]
-            line = (f"{scheme:<22}{r['allocate_s']:>11.2f}{r['invariants_s']:>13.2f}{compute_s:>10.2f}"
+            line = (f"{scheme:<26}{r['allocate_s']:>11.2f}{r['invariants_s']:>13.2f}{compute_s:>10.2f}"
                     f"{r['best_compute_s']:>12.2f}{r['lines_s']:>9.2f}"
                     f"{r['households'] / compute_s:>14,.0f}{r['peak_rss_gib']:>14.2f}")
             if args.full:
@@ -126,6 +209,18 @@ def main() -> None:
                 line += f"   {r['violations']} INVARIANT VIOLATIONS"
             print(line)
         print("compute = allocate + invariants, first (cold) run; households/s from it; peak RSS includes the input frames.")
+        if args.shapes:
+            print("best of 3, allocate + invariants, in CPU seconds of the process (all threads) and wall seconds")
+            print(f"{'new shape':<26}{'plain twin':<26}{'cpu s':>7}{'twin':>7}{'ratio':>7}{'wall s':>8}{'twin':>7}"
+                  f"{'ratio':>7}{'floor':>7}")
+            for new, plain in SHAPES:
+                a, b = results.get(new), results.get(plain)
+                if a and b:
+                    cpu = a["best_cpu_s"] / b["best_cpu_s"]
+                    wall = a["best_compute_s"] / b["best_compute_s"]
+                    verdict = "ok" if cpu <= SHAPE_FLOOR else "OVER"
+                    print(f"{new:<26}{plain:<26}{a['best_cpu_s']:>7.2f}{b['best_cpu_s']:>7.2f}{cpu:>7.2f}"
+                          f"{a['best_compute_s']:>8.2f}{b['best_compute_s']:>7.2f}{wall:>7.2f}{SHAPE_FLOOR:>7.2f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
     DIR/allocations.csv   one line per recipient and village, a fen column per step
     DIR/summary.csv       per village and step (and share class): totals, floors, shortfalls
     DIR/excluded.csv      only when bad rows were excluded on request: what and why
+    DIR/deductions.csv    only with a deductions input: per deduction, recovered and carried forward
     DIR/inputs/           byte-for-byte copies of every input, the scheme file included
     DIR/manifest.json     scheme id/version, sha256 of every file, total_fen, content_hash
 
@@ -36,12 +37,18 @@ from schemes.problems import InputError, Problem
 
 FORMAT = "dividends.computation/1"
 ALLOCATIONS, SUMMARY, EXCLUDED, MANIFEST = "allocations.csv", "summary.csv", "excluded.csv", "manifest.json"
+DEDUCTIONS = "deductions.csv"
 INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns",
-               "columns": "columns", "vocabulary": "vocabulary"}
+               "columns": "columns", "vocabulary": "vocabulary",
+               "brought_forward": "brought_forward", "deductions": "deductions", "earlier_paid": "earlier_paid",
+               "events": "events"}
+EXTRA_INPUTS = ("brought_forward", "deductions", "earlier_paid", "events")
 
 
 def render_outputs(c: Computation) -> dict[str, bytes]:
     outputs = {ALLOCATIONS: export_csv(c.allocation.lines()), SUMMARY: export_csv(c.allocation.summary)}
+    if c.allocation.deductions is not None:
+        outputs[DEDUCTIONS] = export_csv(c.allocation.deductions)
     if c.registry.exclusions:
         rows = [{"file": p.file or "", "row": p.row, "column": p.column or "", "problem_en": p.msg.text("en"),
                  "problem_zh": p.msg.text("zh")} for p in c.registry.exclusions]
@@ -82,6 +89,10 @@ def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
         "returns": sha256_frame(c.returns),
         "outputs": {name: sha256_bytes(data) for name, data in sorted(outputs.items())},
     }
+    for name in EXTRA_INPUTS:  # only when given, so that earlier bundles keep their hash
+        frame = getattr(c.extra, name)
+        if frame is not None:
+            canonical[name] = sha256_frame(frame)
     return sha256_bytes(canonical_json(canonical))
 
 
@@ -167,6 +178,7 @@ def inputs_from_manifest(directory: Path, manifest: dict[str, Any]) -> Inputs:
         reference_date=date.fromisoformat(params["reference_date"]),
         columns=files.get("columns"), vocabulary=files.get("vocabulary"),
         sheets=tuple(sorted(dict(params.get("sheets") or {}).items())),
+        **{name: files.get(name) for name in EXTRA_INPUTS},
     )
 
 

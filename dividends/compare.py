@@ -26,7 +26,7 @@ def compare(inputs: Inputs, other_scheme: str) -> Comparison:
     """Compute ``inputs`` under its scheme and under ``other_scheme`` (registry read once)."""
     a = compute(inputs)
     b = allocate_checked(replace(inputs, scheme=other_scheme), resolve_scheme(other_scheme), a.registry, a.returns,
-                         a.reference_date)
+                         a.reference_date, extra=a.extra)
 
     def amounts(c: Computation, name: str) -> pl.DataFrame:
         hh = c.allocation.households.select(

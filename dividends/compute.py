@@ -13,11 +13,12 @@ from pathlib import Path
 import polars as pl
 
 import dividends.messages  # noqa: F401
+from dividends.period_inputs import read_extra
 from dividends.registry import Registry, read_registry, read_returns
 from dividends.registry.mapping import load_mapping
 from dividends.registry.needs import check_needs
 from dividends.registry.vocabulary import Vocabulary
-from schemes.engine import Allocation, allocate
+from schemes.engine import Allocation, Extra, allocate
 from schemes.i18n import Msg
 from schemes.invariants import Violation, check
 from schemes.loader import load_scheme
@@ -73,11 +74,17 @@ class Inputs:
     columns: Path | None = None  # a column mapping file (dividends.registry.mapping)
     vocabulary: Path | None = None  # a county's status vocabulary file, added to the shipped one
     sheets: tuple[tuple[str, str], ...] = ()  # (kind, sheet name) of workbooks to read
+    brought_forward: Path | None = None  # last period's carry-over per village
+    deductions: Path | None = None  # debts and overpayments to take from household lines
+    earlier_paid: Path | None = None  # what earlier posted runs of the period paid each household
+    events: Path | None = None  # household and member events within the period
 
     def files(self) -> dict[str, Path]:
         out = {"registry": self.registry}
         for name, path in (("posts", self.posts), ("members", self.members), ("returns", self.returns),
-                           ("columns", self.columns), ("vocabulary", self.vocabulary)):
+                           ("columns", self.columns), ("vocabulary", self.vocabulary),
+                           ("brought_forward", self.brought_forward), ("deductions", self.deductions),
+                           ("earlier_paid", self.earlier_paid), ("events", self.events)):
             if path is not None:
                 out[name] = path
         return out
@@ -91,6 +98,7 @@ class Computation:
     returns: pl.DataFrame
     allocation: Allocation
     reference_date: date = field(default_factory=date.today)
+    extra: Extra = Extra()
 
     @property
     def scheme(self) -> Scheme:
@@ -129,6 +137,12 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
             returns = read_returns(inputs.returns, mapping=mapping, sheet=sheets.get("returns"))
         except InputError as error:
             problems.extend(error.problems)
+    extra = Extra()
+    try:
+        extra = read_extra(brought_forward=inputs.brought_forward, deductions=inputs.deductions,
+                           earlier_paid=inputs.earlier_paid, events=inputs.events, period=inputs.period)
+    except InputError as error:
+        problems.extend(error.problems)
     if problems:
         raise InputError(problems)
     assert registry is not None
@@ -142,24 +156,26 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
         raise InputError([Problem(Msg("compute.return_without_households", village=v), file=str(inputs.returns))
                           for v in orphan_returns.to_list()])
 
-    return allocate_checked(inputs, source, registry, returns, reference, progress)
+    return allocate_checked(inputs, source, registry, returns, reference, progress, extra)
 
 
 def allocate_checked(inputs: Inputs, source: SchemeSource, registry: Registry, returns: pl.DataFrame,
-                     reference: date, progress: Phase | None = None) -> Computation:
+                     reference: date, progress: Phase | None = None, extra: Extra | None = None) -> Computation:
     """Allocate already-read inputs under ``source`` and run every invariant."""
     total = len(source.scheme.steps)
+    extra = extra or Extra()
     allocation = allocate(
         source.scheme, registry.households, returns, period=inputs.period, posts=registry.posts,
         persons=registry.persons,
         progress=(lambda i, n, step: progress(f"step:{step}", i, n)) if progress else None,
+        extra=extra,
     )
     if progress:
         progress("invariants", total, total)
     violations = check(allocation)
     if violations:
         raise InvariantError(violations)
-    return Computation(inputs, source, registry, returns, allocation, reference)
+    return Computation(inputs, source, registry, returns, allocation, reference, extra)
 
 
 def _single_village_return(amount_yuan: str, villages: pl.Series) -> pl.DataFrame:

@@ -11,8 +11,8 @@ from fractions import Fraction
 from schemes.filters import All, AnyOf, Compare, Filter, Flag, HasMember, IsIn, Not
 from schemes.i18n import Msg, current_language, register
 from schemes.model import (
-    REMAINING, Basis, Cap, CarveOut, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Rate, Remainder, Scheme,
-    ShareClasses, Shortfall, Take, Weight,
+    EXTRA_COLUMNS, POOL, REMAINING, Basis, Cap, CarveOut, ClaimGroup, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Rate, Remainder,
+    Scheme, ShareClasses, Shortfall, Take, Weight,
 )
 from schemes.money import format_percent, format_yuan
 
@@ -33,6 +33,28 @@ register({
     "d.counts": {"zh": "（计入：{steps}）", "en": " (counting {steps})"},
     "d.cap": {"zh": "{who}所得以{limit}为上限{counts}，超出部分记入 {to}", "en": "cap {who} at {limit}{counts}; the excess goes to {to}"},
     "d.remainder": {"zh": "余下全部记入账户“{to}”", "en": "everything left to the account '{to}'"},
+    "d.group.pro_rate": {"zh": "；与{others}同属“{group}”：资金不足时各项按同一比例削减（可得金额 ÷ 各项合计，精确到分）",
+                         "en": "; settled together with {others} as '{group}': if short, every claim is cut by the same exact factor (what is available divided by all the claims)"},
+    "d.group.priority": {"zh": "；与{others}同属“{group}”：资金不足时按顺序兑现：{order}（同一层按比例削减）",
+                         "en": "; settled together with {others} as '{group}': if short, paid in the order {order} (claims of one level cut pro rata)"},
+    "d.group.refuse": {"zh": "；与{others}同属“{group}”：资金不足以兑现全部各项时拒绝计算",
+                       "en": "; settled together with {others} as '{group}': if they cannot all be paid, refuse to compute"},
+    "d.prorate": {"zh": "，按当年符合条件的月数折算（变动{effect}起生效）",
+                  "en": ", for the months of the year each unit was eligible (changes take effect {effect})"},
+    "d.effect.next_month": {"zh": "次月", "en": "from the month after"},
+    "d.effect.same_month": {"zh": "当月", "en": "in their own month"},
+    "d.cap.period": {"zh": "（按本年度各批次合计，含此前各批次已付）", "en": " (over the household's total for the period, earlier runs included)"},
+    "d.brought_forward.pool": {"zh": "上期结转的金额并入本期可分配金额（单列一行）",
+                               "en": "money brought forward from the last period joins the distributable amount (its own line)"},
+    "d.brought_forward.account": {"zh": "上期结转的金额全部记入账户“{to}”",
+                                  "en": "money brought forward from the last period goes whole to the account '{to}'"},
+    "d.deductions": {"zh": "扣款（欠款、多付追回）在分配后从农户所得中扣回，记入{creditors}；{protected}；扣不完的结转到下次",
+                     "en": "deductions (debts, overpayments to recover) are taken from a household's total after the split and go to {creditors}; {protected}; what cannot be recovered is carried forward"},
+    "d.deductions.protected": {"zh": "每户至少保留{floor}", "en": "each household keeps at least {floor}"},
+    "d.deductions.unprotected": {"zh": "扣至零为止", "en": "never below zero"},
+    "d.column.brought_forward": {"zh": "上期结转", "en": "brought forward"},
+    "d.column.deductions": {"zh": "扣款", "en": "deductions"},
+    "d.any_account": {"zh": "任一账户", "en": "any of the scheme's accounts"},
     "d.remaining": {"zh": "剩余金额", "en": "what remains"},
     "d.rate.amount": {"zh": "每{unit} {amount} 元", "en": "{amount} yuan per {unit}"},
     "d.rate.percent": {"zh": "入股金额的 {percent}", "en": "{percent} of capital"},
@@ -93,9 +115,47 @@ def describe(scheme: Scheme, lang: str | None = None) -> list[StepDescription]:
     d = _Describer(scheme, lang)
     out = []
     for i, step in enumerate(scheme.steps):
-        prefix = f"steps[{i}]."
+        prefix = (step.key or f"steps[{i}]") + "."
         sources = tuple((k, v) for k, v in scheme.notes.items() if k.startswith(prefix))
         out.append(StepDescription(i + 1, step.id, step.kind, step.label.text(lang), d.step(step), sources))
+    return out
+
+
+def column_labels(scheme: Scheme, lang: str | None = None) -> dict[str, str]:
+    """Every fen column a computation may have (the steps, ``brought_forward``, ``deductions``)
+    -> its label in ``lang``: for tables, notices and SMS breakdowns.
+
+    >>> from schemes.presets import load_preset
+    >>> column_labels(load_preset("golden-chicken"), "zh")["deductions"]
+    '扣款'
+    """
+    lang = current_language(lang)
+    labels = {s.id: s.label.text(lang) for s in scheme.steps}
+    labels.update({c: Msg(f"d.column.{c}").text(lang) for c in EXTRA_COLUMNS})
+    return labels
+
+
+def describe_rules(scheme: Scheme, lang: str | None = None) -> list[str]:
+    """The scheme's rules outside its steps, one sentence each: money brought forward (when the
+    scheme says where it goes) and deductions (when it names a protected minimum or creditors).
+
+    >>> from schemes.presets import load_preset
+    >>> describe_rules(load_preset("golden-chicken"), "en")
+    ['money brought forward from the last period joins the distributable amount (its own line)']
+    """
+    lang = current_language(lang)
+    d = _Describer(scheme, lang)
+    out = []
+    if scheme.brought_forward_to == POOL:
+        out.append(d.t("d.brought_forward.pool"))
+    else:
+        out.append(d.t("d.brought_forward.account", to=d.account(scheme.brought_forward_to)))
+    rule = scheme.deductions
+    if rule.protected is not None or rule.creditors:
+        creditors = ", ".join(d.account(c) for c in rule.creditors) if rule.creditors else d.t("d.any_account")
+        protected = (d.t("d.deductions.protected", floor=d.rate(rule.protected)) if rule.protected is not None
+                     else d.t("d.deductions.unprotected"))
+        out.append(d.t("d.deductions", creditors=creditors, protected=protected))
     return out
 
 
@@ -117,6 +177,26 @@ class _Describer:
         return self.scheme.accounts[name].label.text(self.lang)
 
     def step(self, s: object) -> str:
+        text = self._step(s)
+        if isinstance(s, PerUnit) and s.prorate is not None:
+            text = text.replace(self.shortfall(s.shortfall), "") + self.t("d.prorate", effect=self.t(f"d.effect.{s.prorate.effect}"))
+            text += self.shortfall(s.shortfall)
+        group = getattr(s, "group", None)
+        if group is not None:
+            shortfall = self.shortfall(s.shortfall)  # type: ignore[attr-defined]
+            if shortfall and text.endswith(shortfall):
+                text = text[: -len(shortfall)]
+            text += self.group(self.scheme.groups[group], s.id)  # type: ignore[attr-defined]
+        return text
+
+    def group(self, g: ClaimGroup, step_id: str) -> str:
+        label = {c: self.scheme.step(c).label.text(self.lang) for c in g.claims}
+        joiner = "、" if self.zh else ", "
+        others = joiner.join(f"“{label[c]}”" if self.zh else f"'{label[c]}'" for c in g.claims if c != step_id)
+        order = (" → ").join(joiner.join(label[c] for c in level) for level in g.levels)
+        return self.t(f"d.group.{g.policy}", others=others, group=g.label.text(self.lang), order=order)
+
+    def _step(self, s: object) -> str:
         if isinstance(s, CarveOut):
             return self.t("d.carve_out", take=self.take(s.take), to=self.account(s.to)) + self.shortfall(s.shortfall)
         if isinstance(s, PerUnit):
@@ -141,8 +221,8 @@ class _Describer:
             return self.t("d.guarantee", who=self.who(s.eligible), floor=self.rate(s.floor), counts=self.counts(s.counts),
                           sources=", ".join(self.account(x) for x in s.funded_by)) + self.shortfall(s.shortfall)
         if isinstance(s, Cap):
-            return self.t("d.cap", who=self.who(s.eligible), limit=self.rate(s.limit), counts=self.counts(s.counts),
-                          to=self.account(s.excess_to))
+            return self.t("d.cap", who=self.who(s.eligible), limit=self.rate(s.limit), counts=self.counts(s.counts)
+                          + (self.t("d.cap.period") if s.over == "period" else ""), to=self.account(s.excess_to))
         assert isinstance(s, Remainder)
         return self.t("d.remainder", to=self.account(s.to))
 

@@ -24,14 +24,20 @@ from datetime import date
 import polars as pl
 
 import schemes.messages  # noqa: F401
+from schemes.money import INT64_MAX
+from schemes.model import STATUSES
 from schemes.filters import Filter, compile_filter, persons_column, person_filters, uses_posts
 from schemes.i18n import Msg
 from schemes.model import (
-    Basis, Cap, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Scheme, ShareClasses,
+    BROUGHT_FORWARD, DEDUCTIONS, POOL, Basis, Cap, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Scheme,
+    ShareClasses,
 )
+from schemes.months import EVENT_COLUMNS, EVENT_KINDS, month_table, unit_months
 from schemes.problems import InputError, Problem
 from schemes.steps import EVALUATORS
-from schemes.steps.context import FloorCheck, RunContext, SplitCheck, StepOutcome
+from schemes.steps.adjustments import DEDUCTION_RESULT_COLUMNS, deductions
+from schemes.steps.context import RunContext, StepOutcome, rows_of
+from schemes.steps.groups import settle_group
 
 HOUSEHOLD_COLUMNS = {
     "household_id": pl.String, "village_id": pl.String, "status": pl.String,
@@ -55,16 +61,19 @@ class Allocation:
 
     scheme: Scheme
     period: int
-    villages: pl.DataFrame  # village_id, pool_fen, households
+    villages: pl.DataFrame  # village_id, pool_fen (return + brought forward), households, ...
     households: pl.DataFrame
     accounts: pl.DataFrame
     summary: pl.DataFrame
-    checks: tuple[SplitCheck | FloorCheck, ...]
+    checks: tuple[object, ...]  # evidence for the invariants (SplitCheck, FloorCheck, GroupCheck...)
+    columns: tuple[str, ...] = ()  # every fen column: [brought_forward] + the steps + [deductions]
+    deductions: pl.DataFrame | None = None  # per deduction: recovered and carried forward
     _lines: list[pl.DataFrame] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def step_ids(self) -> tuple[str, ...]:
-        return self.scheme.step_ids
+        """The fen columns of the lines, in order (the scheme's steps and any engine column)."""
+        return self.columns or self.scheme.step_ids
 
     def lines(self) -> pl.DataFrame:
         """The allocation lines: recipients with any non-zero cell, in a stable order (built
@@ -97,42 +106,117 @@ def allocate(
     posts: pl.DataFrame | None = None,
     persons: pl.DataFrame | None = None,
     progress: ProgressHook | None = None,
+    extra: Extra | None = None,
 ) -> Allocation:
-    """Compute the allocation; raises :class:`InputError` for data the scheme cannot use."""
-    ctx = _prepare(scheme, households, returns, period, posts, persons)
-    summaries: list[pl.DataFrame] = []
-    checks: list[SplitCheck | FloorCheck] = []
-    cells: dict[tuple[str, str], pl.Series] = {}  # (account, step) -> per village
+    """Compute the allocation; raises :class:`InputError` for data the scheme cannot use.
+
+    ``extra`` carries the inputs beyond the registry and the return (brought forward,
+    deductions, what earlier runs of the period paid, household events); each given one is a
+    recorded input of the computation."""
+    extra = extra or Extra()
+    ctx = _prepare(scheme, households, returns, period, posts, persons, extra)
+    run = _Run(ctx)
+    if extra.brought_forward is not None:
+        run.brought_forward()
     total = len(scheme.steps)
-    for index, step in enumerate(scheme.steps):
+    index = 0
+    while index < total:
+        step = scheme.steps[index]
         if progress:
             progress(index, total, step.id)
-        available = ctx.remaining
-        outcome: StepOutcome = EVALUATORS[step.kind](step, ctx)
-        delta = ctx.zeros()
-        if outcome.households is not None:
-            ctx.hh = ctx.hh.with_columns(outcome.households.cast(pl.Int64).alias(step.id))
-            ctx.household_steps.append(step.id)
-            delta = delta + ctx.per_village(outcome.households)
-        for account, fen in outcome.accounts.items():
-            cells[(account, step.id)] = cells.get((account, step.id), ctx.zeros()) + fen
-            ctx.account_balance[account] = ctx.balance(account) + fen
-            delta = delta + fen
-        ctx.remaining = available - delta
-        if (ctx.remaining < 0).any():  # a bug, never a user error: every step is bounded
-            raise AssertionError(f"step {step.id} overdrew the remaining balance")
-        summaries.extend(_summaries(ctx, index, step.id, step.kind, available, outcome))
-        checks.extend(outcome.checks)
+        if step.group is not None:
+            group = scheme.groups[step.group]
+            claims = list(scheme.steps[index:index + len(group.claims)])
+            for offset, (claim, outcome) in enumerate(zip(claims, settle_group(group, claims, ctx))):
+                run.apply(index + offset, claim.id, claim.kind, outcome)
+            index += len(claims)
+            continue
+        ctx.step_id = step.id
+        run.apply(index, step.id, step.kind, EVALUATORS[step.kind](step, ctx))
+        index += 1
+    deduction_rows = None
+    if extra.deductions is not None:
+        ctx.step_id = DEDUCTIONS
+        before = ctx.hh.select(pl.sum_horizontal([pl.col(s) for s in ctx.household_steps]).alias("t"))["t"] \
+            if ctx.household_steps else pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True)
+        outcome, deduction_rows = deductions(ctx, extra.deductions, before.cast(pl.Int64))
+        run.apply(total, DEDUCTIONS, DEDUCTIONS, outcome)
     if progress:
         progress(total, total, "")
-    return _result(scheme, period, ctx, cells, summaries, checks)
+    return _result(scheme, period, ctx, run, deduction_rows)
+
+
+@dataclass(frozen=True)
+class Extra:
+    """Inputs of a computation beyond the registry and the return, each a frame or None:
+
+    - ``brought_forward``: ``village_id, amount_fen`` (last period's carry-over arriving);
+    - ``deductions``: ``household_id, amount_fen, reason, creditor``;
+    - ``earlier_paid``: ``household_id, amount_fen`` (what earlier posted runs of the period paid,
+      for caps ``over: period``);
+    - ``events``: ``household_id, event, scope, date, from_status`` (for ``prorate: months``).
+    """
+
+    brought_forward: pl.DataFrame | None = None
+    deductions: pl.DataFrame | None = None
+    earlier_paid: pl.DataFrame | None = None
+    events: pl.DataFrame | None = None
+
+
+class _Run:
+    """Applies step outcomes to the context and collects cells, summaries and checks."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.summaries: list[pl.DataFrame] = []
+        self.checks: list[object] = []
+        self.cells: dict[tuple[str, str], pl.Series] = {}  # (account, column) -> per village
+        self.columns: list[str] = []  # engine columns (brought_forward, deductions) in order
+
+    def brought_forward(self) -> None:
+        ctx = self.ctx
+        bf = ctx.villages["brought_forward_fen"]
+        to = ctx.scheme.brought_forward_to
+        accounts = {} if to == POOL else {to: bf}
+        outcome = StepOutcome(None, accounts, bf, bf, ctx.zeros())
+        available = ctx.villages["pool_fen"]
+        if to != POOL:
+            self.columns.append(BROUGHT_FORWARD)
+            self._accounts(BROUGHT_FORWARD, outcome)
+        self.summaries.extend(_summaries(ctx, -1, BROUGHT_FORWARD, BROUGHT_FORWARD, available, outcome))
+
+    def apply(self, index: int, step_id: str, kind: str, outcome: StepOutcome) -> None:
+        ctx = self.ctx
+        available = ctx.remaining
+        delta = ctx.zeros()
+        if outcome.households is not None:
+            ctx.hh = ctx.hh.with_columns(outcome.households.cast(pl.Int64).alias(step_id))
+            ctx.household_steps.append(step_id)
+            delta = delta + ctx.per_village(outcome.households)
+        delta = delta + self._accounts(step_id, outcome)
+        if kind == DEDUCTIONS:
+            self.columns.append(DEDUCTIONS)
+        ctx.remaining = available - delta
+        if (ctx.remaining < 0).any():  # a bug, never a user error: every step is bounded
+            raise AssertionError(f"step {step_id} overdrew the remaining balance")
+        self.summaries.extend(_summaries(ctx, index, step_id, kind, available, outcome))
+        self.checks.extend(outcome.checks)
+
+    def _accounts(self, column: str, outcome: StepOutcome) -> pl.Series:
+        ctx = self.ctx
+        delta = ctx.zeros()
+        for account, fen in outcome.accounts.items():
+            self.cells[(account, column)] = self.cells.get((account, column), ctx.zeros()) + fen
+            ctx.account_balance[account] = ctx.balance(account) + fen
+            delta = delta + fen
+        return delta
 
 
 # ----------------------------------------------------------------------------- preparation
 
 
 def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, period: int,
-             posts: pl.DataFrame | None, persons: pl.DataFrame | None) -> RunContext:
+             posts: pl.DataFrame | None, persons: pl.DataFrame | None, extra: Extra) -> RunContext:
     missing = [c for c in HOUSEHOLD_COLUMNS if c not in households.columns]
     if missing:
         raise TypeError(f"households frame lacks columns {missing}")
@@ -159,8 +243,23 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     counts = hh.group_by("village_id").len()
     villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
                              maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
+    villages = villages.with_columns(return_fen=pl.col("pool_fen"), brought_forward_fen=pl.lit(0, pl.Int64))
+    if extra.brought_forward is not None:
+        villages, bf_problems = _with_brought_forward(villages, extra.brought_forward)
+        problems.extend(bf_problems)
+    period_caps = [s.id for s in scheme.steps if isinstance(s, Cap) and s.over == "period"]
+    if period_caps and extra.earlier_paid is None:
+        problems.append(Problem(Msg("compute.needs_earlier_paid", steps=period_caps)))
+    prorated = [s for s in scheme.steps if isinstance(s, PerUnit) and s.prorate is not None]
+    if prorated and extra.events is None:
+        problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
+    ids_sorted = hh["household_id"].is_sorted() if (extra.events is not None or extra.earlier_paid is not None) else None
+    if extra.events is not None and prorated:  # events matter only to prorated steps
+        problems.extend(_event_problems(extra.events, hh, period, ids_sorted))
 
     needs_posts = [s.id for s in scheme.steps if _step_uses_posts(s)]
+    if scheme.deductions.protected is not None and scheme.deductions.protected.basis.kind == "post":
+        needs_posts.append(DEDUCTIONS)
     person_needs = list(_person_filters(scheme))
     if needs_posts and posts is None:
         problems.append(Problem(Msg("compute.needs_posts", steps=needs_posts)))
@@ -188,7 +287,66 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         hh = hh.with_columns(pl.lit(0, pl.Int64).alias("post_count"))
     if person_needs and persons is not None:
         hh = _person_counts(hh, persons, {f for _, f in person_needs}, scheme.age_reference(period))
-    return RunContext(scheme, hh, villages, post_frame, persons, period)
+    if extra.earlier_paid is not None and period_caps:  # what earlier runs paid matters only to caps over the period
+        paid = extra.earlier_paid.select(pl.col("household_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
+        paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted)).filter(
+            pl.col("hrow").is_not_null())
+        paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
+        hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
+                             .scatter(paid["hrow"], paid["amount_fen"]))
+    ctx = RunContext(scheme, hh, villages, post_frame, persons, period)
+    ctx._ids_sorted = ids_sorted
+    if scheme.brought_forward_to != POOL:  # the steps split the return; the account takes the rest
+        ctx.pool = villages["return_fen"]
+        ctx.remaining = villages["return_fen"].clone()
+    tables = {}
+    for step in prorated:
+        assert step.prorate is not None and extra.events is not None
+        effect = step.prorate.effect
+        if effect not in tables:
+            tables[effect] = month_table(hh, extra.events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()]), effect,
+                                         ids_sorted)
+        ctx.unit_months[step.id] = unit_months(hh, tables[effect], step.rate.basis, step.eligible)
+    return ctx
+
+
+EARLIER_PAID = "__earlier_paid"
+
+
+def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    frame = bf.select(pl.col("village_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
+    problems = []
+    unknown = frame.filter(~pl.col("village_id").is_in(villages["village_id"].implode()))["village_id"].unique().sort()
+    if unknown.len():
+        problems.append(Problem(Msg("compute.brought_forward_village", villages=unknown.head(20).to_list())))
+    if (frame["amount_fen"] < 0).any() or frame["village_id"].is_duplicated().any():
+        problems.append(Problem(Msg("compute.brought_forward_rows")))
+    joined = villages.drop("brought_forward_fen").join(frame.rename({"amount_fen": "brought_forward_fen"}),
+                                                       on="village_id", how="left", maintain_order="left")
+    joined = joined.with_columns(pl.col("brought_forward_fen").fill_null(0))
+    total = joined["return_fen"].cast(pl.Int128) + joined["brought_forward_fen"].cast(pl.Int128)
+    if (total > INT64_MAX).any():
+        problems.append(Problem(Msg("compute.brought_forward_rows")))
+        return villages, problems
+    return joined.with_columns(pool_fen=total.cast(pl.Int64)), problems
+
+
+def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int, ids_sorted: bool | None) -> list[Problem]:
+    missing = [c for c in EVENT_COLUMNS if c not in events.columns]
+    if missing:
+        raise TypeError(f"events frame lacks columns {missing}")
+    ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
+    problems = []
+    unknown = ev.filter(rows_of(hh["household_id"], ev["household_id"], ids_sorted).is_null())["household_id"].unique().sort()
+    if unknown.len():
+        problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
+    bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()
+                    | (pl.col("date").dt.year() != period)
+                    | ((pl.col("event") == "status_changed") & ~pl.col("from_status").is_in(list(STATUSES)))
+                    | ~pl.col("scope").is_in(["household", "person"]))
+    if bad.height:
+        problems.append(Problem(Msg("compute.event_rows", count=bad.height, period=period)))
+    return problems
 
 
 def _sorted(hh: pl.DataFrame) -> bool:
@@ -276,6 +434,9 @@ def _step_bases(step: object) -> Iterator[Basis]:
 
 
 def _person_filters(scheme: Scheme) -> Iterator[tuple[str, Filter]]:
+    protected = scheme.deductions.protected
+    if protected is not None and protected.basis.kind == "persons" and protected.basis.persons is not None:
+        yield DEDUCTIONS, protected.basis.persons
     for step in scheme.steps:
         for f in _step_filters(step):
             for pf in person_filters(f):
@@ -323,9 +484,11 @@ def _summaries(ctx: RunContext, index: int, step_id: str, kind: str, available: 
     return out
 
 
-def _result(scheme: Scheme, period: int, ctx: RunContext, cells: dict[tuple[str, str], pl.Series],
-            summaries: list[pl.DataFrame], checks: list[SplitCheck | FloorCheck]) -> Allocation:
-    steps = list(scheme.step_ids)
+def _result(scheme: Scheme, period: int, ctx: RunContext, run: _Run,
+            deduction_rows: pl.DataFrame | None) -> Allocation:
+    extra = run.columns
+    steps = ([BROUGHT_FORWARD] if BROUGHT_FORWARD in extra else []) + list(scheme.step_ids) \
+        + ([DEDUCTIONS] if DEDUCTIONS in extra else [])
     hh = ctx.hh
     household_steps = set(ctx.household_steps)
     households = hh.select(
@@ -334,7 +497,7 @@ def _result(scheme: Scheme, period: int, ctx: RunContext, cells: dict[tuple[str,
     ).with_columns(pl.sum_horizontal([pl.col(s) for s in steps]).cast(pl.Int64).alias("amount_fen"))
     account_frames = []
     for account in scheme.accounts:
-        columns = {s: cells.get((account, s), ctx.zeros()) for s in steps}
+        columns = {s: run.cells.get((account, s), ctx.zeros()) for s in steps}
         account_frames.append(pl.DataFrame({
             "village_id": ctx.villages["village_id"],
             "account": pl.Series([account] * ctx.v, dtype=pl.String),
@@ -343,6 +506,8 @@ def _result(scheme: Scheme, period: int, ctx: RunContext, cells: dict[tuple[str,
     accounts = (pl.concat(account_frames) if account_frames else pl.DataFrame())
     accounts = accounts.with_columns(pl.sum_horizontal([pl.col(s) for s in steps]).cast(pl.Int64).alias("amount_fen"))
     accounts = accounts.sort("village_id", "account")
-    summary = pl.concat(summaries).sort("village_id", "step_index", maintain_order=True).select(SUMMARY_COLUMNS)
-    return Allocation(scheme, period, ctx.villages.select("village_id", "pool_fen", "households"),
-                      households, accounts, summary, tuple(checks))
+    summary = pl.concat(run.summaries).sort("village_id", "step_index", maintain_order=True).select(SUMMARY_COLUMNS)
+    columns = tuple(steps) if extra else ()
+    return Allocation(scheme, period, ctx.villages.select("village_id", "pool_fen", "households", "return_fen",
+                                                          "brought_forward_fen"),
+                      households, accounts, summary, tuple(run.checks), columns, deduction_rows)

@@ -211,6 +211,7 @@ def _parse_compare(doc: Document, key: str, item: Any, path: Path, column: str, 
         if op not in OPS:
             doc.problem(p, "filter.unknown_operator", name=op, expected=list(OPS), hint=_did_you_mean(op, OPS))
             return None
+        raw, p = doc.unwrap(raw, p)  # a threshold is a number too: {value: 80, source: "..."}
         number = _number(raw, yuan)
         if number is None:
             doc.problem(p, "filter.need_yuan" if yuan else "filter.need_integer", name=key, found=_show(raw))

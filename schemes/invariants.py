@@ -12,8 +12,10 @@ import polars as pl
 
 from schemes.engine import Allocation
 from schemes.i18n import Msg, register
-from schemes.money import I128
-from schemes.steps.context import FloorCheck, SplitCheck
+from schemes.money import I128, INT128_SAFE
+from schemes.steps.adjustments import DeductionCheck
+from schemes.steps.context import FloorCheck, SplitCheck, rows_of
+from schemes.steps.groups import GroupCheck
 
 register({
     "inv.conservation": {"zh": "村 {village}：各行合计 {lines} 分，不等于可分配金额 {pool} 分",
@@ -31,6 +33,17 @@ register({
                   "en": "step '{step}': {count} household(s) in village {village} are below their floor but no shortfall is reported"},
     "inv.one_fen": {"zh": "步骤“{step}”{part}：有 {count} 行偏离精确份额超过 1 分",
                     "en": "step '{step}'{part}: {count} line(s) are more than one fen from their exact share"},
+    "inv.group_sum": {"zh": "村 {village} 组“{group}”：各项合计 {paid} 分，应为 {expected} 分（需求与可用金额中较小者）",
+                      "en": "village {village}, group '{group}': the claims add up to {paid} fen, not {expected} fen (the lesser of the claims and what was available)"},
+    "inv.group_line": {"zh": "组“{group}”：有 {count} 行超出其需求或为负", "en": "group '{group}': {count} line(s) are above their claim or negative"},
+    "inv.group_order": {"zh": "村 {village} 组“{group}”：前一优先层未足额，后一层却有支付",
+                        "en": "village {village}, group '{group}': a later priority level is paid while an earlier one is not paid in full"},
+    "inv.deduction": {"zh": "户 {household}：扣款 {recovered} 分使金额由 {before} 分降至 {after} 分，低于保护金额 {protected} 分或为负",
+                      "en": "household {household}: deductions of {recovered} fen take it from {before} to {after} fen, below its protected {protected} fen or below zero"},
+    "inv.deduction_rows": {"zh": "户 {household}：扣款收回 {recovered} 分，与扣款列不符或超过应扣 {asked} 分",
+                           "en": "household {household}: {recovered} fen recovered does not match its deductions column or exceeds the {asked} fen asked"},
+    "inv.deduction_short": {"zh": "户 {household}：仍有未扣回金额，但尚未扣至保护金额（{after} 分 > {floor} 分）",
+                            "en": "household {household}: part of its debt is carried forward although it is still above its protected amount ({after} fen > {floor} fen)"},
     "inv.split_sum": {"zh": "步骤“{step}”{part}：拆分后合计不等于拆分金额", "en": "step '{step}'{part}: the split does not add up to its pool"},
 })
 
@@ -127,9 +140,18 @@ def within_one_fen(a: Allocation) -> list[Violation]:
     for check in a.checks:
         if not isinstance(check, SplitCheck):
             continue
+        part = f" ({check.part})" if check.part else ""
+        if check.frame.height and _huge(check.frame):
+            off_count = _off_by_more_than_one_python(check.frame)
+            if off_count:
+                out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off_count)))
+            f = check.frame.with_columns(W=pl.col("weight").max().over("group")).filter(pl.col("W") > 0)
+            sums = f.group_by("group").agg(pl.col("out").sum(), pl.col("pool").first())
+            if sums.filter(pl.col("out") != pl.col("pool")).height:
+                out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
+            continue
         f = check.frame.with_columns(W=pl.col("weight").cast(I128).sum().over("group"))
         f = f.filter(pl.col("W") > 0)
-        part = f" ({check.part})" if check.part else ""
         off = f.filter((pl.col("out").cast(I128) * pl.col("W") - pl.col("pool").cast(I128) * pl.col("weight")).abs()
                        >= pl.col("W"))
         if off.height:
@@ -140,7 +162,89 @@ def within_one_fen(a: Allocation) -> list[Violation]:
     return out
 
 
-CHECKS: tuple[Check, ...] = (conservation, step_conservation, no_negative_line, floors_met, within_one_fen)
+def _huge(frame: pl.DataFrame) -> bool:
+    """Whether the exact comparison could leave Int128 (then it runs on Python integers)."""
+    w, p, n = frame.select(pl.col("weight").max(), pl.col("pool").max(), pl.len().over("group").max()).row(0)
+    w, p, n = int(w or 0), int(p or 0), int(n or 0)
+    return w * max(n, 1) * max(p, 1) >= INT128_SAFE
+
+
+def _off_by_more_than_one_python(frame: pl.DataFrame) -> int:
+    totals: dict[int, int] = {}
+    rows = frame.select("group", "pool", "weight", "out").rows()
+    for g, _, w, _ in rows:
+        totals[g] = totals.get(g, 0) + int(w)
+    return sum(1 for g, pool, w, o in rows if totals[g] > 0 and abs(int(o) * totals[g] - int(pool) * int(w)) >= totals[g])
+
+
+def groups_settled(a: Allocation) -> list[Violation]:
+    """A claim group's lines add up: per village they pay the lesser of the claims and what was
+    available; no line is above its claim or negative; under ``priority`` no later level is paid
+    while an earlier one is short."""
+    out: list[Violation] = []
+    for check in a.checks:
+        if not isinstance(check, GroupCheck):
+            continue
+        f = check.frame
+        bad_lines = f.filter((pl.col("paid") < 0) | (pl.col("paid") > pl.col("need"))).height
+        if bad_lines:
+            out.append(Violation("groups_settled", Msg("inv.group_line", group=check.group_id, count=bad_lines)))
+        per = f.group_by("vix").agg(pl.col("paid").cast(I128).sum(), pl.col("need").cast(I128).sum()).join(
+            pl.DataFrame({"vix": pl.arange(0, len(check.available), eager=True, dtype=pl.Int64), "avail": check.available}),
+            on="vix", how="right").with_columns(pl.col("paid").fill_null(0), pl.col("need").fill_null(0))
+        per = per.with_columns(expected=pl.min_horizontal(pl.col("need"), pl.col("avail").cast(I128)))
+        for r in per.filter(pl.col("paid") != pl.col("expected")).head(20).iter_rows(named=True):
+            out.append(Violation("groups_settled", Msg("inv.group_sum", village=_village(a, r["vix"]), group=check.group_id,
+                                                       paid=r["paid"], expected=r["expected"])))
+        if check.frame["level"].n_unique() < 2:
+            continue  # one level (pro_rate, refuse): there is no order to keep
+        levels = f.group_by("vix", "level").agg(pl.col("paid").sum(), pl.col("need").sum()).sort("vix", "level")
+        levels = levels.with_columns(short_before=((pl.col("paid") < pl.col("need")).cast(pl.Int64).cum_sum().over("vix")
+                                                   - (pl.col("paid") < pl.col("need")).cast(pl.Int64)))
+        for r in levels.filter((pl.col("short_before") > 0) & (pl.col("paid") > 0)).head(20).iter_rows(named=True):
+            out.append(Violation("groups_settled", Msg("inv.group_order", village=_village(a, r["vix"]), group=check.group_id)))
+    return out
+
+
+def deductions_bounded(a: Allocation) -> list[Violation]:
+    """Deductions never take a household below zero or below its protected minimum, recover no
+    more than asked, match the ``deductions`` column, and carry forward only what the protected
+    minimum kept back."""
+    out: list[Violation] = []
+    for check in a.checks:
+        if not isinstance(check, DeductionCheck):
+            continue
+        f = check.frame
+        low = f.filter((pl.col("recovered") > 0) & ((pl.col("after") < pl.col("protected")) | (pl.col("after") < 0)))
+        for r in low.head(20).iter_rows(named=True):
+            out.append(Violation("deductions_bounded", Msg("inv.deduction", household=r["household_id"], recovered=r["recovered"],
+                                                           before=r["before"], after=r["after"], protected=r["protected"])))
+        if "deductions" in a.households.columns:  # the households concerned, found by binary search
+            rows = rows_of(a.households["household_id"], f["household_id"])
+            taken = -a.households["deductions"].gather(rows.fill_null(0))
+            joined = f.with_columns(column=pl.when(rows.is_not_null()).then(taken))
+        else:
+            joined = f.with_columns(column=pl.lit(0, pl.Int64))
+        wrong = joined.filter((pl.col("column") != pl.col("recovered")) | (pl.col("recovered") > pl.col("asked"))
+                              | (pl.col("recovered") < 0))
+        for r in wrong.head(20).iter_rows(named=True):
+            out.append(Violation("deductions_bounded", Msg("inv.deduction_rows", household=r["household_id"],
+                                                           recovered=r["recovered"], asked=r["asked"])))
+        floor = pl.max_horizontal(pl.min_horizontal(pl.col("before"), pl.col("protected")), 0)
+        short = f.filter((pl.col("recovered") < pl.col("asked")) & (pl.col("after") > floor))
+        for r in short.with_columns(floor=floor).head(20).iter_rows(named=True):
+            out.append(Violation("deductions_bounded", Msg("inv.deduction_short", household=r["household_id"], after=r["after"],
+                                                           floor=r["floor"])))
+    if a.deductions is not None:
+        d = a.deductions
+        if d.filter((pl.col("recovered_fen") + pl.col("carried_forward_fen") != pl.col("amount_fen"))
+                    | (pl.col("carried_forward_fen") < 0) | (pl.col("recovered_fen") < 0)).height:
+            out.append(Violation("deductions_bounded", Msg("inv.deduction_rows", household="*", recovered="-", asked="-")))
+    return out
+
+
+CHECKS: tuple[Check, ...] = (conservation, step_conservation, no_negative_line, floors_met, within_one_fen,
+                             groups_settled, deductions_bounded)
 
 
 def check(allocation: Allocation) -> list[Violation]:

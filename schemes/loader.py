@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 from pathlib import Path as FsPath
@@ -17,28 +18,32 @@ from typing import Any
 import schemes.messages  # noqa: F401  (registers the message catalog)
 from schemes.filters import STATUS_NAMES, Filter, parse_filter, _show
 from schemes.model import (
-    HOUSEHOLD_STEP_KINDS, REMAINING, STATUSES, Account, AnyStep, Basis, Cap, CarveOut, Label,
-    MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Rate, Remainder, Scheme, ShareClass,
-    ShareClasses, Shortfall, Take, Weight,
+    CLAIM_KINDS, EXTRA_COLUMNS, HOUSEHOLD_STEP_KINDS, POOL, PURPOSES, REMAINING, STATUSES, Account, AnyStep,
+    Basis, Cap, CarveOut, ClaimGroup, DeductionRule, Label, MinimumGuarantee, PerUnit, PostSubsidy, Prorate,
+    ProRata, Rate, Remainder, Scheme, ShareClass, ShareClasses, Shortfall, Take, Weight,
 )
-from schemes.money import MoneyFormatError, parse_decimal, parse_percent, parse_yuan
+from schemes.money import (
+    MAX_AMOUNT_FEN, MAX_DECIMALS, MAX_DENOMINATOR, MAX_FACTOR, MoneyFormatError, PrecisionError, format_yuan,
+    parse_decimal, parse_percent, parse_yuan,
+)
 from schemes.problems import InputError
 from schemes.yamldoc import Document, Path, parse, render_path
 from schemes.yamlread import DocumentReader
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-RESERVED_COLUMNS = frozenset({"recipient_id", "recipient_kind", "village_id", "amount_fen"})
+RESERVED_COLUMNS = frozenset({"recipient_id", "recipient_kind", "village_id", "amount_fen", *EXTRA_COLUMNS})
+MAX_CAPITAL_PERCENT = 1000
 BASES = ("household", "person", "able_person", "unable_person", "share", "capital", "post")
 POLICIES = ("pro_rate", "priority", "refuse")
 KINDS = (
     "carve_out", "per_unit", "pro_rata", "share_classes", "post_subsidy",
-    "minimum_guarantee", "cap", "remainder",
+    "minimum_guarantee", "cap", "remainder", "claim_group",
 )
 
 TOP_KEYS = ("id", "version", "effective", "title", "description", "source", "assumptions",
-            "accounts", "steps", "age_on")
-COMMON_STEP_KEYS = ("id", "kind", "label", "description")
+            "accounts", "steps", "age_on", "deductions", "brought_forward")
+COMMON_STEP_KEYS = ("id", "kind", "label", "description", "purpose")
 TAKE_KEYS = ("amount", "percent", "of")
 SHORTFALL_KEYS = ("on_shortfall", "priority")
 
@@ -75,24 +80,13 @@ def parse_scheme(text: str, file: str = "<scheme>") -> Scheme:
 class _Reader(DocumentReader):
     def __init__(self, doc: Document) -> None:
         super().__init__(doc)
-        self.notes: dict[str, str] = {}
+        self.groups: dict[str, ClaimGroup] = {}
 
     # ----------------------------------------------------------------- small typed readers
 
     def unwrap(self, value: Any, path: Path) -> tuple[Any, Path]:
-        """``{value: X, source: "..."}`` -> X, recording the source note."""
-        if isinstance(value, dict) and "value" in value:
-            extra = set(value) - {"value", "source"}
-            for key in sorted(extra):
-                self.problem(path + (key,), "yaml.unknown_key", name=key, expected=["value", "source"], hint="")
-            source = value.get("source")
-            if source is not None:
-                if isinstance(source, str) and source.strip():
-                    self.notes[render_path(path)] = source.strip()
-                else:
-                    self.problem(path + ("source",), "yaml.need_text", found=_show(source))
-            return value["value"], path + ("value",)
-        return value, path
+        """``{value: X, source: "..."}`` -> X, recording the source note (see Document.unwrap)."""
+        return self.doc.unwrap(value, path)
 
     def ident(self, value: Any, path: Path, pattern: re.Pattern[str] = IDENT) -> str | None:
         if not isinstance(value, str) or not pattern.match(value):
@@ -101,7 +95,8 @@ class _Reader(DocumentReader):
         return value
 
     def integer(self, value: Any, path: Path, minimum: int = 0) -> int | None:
-        value, path = self.unwrap(value, path)
+        if isinstance(value, dict) and "value" in value:  # a version or a count, not money
+            value, path = self.unwrap(value, path)
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             number = int(value)
             if number >= minimum:
@@ -114,10 +109,14 @@ class _Reader(DocumentReader):
         try:
             if isinstance(value, bool) or not isinstance(value, str):
                 raise MoneyFormatError(value)
-            return parse_yuan(value)
+            fen = parse_yuan(value)
         except MoneyFormatError:
             self.problem(path, "scheme.need_yuan", found=_show(value))
             return None
+        if fen > MAX_AMOUNT_FEN:
+            self.problem(path, "scheme.amount_too_large", maximum=format_yuan(MAX_AMOUNT_FEN), found=_show(value))
+            return None
+        return fen
 
     def percent(self, value: Any, path: Path, maximum: int | None = 100) -> Fraction | None:
         value, path = self.unwrap(value, path)
@@ -125,6 +124,9 @@ class _Reader(DocumentReader):
             if isinstance(value, bool) or not isinstance(value, str):
                 raise MoneyFormatError(value)
             pct = parse_percent(value)
+        except PrecisionError:
+            self.problem(path, "scheme.too_precise", found=_show(value), decimals=MAX_DECIMALS, denominator=MAX_DENOMINATOR)
+            return None
         except MoneyFormatError:
             self.problem(path, "scheme.need_percent", found=_show(value))
             return None
@@ -138,13 +140,21 @@ class _Reader(DocumentReader):
         try:
             if isinstance(value, bool) or not isinstance(value, str):
                 raise MoneyFormatError(value)
-            return parse_decimal(value)
+            number = parse_decimal(value)
+        except PrecisionError:
+            self.problem(path, "scheme.too_precise", found=_show(value), decimals=MAX_DECIMALS, denominator=MAX_DENOMINATOR)
+            return None
         except MoneyFormatError:
             self.problem(path, "scheme.need_decimal", found=_show(value))
             return None
+        if number > MAX_FACTOR:
+            self.problem(path, "scheme.factor_too_large", maximum=MAX_FACTOR, found=_show(value))
+            return None
+        return number
 
     def date_(self, value: Any, path: Path) -> date | None:
-        value, path = self.unwrap(value, path)
+        if isinstance(value, dict) and "value" in value:
+            value, path = self.unwrap(value, path)
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value.strip())
@@ -175,13 +185,17 @@ class _Reader(DocumentReader):
         age_on = self._age_on(top.get("age_on"))
         accounts = self._accounts(top.get("accounts"))
         steps = self._steps(top.get("steps"), accounts or {})
+        deductions = self._deductions(top.get("deductions"), accounts or {})
+        brought_forward_to = self._brought_forward(top.get("brought_forward"), accounts or {})
         if self.doc.problems:
             return None
         assert sid and version and effective and title and description and accounts is not None
         return Scheme(
             id=sid, version=version, effective=effective, title=title, description=description,
             accounts=accounts, steps=tuple(steps), source=source, assumptions=assumptions,
-            notes=dict(self.notes), age_on=age_on, text=text, file=self.doc.file,
+            notes=dict(self.doc.notes), age_on=age_on, text=text, file=self.doc.file, groups=dict(self.groups),
+            deductions=deductions, brought_forward_to=brought_forward_to,
+            warnings=tuple(sorted(self.doc.warnings, key=lambda p: p.sort_key())),
         )
 
     def _assumptions(self, value: Any) -> tuple[str, ...]:
@@ -219,13 +233,15 @@ class _Reader(DocumentReader):
             if name == REMAINING:
                 self.problem(p, "scheme.reserved_account", name=name)
                 continue
+            purpose = None
             if isinstance(spec, (str, dict)) and not (isinstance(spec, dict) and "label" in spec):
                 label = self.label(spec, p)
             else:
-                m = self.mapping(spec, p, ("label",), ("label",))
+                m = self.mapping(spec, p, ("label", "purpose"), ("label",))
                 label = self.label(m.get("label"), p + ("label",)) if m else None
+                purpose = self._purpose(m, p) if m else None
             if label:
-                out[name] = Account(name, label)
+                out[name] = Account(name, label, purpose)
         return out
 
     def _steps(self, value: Any, accounts: dict[str, Account]) -> list[AnyStep]:
@@ -237,32 +253,141 @@ class _Reader(DocumentReader):
         seen: dict[str, int] = {}
         for i, raw in enumerate(value):
             p = path + (i,)
-            if not isinstance(raw, dict):
-                self.problem(p, "yaml.need_mapping", found=_show(raw))
-                continue
-            kind = self.choice(raw.get("kind"), p + ("kind",), KINDS) if "kind" in raw else None
-            if "kind" not in raw:
-                self.problem(p + ("kind",), "yaml.missing_key", name="kind")
-            sid = self.ident(raw.get("id"), p + ("id",)) if "id" in raw else None
-            if "id" not in raw:
-                self.problem(p + ("id",), "yaml.missing_key", name="id")
-            if sid in RESERVED_COLUMNS:
-                self.problem(p + ("id",), "scheme.reserved_step_id", name=sid, expected=sorted(RESERVED_COLUMNS))
-                sid = None
-            if sid and sid in seen:
-                self.problem(p + ("id",), "scheme.duplicate_step", name=sid, other=seen[sid])
-                sid = None
+            kind, sid = self._kind_and_id(raw, p, KINDS, seen)
             if sid:
                 seen[sid] = i
             if kind is None or sid is None:
                 continue
             label = self.label(raw.get("label"), p + ("label",), default=sid)
-            parser: Callable[..., AnyStep | None] = getattr(self, f"_step_{kind}")
-            step = parser(raw, p, sid, label or Label(sid, sid), accounts, steps)
+            if kind == "claim_group":
+                steps.extend(self._claim_group(raw, p, sid, label or Label(sid, sid), accounts, steps, seen))
+                continue
+            step = self._step(kind, raw, p, sid, label or Label(sid, sid), accounts, steps)
             if step is not None:
                 steps.append(step)
         self._check_order(steps, path, len(value))
         return steps
+
+    def _kind_and_id(self, raw: Any, p: Path, kinds: tuple[str, ...], seen: dict[str, int]) -> tuple[str | None, str | None]:
+        """A step's (or claim's) ``kind`` and ``id``, each None after its problem is recorded."""
+        if not isinstance(raw, dict):
+            self.problem(p, "yaml.need_mapping", found=_show(raw))
+            return None, None
+        kind = self.choice(raw.get("kind"), p + ("kind",), kinds) if "kind" in raw else None
+        if "kind" not in raw:
+            self.problem(p + ("kind",), "yaml.missing_key", name="kind")
+        sid = self.ident(raw.get("id"), p + ("id",)) if "id" in raw else None
+        if "id" not in raw:
+            self.problem(p + ("id",), "yaml.missing_key", name="id")
+        if sid in RESERVED_COLUMNS:
+            self.problem(p + ("id",), "scheme.reserved_step_id", name=sid, expected=sorted(RESERVED_COLUMNS))
+            sid = None
+        if sid and sid in seen:
+            self.problem(p + ("id",), "scheme.duplicate_step", name=sid, other=seen[sid])
+            sid = None
+        return kind, sid
+
+    def _step(self, kind: str, raw: dict[str, Any], path: Path, sid: str, label: Label,
+              accounts: dict[str, Account], earlier: list[AnyStep], group: str | None = None) -> AnyStep | None:
+        parser: Callable[..., AnyStep | None] = getattr(self, f"_step_{kind}")
+        step = parser(raw, path, sid, label, accounts, earlier)
+        if step is None:
+            return None
+        purpose = self._purpose(raw, path)
+        return replace(step, group=group, purpose=purpose, key=render_path(path))
+
+    def _purpose(self, m: dict[str, Any], path: Path) -> str | None:
+        if m.get("purpose") is None:
+            return None
+        return self.choice(m["purpose"], path + ("purpose",), PURPOSES)
+
+    def _claim_group(self, raw: dict[str, Any], path: Path, gid: str, label: Label, accounts: dict[str, Account],
+                     earlier: list[AnyStep], seen: dict[str, int]) -> list[AnyStep]:
+        """``kind: claim_group``: its ``claims`` become steps (columns) settled together."""
+        m = self._common(raw, path, ("claims",) + SHORTFALL_KEYS, ("claims",))
+        if m is None:
+            return []
+        policy = self.choice(m.get("on_shortfall", "refuse"), path + ("on_shortfall",), POLICIES)
+        raw_claims = m.get("claims")
+        if not isinstance(raw_claims, list) or len(raw_claims) < 2:
+            self.problem(path + ("claims",), "scheme.group_needs_claims", found=_show(raw_claims))
+            return []
+        claims: list[AnyStep] = []
+        for j, rc in enumerate(raw_claims):
+            p = path + ("claims", j)
+            kind, cid = self._kind_and_id(rc, p, tuple(sorted(CLAIM_KINDS)), seen)
+            if not isinstance(rc, dict):
+                continue
+            if "on_shortfall" in rc or "priority" in rc:
+                self.problem(p + ("on_shortfall" if "on_shortfall" in rc else "priority",), "scheme.claim_own_shortfall", group=gid)
+                continue
+            if kind is None or cid is None:
+                continue
+            seen[cid] = len(earlier) + len(claims)
+            clabel = self.label(rc.get("label"), p + ("label",), default=cid) or Label(cid, cid)
+            step = self._step(kind, {**rc, "on_shortfall": "pro_rate"}, p, cid, clabel, accounts, earlier + claims, gid)
+            if step is not None:
+                claims.append(step)
+        ids = tuple(c.id for c in claims)
+        levels: list[tuple[str, ...]] = [ids]
+        if policy == "priority":
+            levels = self._claim_levels(m.get("priority"), path + ("priority",), ids)
+        elif "priority" in m:
+            self.problem(path + ("priority",), "scheme.priority_without_policy")
+        if policy is None or len(claims) != len(raw_claims) or not levels:
+            return []
+        self.groups[gid] = ClaimGroup(gid, label, policy, ids, tuple(levels), path_line(self.doc, path))  # type: ignore[arg-type]
+        return claims
+
+    def _claim_levels(self, value: Any, path: Path, ids: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """``priority: [dividend, [collective, fund]]``: claim ids in order; a list shares a level."""
+        if not isinstance(value, list) or not value:
+            self.problem(path, "scheme.group_priority", found=_show(value), expected=list(ids))
+            return []
+        levels: list[tuple[str, ...]] = []
+        listed: list[str] = []
+        for i, item in enumerate(value):
+            items = item if isinstance(item, list) else [item]
+            for it in items:
+                if it not in ids or it in listed:
+                    self.problem(path + (i,), "scheme.group_priority", found=_show(it), expected=list(ids))
+                    return []
+                listed.append(it)
+            levels.append(tuple(items))
+        missing = [c for c in ids if c not in listed]
+        if missing:
+            self.problem(path, "scheme.group_priority_missing", missing=missing)
+            return []
+        return levels
+
+    def _deductions(self, value: Any, accounts: dict[str, Account]) -> DeductionRule:
+        if value is None:
+            return DeductionRule()
+        path: Path = ("deductions",)
+        m = self.mapping(value, path, ("protected", "creditors"))
+        if m is None:
+            return DeductionRule()
+        protected = self._rate_mapping(m["protected"], path + ("protected",)) if m.get("protected") is not None else None
+        creditors: list[str] = []
+        raw = m.get("creditors")
+        if raw is not None:
+            items = raw if isinstance(raw, list) else [raw]
+            for i, item in enumerate(items):
+                ref = self._account_ref(item, path + (("creditors", i) if isinstance(raw, list) else ("creditors",)), accounts)
+                if ref:
+                    creditors.append(ref)
+        return DeductionRule(protected, tuple(creditors))
+
+    def _brought_forward(self, value: Any, accounts: dict[str, Account]) -> str:
+        if value is None:
+            return POOL
+        path: Path = ("brought_forward",)
+        m = self.mapping(value, path, ("to",), ("to",))
+        if m is None or m.get("to") is None:
+            return POOL
+        if m["to"] == POOL:
+            return POOL
+        return self._account_ref(m["to"], path + ("to",), accounts) or POOL
 
     def _check_order(self, steps: list[AnyStep], path: Path, count: int) -> None:
         if self.doc.problems:
@@ -332,7 +457,7 @@ class _Reader(DocumentReader):
             if "amount" in m or "percent" not in m:
                 self.problem(path, "scheme.capital_needs_percent")
                 return None
-            pct = self.percent(m["percent"], path + ("percent",), maximum=None)
+            pct = self.percent(m["percent"], path + ("percent",), maximum=MAX_CAPITAL_PERCENT)
             return Rate(basis, percent=pct) if pct is not None else None
         if "percent" in m or "amount" not in m:
             self.problem(path, "scheme.unit_needs_amount", basis=basis.kind)
@@ -376,6 +501,10 @@ class _Reader(DocumentReader):
         multiplier = self._by_status(m["multiplier"], path + ("multiplier",), complete=True) if "multiplier" in m else None
         bonus = self._by_status(m["bonus"], path + ("bonus",), complete=False) if "bonus" in m else None
         if basis is None or ("multiplier" in m and multiplier is None) or ("bonus" in m and bonus is None):
+            return None
+        scale = _lcm_of(multiplier) * _lcm_of(bonus)
+        if scale > MAX_DENOMINATOR**2:
+            self.problem(path, "scheme.weight_too_fine", found=scale, maximum=MAX_DENOMINATOR**2)
             return None
         return Weight(basis, multiplier, bonus)
 
@@ -438,15 +567,32 @@ class _Reader(DocumentReader):
         return None
 
     def _step_per_unit(self, raw, path, sid, label, accounts, earlier):  # type: ignore[no-untyped-def]
-        m = self._common(raw, path, ("per", "amount", "percent", "eligible") + SHORTFALL_KEYS)
+        m = self._common(raw, path, ("per", "amount", "percent", "eligible", "prorate") + SHORTFALL_KEYS)
         if m is None:
             return None
         rate = self._rate(m, path)
         eligible = self.filter(m.get("eligible"), path + ("eligible",))
         shortfall = self._shortfall(m, path)
-        if rate and shortfall and ("eligible" not in m or eligible is not None):
-            return PerUnit(sid, label, path_line(self.doc, path), rate=rate, eligible=eligible, shortfall=shortfall)
+        prorate = self._prorate(m.get("prorate"), path + ("prorate",), rate)
+        if rate and shortfall and ("eligible" not in m or eligible is not None) and ("prorate" not in m or prorate):
+            return PerUnit(sid, label, path_line(self.doc, path), rate=rate, eligible=eligible, shortfall=shortfall,
+                           prorate=prorate)
         return None
+
+    def _prorate(self, value: Any, path: Path, rate: Rate | None) -> Prorate | None:
+        """``prorate: months`` or ``prorate: {by: months, effect: next_month | same_month}``."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = {"by": value}
+        m = self.mapping(value, path, ("by", "effect"), ("by",))
+        if m is None or self.choice(m.get("by"), path + ("by",), ("months",)) is None:
+            return None
+        effect = self.choice(m.get("effect", "next_month"), path + ("effect",), ("next_month", "same_month"))
+        if rate is not None and rate.basis.kind not in ("household", "person"):
+            self.problem(path, "scheme.prorate_basis", basis=rate.basis.kind)
+            return None
+        return Prorate(effect) if effect else None  # type: ignore[arg-type]
 
     def _step_pro_rata(self, raw, path, sid, label, accounts, earlier):  # type: ignore[no-untyped-def]
         m = self._common(raw, path, TAKE_KEYS + ("weight", "eligible") + SHORTFALL_KEYS, ("weight",))
@@ -474,7 +620,7 @@ class _Reader(DocumentReader):
         seen: set[str] = set()
         for i, rc in enumerate(raw_classes):
             p = path + ("classes", i)
-            cm = self.mapping(rc, p, ("id", "label", "percent", "weight", "eligible", "to"), ("id", "percent"))
+            cm = self.mapping(rc, p, ("id", "label", "percent", "weight", "eligible", "to", "purpose"), ("id", "percent"))
             if cm is None:
                 continue
             cid = self.ident(cm.get("id"), p + ("id",)) if "id" in cm else None
@@ -497,7 +643,7 @@ class _Reader(DocumentReader):
                 weight = self._weight(cm["weight"], p + ("weight",))
                 eligible = self.filter(cm.get("eligible"), p + ("eligible",))
             if cid and clabel and pct is not None and (to or weight):
-                classes.append(ShareClass(cid, clabel, pct, weight, eligible, to))
+                classes.append(ShareClass(cid, clabel, pct, weight, eligible, to, self._purpose(cm, p)))
         if len(classes) == len(raw_classes):
             total = sum((c.percent for c in classes), Fraction(0))
             if total != 1:
@@ -554,15 +700,17 @@ class _Reader(DocumentReader):
         return None
 
     def _step_cap(self, raw, path, sid, label, accounts, earlier):  # type: ignore[no-untyped-def]
-        m = self._common(raw, path, ("limit", "eligible", "counts", "excess_to"), ("limit", "excess_to"))
+        m = self._common(raw, path, ("limit", "eligible", "counts", "excess_to", "over"), ("limit", "excess_to"))
         if m is None:
             return None
         limit = self._rate_mapping(m["limit"], path + ("limit",)) if "limit" in m else None
         eligible = self.filter(m.get("eligible"), path + ("eligible",))
         counts = self._counts(m.get("counts"), path + ("counts",), earlier)
         excess = self._account_ref(m.get("excess_to"), path + ("excess_to",), accounts, allow_remaining=True)
-        if limit and excess and ("counts" not in m or counts is not None):
-            return Cap(sid, label, path_line(self.doc, path), limit=limit, eligible=eligible, counts=counts, excess_to=excess)
+        over = self.choice(m.get("over", "run"), path + ("over",), ("run", "period"))
+        if limit and excess and over and ("counts" not in m or counts is not None):
+            return Cap(sid, label, path_line(self.doc, path), limit=limit, eligible=eligible, counts=counts, excess_to=excess,
+                       over=over)  # type: ignore[arg-type]
         return None
 
     def _step_remainder(self, raw, path, sid, label, accounts, earlier):  # type: ignore[no-untyped-def]
@@ -571,6 +719,14 @@ class _Reader(DocumentReader):
             return None
         to = self._account_ref(m.get("to"), path + ("to",), accounts)
         return Remainder(sid, label, path_line(self.doc, path), to=to) if to else None
+
+
+def _lcm_of(values: dict[str, Fraction] | None) -> int:
+    from math import lcm
+    out = 1
+    for v in (values or {}).values():
+        out = lcm(out, v.denominator)
+    return out
 
 
 def path_line(doc: Document, path: Path) -> int | None:

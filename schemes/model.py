@@ -17,11 +17,23 @@ from schemes.filters import Filter, PersonFilter, PostFilter
 from schemes.statuses import STATUS_NAMES as STATUSES
 
 REMAINING = "remaining"
+POOL = "pool"
+# What a line of money is for, as policy rules speak of it (a step, share class or account may
+# name one); see schemes/profiles/.
+PURPOSES: tuple[str, ...] = (
+    "public_welfare_post", "public_works", "small_projects", "rewards", "household_income",
+    "collective", "operation_maintenance", "carry_over",
+)
+# Columns the engine adds after the scheme's own steps when their inputs are given.
+BROUGHT_FORWARD = "brought_forward"
+DEDUCTIONS = "deductions"
+EXTRA_COLUMNS: tuple[str, ...] = (BROUGHT_FORWARD, DEDUCTIONS)
 
 BasisKind = Literal[
     "household", "person", "able_person", "unable_person", "share", "capital", "post", "persons"
 ]
 Policy = Literal["pro_rate", "priority", "refuse"]
+Effect = Literal["next_month", "same_month"]
 TakeOf = Literal["pool", "remaining"]
 
 
@@ -83,6 +95,18 @@ class Step:
     id: str
     label: Label
     line: int | None = field(default=None, compare=False)
+    group: str | None = None  # the claim group whose shortfall rule settles this step
+    key: str | None = field(default=None, compare=False)  # its key path in the file: steps[0].claims[1]
+    purpose: str | None = None  # one of PURPOSES, for policy profiles
+
+
+@dataclass(frozen=True)
+class Prorate:
+    """Pay a per-unit claim for the months of the period a unit was eligible: household and
+    member events (joined, left, died, status changed) take effect from the month after their
+    date (``next_month``, the common rule) or in their own month (``same_month``)."""
+
+    effect: Effect = "next_month"
 
 
 @dataclass(frozen=True)
@@ -98,6 +122,7 @@ class PerUnit(Step):
     rate: Rate = Rate(Basis("household"))
     eligible: Filter | None = None
     shortfall: Shortfall = Shortfall()
+    prorate: Prorate | None = None
     kind: Literal["per_unit"] = "per_unit"
 
 
@@ -118,6 +143,7 @@ class ShareClass:
     weight: Weight | None = None
     eligible: Filter | None = None
     to: str | None = None  # an account keeps this class (e.g. development shares)
+    purpose: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,7 @@ class Cap(Step):
     eligible: Filter | None = None
     counts: tuple[str, ...] | None = None
     excess_to: str = REMAINING
+    over: Literal["run", "period"] = "run"  # period: what earlier runs of the period paid counts too
     kind: Literal["cap"] = "cap"
 
 
@@ -170,10 +197,39 @@ HOUSEHOLD_STEP_KINDS = frozenset(
 )
 
 
+CLAIM_KINDS = frozenset({"per_unit", "post_subsidy", "carve_out"})
+
+
+@dataclass(frozen=True)
+class ClaimGroup:
+    """Claims (the steps named in ``claims``, consecutive in ``Scheme.steps``) whose shortfall
+    is settled together from what remains before the first of them: ``pro_rate`` cuts every
+    claim line by the same exact factor (largest remainder in fen over all of them), ``priority``
+    pays ``levels`` in order (claims of one level share a cut pro rata), ``refuse`` stops."""
+
+    id: str
+    label: Label
+    policy: Policy
+    claims: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DeductionRule:
+    """How a run's deductions (debts to the collective, recovered overpayments) are taken from
+    household lines: never below ``protected`` (a floor per household, rounded up) nor zero; only
+    to the ``creditors`` accounts (all declared accounts when empty)."""
+
+    protected: Rate | None = None
+    creditors: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Account:
     name: str
     label: Label
+    purpose: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +245,10 @@ class Scheme:
     assumptions: tuple[str, ...] = ()
     notes: Mapping[str, str] = field(default_factory=dict)  # key path -> source note
     age_on: tuple[int, int] = (12, 31)  # (month, day) in the period year when ages are taken
+    groups: Mapping[str, ClaimGroup] = field(default_factory=dict)
+    deductions: DeductionRule = DeductionRule()
+    brought_forward_to: str = POOL  # the pool, or an account that takes it whole
+    warnings: tuple[object, ...] = field(default=(), compare=False)  # Problems: numbers without source
     text: str = field(default="", compare=False, repr=False)  # the file as read
     file: str = field(default="", compare=False)
 
@@ -201,6 +261,10 @@ class Scheme:
             if s.id == step_id:
                 return s
         raise KeyError(step_id)
+
+    def group_of(self, step_id: str) -> ClaimGroup | None:
+        g = self.step(step_id).group
+        return self.groups[g] if g else None
 
     def age_reference(self, period: int) -> date:
         month, day = self.age_on

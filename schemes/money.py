@@ -12,6 +12,14 @@ fen of its exact quota and the lines sum to the total exactly.
 123450
 >>> format_yuan(-123450)
 '-1,234.50'
+>>> parse_decimal("105/108")
+Fraction(35, 36)
+>>> parse_percent("100/3")
+Fraction(1, 3)
+>>> parse_decimal("0.1234567")
+Traceback (most recent call last):
+  ...
+schemes.money.PrecisionError: 0.1234567
 """
 from __future__ import annotations
 
@@ -23,6 +31,16 @@ import polars as pl
 
 FEN_PER_YUAN = 100
 INT64_MAX = 2**63 - 1
+INT128_SAFE = 2**126  # products below this are computed in polars' Int128; above, in Python ints
+
+# Bounds on the numbers a scheme may write, so that every scheme that validates computes
+# exactly (see README "Numbers"): decimals with at most MAX_DECIMALS places, fractions a/b with
+# b <= MAX_DENOMINATOR, factors (multipliers, bonus units) at most MAX_FACTOR, amounts at most
+# MAX_AMOUNT_FEN.
+MAX_DECIMALS = 6
+MAX_DENOMINATOR = 10**6
+MAX_FACTOR = 10**6
+MAX_AMOUNT_FEN = 10**12  # ten billion yuan
 
 FULL_WIDTH_FORMS: tuple[str, ...] = tuple(chr(c) for c in range(0xFF01, 0xFF5F)) + ("\u3000",)
 """Full-width digits, letters and signs (a Chinese input method types ``１２３``) and the
@@ -39,10 +57,17 @@ CURRENCY_SIGNS = "[¥￥]"
 _YUAN = re.compile(r"^(?P<sign>-)?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]{0,2}))?\Z")
 _YUAN_GROUPED = re.compile(YUAN_GROUPED_PATTERN.replace("$", "\\Z"))
 _PERCENT = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?%?\Z")
+_DECIMAL = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?\Z")
+_FRACTION = re.compile(r"^(?P<num>[0-9]+)\s*/\s*(?P<den>[0-9]+)%?\Z")
 
 
 class MoneyFormatError(ValueError):
     """A text that is not an exact yuan amount (at most two decimals)."""
+
+
+class PrecisionError(MoneyFormatError):
+    """A well-formed number finer than a scheme may write (too many decimals, too large a
+    denominator or too many digits): refused so that every valid scheme computes exactly."""
 
 
 def half_width(text: str) -> str:
@@ -128,27 +153,39 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
 
 
 def parse_percent(text: str | int) -> Fraction:
-    """``"12.5"`` or ``"12.5%"`` -> Fraction(1, 8). Percent values are exact decimals."""
-    if isinstance(text, bool):
-        raise MoneyFormatError(str(text))
-    s = str(text).strip()
-    m = _PERCENT.match(s)
-    if not m:
-        raise MoneyFormatError(s)
-    frac = m["frac"] or ""
-    return Fraction(int(m["int"] + frac), 100 * 10 ** len(frac))
+    """``"12.5"`` or ``"12.5%"`` -> Fraction(1, 8); ``"100/3"`` -> Fraction(1, 3) (a third).
+
+    Percent values are exact: a decimal with at most :data:`MAX_DECIMALS` places, or a fraction
+    ``a/b`` of percent points with ``0 < b <=`` :data:`MAX_DENOMINATOR`."""
+    return _exact(text, percent=True) / 100
 
 
 def parse_decimal(text: str | int) -> Fraction:
-    """A non-negative exact decimal such as ``"1.5"`` (multipliers, bonus units)."""
+    """A non-negative exact number such as ``"1.5"`` or ``"105/108"`` (multipliers, bonus units,
+    factors): at most :data:`MAX_DECIMALS` decimal places, fraction denominators at most
+    :data:`MAX_DENOMINATOR`."""
+    return _exact(text, percent=False)
+
+
+def _exact(text: str | int, *, percent: bool) -> Fraction:
     if isinstance(text, bool):
         raise MoneyFormatError(str(text))
     s = str(text).strip()
-    m = re.match(r"^([0-9]+)(?:\.([0-9]+))?\Z", s)
+    f = _FRACTION.match(s) if "/" in s else None
+    if f is not None:
+        den = int(f["den"])
+        if den == 0:
+            raise MoneyFormatError(s)
+        if den > MAX_DENOMINATOR or len(f["num"]) > 15:
+            raise PrecisionError(s)
+        return Fraction(int(f["num"]), den)
+    m = (_PERCENT if percent else _DECIMAL).match(s)
     if not m:
         raise MoneyFormatError(s)
-    frac = m[2] or ""
-    return Fraction(int(m[1] + frac), 10 ** len(frac))
+    frac = (m["frac"] or "").rstrip("0")
+    if len(frac) > MAX_DECIMALS or len(m["int"].lstrip("0")) > 15:
+        raise PrecisionError(s)
+    return Fraction(int(m["int"] + frac), 10 ** len(frac))
 
 
 def format_yuan(fen: int, *, grouping: bool = True) -> str:
@@ -237,9 +274,38 @@ def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: 
     """Split a per-group ``pool`` (fen, constant within the group) by ``weight``.
 
     Each line is within one fen of ``pool * weight / sum(weight)``; the lines sum to ``pool``
-    unless every weight in the group is zero (then all lines are zero).
+    unless every weight in the group is zero (then all lines are zero). When the products could
+    leave Int128 (huge weights, e.g. capital in fen times fine multipliers), the same rule runs
+    on Python integers: slower, never wrong.
     """
     groups = [group] if isinstance(group, str) else list(group)
     f = frame.select(*[pl.col(g) for g in groups], pool.cast(I128).alias("_pool"), weight.cast(I128).alias("_w"))
+    if f.height and _too_big_for_int128(f, groups):
+        return _split_exact_python(f, groups)
     f = f.with_columns(_W=pl.col("_w").sum().over(groups))
     return hamilton(f, pl.col("_pool") * pl.col("_w"), pl.col("_W"), pl.col("_pool"), groups)
+
+
+def _too_big_for_int128(f: pl.DataFrame, groups: list[str]) -> bool:
+    """Whether ``pool * weight`` or a group's weight sum may reach :data:`INT128_SAFE`."""
+    stats = f.select(pl.col("_pool").max().alias("p"), pl.col("_w").max().alias("w"),
+                     pl.len().over(groups).max().alias("n")).row(0)
+    pool, w, n = (int(x or 0) for x in stats)
+    return w * max(pool, 1) >= INT128_SAFE or w * max(n, 1) >= INT128_SAFE
+
+
+def _split_exact_python(f: pl.DataFrame, groups: list[str]) -> pl.Series:
+    """The largest-remainder split of :func:`split_by_weight` on Python integers (rows already in
+    tie-break order within each group)."""
+    keys = f.select(groups).rows()
+    pools = f["_pool"].to_list()
+    weights = [int(w) for w in f["_w"].to_list()]
+    members: dict[tuple[object, ...], list[int]] = {}
+    for i, key in enumerate(keys):
+        members.setdefault(key, []).append(i)
+    out = [0] * f.height
+    for rows in members.values():
+        lines = apportion(int(pools[rows[0]]), [weights[i] for i in rows])
+        for i, fen in zip(rows, lines):
+            out[i] = fen
+    return pl.Series("fen", out, dtype=pl.Int64)

@@ -39,6 +39,31 @@ class Document:
     root: Any
     lines: dict[Path, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # e.g. a number without a source
+    notes: dict[str, str] = field(default_factory=dict)  # key path -> source note
+
+    def unwrap(self, value: Any, path: Path) -> tuple[Any, Path]:
+        """``{value: X, source: "..."}`` -> X, recording the source note; a bare number is a
+        warning (``scheme.no_source``): every number of a scheme should say where it comes from."""
+        if isinstance(value, dict) and "value" in value:
+            for key in sorted(set(value) - {"value", "source"}):
+                self.problem(path + (key,), "yaml.unknown_key", name=key, expected=["value", "source"], hint="")
+            source = value.get("source")
+            if isinstance(source, str) and source.strip():
+                self.notes[render_path(path)] = source.strip()
+            elif source is not None:
+                self.problem(path + ("source",), "yaml.need_text", found="(empty)" if not source else str(source))
+            else:
+                self.warn(path, "scheme.no_source")
+            return value["value"], path + ("value",)
+        if value is not None and not isinstance(value, (dict, list)):
+            self.warn(path, "scheme.no_source")
+        return value, path
+
+    def warn(self, path: Path, key: str, /, **params: Any) -> None:
+        self.warnings.append(
+            Problem(Msg(key, **params), file=self.file, line=self.line_of(path), key=render_path(path))
+        )
 
     def line_of(self, path: Path) -> int | None:
         while path and path not in self.lines:

@@ -29,6 +29,10 @@ ExcludeOpt = Annotated[bool, typer.Option("--exclude-invalid", help="drop rows w
 ColumnsOpt = Annotated[Optional[Path], typer.Option("--columns", help="column mapping file (YAML: 'header: column')")]
 SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="the households workbook's sheet to read")]
 VocabularyOpt = Annotated[Optional[Path], typer.Option("--vocabulary", help="the county's status words (YAML)")]
+BroughtForwardOpt = Annotated[Optional[Path], typer.Option("--brought-forward", help="last period's carry-over per village")]
+DeductionsOpt = Annotated[Optional[Path], typer.Option("--deductions", help="debts and overpayments to deduct")]
+EarlierPaidOpt = Annotated[Optional[Path], typer.Option("--earlier-paid", help="what earlier runs of the period paid")]
+EventsOpt = Annotated[Optional[Path], typer.Option("--events", help="household and member events of the period")]
 
 
 def _inputs(scheme: str, registry: Path, posts: Path | None, members: Path | None, amount: str | None,
@@ -84,10 +88,14 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
             posts: PostsOpt = None, members: MembersOpt = None, amount: AmountOpt = None, returns: ReturnsOpt = None,
             exclude_invalid: ExcludeOpt = False,
             overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a non-empty output directory")] = False,
-            columns: ColumnsOpt = None, sheet: SheetOpt = None, vocabulary: VocabularyOpt = None) -> None:
+            columns: ColumnsOpt = None, sheet: SheetOpt = None, vocabulary: VocabularyOpt = None,
+            brought_forward: BroughtForwardOpt = None, deductions: DeductionsOpt = None,
+            earlier_paid: EarlierPaidOpt = None, events: EventsOpt = None) -> None:
     """Compute the split and write allocations, summary, input copies and a manifest."""
-    inputs = _inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid, columns, sheet,
-                     vocabulary)
+    from dataclasses import replace
+    inputs = replace(_inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid, columns, sheet,
+                             vocabulary),
+                     brought_forward=brought_forward, deductions=deductions, earlier_paid=earlier_paid, events=events)
     big = registry.exists() and registry.stat().st_size > 2_000_000
     result = _with_progress(inputs, big)
     show_reading(result.registry)
@@ -102,7 +110,8 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
 
 def print_summary(result: Computation, villages: int = 10) -> None:
     a = result.allocation
-    lang_label = {s.id: s.label.text(_lang()) for s in result.scheme.steps}
+    from schemes.describe import column_labels
+    lang_label = column_labels(result.scheme, _lang())
     steps = a.summary.filter(pl.col("part") == "").group_by("step_index", "step_id", maintain_order=True).agg(
         pl.col("paid_fen").sum(), pl.col("shortfall_fen").sum(), pl.col("unallocated_fen").sum(),
         pl.col("recipients").sum(), pl.col("floors_applied").sum()).sort("step_index")

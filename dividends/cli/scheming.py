@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from dividends.cli.console import out, say, show_problems, table, text
 from dividends.compute import resolve_scheme
-from schemes.describe import describe
+from schemes.describe import describe, describe_rules
 from schemes.i18n import current_language
 from schemes.loader import load_scheme
+from schemes.policy import evaluate, load_profile, profile_names
 from schemes.presets import load_preset, preset_names
 from schemes.problems import InputError
 
@@ -47,12 +48,23 @@ def show(scheme: Annotated[str, typer.Argument(help="a preset name or a scheme f
         out.print(f"  {d.index}. {d.label}: {d.sentence}", markup=False)
         for key, source in d.sources:
             say("cli.show.note", key=key, source=source)
+    for rule in describe_rules(s, lang):
+        out.print(f"  - {rule}", markup=False)
+    for key, source in s.notes.items():
+        if key.startswith("deductions."):
+            say("cli.show.note", key=key, source=source)
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="scheme files to check")]) -> None:
-    """Check scheme files; every problem with its line and key. Exit 2 if any file is invalid."""
-    bad = False
+def validate(files: Annotated[list[Path], typer.Argument(help="scheme files to check")],
+             profile: Annotated[Optional[str], typer.Option("--profile", help="a policy profile (built in: "
+                                                            + ", ".join(profile_names()) + ") or a profile file")] = None,
+             strict: Annotated[bool, typer.Option("--strict", help="numbers without a source are errors")] = False) -> None:
+    """Check scheme files; every problem with its line and key. A number without a source is a
+    warning (an error with --strict). With --profile, each policy rule passes, fails or is
+    decided on each run. Exit 2 if a file is invalid, 1 if a policy rule fails."""
+    rules = load_profile(profile) if profile else None
+    bad = failed = False
     for path in files:
         try:
             s = load_scheme(path, display_name=str(path))
@@ -60,6 +72,19 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scheme files to c
             show_problems(error.problems)
             bad = True
             continue
+        if s.warnings:
+            say("cli.schemes.warnings" if not strict else "cli.schemes.strict", count=len(s.warnings), file=str(path))
+            show_problems(s.warnings)  # type: ignore[arg-type]
+            bad = bad or strict
+            if strict:
+                continue
         say("cli.schemes.valid", file=str(path), id=s.id, version=s.version, steps=len(s.steps))
+        if rules is not None:
+            say("cli.schemes.profile", profile=rules.title.text(current_language()))
+            for result in evaluate(rules, s):
+                out.print("  " + result.text(), markup=False, style="red" if result.status == "fail" else None)
+                failed = failed or result.status == "fail"
     if bad:
         raise typer.Exit(2)
+    if failed:
+        raise typer.Exit(1)

@@ -25,7 +25,7 @@ def share_classes(step: ShareClasses, ctx: RunContext) -> StepOutcome:
     })
     cut = split_by_weight(by_class, pl.col("pool"), pl.col("w"), "vix")
 
-    households = pl.Series("fen", [0] * ctx.hh.height, dtype=pl.Int64)
+    households = pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen")
     accounts: dict[str, pl.Series] = {}
     unallocated = ctx.zeros()
     parts: list[tuple[str, StepOutcome]] = []

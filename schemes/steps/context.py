@@ -16,7 +16,7 @@ import polars as pl
 from schemes.filters import Filter, compile_filter, persons_column
 from schemes.i18n import Msg
 from schemes.model import Basis, Rate, Scheme, Shortfall, Take, Weight
-from schemes.money import I128, format_yuan, hamilton
+from schemes.money import I128, INT64_MAX, format_yuan, hamilton
 from schemes.problems import InputError, Problem
 
 ZERO = pl.lit(0, pl.Int64)
@@ -70,6 +70,26 @@ class RunContext:
         self.remaining: pl.Series = villages["pool_fen"].clone()
         self.account_balance: dict[str, pl.Series] = {}
         self.household_steps: list[str] = []
+        self.step_id = ""  # the step being evaluated, for messages
+        self._ids_sorted: bool | None = None
+        self.unit_months: dict[str, pl.Series] = {}  # prorated steps: eligible unit-months per household
+
+    def rows_of(self, ids: pl.Series) -> pl.Series:
+        """The household row of each id (null where the registry has no such household)."""
+        if self._ids_sorted is None:
+            self._ids_sorted = self.hh["household_id"].is_sorted()
+        return rows_of(self.hh["household_id"], ids, self._ids_sorted)
+
+    def too_large(self, what: pl.Series) -> None:
+        """Refuse (a located input error, never a crash) when exact amounts leave Int64 fen."""
+        big = what.cast(I128) > INT64_MAX
+        if big.any():
+            vix = int(big.arg_true()[0]) if what.len() == self.v else None
+            village = self.villages["village_id"][vix] if vix is not None else "-"
+            step = self.scheme.step(self.step_id) if self.step_id in self.scheme.step_ids else None
+            raise InputError([Problem(Msg("compute.too_large", step=self.step_id, village=village,
+                                          maximum=format_yuan(INT64_MAX)),
+                                      file=self.scheme.file or None, line=step.line if step else None)])
 
     # ---------------------------------------------------------------- per-village plumbing
 
@@ -87,7 +107,9 @@ class RunContext:
         )
         out = pl.DataFrame({"vix": pl.arange(0, self.v, eager=True, dtype=pl.Int64)})
         joined = out.join(sums.with_columns(pl.col("vix").cast(pl.Int64)), on="vix", how="left", maintain_order="left")
-        return joined["x"].fill_null(0).cast(pl.Int64).rename("fen")
+        x = joined["x"].fill_null(0)
+        self.too_large(x)
+        return x.cast(pl.Int64).rename("fen")
 
     def count_per_village(self, mask: pl.Series) -> pl.Series:
         return self.per_village(mask.cast(pl.Int64))
@@ -141,8 +163,16 @@ class RunContext:
         else:
             assert rate.percent is not None
             expr = divide(units * rate.percent.numerator, rate.percent.denominator, rounding)
-        value = self.column(expr.cast(pl.Int64), "need")
-        return pl.select(pl.when(pl.lit(eligible)).then(pl.lit(value)).otherwise(ZERO).alias("need"))["need"]
+        value = self.column(pl.when(pl.lit(eligible)).then(expr).otherwise(pl.lit(0, I128)), "need")
+        self.too_large(value)
+        return value.cast(pl.Int64)
+
+    def prorated_needs(self, rate: Rate, unit_months: pl.Series) -> pl.Series:
+        """Per household row: ``amount * eligible unit-months / 12``, rounded half up once."""
+        assert rate.amount_fen is not None
+        value = pl.select(divide(pl.lit(unit_months).cast(I128) * rate.amount_fen, 12, "half_up").alias("need"))["need"]
+        self.too_large(value)
+        return value.cast(pl.Int64)
 
     # ------------------------------------------------------------------- paying needs
 
@@ -224,6 +254,22 @@ class RunContext:
 
 
 # ------------------------------------------------------------------------ pure expressions
+
+
+def rows_of(household_ids: pl.Series, ids: pl.Series, ids_sorted: bool | None = None) -> pl.Series:
+    """Positions of ``ids`` in ``household_ids`` (unique), null where absent. Registries number
+    households within their village, so the ids are usually sorted already: then a binary search
+    of the few ids asked for, instead of hashing a million strings."""
+    ids = ids.cast(pl.String)
+    if household_ids.is_sorted() if ids_sorted is None else ids_sorted:
+        if household_ids.len() == 0:
+            return pl.Series("hrow", [None] * ids.len(), dtype=pl.Int64)
+        pos = household_ids.search_sorted(ids, side="left").cast(pl.Int64).clip(upper_bound=household_ids.len() - 1)
+        found = household_ids.gather(pos) == ids
+        return pl.select(pl.when(pl.lit(found)).then(pl.lit(pos))).to_series().rename("hrow")
+    rows = household_ids.to_frame("household_id").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
+    return ids.to_frame("household_id").join(rows, on="household_id", how="left", maintain_order="left")["hrow"]
+
 
 
 def units_expr(basis: Basis) -> pl.Expr:

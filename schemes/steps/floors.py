@@ -10,7 +10,7 @@ from schemes.steps.context import FloorCheck, RunContext, StepOutcome
 def _received(ctx: RunContext, counts: tuple[str, ...] | None) -> pl.Series:
     steps = list(counts) if counts is not None else list(ctx.household_steps)
     if not steps:
-        return pl.Series("fen", [0] * ctx.hh.height, dtype=pl.Int64)
+        return pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen")
     return ctx.hh.select(pl.sum_horizontal([pl.col(s) for s in steps]).alias("fen"))["fen"]
 
 
@@ -44,13 +44,18 @@ def minimum_guarantee(step: MinimumGuarantee, ctx: RunContext) -> StepOutcome:
 
 def cap(step: Cap, ctx: RunContext) -> StepOutcome:
     """Cut each eligible household's counted payments to its limit (rounded down to the fen);
-    the excess goes to the named account or back to ``remaining`` for later steps."""
+    the excess goes to the named account or back to ``remaining`` for later steps. ``over:
+    period`` adds what earlier runs of the period paid the household (an input) to what it
+    receives here: the later run is cut, never below zero."""
     eligible = ctx.eligible(step.eligible)
     limit = ctx.needs(step.limit, eligible, "floor")
     received = _received(ctx, step.counts)
+    earlier = ctx.hh["__earlier_paid"] if step.over == "period" else pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True)
+    # over the period: what earlier runs paid counts, but only this run's lines can be cut
     excess = pl.select(
-        pl.when(pl.lit(eligible) & (pl.lit(received) > pl.lit(limit)))
-        .then(pl.lit(received) - pl.lit(limit)).otherwise(0).alias("fen")
+        pl.when(pl.lit(eligible) & (pl.lit(received) + pl.lit(earlier) > pl.lit(limit)))
+        .then(pl.min_horizontal(pl.lit(received) + pl.lit(earlier) - pl.lit(limit), pl.lit(received).clip(lower_bound=0)))
+        .otherwise(0).alias("fen")
     )["fen"]
     moved = ctx.per_village(excess)
     accounts = {} if step.excess_to == REMAINING else {step.excess_to: moved}

@@ -16,12 +16,23 @@ MONTHS_PER_YEAR = 12
 def per_unit(step: PerUnit, ctx: RunContext) -> StepOutcome:
     """``amount`` per unit (person, household, share...) or ``percent`` of capital, each line
     rounded half up to the fen; a shortfall follows the step's policy."""
-    need = ctx.needs(step.rate, ctx.eligible(step.eligible), "half_up")
-    return ctx.pay_needs(step.id, need, ctx.remaining, step.shortfall)
+    return ctx.pay_needs(step.id, per_unit_need(step, ctx), ctx.remaining, step.shortfall)
+
+
+def per_unit_need(step: PerUnit, ctx: RunContext) -> pl.Series:
+    """What each household is owed by a per-unit step (prorated steps: by eligible months)."""
+    if step.prorate is not None:
+        return ctx.prorated_needs(step.rate, ctx.unit_months[step.id])
+    return ctx.needs(step.rate, ctx.eligible(step.eligible), "half_up")
 
 
 def post_subsidy(step: PostSubsidy, ctx: RunContext) -> StepOutcome:
     """Annual subsidy by grade x months served / 12, summed per household, rounded half up."""
+    return ctx.pay_needs(step.id, post_need(step, ctx), ctx.remaining, step.shortfall)
+
+
+def post_need(step: PostSubsidy, ctx: RunContext) -> pl.Series:
+    """What each household has earned by its posts: grade x months served / 12, half up."""
     posts = ctx.posts
     assert posts is not None  # the engine checks that a posts file was given
     eligible_households = ctx.eligible(step.eligible)
@@ -46,5 +57,4 @@ def post_subsidy(step: PostSubsidy, ctx: RunContext) -> StepOutcome:
         .with_columns(need=divide(pl.col("num"), MONTHS_PER_YEAR, "half_up").cast(pl.Int64))
     )
     rows = pl.DataFrame({"hrow": pl.arange(0, ctx.hh.height, eager=True, dtype=per_household["hrow"].dtype)})
-    need = rows.join(per_household, on="hrow", how="left", maintain_order="left")["need"].fill_null(0)
-    return ctx.pay_needs(step.id, need, ctx.remaining, step.shortfall)
+    return rows.join(per_household, on="hrow", how="left", maintain_order="left")["need"].fill_null(0)

@@ -9,12 +9,14 @@ from typing import Any
 import polars as pl
 import yaml
 
+from schemes.engine import Extra
 from schemes.loader import load_scheme
 from schemes.model import Scheme
 from schemes.money import parse_yuan
 from schemes.presets import load_preset
 
 HERE = Path(__file__).parent / "scenarios"
+EXAMPLES = Path(__file__).resolve().parents[2] / "schemes" / "examples"
 HOUSEHOLD_DEFAULTS: dict[str, Any] = {
     "village_id": "V1", "status": "non_poor", "members": 1, "able_members": 0, "shares": 0, "capital_yuan": "0",
 }
@@ -30,6 +32,7 @@ class Case:
     posts: pl.DataFrame | None
     persons: pl.DataFrame | None
     expect: dict[str, Any]
+    extra: Extra = Extra()
 
 
 def _table(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,7 +63,10 @@ def load_cases(file: str) -> list[Case]:
 
 def _case(item: dict[str, Any]) -> Case:
     ref = item["scheme"]
-    scheme = load_scheme(HERE / ref) if ref.endswith(".yaml") else load_preset(ref)
+    if ref.startswith("examples/"):
+        scheme = load_scheme(EXAMPLES / ref.removeprefix("examples/"))
+    else:
+        scheme = load_scheme(HERE / ref) if ref.endswith(".yaml") else load_preset(ref)
     households = households_frame(_table(item["households"]))
     if "returns" in item:
         returns = {k: parse_yuan(str(v)) for k, v in item["returns"].items()}
@@ -85,4 +91,37 @@ def _case(item: dict[str, Any]) -> Case:
             "birth_date": [r["birth_date"] if isinstance(r["birth_date"], date) else date.fromisoformat(r["birth_date"]) for r in rows],
             "able_to_work": [bool(r["able_to_work"]) for r in rows], "student": [bool(r["student"]) for r in rows],
         }, schema={"household_id": pl.String, "birth_date": pl.Date, "able_to_work": pl.Boolean, "student": pl.Boolean})
-    return Case(item["name"], scheme, int(item["period"]), households, returns_frame, posts, persons, item["expect"])
+    return Case(item["name"], scheme, int(item["period"]), households, returns_frame, posts, persons, item["expect"],
+                _extra(item))
+
+
+def _extra(item: dict[str, Any]) -> Extra:
+    """Optional inputs: brought_forward {village: yuan}, deductions / earlier_paid / events tables."""
+    bf = None
+    if "brought_forward" in item:
+        bf = pl.DataFrame({"village_id": list(item["brought_forward"]),
+                           "amount_fen": [parse_yuan(str(v)) for v in item["brought_forward"].values()]},
+                          schema={"village_id": pl.String, "amount_fen": pl.Int64})
+    deductions = None
+    if "deductions" in item:
+        rows = _table(item["deductions"])
+        deductions = pl.DataFrame({"household_id": [r["household_id"] for r in rows],
+                                   "amount_fen": [parse_yuan(str(r["amount_yuan"])) for r in rows],
+                                   "reason": [r["reason"] for r in rows], "creditor": [r["creditor"] for r in rows]},
+                                  schema={"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String,
+                                          "creditor": pl.String})
+    earlier = None
+    if "earlier_paid" in item:
+        earlier = pl.DataFrame({"household_id": list(item["earlier_paid"]),
+                                "amount_fen": [parse_yuan(str(v)) for v in item["earlier_paid"].values()]},
+                               schema={"household_id": pl.String, "amount_fen": pl.Int64})
+    events = None
+    if "events" in item:
+        rows = _table(item["events"])
+        events = pl.DataFrame({"household_id": [r["household_id"] for r in rows], "event": [r["event"] for r in rows],
+                               "scope": [r["scope"] for r in rows],
+                               "date": [r["date"] if isinstance(r["date"], date) else date.fromisoformat(r["date"]) for r in rows],
+                               "from_status": [r.get("from_status") for r in rows]},
+                              schema={"household_id": pl.String, "event": pl.String, "scope": pl.String, "date": pl.Date,
+                                      "from_status": pl.String})
+    return Extra(bf, deductions, earlier, events)

@@ -9,14 +9,14 @@ from schemes.money import parse_yuan
 from schemes.problems import InputError
 from tests.schemes.scenario import Case, load_cases
 
-CASES = load_cases("presets.yaml") + load_cases("steps.yaml")
+CASES = load_cases("presets.yaml") + load_cases("steps.yaml") + load_cases("shapes.yaml")
 SUMMARY_FIELDS = {"requested": "requested_fen", "paid": "paid_fen", "shortfall": "shortfall_fen",
                   "unallocated": "unallocated_fen", "floors_applied": "floors_applied", "recipients": "recipients"}
 
 
 def _run(case: Case):  # type: ignore[no-untyped-def]
     return allocate(case.scheme, case.households, case.returns, period=case.period,
-                    posts=case.posts, persons=case.persons)
+                    posts=case.posts, persons=case.persons, extra=case.extra)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -41,6 +41,14 @@ def test_scenario(case: Case) -> None:
             for k, steps in case.expect["lines"].items()}
     assert got == want
 
+    if "deductions" in case.expect:
+        assert allocation.deductions is not None
+        got_d = {(r["household_id"], r["creditor"], r["reason"]): (r["recovered_fen"], r["carried_forward_fen"])
+                 for r in allocation.deductions.iter_rows(named=True)}
+        want_d = {(h, c, reason): (parse_yuan(str(rec)), parse_yuan(str(left)))
+                  for h, c, reason, rec, left in case.expect["deductions"]}
+        assert got_d == want_d
+
     for step, fields in case.expect.get("summary", {}).items():
         row = allocation.summary.filter((allocation.summary["step_id"] == step) & (allocation.summary["part"] == "")
                                         & (allocation.summary["village_id"] == "V1")).row(0, named=True)
@@ -49,11 +57,19 @@ def test_scenario(case: Case) -> None:
             assert row[SUMMARY_FIELDS[field]] == expected, f"{step}.{field}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "error" not in c.expect][:6], ids=lambda c: c.name)
+ORDER_CASES = [c for c in CASES if "error" not in c.expect]
+ORDER_CASES = ORDER_CASES[:6] + [c for c in ORDER_CASES[6:] if c.scheme.groups or any(
+    v is not None for v in vars(c.extra).values())]
+
+
+@pytest.mark.parametrize("case", ORDER_CASES, ids=lambda c: c.name)
 def test_row_order_does_not_change_anything(case: Case) -> None:
+    extra = case.extra
+    flip = (lambda f: f.reverse() if f is not None else None)  # noqa: E731
     reversed_case = Case(case.name, case.scheme, case.period, case.households.reverse(), case.returns.reverse(),
-                         case.posts.reverse() if case.posts is not None else None,
-                         case.persons.reverse() if case.persons is not None else None, case.expect)
+                         flip(case.posts), flip(case.persons), case.expect,
+                         type(extra)(flip(extra.brought_forward), flip(extra.deductions), flip(extra.earlier_paid),
+                                     flip(extra.events)))
     a, b = _run(case), _run(reversed_case)
     assert a.lines().equals(b.lines())
     assert a.summary.equals(b.summary)

@@ -1,0 +1,106 @@
+"""Months of eligibility from household and member events within the period.
+
+The registry describes each household as it is at the end of the period, after every event of
+the period. An *events* frame says what changed and when:
+
+============== ========= ===================================================================
+event          scope     months it changes (``e`` = the month the event takes effect)
+============== ========= ===================================================================
+joined         person    the member counts from month ``e`` (was not there before)
+left, died     person    the member counted in the months before ``e`` (no longer listed)
+joined         household the household counts from month ``e``
+left           household the household counts in the months before ``e``
+status_changed household before ``e`` the household had ``from_status``
+============== ========= ===================================================================
+
+An event dated in month ``m`` takes effect in month ``m + 1`` (``next_month``: "stops from the
+month after", the common rule) or in month ``m`` (``same_month``); an effect in month 13 changes
+nothing in the period. A prorated per-unit step then pays ``amount * unit-months / 12`` where a
+household's unit-months add up, over the 12 months, the units it had (1 per household, or its
+members) in the months it was present and eligible under the step's filter (evaluated on that
+month's status and members). A household without events has 12 times its units.
+
+>>> month_of_effect(date(2024, 5, 10), "next_month"), month_of_effect(date(2024, 5, 10), "same_month")
+(6, 5)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from schemes.filters import Filter, compile_filter
+from schemes.model import Basis, Effect
+
+MONTHS = 12
+EVENT_KINDS = ("joined", "left", "died", "status_changed")
+EVENT_COLUMNS = {"household_id": pl.String, "event": pl.String, "scope": pl.String, "date": pl.Date,
+                 "from_status": pl.String}
+
+
+@dataclass(frozen=True)
+class MonthTable:
+    """Per month (1..12) state of the households that have events: ``hrow`` (the household's row
+    in the engine's frame), ``month``, ``present``, and the household columns with ``status``,
+    ``members`` and ``unable_members`` as they were that month."""
+
+    frame: pl.DataFrame
+    hrows: pl.Series  # the rows of households with events, unique
+
+
+def month_of_effect(day: date, effect: Effect) -> int:
+    return day.month + 1 if effect == "next_month" else day.month
+
+
+def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None = None) -> MonthTable:
+    """The month-by-month state of every household with an event (``hh`` has ``household_id``,
+    sorted, and the engine's household columns)."""
+    from schemes.steps.context import rows_of
+
+    shift = 1 if effect == "next_month" else 0
+    ev = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"], ids_sorted)).filter(
+        pl.col("hrow").is_not_null()).select(
+        "hrow", "event", "scope", "from_status", (pl.col("date").dt.month().cast(pl.Int64) + shift).alias("start"))
+    hrows = ev["hrow"].unique().sort()
+    base = hh[hrows].with_columns(hrows.alias("hrow"))
+    months = base.select("hrow").join(pl.DataFrame({"month": pl.arange(1, MONTHS + 1, eager=True, dtype=pl.Int64)}),
+                                      how="cross")
+    before = months.join(ev, on="hrow").filter(pl.col("month") < pl.col("start"))  # months before each event
+    person = before.filter(pl.col("scope") == "person").group_by("hrow", "month").agg(
+        pl.when(pl.col("event") == "joined").then(-1).otherwise(1).sum().alias("delta"))
+    household = before.filter((pl.col("scope") == "household") & pl.col("event").is_in(["joined", "left"]))
+    absent_before = household.filter(pl.col("event") == "joined").select("hrow", "month").unique()
+    left = ev.filter((pl.col("scope") == "household") & (pl.col("event") == "left")).group_by("hrow").agg(
+        pl.col("start").min().alias("left_from"))
+    status = (before.filter(pl.col("event") == "status_changed").sort("hrow", "month", "start")
+              .group_by("hrow", "month", maintain_order=True).agg(pl.col("from_status").first().alias("status_m")))
+    frame = (
+        months.join(person, on=["hrow", "month"], how="left")
+        .join(absent_before.with_columns(pl.lit(True).alias("absent")), on=["hrow", "month"], how="left")
+        .join(left, on="hrow", how="left")
+        .join(status, on=["hrow", "month"], how="left")
+        .join(base, on="hrow", how="left")
+        .with_columns(
+            present=pl.col("absent").is_null() & (pl.col("left_from").is_null() | (pl.col("month") < pl.col("left_from"))),
+            status=pl.coalesce("status_m", "status"),
+            members=(pl.col("members") + pl.col("delta").fill_null(0)).clip(lower_bound=0),
+        )
+        .with_columns((pl.col("members") - pl.col("able_members")).clip(lower_bound=0).alias("unable_members"))
+        .drop("delta", "absent", "left_from", "status_m")
+        .sort("hrow", "month")
+    )
+    return MonthTable(frame, hrows)
+
+
+def unit_months(hh: pl.DataFrame, table: MonthTable | None, basis: Basis, eligible: Filter | None) -> pl.Series:
+    """Eligible unit-months per household row (Int64)."""
+    from schemes.steps.context import units_expr
+
+    ok = compile_filter(eligible).fill_null(False)
+    full = hh.with_columns(pl.when(ok).then(units_expr(basis).cast(pl.Int64) * MONTHS).otherwise(0).alias("um"))["um"]
+    if table is None or table.hrows.len() == 0:
+        return full
+    per = table.frame.group_by("hrow").agg(
+        (pl.when(pl.col("present") & ok).then(units_expr(basis).cast(pl.Int64)).otherwise(0)).sum().alias("um"))
+    return full.scatter(per["hrow"], per["um"])

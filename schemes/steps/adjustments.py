@@ -1,0 +1,111 @@
+"""What the engine adds around a scheme's steps when the inputs are given: money brought forward
+from the previous period, and deductions taken from household lines after the allocation.
+
+Brought forward: each village's amount joins its pool (its own summary line, step 0) unless the
+scheme sends it to an account (``brought_forward: {to: account}``), which then takes it whole in
+a ``brought_forward`` column.
+
+Deductions (debts to the collective, overpayments a correction found): applied after every step
+to each household's total, in a stable order (household id, creditor, reason, amount), never
+below zero nor below the scheme's protected minimum (``deductions: {protected: ...}``, rounded
+up to the fen); each recovered fen moves, in a ``deductions`` column, from the household's line
+to the creditor account's line, so the village still adds up; what could not be recovered is
+reported per deduction as carried forward.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from schemes.i18n import Msg
+from schemes.model import DEDUCTIONS
+from schemes.problems import InputError, Problem
+from schemes.steps.context import RunContext, StepOutcome
+
+DEDUCTION_COLUMNS = {"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String, "creditor": pl.String}
+DEDUCTION_RESULT_COLUMNS = ("village_id", "household_id", "creditor", "reason", "amount_fen", "recovered_fen",
+                            "carried_forward_fen")
+
+
+def _protected(ctx: RunContext, sub: pl.DataFrame) -> pl.Series:
+    """The protected minimum of each household row of ``sub`` (rounded up to the fen)."""
+    from schemes.steps.context import I128, divide, units_expr
+
+    rate = ctx.scheme.deductions.protected
+    if rate is None:
+        return pl.zeros(sub.height, dtype=pl.Int64, eager=True)
+    units = units_expr(rate.basis).cast(I128)
+    if rate.amount_fen is not None:
+        expr = units * rate.amount_fen
+    else:
+        assert rate.percent is not None
+        expr = divide(units * rate.percent.numerator, rate.percent.denominator, "ceil")
+    value = sub.with_columns(expr.alias("_p"))["_p"]
+    ctx.too_large(value)
+    return value.cast(pl.Int64)
+
+
+@dataclass(frozen=True)
+class DeductionCheck:
+    """Evidence for "deductions never make a line negative nor cut below the protected minimum":
+    per household with a deduction, its total before, its protected minimum and what was taken."""
+
+    frame: pl.DataFrame  # vix, household_id, before, protected, asked, recovered, after (Int64)
+
+
+def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple[StepOutcome, pl.DataFrame]:
+    """The ``deductions`` column (households negative, creditors positive) and one result row
+    per deduction. ``before`` is each household row's total after the scheme's steps."""
+    rule = ctx.scheme.deductions
+    known = set(ctx.scheme.accounts)
+    allowed = set(rule.creditors) or known
+    problems = []
+    d = frame.select([pl.col(c).cast(t) for c, t in DEDUCTION_COLUMNS.items()])
+    d = d.with_columns(hrow=ctx.rows_of(d["household_id"]))
+    for hid in d.filter(pl.col("hrow").is_null())["household_id"].unique().sort().head(20).to_list():
+        problems.append(Problem(Msg("compute.deduction_household", household=hid)))
+    for creditor in sorted(set(d["creditor"].to_list()) - allowed):
+        problems.append(Problem(Msg("compute.deduction_creditor", found=creditor, expected=sorted(allowed))))
+    if (d["amount_fen"] < 0).any():
+        problems.append(Problem(Msg("compute.deduction_negative")))
+    if problems:
+        raise InputError(problems)
+    # only the households with a deduction are looked at (a few in a million)
+    d = d.sort("hrow", "creditor", "reason", "amount_fen")
+    rows = d["hrow"].unique().sort()
+    sub = ctx.hh[rows]
+    protected = _protected(ctx, sub)
+    before_u = before.gather(rows)
+    room = pl.DataFrame({"hrow": rows, "room": (before_u - protected).clip(lower_bound=0)})
+    d = d.join(room, on="hrow", how="left", maintain_order="left").with_columns(
+        prior=pl.col("amount_fen").cum_sum().over("hrow") - pl.col("amount_fen"))
+    d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"),
+                                                       (pl.col("room") - pl.col("prior")).clip(lower_bound=0)))
+    d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
+                       vix=sub["vix"].cast(pl.Int64).gather(rows.search_sorted(d["hrow"])),
+                       village_id=sub["village_id"].gather(rows.search_sorted(d["hrow"])))
+    per_household = d.group_by("hrow", maintain_order=True).agg(pl.col("recovered_fen").sum(),
+                                                                pl.col("amount_fen").sum().alias("asked"))
+    taken = pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen").scatter(
+        per_household["hrow"], per_household["recovered_fen"])
+    accounts: dict[str, pl.Series] = {}
+    for creditor in sorted(set(d["creditor"].to_list())):
+        mine = d.filter(pl.col("creditor") == creditor)
+        accounts[creditor] = ctx.per_village(mine["recovered_fen"], mine.select("vix"))
+    asked = ctx.per_village(d["amount_fen"], d.select("vix"))
+    recovered = ctx.per_village(d["recovered_fen"], d.select("vix"))
+    outcome = StepOutcome(-taken, accounts, asked, recovered, asked - recovered)
+    evidence = pl.DataFrame({"vix": sub["vix"].cast(pl.Int64), "household_id": sub["household_id"], "before": before_u,
+                             "protected": protected, "asked": per_household["asked"],
+                             "recovered": per_household["recovered_fen"]}).with_columns(
+        after=pl.col("before") - pl.col("recovered"))
+    held = evidence.filter((pl.col("recovered") > 0) & (pl.col("after") == pl.col("protected")))
+    outcome.floors_applied = ctx.per_village(pl.Series([1] * held.height, dtype=pl.Int64), held.select("vix"))
+    outcome.checks.append(DeductionCheck(evidence.select("vix", "household_id", "before", "protected", "asked",
+                                                         "recovered", "after").sort("vix", "household_id")))
+    results = d.select(*DEDUCTION_RESULT_COLUMNS).sort("village_id", "household_id", "creditor", "reason", "amount_fen")
+    return outcome, results
+
+
+__all__ = ["DEDUCTIONS", "DeductionCheck", "deductions"]
