@@ -36,6 +36,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from dividends.actors import COUNTY_ROLES, ROLES, VILLAGE_ROLES, Actor, Place, sees
 from dividends.clock import Clock, SystemClock
 from dividends.imports import ImportReport, import_registry
 from dividends.runs import get_run, refuse
@@ -44,32 +45,12 @@ from dividends.store import audit
 from dividends.store.models import (
     ApiToken, County, LoginAttempt, Objection, PayoutBatch, RegistrySnapshot, Run, User, Village,
 )
+from dividends.policy import PERMISSIONS, require
+from dividends.refusals import Forbidden, NotAllowed
 from dividends.store.transactions import dialect, transaction
 from schemes.i18n import register
 
-ROLES = ("accountant", "committee", "auditor", "admin")
 MAX_ID = 2**31 - 1
-VILLAGE_ROLES = frozenset({"accountant", "committee"})
-COUNTY_ROLES = frozenset({"auditor", "admin"})
-
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "registry.import": frozenset({"accountant"}),
-    "return.record": frozenset({"accountant"}),
-    "run.create": frozenset({"accountant"}),
-    "run.compute": frozenset({"accountant"}),
-    "run.publicize": frozenset({"accountant"}),
-    "objection.record": frozenset({"accountant", "committee"}),
-    "objection.resolve": frozenset({"committee"}),
-    "run.approve": frozenset({"committee"}),
-    "run.pay": frozenset({"accountant"}),
-    "run.bank_result": frozenset({"accountant"}),
-    "run.close": frozenset({"accountant"}),
-    "run.cancel": frozenset({"accountant"}),
-    "notices.send": frozenset({"accountant"}),
-    "county.read": frozenset({"auditor", "admin"}),
-    "users.manage": frozenset({"admin"}),
-}
-"""Action -> roles that may do it (in their scope)."""
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5
@@ -100,50 +81,6 @@ register({
     },
     "access.token_name": {"zh": "令牌名称不能为空（最多 64 个字符）", "en": "a token needs a name (at most 64 characters)"},
 })
-
-
-class NotAllowed(Exception):
-    """Not found, or outside the actor's scope: the same answer for both (a 404)."""
-
-
-class Forbidden(Exception):
-    """The actor may see this but not do ``action`` (a 403)."""
-
-    def __init__(self, action: str) -> None:
-        super().__init__(action)
-        self.action = action
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The signed-in user, as the services need it (no ORM row leaks into the pages)."""
-
-    user_id: int
-    username: str
-    display_name: str
-    role: str
-    village_id: int | None = None
-    village_code: str | None = None
-    village_name: str | None = None
-    county_id: int | None = None
-    county_code: str | None = None
-    county_name: str | None = None
-
-    @property
-    def in_village(self) -> bool:
-        return self.role in VILLAGE_ROLES
-
-    @property
-    def in_county(self) -> bool:
-        return self.role in COUNTY_ROLES
-
-    def may(self, action: str) -> bool:
-        return self.role in PERMISSIONS[action]
-
-
-def require(actor: Actor, action: str) -> None:
-    if not actor.may(action):
-        raise Forbidden(action)
 
 
 # --------------------------------------------------------------------------- users
@@ -367,11 +304,11 @@ async def actor_for_token(token: str, clock: Clock = SystemClock()) -> Actor | N
 
 
 def _village_in_scope(actor: Actor, village: Village) -> bool:
-    if actor.in_village:
-        return village.id == actor.village_id
-    if actor.in_county:
-        return actor.county_id is None or village.county_id == actor.county_id  # type: ignore[attr-defined]
-    return False
+    return sees(actor, place_of(village))
+
+
+def place_of(village: Village) -> Place:
+    return Place(village.id, village.county_id, village.code)  # type: ignore[attr-defined]
 
 
 def villages_query(actor: Actor) -> Any:
@@ -465,7 +402,7 @@ async def create_village(actor: Actor, code: str, name: str, *, county: str, cou
 
 async def import_registry_for(actor: Actor, village: Village, households: Path, *, period: int,
                               members: Path | None = None, posts: Path | None = None,
-                              reference_date: date | None = None) -> ImportReport:
+                              reference_date: date | None = None, **options: Any) -> ImportReport:
     """:func:`dividends.imports.import_registry` for the actor's own village: a file that holds
     households of another village is refused whole (the import is rolled back)."""
     require(actor, "registry.import")
@@ -474,7 +411,7 @@ async def import_registry_for(actor: Actor, village: Village, households: Path, 
     county = await village.county
     async with transaction():
         report = await import_registry(households, period=period, actor=actor.username, posts=posts, members=members,
-                                       county=county.code, reference_date=reference_date)
+                                       county=county.code, reference_date=reference_date, **options)
         foreign = sorted({v.village for v in report.villages} - {village.code})
         if foreign or village.code not in {v.village for v in report.villages}:
             raise refuse("access.foreign_village", villages=foreign[:10], village=village.code)

@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 import dividends.messages  # noqa: F401
+import dividends.refusals  # noqa: F401  (its messages)
 from dividends import ledger
 from dividends.bundle import build_manifest, input_copies, render_outputs
 from dividends.clock import Clock, SystemClock, today
@@ -151,6 +152,11 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
     if len(returns) > 1:
         raise refuse("run.many_returns", village=village_code, period=period, assets=[r.asset for r in returns])
     async with transaction():
+        asset_return = await AssetReturn.select_for_update().get(id=returns[0].id)
+        live = await live_runs_of_return(asset_return.id)
+        if live:
+            raise refuse("refusal.live_run", village=village_code, period=period, asset=asset_return.asset,
+                         run=live[0].id, state=state_name(live[0].state))
         scheme = await store_scheme(scheme_ref, actor)
         run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
@@ -232,6 +238,8 @@ async def publicize(run_id: int, start: date, end: date, actor: str, clock: Cloc
     run = await get_run(run_id)
     if not _check(run, "publicize", "computed", "publicized"):
         return Outcome(run, False)
+    if start < today(clock):
+        raise refuse("refusal.notice_past", start=start.isoformat(), today=today(clock).isoformat())
     if end < start + timedelta(days=min_days - 1):
         raise refuse("run.notice_dates", start=start.isoformat(), end=end.isoformat(), days=min_days)
     async with transaction():
@@ -343,33 +351,70 @@ async def cancel(run_id: int, actor: str, reason: str, clock: Clock = SystemCloc
 
 
 
-async def reverse(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Run:
-    """Undo a posted run: a linked reversal run posts the mirror of its return and accrual (the
-    bank's payments stay as they happened; what was paid becomes owed back until a corrected
-    run replaces it). Reversing twice returns the existing reversal."""
+LIVE_EXCEPT = ("cancelled", "reversed")
+"""A run in any other state is live: it books (or will book) its asset return."""
+
+
+async def live_runs_of_return(asset_return_id: int) -> list[Run]:
+    """The live regular and correction runs booking one asset return (reversals do not count)."""
+    return list(await Run.filter(asset_return_id=asset_return_id, kind__not="reversal",
+                                 state__not_in=list(LIVE_EXCEPT)).order_by("id"))
+
+
+async def prepare_reversal(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Run:
+    """Prepare the undoing of a posted run: a linked reversal run holding the mirror of its
+    lines, awaiting a second person's approval (:func:`approve_reversal`); nothing is posted
+    yet. Preparing twice returns the pending (or approved) reversal."""
     run = await get_run(run_id)
-    if run.state == "reversed":
-        return await Run.get(reverses_id=run.id)
+    existing = await Run.filter(reverses_id=run.id, kind="reversal", state__in=["computed", "closed"]).first()
+    if existing is not None:
+        return existing
     if run.state not in POSTED or run.kind == "reversal":
         raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="reverse",
                      needed=states("approved", "paid", "closed"))
-    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "accrual"))
     lines = await lines_frame(run.id)
     now = clock.now()
     async with transaction():
-        updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
-        if updated != 1:
-            raise refuse("run.illegal", run=run.id, state=state_name("changed_concurrently"), action="reverse",
-                         needed=states("approved"))
-        mirror = await Run.create(village=run.village, period=run.period, kind="reversal", state="closed",
+        mirror = await Run.create(village=run.village, period=run.period, kind="reversal", state="computed",
                                   scheme=run.scheme, snapshot=run.snapshot, asset_return=run.asset_return,
-                                  pool_fen=-run.pool_fen, prepared_by=actor, approved_by=actor, reverses=run,
-                                  content_hash=run.content_hash, lines=lines.height, computed_at=now, approved_at=now,
-                                  closed_at=now, manifest={"reverses": run.id, "reason": reason})
+                                  pool_fen=-run.pool_fen, prepared_by=actor, reverses=run,
+                                  content_hash=run.content_hash, lines=lines.height, computed_at=now,
+                                  manifest={"reverses": run.id, "reason": reason})
         await insert_rows(AllocationLine._meta.db_table,
                           ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"],
                           lines.select(pl.lit(mirror.id).alias("run_id"), "recipient_kind", "recipient_id",
                                        -pl.col("amount_fen"), pl.lit("{}").alias("breakdown")).rows())
-        await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)), run_id=mirror.id)
-        await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id, reason=reason)
+        await audit.record(actor, "run.reverse_prepare", "run", run.id, village=run.village, reversal=mirror.id,
+                           reason=reason)
     return mirror
+
+
+async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemClock()) -> Run:
+    """Approve a prepared reversal (never by its preparer: the use-case checks who): the
+    original run becomes reversed and the mirror of its return and accrual is posted (the bank's
+    payments stay as they happened; what was paid becomes owed back until a corrected run
+    replaces it). Approving twice is a no-op."""
+    mirror = await get_run(reversal_id)
+    if mirror.kind != "reversal":
+        raise refuse("refusal.not_a_reversal", run=reversal_id)
+    if mirror.state == "closed":
+        return mirror
+    if actor == mirror.prepared_by:
+        raise refuse("refusal.reversal_same_person", user=actor, run=reversal_id)
+    run = await get_run(mirror.reverses_id)  # type: ignore[attr-defined]
+    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "accrual"))
+    now = clock.now()
+    async with transaction():
+        updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
+        if updated != 1:
+            raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="reverse",
+                         needed=states("approved", "paid", "closed"))
+        if await Run.filter(id=mirror.id, state="computed").update(state="closed", approved_by=actor,
+                                                                     approved_at=now, closed_at=now) != 1:
+            raise refuse("run.illegal", run=mirror.id, state=state_name("changed_concurrently"), action="approve",
+                         needed=states("computed"))
+        await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),
+                                  run_id=mirror.id)
+        await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id,
+                           reason=(mirror.manifest or {}).get("reason", ""), prepared_by=mirror.prepared_by)
+    return await get_run(mirror.id)

@@ -231,8 +231,8 @@ def cancel_cmd(run: RunArg, reason: Annotated[str, typer.Option("--reason")], us
 @run_app.command("reverse")
 def reverse_cmd(run: RunArg, reason: Annotated[str, typer.Option("--reason")], user: UserOpt = "") -> None:
     """Undo a posted run with a linked reversal run (then create a corrected run with --replaces)."""
-    from dividends.runs import reverse
-    mirror = with_db(lambda: reverse(run, user or default_user(), reason))
+    from dividends.runs import prepare_reversal
+    mirror = with_db(lambda: prepare_reversal(run, user or default_user(), reason))
     say("cli.run.reversed", run=run, reversal=mirror.id)
 
 

@@ -18,7 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dividends import access, anomalies, overview, payouts, runs
+from dividends import access, anomalies, overview, runs
+from dividends.usecases import objections as objection_cases
+from dividends.usecases import payments, registry, returns, scope
+from dividends.usecases import runs as run_cases
 from dividends.access import Actor
 from dividends.clock import today
 from dividends.files import load_formats
@@ -101,12 +104,11 @@ async def village(request: Request, actor: Actor) -> Response:
 
 @api
 async def record_return(request: Request, actor: Actor) -> Response:
-    v = await access.village_for(actor, request.path_params["code"])
-    access.require(actor, "return.record")
+    await scope.precheck(actor, "return.record", village=request.path_params["code"])
     data = await _body(request)
-    row = await runs.record_return(v.code, _int(data, "period", low=2000, high=2100), _str(data, "amount_yuan", limit=40),
-                                   actor.username, _str(data, "asset", required=False, limit=128) or "asset",
-                                   _str(data, "note", required=False))
+    row = await returns.record(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
+                               _str(data, "amount_yuan", limit=40), _str(data, "asset", required=False, limit=128) or "asset",
+                               _str(data, "note", required=False))
     return _json({"period": row.period, "asset": row.asset, "amount_fen": row.amount_fen}, 201)
 
 
@@ -116,7 +118,7 @@ async def create_run(request: Request, actor: Actor) -> Response:
     access.require(actor, "run.create")
     data = await _body(request)
     scheme = forms.choice(data.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
-    run = await runs.create_run(v.code, _int(data, "period", low=2000, high=2100), scheme, actor.username)
+    run = await run_cases.create(actor, v.code, _int(data, "period", low=2000, high=2100), scheme)
     return _json(run_json(run), 201)
 
 
@@ -131,8 +133,8 @@ async def import_registry(request: Request, actor: Actor) -> Response:
         with tempfile.TemporaryDirectory(prefix="api-upload-") as tmp:
             households = await forms.save_upload(form, "households", Path(tmp))
             assert households is not None
-            report = await access.import_registry_for(
-                actor, v, households, period=period, members=await forms.save_upload(form, "members", Path(tmp), required=False),
+            report = await registry.import_registry(
+                actor, v.code, households, period=period, members=await forms.save_upload(form, "members", Path(tmp), required=False),
                 posts=await forms.save_upload(form, "posts", Path(tmp), required=False),
                 reference_date=today(request.app.state.clock))
     finally:
@@ -152,8 +154,7 @@ async def bank_result(request: Request, actor: Actor) -> Response:
         with tempfile.TemporaryDirectory(prefix="api-result-") as tmp:
             path = await forms.save_upload(form, "result", Path(tmp))
             assert path is not None
-            outcome = await payouts.import_bank_result(run.id, path, actor.username, batch_number=number,
-                                                       clock=request.app.state.clock)
+            outcome = await payments.bank_result(actor, run.id, path, batch_number=number, clock=request.app.state.clock)
     finally:
         await form.close()
     return _json({"batch": outcome.batch, "paid": outcome.paid, "failed": outcome.failed, "changed": outcome.changed}, 201)
@@ -185,52 +186,51 @@ async def _transition(request: Request, actor: Actor, action: str) -> runs.Run:
 
 @api
 async def compute(request: Request, actor: Actor) -> Response:
-    run = await _transition(request, actor, "run.compute")
-    outcome = await runs.compute_run(run.id, actor.username, request.app.state.clock)
-    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+    outcome = await run_cases.compute(actor, request.path_params["run_id"], request.app.state.clock)
+    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
 
 
 @api
 async def publicize(request: Request, actor: Actor) -> Response:
-    run = await _transition(request, actor, "run.publicize")
+    await scope.precheck(actor, "run.publicize", run_id=request.path_params["run_id"])
     data = await _body(request)
-    outcome = await runs.publicize(run.id, forms.day(data.get("start"), "start"), forms.day(data.get("end"), "end"),
-                                   actor.username, request.app.state.clock, request.app.state.settings.publicity_min_days)
-    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+    outcome = await run_cases.publicize(actor, request.path_params["run_id"], forms.day(data.get("start"), "start"),
+                                        forms.day(data.get("end"), "end"), request.app.state.clock,
+                                        request.app.state.settings.publicity_min_days)
+    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
 
 
 @api
 async def objection(request: Request, actor: Actor) -> Response:
-    run = await _transition(request, actor, "objection.record")
+    await scope.precheck(actor, "objection.record", run_id=request.path_params["run_id"])
     data = await _body(request)
-    row = await runs.record_objection(run.id, _str(data, "household_id", limit=64), _str(data, "text"), channel="web",
-                                      actor=actor.username, clock=request.app.state.clock)
+    row = await objection_cases.record(actor, request.path_params["run_id"], _str(data, "household_id", limit=64),
+                                       _str(data, "text"), channel="web", clock=request.app.state.clock)
     return _json({"id": row.id, "household_id": row.household_id, "status": row.status}, 201)
 
 
 @api
 async def approve(request: Request, actor: Actor) -> Response:
-    run = await _transition(request, actor, "run.approve")
-    outcome = await runs.approve(run.id, actor.username, request.app.state.clock)
-    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock)
+    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
 
 
 @api
 async def pay(request: Request, actor: Actor) -> Response:
-    run = await _transition(request, actor, "run.pay")
+    await scope.precheck(actor, "run.pay", run_id=request.path_params["run_id"])
     data = await _body(request)
     bank_format = forms.choice(data.get("bank_format", "generic"), "bank_format", sorted(load_formats()))
-    outcome = await payouts.pay(run.id, actor.username, bank_format=bank_format, clock=request.app.state.clock)
-    b = outcome.batch
+    outcome = await payments.pay(actor, request.path_params["run_id"], bank_format=bank_format,
+                                 clock=request.app.state.clock)
+    run, b = outcome.run, outcome.batch
     return _json({"batch": b.number, "items": b.items, "total_fen": b.total_fen,
                   "csv": f"/runs/{run.id}/batches/{b.number}.csv", "xlsx": f"/runs/{run.id}/batches/{b.number}.xlsx"}, 201)
 
 
 @api
 async def close(request: Request, actor: Actor) -> Response:
-    run = await _transition(request, actor, "run.close")
-    outcome = await payouts.close(run.id, actor.username, clock=request.app.state.clock)
-    return _json({**run_json(await runs.get_run(run.id)), "changed": outcome.changed})
+    outcome = await payments.close(actor, request.path_params["run_id"], clock=request.app.state.clock)
+    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
 
 
 @api

@@ -63,7 +63,7 @@ async def prepared(clean_db: str, tmp: Path, upto: str) -> int:  # type: ignore[
     if upto == "draft":
         return run.id
     await runs.compute_run(run.id, "accountant", clock)
-    await runs.publicize(run.id, date(2025, 1, 1), date(2025, 1, 7), "accountant", clock)
+    await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
     if upto == "publicized":
         return run.id
     clock.advance(days=7)

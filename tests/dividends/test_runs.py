@@ -190,9 +190,15 @@ async def test_a_reversed_run_is_replaced_by_a_correction_that_pays_the_differen
     items = await PayoutItem.filter(batch=batch).order_by("household_id").values_list("household_id", "amount_fen")
     await payouts.import_bank_result(run.id, bank_result(tmp_path / "r.csv", [(h, "成功") for h, _ in items]),
                                      "accountant", clock=clock)
-    mirror = await runs.reverse(run.id, "chair", "the return was 60,000, not 50,000", clock)
-    assert mirror.kind == "reversal" and (await runs.get_run(run.id)).state == "reversed"
-    assert (await runs.reverse(run.id, "chair", "again", clock)).id == mirror.id
+    pending = await runs.prepare_reversal(run.id, "accountant", "the return was 60,000, not 50,000", clock)
+    assert (pending.kind, pending.state, (await runs.get_run(run.id)).state) == ("reversal", "computed", "paid")
+    assert await LedgerEntry.filter(kind="reversal").count() == 0  # nothing posts before the second person agrees
+    with pytest.raises(InputError, match="prepared the reversal"):
+        await runs.approve_reversal(pending.id, "accountant", clock)
+    mirror = await runs.approve_reversal(pending.id, "chair", clock)
+    assert mirror.id == pending.id and mirror.state == "closed" and (await runs.get_run(run.id)).state == "reversed"
+    assert (await runs.prepare_reversal(run.id, "accountant", "again", clock)).id == mirror.id
+    assert (await runs.approve_reversal(mirror.id, "chair", clock)).state == "closed"
     with pytest.raises(InputError, match="only a reversed run can be replaced"):
         await runs.create_run("V0001", 2024, "shareholding", "accountant", replaces=mirror.id)
 
@@ -223,7 +229,8 @@ async def test_approval_is_refused_while_someone_owed_money_has_no_bank_account(
 
 async def test_a_changed_scheme_text_needs_a_new_version(clean_db, registry, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from schemes.presets import preset_path
-    await computed_run(registry, clock)
+    first = await computed_run(registry, clock)
+    await runs.cancel(first.id, "accountant", "the scheme changes", clock)
     changed = tmp_path / "shareholding.yaml"
     text = preset_path("shareholding").read_text(encoding="utf-8")  # type: ignore[union-attr]
     changed.write_text(text.replace("value: 20,", "value: 25,"), encoding="utf-8")

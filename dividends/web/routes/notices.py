@@ -12,8 +12,9 @@ import dividends.outbox.messages  # noqa: F401  (status and kind names)
 from dividends import access
 from dividends.access import Actor
 from dividends.outbox.fates import FATES, KINDS
-from dividends.outbox.prepare import estimate, prepare, release
-from dividends.outbox.report import report, resend_failed
+from dividends.outbox.prepare import estimate
+from dividends.outbox.report import report
+from dividends.usecases import notices as notice_cases
 from dividends.store import outbox as outbox_store
 from dividends.web import forms
 from dividends.web.auth import page
@@ -65,16 +66,16 @@ async def _start(request: Request, actor: Actor, resend: bool) -> Response:
     app = request.app.state
     sms = app.settings.sms
     if resend:
-        await resend_failed(run.id, kind, actor.username, app.clock)
+        await notice_cases.resend_failed(actor, run.id, kind, app.clock)
         return redirect(f"/runs/{run.id}/notices")
     channel, templates = channel_of(sms), provider_templates(sms)
-    await prepare(run.id, kind, actor.username, app.clock, max_segments=sms.max_segments, channel=channel,
-                  templates=templates)
+    await notice_cases.prepare(actor, run.id, kind, app.clock, max_segments=sms.max_segments, channel=channel,
+                               templates=templates)
     found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen,
                            max_segments=sms.max_segments, clock=app.clock, channel=channel, templates=templates)
     if found.over_limit_count and form.get("allow_long") != "1":
         raise InputError([Problem(Msg("sms.refused_long", count=found.over_limit_count, max=sms.max_segments))])
-    await release(run.id, kind, actor.username, app.clock)
+    await notice_cases.release(actor, run.id, kind, app.clock)
     return redirect(f"/runs/{run.id}/notices")
 
 

@@ -10,7 +10,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from dividends import access, overview, payouts, publicity, runs
+from dividends import access, overview, publicity, runs
+from dividends.usecases import objections as objection_cases
+from dividends.usecases import payments, scope
+from dividends.usecases import runs as run_cases
 from dividends.access import Actor
 from dividends.auditpack import build_pack
 from dividends.clock import today
@@ -49,21 +52,20 @@ async def lines_view(request: Request, actor: Actor) -> Response:
 
 @page
 async def compute(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "run.compute")
-    await runs.compute_run(run.id, actor.username, request.app.state.clock)
-    return redirect(f"/runs/{run.id}")
+    run_id = int(request.path_params["run_id"])
+    await run_cases.compute(actor, run_id, request.app.state.clock)
+    return redirect(f"/runs/{run_id}")
 
 
 @page
 async def publicize(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "run.publicize")
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.publicize", run_id=run_id)
     form = await request.form()
     start, end = forms.day(form.get("start"), "start"), forms.day(form.get("end"), "end")
-    await runs.publicize(run.id, start, end, actor.username, request.app.state.clock,
-                         request.app.state.settings.publicity_min_days)
-    return redirect(f"/runs/{run.id}")
+    await run_cases.publicize(actor, run_id, start, end, request.app.state.clock,
+                              request.app.state.settings.publicity_min_days)
+    return redirect(f"/runs/{run_id}")
 
 
 @page
@@ -78,40 +80,39 @@ async def notice(request: Request, actor: Actor) -> Response:
 
 @page
 async def record_objection(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "objection.record")
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "objection.record", run_id=run_id)
     form = await request.form()
-    await runs.record_objection(run.id, forms.text(form, "household_id", limit=64), forms.text(form, "text"),
-                                channel="web", actor=actor.username, clock=request.app.state.clock)
-    return redirect(f"/runs/{run.id}#objections")
+    await objection_cases.record(actor, run_id, forms.text(form, "household_id", limit=64), forms.text(form, "text"),
+                                 channel="web", clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#objections")
 
 
 @page
 async def resolve_objection(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "objection.resolve")
-    objection = await access.objection_for(actor, run, int(request.path_params["objection_id"]))
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "objection.resolve", run_id=run_id)
     form = await request.form()
-    await runs.resolve_objection(objection.id, forms.text(form, "resolution"), actor.username, request.app.state.clock)
-    return redirect(f"/runs/{run.id}#objections")
+    await objection_cases.resolve(actor, int(request.path_params["objection_id"]), forms.text(form, "resolution"),
+                                  run_id=run_id, clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#objections")
 
 
 @page
 async def approve(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "run.approve")
-    await runs.approve(run.id, actor.username, request.app.state.clock)
-    return redirect(f"/runs/{run.id}")
+    run_id = int(request.path_params["run_id"])
+    await run_cases.approve(actor, run_id, request.app.state.clock)
+    return redirect(f"/runs/{run_id}")
 
 
 @page
 async def pay(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "run.pay")
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.pay", run_id=run_id)
     form = await request.form()
     bank_format = forms.choice(form.get("bank_format", "generic"), "bank_format", sorted(load_formats()))
-    await payouts.pay(run.id, actor.username, bank_format=bank_format, clock=request.app.state.clock)
-    return redirect(f"/runs/{run.id}#batches")
+    await payments.pay(actor, run_id, bank_format=bank_format, clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#batches")
 
 
 @page
@@ -132,15 +133,14 @@ async def batch_file(request: Request, actor: Actor) -> Response:
 @page
 async def bank_result(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
-    access.require(actor, "run.bank_result")
+    access.require(actor, "run.bank_result")  # before reading an upload the role may not send
     form = await request.form(max_files=1, max_part_size=64 * 1024 * 1024)
     try:
         number = forms.integer(form.get("batch"), "batch", low=1) if form.get("batch") else None
         with tempfile.TemporaryDirectory(prefix="result-") as tmp:
             path = await forms.save_upload(form, "result", Path(tmp))
             assert path is not None
-            await payouts.import_bank_result(run.id, path, actor.username, batch_number=number,
-                                             clock=request.app.state.clock)
+            await payments.bank_result(actor, run.id, path, batch_number=number, clock=request.app.state.clock)
     finally:
         await form.close()
     return redirect(f"/runs/{run.id}#batches")
@@ -148,19 +148,18 @@ async def bank_result(request: Request, actor: Actor) -> Response:
 
 @page
 async def close(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "run.close")
-    await payouts.close(run.id, actor.username, clock=request.app.state.clock)
-    return redirect(f"/runs/{run.id}")
+    run_id = int(request.path_params["run_id"])
+    await payments.close(actor, run_id, clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}")
 
 
 @page
 async def cancel(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "run.cancel")
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.cancel", run_id=run_id)
     form = await request.form()
-    await runs.cancel(run.id, actor.username, forms.text(form, "reason"), request.app.state.clock)
-    return redirect(f"/runs/{run.id}")
+    await run_cases.cancel(actor, run_id, forms.text(form, "reason"), request.app.state.clock)
+    return redirect(f"/runs/{run_id}")
 
 
 @page

@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dividends import access, overview, runs
+from dividends import access, overview
+from dividends.usecases import registry, returns
+from dividends.usecases import runs as run_cases
 from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
@@ -63,8 +65,8 @@ async def registry_import(request: Request, actor: Actor) -> Response:
             members = await forms.save_upload(form, "members", directory, required=False)
             posts = await forms.save_upload(form, "posts", directory, required=False)
             assert households is not None
-            report = await access.import_registry_for(actor, village, households, period=period, members=members,
-                                                      posts=posts, reference_date=today(request.app.state.clock))
+            report = await registry.import_registry(actor, village.code, households, period=period, members=members,
+                                                    posts=posts, reference_date=today(request.app.state.clock))
     except InputError as error:
         return render(request, "registry.html", {"village": village, "period": period, "report": None,
                                                  "problems": problem_rows(error.problems, language(request))}, status=400)
@@ -103,7 +105,7 @@ async def record_return(request: Request, actor: Actor) -> Response:
     period = forms.integer(form.get("period"), "period", low=2000, high=2100)
     amount = forms.text(form, "amount")
     asset = forms.text(form, "asset", required=False, limit=128) or "asset"
-    await runs.record_return(village.code, period, amount, actor.username, asset, forms.text(form, "note", required=False))
+    await returns.record(actor, village.code, period, amount, asset, forms.text(form, "note", required=False))
     return redirect(f"/villages/{village.code}/returns")
 
 
@@ -141,7 +143,7 @@ async def create_run(request: Request, actor: Actor) -> Response:
     form = await request.form()
     period = forms.integer(form.get("period"), "period", low=2000, high=2100)
     scheme = forms.choice(form.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
-    run = await runs.create_run(village.code, period, scheme, actor.username)
+    run = await run_cases.create(actor, village.code, period, scheme)
     return redirect(f"/runs/{run.id}")
 
 

@@ -1,0 +1,116 @@
+"""The one table of money rules: for every action, who may do it, where, in which states, and
+whether a second person must agree (maker–checker).
+
+Every use-case (:mod:`dividends.usecases`) calls :func:`allow` before it changes anything, so
+the web pages, the JSON API and the command line obey the same rules. The order of the checks
+is part of the rule: scope first (outside it the object does not exist for the actor:
+:class:`~dividends.refusals.NotAllowed`), then role (:class:`~dividends.refusals.Forbidden`),
+then the run's state, then maker–checker (both translated input errors, 409 on the web).
+
+>>> from dividends.actors import Actor, Place
+>>> committee = Actor(2, "com1", "com1", "committee", village_id=1, county_id=1)
+>>> allow(committee, "run.approve", Place(1, 1), state="publicized", prepared_by="acc1")
+>>> allow(committee, "run.approve", Place(2, 1), state="publicized", prepared_by="acc1")
+Traceback (most recent call last):
+...
+dividends.refusals.NotAllowed: run
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dividends.actors import COUNTY_ROLES, ROLES, Actor, Place, sees
+from dividends.refusals import Forbidden, NotAllowed, refuse
+from schemes.i18n import Msg
+
+ACCOUNTANT, COMMITTEE, AUDITOR, ADMIN = ROLES
+RUN_STATES = ("draft", "computed", "publicized", "approved", "paid", "closed", "cancelled", "reversed")
+POSTED = ("approved", "paid", "closed")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``roles`` may do the action on objects in their ``scope`` ("village": a village's object,
+    seen by its own people and its county's; "county": county pages; "own": the actor's own
+    account). ``states``: the run states the action starts from; ``done``: states in which
+    repeating it is a no-op. ``checker``: the actor must not be the object's preparer."""
+
+    roles: frozenset[str]
+    scope: str = "village"
+    states: tuple[str, ...] | None = None
+    done: tuple[str, ...] = ()
+    checker: bool = False
+
+
+def _r(*roles: str, **kw: object) -> Rule:
+    return Rule(frozenset(roles), **kw)  # type: ignore[arg-type]
+
+
+RULES: dict[str, Rule] = {
+    "village.read": _r(*ROLES),
+    "registry.import": _r(ACCOUNTANT),
+    "return.record": _r(ACCOUNTANT),
+    "run.create": _r(ACCOUNTANT),
+    "run.compute": _r(ACCOUNTANT, states=("draft",), done=("computed", "publicized") + POSTED),
+    "run.publicize": _r(ACCOUNTANT, states=("computed",), done=("publicized",) + POSTED),
+    "objection.record": _r(ACCOUNTANT, COMMITTEE, states=("publicized",)),
+    "objection.resolve": _r(COMMITTEE),
+    "run.approve": _r(COMMITTEE, states=("publicized",), done=POSTED, checker=True),
+    "run.pay": _r(ACCOUNTANT, states=("approved", "paid")),
+    "run.bank_result": _r(ACCOUNTANT, states=("paid",)),
+    "run.close": _r(ACCOUNTANT, states=("paid",), done=("closed",)),
+    "run.cancel": _r(ACCOUNTANT, states=("draft", "computed", "publicized"), done=("cancelled",)),
+    "run.reverse": _r(ACCOUNTANT, COMMITTEE, states=POSTED, done=("reversed",)),
+    "reversal.approve": _r(COMMITTEE, checker=True),
+    "notices.prepare": _r(ACCOUNTANT),
+    "notices.release": _r(ACCOUNTANT),
+    "notices.send": _r(ACCOUNTANT),
+    "county.read": _r(AUDITOR, ADMIN, scope="county"),
+    "users.manage": _r(ADMIN, scope="county"),
+    "villages.manage": _r(ADMIN, scope="county"),
+    "tokens.own": _r(*ROLES, scope="own"),
+}
+"""Action -> its rule. The README's table of commands and roles is read from this."""
+
+PERMISSIONS: dict[str, frozenset[str]] = {action: rule.roles for action, rule in RULES.items()}
+"""Action -> roles that may do it (in their scope)."""
+
+
+def may(actor: Actor, action: str) -> bool:
+    """The role part of the rule alone (pages use it to show or hide a button)."""
+    return actor.role in RULES[action].roles
+
+
+def allow(actor: Actor, action: str, place: Place | None = None, *, state: str | None = None,
+          prepared_by: str | None = None, what: object = "run") -> None:
+    """Refuse unless ``actor`` may do ``action`` on an object at ``place`` in ``state``.
+
+    Raises :class:`NotAllowed` outside the actor's scope, :class:`Forbidden` for the wrong role,
+    an input error ``run.illegal`` for a state the rule does not start from (states where the
+    action is already done pass: the transition is then a no-op), and ``run.same_person`` /
+    ``policy.reversal_same_person`` when a maker–checker action is tried by its preparer.
+    """
+    rule = RULES[action]
+    if place is not None and not sees(actor, place):
+        raise NotAllowed(what)
+    if actor.role not in rule.roles:
+        raise Forbidden(action, actor.role, tuple(r for r in ROLES if r in rule.roles))
+    if rule.scope == "county" and actor.role not in COUNTY_ROLES:  # pragma: no cover - roles say it already
+        raise Forbidden(action, actor.role)
+    if state is not None and rule.states is not None and state not in rule.states + rule.done:
+        raise refuse("run.illegal", run=what, state=Msg(f"state.{state}"), action=action,
+                     needed=[Msg(f"state.{s}") for s in rule.states])
+    if rule.checker and prepared_by is not None and prepared_by == actor.username and state not in rule.done:
+        key = "refusal.reversal_same_person" if action == "reversal.approve" else "run.same_person"
+        raise refuse(key, user=actor.username, run=what)
+
+
+def require(actor: Actor, action: str) -> None:
+    """The role alone, for actions without an object (county pages, user management)."""
+    allow(actor, action)
+
+
+def check_notice_start(start: object, today: object) -> None:
+    """A notice period starts no earlier than the day it is published (the app's clock)."""
+    if start < today:  # type: ignore[operator]
+        raise refuse("refusal.notice_past", start=str(start), today=str(today))

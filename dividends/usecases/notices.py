@@ -1,0 +1,38 @@
+"""SMS notices of a run: prepare, release (the sender's confirmation), resend failed ones; the
+village's accountant does it (the worker then sends)."""
+from __future__ import annotations
+
+from typing import Any
+
+from dividends.actors import Actor
+from dividends.clock import Clock, SystemClock
+from dividends.policy import allow
+from dividends.usecases import scope
+
+
+async def prepare(actor: Actor, run_id: int, kind: str, clock: Clock = SystemClock(), **options: Any) -> Any:
+    from dividends.outbox.prepare import prepare as prepare_notices
+    found = await scope.run(actor, run_id)
+    allow(actor, "notices.prepare", found.place, what=run_id)
+    return await prepare_notices(found.id, kind, actor.username, clock, **options)
+
+
+async def release(actor: Actor, run_id: int, kind: str | None, clock: Clock = SystemClock()) -> int:
+    from dividends.outbox.prepare import release as release_notices
+    found = await scope.run(actor, run_id)
+    allow(actor, "notices.release", found.place, what=run_id)
+    return await release_notices(found.id, kind, actor.username, clock)
+
+
+async def resend_failed(actor: Actor, run_id: int, kind: str, clock: Clock = SystemClock()) -> Any:
+    from dividends.outbox.report import resend_failed as resend
+    found = await scope.run(actor, run_id)
+    allow(actor, "notices.send", found.place, what=run_id)
+    return await resend(found.id, kind, actor.username, clock)
+
+
+async def readable(actor: Actor, run_id: int) -> int:
+    """The run's id when the actor may read its notices (every role in scope)."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "village.read", found.place, what=run_id)
+    return found.id
