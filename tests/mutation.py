@@ -12,7 +12,7 @@ workspace ``.cache/mutation/<package>/``: symbolic links to the source and the t
 ``only_mutate`` and test selection. A second run resumes: mutmut re-tests only what changed.
 
 Score = killed / (mutants - skipped); a mutant no selected test reaches ("no tests") counts as a
-survivor, a timeout as killed. Equivalent mutants carry ``# pragma: no mutate`` and are never
+survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace). Equivalent mutants carry ``# pragma: no mutate`` and are never
 generated (README, "Mutation testing", lists them). Not run by CI: it takes long on purpose.
 """
 from __future__ import annotations
@@ -28,12 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".cache" / "mutation"
 LINKED = ("schemes", "dividends", "notify", "support", "tests")
-KILLED = {"killed", "timeout", "caught by type check"}
+# A timeout is not counted as killed: a broken worker setup (a hung or crashed child) shows up
+# as timeouts, and counting them would inflate the score. Timeouts are listed per module.
+KILLED = {"killed", "caught by type check"}
 GOAL = 0.90
 
 
 def packages(pyproject: dict) -> dict[str, dict]:
-    return pyproject["tool"]["mutation"]
+    return dict(pyproject["tool"]["mutation"])
 
 
 def _toml_value(value: object) -> str:
