@@ -107,7 +107,9 @@ def module_of(mutant: str) -> str:
 
 def report(name: str, statuses: dict[str, str]) -> str:
     killed, total, share = score(statuses)
-    lines = [f"{name}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"]
+    unchecked = sum(1 for s in statuses.values() if s == "not checked")
+    lines = [f"{name}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"
+             + (f"; {unchecked} of {len(statuses)} mutants not yet checked: run again to resume" if unchecked else "")]
     by_module: dict[str, Counter[str]] = {}
     for mutant, status in statuses.items():
         by_module.setdefault(module_of(mutant), Counter())[status] += 1
