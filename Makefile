@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PRISM_VERSION := 5.14.2
 
-.PHONY: demo test install install-test browser prism bench clean
+.PHONY: demo test install install-test browser prism bench mutation clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest
 	TEST_DATABASE=postgres $(BIN)/python -m pytest -m db
+
+# Mutation testing (not part of CI or `make test`): mutmut over schemes/, dividends/ledger/,
+# dividends/payouts.py and the access rules, one package at a time under nice, each with its own
+# fast tests (pyproject.toml [tool.mutation.*]); prints the score per package. Resumes where it
+# stopped. One package: make mutation PACKAGES=ledger
+PACKAGES ?=
+MAX_CHILDREN ?= 1
+$(VENV)/.mutation: pyproject.toml $(VENV)/.test
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
+	touch $@
+
+mutation: $(VENV)/.mutation
+	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES)
 
 bench: install
 	$(BIN)/python bench/compute.py

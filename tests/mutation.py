@@ -1,0 +1,151 @@
+"""``make mutation``: mutmut over one package at a time, each with its own fast tests, then the
+score per package.
+
+    python -m tests.mutation [PACKAGE ...] [--max-children N]
+
+The packages, the modules each mutates and the tests each runs are the ``[tool.mutation.*]``
+tables of ``pyproject.toml``; the options common to all are its ``[tool.mutmut]`` table. mutmut
+reads one ``[tool.mutmut]`` table from the ``pyproject.toml`` of the directory it runs in and keeps
+its mutants and test statistics in that directory's ``mutants/``, so each package runs in its own
+workspace ``.cache/mutation/<package>/``: symbolic links to the source and the tests, and a
+``pyproject.toml`` whose ``[tool.mutmut]`` table is the common one plus the package's
+``only_mutate`` and test selection. A second run resumes: mutmut re-tests only what changed.
+
+Score = killed / (mutants - skipped); a mutant no selected test reaches ("no tests") counts as a
+survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace). Equivalent mutants carry ``# pragma: no mutate`` and are never
+generated (README, "Mutation testing", lists them). Not run by CI: it takes long on purpose.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".cache" / "mutation"
+LINKED = ("schemes", "dividends", "notify", "support", "tests")
+# A timeout is not counted as killed: a broken worker setup (a hung or crashed child) shows up
+# as timeouts, and counting them would inflate the score. Timeouts are listed per module.
+KILLED = {"killed", "caught by type check"}
+GOAL = 0.90
+
+
+def packages(pyproject: dict) -> dict[str, dict]:
+    return dict(pyproject["tool"]["mutation"])
+
+
+def _toml_value(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)  # strings, lists, numbers and booleans: valid TOML
+
+
+def _without_mutation_tables(text: str) -> list[str]:
+    """The lines of ``pyproject.toml`` outside ``[tool.mutmut]`` and ``[tool.mutation.*]``."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skipping = line.startswith(("[tool.mutmut]", "[tool.mutation."))
+        if not skipping:
+            out.append(line)
+    return out
+
+
+def workspace_pyproject(text: str, name: str) -> str:
+    """``pyproject.toml`` for the package's workspace: the project's own, with one
+    ``[tool.mutmut]`` table made of the common options and the package's selection."""
+    data = tomllib.loads(text)
+    spec = packages(data)[name]
+    table = dict(data["tool"]["mutmut"])
+    table["only_mutate"] = spec["only_mutate"]
+    selection = list(spec["tests"])
+    for node in spec.get("deselect", []):
+        selection += ["--deselect", node]
+    table["pytest_add_cli_args_test_selection"] = selection
+    lines = _without_mutation_tables(text) + ["", "[tool.mutmut]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+    return "\n".join(lines) + "\n"
+
+
+def prepare(name: str) -> Path:
+    here = WORK / name
+    here.mkdir(parents=True, exist_ok=True)
+    for entry in LINKED:
+        link = here / entry
+        if not link.is_symlink():
+            link.symlink_to(ROOT / entry, target_is_directory=True)
+    text = workspace_pyproject((ROOT / "pyproject.toml").read_text(encoding="utf-8"), name)
+    target = here / "pyproject.toml"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return here
+
+
+def results(here: Path) -> dict[str, str]:
+    """mutant name -> status, from ``mutmut results --all``."""
+    done = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all=true"], cwd=here,
+                          capture_output=True, text=True, check=True)
+    out = {}
+    for line in done.stdout.splitlines():
+        mutant, sep, status = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in mutant:
+            out[mutant] = status
+    return out
+
+
+def score(statuses: dict[str, str]) -> tuple[int, int, float]:
+    counted = {m: s for m, s in statuses.items() if s not in {"skipped", "not checked"}}
+    killed = sum(1 for s in counted.values() if s in KILLED)
+    return killed, len(counted), (killed / len(counted) if counted else 1.0)
+
+
+def module_of(mutant: str) -> str:
+    return mutant.split(".x", 1)[0].split(".xǁ", 1)[0]
+
+
+def report(name: str, statuses: dict[str, str]) -> str:
+    killed, total, share = score(statuses)
+    unchecked = sum(1 for s in statuses.values() if s == "not checked")
+    lines = [f"{name}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"
+             + (f"; {unchecked} of {len(statuses)} mutants not yet checked: run again to resume" if unchecked else "")]
+    by_module: dict[str, Counter[str]] = {}
+    for mutant, status in statuses.items():
+        by_module.setdefault(module_of(mutant), Counter())[status] += 1
+    for module, counts in sorted(by_module.items()):
+        k = sum(n for s, n in counts.items() if s in KILLED)
+        t = sum(n for s, n in counts.items() if s not in {"skipped", "not checked"})
+        lines.append(f"    {module}: {k}/{t}  " + ", ".join(f"{s} {n}" for s, n in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    names = list(packages(pyproject))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("packages", nargs="*", help=f"some of {names} (default: all)")
+    parser.add_argument("--max-children", type=int, default=1)
+    parser.add_argument("--score-only", action="store_true", help="print the scores of the last runs")
+    args = parser.parse_args(argv)
+    chosen = args.packages or names
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        parser.error(f"unknown package(s) {unknown}: choose from {names}")
+    summary = []
+    for name in chosen:  # one package at a time: the machine is shared
+        here = prepare(name)
+        if not args.score_only:
+            print(f"== mutation testing {name} in {here}", flush=True)
+            subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
+                            "--max-children", str(args.max_children)], cwd=here, check=False)
+        statuses = results(here)
+        survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped"})
+        (here / "survivors.txt").write_text("".join(f"{m}: {statuses[m]}\n" for m in survivors), encoding="utf-8")
+        summary.append(report(name, statuses))
+    print("\n".join(["", "Mutation score per package", *summary]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
