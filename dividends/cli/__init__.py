@@ -44,6 +44,8 @@ def _register_later_commands() -> None:
     app.add_typer(running.run_app, name="run")
     app.add_typer(running.ledger_app, name="ledger")
     app.add_typer(running.village_app, name="village")
+    from dividends.cli import deciding  # run approve|return|review|evidence|result-notice, township
+    app.add_typer(deciding.township_app, name="township")
     from dividends.cli import serving  # noqa: F401  (serve, user add/password, village add)
     from dividends.cli import notifying  # noqa: F401  (notify prepare|estimate|send|status|resend-failed)
 

@@ -211,7 +211,10 @@ async def objection(request: Request, actor: Actor) -> Response:
 
 @api
 async def approve(request: Request, actor: Actor) -> Response:
-    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock)
+    await scope.precheck(actor, "run.approve", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock,
+                                      resolution=forms.resolution(data))
     return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
 
 
