@@ -100,6 +100,8 @@ API = [
     Spec("POST", "/api/v1/runs/{run}/publicize", "run.publicize", data=(("start", "2025-01-06"), ("end", "2025-01-12"))),
     Spec("POST", "/api/v1/runs/{run}/objections", "objection.record", data=(("household_id", "X"), ("text", "t"))),
     Spec("POST", "/api/v1/runs/{run}/approve", "run.approve"),
+    Spec("POST", "/api/v1/runs/{run}/return", "run.return"),  # no reason: 400, nothing changes
+    Spec("POST", "/api/v1/runs/{run}/review", "run.review"),
     Spec("POST", "/api/v1/runs/{run}/pay", "run.pay"),
     Spec("POST", "/api/v1/runs/{run}/bank-result", "run.bank_result"),
     Spec("POST", "/api/v1/runs/{run}/close", "run.close"),
