@@ -27,7 +27,7 @@ COMMANDS: dict[str, Lazy] = {
     "import": Lazy("dividends.cli.running:import_app",
                    "Import a registry (households, posts, members) as new versioned snapshots."),
     "run": Lazy("dividends.cli.deciding:run_app",  # deciding adds approve|return|review|evidence|result-notice
-                "Payout runs: create, compute, publicize, approve or return, pay, close, reverse."),
+                "Payout runs: create, compute, publicize, approve, pay, close, reverse."),
     "ledger": Lazy("dividends.cli.running:ledger_app",
                    "The villages' ledgers: verify the hash chains, export to Beancount."),
     "village": Lazy("dividends.cli.serving:village_app",
