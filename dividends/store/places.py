@@ -1,0 +1,93 @@
+"""Villages, counties and the objects a scope check looks up: the queries behind
+:mod:`dividends.access` (which decides, from what these return, who may see what)."""
+from __future__ import annotations
+
+from typing import Any
+
+from dividends.store import audit
+from dividends.store.models import County, Objection, PayoutBatch, RegistrySnapshot, Run, User, Village
+from dividends.store.transactions import transaction
+
+
+async def village_by_code(code: str) -> Village | None:
+    """The village with this code, its county loaded."""
+    return await Village.get_or_none(code=code).prefetch_related("county")
+
+
+async def county_by_code(code: str) -> County | None:
+    return await County.get_or_none(code=code)
+
+
+def villages(*, village_id: int | None = None, county_id: int | None = None, everything: bool = False) -> Any:
+    """Villages as a query (to filter further): one village, a county's, every one, or none."""
+    if everything:
+        return Village.all()
+    if village_id is not None:
+        return Village.filter(id=village_id)
+    if county_id is not None:
+        return Village.filter(county_id=county_id)
+    return Village.filter(id=-1)
+
+
+def counties(*, county_id: int | None = None, everything: bool = False) -> Any:
+    if everything:
+        return County.all()
+    return County.filter(id=county_id if county_id is not None else -1)
+
+
+async def village_of_run(run_id: int) -> Village | None:
+    """The village a run belongs to (None: no such run)."""
+    run = await Run.get_or_none(id=run_id).only("id", "village_id")
+    if run is None:
+        return None
+    return await Village.get(id=run.village_id)  # type: ignore[attr-defined]
+
+
+async def snapshot(snapshot_id: int) -> RegistrySnapshot | None:
+    return await RegistrySnapshot.get_or_none(id=snapshot_id).prefetch_related("village")
+
+
+async def objection(run_id: int, objection_id: int) -> Objection | None:
+    return await Objection.get_or_none(id=objection_id, run_id=run_id)
+
+
+async def batch(run_id: int, number: int) -> PayoutBatch | None:
+    return await PayoutBatch.get_or_none(run_id=run_id, number=number)
+
+
+async def create_village(actor: str, code: str, name: str, *, county: str, county_name: str, contact_name: str,
+                         contact_phone: str, office_address: str) -> Village | None:
+    """A village (and its county if new), recorded; None when the code is taken."""
+    async with transaction():
+        if await Village.filter(code=code).exists():
+            return None
+        county_row, _ = await County.get_or_create(code=county, defaults={"name": county_name or county})
+        village = await Village.create(code=code, name=name or code, county=county_row, contact_name=contact_name,
+                                       contact_phone=contact_phone, office_address=office_address)
+        await audit.record(actor, "village.create", "village", village.id, village=village, code=code, county=county)
+    return village
+
+
+# --------------------------------------------------------------------------- users
+
+
+async def create_user(actor: str, username: str, password_hash: str, role: str, *, village: Village | None,
+                      county: County | None, display_name: str) -> User | None:
+    """A new account, recorded; None when the username is taken."""
+    async with transaction():
+        if await User.filter(username=username).exists():
+            return None
+        user = await User.create(username=username, password_hash=password_hash, role=role, village=village,
+                                 county=county, display_name=display_name)
+        await audit.record(actor, "user.create", "user", user.id, village=village, username=username, role=role,
+                           county=county.code if county else None)
+    return user
+
+
+async def all_users() -> list[User]:
+    """Every account with its village (and that village's county) and county loaded."""
+    return list(await User.all().prefetch_related("village__county", "county").order_by("username"))
+
+
+async def user(user_id: int) -> User | None:
+    return await User.get_or_none(id=user_id).prefetch_related("village__county", "county")
