@@ -352,7 +352,7 @@ async def run_for(actor: Actor, run_id: int) -> Run:
 
 
 async def snapshot_for(actor: Actor, snapshot_id: int) -> RegistrySnapshot:
-    snapshot = await RegistrySnapshot.get_or_none(id=_id(snapshot_id)).prefetch_related("village")
+    snapshot = await RegistrySnapshot.get_or_none(id=_id(snapshot_id)).prefetch_related("village", "registry_import")
     if snapshot is None or not _village_in_scope(actor, snapshot.village):
         raise NotAllowed(snapshot_id)
     return snapshot
