@@ -96,3 +96,21 @@ def test_the_outbox_reaches_the_database_only_through_the_store() -> None:
         assert not any(n.startswith("dividends.store.models") for n in names), f"{module} imports ORM models"
         assert not any(n.startswith(("dividends.store.bulk", "dividends.store.queries")) for n in names), module
         assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"
+
+
+#: The registry's side of the store boundary: importing and withdrawing reach the database only
+#: through dividends/store/registry.py.
+REGISTRY_MODULES = [ROOT / "dividends/imports.py", ROOT / "dividends/usecases/registry.py"]
+
+
+def test_the_registry_import_reaches_the_database_only_through_the_store() -> None:
+    import re
+
+    sql = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[^\n]*\b(FROM|SET|WHERE|VALUES)\b")
+    for path in REGISTRY_MODULES:
+        names = _module_imports(path)
+        module = str(path.relative_to(ROOT))
+        assert not any(n == "tortoise" or n.startswith("tortoise.") for n in names), f"{module} imports tortoise"
+        assert not any(n.startswith("dividends.store.models") for n in names), f"{module} imports ORM models"
+        assert not any(n.startswith(("dividends.store.bulk", "dividends.store.queries")) for n in names), module
+        assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"

@@ -198,3 +198,47 @@ async def test_withdrawing_is_for_the_village_accountant_only(clean_db, tmp_path
     done = await registry_cases.withdraw(accountant, report.import_id, "duplicate", FixedClock(WHEN))  # type: ignore[arg-type]
     assert done.changed
     assert (await RegistryImport.get(id=report.import_id)).withdrawn_by == "acc1"
+
+
+def _cli(url: str, *args: str | Path):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "dividends", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=180, cwd=Path(__file__).resolve().parents[2])
+
+
+async def test_the_command_line_remembers_the_mapping_and_withdraws(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("股份数目: shares\n", encoding="utf-8")
+    first = _cli(clean_db, "import", "registry", "--registry", households(tmp_path), "--period", "2025",
+                 "--county", "C1", "--columns", mapping, "--user", "acc")
+    assert first.returncode == 0, first.stderr
+    assert "股份数目 → shares" in first.stderr and "import number 1" in first.stdout
+    other = tmp_path / "v2"
+    other.mkdir()
+    path = households(other)
+    path.write_text(path.read_text(encoding="utf-8").replace("V1", "V2"), encoding="utf-8")
+    second = _cli(clean_db, "import", "registry", "--registry", path, "--period", "2025", "--county", "C1",
+                  "--user", "acc")
+    assert second.returncode == 0 and "not recognised" not in second.stderr, second.stderr
+    refused = _cli(clean_db, "import", "withdraw", "2", "--reason", " ", "--user", "acc")
+    assert refused.returncode != 0 and "say why" in refused.stdout + refused.stderr
+    done = _cli(clean_db, "import", "withdraw", "2", "--reason", "wrong village", "--user", "acc")
+    assert done.returncode == 0 and "import 2 withdrawn (V2)" in done.stdout, done.stdout + done.stderr
+    assert (await RegistryImport.get(id=2)).withdrawn_reason == "wrong village"
+
+
+async def test_an_import_of_several_villages_is_withdrawn_by_an_administrator(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = sample_files(tmp_path, households=8, villages=2, seed=3)
+    report = await _import(files.households, county="C1")
+    v1 = await Village.get(code="V0001")
+    accountant = Actor(1, "acc1", "acc1", "accountant", village_id=v1.id, county_id=v1.county_id)  # type: ignore[attr-defined]
+    admin = Actor(4, "adm1", "adm1", "admin", county_id=v1.county_id)  # type: ignore[attr-defined]
+    with pytest.raises(InputError) as caught:
+        await registry_cases.withdraw(accountant, report.import_id, "x", FixedClock(WHEN))  # type: ignore[arg-type]
+    assert caught.value.problems[0].msg.key == "registry.withdraw.other_villages"
+    assert "V0002" in caught.value.problems[0].msg.text("en")
+    done = await registry_cases.withdraw(admin, report.import_id, "two villages in one file", FixedClock(WHEN))  # type: ignore[arg-type]
+    assert done.changed and done.villages == ("V0001", "V0002")
