@@ -10,8 +10,8 @@ register({
         "zh": "--amount 只能用于一个村，但名册中有 {count} 个村（{villages}）；请用 --returns 文件给出各村收益",
         "en": "--amount is one village's return, but the registry has {count} villages ({villages}); give each village's return with --returns FILE",
     },
-    "compute.amount_invalid": {"zh": "--amount 应为金额（元，最多两位小数），实际为 {found}",
-                               "en": "--amount expects an amount in yuan (at most 2 decimals), found {found}"},
+    "compute.amount_invalid": {"zh": "收益金额应为以元为单位的金额（最多两位小数），实际为 {found}",
+                               "en": "the return amount must be in yuan (at most 2 decimals), found {found}"},
     "compute.amount_or_returns": {"zh": "请给出 --amount 或 --returns 其中之一", "en": "give exactly one of --amount or --returns"},
     "compute.return_without_households": {
         "zh": "收益文件中的村 {village} 在名册中没有农户（村编码是否写错？）",
