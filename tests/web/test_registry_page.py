@@ -91,6 +91,8 @@ async def test_an_import_no_run_uses_is_withdrawn_from_its_version_page(app, tmp
         assert done.status_code == 303
         page = await acc.get(f"/villages/V0001/registry/{sid}")
         assert "已撤回" in page.text and "选错了文件" in page.text
+        home = await acc.get("/villages/V0001")
+        assert "已撤回" in home.text
     async with browser(app, "com1") as com:
         refused = await com.post(f"/villages/V0001/registry/{sid}/withdraw", {"reason": "x"})
         assert refused.status_code == 403
