@@ -62,9 +62,9 @@ _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 
 register({
     "access.role": {"zh": "角色应为 {expected} 之一，实际为 {found}", "en": "the role must be one of {expected}, found {found}"},
-    "access.scope_village": {"zh": "会计和村务监督委员会成员须属于一个村，请选择所属村",
-                             "en": "an accountant or committee member belongs to one village: choose it"},
-    "access.scope_county": {"zh": "审计员须属于一个县，请选择所属县", "en": "an auditor belongs to one county: choose it"},
+    "access.scope_village": {"zh": "会计和村务监督委员会成员须属于一个村（--village）",
+                             "en": "an accountant or committee member belongs to one village (--village)"},
+    "access.scope_county": {"zh": "审计员须属于一个县（--county）", "en": "an auditor belongs to one county (--county)"},
     "access.unknown_village": {"zh": "没有编码为 {code} 的村", "en": "no village with the code {code}"},
     "access.unknown_county": {"zh": "没有编码为 {code} 的县", "en": "no county with the code {code}"},
     "access.user_exists": {"zh": "用户名 {username} 已被使用", "en": "the username {username} is taken"},

@@ -110,7 +110,7 @@ class ColumnMapping:
 
         >>> old = ColumnMapping((("*", "股份数目", "shares"), ("posts", "月份", "months_served")))
         >>> old.merged(ColumnMapping((("*", "股份数目", "capital_yuan"),))).to_dict()
-        {'*': {'股份数目': 'capital_yuan'}, 'posts': {'月份': 'months_served'}}
+        {'posts': {'月份': 'months_served'}, '*': {'股份数目': 'capital_yuan'}}
         """
         if not newer:
             return self

@@ -242,3 +242,11 @@ async def test_an_import_of_several_villages_is_withdrawn_by_an_administrator(cl
     assert "V0002" in caught.value.problems[0].msg.text("en")
     done = await registry_cases.withdraw(admin, report.import_id, "two villages in one file", FixedClock(WHEN))  # type: ignore[arg-type]
     assert done.changed and done.villages == ("V0001", "V0002")
+
+
+async def test_the_same_households_file_alone_after_a_full_import_changes_nothing(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = sample_files(tmp_path, households=8, villages=1, seed=3)
+    await _import(files.households, posts=files.posts, members=files.members)
+    again = await _import(files.households)
+    assert again.import_id is None and again.villages[0].unchanged and again.villages[0].version == 1
+    assert await RegistrySnapshot.all().count() == 1
