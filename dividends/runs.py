@@ -31,6 +31,7 @@ from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
+from schemes.engine import roster_problems
 from dividends.store import audit
 from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
@@ -143,7 +144,14 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
     if snapshot is None:
         raise refuse("run.no_snapshot", village=village_code, period=period)
     # a column the scheme reads and the registry version never had would silently count as 0
-    check_needs(resolve_scheme(scheme_ref).scheme, RegistryFacts.from_dict(snapshot.facts or {}))
+    # and so would a roster the version does not have (known for versions that record their files)
+    stored = RegistryFacts.from_dict(snapshot.facts or {})
+    wanted = resolve_scheme(scheme_ref).scheme
+    if stored.kinds:
+        rosters = roster_problems(wanted, posts="posts" in stored.kinds, persons="members" in stored.kinds)
+        if rosters:
+            raise InputError(rosters)
+    check_needs(wanted, stored)
     replaced = None
     if replaces is not None:
         replaced = await get_run(replaces)

@@ -250,3 +250,14 @@ async def test_the_same_households_file_alone_after_a_full_import_changes_nothin
     again = await _import(files.households)
     assert again.import_id is None and again.villages[0].unchanged and again.villages[0].version == 1
     assert await RegistrySnapshot.all().count() == 1
+
+
+async def test_a_scheme_paying_posts_is_refused_at_creation_on_a_version_without_a_posts_roster(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = sample_files(tmp_path, households=8, villages=1, seed=3)
+    await _import(files.households, members=files.members)
+    with pytest.raises(InputError) as caught:
+        await runs.create_run("V0001", 2025, "photovoltaic", "acc", amount_yuan="5000")
+    assert [p.msg.key for p in caught.value.problems] == ["compute.needs_posts"]
+    assert "posts roster, and none was given" in caught.value.problems[0].msg.text("en")
+    assert not await runs.Run.all().exists()
+    assert (await runs.create_run("V0001", 2025, "golden-chicken", "acc", amount_yuan="5000")).state == "draft"
