@@ -28,6 +28,7 @@ from dividends.auditpack import PackVerification, build_pack, verify_pack
 from dividends.clock import CHINA
 from dividends.compute import Computation, compute, resolve_scheme
 from dividends.runs import lines_frame, refuse, write_inputs
+from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store.models import (
     AssetReturn, BankResultImport, Household, Notice, PayoutBatch, RegistryChange, RegistrySnapshot, Run,
@@ -373,7 +374,7 @@ async def preview_scheme(village: Village, period: int, scheme_ref: str, amount_
                          reference: date) -> Preview:
     """What ``scheme_ref`` would pay this village's newest registry for ``period``, without
     storing anything (the run's own input writer and the one computation)."""
-    snapshot = await RegistrySnapshot.filter(village=village, period=period).order_by("-version").first()
+    snapshot = await registry_store.latest_snapshot(village.id, period)
     if snapshot is None:
         raise refuse("run.no_snapshot", village=village.code, period=period)
     path = preset_path(scheme_ref)
@@ -484,7 +485,8 @@ class VillagePage:
 
 
 async def village_page(village: Village) -> VillagePage:
-    return VillagePage(list(await RegistrySnapshot.filter(village=village).order_by("-period", "-version").limit(20)),
+    return VillagePage(list(await RegistrySnapshot.filter(village=village).prefetch_related("registry_import")
+                            .order_by("-period", "-version").limit(20)),
                        list(await AssetReturn.filter(village=village).order_by("-period", "asset")),
                        list(await Run.filter(village=village).order_by("-id").prefetch_related("scheme")))
 

@@ -49,6 +49,7 @@ def _r(*roles: str, **kw: object) -> Rule:
 RULES: dict[str, Rule] = {
     "village.read": _r(*ROLES),
     "registry.import": _r(ACCOUNTANT),
+    "registry.withdraw": _r(ACCOUNTANT, ADMIN),
     "return.record": _r(ACCOUNTANT),
     "run.create": _r(ACCOUNTANT),
     "run.compute": _r(ACCOUNTANT, states=("draft",), done=("computed", "publicized") + POSTED),

@@ -127,6 +127,24 @@ def test_access_and_web_auth_ask_the_store_instead_of_the_orm() -> None:
                        for n in names), f"{module} imports ORM models"
 
 
+#: The registry's side of the store boundary: importing and withdrawing reach the database only
+#: through dividends/store/registry.py.
+REGISTRY_MODULES = [ROOT / "dividends/imports.py", ROOT / "dividends/usecases/registry.py"]
+
+
+def test_the_registry_import_reaches_the_database_only_through_the_store() -> None:
+    import re
+
+    sql = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[^\n]*\b(FROM|SET|WHERE|VALUES)\b")
+    for path in REGISTRY_MODULES:
+        names = _module_imports(path)
+        module = str(path.relative_to(ROOT))
+        assert not any(n == "tortoise" or n.startswith("tortoise.") for n in names), f"{module} imports tortoise"
+        assert not any(n.startswith("dividends.store.models") for n in names), f"{module} imports ORM models"
+        assert not any(n.startswith(("dividends.store.bulk", "dividends.store.queries")) for n in names), module
+        assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"
+
+
 #: Modules that look for digits to hide them (masking): any script's digits count there.
 DIGIT_MASKERS = {"notify/privacy.py", "dividends/files/notice.py", "notify/phones.py", "notify/catalog.py"}
 

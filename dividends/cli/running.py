@@ -76,6 +76,20 @@ def import_registry_cmd(
     out.print(t)
     if report.exclusions:
         show_problems(report.exclusions, limit=20)
+    if report.import_id is not None:
+        say("cli.import.number", id=report.import_id)
+
+
+@import_app.command("withdraw")
+def withdraw_cmd(import_id: Annotated[int, typer.Argument(help="the import's number (shown by import registry)")],
+                 reason: Annotated[str, typer.Option("--reason", help="why it is withdrawn")],
+                 user: UserOpt = "") -> None:
+    """Withdraw an import no run uses: kept and recorded, no longer any village's current version."""
+    from dividends.imports import withdraw_import
+
+    done = with_db(lambda: withdraw_import(import_id, user or default_user(), reason, SystemClock().now()))
+    say("cli.import.withdrawn" if done.changed else "cli.import.withdrawn_already", id=done.import_id,
+        villages=list(done.villages))
 
 
 village_app = typer.Typer(help="Village details shown on notices: name, committee contact, county.", no_args_is_help=True)

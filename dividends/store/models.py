@@ -17,6 +17,8 @@ class County(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=128)
+    # the county form's column mapping (kind -> header -> column), remembered from the last import
+    column_mapping = fields.JSONField(default=dict, null=True)
 
     class Meta:
         table = "county"
@@ -158,6 +160,11 @@ class RegistryImport(Model):
     files = fields.JSONField(default=dict)  # kind -> {name, sha256}
     households = fields.IntField()
     excluded = fields.JSONField(default=list)
+    columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
+    # withdrawn imports are kept (evidence) but no run may use their snapshots
+    withdrawn_at = fields.DatetimeField(null=True)
+    withdrawn_by = fields.CharField(max_length=64, default="", db_default="")
+    withdrawn_reason = fields.CharField(max_length=500, default="", db_default="")
 
     class Meta:
         table = "registry_import"
@@ -179,6 +186,9 @@ class RegistrySnapshot(Model):
     removed = fields.IntField(default=0)
     changed = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # RegistryFacts.to_dict(): files read, optional columns absent, unrecognised headers, kept rosters
+    facts = fields.JSONField(default=dict, null=True)
+    columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
 
     class Meta:
         table = "registry_snapshot"

@@ -68,7 +68,7 @@ async def village_of_run(run_id: int) -> Village | None:
 
 
 async def snapshot(snapshot_id: int) -> RegistrySnapshot | None:
-    return await RegistrySnapshot.get_or_none(id=snapshot_id).prefetch_related("village")
+    return await RegistrySnapshot.get_or_none(id=snapshot_id).prefetch_related("village", "registry_import")
 
 
 async def objection(run_id: int, objection_id: int) -> Objection | None:

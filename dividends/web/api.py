@@ -141,7 +141,9 @@ async def import_registry(request: Request, actor: Actor) -> Response:
         await form.close()
     mine = next(x for x in report.villages if x.village == v.code)
     return _json({"period": period, "version": mine.version, "households": mine.households, "added": mine.added,
-                  "removed": mine.removed, "changed": mine.changed, "unchanged": mine.unchanged}, 201)
+                  "removed": mine.removed, "changed": mine.changed, "unchanged": mine.unchanged,
+                  "import_id": report.import_id, "warnings": [w.text(language(request)) for w in report.warnings],
+                  "notes": [n.text(language(request)) for n in report.notes]}, 201)
 
 
 @api

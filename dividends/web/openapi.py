@@ -71,7 +71,11 @@ OPENAPI: dict[str, Any] = {
                   _json(_obj(["period", "version", "households", "added", "removed", "changed", "unchanged"],
                              period=PERIOD, version={"type": "integer"}, households={"type": "integer"},
                              added={"type": "integer"}, removed={"type": "integer"}, changed={"type": "integer"},
-                             unchanged={"type": "boolean"}), "the new (or unchanged) version"),
+                             unchanged={"type": "boolean"}, import_id={"type": ["integer", "null"]},
+                             warnings={"type": "array", "items": {"type": "string"}},
+                             notes={"type": "array", "items": {"type": "string"}}),
+                  "the new (or unchanged) version; warnings: headers nothing recognised, landlines; notes: the "
+                  "sheet read, rows skipped, rosters kept from the previous version"),
                   params=[CODE], status="201"),
             "requestBody": _multipart(["period", "households"], period=PERIOD, households=FILE, members=FILE, posts=FILE)}},
         "/api/v1/villages/{code}/returns": {"post": _op(

@@ -40,6 +40,8 @@ PAGES = [
     Spec("GET", "/villages/{v}/registry", "registry.import"),
     Spec("POST", "/villages/{v}/registry", "registry.import", data=(("period", "2024"),)),
     Spec("GET", "/villages/{v}/registry/{sid}"),
+    Spec("GET", "/villages/{v}/registry/template"),
+    Spec("POST", "/villages/{v}/registry/{sid}/withdraw", "registry.withdraw", data=(("reason", "wrong file"),)),
     Spec("GET", "/villages/{v}/returns"),
     Spec("POST", "/villages/{v}/returns", "return.record", data=(("period", "2023"), ("amount", "100"))),
     Spec("GET", "/villages/{v}/runs/new", "run.create"),
