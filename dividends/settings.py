@@ -11,6 +11,7 @@ The process environment wins over ``.env`` (read from the working directory). Se
 ``SESSION_HTTPS_ONLY``     ``true`` behind HTTPS (default: true unless the base URL is http)
 ``PUBLICITY_MIN_DAYS``     shortest notice period (default 7)
 ``BANK_FORMATS_FILE``      extra bank formats (YAML) besides the shipped ones
+``LEDGER_CHECKPOINT_KEY``  signs ledger checkpoints (kept by the county, at least 16 characters)
 ``TWILIO_*``, ``SMS_*``    see :mod:`notify.settings`
 =========================  ==========================================================
 """
@@ -22,7 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notify.settings import Secret, SettingsError, SmsSettings, read_env_file
-from schemes.i18n import Msg
+from schemes.i18n import Msg, register
+
+register({"settings.key_short": {
+    "zh": "密钥太短：至少 {low} 个字符",
+    "en": "the key is too short: at least {low} characters",
+}})
 
 __all__ = ["Settings", "load_settings", "Secret", "SettingsError"]
 
@@ -37,6 +43,7 @@ class Settings:
     publicity_min_days: int
     bank_formats_file: Path | None
     sms: SmsSettings
+    ledger_checkpoint_key: Secret | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +54,9 @@ class Settings:
         if not days_text.isdigit() or not 1 <= int(days_text) <= 365:
             raise SettingsError("PUBLICITY_MIN_DAYS", Msg("sms.settings.int_range", low=1, high=365), days_text)
         https = env.get("SESSION_HTTPS_ONLY", "").lower()
+        checkpoint_key = env.get("LEDGER_CHECKPOINT_KEY", "")
+        if checkpoint_key and len(checkpoint_key) < 16:
+            raise SettingsError("LEDGER_CHECKPOINT_KEY", Msg("settings.key_short", low=16), "****")
         return cls(
             database_url=env.get("DATABASE_URL") or "sqlite://dividends.sqlite3",
             secret_key=Secret(env["SECRET_KEY"]) if env.get("SECRET_KEY") else None,
@@ -56,6 +66,7 @@ class Settings:
             publicity_min_days=int(days_text),
             bank_formats_file=Path(env["BANK_FORMATS_FILE"]) if env.get("BANK_FORMATS_FILE") else None,
             sms=SmsSettings.from_env({**env, "PUBLIC_BASE_URL": public}),
+            ledger_checkpoint_key=Secret(checkpoint_key) if checkpoint_key else None,
         )
 
 
