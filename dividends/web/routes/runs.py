@@ -13,6 +13,8 @@ from starlette.routing import Route
 from dividends import access, overview, publicity, runs
 from dividends.usecases import objections as objection_cases
 from dividends.usecases import payments, scope
+from dividends.usecases import publicity as publicity_cases
+from dividends.approval import ApprovalRules
 from dividends.usecases import runs as run_cases
 from dividends.access import Actor
 from dividends.auditpack import build_pack
@@ -36,7 +38,10 @@ async def run_view(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
     data = await overview.run_page(run, language(request))
     return render(request, "run.html", {"run": run, "data": data, "formats": sorted(load_formats()),
-                                        "today": today(request.app.state.clock)})
+                                        "today": today(request.app.state.clock),
+                                        "decisions": await run_cases.decisions(actor, run.id),
+                                        "evidence": await publicity_cases.evidence(actor, run.id),
+                                        "rules": ApprovalRules.from_env()})
 
 
 @page
@@ -101,7 +106,9 @@ async def resolve_objection(request: Request, actor: Actor) -> Response:
 @page
 async def approve(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
-    await run_cases.approve(actor, run_id, request.app.state.clock)
+    await scope.precheck(actor, "run.approve", run_id=run_id)
+    form = await request.form()
+    await run_cases.approve(actor, run_id, request.app.state.clock, resolution=forms.resolution(form))
     return redirect(f"/runs/{run_id}")
 
 
