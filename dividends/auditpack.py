@@ -47,8 +47,7 @@ from dividends.runs import get_run, lines_frame, run_inputs
 from dividends.store import approvals as approvals_store
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
-from dividends.store.files import file_name, get_file
-from dividends.store.models import BankResultImport, BankResultLine, Notice, Objection, PayoutBatch, PayoutItem
+from dividends.store import packs
 from schemes.i18n import Msg, register
 from schemes.problems import InputError, Problem
 
@@ -68,8 +67,9 @@ register({
     },
 })
 
-FORMAT = "dividends.auditpack/3"
-FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", FORMAT)
+FORMAT = "dividends.auditpack/4"
+#: Formats this version reads; 4 adds the ledger head (earlier packs keep verifying).
+FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", "dividends.auditpack/3", FORMAT)
 _SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf", "text/html": "html"}
 
 
@@ -89,8 +89,7 @@ async def build_pack(run_id: int) -> bytes:
                 files[f"computation/{path.relative_to(Path(tmp) / 'computation').as_posix()}"] = path.read_bytes()
     lines = await lines_frame(run.id)
     files["run/allocation_lines.csv"] = frame_csv(lines)
-    objections = await Objection.filter(run=run).order_by("id").values(
-        "household_id", "text", "channel", "received_at", "recorded_by", "status", "resolution", "resolved_by", "resolved_at")
+    objections = await packs.objections(run.id)
     events = [{"at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
               for e in await audit.events("run", run.id)]
     approvals = {
@@ -112,23 +111,14 @@ async def build_pack(run_id: int) -> bytes:
     ledger.write_beancount(entries, out, title=f"run {run.id} {run.village.code} {run.period}")
     files["ledger/run.beancount"] = out.getvalue().encode("utf-8")
 
-    items = await PayoutItem.filter(run=run).order_by("batch_id", "household_id").values(
-        "batch__number", "household_id", "amount_fen", "status")
-    results = {r["item_id"]: r for r in await BankResultLine.filter(item__run_id=run.id).values(
-        "item_id", "status", "bank_ref", "reason", "result__id")}
-    item_ids = await PayoutItem.filter(run=run).order_by("batch_id", "household_id").values_list("id", flat=True)
-    files["bank/items.csv"] = frame_csv(pl.DataFrame([
-        {"batch": i["batch__number"], "household_id": i["household_id"], "amount_fen": i["amount_fen"], "status": i["status"],
-         "bank_ref": results.get(iid, {}).get("bank_ref", ""), "reason": results.get(iid, {}).get("reason", "")}
-        for i, iid in zip(items, item_ids)],
-        schema={"batch": pl.Int64, "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String,
-                "bank_ref": pl.String, "reason": pl.String}))
-    for batch in await PayoutBatch.filter(run=run).order_by("number"):
-        for digest, suffix in ((batch.csv_file, "csv"), (batch.xlsx_file, "xlsx")):
-            files[f"bank/batch-{batch.number}.{suffix}"] = await get_file(digest)
-        for k, result in enumerate(await BankResultImport.filter(batch=batch).order_by("id"), start=1):
-            ext = Path(await file_name(result.file)).suffix or ".csv"
-            files[f"bank/result-{batch.number}-{k}{ext}"] = await get_file(result.file)
+    files["bank/items.csv"] = frame_csv(pl.DataFrame(await packs.payout_items(run.id), schema={
+        "batch": pl.Int64, "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String,
+        "bank_ref": pl.String, "reason": pl.String}))
+    for batch in await packs.batch_files(run.id):
+        files[f"bank/batch-{batch.number}.csv"] = batch.csv
+        files[f"bank/batch-{batch.number}.xlsx"] = batch.xlsx
+        for k, (ext, data) in enumerate(batch.results, start=1):
+            files[f"bank/result-{batch.number}-{k}{ext}"] = data
     resolution = await approvals_store.resolution_of(run.id)
     if resolution is not None:
         files["run/resolution.json"] = _json(resolution)
@@ -141,14 +131,16 @@ async def build_pack(run_id: int) -> bytes:
             item["file"] = f"evidence/{item['kind']}-{item['sha256']}.{_SUFFIX.get(item['media_type'], 'bin')}"
             files[item["file"]] = await approvals_store.evidence_bytes(item["sha256"])
         files["run/evidence.json"] = _json(evidence)
-    notices = await Notice.filter(run=run).order_by("household_id", "kind", "attempt").values(
-        "household_id", "kind", "attempt", "status", "sid", "error_code", "segments")
+    notices = await packs.notices(run.id)
     if notices:
         files["notices.csv"] = frame_csv(pl.DataFrame(notices))
+    head = (await ledger_store.heads([run.village.code])).get(run.village.code)
 
     manifest = {
         "format": FORMAT, "run": run.id, "village": run.village.code, "period": run.period, "state": run.state,
         "content_hash": run.content_hash, "pool_fen": run.pool_fen,
+        # the village's chain head when the pack was written: a copy outside the database
+        "ledger_head": {"seq": head.seq, "hash": head.hash} if head is not None else None,
         "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
     }
     buffer = io.BytesIO()
@@ -220,6 +212,11 @@ def _read_manifest(archive: zipfile.ZipFile, names: set[str]) -> dict[str, Any] 
     for key, kind in (("run", int), ("village", str), ("period", int)):
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
             return Msg("pack.bad_manifest", detail=f"'{key}' is missing or not a {kind.__name__}")
+    if manifest["format"] == FORMAT:
+        head = manifest.get("ledger_head", "missing")
+        if head is not None and not (isinstance(head, dict) and isinstance(head.get("seq"), int)
+                                     and isinstance(head.get("hash"), str) and len(head["hash"]) == 64):
+            return Msg("pack.bad_manifest", detail="'ledger_head' must be null or {seq: int, hash: sha256}")
     return manifest
 
 
@@ -260,6 +257,25 @@ def _fail(msg: Msg) -> PackVerification:
     return PackVerification(False, (Problem(msg),))
 
 
+def _head_agrees(manifest: dict[str, Any], entries: list[ledger.Entry]) -> list[Problem]:
+    """A version-4 pack records the village's chain head when it was written: it is at or after
+    every entry of the run, and if it is one of them, it has that entry's hash. (Checking the
+    database's chain still holds this head is ``ledger verify --against`` on a checkpoint.)"""
+    if manifest["format"] != FORMAT:
+        return []
+    head = manifest["ledger_head"]
+    if head is None:
+        return [Problem(Msg("pack.ledger_head", detail="no head recorded, yet the run has entries"))] if entries else []
+    last = max((e.seq for e in entries), default=0)
+    if head["seq"] < last:
+        return [Problem(Msg("pack.ledger_head", detail=f"head #{head['seq']} is before the run's entry #{last}"))]
+    at = next((e for e in entries if e.seq == head["seq"]), None)
+    if at is not None and at.hash != head["hash"]:
+        return [Problem(Msg("pack.ledger_head", detail=f"entry #{at.seq} has hash {at.hash[:12]}, "
+                                                       f"the head {head['hash'][:12]}"))]
+    return []
+
+
 def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
     stored = restore_frame(pl.read_csv(io.BytesIO(archive.read("run/allocation_lines.csv")), schema_overrides={
@@ -283,6 +299,7 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
     for check in (ledger.hashes, ledger.balanced, ledger.amounts_are_integers):
         for error in check(manifest["village"], entries):
             problems.append(Problem(Msg("pack.ledger", detail=error.msg)))
+    problems.extend(_head_agrees(manifest, entries))
     village = manifest["village"]
     for entry in entries:
         if entry.kind == "accrual":

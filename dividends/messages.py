@@ -159,6 +159,8 @@ register({
     "pack.accrual": {"zh": "计提分录与分配行不符：{detail}", "en": "the accrual entry does not match the allocation lines: {detail}"},
     "pack.settlement": {"zh": "结算分录与银行回单不符：{detail}", "en": "the settlements do not match the bank results: {detail}"},
     "pack.bank_file": {"zh": "支付文件 {file} 的合计与支付清单不符", "en": "bank file {file} does not add up to its payout items"},
+    "pack.ledger_head": {"zh": "审计包记录的链头与本批次的分录不符：{detail}",
+                         "en": "the ledger head the pack records does not agree with the run's entries: {detail}"},
     "pack.ok": {"zh": "审计包核验通过：分配批次 {run}（{village}，{period} 年度）重新计算完全一致，账簿、支付与回单相符",
                 "en": "audit pack verified: run {run} ({village}, {period}) recomputes bit for bit; ledger, payouts and bank results agree"},
 })
@@ -199,6 +201,8 @@ register({
     "cli.run.pack": {"zh": "审计包已写入 {file}（{size} 字节）", "en": "audit pack written to {file} ({size} bytes)"},
     "cli.run.notice": {"zh": "公示页已写入 {file}", "en": "public notice written to {file}"},
     "cli.show.title": {"zh": "分配批次 {run}", "en": "Run {run}"},
+    "cli.ledger.checkpoint_ok": {"zh": "与检查点 {file}（{at}）一致：{villages} 个村的链头仍在账链中", "en": "agrees with checkpoint {file} ({at}): the heads of {villages} villages are still in their chains"},
+    "cli.ledger.checkpoint_written": {"zh": "已写出检查点 {file}：{villages} 个村的链头，已签名；请交县里保存", "en": "checkpoint written to {file}: the heads of {villages} villages, signed; the county keeps it"},
     "cli.ledger.ok": {"zh": "账簿核验通过：{villages} 个村，{entries} 笔分录，哈希链完整", "en": "ledger verified: {villages} villages, {entries} entries, hash chains intact"},
     "cli.ledger.bad": {"zh": "账簿核验未通过：", "en": "ledger verification failed:"},
     "cli.ledger.exported": {"zh": "已导出 {entries} 笔分录到 {file}", "en": "exported {entries} entries to {file}"},

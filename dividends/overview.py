@@ -173,8 +173,10 @@ async def _county_overview(county_ids: Sequence[int] | None, period: int | None,
     runs = await fetch(
         "SELECT r.id, r.village_id, r.state, r.kind, r.pool_fen, r.scheme_id FROM run r JOIN village v ON v.id = r.village_id "
         f"WHERE {where} AND r.period = ? ORDER BY r.id", *args, period if period is not None else -1)
+    # each (run, household) counted once, however often its failed line was re-issued in a new batch
     issued = await fetch(
-        "SELECT r.village_id, SUM(b.total_fen) AS fen FROM payout_batch b JOIN run r ON r.id = b.run_id "
+        "SELECT r.village_id, SUM(i.fen) AS fen FROM (SELECT run_id, household_id, MAX(amount_fen) AS fen "
+        "FROM payout_item GROUP BY run_id, household_id) i JOIN run r ON r.id = i.run_id "
         f"JOIN village v ON v.id = r.village_id WHERE {where} AND r.period = ? AND r.state != 'reversed' "
         "GROUP BY r.village_id", *args, period if period is not None else -1)
     households = await fetch(

@@ -318,14 +318,28 @@ def list_cmd(village: Annotated[Optional[str], typer.Option("--village")] = None
 
 
 @ledger_app.command("verify")
-def ledger_verify(village: Annotated[Optional[list[str]], typer.Option("--village")] = None) -> None:
-    """Check every entry balances and every chain is intact (edited, deleted, reordered entries)."""
+def ledger_verify(village: Annotated[Optional[list[str]], typer.Option("--village")] = None,
+                  against: Annotated[Optional[Path], typer.Option(
+                      "--against", help="a checkpoint file (ledger checkpoint): the chains must still hold its heads")] = None) -> None:
+    """Check every entry balances and every chain is intact (edited, deleted, reordered entries);
+    with ``--against``, also that each chain still holds the entries a signed checkpoint recorded
+    (so that rewriting entries and head together is detected)."""
     from dividends import ledger
+    from dividends.ledger import checkpoint
     from dividends.store import ledger as ledger_store
+
+    anchor = None
+    if against is not None:
+        anchor = _read_checkpoint(against)
+        if village:
+            anchor = checkpoint.Checkpoint(anchor.created_at, {v: h for v, h in anchor.heads.items() if v in village})
 
     async def work():  # type: ignore[no-untyped-def]
         entries = await ledger_store.entries_by_village(village)
-        return entries, ledger.verify(entries, await ledger_store.heads(village))
+        errors = ledger.verify(entries, await ledger_store.heads(village))
+        if anchor is not None:
+            errors += checkpoint.verify_against(entries, anchor)
+        return entries, errors
     entries, errors = with_db(work)
     if errors:
         out.print(text("cli.ledger.bad"), style="red")
@@ -333,6 +347,62 @@ def ledger_verify(village: Annotated[Optional[list[str]], typer.Option("--villag
             out.print(f"  - {e.text()}", markup=False)
         raise typer.Exit(1)
     say("cli.ledger.ok", villages=len(entries), entries=sum(len(v) for v in entries.values()))
+    if anchor is not None:
+        say("cli.ledger.checkpoint_ok", villages=len(anchor.heads), file=str(against), at=anchor.created_at)
+
+
+def _checkpoint_key() -> str:
+    from dividends.settings import SettingsError
+    try:
+        key = load_settings().ledger_checkpoint_key
+    except SettingsError as exc:
+        err.print(exc.text(), style="red", markup=False)
+        raise typer.Exit(2) from None
+    if key is None:
+        from schemes.i18n import Msg
+        err.print(Msg("ledger.checkpoint.no_key").text(), style="red", markup=False)
+        raise typer.Exit(2)
+    return key.get_secret_value()
+
+
+def _read_checkpoint(path: Path):  # type: ignore[no-untyped-def]
+    from dividends.ledger import checkpoint
+    key = _checkpoint_key()
+    try:
+        return checkpoint.read(path.read_bytes(), key, str(path))
+    except OSError as exc:
+        err.print(f"{path}: {exc.strerror}", style="red", markup=False)
+        raise typer.Exit(2) from None
+    except checkpoint.CheckpointError as exc:
+        err.print(exc.text(), style="red", markup=False)
+        raise typer.Exit(1) from None
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(out_file: Annotated[Path, typer.Option("--out", help="the checkpoint file to write")]) -> None:
+    """Write every village's chain head to a file signed with LEDGER_CHECKPOINT_KEY (the key the
+    county keeps). The county keeps the file; ``ledger verify --against FILE`` checks it later."""
+    from datetime import datetime, timezone
+
+    from dividends import ledger
+    from dividends.ledger import checkpoint
+    from dividends.store import ledger as ledger_store
+
+    key = _checkpoint_key()
+
+    async def work():  # type: ignore[no-untyped-def]
+        entries = await ledger_store.entries_by_village()
+        return ledger.verify(entries, await ledger_store.heads()), await ledger_store.heads()
+    errors, heads = with_db(work)
+    if errors:
+        # a checkpoint of a broken ledger would anchor the damage: refuse it
+        out.print(text("cli.ledger.bad"), style="red")
+        for e in errors[:50]:
+            out.print(f"  - {e.text()}", markup=False)
+        raise typer.Exit(1)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_bytes(checkpoint.write(heads, key, datetime.now(timezone.utc)))
+    say("cli.ledger.checkpoint_written", villages=len(heads), file=str(out_file))
 
 
 @ledger_app.command("export")

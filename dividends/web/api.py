@@ -290,6 +290,9 @@ async def county_anomalies(request: Request, actor: Actor) -> Response:
         "parked": [{"village": p.village, "run": p.run_id, "period": p.period, "account": p.account,
                     "amount_fen": p.amount_fen} for p in found.parked],
         "parked_fen": found.parked_fen,
+        "double_bookings": [{"village": b.village, "period": b.period, "asset": b.asset, "return": b.return_id,
+                             "amount_fen": b.amount_fen, "runs": [{"run": r, "state": st} for r, st in b.runs]}
+                            for b in found.double_bookings],
     })
 
 

@@ -235,6 +235,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "anomalies.late": ("逾期发放（年度次年 {month} 月 {day} 日后）", "Paid late (after {month}/{day} of the next year)"),
     "anomalies.parked": ("结转未分配资金：合计 {amount} 元", "Money parked in carry-over: {amount} yuan in all"),
     "anomalies.none": ("未发现", "none found"),
+    "anomalies.double_booking": ("同一笔资产收益被两个有效批次入账（同一批农户会被重复支付）",
+                                 "One asset return booked by two live runs (the same households paid twice)"),
     "col.id_number": ("身份证号", "ID number"),
     "col.phone": ("手机号", "Phone"),
     "col.deadline": ("期限", "Deadline"),

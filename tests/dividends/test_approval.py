@@ -148,7 +148,7 @@ async def test_the_audit_pack_carries_the_resolution_and_verify_checks_the_bindi
     with zipfile.ZipFile(pack) as z:
         manifest = json.loads(z.read("manifest.json"))
         resolution = json.loads(z.read("run/resolution.json"))
-    assert manifest["format"] == "dividends.auditpack/3"
+    assert manifest["format"] == "dividends.auditpack/4"
     assert resolution["content_hash"] == manifest["content_hash"] and resolution["votes_for"] == 15
     assert verify_pack(pack).ok
 
@@ -189,7 +189,7 @@ async def test_older_pack_formats_still_verify(clean_db, tmp_path, clock) -> Non
             for n, data in files.items():
                 z.writestr(n, data)
         assert verify_pack(old).ok, verify_pack(old).problems
-    future = rewrite(pack, "manifest.json", lambda d: d.replace(b"auditpack/3", b"auditpack/9"), fix_manifest=False)
+    future = rewrite(pack, "manifest.json", lambda d: d.replace(b"auditpack/4", b"auditpack/9"), fix_manifest=False)
     assert not verify_pack(future).ok
 
 
