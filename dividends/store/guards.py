@@ -1,6 +1,6 @@
 """Database-level guards of the ledger: the database itself refuses to rewrite the books.
 
-Created by migration ``0005_ledger_guards`` on SQLite and PostgreSQL:
+Created by migration ``0008_ledger_guards`` on SQLite and PostgreSQL:
 
 - ``ledger_entry`` and ``ledger_posting`` are append-only: UPDATE and DELETE (and TRUNCATE on
   PostgreSQL) raise an error, whoever issues them (the application, a SQL console, a script);

@@ -15,7 +15,7 @@ async def drop_guards(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [('dividends', '0006_approval')]
+    dependencies = [('dividends', '0007_registry_facts')]
 
     initial = False
 
