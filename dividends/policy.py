@@ -48,6 +48,8 @@ def _r(*roles: str, **kw: object) -> Rule:
 
 RULES: dict[str, Rule] = {
     "village.read": _r(*ROLES),
+    "ledger.read": _r(*ROLES),
+    "run.pack": _r(ACCOUNTANT, AUDITOR, ADMIN),
     "registry.import": _r(ACCOUNTANT),
     "return.record": _r(ACCOUNTANT),
     "run.create": _r(ACCOUNTANT),

@@ -1,5 +1,7 @@
 """The ``dividends`` command. Every command shares one error policy: bad input is shown as
-located problems in the user's language (exit 2); nothing half-written; no traceback."""
+located problems in the user's language (exit 2); a failed sign-in exits 4, a refusal of the
+money rules (not found or outside the user's scope, the wrong role) exits 5; nothing
+half-written; no traceback."""
 from __future__ import annotations
 
 import os
@@ -12,6 +14,7 @@ import dividends.messages  # noqa: F401
 from dividends.cli import computing, scheming
 from dividends.cli.console import err, show_problems, text
 from dividends.compute import InvariantError
+from dividends.refusals import Forbidden, NotAllowed
 from schemes.problems import InputError
 
 app = typer.Typer(
@@ -52,11 +55,18 @@ _register_later_commands()
 
 
 def main() -> None:
+    from dividends.cli.login import LoginFailed
     try:
         app()
     except InputError as error:
         show_problems(error.problems)
         sys.exit(2)
+    except LoginFailed as error:
+        err.print(error.msg.text(), style="red", markup=False)
+        sys.exit(4)
+    except (NotAllowed, Forbidden) as error:
+        err.print(error.msg.text(), style="red", markup=False)
+        sys.exit(5)
     except InvariantError as error:
         err.print(text("compute.invariant_failed", details="; ".join(v.text() for v in error.violations[:5])),
                   style="red", markup=False)
