@@ -48,6 +48,9 @@ def _r(*roles: str, **kw: object) -> Rule:
 
 RULES: dict[str, Rule] = {
     "village.read": _r(*ROLES),
+    "ledger.read": _r(*ROLES),
+    "ledger.checkpoint": _r(AUDITOR, ADMIN),
+    "run.pack": _r(ACCOUNTANT, AUDITOR, ADMIN),
     "registry.import": _r(ACCOUNTANT),
     "registry.withdraw": _r(ACCOUNTANT, ADMIN),
     "return.record": _r(ACCOUNTANT),

@@ -1,5 +1,6 @@
 """Villages, counties and the objects a scope check looks up: the queries behind
-:mod:`dividends.access` (which decides, from what these return, who may see what)."""
+:mod:`dividends.access` (which decides, from what these return, who may see what), and villages
+as people see them on notices and pages (names, committee contact)."""
 from __future__ import annotations
 
 from typing import Any
@@ -115,3 +116,28 @@ async def all_users() -> list[User]:
 
 async def user(user_id: int) -> User | None:
     return await User.get_or_none(id=user_id).prefetch_related("village__county", "county")
+
+
+async def update_village(code: str, actor: str, changes: dict[str, str], county_name: str | None) -> Village | None:
+    """Set a village's fields and its county's name, with an audit event; None when unknown."""
+    village = await Village.get_or_none(code=code).prefetch_related("county")
+    if village is None:
+        return None
+    async with transaction():
+        if changes:
+            await Village.filter(id=village.id).update(**changes)
+        if county_name:
+            await County.filter(id=village.county.id).update(name=county_name)  # type: ignore[attr-defined]
+            changes = {**changes, "county_name": county_name}
+        if changes:
+            await audit.record(actor, "village.update", "village", code, village=village, **changes)
+    return await Village.get(code=code)
+
+
+async def user_count() -> int:
+    return await User.all().count()
+
+
+async def user_id(username: str) -> int | None:
+    row = await User.get_or_none(username=username.strip()[:64]).only("id")
+    return None if row is None else row.id

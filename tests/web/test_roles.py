@@ -68,7 +68,7 @@ PAGES = [
     Spec("POST", "/runs/{run}/notices/send", "notices.send", data=(("kind", "publicity"),)),
     Spec("POST", "/runs/{run}/notices/resend", "notices.send", data=(("kind", "payment_confirmation"),)),
     Spec("GET", "/runs/{run}/verify"),
-    Spec("GET", "/runs/{run}/audit-pack", "county.read"),  # a village's own people get 403: the county's
+    Spec("GET", "/runs/{run}/audit-pack", "run.pack"),  # the village accountant, the county auditors and admins
     Spec("GET", "/county", "county.read", village=False),
     Spec("GET", "/county/runs", "county.read", village=False),
     Spec("GET", "/county/villages/{v}", "county.read", role_first=True),
