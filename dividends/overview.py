@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tempfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -30,8 +31,8 @@ from dividends.compute import Computation, compute, resolve_scheme
 from dividends.runs import lines_frame, refuse, write_inputs
 from dividends.store import ledger as ledger_store
 from dividends.store.models import (
-    AssetReturn, BankResultImport, Household, Notice, PayoutBatch, RegistryChange, RegistrySnapshot, Run,
-    SchemeVersion, Village,
+    AssetReturn, BankResultImport, BankResultLine, Household, Notice, PayoutBatch, RegistryChange, RegistrySnapshot, Run,
+    PayoutItem, SchemeVersion, User, Village,
 )
 from dividends.store.models import Objection as ObjectionRow
 from schemes.describe import describe
@@ -290,7 +291,7 @@ async def county_runs(county_ids: Sequence[int] | None, *, state: str | None = N
         args.extend(village_ids)
     total = int((await fetch(f"SELECT COUNT(*) AS n FROM run r JOIN village v ON v.id = r.village_id WHERE {where}", *args))[0]["n"])
     rows = await fetch(
-        "SELECT r.id, v.code, v.name, r.period, r.kind, r.state, s.scheme_id, s.version, r.pool_fen, r.created_at, "
+        "SELECT r.id, v.code, v.name, r.period, r.kind, r.state, s.title, s.version, r.pool_fen, r.created_at, "
         "r.computed_at, r.publicized_at, r.approved_at, r.paid_at, r.closed_at FROM run r "
         "JOIN village v ON v.id = r.village_id JOIN scheme_version s ON s.id = r.scheme_id "
         f"WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?", *args, limit, offset)
@@ -298,7 +299,7 @@ async def county_runs(county_ids: Sequence[int] | None, *, state: str | None = N
     for r in rows:
         moments = [china_date(r[k]) for k in ("created_at", "computed_at", "publicized_at", "approved_at", "paid_at", "closed_at")]
         known = [m for m in moments if m]
-        out.append(RunRow(r["id"], r["code"], r["name"], r["period"], r["kind"], r["state"], f"{r['scheme_id']} v{r['version']}",
+        out.append(RunRow(r["id"], r["code"], r["name"], r["period"], r["kind"], r["state"], f"{r['title']} v{r['version']}",
                           int(r["pool_fen"]), moments[0], max(known) if known else None))
     return out, total
 
@@ -454,7 +455,7 @@ async def verify_village(village: Village, lang: str, run_ids: Sequence[int] | N
     checks = []
     for run_id, state in await query.order_by("id").values_list("id", "state"):
         result = await verify_run_pack(run_id)
-        detail = "; ".join(p.text(lang) for p in result.problems[:5]) if not result.ok else "auditpack ok"
+        detail = "; ".join(p.text(lang) for p in result.problems[:5]) if not result.ok else ""
         checks.append(RunCheck(run_id, state, result.ok, detail))
     return Verification(village.code, errors, tuple(checks), sum(len(v) for v in entries.values()))
 
@@ -493,6 +494,13 @@ async def snapshot_changes(snapshot: RegistrySnapshot, limit: int = 500) -> list
     return list(await RegistryChange.filter(snapshot=snapshot).order_by("change", "household_id").limit(limit))
 
 
+async def display_names(usernames: Sequence[str | None]) -> dict[str, str]:
+    """Username -> the person's display name (a user without one: the username)."""
+    wanted = sorted({u for u in usernames if u})
+    rows = await User.filter(username__in=wanted).values_list("username", "display_name") if wanted else []
+    return {u: (d or u) for u, d in rows}
+
+
 @dataclass(frozen=True)
 class RunPage:
     run: Run
@@ -521,3 +529,100 @@ async def run_page(run: Run, lang: str) -> RunPage:
                    list(await PayoutBatch.filter(run_id=run.id).order_by("number")),
                    list(await BankResultImport.filter(batch__run_id=run.id).order_by("id")),
                    accounts, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()), notices)
+
+
+# --------------------------------------------------------------------------- what is being approved
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def narrative(description: str, lang: str) -> str:
+    """A scheme's narrative description in one language. Scheme files write it as Chinese lines
+    followed by English lines (or one language only): the lines of ``lang`` are kept, joined
+    as the language joins them.
+
+    >>> narrative("村集体得三成。\\nThe collective gets 30%.\\n", "en")
+    'The collective gets 30%.'
+    """
+    lines = [line.strip() for line in description.splitlines() if line.strip()]
+    zh = [line for line in lines if _CJK.search(line)]
+    en = [line for line in lines if not _CJK.search(line)]
+    picked = (zh or en) if lang == "zh" else (en or zh)
+    return ("" if picked is zh else " ").join(picked)
+
+
+@dataclass(frozen=True)
+class StepTotal:
+    label: str
+    households_fen: int
+
+
+@dataclass(frozen=True)
+class Unpaid:
+    household_id: str
+    head_name: str
+    status: str
+    amount_fen: int
+    reason: str  # the bank's reason, or "" when the household is still waiting for its result
+
+
+@dataclass(frozen=True)
+class LastYear:
+    run_id: int
+    period: int
+    pool_fen: int
+    households_fen: int
+    households_paid: int
+
+
+@dataclass(frozen=True)
+class ApprovalSummary:
+    """What an approver is asked to approve, in figures a committee can check."""
+
+    description: str
+    steps: list[StepTotal]
+    households: int
+    paid: int  # households with an amount
+    nothing: list[tuple[str, str, str]]  # household id, head, status of those that get nothing
+    failed: list[Unpaid]  # bank said no, with its reason
+    pending: int  # in a batch, no bank result yet
+    last_year: LastYear | None
+
+
+async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
+    """Totals per step, households with an amount and without one (listed), payments that
+    failed with the bank's reason, and the village's previous period's run to compare with."""
+    scheme = run_scheme(run)
+    description = narrative(scheme.description, lang)
+    if not run.lines:
+        return ApprovalSummary(description, [], 0, 0, [], [], 0, await _last_year(run))
+    lines = await lines_frame(run.id)
+    hh = lines.filter(pl.col("recipient_kind") == "household")
+    by_step: dict[str, int] = {}
+    for text in hh["breakdown"].to_list():
+        for step, fen in json.loads(text).items():
+            by_step[step] = by_step.get(step, 0) + int(fen)
+    steps = [StepTotal(s.label.text(lang), by_step.get(s.id, 0)) for s in scheme.steps if by_step.get(s.id, 0)]
+    people = {h: (n, st) for h, n, st in
+              await Household.filter(snapshot_id=run.snapshot.id).values_list("household_id", "head_name", "status")}
+    nothing = [(h, *people.get(h, ("", ""))) for h in hh.filter(pl.col("amount_fen") == 0)["recipient_id"].sort().to_list()]
+    items = await PayoutItem.filter(run_id=run.id).values_list("id", "household_id", "amount_fen", "status")
+    reasons = dict(await BankResultLine.filter(item_id__in=[i for i, *_ in items]).values_list("item_id", "reason")) \
+        if items else {}
+    paid_later = {h for _, h, _, status in items if status == "paid"}  # a follow-up batch paid it
+    failed = sorted({h: Unpaid(h, *people.get(h, ("", "")), int(fen), reasons.get(i, ""))
+                     for i, h, fen, status in items if status == "failed" and h not in paid_later}.values(),
+                    key=lambda u: u.household_id)
+    pending = len({h for _, h, _, status in items if status == "pending"})
+    return ApprovalSummary(description, steps, hh.height, int((hh["amount_fen"] > 0).sum()), nothing, failed, pending,
+                           await _last_year(run))
+
+
+async def _last_year(run: Run) -> LastYear | None:
+    """The village's newest run of an earlier period that was not cancelled and was computed."""
+    before = await Run.filter(village_id=run.village_id, period__lt=run.period, kind="regular", lines__gt=0,
+                              state__not_in=["cancelled", "reversed", "draft"]).order_by("-period", "-id").first()
+    if before is None:
+        return None
+    hh = (await lines_frame(before.id)).filter(pl.col("recipient_kind") == "household")
+    return LastYear(before.id, before.period, before.pool_fen, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()))

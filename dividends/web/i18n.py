@@ -21,6 +21,15 @@ ROLE_NAMES = {
     "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
     "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
 }
+OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
+LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
+FIELD_NAMES = {  # registry fields, as the registry template names them
+    "household_id": ("户编号", "household id"), "village_id": ("村编码", "village code"),
+    "head_name": ("户主姓名", "head of household"), "id_number": ("身份证号", "ID number"), "phone": ("手机号", "phone"),
+    "members": ("人口数", "members"), "able_members": ("劳动力人数", "members able to work"), "status": ("类别", "status"),
+    "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
+    "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
+}
 STATUS_NAMES = {"poor": ("贫困户", "poor"), "exited": ("脱贫户", "exited"), "monitored": ("监测户", "monitored"),
                 "non_poor": ("一般户", "non-poor")}
 
@@ -98,6 +107,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "none": ("暂无", "none yet"),
+    "table.scroll": ("表格（较宽时可左右滑动）", "Table (scrolls sideways when wide)"),
     "search": ("搜索", "Search"),
     "prev": ("上一页", "Previous"),
     "next": ("下一页", "Next"),
@@ -131,6 +141,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "returns.asset": ("资产名称", "Asset"),
     "returns.amount": ("金额（元）", "Amount (yuan)"),
     "returns.note": ("备注", "Note"),
+    "returns.default_asset": ("村集体资产", "village collective asset"),
+    "returns.asset_hint": ("例如：村光伏电站", "for example: the village PV station"),
     "returns.recorded": ("已登记 {period} 年度收益 {amount} 元", "Recorded the {period} return of {amount} yuan"),
     # runs
     "run.title": ("分配批次 {id}：{village} {period} 年度", "Run {id}: {village}, {period}"),
@@ -195,12 +207,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "county.states": ("批次状态", "Run states"),
     "county.chart_villages": ("已审批金额最多的 {count} 个村（元）", "The {count} villages with the most posted (yuan)"),
     "county.chart_households": ("户分得金额的分布（户数）", "Distribution of household amounts (households)"),
+    "county.unit_yuan": ("单位：元", "amounts in yuan"),
+    "county.axis_amount": ("横轴：每户分得金额（元，每格下限）", "across: amount per household (yuan, lower bound of each bar)"),
+    "county.axis_households": ("纵轴：户数", "up: households"),
     "county.runs": ("各村分配批次", "Runs across villages"),
     "county.village": ("{name}（{code}）的账目", "Books of {name} ({code})"),
     "county.verify": ("核验账目", "Verify the books"),
     "county.verified": ("核验通过：账目链 {entries} 条记录完整，{runs} 个批次重新计算结果一致",
                         "Verified: the ledger chain of {entries} entries is intact and {runs} run(s) recompute exactly"),
     "county.not_verified": ("核验未通过", "Verification failed"),
+    "county.pack_ok": ("审计包完整，重新计算一致", "audit pack intact, recomputes exactly"),
     "county.ledger_errors": ("账目问题", "Ledger problems"),
     "county.run_checks": ("批次重新计算", "Run recomputation"),
     "anomalies.title": ("异常", "Anomalies"),
@@ -299,6 +315,17 @@ def language(request: Request) -> str:
 
 def t(lang: str, key: str, /, **params: object) -> str:
     return Msg(f"web.{key}", **params).text(lang)
+
+
+def field_value(field: str, value: object, lang: str) -> str:
+    """A registry field's value as people read it: statuses and languages by their label."""
+    if value is None:
+        return ""
+    if field == "status":
+        return named(STATUS_NAMES, str(value), lang)
+    if field == "language":
+        return named(LANGUAGE_NAMES, str(value), lang)
+    return str(value)
 
 
 def named(table: dict[str, tuple[str, str]], value: str | None, lang: str) -> str:

@@ -162,7 +162,7 @@ async def test_a_village_run_from_registry_to_delivered_notices_and_an_auditor_v
             await _login(page, site, "com1")
             await page.goto(run_url)
             await page.click("button:has-text('审批通过')")
-            await page.wait_for_selector("text=审批：com1")
+            await page.wait_for_selector("text=审批：王监委")  # the approver by display name
             await _logout(page)
 
             # the accountant pays: the bank file, the bank's result

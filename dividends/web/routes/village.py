@@ -16,7 +16,7 @@ from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
 from dividends.web.auth import page
-from dividends.web.i18n import language
+from dividends.web.i18n import language, t
 from dividends.web.render import problem_rows, redirect, render
 from schemes.describe import describe
 from schemes.money import parse_yuan
@@ -104,7 +104,7 @@ async def record_return(request: Request, actor: Actor) -> Response:
     form = await request.form()
     period = forms.integer(form.get("period"), "period", low=2000, high=2100)
     amount = forms.text(form, "amount")
-    asset = forms.text(form, "asset", required=False, limit=128) or "asset"
+    asset = forms.text(form, "asset", required=False, limit=128) or t(language(request), "returns.default_asset")
     await returns.record(actor, village.code, period, amount, asset, forms.text(form, "note", required=False))
     return redirect(f"/villages/{village.code}/returns")
 
