@@ -127,8 +127,9 @@ class Overview:
 
     @cached_property
     def top(self) -> tuple[VillageTotals, ...]:
-        """The villages with the most money posted (the bar chart)."""
-        return tuple(sorted(self.villages, key=lambda v: (-v.posted_fen, v.code))[:TOP_VILLAGES])
+        """The villages with the most money posted (the bar chart); a village with nothing
+        posted is not among the "most"."""
+        return tuple(sorted((v for v in self.villages if v.posted_fen > 0), key=lambda v: (-v.posted_fen, v.code))[:TOP_VILLAGES])
 
 
 _CACHE: OrderedDict[tuple[Any, ...], Overview] = OrderedDict()
@@ -237,23 +238,53 @@ def nice_width(max_fen: int, bins: int = HISTOGRAM_BINS) -> int:
         width *= 10
 
 
+def amount_bins(counts: dict[int, int], quantile: int = 95) -> tuple[Bin, ...]:
+    """Bins chosen from the data: households that get nothing in a bin of their own
+    (``low == high == 0``), then "nice" widths (1, 2 or 5 × 10ⁿ fen) that cover the amounts up to
+    the ``quantile``-th percentile, and one last bin for the few above it (its ``high`` is one
+    fen over the largest amount), so that one outlier does not squeeze everyone into one bar.
+
+    >>> [(b.low_fen, b.high_fen, b.count) for b in amount_bins({0: 3, 150: 2, 420: 1, 99_900: 1}, 75)]
+    [(0, 0, 3), (100, 200, 2), (200, 300, 0), (300, 400, 0), (400, 500, 1), (500, 99901, 1)]
+    """
+    zeros = counts.get(0, 0)
+    positive = sorted((a, n) for a, n in counts.items() if a > 0)
+    out = [Bin(0, 0, zeros)] if zeros else []
+    if not positive:
+        return tuple(out)
+    total = sum(n for _, n in positive)
+    seen, cut = 0, positive[-1][0]
+    for amount, n in positive:
+        seen += n
+        if seen * 100 >= total * quantile:
+            cut = amount
+            break
+    width = nice_width(cut)
+    cap = (cut // width + 1) * width
+    by_bin: dict[int, int] = {}
+    above = 0
+    for amount, n in positive:
+        if amount >= cap:
+            above += n
+        else:
+            by_bin[amount // width] = by_bin.get(amount // width, 0) + n
+    first, last = min(by_bin, default=0), max(by_bin, default=0)
+    out += [Bin(b * width, (b + 1) * width, by_bin.get(b, 0)) for b in range(first, last + 1)]
+    if above:
+        out.append(Bin(cap, positive[-1][0] + 1, above))
+    return tuple(out)
+
+
 async def _histogram(run_ids: Sequence[int]) -> tuple[Bin, ...]:
     if not run_ids:
         return ()
-    out: dict[int, int] = {}
-    top = 0
-    chunks = [list(run_ids[i:i + 900]) for i in range(0, len(run_ids), 900)]
-    for chunk in chunks:
-        row = await fetch(f"SELECT MAX(amount_fen) AS m FROM allocation_line WHERE recipient_kind = 'household' "
-                          f"AND run_id IN {_in(chunk)}", *chunk)
-        top = max(top, int(row[0]["m"] or 0))
-    width = nice_width(top)
-    for chunk in chunks:
-        for r in await fetch(f"SELECT amount_fen / ? AS b, COUNT(*) AS n FROM allocation_line WHERE recipient_kind = 'household' "
-                             f"AND run_id IN {_in(chunk)} GROUP BY 1", width, *chunk):
-            out[int(r["b"])] = out.get(int(r["b"]), 0) + int(r["n"])
-    last = max(out) if out else 0
-    return tuple(Bin(b * width, (b + 1) * width, out.get(b, 0)) for b in range(0, last + 1))
+    counts: dict[int, int] = {}
+    for i in range(0, len(run_ids), 900):
+        chunk = list(run_ids[i:i + 900])
+        for r in await fetch(f"SELECT amount_fen AS a, COUNT(*) AS n FROM allocation_line WHERE recipient_kind = 'household' "
+                             f"AND run_id IN {_in(chunk)} GROUP BY amount_fen", *chunk):
+            counts[int(r["a"])] = counts.get(int(r["a"]), 0) + int(r["n"])
+    return amount_bins(counts)
 
 
 # --------------------------------------------------------------------------- runs across villages

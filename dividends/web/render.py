@@ -37,6 +37,7 @@ def _environment() -> jinja2.Environment:
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["yuan"] = lambda fen: format_yuan(int(fen or 0))
     env.filters["day"] = _day
+    env.filters["signed_yuan"] = lambda fen: ("+" if int(fen or 0) > 0 else "") + format_yuan(int(fen or 0))
     return env
 
 

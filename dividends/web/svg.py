@@ -55,9 +55,11 @@ def bar_chart(items: Sequence[tuple[str, int]], *, title: str, width: int = WIDT
 
 
 def histogram(bins: Sequence[tuple[int, int, int]], *, title: str, width: int = WIDTH, height: int = 240,
-              x_unit: str = "", y_unit: str = "") -> Markup:
+              x_unit: str = "", y_unit: str = "", zero_label: str = "0") -> Markup:
     """Vertical bars for ``(low_fen, high_fen, count)`` bins, the count above each bar and the
-    bins' lower bounds (yuan) below; ``x_unit`` and ``y_unit`` label the axes."""
+    bins' lower bounds (yuan) below; ``x_unit`` and ``y_unit`` label the axes. A bin with
+    ``low == high == 0`` holds the households that get nothing and is labelled ``zero_label``;
+    the last bin, when it is wider than the others, is labelled "≥ its lower bound"."""
     left, bottom, top = 8, 52, 22
     plot_h = height - bottom - top
     n = max(1, len(bins))
@@ -68,6 +70,7 @@ def histogram(bins: Sequence[tuple[int, int, int]], *, title: str, width: int = 
     if y_unit:
         parts.append(f'<text x="{left}" y="12" {SMALL} class="unit">{escape(y_unit)}</text>')
     every = max(1, -(-n // 5))
+    regular = next((h - lo for lo, h, _ in bins[:-1] if not lo == h == 0), None)  # the bins' common width
     for i, (low, high, count) in enumerate(bins):
         h = bar_length(count, largest, plot_h)
         x = left + i * step
@@ -75,8 +78,11 @@ def histogram(bins: Sequence[tuple[int, int, int]], *, title: str, width: int = 
                      f'<title>{format_yuan(low)}–{format_yuan(high)}: {count}</title></rect>')
         if count:
             parts.append(f'<text x="{x + step // 2}" y="{top + plot_h - h - 3}" text-anchor="middle" {SMALL}>{count}</text>')
-        if i % every == 0:
-            parts.append(f'<text x="{x}" y="{top + plot_h + 16}" {SMALL}>{format_yuan(low).removesuffix(".00")}</text>')
+        zero = low == high == 0
+        wider = i == n - 1 and regular is not None and high - low != regular
+        text = escape(zero_label) if zero else ("≥" if wider else "") + format_yuan(low).removesuffix(".00")
+        if zero or wider or i % every == 0:
+            parts.append(f'<text x="{x}" y="{top + plot_h + 16}" {SMALL}>{text}</text>')
     if x_unit:
         parts.append(f'<text x="{left}" y="{height - 6}" {SMALL} class="unit">{escape(x_unit)}</text>')
     parts.append("</svg>")

@@ -47,7 +47,8 @@ async def county_home(request: Request, actor: Actor) -> Response:
                                   unit=t(lang, "county.unit_yuan")),
             "households": histogram([(b.low_fen, b.high_fen, b.count) for b in data.histogram],
                                     title=t(lang, "county.chart_households"),
-                                    x_unit=t(lang, "county.axis_amount"), y_unit=t(lang, "county.axis_households"))}})
+                                    x_unit=t(lang, "county.axis_amount"), y_unit=t(lang, "county.axis_households"),
+                                    zero_label=t(lang, "county.nothing"))}})
     return render(request, "county.html", {"body": body, "data": data})
 
 

@@ -38,7 +38,8 @@ async def run_view(request: Request, actor: Actor) -> Response:
     data = await overview.run_page(run, lang)
     formats = [(f, fmt.name.text(lang)) for f, fmt in sorted(load_formats().items())]
     people = await overview.display_names([run.prepared_by, run.approved_by])
-    return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people,
+    summary = await overview.approval_summary(run, lang)
+    return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people, "summary": summary,
                                         "today": today(request.app.state.clock)})
 
 
