@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
-import polars as pl
+if TYPE_CHECKING:  # polars loads when a frame is computed, not when a scheme is read
+    import polars as pl
 
 from schemes.money import MoneyFormatError, parse_yuan
 from schemes.yamldoc import Document, Path
@@ -229,7 +231,7 @@ def _number(raw: Any, yuan: bool) -> int | None:
         except MoneyFormatError:
             return None
     text = str(raw).strip()
-    if text.lstrip("-").isdigit():
+    if re.fullmatch(r"-?[0-9]+", text):
         return int(text)
     return None
 
@@ -284,6 +286,7 @@ def uses_posts(f: Filter | None) -> bool:
 
 def compile_filter(f: Filter | None) -> pl.Expr:
     """A boolean polars expression; ``None`` (no filter) is everyone."""
+    import polars as pl
     if f is None:
         return pl.lit(True)
     if isinstance(f, All):

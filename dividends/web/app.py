@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from dividends.clock import Clock, SystemClock
-from dividends.settings import Secret, Settings, SettingsError
+from dividends.settings import SecretStr, Settings, SettingsError
 from dividends.store.db import close_database, open_database
 from dividends.store.models import Village
 from dividends.web import api
@@ -31,7 +31,10 @@ from dividends.web.render import EXCEPTION_HANDLERS, error_response, on_http_err
 from dividends.web.routes import admin, county, notices, runs, village
 from dividends.web.sending import EmbeddedWorker
 from dividends.web.webhooks import webhook_routes
-from dividends.web.security import CSRFProtect, DatabaseContext, RunInDatabaseContext, SecurityHeaders
+from dividends.web.i18n import language
+from dividends.web.security import (
+    BodyLimit, BodyTooLarge, CSRFProtect, DatabaseContext, RunInDatabaseContext, SecurityHeaders,
+)
 from notify.senders import Sender
 from notify.settings import make_sender
 from schemes.i18n import Msg
@@ -69,7 +72,15 @@ def routes() -> list[BaseRoute]:
 
 async def _deny(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
     request = Request(scope, receive)
-    response = error_response(request, 413 if reason == "size" else 403, "error.csrf")
+    response = error_response(request, 403, "error.csrf")
+    await response(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, refused: BodyTooLarge) -> None:
+    """413, a short page or JSON body that says the limit (the body is not read further)."""
+    request = Request(scope, receive)
+    response = error_response(request, 413, "error.413", [{"where": "", "message": refused.msg().text(language(request))}])
+    response.headers["connection"] = "close"
     await response(scope, receive, send)
 
 
@@ -106,14 +117,15 @@ def create_app(settings: Settings, clock: Clock | None = None, *, manage_databas
                 await close_database()
 
     secret = settings.secret_key
-    assert isinstance(secret, Secret)
+    assert isinstance(secret, SecretStr)
     app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(RunInDatabaseContext, holder=holder),
             Middleware(SecurityHeaders, https=settings.session_https_only),
-            Middleware(SessionMiddleware, secret_key=secret.reveal(), session_cookie="dividends_session",
+            Middleware(SessionMiddleware, secret_key=secret.get_secret_value(), session_cookie="dividends_session",
                        max_age=SESSION_SECONDS, same_site="lax", https_only=settings.session_https_only),
+            Middleware(BodyLimit, refuse=_too_large),
             Middleware(CSRFProtect, deny=_deny),
         ],
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: on_http_error, 500: on_server_error},

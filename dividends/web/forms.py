@@ -1,7 +1,9 @@
 """Reading form fields and uploads: a wrong value is an :class:`InputError` that names the field."""
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 
+from dividends.web import i18n as _web_messages  # noqa: F401  (registers the web.form.* messages raised here)
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -29,7 +32,7 @@ def text(form: Mapping[str, Any], field: str, *, required: bool = True, limit: i
 
 def integer(value: object, field: str, *, low: int = 0, high: int = 2**31 - 1) -> int:
     raw = value.strip() if isinstance(value, str) else str(value if value is not None else "")
-    if not re.fullmatch(r"-?\d{1,12}", raw) or not low <= int(raw) <= high:
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw) or not low <= int(raw) <= high:
         raise bad("form.int", field=field, found=raw[:40])
     return int(raw)
 
@@ -37,7 +40,7 @@ def integer(value: object, field: str, *, low: int = 0, high: int = 2**31 - 1) -
 def day(value: object, field: str) -> date:
     raw = value.strip() if isinstance(value, str) else ""
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
@@ -60,8 +63,37 @@ async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, r
         if required:
             raise bad("form.file", field=field)
         return None
-    name = _SAFE_NAME.sub("_", Path(upload.filename).name).strip("._") or field
-    path = directory / field / name
+    path = directory / field / safe_name(upload.filename, field)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(await upload.read())
+    await upload.seek(0)
+
+    def copy() -> None:  # from the parser's spooled file to disk, in chunks, off the event loop
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+
+    await asyncio.to_thread(copy)
     return path
+
+
+#: Longest stored name of an upload, in UTF-8 bytes (file systems allow 255; a name is shown in
+#: messages, so it stays short enough to read).
+NAME_BYTES = 120
+
+
+def safe_name(filename: str, fallback: str) -> str:
+    """The upload's own name, made safe for a path: no directories, odd characters replaced,
+    at most :data:`NAME_BYTES` bytes with its suffix kept (``.xlsx`` tells the reader the format).
+
+    >>> safe_name("../../etc/passwd", "households")
+    'passwd'
+    >>> len(safe_name("名" * 300 + ".xlsx", "households").encode())
+    119
+    """
+    name = _SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).strip("._") or fallback
+    if len(name.encode("utf-8")) <= NAME_BYTES:
+        return name
+    suffix = Path(name).suffix if len(Path(name).suffix) <= 10 else ""
+    stem = name[: len(name) - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > NAME_BYTES:
+        stem = stem[:-1]
+    return (stem.rstrip("._") or fallback) + suffix
