@@ -51,7 +51,7 @@ from dividends.store.queries import fetch
 from dividends.store import audit
 from dividends.store import users as users_store
 from dividends.store.models import (
-    County, Objection, PayoutBatch, RegistrySnapshot, Run, User, Village,
+    County, Objection, PayoutBatch, RegistrySnapshot, Run, Township, User, Village,
 )
 from dividends.policy import PERMISSIONS, require
 from dividends.refusals import Forbidden, NotAllowed
@@ -88,6 +88,7 @@ register({
         "zh": "名册中有其他村的农户（{villages}）；只能导入本村（{village}）的名册",
         "en": "the registry holds households of other villages ({villages}); you may import only your village ({village})",
     },
+    "access.unknown_township": {"zh": "没有编码为“{code}”的乡镇", "en": "no township with the code '{code}'"},
     "access.token_name": {"zh": "令牌名称不能为空（最多 64 个字符）", "en": "a token needs a name (at most 64 characters)"},
 })
 
@@ -103,7 +104,8 @@ async def actor_and_generation(user_id: int) -> tuple[Actor, int] | None:
     if r is None:
         return None
     actor = Actor(r["id"], r["username"], r["display_name"] or r["username"], r["role"], r["village_id"],
-                  r["village_code"], r["village_name"], r["county_id"], r["county_code"], r["county_name"])
+                  r["village_code"], r["village_name"], r["county_id"], r["county_code"], r["county_name"],
+                  r["township_id"])
     return actor, int(r["session_generation"])
 
 
@@ -119,12 +121,19 @@ async def end_sessions(actor: Actor) -> None:
     await users_store.end_sessions(actor.user_id)
 
 
+async def actor_named(username: str) -> Actor | None:
+    """The active user of this name (the command line's ``--user`` until it authenticates)."""
+    user = await User.get_or_none(username=username.strip()[:64], active=True).prefetch_related("village__county", "county")
+    return None if user is None else _actor(user)
+
+
 def _actor(user: User) -> Actor:
     village: Village | None = user.village
     county: County | None = village.county if village is not None else user.county
     return Actor(user.id, user.username, user.display_name or user.username, user.role,
                  village.id if village else None, village.code if village else None, village.name if village else None,
-                 county.id if county else None, county.code if county else None, county.name if county else None)
+                 county.id if county else None, county.code if county else None, county.name if county else None,
+                 user.township_id)  # type: ignore[attr-defined]
 
 
 def _checked_password(password: str) -> str:
@@ -157,7 +166,7 @@ def password_hash_concurrency() -> int:
     worker thread (argon2 releases the GIL), so a storm of logins leaves the event loop free and
     queues instead of taking every core."""
     text = os.environ.get("PASSWORD_HASH_CONCURRENCY", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else 2
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else 2
 
 
 async def _hashing(function: Callable[..., T], *args: Any) -> T:
@@ -171,7 +180,7 @@ def _valid_name(text: str, *, low: int = 3) -> bool:
 
 
 async def create_user(username: str, password: str, role: str, *, actor: str, village: str | None = None,
-                      county: str | None = None, display_name: str = "") -> User:
+                      county: str | None = None, display_name: str = "", township: str | None = None) -> User:
     """A new account. Village roles need ``village``; an auditor needs ``county``; an admin
     without a county manages every county."""
     username = username.strip()
@@ -179,8 +188,13 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
         raise refuse("access.username", found=username)
     if role not in ROLES:
         raise refuse("access.role", expected=list(ROLES), found=role)
-    village_row = county_row = None
-    if role in VILLAGE_ROLES:
+    village_row = county_row = township_row = None
+    if role == "township":
+        township_row = await Township.get_or_none(code=township or "").prefetch_related("county")
+        if township_row is None:
+            raise refuse("access.unknown_township", code=township or "")
+        county_row = township_row.county
+    elif role in VILLAGE_ROLES:
         if not village:
             raise refuse("access.scope_village")
         village_row = await Village.get_or_none(code=village)
@@ -197,7 +211,7 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
         if await User.filter(username=username).exists():
             raise refuse("access.user_exists", username=username)
         user = await User.create(username=username, password_hash=password_hash, role=role, village=village_row,
-                                 county=county_row, display_name=display_name.strip()[:128])
+                                 county=county_row, township=township_row, display_name=display_name.strip()[:128])
         await audit.record(actor, "user.create", "user", user.id, village=village_row, username=username, role=role,
                            county=county_row.code if county_row else None)
     return user
@@ -350,13 +364,15 @@ def _village_in_scope(actor: Actor, village: Village) -> bool:
 
 
 def place_of(village: Village) -> Place:
-    return Place(village.id, village.county_id, village.code)  # type: ignore[attr-defined]
+    return Place(village.id, village.county_id, village.code, village.township_id)  # type: ignore[attr-defined]
 
 
 def villages_query(actor: Actor) -> Any:
     """The villages the actor may see, as a query (filter it further, never widen it)."""
     if actor.in_village:
         return Village.filter(id=actor.village_id)
+    if actor.in_township:
+        return Village.filter(township_id=actor.township_id if actor.township_id is not None else -1)
     if actor.in_county and actor.county_id is None:
         return Village.all()
     if actor.in_county:
@@ -437,6 +453,38 @@ async def create_village(actor: Actor, code: str, name: str, *, county: str, cou
         await audit.record(actor.username, "village.create", "village", village.id, village=village, code=code,
                            county=county)
     return village
+
+
+async def create_township(actor: Actor, code: str, name: str, *, county: str) -> Township:
+    """A township (乡镇) of a county: the scope of its farm economy station's reviewers."""
+    require(actor, "villages.manage")
+    code, county = code.strip(), county.strip()
+    if not _valid_name(code, low=1) or "." in code:
+        raise refuse("access.code", found=code)
+    if actor.county_id is not None and county != actor.county_code:
+        raise Forbidden("villages.manage")
+    county_row = await County.get_or_none(code=county)
+    if county_row is None:
+        raise refuse("access.unknown_county", code=county)
+    async with transaction():
+        row, created = await Township.get_or_create(code=code, defaults={"name": name.strip() or code, "county": county_row})
+        if created:
+            await audit.record(actor.username, "township.create", "township", row.id, code=code, county=county)
+    return row
+
+
+async def set_village_township(actor: Actor, village: str, township: str) -> Village:
+    """Put a village under a township of its own county (township -> village scopes)."""
+    require(actor, "villages.manage")
+    row = await village_for(actor, village)
+    town = await Township.get_or_none(code=township.strip())
+    if town is None or town.county_id != row.county_id:  # type: ignore[attr-defined]
+        raise refuse("access.unknown_township", code=township)
+    async with transaction():
+        await Village.filter(id=row.id).update(township_id=town.id)
+        await audit.record(actor.username, "village.township", "village", row.id, village=row, township=town.code)
+    row.township_id = town.id  # type: ignore[attr-defined]
+    return row
 
 
 # --------------------------------------------------------------------------- scoped writes

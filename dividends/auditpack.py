@@ -12,6 +12,13 @@
     bank/items.csv                payout items and their results
     bank/batch-N.csv|xlsx         the bank files as issued
     bank/result-N-K.<ext>         the bank's result files as imported
+    run/resolution.json           the villagers' (representatives') meeting resolution, bound to the content hash
+    run/decisions.json            township reviews and filings, returns (驳回), each bound to a content hash
+    run/evidence.json             the publicity evidence: photos of the posted notice, the result notice
+    evidence/<kind>-<sha256>.<ext> those files, named by their hash
+
+Format versions: 1 (the first), 2 (adds the ledger head), 3 (adds the resolution, decisions and
+evidence); every version is read and verified.
 
 ``verify_pack`` checks the hashes, recomputes the run from ``computation/inputs`` bit for bit,
 and checks that stored lines, ledger entries, bank files and results agree with each other.
@@ -37,14 +44,33 @@ from dividends.hashing import sha256_bytes
 from dividends.registry.workbook import check_inflated_size
 from dividends.compute import compute
 from dividends.runs import get_run, lines_frame, run_inputs
+from dividends.store import approvals as approvals_store
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
 from dividends.store.files import file_name, get_file
 from dividends.store.models import BankResultImport, BankResultLine, Notice, Objection, PayoutBatch, PayoutItem
-from schemes.i18n import Msg
+from schemes.i18n import Msg, register
 from schemes.problems import InputError, Problem
 
-FORMAT = "dividends.auditpack/1"
+register({
+    "pack.resolution_hash": {
+        "zh": "审计包中的村民会议决议针对的是方案 {found}，不是本批次的方案 {expected}",
+        "en": "the pack's resolution is bound to the content {found}, not to this run's content {expected}",
+    },
+    "pack.resolution_rules": {
+        "zh": "审计包中的决议不符合其记录的规则（到会 {quorum}、赞成 {majority}）：应到 {entitled}，实到 {present}，赞成 {votes_for}",
+        "en": "the pack's resolution does not meet its recorded rules (present {quorum}, in favour {majority}): "
+              "{present} of {entitled} present, {votes_for} for",
+    },
+    "pack.evidence": {
+        "zh": "公示证据 {file} 与其记录的哈希或审计记录不符（可能被替换）",
+        "en": "the publicity evidence {file} does not match its recorded hash or the audit trail (it may have been replaced)",
+    },
+})
+
+FORMAT = "dividends.auditpack/3"
+FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", FORMAT)
+_SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf", "text/html": "html"}
 
 
 def _iso(value: Any) -> str | None:
@@ -103,6 +129,18 @@ async def build_pack(run_id: int) -> bytes:
         for k, result in enumerate(await BankResultImport.filter(batch=batch).order_by("id"), start=1):
             ext = Path(await file_name(result.file)).suffix or ".csv"
             files[f"bank/result-{batch.number}-{k}{ext}"] = await get_file(result.file)
+    resolution = await approvals_store.resolution_of(run.id)
+    if resolution is not None:
+        files["run/resolution.json"] = _json(resolution)
+    decisions = await approvals_store.decisions_of(run.id)
+    if decisions:
+        files["run/decisions.json"] = _json(decisions)
+    evidence = await approvals_store.evidence_of(run.id)
+    if evidence:
+        for item in evidence:
+            item["file"] = f"evidence/{item['kind']}-{item['sha256']}.{_SUFFIX.get(item['media_type'], 'bin')}"
+            files[item["file"]] = await approvals_store.evidence_bytes(item["sha256"])
+        files["run/evidence.json"] = _json(evidence)
     notices = await Notice.filter(run=run).order_by("household_id", "kind", "attempt").values(
         "household_id", "kind", "attempt", "status", "sid", "error_code", "segments")
     if notices:
@@ -121,6 +159,10 @@ async def build_pack(run_id: int) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue()
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -170,8 +212,8 @@ def _read_manifest(archive: zipfile.ZipFile, names: set[str]) -> dict[str, Any] 
         return Msg("pack.bad_manifest", detail=str(exc).splitlines()[0][:200])
     if not isinstance(manifest, dict):
         return Msg("pack.bad_manifest", detail="not a JSON object")
-    if manifest.get("format") != FORMAT:
-        return Msg("pack.format", found=manifest.get("format"), expected=FORMAT)
+    if manifest.get("format") not in FORMATS:
+        return Msg("pack.format", found=manifest.get("format"), expected=" | ".join(FORMATS))
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         return Msg("pack.bad_manifest", detail="'files' must map file names to sha256 texts")
@@ -266,4 +308,53 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
         text = archive.read(name).decode("utf-8-sig")
         if not all(str(h) in text for h in group["household_id"].to_list()):
             problems.append(Problem(Msg("pack.bank_file", file=name)))
+    problems += _decision_checks(archive, manifest, approvals)
     return problems
+
+
+def _decision_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], approvals: dict[str, Any]) -> list[Problem]:
+    """Format 3: the resolution is bound to this run's content hash and meets the rules it was
+    recorded under; every evidence file is the one the audit trail recorded, by hash."""
+    problems: list[Problem] = []
+    names = set(archive.namelist())
+    recorded = [e.get("detail", {}).get("sha256") for e in approvals.get("events", [])
+                if str(e.get("action", "")).startswith("publicity.")]
+    if "run/resolution.json" in names:
+        try:
+            resolution = json.loads(archive.read("run/resolution.json"))
+            bound = resolution["content_hash"]
+            counts = [int(resolution[k]) for k in ("entitled", "present", "votes_for", "votes_against", "abstaining")]
+            rules = resolution["rules"]
+        except (ValueError, KeyError, TypeError):
+            return [Problem(Msg("pack.bad_manifest", detail="run/resolution.json is malformed"))]
+        if bound != manifest.get("content_hash"):
+            problems.append(Problem(Msg("pack.resolution_hash", found=str(bound)[:16],
+                                        expected=str(manifest.get("content_hash"))[:16])))
+        if not _meets(counts, rules):
+            problems.append(Problem(Msg("pack.resolution_rules", quorum=str(rules.get("quorum")),
+                                        majority=str(rules.get("majority")), present=counts[1], entitled=counts[0],
+                                        votes_for=counts[2])))
+    if "run/evidence.json" in names:
+        try:
+            evidence = json.loads(archive.read("run/evidence.json"))
+            listed = [(str(e["file"]), str(e["sha256"])) for e in evidence]
+        except (ValueError, KeyError, TypeError):
+            return problems + [Problem(Msg("pack.bad_manifest", detail="run/evidence.json is malformed"))]
+        for name, digest in listed:
+            if name not in names or sha256_bytes(archive.read(name)) != digest or digest not in name \
+                    or digest not in recorded:
+                problems.append(Problem(Msg("pack.evidence", file=name)))
+    return problems
+
+
+def _meets(counts: list[int], rules: dict[str, Any]) -> bool:
+    """The recorded counts against the recorded rules (``>=2/3`` present, ``>1/2`` in favour)."""
+    from fractions import Fraction
+    entitled, present, votes_for, against, abstaining = counts
+    try:
+        quorum = Fraction(str(rules["quorum"]).lstrip(">="))
+        majority = Fraction(str(rules["majority"]).lstrip(">"))
+    except (ValueError, KeyError, ZeroDivisionError):
+        return False
+    return (0 < entitled and 0 <= present <= entitled and votes_for + against + abstaining <= present
+            and present >= quorum * entitled and votes_for > majority * present)

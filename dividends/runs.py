@@ -298,9 +298,11 @@ async def resolve_objection(objection_id: int, resolution: str, actor: str, cloc
 # -------------------------------------------------------------------------- approval
 
 
-async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:
+async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolution: dict[str, object] | None = None) -> Outcome:
     """Approval by someone other than the preparer, after the notice period, with no open
-    objection; posts the return and the accrual to the village's ledger."""
+    objection; posts the return and the accrual to the village's ledger. ``resolution`` (checked
+    by :func:`dividends.usecases.runs.approve`) is stored in the same transaction, bound to the
+    run's content hash."""
     run = await get_run(run_id)
     if not _check(run, "approve", "publicized", "approved"):
         return Outcome(run, False)
@@ -325,6 +327,11 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outc
                                    lines.select("recipient_kind", "recipient_id", "amount_fen"))
     async with transaction():
         await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
+        if resolution is not None:
+            from dividends.store import approvals
+            await approvals.record_resolution(run, dict(resolution["counts"]), content_hash=run.content_hash or "",  # type: ignore[call-overload]
+                                              quorum=str(resolution["quorum"]), majority=str(resolution["majority"]),
+                                              actor=actor, at=clock.now())
         await ledger_store.append(run.village, drafts, run_id=run.id)
         checkpoint("approve.accrual_posted")
         await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen)

@@ -144,7 +144,9 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
                 await runs.approve(run.id, "会计", clock)
             except InputError as refused:
                 step("demo.refused", reason=refused.problems[0].msg.text())
-            await runs.approve(run.id, "村委主任", clock)
+            await runs.approve(run.id, "村委主任", clock, resolution={  # the representatives' meeting, on record
+                "counts": {"meeting_date": clock.now().date(), "body": "representatives", "entitled": 35, "present": 27,
+                           "votes_for": 24, "votes_against": 1, "abstaining": 2}, "quorum": ">=2/3", "majority": ">1/2"})
             step("cli.run.state", run=run.id, state=runs.state_name("approved"))
             batch = (await payouts.pay(run.id, "会计", clock=clock)).batch
             bank_files = await payouts.export_batch(run.id, batch.number, directory / "runs" / f"{village}-bank")

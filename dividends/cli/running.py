@@ -181,13 +181,6 @@ def resolve_cmd(objection: Annotated[int, typer.Argument(help="objection number"
     say("cli.run.resolved", objection=row.id)
 
 
-@run_app.command("approve")
-def approve_cmd(run: RunArg, user: UserOpt = "") -> None:
-    """Approve (not by the preparer; after the notice period; no open objection): posts the accrual."""
-    from dividends.runs import approve
-    _transition("approve", lambda: approve(run, user or default_user()))
-
-
 @run_app.command("pay")
 def pay_cmd(run: RunArg, bank_format: Annotated[str, typer.Option("--bank-format")] = "generic",
             out_dir: Annotated[Path, typer.Option("--out", help="where to write the bank files")] = Path("out"),

@@ -211,8 +211,29 @@ async def objection(request: Request, actor: Actor) -> Response:
 
 @api
 async def approve(request: Request, actor: Actor) -> Response:
-    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock)
+    await scope.precheck(actor, "run.approve", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock,
+                                      resolution=forms.resolution(data))
     return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
+
+
+@api
+async def return_run(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "run.return", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    run = await run_cases.return_run(actor, request.path_params["run_id"], _str(data, "reason"), request.app.state.clock)
+    return _json({**run_json(run), "changed": True})
+
+
+@api
+async def review(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "run.review", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    run = await run_cases.review(actor, request.path_params["run_id"],
+                                 filing_number=_str(data, "filing_number", required=False, limit=64),
+                                 note=_str(data, "note", required=False), clock=request.app.state.clock)
+    return _json({**run_json(run), "changed": True})
 
 
 @api
@@ -299,6 +320,8 @@ ROUTES = [
     Route("/api/v1/runs/{run_id:int}/publicize", publicize, methods=["POST"]),
     Route("/api/v1/runs/{run_id:int}/objections", objection, methods=["POST"]),
     Route("/api/v1/runs/{run_id:int}/approve", approve, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/return", return_run, methods=["POST"]),
+    Route("/api/v1/runs/{run_id:int}/review", review, methods=["POST"]),
     Route("/api/v1/runs/{run_id:int}/pay", pay, methods=["POST"]),
     Route("/api/v1/runs/{run_id:int}/bank-result", bank_result, methods=["POST"]),
     Route("/api/v1/runs/{run_id:int}/close", close, methods=["POST"]),

@@ -28,7 +28,7 @@ from dividends.store.models import Village
 from dividends.web import api
 from dividends.web.auth import SESSION_SECONDS, login, login_form, logout
 from dividends.web.render import EXCEPTION_HANDLERS, error_response, on_http_error, on_server_error
-from dividends.web.routes import admin, county, notices, runs, village
+from dividends.web.routes import admin, county, decisions, notices, runs, village
 from dividends.web.sending import EmbeddedWorker
 from dividends.web.webhooks import webhook_routes
 from dividends.web.i18n import language
@@ -62,6 +62,7 @@ def routes() -> list[BaseRoute]:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *village.ROUTES,
         *runs.ROUTES,
+        *decisions.ROUTES,
         *notices.ROUTES,
         *county.ROUTES,
         *admin.ROUTES,

@@ -106,8 +106,24 @@ OPENAPI: dict[str, Any] = {
             body=_obj(["household_id", "text"], household_id={"type": "string", "maxLength": 64},
                       text={"type": "string", "minLength": 1, "maxLength": 2000}))},
         "/api/v1/runs/{run_id}/approve": {"post": _op(
-            "approve (committee; never the preparer; after the notice period; no open objection)",
-            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True)},
+            "approve on the villagers' (representatives') meeting resolution (committee; never the preparer; after "
+            "the notice period; no open objection; quorum and majority met; bound to the content hash; the "
+            "township's review first where the county requires it)",
+            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
+            body=_obj(["meeting_date", "entitled", "present", "votes_for"],
+                      meeting_date={"type": "string", "format": "date"},
+                      body={"type": "string", "enum": ["representatives", "members"]},
+                      entitled={"type": "integer", "minimum": 0}, present={"type": "integer", "minimum": 0},
+                      votes_for={"type": "integer", "minimum": 0}, votes_against={"type": "integer", "minimum": 0},
+                      abstaining={"type": "integer", "minimum": 0}, content_hash={"type": "string", "maxLength": 64}))},
+        "/api/v1/runs/{run_id}/return": {"post": _op(
+            "return a computed or publicized run to be corrected and recomputed (驳回; committee)",
+            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
+            body=_obj(["reason"], reason={"type": "string", "minLength": 1, "maxLength": 2000}))},
+        "/api/v1/runs/{run_id}/review": {"post": _op(
+            "record the township's review and filing of the plan (township)",
+            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
+            body=_obj([], filing_number={"type": "string", "maxLength": 64}, note={"type": "string", "maxLength": 2000}))},
         "/api/v1/runs/{run_id}/pay": {"post": _op(
             "issue a payout batch and its bank files (accountant)",
             _json(_obj(["batch", "items", "total_fen", "csv", "xlsx"], batch={"type": "integer"}, items={"type": "integer"},

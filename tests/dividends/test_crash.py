@@ -47,6 +47,9 @@ def kill_at(url: str, failpoint: str, tmp: Path, *args: str) -> None:
     assert proc.returncode == -9
 
 
+MEETING = ("--meeting-date", "2025-01-13", "--entitled", "30", "--present", "21", "--for", "15")
+
+
 def finish(url: str, *args: str) -> str:
     proc = run_cli(url, *args)
     stdout, stderr = proc.communicate(timeout=120)
@@ -60,6 +63,8 @@ async def prepared(clean_db: str, tmp: Path, upto: str) -> int:  # type: ignore[
     await import_registry(files.households, period=2024, actor="accountant", posts=files.posts,
                           members=files.members, reference_date=date(2025, 1, 1))
     run = await runs.create_run("V0001", 2024, "shareholding", "accountant", amount_yuan="80000")
+    from dividends.access import create_user
+    await create_user("chair", "a long password 1", "committee", actor="test", village="V0001")
     if upto == "draft":
         return run.id
     await runs.compute_run(run.id, "accountant", clock)
@@ -87,11 +92,11 @@ async def test_compute_killed_mid_transaction(clean_db, tmp_path: Path) -> None:
 
 async def test_approve_killed_after_posting_the_accrual(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run_id = await prepared(clean_db, tmp_path, "publicized")
-    kill_at(clean_db, "approve.accrual_posted", tmp_path, "run", "approve", str(run_id), "--user", "chair")
+    kill_at(clean_db, "approve.accrual_posted", tmp_path, "run", "approve", str(run_id), "--user", "chair", *MEETING)
     assert (await runs.get_run(run_id)).state == "publicized"
     assert await LedgerEntry.filter(run_id=run_id).count() == 0
-    finish(clean_db, "run", "approve", str(run_id), "--user", "chair")
-    finish(clean_db, "run", "approve", str(run_id), "--user", "chair")
+    finish(clean_db, "run", "approve", str(run_id), "--user", "chair", *MEETING)
+    finish(clean_db, "run", "approve", str(run_id), "--user", "chair", *MEETING)
     assert (await runs.get_run(run_id)).state == "approved"
     assert sorted(await LedgerEntry.filter(run_id=run_id).values_list("kind", flat=True)) == ["accrual", "return"]
 

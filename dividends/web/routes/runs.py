@@ -13,6 +13,8 @@ from starlette.routing import Route
 from dividends import access, overview, publicity, runs
 from dividends.usecases import objections as objection_cases
 from dividends.usecases import payments, scope
+from dividends.usecases import publicity as publicity_cases
+from dividends.approval import ApprovalRules
 from dividends.usecases import runs as run_cases
 from dividends.access import Actor
 from dividends.auditpack import build_pack
@@ -40,7 +42,10 @@ async def run_view(request: Request, actor: Actor) -> Response:
     people = await overview.display_names([run.prepared_by, run.approved_by])
     summary = await overview.approval_summary(run, lang)
     return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people, "summary": summary,
-                                        "today": today(request.app.state.clock)})
+                                        "today": today(request.app.state.clock),
+                                        "decisions": await run_cases.decisions(actor, run.id),
+                                        "evidence": await publicity_cases.evidence(actor, run.id),
+                                        "rules": ApprovalRules.from_env()})
 
 
 @page
@@ -106,7 +111,9 @@ async def resolve_objection(request: Request, actor: Actor) -> Response:
 @page
 async def approve(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
-    await run_cases.approve(actor, run_id, request.app.state.clock)
+    await scope.precheck(actor, "run.approve", run_id=run_id)
+    form = await request.form()
+    await run_cases.approve(actor, run_id, request.app.state.clock, resolution=forms.resolution(form))
     return redirect(f"/runs/{run_id}")
 
 
