@@ -35,8 +35,12 @@ async def _run(request: Request, actor: Actor) -> runs.Run:
 @page
 async def run_view(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
-    data = await overview.run_page(run, language(request))
-    return render(request, "run.html", {"run": run, "data": data, "formats": sorted(load_formats()),
+    lang = language(request)
+    data = await overview.run_page(run, lang)
+    formats = [(f, fmt.name.text(lang)) for f, fmt in sorted(load_formats().items())]
+    people = await overview.display_names([run.prepared_by, run.approved_by])
+    summary = await overview.approval_summary(run, lang)
+    return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people, "summary": summary,
                                         "today": today(request.app.state.clock),
                                         "decisions": await run_cases.decisions(actor, run.id),
                                         "evidence": await publicity_cases.evidence(actor, run.id),
@@ -51,7 +55,8 @@ async def lines_view(request: Request, actor: Actor) -> Response:
     rows, total = await overview.run_lines(run, q, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     scheme = overview.run_scheme(run)
     return render(request, "lines.html", {"run": run, "rows": rows, "total": total, "q": q, "page": number,
-                                          "pages": max(1, -(-total // PAGE_SIZE)), "steps": scheme.steps})
+                                          "pages": max(1, -(-total // PAGE_SIZE)), "steps": scheme.steps,
+                                          "accounts": {k: a.label.text(language(request)) for k, a in scheme.accounts.items()}})
 
 
 @page

@@ -207,7 +207,7 @@ async def record_return(request: Request, actor: Actor) -> Response:
     form = await request.form()
     period = forms.integer(form.get("period"), "period", low=2000, high=2100)
     amount = forms.text(form, "amount")
-    asset = forms.text(form, "asset", required=False, limit=128) or "asset"
+    asset = forms.text(form, "asset", required=False, limit=128) or t(language(request), "returns.default_asset")
     await returns.record(actor, village.code, period, amount, asset, forms.text(form, "note", required=False))
     return redirect(f"/villages/{village.code}/returns")
 
