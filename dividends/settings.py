@@ -1,7 +1,11 @@
 """All settings of the product, from the environment or a ``.env`` file, never from code.
 
-The process environment wins over ``.env`` (read from the working directory). Secrets are
-:class:`notify.settings.Secret` values: they never appear in ``repr``, logs or pages.
+This is the one module that reads the process environment for settings: pydantic-settings
+reads every variable of :data:`VARIABLES` from it and from ``.env`` in the working directory
+(python-dotenv parses the file; the environment wins), and :meth:`Settings.from_env` turns the
+values into typed settings with errors that name the variable, what was expected and what was
+found. Secrets are pydantic ``SecretStr`` values: they never appear in ``repr``, logs or pages.
+It imports no web, ORM or SMS-provider module, so the command line loads it cheaply.
 
 =========================  ==========================================================
 ``DATABASE_URL``           ``sqlite://dividends.sqlite3`` (default) or ``postgres://...``
@@ -16,21 +20,47 @@ The process environment wins over ``.env`` (read from the working directory). Se
 """
 from __future__ import annotations
 
-import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from notify.settings import Secret, SettingsError, SmsSettings, read_env_file
+from pydantic import SecretStr, create_model
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notify.settings import VARIABLES as SMS_VARIABLES
+from notify.settings import SettingsError, SmsSettings
 from schemes.i18n import Msg
 
-__all__ = ["Settings", "load_settings", "Secret", "SettingsError"]
+__all__ = ["Settings", "load_settings", "read_environment", "SecretStr", "SettingsError", "VARIABLES"]
+
+#: The product's own variables (besides the SMS ones, :data:`notify.settings.VARIABLES`).
+OWN_VARIABLES: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "DIVIDENDS_LANG",
+                                  "SESSION_HTTPS_ONLY", "PUBLICITY_MIN_DAYS", "BANK_FORMATS_FILE")
+VARIABLES: tuple[str, ...] = OWN_VARIABLES + tuple(v for v in SMS_VARIABLES if v not in OWN_VARIABLES)
+
+
+class _Variables(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", case_sensitive=True,
+                                      extra="ignore", frozen=True)
+
+
+#: Every variable as an optional text field: pydantic-settings merges the environment over ``.env``.
+Environment = create_model("Environment", __base__=_Variables,
+                           **{name: (str | None, None) for name in VARIABLES})  # type: ignore[call-overload]
+
+
+def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
+    """The values of :data:`VARIABLES` that are set, from the process environment over
+    ``env_file`` (``None``: the environment alone)."""
+    values = Environment(_env_file=env_file).model_dump()  # type: ignore[call-arg]
+    return {name: value for name, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str
-    secret_key: Secret | None
+    secret_key: SecretStr | None
     public_base_url: str
     lang: str
     session_https_only: bool
@@ -40,16 +70,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Typed settings from the variables ``env`` (default: :func:`read_environment`)."""
         if env is None:
-            env = {**read_env_file(Path(".env")), **os.environ}
+            env = read_environment()
         public = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
         days_text = env.get("PUBLICITY_MIN_DAYS", "7")
-        if not days_text.isdigit() or not 1 <= int(days_text) <= 365:
+        if not re.fullmatch(r"[0-9]{1,3}", days_text) or not 1 <= int(days_text) <= 365:
             raise SettingsError("PUBLICITY_MIN_DAYS", Msg("sms.settings.int_range", low=1, high=365), days_text)
         https = env.get("SESSION_HTTPS_ONLY", "").lower()
         return cls(
             database_url=env.get("DATABASE_URL") or "sqlite://dividends.sqlite3",
-            secret_key=Secret(env["SECRET_KEY"]) if env.get("SECRET_KEY") else None,
+            secret_key=SecretStr(env["SECRET_KEY"]) if env.get("SECRET_KEY") else None,
             public_base_url=public,
             lang="en" if env.get("DIVIDENDS_LANG", "zh").lower().startswith("en") else "zh",
             session_https_only=(https in ("1", "true", "yes")) if https else public.startswith("https://"),
@@ -60,4 +91,5 @@ class Settings:
 
 
 def load_settings() -> Settings:
+    """The settings of this process: the environment over ``.env``."""
     return Settings.from_env()

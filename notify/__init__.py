@@ -4,7 +4,7 @@ Modules (import from them directly; this package imports nothing, so the Twilio 
 and uvicorn load only where used):
 
 ============================  ================================================================
-``notify.settings``           ``SmsSettings.from_env``, ``Secret``, ``SettingsError``,
+``notify.settings``           ``SmsSettings.from_env``, ``SettingsError``,
                               ``make_sender``
 ``notify.senders``            ``OutgoingSms``, ``SendResult``, ``Sender``, the ``SendError``
                               family, ``check_outgoing``

@@ -87,7 +87,7 @@ class AliyunSender(TemplateSender):
             secret = self._settings.aliyun_access_key_secret
             assert secret is not None
             self._client = Client(Config(
-                access_key_id=self._settings.aliyun_access_key_id, access_key_secret=secret.reveal(),
+                access_key_id=self._settings.aliyun_access_key_id, access_key_secret=secret.get_secret_value(),
                 endpoint=self._address.netloc, protocol=self._address.scheme, region_id="cn-hangzhou",
                 read_timeout=self._runtime.read_timeout, connect_timeout=self._runtime.connect_timeout))
         return self._client

@@ -15,7 +15,7 @@ and the checks every message passes before it is sent.
 >>> t = CATALOG.template("help")
 >>> t.variables("zh"), t.reply, CATALOG.for_channel("publicity", two_way=False).id
 (('village',), True, 'publicity_oneway')
->>> tencent_text(CATALOG.template("objection_closed").text["zh"])[:12]
+>>> tencent_text(CATALOG.template("objection_closed").text["zh"])[:13]
 '{1}：目前没有处于公示期'
 """
 
@@ -47,7 +47,7 @@ _URL = re.compile(
 )
 #: The village office: a fixed line with its area code (0539-8123456), a 400 number or a 95 number
 #: (domestic templates accept these and no mobile numbers).
-_LANDLINE = re.compile(r"^(0\d{2,3}-?\d{7,8}|400-?\d{3}-?\d{4}|95\d{3,6})$")
+_LANDLINE = re.compile(r"^(0[0-9]{2,3}-?[0-9]{7,8}|400-?[0-9]{3}-?[0-9]{4}|95[0-9]{3,6})$")
 
 register(
     {

@@ -39,7 +39,7 @@ INVALID_TO = 21211
 THROTTLED = 20429
 MAX_BODY_CHARS = 1600
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 @dataclass(frozen=True, slots=True)

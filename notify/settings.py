@@ -57,19 +57,22 @@ variable                       meaning
                                ``out/sms-outbox.jsonl``)
 =============================  ==============================================================
 
-The process environment wins over ``.env``. Errors name the variable, what was expected and
-what was found.
+Values come from a mapping of variables (:meth:`SmsSettings.from_env`); the product reads the
+process environment over ``.env`` in :mod:`dividends.settings`. Secrets are pydantic
+``SecretStr`` values: ``**********`` in ``str``, ``repr`` and logs. Errors name the variable,
+what was expected and what was found.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from schemes.i18n import Msg, register
 
@@ -91,11 +94,11 @@ DEFAULT_OUTBOX_FILE = "out/sms-outbox.jsonl"
 DEFAULT_QUIET_HOURS = "21:00-08:00"
 ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com"
 TENCENT_ENDPOINT = "https://sms.tencentcloudapi.com"
-_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_QUIET = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 
 register(
@@ -163,36 +166,6 @@ register(
 )
 
 
-class Secret:
-    """A value that never shows itself: ``str()`` and ``repr()`` give ``**********``.
-
-    Call :meth:`reveal` at the one place that needs the value (the API client, a signature).
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __len__(self) -> int:
-        return len(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    def __str__(self) -> str:
-        return "**********"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-
 class SettingsError(ValueError):
     """A setting is missing or wrong: which variable, what was expected, what was found."""
 
@@ -216,7 +189,7 @@ class SettingsError(ValueError):
 class SmsSettings:
     backend: Backend = "console"
     account_sid: str | None = None
-    auth_token: Secret | None = None
+    auth_token: SecretStr | None = None
     messaging_service_sid: str | None = None
     from_number: str | None = None
     public_base_url: str | None = None
@@ -232,16 +205,16 @@ class SmsSettings:
     daily_limit: int | None = None
     param_max: int | None = None
     quiet_hours: tuple[int, int] | None = (21 * 60, 8 * 60)
-    webhook_token: Secret | None = None
+    webhook_token: SecretStr | None = None
     webhook_allow: tuple[str, ...] = ()
     receipts: Literal["push", "pull"] | None = None
     embedded_worker: bool = True
     receipt_window_seconds: int = 600
     aliyun_access_key_id: str | None = None
-    aliyun_access_key_secret: Secret | None = None
+    aliyun_access_key_secret: SecretStr | None = None
     aliyun_endpoint: str = ALIYUN_ENDPOINT
     tencent_secret_id: str | None = None
-    tencent_secret_key: Secret | None = None
+    tencent_secret_key: SecretStr | None = None
     tencent_sdk_app_id: str | None = None
     tencent_region: str = "ap-guangzhou"
     tencent_endpoint: str = TENCENT_ENDPOINT
@@ -264,7 +237,7 @@ class SmsSettings:
             if not value:
                 raise SettingsError(variable, Msg("sms.settings.required", backend=self.backend),
                                     Msg("sms.settings.missing"))
-        if self.webhook_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", self.webhook_token.reveal()):
+        if self.webhook_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", self.webhook_token.get_secret_value()):
             raise SettingsError("SMS_WEBHOOK_TOKEN", Msg("sms.settings.token"),
                                 Msg("sms.settings.hidden", length=len(self.webhook_token)))
         for variable, url in (("ALIYUN_SMS_ENDPOINT", self.aliyun_endpoint),
@@ -290,7 +263,7 @@ class SmsSettings:
             raise SettingsError(
                 "TWILIO_ACCOUNT_SID", Msg("sms.settings.account_sid"), _shown(self.account_sid)
             )
-        token = self.auth_token.reveal() if self.auth_token is not None else ""
+        token = self.auth_token.get_secret_value() if self.auth_token is not None else ""
         if not token or any(c.isspace() for c in token):
             shown = (
                 Msg("sms.settings.hidden", length=len(token))
@@ -339,7 +312,7 @@ class SmsSettings:
         """The public URL a provider pushes ``what`` (``report``, ``reply``) to, token included."""
         if not self.public_base_url or self.webhook_token is None:
             return None
-        return f"{self.public_base_url}/webhooks/{provider}/{self.webhook_token.reveal()}/{what}"
+        return f"{self.public_base_url}/webhooks/{provider}/{self.webhook_token.get_secret_value()}/{what}"
 
     @property
     def status_callback_url(self) -> str | None:
@@ -351,11 +324,9 @@ class SmsSettings:
         return self.public_base_url + INBOUND_PATH if self.public_base_url else None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SmsSettings:
-        """Read the settings from ``env`` (default: ``.env`` in the working directory under
-        ``os.environ``)."""
-        if env is None:
-            env = {**read_env_file(Path(".env")), **os.environ}
+    def from_env(cls, env: Mapping[str, str]) -> SmsSettings:
+        """Read the settings from the variables ``env`` (the product reads the process
+        environment and ``.env`` in one place, :mod:`dividends.settings`)."""
 
         def get(name: str) -> str | None:
             value = env.get(name)
@@ -390,7 +361,7 @@ class SmsSettings:
             **extra,  # type: ignore[arg-type]
             backend=(get("SMS_BACKEND") or "console").lower(),  # type: ignore[arg-type]
             account_sid=get("TWILIO_ACCOUNT_SID"),
-            auth_token=Secret(token.strip()) if token and token.strip() else None,
+            auth_token=SecretStr(token.strip()) if token and token.strip() else None,
             messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
             from_number=get("TWILIO_FROM"),
             public_base_url=base.rstrip("/") if base else None,
@@ -398,6 +369,20 @@ class SmsSettings:
             outbox_file=Path(get("SMS_OUTBOX_FILE") or DEFAULT_OUTBOX_FILE),
             **{name: value for name in _INT_FIELDS if (value := _int(env, name)) is not None},
         )
+
+
+#: Every environment variable :meth:`SmsSettings.from_env` reads (the product's settings module
+#: reads exactly these, and its own, from the process environment and ``.env``).
+VARIABLES: tuple[str, ...] = (
+    "SMS_BACKEND", "SMS_SIGNATURE", "SMS_TEMPLATES_FILE", "SMS_TWO_WAY", "SMS_QUIET_HOURS",
+    "SMS_WEBHOOK_TOKEN", "SMS_WEBHOOK_ALLOW", "SMS_RECEIPTS", "SMS_EMBEDDED_WORKER", "SMS_OUTBOX_FILE",
+    "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIYUN_SMS_ENDPOINT",
+    "TENCENT_SECRET_ID", "TENCENT_SECRET_KEY", "TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_REGION",
+    "TENCENT_SMS_ENDPOINT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_FROM", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL",
+    "SMS_RATE_PER_SECOND", "SMS_MAX_SEGMENTS", "SMS_PRICE_PER_SEGMENT_FEN", "SMS_TIMEOUT_SECONDS",
+    "SMS_DAILY_LIMIT_PER_NUMBER", "SMS_PARAM_MAX", "SMS_RECEIPT_WINDOW_SECONDS",
+)
 
 
 #: Integer settings: field -> (variable, lowest, highest).
@@ -415,9 +400,9 @@ _INT_FIELDS: dict[str, tuple[str, int, int]] = {
 _OPTIONAL_INTS = frozenset({"daily_limit", "param_max"})
 
 
-def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+def _secret(env: Mapping[str, str], name: str) -> SecretStr | None:
     value = (env.get(name) or "").strip()
-    return Secret(value) if value else None
+    return SecretStr(value) if value else None
 
 
 def _bool(env: Mapping[str, str], name: str) -> bool | None:
@@ -471,7 +456,7 @@ def _int(env: Mapping[str, str], name: str) -> int | None:
     raw = (env.get(variable) or "").strip()
     if not raw:
         return None
-    if not re.fullmatch(r"\d+", raw):
+    if not re.fullmatch(r"[0-9]+", raw):
         raise SettingsError(variable, Msg("sms.settings.int_range", low=low, high=high), repr(raw))
     return int(raw)
 
@@ -484,31 +469,6 @@ def _check_url(variable: str, url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise SettingsError(variable, Msg("sms.settings.url"), repr(url))
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines of a ``.env`` file (``#`` comments, optional ``export``, quotes).
-
-    A missing file is an empty mapping.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        key = key.removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
 
 
 def make_sender(settings: SmsSettings) -> Sender:

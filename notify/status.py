@@ -84,7 +84,7 @@ def parse_status_callback(form: Mapping[str, str]) -> StatusReport:
     return StatusReport(
         message_sid=sid,
         status=status.lower(),
-        error_code=int(raw_code) if raw_code.isdigit() else None,
+        error_code=int(raw_code) if raw_code.isascii() and raw_code.isdigit() else None,
         to=form.get("To", ""),
         account_sid=form.get("AccountSid", ""),
     )

@@ -53,5 +53,5 @@ def parse_replies(body: bytes) -> list[Reply]:
         phone = f"+{item.get('nationcode') or 86}{item['mobile']}"
         at = item.get("time")
         out.append(Reply("tencent", f"tencent-up:{phone}:{at}", phone, str(item["text"]),
-                         datetime.fromtimestamp(int(at), UTC) if str(at or "").isdigit() else None))
+                         datetime.fromtimestamp(int(at), UTC) if str(at or "").isascii() and str(at or "").isdigit() else None))
     return out

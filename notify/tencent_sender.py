@@ -116,7 +116,7 @@ class TencentSender(TemplateSender):
             profile = ClientProfile(httpProfile=HttpProfile(protocol=self._address.scheme, endpoint=self._address.netloc,
                                                             reqTimeout=max(1, int(self._timeout)), keepAlive=True),
                                     disable_region_breaker=True, retryer=None)
-            self._client = SmsClient(Credential(settings.tencent_secret_id, settings.tencent_secret_key.reveal()),
+            self._client = SmsClient(Credential(settings.tencent_secret_id, settings.tencent_secret_key.get_secret_value()),
                                      settings.tencent_region, profile)
             # the SDK's client keeps 20 connections alive: at a few hundred requests in flight it
             # would open and close one per request; keep as many alive as may be in flight

@@ -37,7 +37,9 @@ from notify.senders import (
     UnknownOutcomeError,
     check_outgoing,
 )
-from notify.settings import Secret, SmsSettings
+from pydantic import SecretStr
+
+from notify.settings import SmsSettings
 
 TWIML_MEDIA_TYPE = "application/xml"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -136,7 +138,7 @@ class TwilioSender(BaseSender):
             self._http = _HttpClient(timeout=self._timeout)
             client = Client(
                 username=settings.account_sid,
-                password=settings.auth_token.reveal(),
+                password=settings.auth_token.get_secret_value(),
                 account_sid=settings.account_sid,
                 http_client=self._http,
             )
@@ -233,11 +235,11 @@ def _send_error(exc: BaseException, reference: str) -> SendError | BaseException
     return exc
 
 
-def _token(auth_token: str | Secret | None) -> str | None:
-    return auth_token.reveal() if isinstance(auth_token, Secret) else auth_token
+def _token(auth_token: str | SecretStr | None) -> str | None:
+    return auth_token.get_secret_value() if isinstance(auth_token, SecretStr) else auth_token
 
 
-def sign(auth_token: str | Secret, url: str, params: Mapping[str, str]) -> str:
+def sign(auth_token: str | SecretStr, url: str, params: Mapping[str, str]) -> str:
     """The ``X-Twilio-Signature`` Twilio would send for a POST of ``params`` to ``url``."""
     token = _token(auth_token)
     if not token:
@@ -246,7 +248,7 @@ def sign(auth_token: str | Secret, url: str, params: Mapping[str, str]) -> str:
 
 
 def validate_signature(
-    auth_token: str | Secret | None,
+    auth_token: str | SecretStr | None,
     url: str,
     params: Mapping[str, str],
     signature: str | None,

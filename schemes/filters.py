@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
@@ -230,7 +231,7 @@ def _number(raw: Any, yuan: bool) -> int | None:
         except MoneyFormatError:
             return None
     text = str(raw).strip()
-    if text.lstrip("-").isdigit():
+    if re.fullmatch(r"-?[0-9]+", text):
         return int(text)
     return None
 

@@ -97,7 +97,7 @@ class _Reader(DocumentReader):
     def integer(self, value: Any, path: Path, minimum: int = 0) -> int | None:
         if isinstance(value, dict) and "value" in value:  # a version or a count, not money
             value, path = self.unwrap(value, path)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
             number = int(value)
             if number >= minimum:
                 return number
@@ -210,7 +210,7 @@ class _Reader(DocumentReader):
     def _age_on(self, value: Any) -> tuple[int, int]:
         if value is None:
             return (12, 31)
-        if isinstance(value, str) and re.fullmatch(r"\d{2}-\d{2}", value.strip()):
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{2}-[0-9]{2}", value.strip()):
             month, day = (int(x) for x in value.strip().split("-"))
             try:
                 date(2000, month, day)  # a leap year accepts 02-29

@@ -57,7 +57,9 @@ import uvicorn
 
 from notify.segments import count_segments
 from support.serve import BackgroundServer
-from notify.settings import Secret, SmsSettings
+from pydantic import SecretStr
+
+from notify.settings import SmsSettings
 from notify.twilio_sender import sign
 
 FAKE_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -687,7 +689,7 @@ def _settings_for(
     return SmsSettings(
         backend="twilio",
         account_sid=account_sid,
-        auth_token=Secret(auth_token),
+        auth_token=SecretStr(auth_token),
         messaging_service_sid=messaging_service_sid,
         from_number=from_number,
         public_base_url=public_base_url,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,3 +97,30 @@ def test_the_outbox_reaches_the_database_only_through_the_store() -> None:
         assert not any(n.startswith("dividends.store.models") for n in names), f"{module} imports ORM models"
         assert not any(n.startswith(("dividends.store.bulk", "dividends.store.queries")) for n in names), module
         assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"
+
+
+#: Modules that look for digits to hide them (masking): any script's digits count there.
+DIGIT_MASKERS = {"notify/privacy.py", "dividends/files/notice.py", "notify/phones.py", "notify/catalog.py"}
+
+
+def test_input_is_parsed_with_ascii_digits_only() -> None:
+    r"""In Python and polars, ``\d`` and ``str.isdigit`` accept Arabic-Indic and other digits
+    (``int("١٢")`` is 12): a parser of amounts, counts, dates, accounts or IDs uses ``[0-9]``
+    or checks ``isascii()`` too; full-width digits are normalised in one place
+    (:func:`schemes.money.half_width`)."""
+    found = []
+    for package in ("schemes", "notify", "dividends"):
+        for path in (ROOT / package).rglob("*.py"):
+            module = str(path.relative_to(ROOT))
+            if module in DIGIT_MASKERS:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.strip()
+                if code.startswith("#"):
+                    continue
+                if "\\d" in code:
+                    found.append(f"{module}:{number}: {line.strip()}")
+                for m in re.finditer(r"(\w+(?:\([^()]*\))?)\.isdigit\(\)", code):
+                    if f"{m[1]}.isascii() and" not in code:
+                        found.append(f"{module}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)

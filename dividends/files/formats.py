@@ -273,7 +273,7 @@ class _Reader(DocumentReader):
     # ------------------------------------------------------------------ small typed readers
 
     def positive(self, value: Any, path: KeyPath) -> int | None:
-        if isinstance(value, str) and value.isdigit() and int(value) >= 1:
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) >= 1:
             return int(value)
         self.problem(path, "files.bankfmt.need_positive", found=_show(value))
         return None

@@ -95,7 +95,7 @@ class Limits:
             text = env.get(name, "").strip()
             if not text:
                 return default
-            if not text.isdigit() or int(text) < 1:
+            if not (text.isascii() and text.isdigit()) or int(text) < 1:
                 raise InputError([Problem(Msg("limits.setting", name=name, value=text))])
             return int(text)
 

@@ -34,7 +34,7 @@ from schemes.problems import InputError, Problem
 
 ITEM_COLUMNS: tuple[str, ...] = ("household_id", "payee_name", "id_number", "account_no", "bank", "amount_fen")
 TEXT_COLUMNS: tuple[str, ...] = ITEM_COLUMNS[:-1]
-_ACCOUNT = re.compile(r"^\d{6,32}$")
+_ACCOUNT = re.compile(r"^[0-9]{6,32}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 FORMULA_START = ("=", "+", "-", "@")
 """A text cell starting with one of these runs as a formula when a spreadsheet opens a CSV."""

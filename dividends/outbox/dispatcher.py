@@ -43,6 +43,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -507,10 +508,8 @@ def correlation_key(notice_id: int, tries: int) -> str:
 
 def parse_key(key: str) -> tuple[int, int] | None:
     """``notice-42-1`` -> (42, 1); anything else -> ``None``."""
-    parts = key.split("-")
-    if len(parts) == 3 and parts[0] == "notice" and parts[1].isdigit() and parts[2].isdigit():
-        return int(parts[1]), int(parts[2])
-    return None
+    m = re.fullmatch(r"notice-([0-9]+)-([0-9]+)", key)
+    return (int(m[1]), int(m[2])) if m else None
 
 
 def _provider_code(exc: BaseException) -> str:

@@ -66,7 +66,7 @@ def _date(text: pl.Series) -> pl.Series:
     """``1980-03-01``, ``1980/3/1``, ``1980.3.1``, ``19800301``, ``1980年3月1日`` and an Excel
     date cell (``1980-03-01 00:00:00``) -> Date. ISO dates, the usual case, take one pass; the
     other spellings are rewritten to ISO first, on the rows that need it."""
-    iso = text.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")
+    iso = text.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
     dates = pl.select(pl.when(iso).then(text.str.to_date("%Y-%m-%d", strict=False))).to_series()
     others = (~iso & text.is_not_null()).arg_true()
     if others.len() == 0:
@@ -79,13 +79,13 @@ def _date(text: pl.Series) -> pl.Series:
         text.gather(others)
         .to_frame("s")
         .with_columns(
-            s.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+            s.str.replace(r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$", "")
             .str.replace(r"日$", "")
             .str.replace_all(r"[/.年月]", "-")
         )
-        .with_columns(pl.when(s.str.contains(r"^\d{8}$")).then(compact).otherwise(s))
+        .with_columns(pl.when(s.str.contains(r"^[0-9]{8}$")).then(compact).otherwise(s))
         .select(
-            pl.when(s.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")).then(
+            pl.when(s.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")).then(
                 s.str.to_date("%Y-%m-%d", strict=False)
             )
         )

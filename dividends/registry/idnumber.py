@@ -26,14 +26,14 @@ import polars as pl
 
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
-ID_PATTERN = r"^\d{17}[\dX]$"
+ID_PATTERN = r"^[0-9]{17}[0-9X]$"
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 _ID = re.compile(ID_PATTERN)
 
 
 def check_character(first17: str) -> str:
-    if not re.fullmatch(r"\d{17}", first17):
+    if not re.fullmatch(r"[0-9]{17}", first17):
         raise ValueError("the check character needs exactly 17 digits")
     total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
     return CHECK_CHARACTERS[total % 11]

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from dividends.clock import Clock, SystemClock
-from dividends.settings import Secret, Settings, SettingsError
+from dividends.settings import SecretStr, Settings, SettingsError
 from dividends.store.db import close_database, open_database
 from dividends.store.models import Village
 from dividends.web import api
@@ -106,13 +106,13 @@ def create_app(settings: Settings, clock: Clock | None = None, *, manage_databas
                 await close_database()
 
     secret = settings.secret_key
-    assert isinstance(secret, Secret)
+    assert isinstance(secret, SecretStr)
     app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(RunInDatabaseContext, holder=holder),
             Middleware(SecurityHeaders, https=settings.session_https_only),
-            Middleware(SessionMiddleware, secret_key=secret.reveal(), session_cookie="dividends_session",
+            Middleware(SessionMiddleware, secret_key=secret.get_secret_value(), session_cookie="dividends_session",
                        max_age=SESSION_SECONDS, same_site="lax", https_only=settings.session_https_only),
             Middleware(CSRFProtect, deny=_deny),
         ],

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 
+from dividends.web import i18n as _web_messages  # noqa: F401  (registers the web.form.* messages raised here)
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -29,7 +30,7 @@ def text(form: Mapping[str, Any], field: str, *, required: bool = True, limit: i
 
 def integer(value: object, field: str, *, low: int = 0, high: int = 2**31 - 1) -> int:
     raw = value.strip() if isinstance(value, str) else str(value if value is not None else "")
-    if not re.fullmatch(r"-?\d{1,12}", raw) or not low <= int(raw) <= high:
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw) or not low <= int(raw) <= high:
         raise bad("form.int", field=field, found=raw[:40])
     return int(raw)
 
@@ -37,7 +38,7 @@ def integer(value: object, field: str, *, low: int = 0, high: int = 2**31 - 1) -
 def day(value: object, field: str) -> date:
     raw = value.strip() if isinstance(value, str) else ""
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:

@@ -65,7 +65,7 @@ async def _capped_body(request: Request) -> bytes:
     """The body, read no further than :data:`MAX_BODY` bytes (a declared larger length is refused
     before reading)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
         raise _TooLarge
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -168,7 +168,7 @@ async def provider_push(request: Request) -> Response:
     """``POST /webhooks/{provider}/{token}/{report|reply}``: checked, then parsed and applied."""
     settings = request.app.state.settings.sms
     provider, what = request.path_params["provider"], request.path_params["what"]
-    token = settings.webhook_token.reveal() if settings.webhook_token is not None else ""
+    token = settings.webhook_token.get_secret_value() if settings.webhook_token is not None else ""
     if provider not in PUSHES or what not in ("report", "reply") or not token or not hmac.compare_digest(
             request.path_params["token"].encode(), token.encode()):
         return PlainTextResponse("", status_code=404)

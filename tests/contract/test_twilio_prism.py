@@ -22,7 +22,9 @@ import httpx
 import pytest
 
 from notify.senders import OutgoingSms, PermanentSendError, SendResult
-from notify.settings import Secret, SmsSettings
+from pydantic import SecretStr
+
+from notify.settings import SmsSettings
 from notify.twilio_sender import TwilioSender
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +86,7 @@ def settings(prism_url: str, **sender: str) -> SmsSettings:
     return SmsSettings(
         backend="twilio",
         account_sid=ACCOUNT_SID,
-        auth_token=Secret("contract-test-token"),
+        auth_token=SecretStr("contract-test-token"),
         api_base_url=prism_url,
         **(sender or {"from_number": "+15005550006"}),
     )

@@ -401,15 +401,6 @@ async def test_the_report_counts_each_households_latest_notice_and_a_resend_is_a
     assert all(s in FINAL for s in (await statuses(run.id)).values())
 
 
-@pytest.mark.parametrize("module", ["fates", "content"])
-def test_docstring_examples_hold(module: str) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"dividends.outbox.{module}"))
-    assert result.attempted > 0 and result.failed == 0
-
-
 async def test_two_people_resending_at_once_queue_each_failed_notice_once(
         clean_db, tmp_path: Path, clock: FixedClock, sender: FakeSender) -> None:  # type: ignore[no-untyped-def]
     run = await publicized_run(tmp_path, clock)

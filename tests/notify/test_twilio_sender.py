@@ -18,7 +18,7 @@ from notify.senders import (
     SenderConfigurationError,
     UnknownOutcomeError,
 )
-from notify.settings import Secret
+from pydantic import SecretStr
 from notify.twilio_sender import TwilioSender
 
 PHONE = "+8613800138000"
@@ -155,7 +155,7 @@ async def test_find_existing_reads_the_newest_hundred_in_one_request(
 
 
 async def test_wrong_credentials_are_a_configuration_error(fake_twilio: FakeTwilioServer) -> None:
-    settings = dataclasses.replace(fake_twilio.sms_settings(), auth_token=Secret("wrong-token"))
+    settings = dataclasses.replace(fake_twilio.sms_settings(), auth_token=SecretStr("wrong-token"))
     async with TwilioSender(settings) as sender:
         with pytest.raises(SenderConfigurationError) as caught:
             await sender.send(OutgoingSms(PHONE, BODY))

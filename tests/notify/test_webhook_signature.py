@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify.settings import Secret
+from pydantic import SecretStr
 from notify.twilio_sender import TWIML_MEDIA_TYPE, sign, twiml_reply, validate_signature
 
 # Twilio's published example (api-snippets, security/signature_validation): the signature
@@ -23,7 +23,7 @@ SIGNATURE = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 def test_twilios_known_vector_validates() -> None:
     assert sign(TOKEN, URL, PARAMS) == SIGNATURE
     assert validate_signature(TOKEN, URL, PARAMS, SIGNATURE)
-    assert validate_signature(Secret(TOKEN), URL, PARAMS, SIGNATURE)
+    assert validate_signature(SecretStr(TOKEN), URL, PARAMS, SIGNATURE)
 
 
 def test_the_known_signature_does_not_belong_to_an_empty_form() -> None:
