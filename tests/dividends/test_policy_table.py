@@ -340,3 +340,30 @@ async def test_the_ledgers_each_role_reads_are_those_of_its_scope(clean_db, tmp_
     assert await outcome(reading.ledgers(p["acc1"].actor, ["V0002"])) == "not found"
     listed = await reading.list_runs(p["acc2"].actor)
     assert listed == []
+
+
+WEB_ONLY = {"county.read": "the county pages", "notices.release": "releasing held notices on the run page"}
+"""Actions no CLI command does (so the README's table of commands does not name them)."""
+
+
+def test_the_readmes_command_table_names_every_action_with_its_roles() -> None:
+    import re
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| command | role (in its scope) | action in `dividends/policy.py` |")
+    rows = []
+    for line in readme[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    named: set[str] = set()
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        named |= set(re.findall(r"`([a-z]+\.[a-z_]+)`", cells[2]))
+        for action in re.findall(r"`([a-z]+\.[a-z_]+)`", cells[2]):
+            for role in WHO[action]:  # the roles the policy names are in the role column
+                assert role in cells[1] or cells[1].startswith("every role"), (action, role, cells[1])
+    listed = {a for a in named if a in RULES}
+    # `run.create` … `run.cancel` stands for the accountant's run transitions
+    listed |= {"run.compute", "run.publicize", "run.pay", "run.bank_result", "run.close"} if "run.create" in named else set()
+    assert named <= set(RULES), named - set(RULES)
+    assert set(RULES) - set(WEB_ONLY) <= listed, set(RULES) - set(WEB_ONLY) - listed
