@@ -173,9 +173,11 @@ def _valid_name(text: str, *, low: int = 3) -> bool:
 
 
 async def create_user(username: str, password: str, role: str, *, actor: str, village: str | None = None,
-                      county: str | None = None, display_name: str = "", township: str | None = None) -> User:
+                      county: str | None = None, display_name: str = "", township: str | None = None,
+                      first: bool = False) -> User:
     """A new account. Village roles need ``village``; an auditor needs ``county``; an admin
-    without a county manages every county."""
+    without a county manages every county. ``first``: the first user of an empty database
+    (:class:`dividends.store.places.BootstrapDone` when there is one already)."""
     username = username.strip()
     if not _valid_name(username):
         raise refuse("access.username", found=username)
@@ -201,7 +203,7 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
         raise refuse("access.scope_county")
     password_hash = await _hashing(_HASHER.hash, _checked_password(password))
     user = await places.create_user(actor, username, password_hash, role, village=village_row, county=county_row,
-                                    township=township_row, display_name=display_name.strip()[:128])
+                                    township=township_row, display_name=display_name.strip()[:128], first=first)
     if user is None:
         raise refuse("access.user_exists", username=username)
     return user

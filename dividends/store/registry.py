@@ -140,3 +140,8 @@ async def withdraw_import(import_id: int, actor: str, reason: str, at: datetime)
 
 async def snapshot_of_import(import_id: int, village_id: int) -> RegistrySnapshot | None:
     return await RegistrySnapshot.get_or_none(registry_import_id=import_id, village_id=village_id)
+
+
+async def households_of_snapshot(snapshot_id: int) -> dict[str, Household]:
+    """A snapshot's household rows by household id (the public notice names each one)."""
+    return {h.household_id: h for h in await Household.filter(snapshot_id=snapshot_id)}
