@@ -137,24 +137,48 @@ async def test_a_backup_that_fails_a_check_replaces_nothing(clean_db: str, tmp_p
 
 @sqlite_only
 async def test_a_backup_of_an_earlier_version_is_upgraded_when_restored(clean_db: str, tmp_path: Path) -> None:
-    """A backup written before the ledger guards (migration 0008) restores: the restore applies
-    the missing migration to its working copy, and the guards then hold in the restored database."""
+    """A backup written before the ledger guards and the snapshot format (migrations 0008, 0009)
+    restores: the restore applies the missing migrations to its working copy, the guards then hold
+    in the restored database, its snapshots are read as csv-v1 and its packs verify."""
     paid, _ = await mid_lifecycle(tmp_path)
     admin = await person("root", "admin")
     backup = tmp_path / "backup.sqlite3"
     assert cli(admin, "backup", str(backup), env={"DATABASE_URL": clean_db}).returncode == 0
-    _edit(backup, guards.drop_sql("sqlite"), "DELETE FROM tortoise_migrations WHERE name = '0008_ledger_guards'")
+    _edit(backup, guards.drop_sql("sqlite"), "ALTER TABLE registry_snapshot DROP COLUMN format",
+          "DELETE FROM tortoise_migrations WHERE name IN ('0008_ledger_guards', '0009_snapshot_format')")
     target = tmp_path / "target.sqlite3"
     restored = restore(admin, backup, target)
     assert restored.returncode == 0, restored.stderr
     conn = sqlite3.connect(target)
-    assert conn.execute("SELECT count(*) FROM tortoise_migrations WHERE name = '0008_ledger_guards'").fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM tortoise_migrations WHERE name IN "
+                        "('0008_ledger_guards', '0009_snapshot_format')").fetchone() == (2,)
+    assert conn.execute("SELECT DISTINCT format FROM registry_snapshot").fetchall() == [("csv-v1",)]
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE ledger_entry SET narration = 'edited'")
     conn.close()
     pack = tmp_path / "pack.zip"
     assert cli(admin, "run", "pack", str(paid), "--out", str(pack), env={"DATABASE_URL": f"sqlite://{target}"}).returncode == 0
     assert verify_pack(pack).ok
+
+
+async def test_a_snapshot_in_a_format_this_version_does_not_know_is_refused(clean_db: str, tmp_path: Path) -> None:
+    """Snapshots record their stored format; one this version cannot read is refused, named,
+    instead of being misread (a database restored from a newer version)."""
+    from dividends.store.snapshot_format import FORMAT
+    from dividends.store.queries import fetch
+    from dividends.store.registry import SNAPSHOT_FORMATS
+    from schemes.problems import InputError
+
+    paid, _ = await mid_lifecycle(tmp_path)
+    assert FORMAT in SNAPSHOT_FORMATS
+    assert [r["format"] for r in await fetch("SELECT DISTINCT format FROM registry_snapshot")] == [FORMAT]
+    await build_pack(paid)
+    from tortoise.connection import get_connection
+    await get_connection("default").execute_script("UPDATE registry_snapshot SET format = 'csv-v9'")
+    with pytest.raises(InputError) as refused:
+        await build_pack(paid)
+    text = refused.value.problems[0].text("en")
+    assert "'csv-v9'" in text and "reads only csv-v1" in text and "version 1" in text, text
 
 
 async def test_postgres_is_backed_up_with_its_own_tools(clean_db: str, tmp_path: Path) -> None:
