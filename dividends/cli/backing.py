@@ -37,8 +37,9 @@ register({
 
 def backup(out_file: Annotated[Path, typer.Argument(help="the backup file to write (mode 0600)")],
            user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
-    """Copy the SQLite database to OUT while the app keeps running (SQLite's online backup API:
-    one consistent state). Administrators only. PostgreSQL: see the README (pg_dump)."""
+    """Back up the SQLite database while the app runs (administrators; PostgreSQL: see the README).
+
+    SQLite's online backup API copies one consistent state to OUT (mode 0600)."""
     size = as_user(user, password_stdin, lambda actor: backups.backup(actor, out_file.resolve()))
     say("cli.backup.written", file=str(out_file), size=size)
 
@@ -46,9 +47,11 @@ def backup(out_file: Annotated[Path, typer.Argument(help="the backup file to wri
 def restore(in_file: Annotated[Path, typer.Argument(help="a backup written by dividends backup")],
             replace: Annotated[bool, typer.Option("--replace", help="overwrite a database that holds data")] = False,
             user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
-    """Replace the database (DATABASE_URL) with a backup, after checking that the backup opens,
-    its migrations are current (older ones are upgraded) and every ledger verifies.
-    Administrators only; a database that holds data is overwritten only with --replace."""
+    """Restore a backup after checking it opens, its migrations and its ledgers (administrators).
+
+    Replaces the database of DATABASE_URL once the backup opens, its migrations are current
+    (older ones are upgraded) and every ledger verifies; a database that holds data is
+    overwritten only with --replace."""
     url = load_settings().database_url
     target = backup_store.sqlite_path(url)
     if target is None:
