@@ -20,6 +20,7 @@ STATE_NAMES = {
 ROLE_NAMES = {
     "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
     "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
+    "township": ("乡镇农经站审核员", "township reviewer"),
 }
 OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
 LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}

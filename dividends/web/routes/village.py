@@ -59,7 +59,8 @@ def _column_choices(lang: str) -> list[tuple[str, str]]:
     for kind in ("households", "members", "posts"):
         kind_label = t(lang, f"registry.kind.{kind}")
         for column in SPECS[kind]:
-            out.append((f"{kind}:{column.name}", f"{kind_label} · {column.zh} ({column.name})"))
+            label = column.zh if lang == "zh" else column.name.replace("_", " ")  # no internal ids on a Chinese page
+            out.append((f"{kind}:{column.name}", f"{kind_label} · {label}"))
     return out
 
 
