@@ -76,6 +76,8 @@ RULES: dict[str, Rule] = {
     "county.read": _r(AUDITOR, ADMIN, scope="county"),
     "users.manage": _r(ADMIN, scope="county"),
     "villages.manage": _r(ADMIN, scope="county"),
+    "database.backup": _r(ADMIN, scope="county"),
+    "database.restore": _r(ADMIN, scope="county"),
     "tokens.own": _r(*ROLES, scope="own"),
 }
 """Action -> its rule. The README's table of commands and roles is read from this."""

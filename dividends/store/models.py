@@ -202,6 +202,8 @@ class RegistrySnapshot(Model):
     # RegistryFacts.to_dict(): files read, optional columns absent, unrecognised headers, kept rosters
     facts = fields.JSONField(default=dict, null=True)
     columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
+    # the stored files' format (dividends/store/snapshot_format.py); rows before it existed: csv-v1
+    format = fields.CharField(max_length=16, default="csv-v1", db_default="csv-v1")
 
     class Meta:
         table = "registry_snapshot"

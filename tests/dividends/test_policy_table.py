@@ -42,7 +42,7 @@ WHO: dict[str, set[str]] = {
     "publicity.result": {ACC}, "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},
     "notices.send": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
-    "tokens.own": EVERYONE,
+    "database.backup": {ADM}, "database.restore": {ADM}, "tokens.own": EVERYONE,
 }
 """Action -> the roles that may do it (in their scope). Every action of the policy has a row
 (:func:`test_the_table_names_every_action_of_the_policy`)."""
