@@ -145,13 +145,13 @@ async def test_a_backup_of_an_earlier_version_is_upgraded_when_restored(clean_db
     backup = tmp_path / "backup.sqlite3"
     assert cli(admin, "backup", str(backup), env={"DATABASE_URL": clean_db}).returncode == 0
     _edit(backup, guards.drop_sql("sqlite"), "ALTER TABLE registry_snapshot DROP COLUMN format",
-          "DELETE FROM tortoise_migrations WHERE name IN ('0008_ledger_guards', '0009_snapshot_format')")
+          "DELETE FROM tortoise_migrations WHERE name IN ('0008_ledger_guards', '0010_snapshot_format')")
     target = tmp_path / "target.sqlite3"
     restored = restore(admin, backup, target)
     assert restored.returncode == 0, restored.stderr
     conn = sqlite3.connect(target)
     assert conn.execute("SELECT count(*) FROM tortoise_migrations WHERE name IN "
-                        "('0008_ledger_guards', '0009_snapshot_format')").fetchone() == (2,)
+                        "('0008_ledger_guards', '0010_snapshot_format')").fetchone() == (2,)
     assert conn.execute("SELECT DISTINCT format FROM registry_snapshot").fetchall() == [("csv-v1",)]
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE ledger_entry SET narration = 'edited'")
