@@ -57,6 +57,8 @@ mutation: $(VENV)/.mutation
 	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES)
 
 bench: install
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/compute.py --process
 	$(BIN)/python bench/compute.py
 	$(BIN)/python bench/store.py
 

@@ -4,6 +4,14 @@
     python bench/compute.py --households 10000000 --villages 10000
     python bench/compute.py --full                           # also files: read + validate + write
     python bench/compute.py --shapes                         # the new shapes against their plain twins
+    python bench/compute.py --process                        # the whole `dividends compute` against bench/floor.py
+
+``--process`` runs, alternating in this one invocation (3 rounds), the floor program
+``bench/floor.py`` (read the same households CSV, split 3:7 by shares with largest remainder in
+fen, write allocations.csv) and the whole ``dividends compute`` process (tourism-cooperative
+preset: reading, validating every column, allocation, every invariant, the output bundle) on the
+same files, and prints the median wall and CPU seconds of each, peak RSS and the ratio (target
+of issue 13: at most 2.5x). ``--data DIR`` keeps the generated CSV files in DIR for the next run.
 
 ``--shapes`` measures each scheme shape of issue 10 against the same scheme without it, on the
 same households: the claim group (golden-chicken-pro-rata against golden-chicken), months of
@@ -151,6 +159,73 @@ def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, objec
     return result
 
 
+PROCESS_TARGET = 2.5
+
+
+def _run_process(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall s, CPU s of the child, its peak RSS in GiB) of one run of ``cmd``."""
+    t0 = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "MAX_REGISTRY_FILE_MB": "4096", "DIVIDENDS_LANG": "en"})
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20
+
+
+def process_bench(households: int, villages: int, data: Path | None, rounds: int) -> None:
+    """The whole ``dividends compute`` process beside the floor program, same files, same run."""
+    import shutil
+    import statistics
+
+    from support.sample import generate, write_csv
+
+    keep = data is not None
+    data = data or Path(tempfile.mkdtemp(prefix="bench-process-"))
+    data.mkdir(parents=True, exist_ok=True)
+    stamp = data / f".sample-{households}-{villages}"
+    if not stamp.exists():
+        t = time.perf_counter()
+        write_csv(generate(households, villages, seed=2024), data)
+        stamp.touch()
+        print(f"generated {households:,} households in {villages:,} villages in {time.perf_counter() - t:.1f} s")
+    registry, returns = data / "households.csv", data / "returns.csv"
+    dividends = Path(sys.executable).with_name("dividends")
+    cli = [str(dividends)] if dividends.exists() else [sys.executable, "-m", "dividends"]
+    programs = {
+        "floor (bench/floor.py)": lambda out: [sys.executable, str(ROOT / "bench" / "floor.py"), str(registry),
+                                               str(returns), str(out)],
+        "dividends compute": lambda out: [*cli, "compute", "--scheme", "tourism-cooperative", "--registry",
+                                          str(registry), "--returns", str(returns), "--period", "2024",
+                                          "--out", str(out)],
+    }
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in programs}
+    try:
+        for i in range(rounds):
+            for name, cmd in programs.items():
+                out = data / f"out-{i}-{name.split()[0]}"
+                shutil.rmtree(out, ignore_errors=True)
+                runs[name].append(_run_process(cmd(out)))
+                shutil.rmtree(out, ignore_errors=True)
+    finally:
+        if not keep:
+            shutil.rmtree(data, ignore_errors=True)
+    load = os.getloadavg()
+    print(f"whole process, {households:,} households in {villages:,} villages, median of {rounds} alternating rounds; "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    print(f"{'program':<24}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}{'peak RSS GiB':>14}{'target':>8}")
+    floor = runs["floor (bench/floor.py)"]
+    floor_wall = statistics.median(r[0] for r in floor)
+    floor_cpu = statistics.median(r[1] for r in floor)
+    for name, measured in runs.items():
+        wall = statistics.median(r[0] for r in measured)
+        cpu = statistics.median(r[1] for r in measured)
+        peak = max(r[2] for r in measured)
+        verdict = "" if measured is floor else f"{PROCESS_TARGET:>7.1f}x {'ok' if cpu / floor_cpu <= PROCESS_TARGET else 'OVER'}"
+        print(f"{name:<24}{wall:>8.2f}{wall / floor_wall:>7.2f}{cpu:>8.2f}{cpu / floor_cpu:>7.2f}{peak:>14.2f} {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=1_000_000)
@@ -158,10 +233,17 @@ def main() -> None:
     parser.add_argument("--schemes", default="", help="comma-separated presets (default: all)")
     parser.add_argument("--full", action="store_true", help="also time reading/validating CSV files and writing outputs")
     parser.add_argument("--shapes", action="store_true", help="the new scheme shapes against their plain twins")
+    parser.add_argument("--process", action="store_true",
+                        help="the whole `dividends compute` process against the floor program bench/floor.py")
+    parser.add_argument("--rounds", type=int, default=3, help="--process: alternating rounds")
+    parser.add_argument("--data", type=Path, default=None, help="--process: keep (and reuse) the CSV files here")
     parser.add_argument("--child", nargs=2, metavar=("DATA", "SCHEME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(Path(args.child[0]), args.child[1], args.villages, args.full)))
+        return
+    if args.process:
+        process_bench(args.households, args.villages, args.data, args.rounds)
         return
 
     from support.sample import generate, write_csv

@@ -20,9 +20,10 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
-import polars as pl
+if TYPE_CHECKING:  # polars loads when a frame is computed, not when a scheme is read
+    import polars as pl
 
 from schemes.money import MoneyFormatError, parse_yuan
 from schemes.yamldoc import Document, Path
@@ -285,6 +286,7 @@ def uses_posts(f: Filter | None) -> bool:
 
 def compile_filter(f: Filter | None) -> pl.Expr:
     """A boolean polars expression; ``None`` (no filter) is everyone."""
+    import polars as pl
     if f is None:
         return pl.lit(True)
     if isinstance(f, All):

@@ -26,8 +26,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # polars loads when a frame is computed, not when a scheme is read
+    import polars as pl
 
 FEN_PER_YUAN = 100
 INT64_MAX = 2**63 - 1
@@ -119,6 +121,7 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
     Steps that only rare cells need (full-width forms, currency signs, thousands separators, a
     minus sign) run only when some cell needs them.
     """
+    import polars as pl
     s = text
     if s.str.contains(r"[\u3000\uff01-\uff5e]").any():
         s = s.str.replace_many(list(FULL_WIDTH_FORMS), list(HALF_WIDTH_FORMS)).str.strip_chars()
@@ -238,7 +241,12 @@ def apportion_quotas(quotas: Sequence[Fraction], total: int) -> list[int]:
 
 # --------------------------------------------------------------------------- polars versions
 
-I128 = pl.Int128
+def __getattr__(name: str) -> object:
+    """``I128`` is polars' Int128, looked up when first used (so reading a scheme loads no polars)."""
+    if name == "I128":
+        import polars as pl
+        return pl.Int128
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def hamilton(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, total: pl.Expr,
@@ -252,6 +260,8 @@ def hamilton(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, tota
     ``pool * weight`` cannot wrap; the result is Int64 fen. The window steps run on
     materialised columns (much faster in polars than one nested expression).
     """
+    import polars as pl
+    I128 = pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
     f = frame.select(
         *[pl.col(g) for g in groups],
@@ -278,6 +288,8 @@ def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: 
     leave Int128 (huge weights, e.g. capital in fen times fine multipliers), the same rule runs
     on Python integers: slower, never wrong.
     """
+    import polars as pl
+    I128 = pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
     f = frame.select(*[pl.col(g) for g in groups], pool.cast(I128).alias("_pool"), weight.cast(I128).alias("_w"))
     if f.height and _too_big_for_int128(f, groups):
@@ -288,6 +300,7 @@ def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: 
 
 def _too_big_for_int128(f: pl.DataFrame, groups: list[str]) -> bool:
     """Whether ``pool * weight`` or a group's weight sum may reach :data:`INT128_SAFE`."""
+    import polars as pl
     stats = f.select(pl.col("_pool").max().alias("p"), pl.col("_w").max().alias("w"),
                      pl.len().over(groups).max().alias("n")).row(0)
     pool, w, n = (int(x or 0) for x in stats)
@@ -297,6 +310,7 @@ def _too_big_for_int128(f: pl.DataFrame, groups: list[str]) -> bool:
 def _split_exact_python(f: pl.DataFrame, groups: list[str]) -> pl.Series:
     """The largest-remainder split of :func:`split_by_weight` on Python integers (rows already in
     tie-break order within each group)."""
+    import polars as pl
     keys = f.select(groups).rows()
     pools = f["_pool"].to_list()
     weights = [int(w) for w in f["_w"].to_list()]

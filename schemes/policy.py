@@ -31,11 +31,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path as FsPath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import polars as pl
+if TYPE_CHECKING:  # polars loads when a frame is computed, not when a scheme is read
+    import polars as pl
 
-from schemes.engine import Allocation
+    from schemes.engine import Allocation
+
 from schemes.filters import _show
 from schemes.i18n import Msg, register
 from schemes.model import (
@@ -296,6 +298,7 @@ def intended_shares(scheme: Scheme) -> tuple[dict[str | None, Fraction], str | N
 
 
 def _share(rule: Rule, scheme: Scheme, a: Allocation | None) -> RuleResult:
+    import polars as pl
     assert rule.percent is not None
     minimum = rule.check == "min_share"
     op = "≥" if minimum else "≤"
@@ -335,6 +338,7 @@ def _pct(value: Fraction) -> str:
 
 def _purpose_amounts(scheme: Scheme, a: Allocation, purposes: tuple[str, ...]) -> pl.DataFrame:
     """Per village, the fen of every line whose purpose is among ``purposes``."""
+    import polars as pl
     parts = []
     for s in scheme.steps:
         if s.purpose in purposes:
@@ -361,6 +365,7 @@ def _equal_shape(s: AnyStep) -> bool:
 
 
 def _equal_split(rule: Rule, scheme: Scheme, a: Allocation | None) -> RuleResult:
+    import polars as pl
     shaped = [s for s in scheme.steps if _equal_shape(s)]
     if not shaped:
         return RuleResult(rule, "pass", Msg("policy.equal.none"))

@@ -9,12 +9,37 @@ from typing import Annotated, Optional
 import typer
 
 import dividends.messages  # noqa: F401
-from dividends.cli import computing, scheming
-from dividends.cli.console import err, show_problems, text
-from dividends.compute import InvariantError
+from dividends.cli.lazy import Lazy, lazy_group
 from schemes.problems import InputError
 
+COMMANDS: dict[str, Lazy] = {
+    # name: where it lives (imported only when it runs) and the line `dividends --help` shows.
+    # A module here may import anything; this file imports only typer and the messages.
+    "compute": Lazy("dividends.cli.computing:compute",
+                    "Compute the split and write allocations, summary, input copies and a manifest."),
+    "verify": Lazy("dividends.cli.computing:verify",
+                   "Recompute and compare with the files and manifest (exit 1 on any difference). Works offline."),
+    "compare": Lazy("dividends.cli.computing:compare",
+                    "Per-household difference between two schemes (or two versions) on the same inputs."),
+    "schemes": Lazy("dividends.cli.scheming:app", "Scheme files: list the presets, show one readably, validate files."),
+    "demo": Lazy("dividends.cli.demo:demo",
+                 "Sample villages through every preset, then a whole payout lifecycle on a fresh SQLite file."),
+    "import": Lazy("dividends.cli.running:import_app",
+                   "Import a registry (households, posts, members) as new versioned snapshots."),
+    "run": Lazy("dividends.cli.running:run_app",
+                "Payout runs: create, compute, publicize, approve, pay, close, reverse."),
+    "ledger": Lazy("dividends.cli.running:ledger_app",
+                   "The villages' ledgers: verify the hash chains, export to Beancount."),
+    "village": Lazy("dividends.cli.serving:village_app",
+                    "Village details shown on notices: name, committee contact, county."),
+    "serve": Lazy("dividends.cli.serving:serve", "Serve the web app (migrations are applied first)."),
+    "user": Lazy("dividends.cli.serving:users", "User accounts of the web app."),
+    "notify": Lazy("dividends.cli.notifying:app",
+                   "SMS notices of a run: prepare, estimate, send, delivery status, resend failed ones."),
+}
+
 app = typer.Typer(
+    cls=lazy_group(COMMANDS),
     name="dividends",
     help="Asset-return dividend engine: exact, auditable payouts for village collectives.",
     no_args_is_help=True,
@@ -29,41 +54,22 @@ def _options(lang: Annotated[Optional[str], typer.Option("--lang", help="zh or e
         os.environ["DIVIDENDS_LANG"] = lang
 
 
-app.command()(computing.compute)
-app.command()(computing.verify)
-app.command()(computing.compare)
-app.add_typer(scheming.app, name="schemes")
-
-
-def _register_later_commands() -> None:
-    from dividends.cli import demo, running
-    app.command()(demo.demo)
-    from dividends.cli import templating
-    running.import_app.command("template")(templating.template)
-    app.add_typer(running.import_app, name="import")
-    app.add_typer(running.run_app, name="run")
-    app.add_typer(running.ledger_app, name="ledger")
-    app.add_typer(running.village_app, name="village")
-    from dividends.cli import serving  # noqa: F401  (serve, user add/password, village add)
-    from dividends.cli import notifying  # noqa: F401  (notify prepare|estimate|send|status|resend-failed)
-
-
-_register_later_commands()
-
-
 def main() -> None:
     try:
         app()
     except InputError as error:
+        from dividends.cli.console import show_problems
         show_problems(error.problems)
         sys.exit(2)
-    except InvariantError as error:
-        err.print(text("compute.invariant_failed", details="; ".join(v.text() for v in error.violations[:5])),
-                  style="red", markup=False)
-        sys.exit(3)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:  # the last line of defence: no traceback reaches a user
+        from dividends.cli.console import err, text
+        compute = sys.modules.get("dividends.compute")  # an invariant can only break where it was imported
+        if compute is not None and isinstance(error, compute.InvariantError):
+            err.print(text("compute.invariant_failed", details="; ".join(v.text() for v in error.violations[:5])),
+                      style="red", markup=False)
+            sys.exit(3)
         if os.environ.get("DIVIDENDS_DEBUG"):
             raise
         err.print(text("cli.internal_error", kind=type(error).__name__), style="red", markup=False)

@@ -15,7 +15,6 @@ from typing import Annotated, Optional, TypeVar
 import typer
 
 import dividends.outbox.messages  # noqa: F401  (messages)
-from dividends.cli import app as root
 from dividends.cli.console import err, out, progress, say, table, text, yuan
 from dividends.clock import SystemClock
 from dividends.outbox.dispatcher import DispatchReport, dispatch, record_dispatch
@@ -34,7 +33,6 @@ T = TypeVar("T")
 app = typer.Typer(help="SMS notices of a run: prepare, estimate, send, delivery status, resend failed ones.",
                   no_args_is_help=True)
 
-root.add_typer(app, name="notify")
 
 RunArg = Annotated[int, typer.Argument(help="run number")]
 KindOpt = Annotated[str, typer.Option("--kind", help=f"one of {', '.join(KINDS)}")]

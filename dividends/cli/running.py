@@ -13,6 +13,7 @@ from typing import Annotated, Optional, TypeVar
 import polars as pl
 import typer
 
+from dividends.cli import templating
 from dividends.cli.console import err, out, say, show_problems, table, text, yuan
 from dividends.clock import SystemClock, today
 from dividends.settings import load_settings
@@ -22,6 +23,7 @@ T = TypeVar("T")
 run_app = typer.Typer(help="Payout runs: create, compute, publicize, approve, pay, close, reverse.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a registry (households, posts, members) as new versioned snapshots.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The villages' ledgers: verify the hash chains, export to Beancount.", no_args_is_help=True)
+import_app.command("template")(templating.template)
 
 UserOpt = Annotated[str, typer.Option("--user", help="who is acting (default: DIVIDENDS_USER or the login name)")]
 RunArg = Annotated[int, typer.Argument(help="run number")]

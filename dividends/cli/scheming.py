@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from dividends.cli.console import out, say, show_problems, table, text
-from dividends.compute import resolve_scheme
 from schemes.describe import describe, describe_rules
 from schemes.i18n import current_language
 from schemes.loader import load_scheme
@@ -32,6 +31,7 @@ def list_() -> None:
 @app.command()
 def show(scheme: Annotated[str, typer.Argument(help="a preset name or a scheme file")]) -> None:
     """A scheme in plain words, step by step, with the source of every number."""
+    from dividends.compute import resolve_scheme  # the registry readers (polars): only here
     lang = current_language()
     s = resolve_scheme(scheme).scheme
     out.print(s.title.text(lang), style="bold", markup=False)

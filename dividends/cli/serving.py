@@ -12,7 +12,6 @@ from typing import Annotated, Optional, TypeVar
 import typer
 
 from dividends.access import ROLES, Actor, create_user, create_village, set_password
-from dividends.cli import app
 from dividends.cli.console import err, out
 from dividends.cli.running import village_app
 from dividends.settings import Settings, SettingsError
@@ -24,7 +23,6 @@ CLI_ACTOR = Actor(0, "cli", "cli", "admin")
 """Who the audit log names for changes made from the command line."""
 
 users = typer.Typer(help="User accounts of the web app.", no_args_is_help=True)
-app.add_typer(users, name="user")
 
 
 def _with_database(work: Callable[[], Awaitable[T]]) -> T:
@@ -35,7 +33,6 @@ def _with_database(work: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@app.command()
 def serve(host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
           workers: Annotated[int, typer.Option("--workers", help="worker processes")] = 1,

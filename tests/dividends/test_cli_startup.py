@@ -1,0 +1,89 @@
+"""The light commands start without the heavy modules (issue 13), and the lazy command table
+says what the commands it stands for say. Not a timing test: which modules a fresh process has
+imported after the command ran (``bench/startup.py`` measures the time)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HEAVY = ("polars", "numpy", "tortoise", "pypika_tortoise", "aiosqlite", "asyncpg", "starlette", "uvicorn",
+         "jinja2", "httpx", "twilio", "dividends.store", "dividends.web", "dividends.compute",
+         "dividends.registry", "dividends.usecases")
+
+PROBE = """
+import json, sys
+sys.argv = ["dividends", *json.loads(sys.argv[1])]
+from dividends.cli import main
+try:
+    main()
+except SystemExit as stop:
+    code = stop.code
+else:
+    code = 0
+print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def imported_by(*argv: str) -> tuple[int, set[str]]:
+    """The exit code and the modules of a fresh ``dividends *argv`` process."""
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
+                          cwd=ROOT, env={"PATH": "", "DIVIDENDS_LANG": "en", "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("schemes", "list"), ("schemes", "--help"), ()])
+def test_light_commands_import_no_orm_web_or_polars(argv: tuple[str, ...]) -> None:
+    code, modules = imported_by(*argv)
+    assert code in (0, 2)  # no arguments: the help, exit 2 (click's no_args_is_help)
+    assert "dividends.cli" in modules
+    assert heavy(modules) == []
+
+
+def test_the_probe_sees_heavy_modules_where_a_command_needs_them() -> None:
+    # the same probe on a computing command's help: its module (polars, the registry) is loaded
+    code, modules = imported_by("compute", "--help")
+    assert code == 0
+    assert "polars" in heavy(modules) and "dividends.compute" in modules
+    code, modules = imported_by("run", "--help")
+    assert code == 0
+    assert "dividends.store.db" in modules
+
+
+def test_the_table_help_is_the_commands_own_help() -> None:
+    from dividends.cli import COMMANDS
+
+    for name, lazy in COMMANDS.items():
+        command = lazy.load(name)
+        assert command.name == name
+        first = (command.help or "").strip().split("\n\n")[0].replace("\n", " ")
+        assert first == lazy.help, name
+
+
+def test_every_command_runs_through_the_table() -> None:
+    from dividends.cli import COMMANDS, app
+
+    runner = CliRunner()
+    listing = runner.invoke(app, ["--help"], env={"DIVIDENDS_LANG": "en", "COLUMNS": "200"})
+    assert listing.exit_code == 0
+    for name in COMMANDS:
+        assert f" {name} " in listing.output
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage:" in result.output and name in result.output
+    typo = runner.invoke(app, ["schemse"])
+    assert typo.exit_code == 2 and "schemes" in typo.output
+    assert isinstance(app, typer.Typer)
