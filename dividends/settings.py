@@ -23,16 +23,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-from pydantic import SecretStr, create_model
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import TYPE_CHECKING, Any
 
 from notify.settings import VARIABLES as SMS_VARIABLES
 from notify.settings import SettingsError, SmsSettings
 from schemes.i18n import Msg
 
-__all__ = ["Settings", "load_settings", "read_environment", "SecretStr", "SettingsError", "VARIABLES"]
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+__all__ = ["Settings", "load_settings", "read_environment", "SettingsError", "VARIABLES"]
 
 #: The product's own variables (besides the SMS ones, :data:`notify.settings.VARIABLES`).
 OWN_VARIABLES: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "DIVIDENDS_LANG",
@@ -40,20 +42,25 @@ OWN_VARIABLES: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL
 VARIABLES: tuple[str, ...] = OWN_VARIABLES + tuple(v for v in SMS_VARIABLES if v not in OWN_VARIABLES)
 
 
-class _Variables(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", case_sensitive=True,
-                                      extra="ignore", frozen=True)
+@cache
+def _environment() -> Any:
+    """A pydantic-settings model with every variable as an optional text field (made on first
+    use: importing pydantic-settings costs more than the rest of this module)."""
+    from pydantic import create_model
+    from pydantic_settings import BaseSettings, SettingsConfigDict
 
+    class Variables(BaseSettings):
+        model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", case_sensitive=True,
+                                          extra="ignore", frozen=True)
 
-#: Every variable as an optional text field: pydantic-settings merges the environment over ``.env``.
-Environment = create_model("Environment", __base__=_Variables,
-                           **{name: (str | None, None) for name in VARIABLES})  # type: ignore[call-overload]
+    return create_model("Environment", __base__=Variables,
+                        **{name: (str | None, None) for name in VARIABLES})  # type: ignore[call-overload]
 
 
 def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
     """The values of :data:`VARIABLES` that are set, from the process environment over
     ``env_file`` (``None``: the environment alone)."""
-    values = Environment(_env_file=env_file).model_dump()  # type: ignore[call-arg]
+    values = _environment()(_env_file=env_file).model_dump()
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -80,7 +87,7 @@ class Settings:
         https = env.get("SESSION_HTTPS_ONLY", "").lower()
         return cls(
             database_url=env.get("DATABASE_URL") or "sqlite://dividends.sqlite3",
-            secret_key=SecretStr(env["SECRET_KEY"]) if env.get("SECRET_KEY") else None,
+            secret_key=_secret_key(env.get("SECRET_KEY")),
             public_base_url=public,
             lang="en" if env.get("DIVIDENDS_LANG", "zh").lower().startswith("en") else "zh",
             session_https_only=(https in ("1", "true", "yes")) if https else public.startswith("https://"),
@@ -88,6 +95,14 @@ class Settings:
             bank_formats_file=Path(env["BANK_FORMATS_FILE"]) if env.get("BANK_FORMATS_FILE") else None,
             sms=SmsSettings.from_env({**env, "PUBLIC_BASE_URL": public}),
         )
+
+
+def _secret_key(value: str | None) -> SecretStr | None:
+    if not value:
+        return None
+    from pydantic import SecretStr
+
+    return SecretStr(value)
 
 
 def load_settings() -> Settings:
