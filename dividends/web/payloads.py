@@ -108,14 +108,18 @@ class Villages(Payload):
     villages: list[VillageRef]
 
 
-class SnapshotRow(Payload):
-    id: int
+class RegistryVersion(Payload):
+    """A registry version of a period: its households and what changed from the one before."""
     period: int
     version: int
     households: int
     added: int
     removed: int
     changed: int
+
+
+class SnapshotRow(RegistryVersion):
+    id: int
 
 
 class ReturnRow(Payload):
@@ -141,13 +145,7 @@ class Village(Payload):
     runs: list[RunRow]
 
 
-class RegistryImported(Payload):
-    period: int
-    version: int
-    households: int
-    added: int
-    removed: int
-    changed: int
+class RegistryImported(RegistryVersion):
     unchanged: bool
 
 
