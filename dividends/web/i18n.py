@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from schemes.i18n import Msg, register
+from schemes.statuses import LABELS
 
 LANGS = ("zh", "en")
 
@@ -21,8 +22,7 @@ ROLE_NAMES = {
     "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
     "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
 }
-STATUS_NAMES = {"poor": ("贫困户", "poor"), "exited": ("脱贫户", "exited"), "monitored": ("监测户", "monitored"),
-                "non_poor": ("一般户", "non-poor")}
+STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # layout
