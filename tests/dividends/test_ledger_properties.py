@@ -26,7 +26,7 @@ START = date(2025, 1, 1)
 
 household_ids = st.one_of(st.from_regex(r"V1-[0-9]{3}", fullmatch=True), st.sampled_from(["h.1", "王 二", "h_2", "H 3"]))
 fund_ids = st.sampled_from(["collective", "carry_over", "welfare_fund", "O&M", "公益基金"])
-amounts = st.one_of(st.integers(1, 10_000), st.integers(1, 2**40), st.just(0))  # zero lines, rarely a zero pool
+amounts = st.one_of(st.integers(0, 10_000), st.integers(0, 2**40))
 
 
 @st.composite
@@ -34,6 +34,9 @@ def run_lines(draw: Any) -> pl.DataFrame:
     households = draw(st.lists(household_ids, min_size=0, max_size=8, unique=True))
     funds = draw(st.lists(fund_ids, min_size=0 if households else 1, max_size=3, unique=True))
     rows = [("household", h, draw(amounts)) for h in households] + [("account", f, draw(amounts)) for f in funds]
+    if not any(amount for _, _, amount in rows):  # zero lines yes, a zero pool no (it has its own test)
+        kind, recipient, _ = rows[0]
+        rows[0] = (kind, recipient, draw(st.integers(1, 10_000)))
     return lines(draw(st.permutations(rows)))
 
 
@@ -79,11 +82,8 @@ def balances(entries: list[Entry]) -> Counter[str]:
 @given(run_lines())
 def test_approval_drafts_balance_and_the_accrual_credits_the_whole_pool(frame: pl.DataFrame) -> None:
     pool = pool_of(frame)
-    drafts = draft_approval("V1", "R1", START, pool, frame)
-    if pool == 0:
-        assert drafts == []
-        return
-    ret, accrual = drafts
+    ret, accrual = draft_approval("V1", "R1", START, pool, frame)
+    drafts = [ret, accrual]
     for draft in drafts:
         assert sum(a for _, a in draft.postings.rows()) == 0
     credits = [a for _, a in accrual.postings.rows() if a < 0]
@@ -149,9 +149,9 @@ REACHED_FLOOR = 0.9  # share of generated examples that must reach the property'
 
 
 def test_the_generators_reach_the_assertions() -> None:
-    """An approval property over a zero pool, or a ledger property over no entries, checks
-    nothing: at least 90% of the generated examples have a pool and entries (measured on a
-    fixed set of examples so the share is stable)."""
+    """An approval property over a zero pool, or a ledger property over fewer than two entries,
+    checks little: at least 90% of the generated examples have a pool and two entries (the
+    generators make every pool positive; measured on a fixed set of examples)."""
     seen = {"pool": [0, 0], "entries": [0, 0]}
 
     @settings(SETTINGS, derandomize=True, database=None)
