@@ -21,17 +21,24 @@ in a URL learns nothing about another village. In scope but not the role's to do
 :class:`Forbidden` (a 403). Every write here records an audit event.
 
 Login throttling: more than :data:`MAX_FAILURES` failed logins for one username from one
-address within :data:`WINDOW`, or :data:`MAX_FAILURES_PER_ADDRESS` from one address for any
-usernames, refuse further attempts (even with the right password) until the window has passed.
+address within :data:`WINDOW` (counted from the first of them), or
+:data:`MAX_FAILURES_PER_ADDRESS` from one address for any usernames, refuse further attempts
+(even with the right password, and without hashing it) until the window has passed. Attempts
+are counted by one atomic statement each (:mod:`dividends.store.users`), so concurrent guesses
+cannot slip past the limit; argon2 runs in worker threads, at most
+``PASSWORD_HASH_CONCURRENCY`` at once.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -42,8 +49,9 @@ from dividends.imports import ImportReport, import_registry
 from dividends.runs import get_run, refuse
 from dividends.store.queries import fetch
 from dividends.store import audit
+from dividends.store import users as users_store
 from dividends.store.models import (
-    ApiToken, County, LoginAttempt, Objection, PayoutBatch, RegistrySnapshot, Run, User, Village,
+    County, Objection, PayoutBatch, RegistrySnapshot, Run, User, Village,
 )
 from dividends.policy import PERMISSIONS, require
 from dividends.refusals import Forbidden, NotAllowed
@@ -51,6 +59,7 @@ from dividends.store.transactions import dialect, transaction
 from schemes.i18n import register
 
 MAX_ID = 2**31 - 1
+T = TypeVar("T")
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5
@@ -86,30 +95,28 @@ register({
 # --------------------------------------------------------------------------- users
 
 
-_ACTOR_SQL = (
-    "SELECT u.id, u.username, u.display_name, u.role, u.password_hash, u.village_id, v.code AS village_code, "
-    "v.name AS village_name, COALESCE(v.county_id, u.county_id) AS county_id, c.code AS county_code, "
-    "c.name AS county_name FROM app_user u LEFT JOIN village v ON v.id = u.village_id "
-    "LEFT JOIN county c ON c.id = COALESCE(v.county_id, u.county_id) WHERE u.id = ? AND u.active = ?")
-
-
-async def actor_and_hash(user_id: int) -> tuple[Actor, str] | None:
-    """The active user with this id and its password hash, in one query (every page asks)."""
+async def actor_and_generation(user_id: int) -> tuple[Actor, int] | None:
+    """The active user with this id and its session generation, in one query (every page asks)."""
     if not 0 < user_id <= MAX_ID:
         return None
-    rows = await fetch(_ACTOR_SQL, user_id, True)
-    if not rows:
+    r = await users_store.active_user_row(user_id)
+    if r is None:
         return None
-    r = rows[0]
     actor = Actor(r["id"], r["username"], r["display_name"] or r["username"], r["role"], r["village_id"],
                   r["village_code"], r["village_name"], r["county_id"], r["county_code"], r["county_name"])
-    return actor, r["password_hash"]
+    return actor, int(r["session_generation"])
 
 
 async def actor_for(user_id: int) -> Actor | None:
     """The active user with this id, or None (deactivated users are signed out at once)."""
-    found = await actor_and_hash(user_id)
+    found = await actor_and_generation(user_id)
     return found[0] if found else None
+
+
+async def end_sessions(actor: Actor) -> None:
+    """Sign the actor out everywhere: every session cookie signed in so far stops working
+    (``POST /logout``; a copied cookie cannot be replayed afterwards)."""
+    await users_store.end_sessions(actor.user_id)
 
 
 def _actor(user: User) -> Actor:
@@ -120,10 +127,43 @@ def _actor(user: User) -> Actor:
                  county.id if county else None, county.code if county else None, county.name if county else None)
 
 
-def hash_password(password: str) -> str:
+def _checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise refuse("access.password_short", min=MIN_PASSWORD)
-    return _HASHER.hash(password)
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(_checked_password(password))
+
+
+_HASH_SLOTS: dict[asyncio.AbstractEventLoop, tuple[int, asyncio.Semaphore]] = {}
+
+
+def _slots() -> asyncio.Semaphore:
+    """The running loop's semaphore of hashing slots (a new one when the setting changed)."""
+    loop = asyncio.get_running_loop()
+    size = password_hash_concurrency()
+    known = _HASH_SLOTS.get(loop)
+    if known is None or known[0] != size:
+        for old in [other for other in _HASH_SLOTS if other.is_closed()]:
+            del _HASH_SLOTS[old]
+        known = _HASH_SLOTS[loop] = (size, asyncio.Semaphore(size))
+    return known[1]
+
+
+def password_hash_concurrency() -> int:
+    """``PASSWORD_HASH_CONCURRENCY`` (default 2): argon2 hashes computed at once, each in a
+    worker thread (argon2 releases the GIL), so a storm of logins leaves the event loop free and
+    queues instead of taking every core."""
+    text = os.environ.get("PASSWORD_HASH_CONCURRENCY", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else 2
+
+
+async def _hashing(function: Callable[..., T], *args: Any) -> T:
+    """Run an argon2 call off the event loop, at most :func:`password_hash_concurrency` at once."""
+    async with _slots():
+        return await asyncio.to_thread(function, *args)
 
 
 def _valid_name(text: str, *, low: int = 3) -> bool:
@@ -152,7 +192,7 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
             raise refuse("access.unknown_county", code=county)
     elif role == "auditor":
         raise refuse("access.scope_county")
-    password_hash = hash_password(password)
+    password_hash = await _hashing(_HASHER.hash, _checked_password(password))
     async with transaction():
         if await User.filter(username=username).exists():
             raise refuse("access.user_exists", username=username)
@@ -164,19 +204,16 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
 
 
 async def set_password(username: str, password: str, *, actor: str) -> None:
-    password_hash = hash_password(password)
-    async with transaction():
-        if not await User.filter(username=username).update(password_hash=password_hash):
-            raise refuse("access.unknown_user", username=username)
-        await audit.record(actor, "user.password", "user", username)
+    """A new password: the user's sessions end and its API tokens are revoked."""
+    password_hash = await _hashing(_HASHER.hash, _checked_password(password))
+    if not await users_store.set_password_hash(username, password_hash, actor=actor):
+        raise refuse("access.unknown_user", username=username)
 
 
 async def set_active(user_id: int, active: bool, *, actor: str) -> None:
-    async with transaction():
-        await User.filter(id=user_id).update(active=active)
-        if not active:
-            await ApiToken.filter(user_id=user_id, revoked=False).update(revoked=True)
-        await audit.record(actor, "user.activate" if active else "user.deactivate", "user", user_id)
+    """(De)activate; the sessions signed in so far end either way, and deactivating revokes the
+    API tokens, so a reactivated user signs in afresh."""
+    await users_store.set_active(user_id, active, actor=actor)
 
 
 async def users_for(actor: Actor) -> list[User]:
@@ -222,24 +259,28 @@ async def verify_login(username: str, password: str, address: str, clock: Clock 
     """Check a password and record the attempt. Returns the actor, or None for a wrong
     username or password (the same answer for both, in about the same time).
 
-    Raises :class:`Throttled` when too many attempts failed lately (checked first).
+    Raises :class:`Throttled` when too many attempts failed lately. The attempt is counted
+    (atomically, in the database) before the password is hashed, so concurrent attempts beyond
+    the limit are refused without hashing; a successful attempt is then taken back.
     """
     username = username.strip()[:64]
     address = address[:64]
     now = clock.now()
-    await check_throttle(username, address, now)
-    user = await User.get_or_none(username=username, active=True).prefetch_related("village__county", "county")
+    buckets = await _count_attempt(username, address, now)
+    found = await users_store.login_candidate(username)
     ok = False
     try:
-        ok = _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        ok = await _hashing(_HASHER.verify, found[1] if found else _DUMMY_HASH, password) and found is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
-    await LoginAttempt.create(username=username, address=address, at=now, success=ok)
-    if not ok or user is None:
+    await users_store.record_attempt(username, address, now, ok)
+    if not ok or found is None:
         return None
-    if _HASHER.check_needs_rehash(user.password_hash):
-        await User.filter(id=user.id).update(password_hash=_HASHER.hash(password))
-    return _actor(user)
+    for bucket in buckets:
+        await users_store.uncount_attempt(bucket)
+    if _HASHER.check_needs_rehash(found[1]):
+        await users_store.replace_password_hash(found[0], await _hashing(_HASHER.hash, password))
+    return await actor_for(found[0])
 
 
 class Throttled(Exception):
@@ -250,14 +291,18 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
-async def check_throttle(username: str, address: str, now: datetime) -> None:
-    since = now - WINDOW
-    failed = LoginAttempt.filter(address=address, success=False, at__gt=since)
-    for query, limit in ((failed.filter(username=username), MAX_FAILURES), (failed, MAX_FAILURES_PER_ADDRESS)):
-        times = await query.order_by("-at").limit(limit).values_list("at", flat=True)
-        if len(times) >= limit:
-            oldest: datetime = times[-1]
-            raise Throttled(max(1, int((oldest + WINDOW - now).total_seconds()) + 1))
+async def _count_attempt(username: str, address: str, now: datetime) -> list[str]:
+    """Count the attempt in its buckets (username at address, and address); raise
+    :class:`Throttled` when a bucket is past its limit. Returns the buckets counted."""
+    window = int(WINDOW.total_seconds())
+    epoch = int(now.timestamp())
+    counted: list[str] = []
+    for bucket, limit in ((f"u:{username}|{address}", MAX_FAILURES), (f"a:{address}", MAX_FAILURES_PER_ADDRESS)):
+        failures, start = await users_store.count_attempt(bucket, epoch, window)
+        counted.append(bucket)
+        if failures > limit:
+            raise Throttled(max(1, start + window - epoch))
+    return counted
 
 
 # --------------------------------------------------------------------------- API tokens
@@ -273,30 +318,27 @@ async def create_token(actor: Actor, name: str) -> str:
     if not 1 <= len(name) <= 64:
         raise refuse("access.token_name")
     token = "dvd_" + secrets.token_urlsafe(32)
-    async with transaction():
-        row = await ApiToken.create(user_id=actor.user_id, name=name, token_hash=_token_digest(token))
-        await audit.record(actor.username, "token.create", "api_token", row.id, name=name)
+    await users_store.add_token(actor.user_id, actor.username, name, _token_digest(token))
     return token
 
 
-async def tokens_of(actor: Actor) -> list[ApiToken]:
-    return list(await ApiToken.filter(user_id=actor.user_id).order_by("-id"))
+async def tokens_of(actor: Actor) -> list[Any]:
+    return await users_store.tokens_of(actor.user_id)
 
 
 async def revoke_token(actor: Actor, token_id: int) -> None:
-    async with transaction():
-        if not await ApiToken.filter(id=_id(token_id), user_id=actor.user_id, revoked=False).update(revoked=True):
-            raise NotAllowed(token_id)
-        await audit.record(actor.username, "token.revoke", "api_token", token_id)
+    if not await users_store.revoke_token(actor.user_id, actor.username, _id(token_id)):
+        raise NotAllowed(token_id)
 
 
 async def actor_for_token(token: str, clock: Clock = SystemClock()) -> Actor | None:
-    row = await ApiToken.get_or_none(token_hash=_token_digest(token), revoked=False)
-    if row is None:
+    found = await users_store.live_token(_token_digest(token))
+    if found is None:
         return None
-    actor = await actor_for(row.user_id)  # type: ignore[attr-defined]
-    if actor is not None and (row.last_used_at is None or clock.now() - row.last_used_at > timedelta(minutes=5)):
-        await ApiToken.filter(id=row.id).update(last_used_at=clock.now())
+    token_id, user_id, last_used = found
+    actor = await actor_for(user_id)
+    if actor is not None and (last_used is None or clock.now() - last_used > timedelta(minutes=5)):
+        await users_store.mark_token_used(token_id, clock.now())
     return actor
 
 

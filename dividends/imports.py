@@ -4,6 +4,8 @@ nothing. The whole import is one transaction.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import json
 from dataclasses import dataclass
@@ -56,9 +58,10 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
                           vocabulary: Vocabulary | None = None) -> ImportReport:
     given = {"households": households, "posts": posts, "members": members}
     names = names or {k: Path(p).name for k, p in given.items() if p is not None}  # never a temporary path
-    registry = read_registry(households, posts=posts, members=members, exclude_invalid=exclude_invalid,
-                             reference_date=reference_date, mapping=mapping, sheets=sheets, names=names,
-                             vocabulary=vocabulary)
+    registry = await asyncio.to_thread(  # blocking parsing, off the event loop (a server keeps answering)
+        functools.partial(read_registry, households, posts=posts, members=members, exclude_invalid=exclude_invalid,
+                          reference_date=reference_date, mapping=mapping, sheets=sheets, names=names,
+                          vocabulary=vocabulary))
     raw_files = {"households": households, "posts": posts, "members": members}
     files = {k: {"name": p.name, "sha256": sha256_file(p)} for k, p in raw_files.items() if p is not None}
     results: list[VillageImport] = []

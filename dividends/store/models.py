@@ -46,6 +46,9 @@ class User(Model):
     county: fields.ForeignKeyNullableRelation[County] = fields.ForeignKeyField("dividends.County", null=True, related_name="users", on_delete=RESTRICT)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Bumped on logout, deactivation and password change: a session remembers the generation it
+    # was signed in at and ends when the user's has moved on (no cookie outlives those events).
+    session_generation = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "app_user"
@@ -73,6 +76,17 @@ class LoginAttempt(Model):
 
     class Meta:
         table = "login_attempt"
+
+
+# Failed-login counters, one row per bucket ("u:<username>|<address>" or "a:<address>"), counted
+# by one atomic upsert per attempt (see dividends/store/users.py).
+class LoginThrottle(Model):
+    bucket = fields.CharField(max_length=160, primary_key=True)
+    window_start = fields.BigIntField()  # epoch seconds
+    failures = fields.IntField()
+
+    class Meta:
+        table = "login_throttle"
 
 
 # Who did what, when: every write of every user, append-only.

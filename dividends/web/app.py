@@ -32,7 +32,10 @@ from dividends.web.render import EXCEPTION_HANDLERS, error_response, on_http_err
 from dividends.web.routes import admin, county, notices, runs, village
 from dividends.web.sending import EmbeddedWorker
 from dividends.web.webhooks import webhook_routes
-from dividends.web.security import CSRFProtect, DatabaseContext, RunInDatabaseContext, SecurityHeaders
+from dividends.web.i18n import language
+from dividends.web.security import (
+    BodyLimit, BodyTooLarge, CSRFProtect, DatabaseContext, RunInDatabaseContext, SecurityHeaders,
+)
 from notify.senders import Sender
 from notify.settings import make_sender
 from schemes.i18n import Msg
@@ -70,7 +73,15 @@ def routes() -> list[BaseRoute]:
 
 async def _deny(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
     request = Request(scope, receive)
-    response = error_response(request, 413 if reason == "size" else 403, "error.csrf")
+    response = error_response(request, 403, "error.csrf")
+    await response(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, refused: BodyTooLarge) -> None:
+    """413, a short page or JSON body that says the limit (the body is not read further)."""
+    request = Request(scope, receive)
+    response = error_response(request, 413, "error.413", [{"where": "", "message": refused.msg().text(language(request))}])
+    response.headers["connection"] = "close"
     await response(scope, receive, send)
 
 
@@ -115,6 +126,7 @@ def create_app(settings: Settings, clock: Clock | None = None, *, manage_databas
             Middleware(SecurityHeaders, https=settings.session_https_only),
             Middleware(SessionMiddleware, secret_key=secret.get_secret_value(), session_cookie="dividends_session",
                        max_age=SESSION_SECONDS, same_site="lax", https_only=settings.session_https_only),
+            Middleware(BodyLimit, refuse=_too_large),
             Middleware(CSRFProtect, deny=_deny),
         ],
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: on_http_error, 500: on_server_error},

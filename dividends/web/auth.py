@@ -1,11 +1,13 @@
 """Signing in and out, and who is asking.
 
 Pages use the session cookie (signed with ``SECRET_KEY`` by itsdangerous; HttpOnly,
-SameSite=Lax, Secure behind HTTPS, 12 hours). The session holds the user id, a fingerprint of
-the password hash (a changed password signs every other session out), the CSRF token and the
-language; signing in starts a new session. A deactivated user is signed out on the next
-request. Scripts use ``Authorization: Bearer <token>`` (see :mod:`dividends.access`); with a
-bearer header the cookie is ignored.
+SameSite=Lax, Secure behind HTTPS, 12 hours). The session holds the user id, the user's session
+generation at sign-in, the CSRF token and the language; signing in starts a new session. The
+generation moves on at ``POST /logout`` (the user is signed out everywhere, so a copied cookie
+cannot be replayed), at deactivation and at a password change: a cookie from before never works
+again, also after reactivation. Scripts use ``Authorization: Bearer <token>`` on the JSON API
+(see :mod:`dividends.access`); with a bearer header the cookie is ignored there, and page routes
+check CSRF whatever the headers (:mod:`dividends.web.security`).
 
 Passwords are hashed with argon2id (argon2-cffi); failed logins are throttled per username and
 address (:func:`dividends.access.verify_login`).
@@ -13,7 +15,6 @@ address (:func:`dividends.access.verify_login`).
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
@@ -23,7 +24,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dividends import access
 from dividends.access import Actor
-from dividends.store.models import User
 from dividends.web.i18n import language, t
 from dividends.web.render import redirect, render
 
@@ -31,17 +31,13 @@ Handler = Callable[[Request, Actor], Awaitable[Response]]
 SESSION_SECONDS = 12 * 60 * 60
 
 
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
-
-
 async def session_actor(request: Request) -> Actor | None:
     session = request.scope.get("session") or {}
-    uid = session.get("uid")
-    if not isinstance(uid, int):
+    uid, generation = session.get("uid"), session.get("gen")
+    if not isinstance(uid, int) or not isinstance(generation, int):
         return None
-    found = await access.actor_and_hash(uid)
-    if found is None or not secrets.compare_digest(_fingerprint(found[1]), str(session.get("fp", ""))):
+    found = await access.actor_and_generation(uid)
+    if found is None or found[1] != generation:
         return None
     return found[0]
 
@@ -114,17 +110,24 @@ async def login(request: Request) -> Response:
         return response
     if actor is None:
         return render(request, "login.html", {"next": target, "message": t(lang, "login.failed")}, status=401)
-    row = await User.get(id=actor.user_id).only("id", "password_hash")
+    found = await access.actor_and_generation(actor.user_id)
+    if found is None:  # deactivated between the password check and now
+        return render(request, "login.html", {"next": target, "message": t(lang, "login.failed")}, status=401)
     session = request.session
     keep = session.get("lang")
     session.clear()
-    session.update({"uid": actor.user_id, "fp": _fingerprint(row.password_hash), "csrf": secrets.token_urlsafe(32)})
+    session.update({"uid": actor.user_id, "gen": found[1], "csrf": secrets.token_urlsafe(32)})
     if keep:
         session["lang"] = keep
     return redirect(target)
 
 
 async def logout(request: Request) -> Response:
+    """Sign out: this session and every other of the same user end (the generation moves on),
+    so the old cookie, replayed, lands on the login page."""
+    actor = await session_actor(request)
+    if actor is not None:
+        await access.end_sessions(actor)
     keep = request.session.get("lang")
     request.session.clear()
     if keep:

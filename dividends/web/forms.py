@@ -1,7 +1,9 @@
 """Reading form fields and uploads: a wrong value is an :class:`InputError` that names the field."""
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -61,8 +63,37 @@ async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, r
         if required:
             raise bad("form.file", field=field)
         return None
-    name = _SAFE_NAME.sub("_", Path(upload.filename).name).strip("._") or field
-    path = directory / field / name
+    path = directory / field / safe_name(upload.filename, field)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(await upload.read())
+    await upload.seek(0)
+
+    def copy() -> None:  # from the parser's spooled file to disk, in chunks, off the event loop
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+
+    await asyncio.to_thread(copy)
     return path
+
+
+#: Longest stored name of an upload, in UTF-8 bytes (file systems allow 255; a name is shown in
+#: messages, so it stays short enough to read).
+NAME_BYTES = 120
+
+
+def safe_name(filename: str, fallback: str) -> str:
+    """The upload's own name, made safe for a path: no directories, odd characters replaced,
+    at most :data:`NAME_BYTES` bytes with its suffix kept (``.xlsx`` tells the reader the format).
+
+    >>> safe_name("../../etc/passwd", "households")
+    'passwd'
+    >>> len(safe_name("名" * 300 + ".xlsx", "households").encode())
+    119
+    """
+    name = _SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).strip("._") or fallback
+    if len(name.encode("utf-8")) <= NAME_BYTES:
+        return name
+    suffix = Path(name).suffix if len(Path(name).suffix) <= 10 else ""
+    stem = name[: len(name) - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > NAME_BYTES:
+        stem = stem[:-1]
+    return (stem.rstrip("._") or fallback) + suffix

@@ -2,7 +2,9 @@
 villages, one village's books and their verification, anomalies, scheme versions."""
 from __future__ import annotations
 
+import asyncio
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from starlette.requests import Request
@@ -82,17 +84,19 @@ async def verify_village(request: Request, actor: Actor) -> Response:
 async def verify_pack(request: Request, actor: Actor) -> Response:
     """Verify an audit pack file the auditor uploads (changes nothing)."""
     scope(actor)
-    form = await request.form(max_files=1, max_part_size=256 * 1024 * 1024)
+    form = await request.form(max_files=1)
     try:
         with tempfile.TemporaryDirectory(prefix="pack-") as tmp:
             path = await forms.save_upload(form, "pack", Path(tmp))
             assert path is not None
-            result = overview.verify_uploaded_pack(path)
+            result = await asyncio.to_thread(overview.verify_uploaded_pack, path)  # parsing off the event loop
     finally:
         await form.close()
     lang = language(request)
-    return render(request, "verify_pack.html", {"result": result, "problems": problem_rows(result.problems, lang)},
-                  status=200)
+    unreadable = any(p.msg.key in ("pack.bad_manifest", "pack.format") for p in result.problems)
+    problems = [replace(p, file=p.file or path.name) for p in result.problems] if unreadable else result.problems
+    return render(request, "verify_pack.html", {"result": result, "problems": problem_rows(problems, lang)},
+                  status=400 if unreadable else 200)
 
 
 @page
