@@ -157,7 +157,7 @@ def password_hash_concurrency() -> int:
     worker thread (argon2 releases the GIL), so a storm of logins leaves the event loop free and
     queues instead of taking every core."""
     text = os.environ.get("PASSWORD_HASH_CONCURRENCY", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else 2
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else 2
 
 
 async def _hashing(function: Callable[..., T], *args: Any) -> T:

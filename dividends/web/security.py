@@ -41,7 +41,7 @@ WEBHOOK_BYTES = 64 * 1024  # an outer guard; the webhook endpoints cap at 16 KB 
 #: Upload routes (page and API alike), the kind of file they take, and how many files at most.
 UPLOADS: tuple[tuple[re.Pattern[str], FileKind, int], ...] = (
     (re.compile(r"/(api/v1/)?villages/[^/]+/registry"), "registry", 3),
-    (re.compile(r"/(api/v1/)?runs/\d+/bank-result"), "bank_result", 1),
+    (re.compile(r"/(api/v1/)?runs/[0-9]+/bank-result"), "bank_result", 1),
     (re.compile(r"/county/verify-pack"), "audit_pack", 1),
 )
 SPOOL_BYTES = 1 * MB
@@ -114,7 +114,7 @@ class BodyLimit:
         refusal = body_limit(scope["path"], Limits.from_env())
         limit = refusal.limit
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await self.refuse(scope, receive, send, refusal)
             return
         size = 0
