@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -47,16 +46,15 @@ from dividends.actors import COUNTY_ROLES, ROLES, VILLAGE_ROLES, Actor, Place, s
 from dividends.clock import Clock, SystemClock
 from dividends.imports import ImportReport, import_registry
 from dividends.runs import get_run, refuse
-from dividends.store.queries import fetch
-from dividends.store import audit
+from dividends.store import places
 from dividends.store import users as users_store
-from dividends.store.models import (
-    County, Objection, PayoutBatch, RegistrySnapshot, Run, User, Village,
-)
 from dividends.policy import PERMISSIONS, require
 from dividends.refusals import Forbidden, NotAllowed
-from dividends.store.transactions import dialect, transaction
+from dividends.store.transactions import transaction
 from schemes.i18n import register
+
+if TYPE_CHECKING:  # rows the store returns; every query lives in dividends/store/
+    from dividends.store.models import Objection, PayoutBatch, RegistrySnapshot, Run, Township, User, Village
 
 MAX_ID = 2**31 - 1
 T = TypeVar("T")
@@ -88,6 +86,7 @@ register({
         "zh": "名册中有其他村的农户（{villages}）；只能导入本村（{village}）的名册",
         "en": "the registry holds households of other villages ({villages}); you may import only your village ({village})",
     },
+    "access.unknown_township": {"zh": "没有编码为“{code}”的乡镇", "en": "no township with the code '{code}'"},
     "access.token_name": {"zh": "令牌名称不能为空（最多 64 个字符）", "en": "a token needs a name (at most 64 characters)"},
 })
 
@@ -103,7 +102,8 @@ async def actor_and_generation(user_id: int) -> tuple[Actor, int] | None:
     if r is None:
         return None
     actor = Actor(r["id"], r["username"], r["display_name"] or r["username"], r["role"], r["village_id"],
-                  r["village_code"], r["village_name"], r["county_id"], r["county_code"], r["county_name"])
+                  r["village_code"], r["village_name"], r["county_id"], r["county_code"], r["county_name"],
+                  r["township_id"])
     return actor, int(r["session_generation"])
 
 
@@ -119,12 +119,13 @@ async def end_sessions(actor: Actor) -> None:
     await users_store.end_sessions(actor.user_id)
 
 
-def _actor(user: User) -> Actor:
-    village: Village | None = user.village
-    county: County | None = village.county if village is not None else user.county
-    return Actor(user.id, user.username, user.display_name or user.username, user.role,
-                 village.id if village else None, village.code if village else None, village.name if village else None,
-                 county.id if county else None, county.code if county else None, county.name if county else None)
+async def actor_named(username: str) -> Actor | None:
+    """The active user of this name (the command line's ``--user`` until it authenticates)."""
+    found = await users_store.login_candidate(username.strip()[:64])
+    if found is None:
+        return None
+    pair = await actor_and_generation(found[0])
+    return None if pair is None else pair[0]
 
 
 def _checked_password(password: str) -> str:
@@ -156,7 +157,8 @@ def password_hash_concurrency() -> int:
     """``PASSWORD_HASH_CONCURRENCY`` (default 2): argon2 hashes computed at once, each in a
     worker thread (argon2 releases the GIL), so a storm of logins leaves the event loop free and
     queues instead of taking every core."""
-    text = os.environ.get("PASSWORD_HASH_CONCURRENCY", "").strip()
+    from dividends.settings import read_environment
+    text = read_environment().get("PASSWORD_HASH_CONCURRENCY", "").strip()
     return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else 2
 
 
@@ -171,7 +173,7 @@ def _valid_name(text: str, *, low: int = 3) -> bool:
 
 
 async def create_user(username: str, password: str, role: str, *, actor: str, village: str | None = None,
-                      county: str | None = None, display_name: str = "") -> User:
+                      county: str | None = None, display_name: str = "", township: str | None = None) -> User:
     """A new account. Village roles need ``village``; an auditor needs ``county``; an admin
     without a county manages every county."""
     username = username.strip()
@@ -179,27 +181,29 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
         raise refuse("access.username", found=username)
     if role not in ROLES:
         raise refuse("access.role", expected=list(ROLES), found=role)
-    village_row = county_row = None
-    if role in VILLAGE_ROLES:
+    village_row = county_row = township_row = None
+    if role == "township":
+        township_row = await places.township_by_code(township or "")
+        if township_row is None:
+            raise refuse("access.unknown_township", code=township or "")
+        county_row = township_row.county
+    elif role in VILLAGE_ROLES:
         if not village:
             raise refuse("access.scope_village")
-        village_row = await Village.get_or_none(code=village)
+        village_row = await places.village_by_code(village)
         if village_row is None:
             raise refuse("access.unknown_village", code=village)
     elif county:
-        county_row = await County.get_or_none(code=county)
+        county_row = await places.county_by_code(county)
         if county_row is None:
             raise refuse("access.unknown_county", code=county)
     elif role == "auditor":
         raise refuse("access.scope_county")
     password_hash = await _hashing(_HASHER.hash, _checked_password(password))
-    async with transaction():
-        if await User.filter(username=username).exists():
-            raise refuse("access.user_exists", username=username)
-        user = await User.create(username=username, password_hash=password_hash, role=role, village=village_row,
-                                 county=county_row, display_name=display_name.strip()[:128])
-        await audit.record(actor, "user.create", "user", user.id, village=village_row, username=username, role=role,
-                           county=county_row.code if county_row else None)
+    user = await places.create_user(actor, username, password_hash, role, village=village_row, county=county_row,
+                                    township=township_row, display_name=display_name.strip()[:128])
+    if user is None:
+        raise refuse("access.user_exists", username=username)
     return user
 
 
@@ -219,7 +223,7 @@ async def set_active(user_id: int, active: bool, *, actor: str) -> None:
 async def users_for(actor: Actor) -> list[User]:
     """The users an admin manages: those of its county's villages and county (or everyone)."""
     require(actor, "users.manage")
-    users = await User.all().prefetch_related("village__county", "county").order_by("username")
+    users = await places.all_users()
     return [u for u in users if actor.county_id is None or _user_county(u) == actor.county_id]
 
 
@@ -229,7 +233,7 @@ def _user_county(user: User) -> int | None:
 
 async def user_for(actor: Actor, user_id: int) -> User:
     require(actor, "users.manage")
-    user = await User.get_or_none(id=_id(user_id)).prefetch_related("village__county", "county")
+    user = await places.user(_id(user_id))
     if user is None:
         raise NotAllowed(user_id)
     if actor.county_id is not None and _user_county(user) != actor.county_id:
@@ -243,7 +247,7 @@ async def create_user_as(actor: Actor, username: str, password: str, role: str, 
     county admin's auditors and admins belong to its county."""
     require(actor, "users.manage")
     if role in VILLAGE_ROLES:
-        village_row = await Village.get_or_none(code=village or "")
+        village_row = await places.village_by_code(village or "")
         if village_row is None or not _village_in_scope(actor, village_row):
             raise refuse("access.unknown_village", code=village or "")
         county = None
@@ -350,30 +354,32 @@ def _village_in_scope(actor: Actor, village: Village) -> bool:
 
 
 def place_of(village: Village) -> Place:
-    return Place(village.id, village.county_id, village.code)  # type: ignore[attr-defined]
+    return Place(village.id, village.county_id, village.code, village.township_id)  # type: ignore[attr-defined]
 
 
 def villages_query(actor: Actor) -> Any:
     """The villages the actor may see, as a query (filter it further, never widen it)."""
     if actor.in_village:
-        return Village.filter(id=actor.village_id)
+        return places.villages(village_id=actor.village_id if actor.village_id is not None else -1)
+    if actor.in_township:
+        return places.villages(township_id=actor.township_id if actor.township_id is not None else -1)
     if actor.in_county and actor.county_id is None:
-        return Village.all()
+        return places.villages(everything=True)
     if actor.in_county:
-        return Village.filter(county_id=actor.county_id)
-    return Village.filter(id=-1)
+        return places.villages(county_id=actor.county_id)
+    return places.villages()
 
 
 def counties_query(actor: Actor) -> Any:
     if actor.in_county and actor.county_id is None:
-        return County.all()
-    return County.filter(id=actor.county_id if actor.county_id is not None else -1)
+        return places.counties(everything=True)
+    return places.counties(county_id=actor.county_id)
 
 
 async def village_for(actor: Actor, code: str) -> Village:
     if not 0 < len(code) <= 64:
         raise NotAllowed(code[:64])
-    village = await Village.get_or_none(code=code).prefetch_related("county")
+    village = await places.village_by_code(code)
     if village is None or not _village_in_scope(actor, village):
         raise NotAllowed(code)
     return village
@@ -387,28 +393,28 @@ def _id(value: int) -> int:
 
 
 async def run_for(actor: Actor, run_id: int) -> Run:
-    run = await Run.get_or_none(id=_id(run_id)).only("id", "village_id")
-    if run is None or not _village_in_scope(actor, await Village.get(id=run.village_id)):  # type: ignore[attr-defined]
+    village = await places.village_of_run(_id(run_id))
+    if village is None or not _village_in_scope(actor, village):
         raise NotAllowed(run_id)
     return await get_run(run_id)
 
 
 async def snapshot_for(actor: Actor, snapshot_id: int) -> RegistrySnapshot:
-    snapshot = await RegistrySnapshot.get_or_none(id=_id(snapshot_id)).prefetch_related("village")
+    snapshot = await places.snapshot(_id(snapshot_id))
     if snapshot is None or not _village_in_scope(actor, snapshot.village):
         raise NotAllowed(snapshot_id)
     return snapshot
 
 
 async def objection_for(actor: Actor, run: Run, objection_id: int) -> Objection:
-    objection = await Objection.get_or_none(id=_id(objection_id), run_id=run.id)
+    objection = await places.objection(run.id, _id(objection_id))
     if objection is None:
         raise NotAllowed(objection_id)
     return objection
 
 
 async def batch_for(actor: Actor, run: Run, number: int) -> PayoutBatch:
-    batch = await PayoutBatch.get_or_none(run_id=run.id, number=_id(number))
+    batch = await places.batch(run.id, _id(number))
     if batch is None:
         raise NotAllowed(number)
     return batch
@@ -427,16 +433,39 @@ async def create_village(actor: Actor, code: str, name: str, *, county: str, cou
             raise refuse("access.code", found=value)
     if actor.county_id is not None and county != actor.county_code:
         raise Forbidden("users.manage")
-    async with transaction():
-        if await Village.filter(code=code).exists():
-            raise refuse("access.village_exists", code=code)
-        county_row, _ = await County.get_or_create(code=county, defaults={"name": county_name.strip() or county})
-        village = await Village.create(code=code, name=name.strip() or code, county=county_row,
-                                       contact_name=contact_name.strip()[:64], contact_phone=contact_phone.strip()[:32],
-                                       office_address=office_address.strip()[:255])
-        await audit.record(actor.username, "village.create", "village", village.id, village=village, code=code,
-                           county=county)
+    village = await places.create_village(actor.username, code, name.strip(), county=county,
+                                          county_name=county_name.strip(), contact_name=contact_name.strip()[:64],
+                                          contact_phone=contact_phone.strip()[:32],
+                                          office_address=office_address.strip()[:255])
+    if village is None:
+        raise refuse("access.village_exists", code=code)
     return village
+
+
+async def create_township(actor: Actor, code: str, name: str, *, county: str) -> Township:
+    """A township (乡镇) of a county: the scope of its farm economy station's reviewers."""
+    require(actor, "villages.manage")
+    code, county = code.strip(), county.strip()
+    if not _valid_name(code, low=1) or "." in code:
+        raise refuse("access.code", found=code)
+    if actor.county_id is not None and county != actor.county_code:
+        raise Forbidden("villages.manage")
+    county_row = await places.county_by_code(county)
+    if county_row is None:
+        raise refuse("access.unknown_county", code=county)
+    return await places.create_township(actor.username, code, name.strip() or code, county_row)
+
+
+async def set_village_township(actor: Actor, village: str, township: str) -> Village:
+    """Put a village under a township of its own county (township -> village scopes)."""
+    require(actor, "villages.manage")
+    row = await village_for(actor, village)
+    town = await places.township_by_code(township.strip())
+    if town is None or town.county_id != row.county_id:  # type: ignore[attr-defined]
+        raise refuse("access.unknown_township", code=township)
+    await places.set_village_township(actor.username, row, town)
+    row.township_id = town.id  # type: ignore[attr-defined]
+    return row
 
 
 # --------------------------------------------------------------------------- scoped writes

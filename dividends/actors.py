@@ -16,15 +16,18 @@ role                  scope and rights
                       nothing
 ``admin``             one county, or every county when it has none: manages users, villages
                       and counties; reads like an auditor
+``township``          one township (乡镇农经站): reads the villages of its township, records its
+                      review and filing of their plans; changes nothing else
 ====================  =====================================================================
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("accountant", "committee", "auditor", "admin")
+ROLES = ("accountant", "committee", "auditor", "admin", "township")
 VILLAGE_ROLES = frozenset({"accountant", "committee"})
 COUNTY_ROLES = frozenset({"auditor", "admin"})
+TOWNSHIP_ROLES = frozenset({"township"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class Actor:
     county_id: int | None = None
     county_code: str | None = None
     county_name: str | None = None
+    township_id: int | None = None
+
+    @property
+    def in_township(self) -> bool:
+        return self.role in TOWNSHIP_ROLES
 
     @property
     def in_village(self) -> bool:
@@ -62,12 +70,16 @@ class Place:
     village_id: int
     county_id: int | None
     village_code: str = ""
+    township_id: int | None = None
 
 
 def sees(actor: Actor, place: Place) -> bool:
-    """True when ``place`` is in the actor's scope (its village, or its county's villages)."""
+    """True when ``place`` is in the actor's scope (its village, its township's villages, or its
+    county's villages)."""
     if actor.in_village:
         return place.village_id == actor.village_id
+    if actor.in_township:
+        return actor.township_id is not None and place.township_id == actor.township_id
     if actor.in_county:
         return actor.county_id is None or place.county_id == actor.county_id
     return False

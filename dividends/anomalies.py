@@ -14,6 +14,9 @@ late payout         a regular or correcting run of period *P* not paid by the de
                     unpaid after the deadline counts, with its days late so far
 parked money        money a posted run put in a carry-over account (the target of a scheme's
                     ``remainder`` step), per village and in total
+double booking      one asset return booked by two or more live regular runs (any state but
+                    cancelled or reversed): the same households paid twice. The use-cases
+                    refuse a second live run now; this finds data recorded before that rule
 ==================  ===========================================================================
 
 Only villages in the auditor's scope are compared (a county auditor never sees another
@@ -70,11 +73,22 @@ class ParkedMoney:
 
 
 @dataclass(frozen=True)
+class DoubleBooking:
+    village: str
+    period: int
+    asset: str
+    return_id: int
+    amount_fen: int
+    runs: tuple[tuple[int, str], ...]  # (run, state)
+
+
+@dataclass(frozen=True)
 class Anomalies:
     double_payments: tuple[DoublePayment, ...]
     shared_phones: tuple[SharedPhone, ...]
     late_payouts: tuple[LatePayout, ...]
     parked: tuple[ParkedMoney, ...]
+    double_bookings: tuple[DoubleBooking, ...] = ()
 
     @property
     def parked_fen(self) -> int:
@@ -82,7 +96,8 @@ class Anomalies:
 
     @property
     def count(self) -> int:
-        return len(self.double_payments) + len(self.shared_phones) + len(self.late_payouts) + len(self.parked)
+        return (len(self.double_payments) + len(self.shared_phones) + len(self.late_payouts) + len(self.parked)
+                + len(self.double_bookings))
 
 
 def deadline(period: int) -> date:
@@ -147,7 +162,25 @@ async def parked_money(county_ids: Sequence[int] | None) -> list[ParkedMoney]:
             if r["recipient_id"] in carry_over_accounts(scheme_of_text(r["text"]))]
 
 
+LIVE_REGULAR_SQL = "r.kind = 'regular' AND r.state NOT IN ('cancelled', 'reversed')"
+
+
+async def double_bookings(county_ids: Sequence[int] | None) -> list[DoubleBooking]:
+    where, args = county_filter(county_ids)
+    rows = await fetch("SELECT v.code, a.id AS return_id, a.period, a.asset, a.amount_fen, r.id AS run_id, r.state "
+                       "FROM run r JOIN asset_return a ON a.id = r.asset_return_id JOIN village v ON v.id = r.village_id "
+                       f"WHERE {LIVE_REGULAR_SQL} AND {where} AND r.asset_return_id IN (SELECT r.asset_return_id FROM run r "
+                       f"WHERE {LIVE_REGULAR_SQL} GROUP BY r.asset_return_id HAVING COUNT(*) > 1) "
+                       "ORDER BY v.code, a.period, a.id, r.id", *args)
+    groups: dict[int, list[dict]] = {}  # type: ignore[type-arg]
+    for r in rows:
+        groups.setdefault(r["return_id"], []).append(r)
+    return [DoubleBooking(g[0]["code"], g[0]["period"], g[0]["asset"], rid, int(g[0]["amount_fen"]),
+                          tuple((r["run_id"], r["state"]) for r in g)) for rid, g in groups.items()]
+
+
 async def find_anomalies(county_ids: Sequence[int] | None, today: date, *,
                          phone_threshold: int = PHONE_THRESHOLD) -> Anomalies:
     return Anomalies(tuple(await double_payments(county_ids)), tuple(await shared_phones(county_ids, phone_threshold)),
-                     tuple(await late_payouts(county_ids, today)), tuple(await parked_money(county_ids)))
+                     tuple(await late_payouts(county_ids, today)), tuple(await parked_money(county_ids)),
+                     tuple(await double_bookings(county_ids)))

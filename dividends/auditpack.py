@@ -12,6 +12,13 @@
     bank/items.csv                payout items and their results
     bank/batch-N.csv|xlsx         the bank files as issued
     bank/result-N-K.<ext>         the bank's result files as imported
+    run/resolution.json           the villagers' (representatives') meeting resolution, bound to the content hash
+    run/decisions.json            township reviews and filings, returns (驳回), each bound to a content hash
+    run/evidence.json             the publicity evidence: photos of the posted notice, the result notice
+    evidence/<kind>-<sha256>.<ext> those files, named by their hash
+
+Format versions: 1 (the first), 2 (adds the ledger head), 3 (adds the resolution, decisions and
+evidence); every version is read and verified.
 
 ``verify_pack`` checks the hashes, recomputes the run from ``computation/inputs`` bit for bit,
 and checks that stored lines, ledger entries, bank files and results agree with each other.
@@ -37,14 +44,33 @@ from dividends.hashing import sha256_bytes
 from dividends.registry.workbook import check_inflated_size
 from dividends.compute import compute
 from dividends.runs import get_run, lines_frame, run_inputs
+from dividends.store import approvals as approvals_store
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
-from dividends.store.files import file_name, get_file
-from dividends.store.models import BankResultImport, BankResultLine, Notice, Objection, PayoutBatch, PayoutItem
-from schemes.i18n import Msg
+from dividends.store import packs
+from schemes.i18n import Msg, register
 from schemes.problems import InputError, Problem
 
-FORMAT = "dividends.auditpack/1"
+register({
+    "pack.resolution_hash": {
+        "zh": "审计包中的村民会议决议针对的是方案 {found}，不是本批次的方案 {expected}",
+        "en": "the pack's resolution is bound to the content {found}, not to this run's content {expected}",
+    },
+    "pack.resolution_rules": {
+        "zh": "审计包中的决议不符合其记录的规则（到会 {quorum}、赞成 {majority}）：应到 {entitled}，实到 {present}，赞成 {votes_for}",
+        "en": "the pack's resolution does not meet its recorded rules (present {quorum}, in favour {majority}): "
+              "{present} of {entitled} present, {votes_for} for",
+    },
+    "pack.evidence": {
+        "zh": "公示证据 {file} 与其记录的哈希或审计记录不符（可能被替换）",
+        "en": "the publicity evidence {file} does not match its recorded hash or the audit trail (it may have been replaced)",
+    },
+})
+
+FORMAT = "dividends.auditpack/4"
+#: Formats this version reads; 4 adds the ledger head (earlier packs keep verifying).
+FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", "dividends.auditpack/3", FORMAT)
+_SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf", "text/html": "html"}
 
 
 def _iso(value: Any) -> str | None:
@@ -63,8 +89,7 @@ async def build_pack(run_id: int) -> bytes:
                 files[f"computation/{path.relative_to(Path(tmp) / 'computation').as_posix()}"] = path.read_bytes()
     lines = await lines_frame(run.id)
     files["run/allocation_lines.csv"] = frame_csv(lines)
-    objections = await Objection.filter(run=run).order_by("id").values(
-        "household_id", "text", "channel", "received_at", "recorded_by", "status", "resolution", "resolved_by", "resolved_at")
+    objections = await packs.objections(run.id)
     events = [{"at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
               for e in await audit.events("run", run.id)]
     approvals = {
@@ -86,31 +111,36 @@ async def build_pack(run_id: int) -> bytes:
     ledger.write_beancount(entries, out, title=f"run {run.id} {run.village.code} {run.period}")
     files["ledger/run.beancount"] = out.getvalue().encode("utf-8")
 
-    items = await PayoutItem.filter(run=run).order_by("batch_id", "household_id").values(
-        "batch__number", "household_id", "amount_fen", "status")
-    results = {r["item_id"]: r for r in await BankResultLine.filter(item__run_id=run.id).values(
-        "item_id", "status", "bank_ref", "reason", "result__id")}
-    item_ids = await PayoutItem.filter(run=run).order_by("batch_id", "household_id").values_list("id", flat=True)
-    files["bank/items.csv"] = frame_csv(pl.DataFrame([
-        {"batch": i["batch__number"], "household_id": i["household_id"], "amount_fen": i["amount_fen"], "status": i["status"],
-         "bank_ref": results.get(iid, {}).get("bank_ref", ""), "reason": results.get(iid, {}).get("reason", "")}
-        for i, iid in zip(items, item_ids)],
-        schema={"batch": pl.Int64, "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String,
-                "bank_ref": pl.String, "reason": pl.String}))
-    for batch in await PayoutBatch.filter(run=run).order_by("number"):
-        for digest, suffix in ((batch.csv_file, "csv"), (batch.xlsx_file, "xlsx")):
-            files[f"bank/batch-{batch.number}.{suffix}"] = await get_file(digest)
-        for k, result in enumerate(await BankResultImport.filter(batch=batch).order_by("id"), start=1):
-            ext = Path(await file_name(result.file)).suffix or ".csv"
-            files[f"bank/result-{batch.number}-{k}{ext}"] = await get_file(result.file)
-    notices = await Notice.filter(run=run).order_by("household_id", "kind", "attempt").values(
-        "household_id", "kind", "attempt", "status", "sid", "error_code", "segments")
+    files["bank/items.csv"] = frame_csv(pl.DataFrame(await packs.payout_items(run.id), schema={
+        "batch": pl.Int64, "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String,
+        "bank_ref": pl.String, "reason": pl.String}))
+    for batch in await packs.batch_files(run.id):
+        files[f"bank/batch-{batch.number}.csv"] = batch.csv
+        files[f"bank/batch-{batch.number}.xlsx"] = batch.xlsx
+        for k, (ext, data) in enumerate(batch.results, start=1):
+            files[f"bank/result-{batch.number}-{k}{ext}"] = data
+    resolution = await approvals_store.resolution_of(run.id)
+    if resolution is not None:
+        files["run/resolution.json"] = _json(resolution)
+    decisions = await approvals_store.decisions_of(run.id)
+    if decisions:
+        files["run/decisions.json"] = _json(decisions)
+    evidence = await approvals_store.evidence_of(run.id)
+    if evidence:
+        for item in evidence:
+            item["file"] = f"evidence/{item['kind']}-{item['sha256']}.{_SUFFIX.get(item['media_type'], 'bin')}"
+            files[item["file"]] = await approvals_store.evidence_bytes(item["sha256"])
+        files["run/evidence.json"] = _json(evidence)
+    notices = await packs.notices(run.id)
     if notices:
         files["notices.csv"] = frame_csv(pl.DataFrame(notices))
+    head = (await ledger_store.heads([run.village.code])).get(run.village.code)
 
     manifest = {
         "format": FORMAT, "run": run.id, "village": run.village.code, "period": run.period, "state": run.state,
         "content_hash": run.content_hash, "pool_fen": run.pool_fen,
+        # the village's chain head when the pack was written: a copy outside the database
+        "ledger_head": {"seq": head.seq, "hash": head.hash} if head is not None else None,
         "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
     }
     buffer = io.BytesIO()
@@ -121,6 +151,10 @@ async def build_pack(run_id: int) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue()
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -170,14 +204,19 @@ def _read_manifest(archive: zipfile.ZipFile, names: set[str]) -> dict[str, Any] 
         return Msg("pack.bad_manifest", detail=str(exc).splitlines()[0][:200])
     if not isinstance(manifest, dict):
         return Msg("pack.bad_manifest", detail="not a JSON object")
-    if manifest.get("format") != FORMAT:
-        return Msg("pack.format", found=manifest.get("format"), expected=FORMAT)
+    if manifest.get("format") not in FORMATS:
+        return Msg("pack.format", found=manifest.get("format"), expected=" | ".join(FORMATS))
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         return Msg("pack.bad_manifest", detail="'files' must map file names to sha256 texts")
     for key, kind in (("run", int), ("village", str), ("period", int)):
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
             return Msg("pack.bad_manifest", detail=f"'{key}' is missing or not a {kind.__name__}")
+    if manifest["format"] == FORMAT:
+        head = manifest.get("ledger_head", "missing")
+        if head is not None and not (isinstance(head, dict) and isinstance(head.get("seq"), int)
+                                     and isinstance(head.get("hash"), str) and len(head["hash"]) == 64):
+            return Msg("pack.bad_manifest", detail="'ledger_head' must be null or {seq: int, hash: sha256}")
     return manifest
 
 
@@ -218,6 +257,25 @@ def _fail(msg: Msg) -> PackVerification:
     return PackVerification(False, (Problem(msg),))
 
 
+def _head_agrees(manifest: dict[str, Any], entries: list[ledger.Entry]) -> list[Problem]:
+    """A version-4 pack records the village's chain head when it was written: it is at or after
+    every entry of the run, and if it is one of them, it has that entry's hash. (Checking the
+    database's chain still holds this head is ``ledger verify --against`` on a checkpoint.)"""
+    if manifest["format"] != FORMAT:
+        return []
+    head = manifest["ledger_head"]
+    if head is None:
+        return [Problem(Msg("pack.ledger_head", detail="no head recorded, yet the run has entries"))] if entries else []
+    last = max((e.seq for e in entries), default=0)
+    if head["seq"] < last:
+        return [Problem(Msg("pack.ledger_head", detail=f"head #{head['seq']} is before the run's entry #{last}"))]
+    at = next((e for e in entries if e.seq == head["seq"]), None)
+    if at is not None and at.hash != head["hash"]:
+        return [Problem(Msg("pack.ledger_head", detail=f"entry #{at.seq} has hash {at.hash[:12]}, "
+                                                       f"the head {head['hash'][:12]}"))]
+    return []
+
+
 def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
     stored = restore_frame(pl.read_csv(io.BytesIO(archive.read("run/allocation_lines.csv")), schema_overrides={
@@ -241,6 +299,7 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
     for check in (ledger.hashes, ledger.balanced, ledger.amounts_are_integers):
         for error in check(manifest["village"], entries):
             problems.append(Problem(Msg("pack.ledger", detail=error.msg)))
+    problems.extend(_head_agrees(manifest, entries))
     village = manifest["village"]
     for entry in entries:
         if entry.kind == "accrual":
@@ -266,4 +325,53 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
         text = archive.read(name).decode("utf-8-sig")
         if not all(str(h) in text for h in group["household_id"].to_list()):
             problems.append(Problem(Msg("pack.bank_file", file=name)))
+    problems += _decision_checks(archive, manifest, approvals)
     return problems
+
+
+def _decision_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], approvals: dict[str, Any]) -> list[Problem]:
+    """Format 3: the resolution is bound to this run's content hash and meets the rules it was
+    recorded under; every evidence file is the one the audit trail recorded, by hash."""
+    problems: list[Problem] = []
+    names = set(archive.namelist())
+    recorded = [e.get("detail", {}).get("sha256") for e in approvals.get("events", [])
+                if str(e.get("action", "")).startswith("publicity.")]
+    if "run/resolution.json" in names:
+        try:
+            resolution = json.loads(archive.read("run/resolution.json"))
+            bound = resolution["content_hash"]
+            counts = [int(resolution[k]) for k in ("entitled", "present", "votes_for", "votes_against", "abstaining")]
+            rules = resolution["rules"]
+        except (ValueError, KeyError, TypeError):
+            return [Problem(Msg("pack.bad_manifest", detail="run/resolution.json is malformed"))]
+        if bound != manifest.get("content_hash"):
+            problems.append(Problem(Msg("pack.resolution_hash", found=str(bound)[:16],
+                                        expected=str(manifest.get("content_hash"))[:16])))
+        if not _meets(counts, rules):
+            problems.append(Problem(Msg("pack.resolution_rules", quorum=str(rules.get("quorum")),
+                                        majority=str(rules.get("majority")), present=counts[1], entitled=counts[0],
+                                        votes_for=counts[2])))
+    if "run/evidence.json" in names:
+        try:
+            evidence = json.loads(archive.read("run/evidence.json"))
+            listed = [(str(e["file"]), str(e["sha256"])) for e in evidence]
+        except (ValueError, KeyError, TypeError):
+            return problems + [Problem(Msg("pack.bad_manifest", detail="run/evidence.json is malformed"))]
+        for name, digest in listed:
+            if name not in names or sha256_bytes(archive.read(name)) != digest or digest not in name \
+                    or digest not in recorded:
+                problems.append(Problem(Msg("pack.evidence", file=name)))
+    return problems
+
+
+def _meets(counts: list[int], rules: dict[str, Any]) -> bool:
+    """The recorded counts against the recorded rules (``>=2/3`` present, ``>1/2`` in favour)."""
+    from fractions import Fraction
+    entitled, present, votes_for, against, abstaining = counts
+    try:
+        quorum = Fraction(str(rules["quorum"]).lstrip(">="))
+        majority = Fraction(str(rules["majority"]).lstrip(">"))
+    except (ValueError, KeyError, ZeroDivisionError):
+        return False
+    return (0 < entitled and 0 <= present <= entitled and votes_for + against + abstaining <= present
+            and present >= quorum * entitled and votes_for > majority * present)

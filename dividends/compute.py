@@ -16,6 +16,7 @@ import dividends.messages  # noqa: F401
 from dividends.period_inputs import read_extra
 from dividends.registry import Registry, read_registry, read_returns
 from dividends.registry.mapping import load_mapping
+from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from dividends.registry.vocabulary import Vocabulary
 from schemes.engine import Allocation, Extra, allocate
@@ -78,6 +79,9 @@ class Inputs:
     deductions: Path | None = None  # debts and overpayments to take from household lines
     earlier_paid: Path | None = None  # what earlier posted runs of the period paid each household
     events: Path | None = None  # household and member events within the period
+    # what the registry's original files lacked, when the files are a stored version's canonical
+    # copies (every column present): the scheme's needs are checked against these facts
+    facts: RegistryFacts | None = None
 
     def files(self) -> dict[str, Path]:
         out = {"registry": self.registry}
@@ -146,7 +150,7 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
     if problems:
         raise InputError(problems)
     assert registry is not None
-    check_needs(source.scheme, registry.facts)
+    check_needs(source.scheme, inputs.facts if inputs.facts is not None else registry.facts)
     villages = registry.households["village_id"].unique().sort()
     if inputs.amount_yuan is not None:
         returns = _single_village_return(inputs.amount_yuan, villages)

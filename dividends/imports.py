@@ -1,33 +1,66 @@
 """Importing a registry: one versioned snapshot per village and period, with the diff against
 the previous version (added, removed, changed fields). Importing the same content again changes
 nothing. The whole import is one transaction.
+
+Each version records what its files lacked (:class:`~dividends.registry.facts.RegistryFacts`:
+the optional columns absent, the headers nothing recognised) and the column mapping they were
+read with, so that a run can refuse a scheme that needs a column the version never had.
+
+The county's column mapping is remembered: a mapping given with an import is added to the
+county's (a county's villages share a form) and used for the next import that gives none.
+
+A households file given without a posts or members roster keeps the roster of the village's
+current version of the period (its rows of households no longer in the file are dropped); the
+report says so. Rosters are checked against the new households exactly as given files are.
 """
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
-import json
-from dataclasses import dataclass
-from datetime import date
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
 from dividends.hashing import frame_csv, sha256_file
 from dividends.registry import Registry, read_registry
+from dividends.registry.facts import RegistryFacts
 from dividends.registry.mapping import ColumnMapping
 from dividends.registry.vocabulary import Vocabulary
-from dividends.store.snapshot_format import canonical_frame
 from dividends.store import audit
-from dividends.store.bulk import insert_rows
+from dividends.store import registry as store
 from dividends.store.files import get_file, put_file
-from dividends.store.models import County, Household, RegistryChange, RegistryImport, RegistrySnapshot, Village
+from dividends.store.registry import ImportRow as RegistryImport
+from dividends.store.registry import Snapshot as RegistrySnapshot
+from dividends.store.registry import VillageRow as Village
+from dividends.store.snapshot_format import canonical_frame
 from dividends.store.transactions import transaction
-from schemes.problems import Problem
+from schemes.i18n import Msg, register
+from schemes.problems import InputError, Problem
 
 HOUSEHOLD_FIELDS = ["head_name", "id_number", "phone", "members", "able_members", "status", "shares",
                     "capital_yuan", "account_no", "bank", "language"]
+ROSTERS = {"posts": "posts_file", "members": "members_file"}
+
+register({
+    "registry.kept_roster": {
+        "zh": "未提供{what}，沿用第 {version} 版的{what}（{rows} 行{dropped}）；如有变化请一并上传新的{what}",
+        "en": "no {what} given: the {what} of version {version} is kept ({rows} rows{dropped}); "
+              "give a new {what} if it changed",
+    },
+    "registry.kept_dropped": {
+        "zh": "，已去掉不在新户信息中的户的 {count} 行",
+        "en": "; {count} rows of households no longer in the households file dropped",
+    },
+    "registry.roster.posts": {"zh": "公益岗位名册", "en": "posts roster"},
+    "registry.roster.members": {"zh": "家庭成员名册", "en": "members roster"},
+    "registry.mapping_used": {
+        "zh": "按列映射读取：{entries}",
+        "en": "read with the column mapping: {entries}",
+    },
+})
 
 
 @dataclass(frozen=True)
@@ -39,6 +72,7 @@ class VillageImport:
     removed: int
     changed: int
     unchanged: bool
+    snapshot_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,37 +83,119 @@ class ImportReport:
     exclusions: tuple[Problem, ...]
     warnings: tuple[Problem, ...] = ()
     notes: tuple[Problem, ...] = ()
+    facts: RegistryFacts = RegistryFacts()
+    mapping: ColumnMapping = ColumnMapping()
 
 
 async def import_registry(households: Path, *, period: int, actor: str, posts: Path | None = None,
                           members: Path | None = None, county: str = "default", exclude_invalid: bool = False,
                           reference_date: date | None = None, mapping: ColumnMapping | None = None,
                           sheets: dict[str, str] | None = None, names: dict[str, str] | None = None,
-                          vocabulary: Vocabulary | None = None) -> ImportReport:
+                          vocabulary: Vocabulary | None = None, keep_rosters: bool = True) -> ImportReport:
+    """Read, validate and store. ``mapping`` is added to the county's remembered mapping (and
+    remembered); without one the county's is used. ``keep_rosters``: a roster not given is
+    kept from the current version (see the module docstring)."""
     given = {"households": households, "posts": posts, "members": members}
-    names = names or {k: Path(p).name for k, p in given.items() if p is not None}  # never a temporary path
-    registry = await asyncio.to_thread(  # blocking parsing, off the event loop (a server keeps answering)
-        functools.partial(read_registry, households, posts=posts, members=members, exclude_invalid=exclude_invalid,
-                          reference_date=reference_date, mapping=mapping, sheets=sheets, names=names,
-                          vocabulary=vocabulary))
-    raw_files = {"households": households, "posts": posts, "members": members}
-    files = {k: {"name": p.name, "sha256": sha256_file(p)} for k, p in raw_files.items() if p is not None}
+    names = dict(names or {k: Path(p).name for k, p in given.items() if p is not None})  # never a temporary path
+    effective = ColumnMapping.from_dict(await store.county_mapping(county)).merged(mapping)
+
+    def read(paths: dict[str, Path | None], file_names: dict[str, str]) -> Registry:
+        return read_registry(paths["households"], posts=paths["posts"], members=paths["members"],  # type: ignore[arg-type]
+                             exclude_invalid=exclude_invalid, reference_date=reference_date, mapping=effective,
+                             sheets=sheets, names=file_names, vocabulary=vocabulary)
+
+    registry = await asyncio.to_thread(read, given, names)  # parsing stays off the event loop
+    kept_notes: list[Problem] = []
+    facts = registry.facts
+    missing = [k for k in ROSTERS if given[k] is None] if keep_rosters else []
+    if missing:
+        with tempfile.TemporaryDirectory(prefix="kept-") as tmp:
+            kept = await _kept_rosters(registry, period, missing, Path(tmp))
+            if kept:
+                paths = dict(given)
+                for kind, roster in kept.items():
+                    paths[kind] = roster.path
+                    names[kind] = roster.name
+                registry = await asyncio.to_thread(read, paths, names)
+                facts = registry.facts
+                for kind, roster in kept.items():
+                    facts = facts.keeping(kind, roster.facts, roster.version)
+                    dropped = Msg("registry.kept_dropped", count=roster.dropped) if roster.dropped else ""
+                    what = Msg(f"registry.roster.{kind}")
+                    kept_notes.append(Problem(Msg("registry.kept_roster", what=what, version=roster.version,
+                                                  rows=roster.rows, dropped=dropped), file=roster.name))
+    registry = replace(registry, facts=facts)
+    notes = tuple(kept_notes) + registry.notes
+    if effective:
+        entries = [f"{header} → {column}" for _, header, column in effective.entries]
+        notes = (Problem(Msg("registry.mapping_used", entries=entries)),) + notes
+    files = {k: {"name": names[k], "sha256": sha256_file(p)} for k, p in given.items() if p is not None}
     results: list[VillageImport] = []
     async with transaction():
-        county_row, _ = await County.get_or_create(code=county, defaults={"name": county})
-        record = await RegistryImport.create(period=period, created_by=actor, files=files,
-                                             households=registry.households.height,
-                                             excluded=[p.text("en") for p in registry.exclusions])
+        county_row = await store.county(county)
+        record = await store.new_import(period=period, actor=actor, files=files, households=registry.households.height,
+                                        excluded=[p.text("en") for p in registry.exclusions],
+                                        columns=effective.to_dict())
         for village_id, frames in _by_village(registry).items():
-            village, _ = await Village.get_or_create(code=village_id, defaults={"county": county_row, "name": village_id})
-            results.append(await _snapshot(record, village, period, frames, actor))
+            village = await store.village(village_id, county_row)
+            results.append(await _snapshot(record, village, period, frames, facts, effective))
+        if mapping:
+            await store.remember_mapping(county_row, effective.to_dict())
         if all(r.unchanged for r in results):
-            await record.delete()
-            return ImportReport(None, period, tuple(results), registry.exclusions, registry.warnings,
-                                registry.notes)
+            await store.drop_import(record)
+            return ImportReport(None, period, tuple(results), registry.exclusions, registry.warnings, notes, facts,
+                                effective)
         await audit.record(actor, "registry.import", "registry_import", record.id, period=period,
-                           villages=[r.village for r in results if not r.unchanged], files=files)
-    return ImportReport(record.id, period, tuple(results), registry.exclusions, registry.warnings, registry.notes)
+                           villages=[r.village for r in results if not r.unchanged], files=files,
+                           kept=dict(facts.kept), columns=effective.to_dict())
+    return ImportReport(record.id, period, tuple(results), registry.exclusions, registry.warnings, notes, facts,
+                        effective)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    path: Path
+    name: str
+    version: int
+    rows: int
+    dropped: int
+    facts: RegistryFacts
+
+
+async def _kept_rosters(registry: Registry, period: int, kinds: list[str], directory: Path) -> dict[str, _Kept]:
+    """The current version's rosters of ``kinds`` for the villages of ``registry``, written as
+    canonical CSV files the reader reads back; only rows of households still in the file."""
+    county_villages = registry.households["village_id"].unique().sort().to_list()
+    current: list[RegistrySnapshot] = []
+    for code in county_villages:
+        village = await store.village_id(code)
+        if village is None:
+            continue
+        snapshot = await store.latest_snapshot(village, period)
+        if snapshot is not None:
+            current.append(snapshot)
+    ids = registry.households["household_id"].implode()
+    out: dict[str, _Kept] = {}
+    for kind in kinds:
+        frames = []
+        version = 0
+        previous = RegistryFacts()
+        for snapshot in current:
+            digest = getattr(snapshot, ROSTERS[kind])
+            if digest is None:
+                continue
+            frames.append(pl.read_csv(io.BytesIO(await get_file(digest)), infer_schema=False))
+            if snapshot.version > version:
+                version, previous = snapshot.version, RegistryFacts.from_dict(snapshot.facts or {})
+        if not frames:
+            continue
+        frame = pl.concat(frames, how="vertical_relaxed")
+        kept = frame.filter(pl.col("household_id").is_in(ids))
+        name = f"{kind}-v{version}.csv"
+        path = directory / name
+        path.write_bytes(frame_csv(kept))
+        out[kind] = _Kept(path, name, version, kept.height, frame.height - kept.height, previous)
+    return out
 
 
 @dataclass(frozen=True)
@@ -100,32 +216,40 @@ def _by_village(registry: Registry) -> dict[str, _Frames]:
     return dict(sorted(out.items()))
 
 
-async def _snapshot(record: RegistryImport, village: Village, period: int, frames: _Frames, actor: str) -> VillageImport:
+async def _snapshot(record: RegistryImport, village: Village, period: int, frames: _Frames, facts: RegistryFacts,
+                    mapping: ColumnMapping) -> VillageImport:
     hh_csv = frame_csv(canonical_frame("households", frames.households))
     members_csv = frame_csv(canonical_frame("persons", frames.persons)) if frames.persons is not None else None
     posts_csv = frame_csv(canonical_frame("posts", frames.posts)) if frames.posts is not None else None
-    latest = await RegistrySnapshot.filter(village=village, period=period).order_by("-version").first()
+    latest = await store.latest_snapshot(village.id, period)
     hh_sha = await put_file(f"{village.code}-{period}-households.csv", hh_csv)
     members_sha = await put_file(f"{village.code}-{period}-members.csv", members_csv) if members_csv else None
     posts_sha = await put_file(f"{village.code}-{period}-posts.csv", posts_csv) if posts_csv else None
-    if latest and (latest.households_file, latest.members_file, latest.posts_file) == (hh_sha, members_sha, posts_sha):
-        return VillageImport(village.code, latest.version, frames.households.height, 0, 0, 0, unchanged=True)
-    previous = latest or await RegistrySnapshot.filter(village=village, period__lt=period).order_by("-period", "-version").first()
+    facts_value = facts.to_dict()
+    if latest and (latest.households_file, latest.members_file, latest.posts_file) == (hh_sha, members_sha, posts_sha) \
+            and _same_facts(latest.facts or {}, facts_value):
+        return VillageImport(village.code, latest.version, frames.households.height, 0, 0, 0, unchanged=True,
+                             snapshot_id=latest.id)
+    previous = await store.previous_snapshot(village.id, period)
     old = _read_households(await get_file(previous.households_file)) if previous else None
     changes = _diff(old, _read_households(hh_csv))
-    snapshot = await RegistrySnapshot.create(
-        registry_import=record, village=village, period=period, version=(latest.version + 1) if latest else 1,
+    snapshot = await store.create_snapshot(
+        record, village, period=period, version=await store.next_version(village.id, period),
         households_file=hh_sha, members_file=members_sha, posts_file=posts_sha,
-        households=frames.households.height, added=changes.added, removed=changes.removed, changed=changes.changed)
+        households=frames.households.height, added=changes.added, removed=changes.removed, changed=changes.changed,
+        facts=facts_value, columns=mapping.to_dict())
     h = frames.households
-    await insert_rows(Household._meta.db_table, [
-        "snapshot_id", "household_id", "head_name", "id_number", "phone", "members", "able_members", "status",
-        "shares", "capital_fen", "account_no", "bank", "language"],
-        h.select(pl.lit(snapshot.id).alias("snapshot_id"), "household_id", "head_name", "id_number", "phone", "members",
-                 "able_members", "status", "shares", "capital_fen", "account_no", "bank", "language").rows())
-    await insert_rows(RegistryChange._meta.db_table, ["snapshot_id", "household_id", "change", "fields_changed"],
-                      [(snapshot.id, hid, kind, json.dumps(fields, ensure_ascii=False)) for hid, kind, fields in changes.rows])
-    return VillageImport(village.code, snapshot.version, h.height, changes.added, changes.removed, changes.changed, False)
+    await store.insert_households(snapshot.id, h.select(
+        "household_id", "head_name", "id_number", "phone", "members", "able_members", "status", "shares",
+        "capital_fen", "account_no", "bank", "language").rows())
+    await store.insert_changes(snapshot.id, changes.rows)
+    return VillageImport(village.code, snapshot.version, h.height, changes.added, changes.removed, changes.changed,
+                         False, snapshot.id)
+
+
+def _same_facts(old: dict[str, object], new: dict[str, object]) -> bool:
+    """Versions stored before facts were recorded have none: same files, same version."""
+    return not old or {k: v for k, v in old.items() if k != "kept"} == {k: v for k, v in new.items() if k != "kept"}
 
 
 def _read_households(data: bytes) -> pl.DataFrame:
@@ -158,3 +282,52 @@ def _diff(old: pl.DataFrame | None, new: pl.DataFrame) -> _Diff:
         rows.append((r["household_id"], "changed",
                      {f: [r[f], r[f"{f}_new"]] for f in HOUSEHOLD_FIELDS if r[f] != r[f"{f}_new"]}))
     return _Diff(len(added), len(removed), changed.height, rows)
+
+
+# --------------------------------------------------------------------------- withdrawal
+
+register({
+    "registry.withdraw.unknown": {"zh": "没有第 {id} 次导入", "en": "there is no import number {id}"},
+    "registry.withdraw.used": {
+        "zh": "第 {id} 次导入的名册已被发放批次 {runs} 使用，不能撤回；请先作废这些批次，或导入更正后的名册作为新版本",
+        "en": "import {id} is used by payout run(s) {runs} and cannot be withdrawn; cancel those runs first, "
+              "or import the corrected registry as a new version",
+    },
+    "registry.withdraw.other_villages": {
+        "zh": "第 {id} 次导入还包含其他村（{villages}）的名册，本村会计不能撤回；请县里的系统管理员撤回，或导入更正后的名册作为新版本",
+        "en": "import {id} also holds the registry of other villages ({villages}), which a village accountant cannot "
+              "withdraw; ask the county administrator, or import the corrected registry as a new version",
+    },
+    "registry.withdraw.reason": {
+        "zh": "撤回导入须写明原因", "en": "say why the import is withdrawn",
+    },
+})
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    import_id: int
+    villages: tuple[str, ...]
+    changed: bool  # False: it was withdrawn already
+
+
+async def withdraw_import(import_id: int, actor: str, reason: str, at: datetime) -> Withdrawal:
+    """Withdraw an import no run uses: it is kept and recorded, its snapshots stop being any
+    village's current version (the one before it is current again). Withdrawing twice is a
+    no-op. A cancelled run does not count as using it."""
+    reason = reason.strip()
+    if not reason:
+        raise InputError([Problem(Msg("registry.withdraw.reason"))])
+    async with transaction():
+        found = await store.import_facts(import_id)
+        if found is None:
+            raise InputError([Problem(Msg("registry.withdraw.unknown", id=import_id))])
+        if found.withdrawn:
+            return Withdrawal(found.id, found.village_codes, False)
+        using = [run for run, state in found.runs if state != "cancelled"]
+        if using:
+            raise InputError([Problem(Msg("registry.withdraw.used", id=found.id, runs=[f"#{r}" for r in using]))])
+        await store.withdraw_import(found.id, actor, reason[:500], at)
+        await audit.record(actor, "registry.withdraw", "registry_import", found.id, period=found.period,
+                           villages=list(found.village_codes), reason=reason[:500])
+    return Withdrawal(found.id, found.village_codes, True)

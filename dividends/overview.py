@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tempfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -28,10 +29,11 @@ from dividends.auditpack import PackVerification, build_pack, verify_pack
 from dividends.clock import CHINA
 from dividends.compute import Computation, compute, resolve_scheme
 from dividends.runs import lines_frame, refuse, write_inputs
+from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store.models import (
-    AssetReturn, BankResultImport, Household, Notice, PayoutBatch, RegistryChange, RegistrySnapshot, Run,
-    SchemeVersion, Village,
+    AssetReturn, BankResultImport, BankResultLine, Household, Notice, PayoutBatch, RegistryChange, RegistrySnapshot, Run,
+    PayoutItem, SchemeVersion, User, Village,
 )
 from dividends.store.models import Objection as ObjectionRow
 from schemes.describe import describe
@@ -126,8 +128,9 @@ class Overview:
 
     @cached_property
     def top(self) -> tuple[VillageTotals, ...]:
-        """The villages with the most money posted (the bar chart)."""
-        return tuple(sorted(self.villages, key=lambda v: (-v.posted_fen, v.code))[:TOP_VILLAGES])
+        """The villages with the most money posted (the bar chart); a village with nothing
+        posted is not among the "most"."""
+        return tuple(sorted((v for v in self.villages if v.posted_fen > 0), key=lambda v: (-v.posted_fen, v.code))[:TOP_VILLAGES])
 
 
 _CACHE: OrderedDict[tuple[Any, ...], Overview] = OrderedDict()
@@ -172,8 +175,10 @@ async def _county_overview(county_ids: Sequence[int] | None, period: int | None,
     runs = await fetch(
         "SELECT r.id, r.village_id, r.state, r.kind, r.pool_fen, r.scheme_id FROM run r JOIN village v ON v.id = r.village_id "
         f"WHERE {where} AND r.period = ? ORDER BY r.id", *args, period if period is not None else -1)
+    # each (run, household) counted once, however often its failed line was re-issued in a new batch
     issued = await fetch(
-        "SELECT r.village_id, SUM(b.total_fen) AS fen FROM payout_batch b JOIN run r ON r.id = b.run_id "
+        "SELECT r.village_id, SUM(i.fen) AS fen FROM (SELECT run_id, household_id, MAX(amount_fen) AS fen "
+        "FROM payout_item GROUP BY run_id, household_id) i JOIN run r ON r.id = i.run_id "
         f"JOIN village v ON v.id = r.village_id WHERE {where} AND r.period = ? AND r.state != 'reversed' "
         "GROUP BY r.village_id", *args, period if period is not None else -1)
     households = await fetch(
@@ -236,23 +241,53 @@ def nice_width(max_fen: int, bins: int = HISTOGRAM_BINS) -> int:
         width *= 10
 
 
+def amount_bins(counts: dict[int, int], quantile: int = 95) -> tuple[Bin, ...]:
+    """Bins chosen from the data: households that get nothing in a bin of their own
+    (``low == high == 0``), then "nice" widths (1, 2 or 5 × 10ⁿ fen) that cover the amounts up to
+    the ``quantile``-th percentile, and one last bin for the few above it (its ``high`` is one
+    fen over the largest amount), so that one outlier does not squeeze everyone into one bar.
+
+    >>> [(b.low_fen, b.high_fen, b.count) for b in amount_bins({0: 3, 150: 2, 420: 1, 99_900: 1}, 75)]
+    [(0, 0, 3), (100, 200, 2), (200, 300, 0), (300, 400, 0), (400, 500, 1), (500, 99901, 1)]
+    """
+    zeros = counts.get(0, 0)
+    positive = sorted((a, n) for a, n in counts.items() if a > 0)
+    out = [Bin(0, 0, zeros)] if zeros else []
+    if not positive:
+        return tuple(out)
+    total = sum(n for _, n in positive)
+    seen, cut = 0, positive[-1][0]
+    for amount, n in positive:
+        seen += n
+        if seen * 100 >= total * quantile:
+            cut = amount
+            break
+    width = nice_width(cut)
+    cap = (cut // width + 1) * width
+    by_bin: dict[int, int] = {}
+    above = 0
+    for amount, n in positive:
+        if amount >= cap:
+            above += n
+        else:
+            by_bin[amount // width] = by_bin.get(amount // width, 0) + n
+    first, last = min(by_bin, default=0), max(by_bin, default=0)
+    out += [Bin(b * width, (b + 1) * width, by_bin.get(b, 0)) for b in range(first, last + 1)]
+    if above:
+        out.append(Bin(cap, positive[-1][0] + 1, above))
+    return tuple(out)
+
+
 async def _histogram(run_ids: Sequence[int]) -> tuple[Bin, ...]:
     if not run_ids:
         return ()
-    out: dict[int, int] = {}
-    top = 0
-    chunks = [list(run_ids[i:i + 900]) for i in range(0, len(run_ids), 900)]
-    for chunk in chunks:
-        row = await fetch(f"SELECT MAX(amount_fen) AS m FROM allocation_line WHERE recipient_kind = 'household' "
-                          f"AND run_id IN {_in(chunk)}", *chunk)
-        top = max(top, int(row[0]["m"] or 0))
-    width = nice_width(top)
-    for chunk in chunks:
-        for r in await fetch(f"SELECT amount_fen / ? AS b, COUNT(*) AS n FROM allocation_line WHERE recipient_kind = 'household' "
-                             f"AND run_id IN {_in(chunk)} GROUP BY 1", width, *chunk):
-            out[int(r["b"])] = out.get(int(r["b"]), 0) + int(r["n"])
-    last = max(out) if out else 0
-    return tuple(Bin(b * width, (b + 1) * width, out.get(b, 0)) for b in range(0, last + 1))
+    counts: dict[int, int] = {}
+    for i in range(0, len(run_ids), 900):
+        chunk = list(run_ids[i:i + 900])
+        for r in await fetch(f"SELECT amount_fen AS a, COUNT(*) AS n FROM allocation_line WHERE recipient_kind = 'household' "
+                             f"AND run_id IN {_in(chunk)} GROUP BY amount_fen", *chunk):
+            counts[int(r["a"])] = counts.get(int(r["a"]), 0) + int(r["n"])
+    return amount_bins(counts)
 
 
 # --------------------------------------------------------------------------- runs across villages
@@ -290,7 +325,7 @@ async def county_runs(county_ids: Sequence[int] | None, *, state: str | None = N
         args.extend(village_ids)
     total = int((await fetch(f"SELECT COUNT(*) AS n FROM run r JOIN village v ON v.id = r.village_id WHERE {where}", *args))[0]["n"])
     rows = await fetch(
-        "SELECT r.id, v.code, v.name, r.period, r.kind, r.state, s.scheme_id, s.version, r.pool_fen, r.created_at, "
+        "SELECT r.id, v.code, v.name, r.period, r.kind, r.state, s.title, s.version, r.pool_fen, r.created_at, "
         "r.computed_at, r.publicized_at, r.approved_at, r.paid_at, r.closed_at FROM run r "
         "JOIN village v ON v.id = r.village_id JOIN scheme_version s ON s.id = r.scheme_id "
         f"WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?", *args, limit, offset)
@@ -298,7 +333,7 @@ async def county_runs(county_ids: Sequence[int] | None, *, state: str | None = N
     for r in rows:
         moments = [china_date(r[k]) for k in ("created_at", "computed_at", "publicized_at", "approved_at", "paid_at", "closed_at")]
         known = [m for m in moments if m]
-        out.append(RunRow(r["id"], r["code"], r["name"], r["period"], r["kind"], r["state"], f"{r['scheme_id']} v{r['version']}",
+        out.append(RunRow(r["id"], r["code"], r["name"], r["period"], r["kind"], r["state"], f"{r['title']} v{r['version']}",
                           int(r["pool_fen"]), moments[0], max(known) if known else None))
     return out, total
 
@@ -373,7 +408,7 @@ async def preview_scheme(village: Village, period: int, scheme_ref: str, amount_
                          reference: date) -> Preview:
     """What ``scheme_ref`` would pay this village's newest registry for ``period``, without
     storing anything (the run's own input writer and the one computation)."""
-    snapshot = await RegistrySnapshot.filter(village=village, period=period).order_by("-version").first()
+    snapshot = await registry_store.latest_snapshot(village.id, period)
     if snapshot is None:
         raise refuse("run.no_snapshot", village=village.code, period=period)
     path = preset_path(scheme_ref)
@@ -454,7 +489,7 @@ async def verify_village(village: Village, lang: str, run_ids: Sequence[int] | N
     checks = []
     for run_id, state in await query.order_by("id").values_list("id", "state"):
         result = await verify_run_pack(run_id)
-        detail = "; ".join(p.text(lang) for p in result.problems[:5]) if not result.ok else "auditpack ok"
+        detail = "; ".join(p.text(lang) for p in result.problems[:5]) if not result.ok else ""
         checks.append(RunCheck(run_id, state, result.ok, detail))
     return Verification(village.code, errors, tuple(checks), sum(len(v) for v in entries.values()))
 
@@ -484,13 +519,21 @@ class VillagePage:
 
 
 async def village_page(village: Village) -> VillagePage:
-    return VillagePage(list(await RegistrySnapshot.filter(village=village).order_by("-period", "-version").limit(20)),
+    return VillagePage(list(await RegistrySnapshot.filter(village=village).prefetch_related("registry_import")
+                            .order_by("-period", "-version").limit(20)),
                        list(await AssetReturn.filter(village=village).order_by("-period", "asset")),
                        list(await Run.filter(village=village).order_by("-id").prefetch_related("scheme")))
 
 
 async def snapshot_changes(snapshot: RegistrySnapshot, limit: int = 500) -> list[RegistryChange]:
     return list(await RegistryChange.filter(snapshot=snapshot).order_by("change", "household_id").limit(limit))
+
+
+async def display_names(usernames: Sequence[str | None]) -> dict[str, str]:
+    """Username -> the person's display name (a user without one: the username)."""
+    wanted = sorted({u for u in usernames if u})
+    rows = await User.filter(username__in=wanted).values_list("username", "display_name") if wanted else []
+    return {u: (d or u) for u, d in rows}
 
 
 @dataclass(frozen=True)
@@ -521,3 +564,100 @@ async def run_page(run: Run, lang: str) -> RunPage:
                    list(await PayoutBatch.filter(run_id=run.id).order_by("number")),
                    list(await BankResultImport.filter(batch__run_id=run.id).order_by("id")),
                    accounts, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()), notices)
+
+
+# --------------------------------------------------------------------------- what is being approved
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def narrative(description: str, lang: str) -> str:
+    """A scheme's narrative description in one language. Scheme files write it as Chinese lines
+    followed by English lines (or one language only): the lines of ``lang`` are kept, joined
+    as the language joins them.
+
+    >>> narrative("村集体得三成。\\nThe collective gets 30%.\\n", "en")
+    'The collective gets 30%.'
+    """
+    lines = [line.strip() for line in description.splitlines() if line.strip()]
+    zh = [line for line in lines if _CJK.search(line)]
+    en = [line for line in lines if not _CJK.search(line)]
+    picked = (zh or en) if lang == "zh" else (en or zh)
+    return ("" if picked is zh else " ").join(picked)
+
+
+@dataclass(frozen=True)
+class StepTotal:
+    label: str
+    households_fen: int
+
+
+@dataclass(frozen=True)
+class Unpaid:
+    household_id: str
+    head_name: str
+    status: str
+    amount_fen: int
+    reason: str  # the bank's reason, or "" when the household is still waiting for its result
+
+
+@dataclass(frozen=True)
+class LastYear:
+    run_id: int
+    period: int
+    pool_fen: int
+    households_fen: int
+    households_paid: int
+
+
+@dataclass(frozen=True)
+class ApprovalSummary:
+    """What an approver is asked to approve, in figures a committee can check."""
+
+    description: str
+    steps: list[StepTotal]
+    households: int
+    paid: int  # households with an amount
+    nothing: list[tuple[str, str, str]]  # household id, head, status of those that get nothing
+    failed: list[Unpaid]  # bank said no, with its reason
+    pending: int  # in a batch, no bank result yet
+    last_year: LastYear | None
+
+
+async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
+    """Totals per step, households with an amount and without one (listed), payments that
+    failed with the bank's reason, and the village's previous period's run to compare with."""
+    scheme = run_scheme(run)
+    description = narrative(scheme.description, lang)
+    if not run.lines:
+        return ApprovalSummary(description, [], 0, 0, [], [], 0, await _last_year(run))
+    lines = await lines_frame(run.id)
+    hh = lines.filter(pl.col("recipient_kind") == "household")
+    by_step: dict[str, int] = {}
+    for text in hh["breakdown"].to_list():
+        for step, fen in json.loads(text).items():
+            by_step[step] = by_step.get(step, 0) + int(fen)
+    steps = [StepTotal(s.label.text(lang), by_step.get(s.id, 0)) for s in scheme.steps if by_step.get(s.id, 0)]
+    people = {h: (n, st) for h, n, st in
+              await Household.filter(snapshot_id=run.snapshot.id).values_list("household_id", "head_name", "status")}
+    nothing = [(h, *people.get(h, ("", ""))) for h in hh.filter(pl.col("amount_fen") == 0)["recipient_id"].sort().to_list()]
+    items = await PayoutItem.filter(run_id=run.id).values_list("id", "household_id", "amount_fen", "status")
+    reasons = dict(await BankResultLine.filter(item_id__in=[i for i, *_ in items]).values_list("item_id", "reason")) \
+        if items else {}
+    paid_later = {h for _, h, _, status in items if status == "paid"}  # a follow-up batch paid it
+    failed = sorted({h: Unpaid(h, *people.get(h, ("", "")), int(fen), reasons.get(i, ""))
+                     for i, h, fen, status in items if status == "failed" and h not in paid_later}.values(),
+                    key=lambda u: u.household_id)
+    pending = len({h for _, h, _, status in items if status == "pending"})
+    return ApprovalSummary(description, steps, hh.height, int((hh["amount_fen"] > 0).sum()), nothing, failed, pending,
+                           await _last_year(run))
+
+
+async def _last_year(run: Run) -> LastYear | None:
+    """The village's newest run of an earlier period that was not cancelled and was computed."""
+    before = await Run.filter(village_id=run.village_id, period__lt=run.period, kind="regular", lines__gt=0,
+                              state__not_in=["cancelled", "reversed", "draft"]).order_by("-period", "-id").first()
+    if before is None:
+        return None
+    hh = (await lines_frame(before.id)).filter(pl.col("recipient_kind") == "household")
+    return LastYear(before.id, before.period, before.pool_fen, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()))

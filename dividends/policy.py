@@ -23,7 +23,7 @@ from dividends.actors import COUNTY_ROLES, ROLES, Actor, Place, sees
 from dividends.refusals import Forbidden, NotAllowed, refuse
 from schemes.i18n import Msg
 
-ACCOUNTANT, COMMITTEE, AUDITOR, ADMIN = ROLES
+ACCOUNTANT, COMMITTEE, AUDITOR, ADMIN, TOWNSHIP = ROLES
 RUN_STATES = ("draft", "computed", "publicized", "approved", "paid", "closed", "cancelled", "reversed")
 POSTED = ("approved", "paid", "closed")
 
@@ -48,7 +48,11 @@ def _r(*roles: str, **kw: object) -> Rule:
 
 RULES: dict[str, Rule] = {
     "village.read": _r(*ROLES),
+    "ledger.read": _r(*ROLES),
+    "ledger.checkpoint": _r(AUDITOR, ADMIN),
+    "run.pack": _r(ACCOUNTANT, AUDITOR, ADMIN),
     "registry.import": _r(ACCOUNTANT),
+    "registry.withdraw": _r(ACCOUNTANT, ADMIN),
     "return.record": _r(ACCOUNTANT),
     "run.create": _r(ACCOUNTANT),
     "run.compute": _r(ACCOUNTANT, states=("draft",), done=("computed", "publicized") + POSTED),
@@ -56,6 +60,10 @@ RULES: dict[str, Rule] = {
     "objection.record": _r(ACCOUNTANT, COMMITTEE, states=("publicized",)),
     "objection.resolve": _r(COMMITTEE),
     "run.approve": _r(COMMITTEE, states=("publicized",), done=POSTED, checker=True),
+    "run.return": _r(COMMITTEE, states=("computed", "publicized")),
+    "run.review": _r(TOWNSHIP, states=("computed", "publicized")),
+    "publicity.evidence": _r(ACCOUNTANT, states=("publicized",) + POSTED),
+    "publicity.result": _r(ACCOUNTANT, states=("paid", "closed")),
     "run.pay": _r(ACCOUNTANT, states=("approved", "paid")),
     "run.bank_result": _r(ACCOUNTANT, states=("paid",)),
     "run.close": _r(ACCOUNTANT, states=("paid",), done=("closed",)),

@@ -8,6 +8,8 @@ import polars as pl
 from dividends.clock import Clock, SystemClock, today
 from dividends.files import NoticeAccount, NoticeData, NoticeHousehold, notice_steps, render_notice, scheme_paragraph
 from dividends.files.notice import Objection as HowToObject
+from dividends.outbox.content import DEFAULT_ASSET
+from dividends.outbox.messages import phrase
 from dividends.runs import get_run, lines_frame
 from dividends.store.models import Household
 from schemes.loader import parse_scheme
@@ -33,13 +35,20 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
     return NoticeData(
         village_name=village.name, county=(await village.county).name, period=run.period,  # type: ignore[attr-defined]
         scheme_title=scheme.title, description=scheme_paragraph(scheme),
-        asset=Label(run.asset_return.asset, run.asset_return.asset), return_fen=run.pool_fen,
+        asset=_asset(run.asset_return.asset), return_fen=run.pool_fen,
         publicity_start=run.notice_start or posted, publicity_end=run.notice_end or posted, posted_on=posted,
         objection=HowToObject(contact_name=village.contact_name or Label("村委会", "the village committee"),
                               contact_phone=village.contact_phone,
                               address=village.office_address or Label("村委会办公室", "the village committee office")),
         steps=notice_steps(scheme), households=tuple(households), accounts=accounts, run_id=str(run.id),
         content_hash=run.content_hash or "")
+
+
+def _asset(asset: str) -> Label:
+    """The asset as recorded; the stored default (no name given) in the words the SMS uses."""
+    if asset and asset != DEFAULT_ASSET:
+        return Label(asset, asset)
+    return Label(phrase("outbox.project.default", "zh"), phrase("outbox.project.default", "en"))
 
 
 async def notice_html(run_id: int, lang: str = "zh", clock: Clock = SystemClock()) -> str:

@@ -26,9 +26,9 @@ register({
     },
     "refusal.live_run": {
         "zh": "{village} 村 {period} 年的收益“{asset}”已有未作废的分配批次 {run}（{state}）；同一笔收益只能有一个正常批次，"
-              "如需更正，请先冲销该批次，再用 --replaces {run} 创建更正批次",
+              "如需更正，请先冲销该批次，再创建替代批次 {run} 的更正批次",
         "en": "the return '{asset}' of {village} for {period} already has the live run {run} ({state}); one regular run per "
-              "return: to correct it, reverse that run and create a correction with --replaces {run}",
+              "return: to correct it, reverse that run and create a correction that replaces run {run}",
     },
     "refusal.notice_past": {
         "zh": "公示期不能早于公示当天开始：开始日期 {start} 早于今天 {today}",

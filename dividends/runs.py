@@ -29,7 +29,11 @@ from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
+from dividends.registry.facts import RegistryFacts
+from dividends.registry.needs import check_needs
+from schemes.engine import roster_problems
 from dividends.store import audit
+from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows
 from dividends.store.files import get_file
@@ -136,9 +140,18 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
     village = await Village.get_or_none(code=village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
-    snapshot = await RegistrySnapshot.filter(village=village, period=period).order_by("-version").first()
+    snapshot = await registry_store.latest_snapshot(village.id, period)
     if snapshot is None:
         raise refuse("run.no_snapshot", village=village_code, period=period)
+    # a column the scheme reads and the registry version never had would silently count as 0
+    # and so would a roster the version does not have (known for versions that record their files)
+    stored = RegistryFacts.from_dict(snapshot.facts or {})
+    wanted = resolve_scheme(scheme_ref).scheme
+    if stored.kinds:
+        rosters = roster_problems(wanted, posts="posts" in stored.kinds, persons="members" in stored.kinds)
+        if rosters:
+            raise InputError(rosters)
+    check_needs(wanted, stored)
     replaced = None
     if replaces is not None:
         replaced = await get_run(replaces)
@@ -191,7 +204,7 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     assert paths["households"] is not None
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
-                  reference_date=reference_date)
+                  reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}))
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:
@@ -298,9 +311,11 @@ async def resolve_objection(objection_id: int, resolution: str, actor: str, cloc
 # -------------------------------------------------------------------------- approval
 
 
-async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:
+async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolution: dict[str, object] | None = None) -> Outcome:
     """Approval by someone other than the preparer, after the notice period, with no open
-    objection; posts the return and the accrual to the village's ledger."""
+    objection; posts the return and the accrual to the village's ledger. ``resolution`` (checked
+    by :func:`dividends.usecases.runs.approve`) is stored in the same transaction, bound to the
+    run's content hash."""
     run = await get_run(run_id)
     if not _check(run, "approve", "publicized", "approved"):
         return Outcome(run, False)
@@ -325,6 +340,11 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outc
                                    lines.select("recipient_kind", "recipient_id", "amount_fen"))
     async with transaction():
         await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
+        if resolution is not None:
+            from dividends.store import approvals
+            await approvals.record_resolution(run, dict(resolution["counts"]), content_hash=run.content_hash or "",  # type: ignore[call-overload]
+                                              quorum=str(resolution["quorum"]), majority=str(resolution["majority"]),
+                                              actor=actor, at=clock.now())
         await ledger_store.append(run.village, drafts, run_id=run.id)
         checkpoint("approve.accrual_posted")
         await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen)

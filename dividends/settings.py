@@ -15,6 +15,11 @@ It imports no web, ORM or SMS-provider module, so the command line loads it chea
 ``SESSION_HTTPS_ONLY``     ``true`` behind HTTPS (default: true unless the base URL is http)
 ``PUBLICITY_MIN_DAYS``     shortest notice period (default 7)
 ``BANK_FORMATS_FILE``      extra bank formats (YAML) besides the shipped ones
+``LEDGER_CHECKPOINT_KEY``  signs ledger checkpoints (kept by the county, at least 16 characters)
+``APPROVAL_*``             quorum and majority of a resolution (:class:`dividends.approval.ApprovalRules`)
+``TOWNSHIP_REVIEW_*``      counties where a township review precedes approval (same class)
+``PASSWORD_HASH_*``        argon2 hashes at once (:func:`dividends.access.password_hash_concurrency`)
+``MAX_*``                  upload and file limits (:class:`dividends.files.limits.Limits`)
 ``TWILIO_*``, ``SMS_*``    see :mod:`notify.settings`
 =========================  ==========================================================
 """
@@ -29,7 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 from notify.settings import VARIABLES as SMS_VARIABLES
 from notify.settings import SettingsError, SmsSettings
-from schemes.i18n import Msg
+from schemes.i18n import Msg, register
+
+register({"settings.key_short": {
+    "zh": "密钥太短：至少 {low} 个字符",
+    "en": "the key is too short: at least {low} characters",
+}})
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -38,7 +48,11 @@ __all__ = ["Settings", "load_settings", "read_environment", "SettingsError", "VA
 
 #: The product's own variables (besides the SMS ones, :data:`notify.settings.VARIABLES`).
 OWN_VARIABLES: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "DIVIDENDS_LANG",
-                                  "SESSION_HTTPS_ONLY", "PUBLICITY_MIN_DAYS", "BANK_FORMATS_FILE")
+                                  "SESSION_HTTPS_ONLY", "PUBLICITY_MIN_DAYS", "BANK_FORMATS_FILE",
+                                  "LEDGER_CHECKPOINT_KEY", "APPROVAL_QUORUM", "APPROVAL_MAJORITY",
+                                  "TOWNSHIP_REVIEW_COUNTIES", "PASSWORD_HASH_CONCURRENCY",
+                                  "MAX_REGISTRY_FILE_MB", "MAX_BANK_RESULT_FILE_MB", "MAX_AUDIT_PACK_FILE_MB",
+                                  "MAX_INFLATED_MB", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_ROWS", "MAX_LINE_CHARS")
 VARIABLES: tuple[str, ...] = OWN_VARIABLES + tuple(v for v in SMS_VARIABLES if v not in OWN_VARIABLES)
 
 
@@ -74,6 +88,7 @@ class Settings:
     publicity_min_days: int
     bank_formats_file: Path | None
     sms: SmsSettings
+    ledger_checkpoint_key: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +100,9 @@ class Settings:
         if not re.fullmatch(r"[0-9]{1,3}", days_text) or not 1 <= int(days_text) <= 365:
             raise SettingsError("PUBLICITY_MIN_DAYS", Msg("sms.settings.int_range", low=1, high=365), days_text)
         https = env.get("SESSION_HTTPS_ONLY", "").lower()
+        checkpoint_key = env.get("LEDGER_CHECKPOINT_KEY", "")
+        if checkpoint_key and len(checkpoint_key) < 16:
+            raise SettingsError("LEDGER_CHECKPOINT_KEY", Msg("settings.key_short", low=16), "****")
         return cls(
             database_url=env.get("DATABASE_URL") or "sqlite://dividends.sqlite3",
             secret_key=_secret_key(env.get("SECRET_KEY")),
@@ -94,6 +112,7 @@ class Settings:
             publicity_min_days=int(days_text),
             bank_formats_file=Path(env["BANK_FORMATS_FILE"]) if env.get("BANK_FORMATS_FILE") else None,
             sms=SmsSettings.from_env({**env, "PUBLIC_BASE_URL": public}),
+            ledger_checkpoint_key=SecretStr(checkpoint_key) if checkpoint_key else None,
         )
 
 

@@ -257,14 +257,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if extra.events is not None and prorated:  # events matter only to prorated steps
         problems.extend(_event_problems(extra.events, hh, period, ids_sorted))
 
-    needs_posts = [s.id for s in scheme.steps if _step_uses_posts(s)]
-    if scheme.deductions.protected is not None and scheme.deductions.protected.basis.kind == "post":
-        needs_posts.append(DEDUCTIONS)
+    needs_posts = _posts_needed(scheme)
     person_needs = list(_person_filters(scheme))
-    if needs_posts and posts is None:
-        problems.append(Problem(Msg("compute.needs_posts", steps=needs_posts)))
-    if person_needs and persons is None:
-        problems.append(Problem(Msg("compute.needs_persons", steps=sorted({s for s, _ in person_needs}))))
+    problems.extend(roster_problems(scheme, posts=posts is not None, persons=persons is not None))
     if problems:
         raise InputError(problems)
 
@@ -444,6 +439,26 @@ def _person_filters(scheme: Scheme) -> Iterator[tuple[str, Filter]]:
         for basis in _step_bases(step):
             if basis.kind == "persons" and basis.persons is not None:
                 yield step.id, basis.persons
+
+
+def _posts_needed(scheme: Scheme) -> list[str]:
+    needs = [s.id for s in scheme.steps if _step_uses_posts(s)]
+    if scheme.deductions.protected is not None and scheme.deductions.protected.basis.kind == "post":
+        needs.append(DEDUCTIONS)
+    return needs
+
+
+def roster_problems(scheme: Scheme, *, posts: bool, persons: bool) -> list[Problem]:
+    """The rosters ``scheme`` needs and were not given (``posts``/``persons``: whether they
+    were): the engine's own check, also asked before a run is created from a stored registry."""
+    problems: list[Problem] = []
+    needs_posts = _posts_needed(scheme)
+    person_needs = list(_person_filters(scheme))
+    if needs_posts and not posts:
+        problems.append(Problem(Msg("compute.needs_posts", steps=needs_posts)))
+    if person_needs and not persons:
+        problems.append(Problem(Msg("compute.needs_persons", steps=sorted({s for s, _ in person_needs}))))
+    return problems
 
 
 def _step_uses_posts(step: object) -> bool:

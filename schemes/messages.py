@@ -137,20 +137,20 @@ register({
         "en": "these villages have households but no return amount: {villages}",
     },
     "compute.needs_posts": {
-        "zh": "步骤 {steps} 需要公益岗位名册（--posts）",
-        "en": "step(s) {steps} need the posts roster (--posts)",
+        "zh": "步骤 {steps} 需要公益岗位名册，但没有提供",
+        "en": "step(s) {steps} need the posts roster, and none was given",
     },
     "compute.too_large": {
         "zh": "步骤“{step}”（村 {village}）：金额超过可精确计算的上限 {maximum} 元；请检查方案数值和登记数据",
         "en": "step '{step}' (village {village}): an amount exceeds the largest exact amount, {maximum} yuan; check the scheme's numbers and the registry",
     },
     "compute.needs_earlier_paid": {
-        "zh": "步骤 {steps} 对本年度各批次合计封顶，需要本年度此前各批次已付金额（--earlier-paid，可为空文件）",
-        "en": "step(s) {steps} cap the household's total for the period and need what earlier runs of the period paid (--earlier-paid; an empty file says nothing was paid)",
+        "zh": "步骤 {steps} 对本年度各批次合计封顶，需要本年度此前各批次已付金额文件（可为空文件）",
+        "en": "step(s) {steps} cap the household's total for the period and need the file of what earlier runs of the period paid (an empty file says nothing was paid)",
     },
     "compute.needs_events": {
-        "zh": "步骤 {steps} 按月折算，需要本年度的家庭及成员变动（--events，可为空文件）",
-        "en": "step(s) {steps} prorate by months and need the period's household and member events (--events; an empty file says nothing changed)",
+        "zh": "步骤 {steps} 按月折算，需要本年度的家庭及成员变动文件（可为空文件）",
+        "en": "step(s) {steps} prorate by months and need the file of the period's household and member events (an empty file says nothing changed)",
     },
     "compute.brought_forward_village": {
         "zh": "以下村有上年结转金额但没有收益记录：{villages}",
@@ -172,7 +172,7 @@ register({
                                    "en": "deduction creditor '{found}' is not an account the scheme lets recover debts; expected one of: {expected}"},
     "compute.deduction_negative": {"zh": "扣款金额不能为负", "en": "a deduction amount cannot be negative"},
     "compute.needs_persons": {
-        "zh": "步骤 {steps} 按人员条件（年龄、在校学生等）计算，需要家庭成员名册（--members）",
-        "en": "step(s) {steps} count persons (age, students...) and need the members file (--members)",
+        "zh": "步骤 {steps} 按人员条件（年龄、在校学生等）计算，需要家庭成员名册，但没有提供",
+        "en": "step(s) {steps} count persons (age, students...) and need the members file, and none was given",
     },
 })

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -42,9 +43,13 @@ def pg_reachable() -> str | None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database URL for this test session; dropped afterwards."""
+    """A fresh, empty, migrated template database for this test session; dropped afterwards.
+    Tests that need a database get their own copy of it (``clean_db``): the ledger tables refuse
+    DELETE and TRUNCATE (migration 0005), so no fixture empties tables."""
     if BACKEND == "sqlite":
-        yield f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'template.sqlite3'}"
+        asyncio.run(_migrate(url))
+        yield url
         return
     reason = pg_reachable()
     if reason is not None:
@@ -53,37 +58,49 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({reason}); set TEST_POSTGRES_URL")
     name = f"dividends_test_{secrets.token_hex(4)}"
     asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     try:
-        yield f"{base}/{name}"
+        asyncio.run(_migrate(url))
+        yield url
     finally:
         asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[str]:
+async def _migrate(url: str) -> None:
     from dividends.store.db import close_database, open_database
-    await open_database(database_url)
-    try:
-        yield database_url
-    finally:
-        await close_database()
+    await open_database(url)
+    await close_database()
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> str:
+    """The session's template database (migrated, never opened by tests: use ``clean_db``)."""
+    return database_url
 
 
 @pytest.fixture
-async def clean_db(db: str) -> AsyncIterator[str]:
-    """An emptied database for one test."""
-    from tortoise import Tortoise
-    from tortoise.connection import get_connection
-
-    conn = get_connection("default")
-    tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+async def clean_db(db: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database for one test, copied from the session's template: on SQLite the
+    template file is copied, on PostgreSQL ``CREATE DATABASE ... TEMPLATE``. The test's
+    database is opened (tortoise) and its URL yielded for child processes."""
+    from dividends.store.db import close_database, open_database
+    if BACKEND == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(db.removeprefix("sqlite://"), path)
+        url = f"sqlite://{path}"
+        name = None
     else:
-        await conn.execute_script("PRAGMA foreign_keys=OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables)
-                                  + "DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;")
-    yield db
+        template = db.rsplit("/", 1)[1]
+        name = f"{template}_{secrets.token_hex(3)}"
+        await _pg(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        url = f"{db.rsplit('/', 1)[0]}/{name}"
+    await open_database(url, upgrade=False)
+    try:
+        yield url
+    finally:
+        await close_database()
+        if name is not None:
+            await _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def cli_env(database_url: str) -> dict[str, str]:

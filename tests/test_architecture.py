@@ -99,6 +99,52 @@ def test_the_outbox_reaches_the_database_only_through_the_store() -> None:
         assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"
 
 
+#: Modules that once held ORM queries and now ask repositories in dividends/store/ instead.
+NO_ORM_MODELS = ("dividends/access.py", "dividends/web/auth.py", "dividends/web/app.py", "dividends/web/security.py")
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Imported module names, leaving out ``if TYPE_CHECKING:`` blocks (annotations only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and
+               isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING" for n in ast.walk(node)}
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_access_and_web_auth_ask_the_store_instead_of_the_orm() -> None:
+    for module in NO_ORM_MODELS:
+        names = _runtime_imports(ROOT / module)
+        assert not any(n == "dividends.store.models" or n.startswith(("dividends.store.models.", "tortoise"))
+                       for n in names), f"{module} imports ORM models"
+
+
+#: The registry's side of the store boundary: importing and withdrawing reach the database only
+#: through dividends/store/registry.py.
+REGISTRY_MODULES = [ROOT / "dividends/imports.py", ROOT / "dividends/usecases/registry.py"]
+
+
+def test_the_registry_import_reaches_the_database_only_through_the_store() -> None:
+    import re
+
+    sql = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[^\n]*\b(FROM|SET|WHERE|VALUES)\b")
+    for path in REGISTRY_MODULES:
+        names = _module_imports(path)
+        module = str(path.relative_to(ROOT))
+        assert not any(n == "tortoise" or n.startswith("tortoise.") for n in names), f"{module} imports tortoise"
+        assert not any(n.startswith("dividends.store.models") for n in names), f"{module} imports ORM models"
+        assert not any(n.startswith(("dividends.store.bulk", "dividends.store.queries")) for n in names), module
+        assert not sql.search(path.read_text(encoding="utf-8")), f"{module} writes SQL"
+
+
 #: Modules that look for digits to hide them (masking): any script's digits count there.
 DIGIT_MASKERS = {"notify/privacy.py", "dividends/files/notice.py", "notify/phones.py", "notify/catalog.py"}
 

@@ -1,5 +1,7 @@
 """The ``dividends`` command. Every command shares one error policy: bad input is shown as
-located problems in the user's language (exit 2); nothing half-written; no traceback."""
+located problems in the user's language (exit 2); a failed sign-in exits 4, a refusal of the
+money rules (not found or outside the user's scope, the wrong role) exits 5; nothing
+half-written; no traceback."""
 from __future__ import annotations
 
 import os
@@ -26,12 +28,14 @@ COMMANDS: dict[str, Lazy] = {
                  "Sample villages through every preset, then a whole payout lifecycle on a fresh SQLite file."),
     "import": Lazy("dividends.cli.running:import_app",
                    "Import a registry (households, posts, members) as new versioned snapshots."),
-    "run": Lazy("dividends.cli.running:run_app",
+    "run": Lazy("dividends.cli.deciding:run_app",  # deciding adds approve|return|review|evidence|result-notice
                 "Payout runs: create, compute, publicize, approve, pay, close, reverse."),
     "ledger": Lazy("dividends.cli.running:ledger_app",
                    "The villages' ledgers: verify the hash chains, export to Beancount."),
     "village": Lazy("dividends.cli.serving:village_app",
                     "Village details shown on notices: name, committee contact, county."),
+    "township": Lazy("dividends.cli.deciding:township_app",
+                     "Townships (乡镇): their villages and farm economy station reviewers."),
     "serve": Lazy("dividends.cli.serving:serve", "Serve the web app (migrations are applied first)."),
     "user": Lazy("dividends.cli.serving:users", "User accounts of the web app."),
     "notify": Lazy("dividends.cli.notifying:app",
@@ -65,6 +69,13 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # the last line of defence: no traceback reaches a user
         from dividends.cli.console import err, text
+        login, refusals = sys.modules.get("dividends.cli.login"), sys.modules.get("dividends.refusals")
+        if login is not None and isinstance(error, login.LoginFailed):  # a failed sign-in: exit 4
+            err.print(error.msg.text(), style="red", markup=False)
+            sys.exit(4)
+        if refusals is not None and isinstance(error, (refusals.NotAllowed, refusals.Forbidden)):  # exit 5
+            err.print(error.msg.text(), style="red", markup=False)
+            sys.exit(5)
         compute = sys.modules.get("dividends.compute")  # an invariant can only break where it was imported
         if compute is not None and isinstance(error, compute.InvariantError):
             err.print(text("compute.invariant_failed", details="; ".join(v.text() for v in error.violations[:5])),

@@ -20,10 +20,14 @@ from dividends.clock import FixedClock, SystemClock, today
 from dividends.compare import compare
 from dividends.compute import Computation, Inputs, compute
 from support.sample import generate, write_csv
-from schemes.i18n import Msg, current_language
+from schemes.i18n import Msg, current_language, register
 from schemes.money import format_yuan
 from schemes.presets import preset_names
 from schemes.problems import InputError
+
+register({"demo.users": {"zh": "已创建演示用户 {count} 个（县管理员；每村一名会计、两名村务监督委员会成员），各自用密码登录",
+                         "en": "{count} demo users created (the county's administrator; per village an accountant and "
+                               "two committee members), each signed in with its password"}})
 
 MARKER = ".dividends-demo"
 LIFECYCLE = {  # village: (scheme, name, asset)
@@ -88,19 +92,67 @@ def demo(
     db = directory / "demo.sqlite3"
     out.rule(Msg("demo.part2", db=str(db)).text())
     returns = dict(zip(data.returns["village_id"], data.returns["amount_fen"]))
-    asyncio.run(_lifecycle(f"sqlite://{db}", files, directory, period, returns))
+    asyncio.run(_lifecycle(f"sqlite://{db}", data, directory, period, returns))
     say("demo.done", dir=str(directory))
 
 
-async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: int, returns: dict[str, int]) -> None:
-    from dividends import ledger, payouts, runs
-    from dividends.auditpack import build_pack, verify_pack
-    from dividends.imports import import_registry
-    from dividends.publicity import notice_html
-    from dividends.store import ledger as ledger_store
+DEMO_COUNTY = ("C371321", "沂南县")
+
+
+def _village_files(data, village: str, directory: Path) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """One village's registry files (each accountant imports only its own village)."""
+    households = data.households.filter(pl.col("village_id") == village)
+    ids = households["household_id"]
+    part = data.__class__(households=households, persons=data.persons.filter(pl.col("household_id").is_in(ids)),
+                          posts=data.posts.filter(pl.col("household_id").is_in(ids)),
+                          returns=data.returns.filter(pl.col("village_id") == village))
+    return write_csv(part, directory, headers="zh", encoding="utf-8-sig")
+
+
+async def _people(step) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The demo's own users, each signed in with its password as anyone would be: the county's
+    administrator (the first user of the empty database), and per village an accountant and two
+    committee members (one records the objection's resolution, the other approves)."""
+    import secrets
+
+    from dividends.access import verify_login
+    from dividends.usecases import users, villages
+
+    passwords: dict[str, str] = {}
+
+    async def sign_in(name: str):  # type: ignore[no-untyped-def]
+        actor = await verify_login(name, passwords[name], "demo")
+        assert actor is not None
+        return actor
+
+    passwords["admin"] = secrets.token_urlsafe(12)
+    await users.bootstrap_admin("admin", passwords["admin"], display_name="县农经站 管理员")
+    admin = await sign_in("admin")
+    people: dict[str, object] = {"admin": admin}
+    for village, (_, name, _) in LIFECYCLE.items():
+        await villages.create(admin, village, name, county=DEMO_COUNTY[0], county_name=DEMO_COUNTY[1],
+                              contact_name="村委会 王主任", contact_phone="0539-3212345",
+                              office_address=f"{name}村委会办公室")
+        for role, who, label in (("accountant", "acc", "会计"), ("committee", "chair", "村务监督委员会主任"),
+                                 ("committee", "member", "村务监督委员会委员")):
+            username = f"{who}-{village}"
+            passwords[username] = secrets.token_urlsafe(12)
+            await users.create(admin, username, passwords[username], role, village=village,
+                               display_name=f"{name} {label}")
+            people[username] = await sign_in(username)
+    step("demo.users", count=len(passwords))
+    return people
+
+
+async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    from dividends import ledger, runs
+    from dividends.auditpack import verify_pack
+    from dividends.refusals import Forbidden
     from dividends.store.db import database
-    from dividends.store.models import PayoutItem
-    from dividends.villages import update_village
+    from dividends.store.listing import payout_household_ids
+    from dividends.usecases import objections, payments, reading
+    from dividends.usecases import registry as registry_cases
+    from dividends.usecases import runs as run_cases
 
     def step(key: str, /, **params: object) -> None:
         say("demo.step", text=Msg(key, **params).text())
@@ -108,73 +160,82 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
     lang = current_language()
     clock = FixedClock(SystemClock().now())  # the demo moves time on by hand (notice periods last a week)
     async with database(url):
-        report = await import_registry(files["households"], period=period, actor="会计", posts=files["posts"],
-                                       members=files["persons"])
-        for v in report.villages:
-            step("demo.imported", village=v.village, version=v.version, households=v.households)
+        people = await _people(step)
+        admin = people["admin"]
+        for village in LIFECYCLE:
+            files = _village_files(data, village, directory / "registry" / village)
+            report = await registry_cases.import_registry(people[f"acc-{village}"], village, files["households"],  # type: ignore[arg-type]
+                                                          period=period, posts=files["posts"],
+                                                          members=files["persons"])
+            for v in report.villages:
+                step("demo.imported", village=v.village, version=v.version, households=v.households)
         for village, (scheme, name, asset) in LIFECYCLE.items():
-            await update_village(village, "管理员", county_name="沂南县", name=name, contact_name="村委会 王主任",
-                                 contact_phone="0539-3212345", office_address=f"{name}村委会办公室")
+            accountant, chair, member = (people[f"{who}-{village}"] for who in ("acc", "chair", "member"))
             out.print()
             say("demo.village", village=f"{village} {name}", scheme=scheme, amount=format_yuan(returns[village]))
-            run = await runs.create_run(village, period, scheme, "会计", asset=asset,
-                                        amount_yuan=format_yuan(returns[village], grouping=False))
-            await runs.compute_run(run.id, "会计", clock)
+            run = await run_cases.create(accountant, village, period, scheme, asset=asset,  # type: ignore[arg-type]
+                                         amount_yuan=format_yuan(returns[village], grouping=False))
+            await run_cases.compute(accountant, run.id, clock)  # type: ignore[arg-type]
             lines = await runs.lines_frame(run.id)
             hh = lines.filter(pl.col("recipient_kind") == "household")
             step("demo.summary", lines=lines.height, paid=int((hh["amount_fen"] > 0).sum()),
                  households=format_yuan(int(hh["amount_fen"].sum())),
                  accounts=format_yuan(int(lines.filter(pl.col("recipient_kind") == "account")["amount_fen"].sum())))
             start = today(clock)
-            await runs.publicize(run.id, start, start + timedelta(days=6), "会计", clock)
+            await run_cases.publicize(accountant, run.id, start, start + timedelta(days=6), clock)  # type: ignore[arg-type]
             notice = directory / "runs" / f"{village}-notice.html"
             notice.parent.mkdir(parents=True, exist_ok=True)
-            notice.write_text(await notice_html(run.id, lang), encoding="utf-8")
+            notice.write_text(await reading.notice_html(accountant, run.id, lang, clock), encoding="utf-8")  # type: ignore[arg-type]
             step("cli.run.notice", file=str(notice))
-            await _sms(run.id, "publicity", directory, step, clock, example=True)
+            await _sms(accountant, run.id, "publicity", directory, step, clock, example=True)
             if village == "V0001":
                 household = hh.filter(pl.col("amount_fen") > 0)["recipient_id"][0]
-                from dividends.store.models import Objection
-                objection = await Objection.create(run_id=run.id, household_id=household, text="岗位月数少算了一个月",
-                                                   channel="cli", recorded_by="会计")
+                objection = await objections.record(accountant, run.id, household, "岗位月数少算了一个月",  # type: ignore[arg-type]
+                                                    channel="cli", clock=clock)
                 step("demo.objection", household=household, text=objection.text)
-                await runs.resolve_objection(objection.id, "核对考勤表，月数无误", "村委主任", clock)
+                await objections.resolve(chair, objection.id, "核对考勤表，月数无误", clock=clock)  # type: ignore[arg-type]
             clock.advance(days=8)  # the notice period is over
             try:
-                await runs.approve(run.id, "会计", clock)
-            except InputError as refused:
-                step("demo.refused", reason=refused.problems[0].msg.text())
-            await runs.approve(run.id, "村委主任", clock)
+                await run_cases.approve(accountant, run.id, clock)  # type: ignore[arg-type]
+            except (InputError, Forbidden) as refused:
+                reason = refused.problems[0].msg if isinstance(refused, InputError) else refused.msg
+                step("demo.refused", reason=reason.text())
+            from dividends.approval import Resolution
+            meeting = Resolution(clock.now().date(), entitled=35, present=27, votes_for=24, votes_against=1,
+                                 abstaining=2, body="representatives")  # the representatives' meeting, on record
+            await run_cases.approve(member, run.id, clock, resolution=meeting)  # type: ignore[arg-type]
             step("cli.run.state", run=run.id, state=runs.state_name("approved"))
-            batch = (await payouts.pay(run.id, "会计", clock=clock)).batch
-            bank_files = await payouts.export_batch(run.id, batch.number, directory / "runs" / f"{village}-bank")
+            batch = (await payments.pay(accountant, run.id, clock=clock)).batch  # type: ignore[arg-type]
+            bank_files = await payments.export_batch(accountant, run.id, batch.number,  # type: ignore[arg-type]
+                                                     directory / "runs" / f"{village}-bank")
             step("cli.run.batch", batch=batch.number, items=batch.items, total=format_yuan(batch.total_fen),
                  files=", ".join(p.name for p in bank_files))
-            items = await PayoutItem.filter(batch=batch).order_by("household_id").values_list("household_id", flat=True)
+            items = await payout_household_ids(run.id, batch.number)
             failed = items[:1] if village == "V0001" else []
             result = directory / "runs" / f"{village}-bank-result-1.csv"
             result.write_text("户编号,状态,失败原因\n" + "".join(
                 f"{h},{'失败' if h in failed else '成功'},{'账户冻结' if h in failed else ''}\n" for h in items),
                 encoding="utf-8-sig")
-            await payouts.import_bank_result(run.id, result, "会计", clock=clock)
+            await payments.bank_result(accountant, run.id, result, clock=clock)  # type: ignore[arg-type]
             if failed:
-                follow = (await payouts.pay(run.id, "会计", clock=clock)).batch
+                follow = (await payments.pay(accountant, run.id, clock=clock)).batch  # type: ignore[arg-type]
                 step("demo.bank", paid=len(items) - 1, failed=1, reason="账户冻结", batch=follow.number)
                 again = directory / "runs" / f"{village}-bank-result-2.csv"
                 again.write_text(f"户编号,状态\n{failed[0]},成功\n", encoding="utf-8-sig")
-                await payouts.import_bank_result(run.id, again, "会计", clock=clock)
-            await _sms(run.id, "payment_confirmation", directory, step, clock, example=village == "V0001")
-            await payouts.close(run.id, "会计", clock=clock)
+                await payments.bank_result(accountant, run.id, again, clock=clock)  # type: ignore[arg-type]
+            await _sms(accountant, run.id, "payment_confirmation", directory, step, clock, example=village == "V0001")
+            await payments.close(accountant, run.id, clock=clock)  # type: ignore[arg-type]
             step("cli.run.state", run=run.id, state=runs.state_name("closed"))
             pack = directory / "runs" / f"{village}-audit-pack.zip"
-            pack.write_bytes(await build_pack(run.id))
+            pack.write_bytes(await reading.audit_pack(accountant, run.id))  # type: ignore[arg-type]
+            pack.chmod(0o600)
             checked = verify_pack(pack)
             if not checked.ok:
                 show_problems(checked.problems)
                 raise typer.Exit(1)
             step("pack.ok", run=run.id, village=village, period=period)
-        entries = await ledger_store.entries_by_village()
-        errors = ledger.verify(entries, await ledger_store.heads())
+        entries, heads = await reading.ledgers(admin)  # type: ignore[arg-type]
+        errors = ledger.verify(entries, heads)
         if errors:
             raise typer.Exit(1)
         out.print()
@@ -186,30 +247,31 @@ async def _lifecycle(url: str, files: dict[str, Path], directory: Path, period: 
         say("cli.ledger.exported", entries=sum(len(v) for v in entries.values()), file=str(books))
 
 
-async def _sms(run_id: int, kind: str, directory: Path, step, clock: FixedClock, *,  # type: ignore[no-untyped-def]
+async def _sms(actor, run_id: int, kind: str, directory: Path, step, clock: FixedClock, *,  # type: ignore[no-untyped-def]
                example: bool) -> None:
     """Tell the households by SMS: the estimate first, then a dry-run send into a file."""
     from notify.console import FileSender
     from notify.settings import SmsSettings
 
     from dividends.outbox.dispatcher import dispatch
-    from dividends.outbox.prepare import estimate, prepare, release
-    from dividends.store.models import Notice
+    from dividends.outbox.prepare import estimate
+    from dividends.store.listing import first_sent_notice
+    from dividends.usecases import notices
 
     guess = await estimate(run_id, kind, clock=clock)
     step("demo.sms_estimate", kind=kind, count=guess.to_send, segments=guess.segments,
          cost=format_yuan(guess.cost_fen), no_phone=guess.no_phone)
-    await prepare(run_id, kind, "会计", clock)
-    await release(run_id, kind, "会计", clock)  # the accountant confirms after the estimate
+    await notices.prepare(actor, run_id, kind, clock)
+    await notices.release(actor, run_id, kind, clock)  # the accountant confirms after the estimate
     outbox = directory / "sms-outbox.jsonl"
     settings = SmsSettings(backend="file", outbox_file=outbox, rate_per_second=1000)
     async with FileSender(outbox) as sender:
         report = await dispatch(sender, settings, clock, run_id=run_id, kind=kind)
     step("demo.sms_report", sent=report.sent, file=str(outbox))
     if example:
-        first = await Notice.filter(run_id=run_id, kind=kind, status="sent").order_by("household_id").first()
-        if first is not None:
-            step("demo.sms_example", text=first.body)
+        body = await first_sent_notice(run_id, kind)
+        if body is not None:
+            step("demo.sms_example", text=body)
 
 
 def _example_household(result: Computation, lang: str) -> None:

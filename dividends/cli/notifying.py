@@ -2,29 +2,34 @@
 ``dividends notify templates``: the logical templates, their approval per provider, their texts.
 
 The sender comes from the settings (``SMS_BACKEND``: ``console`` prints, ``file`` appends JSON
-lines, ``twilio`` sends); every write is an audit event in the name of ``--user``.
+lines, ``twilio`` sends). Every command that reads or changes a run's notices signs in first
+(``--user`` with the password, or ``DIVIDENDS_TOKEN``: :mod:`dividends.cli.login`) and calls the
+use-cases of :mod:`dividends.usecases.notices` as that user; every write is an audit event in
+its name. ``notify worker`` is the sending service (like ``serve``) and sends only what an
+accountant released.
 """
 from __future__ import annotations
 
 import asyncio
-import getpass
-import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Optional, TypeVar
 
 import typer
 
 import dividends.outbox.messages  # noqa: F401  (messages)
+from dividends.actors import Actor
 from dividends.cli.console import err, out, progress, say, table, text, yuan
+from dividends.cli.login import PasswordStdinOpt, UserOpt, credentials, sign_in
 from dividends.clock import SystemClock
 from dividends.outbox.dispatcher import DispatchReport, dispatch, record_dispatch
 from dividends.outbox.fates import FATES, KINDS
-from dividends.outbox.prepare import NoticeEstimate, PrepareReport, estimate, prepare, release
+from dividends.outbox.prepare import NoticeEstimate, PrepareReport, estimate
 from dividends.outbox.worker import WorkerReport
-from dividends.outbox.report import DeliveryReport, report, resend_failed
+from dividends.outbox.report import DeliveryReport, report
 from dividends.settings import Settings, SettingsError, load_settings
 from dividends.store.db import database
 from dividends.store import outbox as outbox_store
+from dividends.usecases import notices
 from notify.catalog import Channel, ProviderTemplates, TemplateError
 from notify.settings import channel_of, make_sender, provider_templates
 from notify.texts import render_example
@@ -36,11 +41,6 @@ app = typer.Typer(help="SMS notices of a run: prepare, estimate, send, delivery 
 
 RunArg = Annotated[int, typer.Argument(help="run number")]
 KindOpt = Annotated[str, typer.Option("--kind", help=f"one of {', '.join(KINDS)}")]
-UserOpt = Annotated[str, typer.Option("--user", help="who is acting (default: DIVIDENDS_USER or the login name)")]
-
-
-def _user(user: str) -> str:
-    return user or os.environ.get("DIVIDENDS_USER") or getpass.getuser()
 
 
 def _settings() -> Settings:
@@ -56,6 +56,16 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         async with database(settings.database_url):
             return await work()
+    return asyncio.run(main())
+
+
+def _as_user(settings: Settings, user: str | None, password_stdin: bool, work: Callable[[Actor], Awaitable[T]]) -> T:
+    """Sign in, then run ``work(actor)`` (the same rules as the web's notices pages)."""
+    name, password = credentials(user, password_stdin)
+
+    async def main() -> T:
+        async with database(settings.database_url):
+            return await work(await sign_in(name, password))
     return asyncio.run(main())
 
 
@@ -76,13 +86,12 @@ def _reason(code: int | None, stored: str) -> str:
 
 
 @app.command("prepare")
-def prepare_cmd(run: RunArg, kind: KindOpt, user: UserOpt = "") -> None:
-    """Write the notices of one kind for every household concerned (idempotent)."""
+def prepare_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Write the notices of one kind for every household concerned (idempotent; accountant)."""
     settings = _settings()
     channel, templates = _channel(settings)
-    done = _with_db(settings, lambda: prepare(run, kind, _user(user), SystemClock(),
-                                              max_segments=settings.sms.max_segments, channel=channel,
-                                              templates=templates))
+    done = _as_user(settings, user, password_stdin, lambda actor: notices.prepare(
+        actor, run, kind, SystemClock(), max_segments=settings.sms.max_segments, channel=channel, templates=templates))
     _print_prepared(done)
 
 
@@ -94,13 +103,16 @@ def _print_prepared(done: PrepareReport) -> None:
 
 
 @app.command("estimate")
-def estimate_cmd(run: RunArg, kind: KindOpt) -> None:
-    """Texts, segments and the estimated cost, before anything is sent."""
+def estimate_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Texts, segments and the estimated cost, before anything is sent (every role, in scope)."""
     settings = _settings()
     channel, templates = _channel(settings)
-    found = _with_db(settings, lambda: estimate(run, kind, price_per_segment_fen=settings.sms.price_per_segment_fen,
-                                                max_segments=settings.sms.max_segments, channel=channel,
-                                                templates=templates))
+
+    async def work(actor: Actor) -> NoticeEstimate:
+        return await estimate(await notices.readable(actor, run), kind,
+                              price_per_segment_fen=settings.sms.price_per_segment_fen,
+                              max_segments=settings.sms.max_segments, channel=channel, templates=templates)
+    found = _as_user(settings, user, password_stdin, work)
     _print_estimate(found)
 
 
@@ -150,20 +162,22 @@ def _channel(settings: Settings) -> tuple[Channel, ProviderTemplates]:
 @app.command("send")
 def send_cmd(run: RunArg, kind: SendKindOpt = None, yes: YesOpt = False, rate: RateOpt = None,
              concurrency: ConcurrencyOpt = None, lease: LeaseOpt = None, wait: WaitOpt = None,
-             allow_long: LongOpt = False, here: HereOpt = False, user: UserOpt = "") -> None:
+             allow_long: LongOpt = False, here: HereOpt = False, user: UserOpt = None,
+             password_stdin: PasswordStdinOpt = False) -> None:
     """Prepare the notices if needed and print the estimate; with --yes queue them for the worker
-    (`dividends notify worker`), or with --here send them from this process."""
+    (`dividends notify worker`), or with --here send them from this process (accountant)."""
     settings = _settings()
-    actor = _user(user)
     kinds = [kind] if kind else list(KINDS)
     channel, templates = _channel(settings)
 
-    async def work() -> tuple[list[NoticeEstimate], int, DispatchReport | None]:
+    async def work(actor: Actor) -> tuple[list[NoticeEstimate], int, DispatchReport | None]:
+        await notices.readable(actor, run)
         estimates = []
         for k in kinds:
             if kind and not (await progress_of(run, k)):
-                _print_prepared(await prepare(run, k, actor, SystemClock(), max_segments=settings.sms.max_segments,
-                                              channel=channel, templates=templates))
+                _print_prepared(await notices.prepare(actor, run, k, SystemClock(),
+                                                      max_segments=settings.sms.max_segments, channel=channel,
+                                                      templates=templates))
             if await progress_of(run, k):
                 estimates.append(await estimate(run, k, price_per_segment_fen=settings.sms.price_per_segment_fen,
                                                 max_segments=settings.sms.max_segments, channel=channel,
@@ -175,7 +189,7 @@ def send_cmd(run: RunArg, kind: SendKindOpt = None, yes: YesOpt = False, rate: R
             return estimates, 0, None
         if not yes or (any(e.over_limit_count for e in estimates) and not allow_long):
             return estimates, 0, None
-        released = await release(run, kind, actor, SystemClock())
+        released = await notices.release(actor, run, kind, SystemClock())
         if not here:
             return estimates, released, None
         async with make_sender(settings.sms) as sender:
@@ -186,10 +200,10 @@ def send_cmd(run: RunArg, kind: SendKindOpt = None, yes: YesOpt = False, rate: R
                     rate_per_second=rate, lease_seconds=lease,
                     idle_wait_seconds=wait if wait is not None else (lease or settings.sms.timeout_seconds + 45) + 5,
                     progress=lambda done, total: bar.update(task, completed=done, total=total))
-        await record_dispatch(run, kind, actor, result)
+        await record_dispatch(run, kind, actor.username, result)
         return estimates, released, result
 
-    estimates, released, result = _with_db(settings, work)
+    estimates, released, result = _as_user(settings, user, password_stdin, work)
     if yes and any(e.over_limit_count for e in estimates) and not allow_long:
         err.print(text("notify.refused_long"), style="red", markup=False)
         raise typer.Exit(1)
@@ -256,10 +270,13 @@ def _print_dispatch(r: DispatchReport) -> None:
 
 
 @app.command("status")
-def status_cmd(run: RunArg) -> None:
-    """Delivery report: households by kind and status, segments and cost, the failed list."""
+def status_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Delivery report: households by kind and status, segments and cost, the failed list (every role, in scope)."""
     settings = _settings()
-    found = _with_db(settings, lambda: report(run, price_per_segment_fen=settings.sms.price_per_segment_fen))
+
+    async def work(actor: Actor) -> DeliveryReport:
+        return await report(await notices.readable(actor, run), price_per_segment_fen=settings.sms.price_per_segment_fen)
+    found = _as_user(settings, user, password_stdin, work)
     _print_report(found)
 
 
@@ -334,10 +351,10 @@ def templates_cmd(lang: Annotated[Optional[str], typer.Option("--lang", help="zh
 
 
 @app.command("resend-failed")
-def resend_failed_cmd(run: RunArg, kind: KindOpt, user: UserOpt = "") -> None:
-    """Queue a new attempt of each failed or undelivered notice (an audited, explicit action)."""
+def resend_failed_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Queue a new attempt of each failed or undelivered notice (an audited, explicit action; accountant)."""
     settings = _settings()
-    done = _with_db(settings, lambda: resend_failed(run, kind, _user(user), SystemClock()))
+    done = _as_user(settings, user, password_stdin, lambda actor: notices.resend_failed(actor, run, kind, SystemClock()))
     if done.queued + done.opted_out == 0:
         say("outbox.nothing_to_resend", run=run, kind=_kind(kind))
         return

@@ -1,6 +1,7 @@
 """``dividends serve`` (the web app under uvicorn) and the administration commands a fresh
-installation needs before anyone can sign in: ``dividends user add``, ``user password`` and
-``village add`` (next to ``village set`` of :mod:`dividends.cli.running`)."""
+installation needs: ``dividends user add`` (the first administrator of an empty database without
+signing in; every later user by a signed-in administrator), ``user password``, ``user token``
+and ``village add`` (next to ``village set`` of :mod:`dividends.cli.running`)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,16 +12,15 @@ from typing import Annotated, Optional, TypeVar
 
 import typer
 
-from dividends.access import ROLES, Actor, create_user, create_village, set_password
+from dividends.actors import ROLES, Actor
+from dividends.cli.login import PasswordStdinOpt, UserOpt, credentials, sign_in
 from dividends.cli.console import err, out
 from dividends.cli.running import village_app
+from dividends.refusals import refuse
 from dividends.settings import Settings, SettingsError
 from dividends.store.db import close_database, database, open_database
 
 T = TypeVar("T")
-
-CLI_ACTOR = Actor(0, "cli", "cli", "admin")
-"""Who the audit log names for changes made from the command line."""
 
 users = typer.Typer(help="User accounts of the web app.", no_args_is_help=True)
 
@@ -60,12 +60,27 @@ def serve(host: Annotated[str, typer.Option("--host", help="address to listen on
                 server_header=False, access_log=False, log_level="warning")
 
 
-def _password(stdin: bool) -> str:
+def _new_password(stdin: bool) -> str:
+    """The new password: the next line of standard input, DIVIDENDS_PASSWORD, or asked twice."""
     if stdin:
-        return sys.stdin.readline().rstrip("\n")
+        return sys.stdin.readline().rstrip("\r\n")
     if os.environ.get("DIVIDENDS_PASSWORD"):
         return os.environ["DIVIDENDS_PASSWORD"]
-    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    return str(typer.prompt("new password", hide_input=True, confirmation_prompt=True))
+
+
+def _signed_in(user: str | None, password_stdin: bool, work: Callable[[Actor, str], Awaitable[T]],
+               new_password: bool = True) -> T:
+    """Sign in (the signer's password is read first: with --password-stdin, the first line; the
+    new password, when the command sets one, is the line after), then run ``work(actor)``."""
+    name, password = credentials(user, password_stdin)
+    fresh = _new_password(password_stdin) if new_password else ""
+
+    async def main() -> T:
+        async with database(Settings.from_env().database_url):
+            actor = await sign_in(name, password)
+            return await work(actor, fresh)
+    return asyncio.run(main())
 
 
 @users.command("add")
@@ -74,21 +89,47 @@ def user_add(username: str,
              village: Annotated[Optional[str], typer.Option("--village", help="village code (accountant, committee)")] = None,
              county: Annotated[Optional[str], typer.Option("--county", help="county code (auditor; admin of one county)")] = None,
              name: Annotated[str, typer.Option("--name", help="full name")] = "",
-             password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False) -> None:
-    """Add a user (the password is asked for, read from stdin, or from DIVIDENDS_PASSWORD)."""
-    password = _password(password_stdin)
-    user = _with_database(lambda: create_user(username, password, role, actor=CLI_ACTOR.username, village=village,
-                                              county=county, display_name=name))
-    out.print(f"user {user.username} ({user.role}) created", markup=False)
+             password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password(s) from stdin")] = False,
+             user: UserOpt = None) -> None:
+    """Add a user (admin). On a database with no users, the first administrator is added without
+    signing in. The new password is asked for, read from stdin (after the signer's, when --user
+    is given), or taken from DIVIDENDS_PASSWORD."""
+    from dividends.usecases import users as user_cases
+
+    async def first() -> bool:
+        return await user_cases.needs_bootstrap()
+    if not user and not os.environ.get("DIVIDENDS_TOKEN") and _with_database(first):
+        if role != "admin":
+            raise refuse("users.first_admin")
+        password = _new_password(password_stdin)
+        created = _with_database(lambda: user_cases.bootstrap_admin(username, password, county=county,
+                                                                    display_name=name))
+    else:
+        created = _signed_in(user, password_stdin, lambda actor, password: user_cases.create(
+            actor, username, password, role, village=village, county=county, display_name=name))
+    out.print(f"user {created.username} ({created.role}) created", markup=False)
 
 
 @users.command("password")
 def user_password(username: str,
-                  password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False) -> None:
-    """Set a user's password (signs the user's sessions out)."""
-    password = _password(password_stdin)
-    _with_database(lambda: set_password(username, password, actor=CLI_ACTOR.username))
+                  password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password(s) from stdin")] = False,
+                  user: UserOpt = None) -> None:
+    """Set a password: your own, or (admin) that of a user in your scope. Sign in first; with
+    --password-stdin the first line is your password, the second the new one."""
+    from dividends.usecases import users as user_cases
+    _signed_in(user, password_stdin, lambda actor, password: user_cases.set_password(
+        actor, username, password))
     out.print(f"password of {username} changed", markup=False)
+
+
+@users.command("token")
+def user_token(name: Annotated[str, typer.Argument(help="what the token is for (e.g. the office PC)")],
+               password_stdin: PasswordStdinOpt = False, user: UserOpt = None) -> None:
+    """Create an API token for your own account and print it once (use it as DIVIDENDS_TOKEN)."""
+    from dividends.usecases import tokens
+    token = _signed_in(user, password_stdin, lambda actor, _: tokens.create(actor, name),
+                       new_password=False)
+    out.print(token, markup=False)
 
 
 @village_app.command("add")
@@ -98,10 +139,11 @@ def village_add(code: str,
                 county_name: Annotated[str, typer.Option("--county-name", help="county name, for a new county")] = "",
                 contact_name: Annotated[str, typer.Option("--contact-name", help="who takes objections")] = "",
                 contact_phone: Annotated[str, typer.Option("--contact-phone", help="the committee's published phone")] = "",
-                address: Annotated[str, typer.Option("--address", help="the village office address")] = "") -> None:
-    """Add a village (and its county)."""
-    village = _with_database(lambda: create_village(CLI_ACTOR, code, name, county=county, county_name=county_name,
-                                                    contact_name=contact_name, contact_phone=contact_phone,
-                                                    office_address=address))
+                address: Annotated[str, typer.Option("--address", help="the village office address")] = "",
+                user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Add a village (and its county; admin)."""
+    from dividends.usecases import villages
+    village = _signed_in(user, password_stdin, lambda actor, _: villages.create(
+        actor, code, name, county=county, county_name=county_name, contact_name=contact_name,
+        contact_phone=contact_phone, office_address=address), new_password=False)
     out.print(f"village {village.code} created", markup=False)
-

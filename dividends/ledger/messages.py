@@ -133,4 +133,32 @@ register({
         "zh": "冲销第 {seq} 号分录（{hash}…，{ref}）：{narration}",
         "en": "reversal of entry #{seq} ({hash}..., {ref}): {narration}",
     },
+    # ------------------------------------------------------------------ checkpoints
+    "ledger.checkpoint.unreadable": {
+        "zh": "检查点文件 {file} 无法读取：{detail}",
+        "en": "checkpoint file {file} cannot be read: {detail}",
+    },
+    "ledger.checkpoint.format": {
+        "zh": "检查点文件 {file} 的格式为 {found}，应为 {expected}",
+        "en": "checkpoint file {file} has format {found}, expected {expected}",
+    },
+    "ledger.checkpoint.signature": {
+        "zh": "检查点文件 {file} 的签名不符：文件被改动过，或 LEDGER_CHECKPOINT_KEY 不是签发时的密钥",
+        "en": "checkpoint file {file}: the signature does not match: the file was changed, or "
+              "LEDGER_CHECKPOINT_KEY is not the key it was signed with",
+    },
+    "ledger.checkpoint.missing": {
+        "zh": "村 {village}：检查点记录了第 {seq} 号分录，但账链只到第 {found_seq} 号：分录被删除或账链被改写？",
+        "en": "village {village}: the checkpoint records entry #{seq}, but the chain ends at entry #{found_seq}: "
+              "entries deleted, or the chain rewritten?",
+    },
+    "ledger.checkpoint.differs": {
+        "zh": "村 {village} 第 {seq} 号分录的哈希为 {found}，检查点记录为 {expected}：该分录或其之前的分录被改写（连同链头）",
+        "en": "village {village}, entry #{seq}: hash {found}, but the checkpoint records {expected}: this entry "
+              "or an earlier one was rewritten (together with the head)",
+    },
+    "ledger.checkpoint.no_key": {
+        "zh": "未设置 LEDGER_CHECKPOINT_KEY（县里保管的签名密钥，至少 16 个字符）",
+        "en": "LEDGER_CHECKPOINT_KEY is not set (the signing key the county keeps, at least 16 characters)",
+    },
 })

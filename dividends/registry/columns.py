@@ -126,6 +126,15 @@ class UnknownHeader:
         return f"{self.header} (→ {guesses}?)"
 
 
+def header_of(described: str) -> str:
+    """The header as written, from :meth:`UnknownHeader.describe`'s text.
+
+    >>> header_of("股份数目 (→ 股数 shares?)"), header_of("备用列")
+    ('股份数目', '备用列')
+    """
+    return described.split(" (→ ", 1)[0]
+
+
 def unknown_headers(
     headers: Sequence[str],
     columns: Sequence[ColumnSpec],

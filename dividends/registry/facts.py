@@ -31,6 +31,7 @@ class RegistryFacts:
     absent: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     unknown: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)
+    kept: Mapping[str, int] = field(default_factory=dict)  # kind -> the version its roster was kept from
 
     @classmethod
     def of(cls, tables: Mapping[str, Table]) -> RegistryFacts:
@@ -39,6 +40,20 @@ class RegistryFacts:
             absent={k: t.absent for k, t in tables.items() if t.absent},
             unknown={k: t.unknown_text() for k, t in tables.items() if t.unknown},
             files={k: t.file for k, t in tables.items()},
+        )
+
+    def keeping(self, kind: str, previous: RegistryFacts, version: int) -> RegistryFacts:
+        """These facts with the roster of ``kind`` kept from ``previous`` (version ``version``):
+        what that roster's own file lacked still holds."""
+        def pick(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+            out = {k: v for k, v in mine.items() if k != kind}
+            if kind in theirs:
+                out[kind] = theirs[kind]
+            return out
+        return RegistryFacts(
+            kinds=tuple(dict.fromkeys((*self.kinds, kind))),
+            absent=pick(self.absent, previous.absent), unknown=pick(self.unknown, previous.unknown),
+            files=pick(self.files, previous.files), kept={**self.kept, kind: version},
         )
 
     def lacks(self, kind: str, column: str) -> bool:
@@ -51,6 +66,7 @@ class RegistryFacts:
             "absent": {k: list(v) for k, v in sorted(self.absent.items())},
             "unknown": {k: list(v) for k, v in sorted(self.unknown.items())},
             "files": dict(sorted(self.files.items())),
+            "kept": dict(sorted(self.kept.items())),
         }
 
     @classmethod
@@ -60,4 +76,5 @@ class RegistryFacts:
             absent={k: tuple(v) for k, v in dict(data.get("absent", {})).items()},
             unknown={k: tuple(v) for k, v in dict(data.get("unknown", {})).items()},
             files=dict(data.get("files", {})),
+            kept={k: int(v) for k, v in dict(data.get("kept", {})).items()},
         )

@@ -105,6 +105,18 @@ class ColumnMapping:
             tuple((kind, header, column) for kind, items in data.items() for header, column in items.items())
         )
 
+    def merged(self, newer: ColumnMapping | None) -> ColumnMapping:
+        """This mapping with ``newer``'s entries added; ``newer`` wins for the same header.
+
+        >>> old = ColumnMapping((("*", "股份数目", "shares"), ("posts", "月份", "months_served")))
+        >>> old.merged(ColumnMapping((("*", "股份数目", "capital_yuan"),))).to_dict()
+        {'posts': {'月份': 'months_served'}, '*': {'股份数目': 'capital_yuan'}}
+        """
+        if not newer:
+            return self
+        replaced = {(kind, header) for kind, header, _ in newer.entries}
+        return ColumnMapping(tuple(e for e in self.entries if (e[0], e[1]) not in replaced) + newer.entries)
+
     def __bool__(self) -> bool:
         return bool(self.entries)
 

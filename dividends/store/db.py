@@ -46,6 +46,22 @@ def tortoise_config(url: str) -> dict[str, Any]:
     }
 
 
+def migration_config(url: str) -> dict[str, Any]:
+    """The configuration migrations run with. On SQLite, foreign keys are off while migrating:
+    a migration that changes a column rebuilds the table (copy, drop, rename, SQLite's own
+    procedure), and dropping a table that others reference (village, run: ledger entries point
+    at them) fails with foreign keys on. :func:`_check_foreign_keys` checks afterwards."""
+    if url.startswith("sqlite://"):
+        url += ("&" if "?" in url else "?") + "foreign_keys=OFF"
+    return tortoise_config(url)
+
+
+async def _check_foreign_keys() -> None:
+    broken = await get_connection("default").execute_query_dict("PRAGMA foreign_key_check")
+    if broken:
+        raise OperationalError(f"foreign keys broken after migrating: {broken[:5]}")
+
+
 def dialect() -> str:
     """``sqlite`` or ``postgres`` for the open default connection."""
     return str(get_connection("default").capabilities.dialect)
@@ -69,7 +85,9 @@ async def open_database(url: str | None = None, *, upgrade: bool = True) -> None
     try:
         if upgrade:
             # the migration API initialises apps for schema work only; open them for queries after
-            await migrate(config=config)
+            await migrate(config=migration_config(url))
+            if url.startswith("sqlite://"):
+                await _check_foreign_keys()
             await Tortoise.close_connections()
         await Tortoise.init(config=config)
     except (OSError, ConnectionError, DBConnectionError, OperationalError) as exc:

@@ -18,7 +18,8 @@ async def run_facts(run_id: int) -> RunFacts | None:
     row = await Run.get_or_none(id=run_id).prefetch_related("village")
     if row is None:
         return None
-    return RunFacts(row.id, Place(row.village.id, row.village.county_id, row.village.code),  # type: ignore[attr-defined]
+    return RunFacts(row.id, Place(row.village.id, row.village.county_id, row.village.code,  # type: ignore[attr-defined]
+                                       row.village.township_id),  # type: ignore[attr-defined]
                     row.period, row.kind, row.state, row.prepared_by, row.approved_by,
                     row.asset_return_id, row.reverses_id, row.replaces_id,  # type: ignore[attr-defined]
                     row.notice_start, row.notice_end)
@@ -28,7 +29,7 @@ async def village_place(code: str) -> Place | None:
     if not 0 < len(code) <= 64:
         return None
     row = await Village.get_or_none(code=code)
-    return None if row is None else Place(row.id, row.county_id, row.code)  # type: ignore[attr-defined]
+    return None if row is None else Place(row.id, row.county_id, row.code, row.township_id)  # type: ignore[attr-defined]
 
 
 async def objection_facts(objection_id: int) -> ObjectionFacts | None:

@@ -17,14 +17,29 @@ class County(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=128)
+    # the county form's column mapping (kind -> header -> column), remembered from the last import
+    column_mapping = fields.JSONField(default=dict, null=True)
 
     class Meta:
         table = "county"
 
 
+# A township of a county (乡镇): its farm economy station (农经站) reviews and files the plans of
+# its villages where the county requires it.
+class Township(Model):
+    id = fields.IntField(primary_key=True)
+    county: fields.ForeignKeyRelation[County] = fields.ForeignKeyField("dividends.County", related_name="townships", on_delete=RESTRICT)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "township"
+
+
 class Village(Model):
     id = fields.IntField(primary_key=True)
     county: fields.ForeignKeyRelation[County] = fields.ForeignKeyField("dividends.County", related_name="villages", on_delete=RESTRICT)
+    township: fields.ForeignKeyNullableRelation[Township] = fields.ForeignKeyField("dividends.Township", null=True, related_name="villages", on_delete=RESTRICT)
     code = fields.CharField(max_length=64, unique=True)  # the registry's village_id
     name = fields.CharField(max_length=128)
     # how to object in person: the committee's published contact (shown in full on the notice)
@@ -44,6 +59,7 @@ class User(Model):
     role = fields.CharField(max_length=16)  # accountant | committee | auditor | admin
     village: fields.ForeignKeyNullableRelation[Village] = fields.ForeignKeyField("dividends.Village", null=True, related_name="users", on_delete=RESTRICT)
     county: fields.ForeignKeyNullableRelation[County] = fields.ForeignKeyField("dividends.County", null=True, related_name="users", on_delete=RESTRICT)
+    township: fields.ForeignKeyNullableRelation[Township] = fields.ForeignKeyField("dividends.Township", null=True, related_name="users", on_delete=RESTRICT)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     # Bumped on logout, deactivation and password change: a session remembers the generation it
@@ -144,6 +160,11 @@ class RegistryImport(Model):
     files = fields.JSONField(default=dict)  # kind -> {name, sha256}
     households = fields.IntField()
     excluded = fields.JSONField(default=list)
+    columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
+    # withdrawn imports are kept (evidence) but no run may use their snapshots
+    withdrawn_at = fields.DatetimeField(null=True)
+    withdrawn_by = fields.CharField(max_length=64, default="", db_default="")
+    withdrawn_reason = fields.CharField(max_length=500, default="", db_default="")
 
     class Meta:
         table = "registry_import"
@@ -165,6 +186,9 @@ class RegistrySnapshot(Model):
     removed = fields.IntField(default=0)
     changed = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # RegistryFacts.to_dict(): files read, optional columns absent, unrecognised headers, kept rosters
+    facts = fields.JSONField(default=dict, null=True)
+    columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
 
     class Meta:
         table = "registry_snapshot"
@@ -440,3 +464,60 @@ class LedgerHead(Model):
 
     class Meta:
         table = "ledger_head"
+
+
+# The villagers' (representatives') meeting that resolved a run (四议两公开), bound to the content
+# hash of the computation it approved; recorded in the approval's transaction, never edited.
+class RunResolution(Model):
+    id = fields.IntField(primary_key=True)
+    run: fields.OneToOneRelation[Run] = fields.OneToOneField("dividends.Run", related_name="resolution", on_delete=RESTRICT)
+    content_hash = fields.CharField(max_length=64)
+    meeting_date = fields.DateField()
+    body = fields.CharField(max_length=16)  # representatives | members
+    entitled = fields.IntField()
+    present = fields.IntField()
+    votes_for = fields.IntField()
+    votes_against = fields.IntField()
+    abstaining = fields.IntField()
+    quorum = fields.CharField(max_length=16)  # the rules in force, e.g. "2/3" and ">1/2"
+    majority = fields.CharField(max_length=16)
+    recorded_by = fields.CharField(max_length=64)
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "run_resolution"
+
+
+# A decision about a run before approval: a township's review and filing (``review``) or a
+# committee member returning it for correction (``return``, 驳回), each bound to the content hash
+# it was made on.
+class RunDecision(Model):
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="decisions", on_delete=RESTRICT)
+    kind = fields.CharField(max_length=8)  # review | return
+    content_hash = fields.CharField(max_length=64)
+    township: fields.ForeignKeyNullableRelation[Township] = fields.ForeignKeyField("dividends.Township", null=True, related_name="decisions", on_delete=RESTRICT)
+    filing_number = fields.CharField(max_length=64, default="")
+    text = fields.TextField(default="")
+    decided_by = fields.CharField(max_length=64)
+    decided_at = fields.DatetimeField()
+
+    class Meta:
+        table = "run_decision"
+
+
+# Evidence of publicity: a photo or scan of the posted sheet (``notice_photo``) and the printed
+# result notice after payment (``result_notice``), stored by hash.
+class RunEvidence(Model):
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="evidence", on_delete=RESTRICT)
+    kind = fields.CharField(max_length=16)
+    sha256 = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=255)
+    media_type = fields.CharField(max_length=64)
+    recorded_by = fields.CharField(max_length=64)
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "run_evidence"
+        unique_together = (("run", "kind", "sha256"),)

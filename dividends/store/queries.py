@@ -14,3 +14,8 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
         parts = sql.split("?")
         sql = parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], start=1))
     return list(await conn.execute_query_dict(sql, list(params)))
+
+
+async def ping() -> None:
+    """One trivial read: raises when the database cannot be reached (``/healthz``)."""
+    await fetch("SELECT 1")

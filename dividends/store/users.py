@@ -23,9 +23,10 @@ from dividends.store.transactions import transaction
 
 _ACTOR_SQL = (
     "SELECT u.id, u.username, u.display_name, u.role, u.session_generation, u.village_id, "
-    "v.code AS village_code, v.name AS village_name, COALESCE(v.county_id, u.county_id) AS county_id, "
-    "c.code AS county_code, c.name AS county_name FROM app_user u LEFT JOIN village v ON v.id = u.village_id "
-    "LEFT JOIN county c ON c.id = COALESCE(v.county_id, u.county_id) WHERE u.id = ? AND u.active = ?")
+    "v.code AS village_code, v.name AS village_name, COALESCE(v.county_id, t.county_id, u.county_id) AS county_id, "
+    "c.code AS county_code, c.name AS county_name, u.township_id FROM app_user u "
+    "LEFT JOIN village v ON v.id = u.village_id LEFT JOIN township t ON t.id = u.township_id "
+    "LEFT JOIN county c ON c.id = COALESCE(v.county_id, t.county_id, u.county_id) WHERE u.id = ? AND u.active = ?")
 
 
 async def active_user_row(user_id: int) -> dict[str, Any] | None:

@@ -10,10 +10,12 @@ from typing import Any
 
 from dividends import runs
 from dividends.actors import Actor
+from dividends.approval import ApprovalRules, Resolution
 from dividends.clock import Clock, SystemClock, today
 from dividends.policy import allow
 from dividends.refusals import NotAllowed, refuse
-from dividends.store import facts
+from schemes.problems import InputError, Problem
+from dividends.store import approvals, facts
 from dividends.usecases import scope
 
 Outcome = runs.Outcome
@@ -45,6 +47,8 @@ async def create(actor: Actor, village: str, period: int, scheme_ref: str, *, am
 async def compute(actor: Actor, run_id: int, clock: Clock = SystemClock()) -> Outcome:
     found = await scope.run(actor, run_id)
     allow(actor, "run.compute", found.place, state=found.state, what=run_id)
+    if found.state == "draft" and await approvals.was_returned(found.id):
+        await approvals.refresh_snapshot(found.id)  # returned for correction: the corrected registry
     return await runs.compute_run(found.id, actor.username, clock)
 
 
@@ -59,13 +63,83 @@ async def publicize(actor: Actor, run_id: int, start: date | None = None, end: d
     return await runs.publicize(found.id, first, last, actor.username, clock, min_days)
 
 
-async def approve(actor: Actor, run_id: int, clock: Clock = SystemClock(), resolution: Any = None) -> Outcome:
+async def approve(actor: Actor, run_id: int, clock: Clock = SystemClock(), resolution: Resolution | None = None,
+                  rules: ApprovalRules | None = None) -> Outcome:
     """Approval by a committee member of the run's village who did not prepare it, after the
-    notice period, with no open objection (checked by :func:`dividends.runs.approve`); posts the
-    accrual. ``resolution`` is reserved for the villagers' decision (issue 8 item 6)."""
+    notice period, with no open objection (checked by :func:`dividends.runs.approve`), on the
+    villagers' (representatives') meeting resolution: it must meet the quorum and majority rules
+    and be about this run's content (its hash); where the county requires it, the township's
+    review and filing of exactly this content comes first. Posts the accrual and stores the
+    resolution bound to the content hash, in one transaction."""
     found = await scope.run(actor, run_id)
     allow(actor, "run.approve", found.place, state=found.state, prepared_by=found.prepared_by, what=run_id)
-    return await runs.approve(found.id, actor.username, clock)
+    if found.state != "publicized":  # already approved: a no-op
+        return await runs.approve(found.id, actor.username, clock)
+    if found.kind == "reversal":
+        raise refuse("approval.not_regular", run=run_id)
+    rules = rules or ApprovalRules.from_env()
+    if resolution is None:
+        raise refuse("approval.resolution_required")
+    problems = resolution.problems(rules)
+    if problems:
+        raise InputError([Problem(p) for p in problems])
+    if resolution.meeting_date > today(clock):
+        raise refuse("approval.future", date=resolution.meeting_date.isoformat(), today=today(clock).isoformat())
+    bound = await approvals.approval_facts(found.id)
+    if resolution.content_hash and resolution.content_hash != bound.content_hash:
+        raise refuse("approval.other_content", found=resolution.content_hash[:16], run=run_id,
+                     expected=bound.content_hash[:16])
+    if rules.review_required(bound.county_code):
+        if bound.township_id is None:
+            raise refuse("approval.no_township", village=found.place.village_code)
+        if not await approvals.reviewed(found.id, bound.content_hash):
+            raise refuse("approval.review_required", run=run_id, hash=bound.content_hash[:16])
+    record = {"counts": {"meeting_date": resolution.meeting_date, "body": resolution.body, **resolution.counts()},
+              "quorum": f">={rules.quorum}", "majority": f">{rules.majority}"}
+    return await runs.approve(found.id, actor.username, clock, resolution=record)
+
+
+async def return_run(actor: Actor, run_id: int, reason: str, clock: Clock = SystemClock()) -> runs.Run:
+    """A committee member returns a computed or publicized run (驳回) with a reason: it goes back
+    to draft, its lines and notice period are dropped, and it is corrected (a new registry
+    import, if that is what was wrong) and recomputed by the accountant."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "run.return", found.place, state=found.state, what=run_id)
+    if found.kind == "reversal":
+        raise refuse("approval.not_regular", run=run_id)
+    if not reason.strip():
+        raise refuse("approval.reason_required")
+    bound = await approvals.approval_facts(found.id)
+    if not await approvals.return_to_draft(found.id, found.state, content_hash=bound.content_hash,
+                                           reason=reason.strip()[:2000], actor=actor.username, at=clock.now()):
+        raise refuse("run.illegal", run=run_id, state=runs.state_name("changed_concurrently"), action="return",
+                     needed=runs.states("computed", "publicized"))
+    return await runs.get_run(found.id)
+
+
+async def review(actor: Actor, run_id: int, *, filing_number: str = "", note: str = "",
+                 clock: Clock = SystemClock()) -> runs.Run:
+    """The township's farm economy station (农经站) records its review and filing of a run's plan,
+    bound to the content it reviewed (a recomputed run needs a new review)."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "run.review", found.place, state=found.state, what=run_id)
+    if found.kind == "reversal":
+        raise refuse("approval.not_regular", run=run_id)
+    bound = await approvals.approval_facts(found.id)
+    await approvals.record_decision(found.id, "review", content_hash=bound.content_hash, actor=actor.username,
+                                    at=clock.now(), township_id=actor.township_id,
+                                    filing_number=filing_number.strip()[:64], text=note.strip()[:2000])
+    return await runs.get_run(found.id)
+
+
+async def decisions(actor: Actor, run_id: int) -> dict[str, Any]:
+    """The run's resolution, reviews and returns, for whoever may read the run."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "village.read", found.place, what=run_id)
+    bound = await approvals.approval_facts(found.id)
+    return {"resolution": await approvals.resolution_of(found.id), "decisions": await approvals.decisions_of(found.id),
+            "review_required": ApprovalRules.from_env().review_required(bound.county_code),
+            "reviewed": bool(bound.content_hash) and await approvals.reviewed(found.id, bound.content_hash)}
 
 
 async def cancel(actor: Actor, run_id: int, reason: str, clock: Clock = SystemClock()) -> Outcome:

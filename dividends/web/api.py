@@ -36,7 +36,7 @@ from schemes.problems import InputError, Problem
 
 def _json(data: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
     """The answer, built from its declared type (:mod:`dividends.web.payloads`)."""
-    return JSONResponse(data.model_dump(mode="json") if isinstance(data, BaseModel) else data, status_code=status)
+    return JSONResponse(data.model_dump(mode="json", by_alias=True) if isinstance(data, BaseModel) else data, status_code=status)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -143,7 +143,10 @@ async def import_registry(request: Request, actor: Actor) -> Response:
         await form.close()
     mine = next(x for x in report.villages if x.village == v.code)
     return _json(out.RegistryImported(period=period, version=mine.version, households=mine.households, added=mine.added,
-                                      removed=mine.removed, changed=mine.changed, unchanged=mine.unchanged), 201)
+                                      removed=mine.removed, changed=mine.changed, unchanged=mine.unchanged,
+                                      import_id=report.import_id,
+                                      warnings=[w.text(language(request)) for w in report.warnings],
+                                      notes=[n.text(language(request)) for n in report.notes]), 201)
 
 
 @api
@@ -213,8 +216,29 @@ async def objection(request: Request, actor: Actor) -> Response:
 
 @api
 async def approve(request: Request, actor: Actor) -> Response:
-    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock)
+    await scope.precheck(actor, "run.approve", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock,
+                                      resolution=forms.resolution(data))
     return _json(await _changed(outcome.run.id, outcome.changed))
+
+
+@api
+async def return_run(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "run.return", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    run = await run_cases.return_run(actor, request.path_params["run_id"], _str(data, "reason"), request.app.state.clock)
+    return _json(out.RunChanged(**dict(run_json(run)), changed=True))
+
+
+@api
+async def review(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "run.review", run_id=request.path_params["run_id"])
+    data = await _body(request)
+    run = await run_cases.review(actor, request.path_params["run_id"],
+                                 filing_number=_str(data, "filing_number", required=False, limit=64),
+                                 note=_str(data, "note", required=False), clock=request.app.state.clock)
+    return _json(out.RunChanged(**dict(run_json(run)), changed=True))
 
 
 @api
@@ -268,7 +292,10 @@ async def county_anomalies(request: Request, actor: Actor) -> Response:
                       for x in found.late_payouts],
         parked=[out.Parked(village=p.village, run=p.run_id, period=p.period, account=p.account,
                            amount_fen=p.amount_fen) for p in found.parked],
-        parked_fen=found.parked_fen))
+        parked_fen=found.parked_fen,
+        double_bookings=[out.DoubleBooking(village=b.village, period=b.period, asset=b.asset, amount_fen=b.amount_fen,
+                                           runs=[out.RunStateRef(run=r, state=st) for r, st in b.runs],
+                                           **{"return": b.return_id}) for b in found.double_bookings]))
 
 
 @api
@@ -306,8 +333,16 @@ OPERATIONS = [
               "record an objection during the notice period (accountant, committee)", out.Objection, 201,
               body=out.ObjectionIn, conflict=True),
     Operation("POST", "/api/v1/runs/{run_id:int}/approve", approve,
-              "approve (committee; never the preparer; after the notice period; no open objection)",
-              out.RunChanged, conflict=True),
+              "approve on the villagers' (representatives') meeting resolution (committee; never the preparer; after "
+              "the notice period; no open objection; quorum and majority met; bound to the content hash; the "
+              "township's review first where the county requires it)",
+              out.RunChanged, body=out.ResolutionIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/return", return_run,
+              "return a computed or publicized run to be corrected and recomputed (驳回; committee)", out.RunChanged,
+              body=out.ReturnRunIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/review", review,
+              "record the township's review and filing of the plan (township)", out.RunChanged, body=out.ReviewIn,
+              conflict=True),
     Operation("POST", "/api/v1/runs/{run_id:int}/pay", pay, "issue a payout batch and its bank files (accountant)",
               out.Batch, 201, body=out.PayIn, conflict=True),
     Operation("POST", "/api/v1/runs/{run_id:int}/bank-result", bank_result,

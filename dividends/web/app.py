@@ -25,11 +25,11 @@ from starlette.types import Receive, Scope, Send
 from dividends.clock import Clock, SystemClock
 from dividends.settings import Settings, SettingsError
 from dividends.store.db import close_database, open_database
-from dividends.store.models import Village
+from dividends.store.queries import ping
 from dividends.web import api
 from dividends.web.auth import SESSION_SECONDS, login, login_form, logout
 from dividends.web.render import EXCEPTION_HANDLERS, error_response, on_http_error, on_server_error
-from dividends.web.routes import admin, county, notices, runs, village
+from dividends.web.routes import admin, county, decisions, notices, runs, village
 from dividends.web.sending import EmbeddedWorker
 from dividends.web.webhooks import webhook_routes
 from dividends.web.i18n import language
@@ -45,7 +45,7 @@ STATIC = Path(__file__).with_name("static")
 
 async def healthz(request: Request) -> Response:
     """200 when the app can read its database."""
-    await Village.all().limit(1).values_list("id", flat=True)
+    await ping()
     return JSONResponse({"status": "ok"})
 
 
@@ -63,6 +63,7 @@ def routes() -> list[BaseRoute]:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *village.ROUTES,
         *runs.ROUTES,
+        *decisions.ROUTES,
         *notices.ROUTES,
         *county.ROUTES,
         *admin.ROUTES,

@@ -97,3 +97,28 @@ def safe_name(filename: str, fallback: str) -> str:
     while len((stem + suffix).encode("utf-8")) > NAME_BYTES:
         stem = stem[:-1]
     return (stem.rstrip("._") or fallback) + suffix
+
+
+def resolution(data: Mapping[str, Any]) -> Any:
+    """The villagers' meeting resolution from a form or a JSON body (the same field names):
+    ``meeting_date``, ``entitled``, ``present``, ``votes_for``, ``votes_against``,
+    ``abstaining``, ``body``, ``content_hash``; None when no field of it was sent (the use-case
+    then says a resolution is needed)."""
+    from dividends.approval import BODIES, Resolution
+    fields = ("meeting_date", "entitled", "present", "votes_for", "votes_against", "abstaining")
+    if not any(str(data.get(f) or "").strip() for f in fields):
+        return None
+
+    def number(field: str, required: bool = True) -> int:
+        value = data.get(field)
+        if not required and (value is None or str(value).strip() == ""):
+            return 0
+        return integer(str(value) if isinstance(value, int) and not isinstance(value, bool) else value, field,
+                       high=10**6)
+
+    content = data.get("content_hash")
+    return Resolution(day(data.get("meeting_date"), "meeting_date"), entitled=number("entitled"),
+                      present=number("present"), votes_for=number("votes_for"),
+                      votes_against=number("votes_against", False), abstaining=number("abstaining", False),
+                      body=choice(data.get("body") or "representatives", "body", BODIES),
+                      content_hash=content.strip()[:64] if isinstance(content, str) else "")

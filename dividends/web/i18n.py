@@ -22,6 +22,15 @@ ROLE_NAMES = {
     "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
     "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
 }
+OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
+LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
+FIELD_NAMES = {  # registry fields, as the registry template names them
+    "household_id": ("户编号", "household id"), "village_id": ("村编码", "village code"),
+    "head_name": ("户主姓名", "head of household"), "id_number": ("身份证号", "ID number"), "phone": ("手机号", "phone"),
+    "members": ("人口数", "members"), "able_members": ("劳动力人数", "members able to work"), "status": ("类别", "status"),
+    "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
+    "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
+}
 STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -98,6 +107,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "none": ("暂无", "none yet"),
+    "table.scroll": ("表格（较宽时可左右滑动）", "Table (scrolls sideways when wide)"),
     "search": ("搜索", "Search"),
     "prev": ("上一页", "Previous"),
     "next": ("下一页", "Next"),
@@ -114,6 +124,32 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "village.new_run": ("新建分配批次", "New payout run"),
     "village.snapshots": ("已导入的名册", "Imported registries"),
     "registry.title": ("导入农户名册", "Import the household registry"),
+    "registry.kind.households": ("农户表", "households"),
+    "registry.kind.members": ("家庭成员表", "members"),
+    "registry.kind.posts": ("公益岗位表", "posts"),
+    "registry.mapping.title": ("列映射（表头对应的列）", "Column mapping (which column a header means)"),
+    "registry.mapping.help": ("表格里有本系统不认识的表头时，在这里指定它对应哪一列，然后重新选择文件导入。"
+                              "映射会记在本县，县内各村下次导入时自动使用，并随名册版本一同保存。",
+                              "When a file has headers this system does not know, say here which column each one "
+                              "means, then choose the files again and import. The mapping is remembered for the "
+                              "county (its villages share a form) and saved with the registry version."),
+    "registry.mapping.header": ("表格中的表头", "Header in the file"),
+    "registry.mapping.column": ("对应的列", "Column it means"),
+    "registry.mapping.none": ("（不映射）", "(no mapping)"),
+    "registry.mapping.remembered": ("本县已记住的映射", "Mapping remembered for the county"),
+    "registry.template": ("空白模板", "Blank template"),
+    "registry.template.workbook": ("Excel 模板（含填表说明）", "Excel template (with instructions)"),
+    "registry.template.households": ("农户表 CSV", "households CSV"),
+    "registry.template.members": ("家庭成员表 CSV", "members CSV"),
+    "registry.template.posts": ("公益岗位表 CSV", "posts CSV"),
+    "registry.notes": ("读取说明", "How the files were read"),
+    "registry.warnings": ("请注意", "Please check"),
+    "registry.withdraw": ("撤回本次导入", "Withdraw this import"),
+    "registry.withdraw.reason": ("撤回原因", "Why it is withdrawn"),
+    "registry.withdraw.help": ("尚未被任何发放批次使用的导入可以撤回：记录保留，本村恢复为此前的版本。",
+                               "An import no payout run uses can be withdrawn: it is kept on record and the "
+                               "village's previous version is current again."),
+    "registry.withdrawn": ("已撤回", "withdrawn"),
     "registry.households": ("农户表（CSV 或 XLSX，必填）", "Households (CSV or XLSX, required)"),
     "registry.members": ("家庭成员表（可选）", "Members (optional)"),
     "registry.posts": ("公益岗位表（可选）", "Public-welfare posts (optional)"),
@@ -131,6 +167,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "returns.asset": ("资产名称", "Asset"),
     "returns.amount": ("金额（元）", "Amount (yuan)"),
     "returns.note": ("备注", "Note"),
+    "returns.default_asset": ("村集体资产", "village collective asset"),
+    "returns.asset_hint": ("例如：村光伏电站", "for example: the village PV station"),
     "returns.recorded": ("已登记 {period} 年度收益 {amount} 元", "Recorded the {period} return of {amount} yuan"),
     # runs
     "run.title": ("分配批次 {id}：{village} {period} 年度", "Run {id}: {village}, {period}"),
@@ -185,6 +223,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "run.verify": ("核验", "Verify"),
     "run.audit_pack": ("下载审计包", "Download the audit pack"),
     "run.readonly": ("您只能查看此批次", "You can only view this run"),
+    # what is being approved
+    "summary.title": ("审批要点：本批次分什么、分给谁", "What is being approved"),
+    "summary.households": ("共 {households} 户：{paid} 户分得金额，{nothing} 户本次不分", "{households} households: {paid} receive an amount, {nothing} receive nothing this time"),
+    "summary.by_step": ("按方案步骤", "By scheme step"),
+    "summary.to_households": ("分给农户合计", "To households in all"),
+    "summary.total": ("可分配金额合计", "Distributable in all"),
+    "summary.last_year": ("与 {period} 年度相比", "Against {period}"),
+    "summary.change": ("增减", "Change"),
+    "summary.pool": ("可分配金额（元）", "Distributable (yuan)"),
+    "summary.paid_households": ("分得金额的户数", "Households receiving an amount"),
+    "summary.open_last_year": ("查看 {period} 年度的分配批次", "Open the {period} run"),
+    "summary.no_last_year": ("本村没有上一年度的分配批次可比较", "The village has no earlier run to compare with"),
+    "summary.not_paid": ("未到账：{count} 户", "Not paid: {count} household(s)"),
+    "summary.pending": ("{count} 户已交银行，尚未导入回单", "{count} household(s) sent to the bank, no result imported yet"),
+    "summary.no_reason": ("银行未说明原因", "the bank gave no reason"),
+    "summary.nothing": ("本次不分的 {count} 户（可按姓名查找）", "The {count} household(s) receiving nothing (look them up by name)"),
     # county
     "county.title": ("全县概览", "County overview"),
     "county.period": ("年度", "Period"),
@@ -195,12 +249,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "county.states": ("批次状态", "Run states"),
     "county.chart_villages": ("已审批金额最多的 {count} 个村（元）", "The {count} villages with the most posted (yuan)"),
     "county.chart_households": ("户分得金额的分布（户数）", "Distribution of household amounts (households)"),
+    "county.unit_yuan": ("单位：元", "amounts in yuan"),
+    "county.axis_amount": ("横轴：每户分得金额（元，每格下限）", "across: amount per household (yuan, lower bound of each bar)"),
+    "county.axis_households": ("纵轴：户数", "up: households"),
+    "county.nothing": ("不分", "none"),
     "county.runs": ("各村分配批次", "Runs across villages"),
     "county.village": ("{name}（{code}）的账目", "Books of {name} ({code})"),
     "county.verify": ("核验账目", "Verify the books"),
     "county.verified": ("核验通过：账目链 {entries} 条记录完整，{runs} 个批次重新计算结果一致",
                         "Verified: the ledger chain of {entries} entries is intact and {runs} run(s) recompute exactly"),
     "county.not_verified": ("核验未通过", "Verification failed"),
+    "county.pack_ok": ("审计包完整，重新计算一致", "audit pack intact, recomputes exactly"),
     "county.ledger_errors": ("账目问题", "Ledger problems"),
     "county.run_checks": ("批次重新计算", "Run recomputation"),
     "anomalies.title": ("异常", "Anomalies"),
@@ -209,6 +268,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "anomalies.late": ("逾期发放（年度次年 {month} 月 {day} 日后）", "Paid late (after {month}/{day} of the next year)"),
     "anomalies.parked": ("结转未分配资金：合计 {amount} 元", "Money parked in carry-over: {amount} yuan in all"),
     "anomalies.none": ("未发现", "none found"),
+    "anomalies.double_booking": ("同一笔资产收益被两个有效批次入账（同一批农户会被重复支付）",
+                                 "One asset return booked by two live runs (the same households paid twice)"),
+    "anomalies.double_next": ("下一步：打开每个批次的明细核对这户，确认是否同一人、是否应在两个村领取。",
+                              "Next: open each run's lines for the household and check whether it is one person who may be paid in both villages."),
+    "anomalies.phone_next": ("下一步：打开该村的名册，核对这些户的手机号是否录错或为代管人号码。",
+                             "Next: open the village's registry and check whether these phones are typing errors or a caretaker's number."),
+    "anomalies.late_next": ("下一步：打开批次，查看停在哪一步（审批、银行文件或回单）及原因。",
+                            "Next: open the run and see at which step it waits (approval, bank file or result) and why."),
+    "anomalies.parked_next": ("下一步：打开批次，核对结转资金是否按方案规定留存，并在下一年度分配。",
+                              "Next: open the run and check that the carried-over money is kept as the scheme says and paid out next year."),
     "col.id_number": ("身份证号", "ID number"),
     "col.phone": ("手机号", "Phone"),
     "col.deadline": ("期限", "Deadline"),
@@ -299,6 +368,17 @@ def language(request: Request) -> str:
 
 def t(lang: str, key: str, /, **params: object) -> str:
     return Msg(f"web.{key}", **params).text(lang)
+
+
+def field_value(field: str, value: object, lang: str) -> str:
+    """A registry field's value as people read it: statuses and languages by their label."""
+    if value is None:
+        return ""
+    if field == "status":
+        return named(STATUS_NAMES, str(value), lang)
+    if field == "language":
+        return named(LANGUAGE_NAMES, str(value), lang)
+    return str(value)
 
 
 def named(table: dict[str, tuple[str, str]], value: str | None, lang: str) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from dividends.actors import ROLES
+from dividends.approval import BODIES
 from dividends.policy import RUN_STATES
 
 Fen = Annotated[int, Field(description="integer fen (1/100 yuan)")]
@@ -52,6 +53,27 @@ class PublicizeIn(Request):
 class ObjectionIn(Request):
     household_id: Annotated[str, Field(max_length=64)]
     text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ResolutionIn(Request):
+    """The villagers' (representatives') meeting resolution the approval rests on."""
+    meeting_date: date
+    body: Literal[BODIES] = "representatives"  # type: ignore[valid-type]
+    entitled: Annotated[int, Field(ge=0, le=10**6)]
+    present: Annotated[int, Field(ge=0, le=10**6)]
+    votes_for: Annotated[int, Field(ge=0, le=10**6)]
+    votes_against: Annotated[int, Field(ge=0, le=10**6)] = 0
+    abstaining: Annotated[int, Field(ge=0, le=10**6)] = 0
+    content_hash: Annotated[str, Field(max_length=64, description="the hash of the content voted on")] = ""
+
+
+class ReturnRunIn(Request):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReviewIn(Request):
+    filing_number: Annotated[str, Field(max_length=64)] = ""
+    note: Annotated[str, Field(max_length=2000)] = ""
 
 
 class PayIn(Request):
@@ -146,7 +168,12 @@ class Village(Payload):
 
 
 class RegistryImported(RegistryVersion):
+    """The new (or unchanged) version; warnings: headers nothing recognised, landlines; notes: the
+    sheet read, rows skipped, rosters kept from the previous version."""
     unchanged: bool
+    import_id: int | None
+    warnings: list[str]
+    notes: list[str]
 
 
 class Run(Payload):
@@ -284,12 +311,28 @@ class Parked(Payload):
     amount_fen: Fen
 
 
+class RunStateRef(Payload):
+    run: int
+    state: RunState
+
+
+class DoubleBooking(Payload):
+    """One recorded return drawn on by more than one live run."""
+    village: str
+    period: int
+    asset: str
+    return_: Annotated[int, Field(alias="return")]
+    amount_fen: Fen
+    runs: list[RunStateRef]
+
+
 class Anomalies(Payload):
     double_payments: list[DoublePayment]
     shared_phones: list[SharedPhone]
     late_payouts: list[LatePayout]
     parked: list[Parked]
     parked_fen: Fen
+    double_bookings: list[DoubleBooking]
 
 
 class RunVerification(Payload):

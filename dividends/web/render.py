@@ -20,7 +20,8 @@ from starlette.templating import Jinja2Templates
 
 from dividends.access import Actor, Forbidden, NotAllowed
 from dividends.clock import CHINA
-from dividends.web.i18n import ROLE_NAMES, STATE_NAMES, STATUS_NAMES, language, named, t
+from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
+                                named, t)
 from dividends.web.security import csrf_token
 from schemes.i18n import Msg
 from schemes.money import MoneyFormatError, format_yuan
@@ -36,6 +37,7 @@ def _environment() -> jinja2.Environment:
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["yuan"] = lambda fen: format_yuan(int(fen or 0))
     env.filters["day"] = _day
+    env.filters["signed_yuan"] = lambda fen: ("+" if int(fen or 0) > 0 else "") + format_yuan(int(fen or 0))
     return env
 
 
@@ -45,6 +47,22 @@ def _day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
+
+
+def asset_label(asset: str, lang: str) -> str:
+    """A recorded asset's name; the stored default (no name given) in the words the SMS uses."""
+    from dividends.outbox.content import DEFAULT_ASSET
+    from dividends.outbox.messages import phrase
+    return phrase("outbox.project.default", lang) if not asset or asset == DEFAULT_ASSET else asset
+
+
+def account_label(account: str, lang: str) -> str:
+    """An account id of any preset scheme by its label (a site's own account: its id)."""
+    from dividends.overview import scheme_choices
+    for choice in scheme_choices():
+        if account in choice.scheme.accounts:
+            return choice.scheme.accounts[account].label.text(lang)
+    return account
 
 
 def _context(request: Request) -> dict[str, Any]:
@@ -68,6 +86,12 @@ def _context(request: Request) -> dict[str, Any]:
         "state_name": lambda s: named(STATE_NAMES, s, lang),
         "role_name": lambda r: named(ROLE_NAMES, r, lang),
         "status_name": lambda s: named(STATUS_NAMES, s, lang),
+        "objection_name": lambda s: named(OBJECTION_NAMES, s, lang),
+        "language_name": lambda code: named(LANGUAGE_NAMES, code, lang),
+        "field_name": lambda f: named(FIELD_NAMES, f, lang),
+        "field_value": lambda f, v: field_value(f, v, lang),
+        "account_name": lambda a: account_label(a, lang),
+        "asset_name": lambda a: asset_label(a, lang),
         "url_with": url_with,
         "path": request.url.path,
         "other_lang": "en" if lang == "zh" else "zh",

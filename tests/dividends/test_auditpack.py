@@ -83,3 +83,46 @@ async def test_tampering_with_a_pack_is_detected(paid_pack: Path, name, change, 
     result = verify_pack(rewrite(paid_pack, name, change, fix_manifest=fix))
     assert not result.ok
     assert message in " ".join(p.text("en") for p in result.problems)
+
+
+GOLDEN_V1 = Path(__file__).parent / "fixtures" / "auditpack-v1.zip"
+
+
+def test_a_pack_written_by_format_version_1_keeps_verifying(tmp_path: Path) -> None:
+    """A pack written before the ledger head was recorded (kept as written by that version)."""
+    assert json.loads(zipfile.ZipFile(GOLDEN_V1).read("manifest.json"))["format"] == "dividends.auditpack/1"
+    result = verify_pack(GOLDEN_V1)
+    assert result.ok, [p.text("en") for p in result.problems]
+    assert (result.run, result.village, result.period) == (1, "V0001", 2024)
+    copy = tmp_path / "v1.zip"
+    copy.write_bytes(GOLDEN_V1.read_bytes())
+    tampered = rewrite(copy, "run/allocation_lines.csv", _bump_first_household_amount, fix_manifest=True)
+    assert not verify_pack(tampered).ok
+
+
+async def test_a_pack_records_the_ledger_head(paid_pack: Path) -> None:
+    from dividends.store import ledger as ledger_store
+    manifest = json.loads(zipfile.ZipFile(paid_pack).read("manifest.json"))
+    assert manifest["format"] == "dividends.auditpack/4"
+    head = (await ledger_store.heads(["V0001"]))["V0001"]
+    assert manifest["ledger_head"] == {"seq": head.seq, "hash": head.hash}
+
+    def with_head(value):  # type: ignore[no-untyped-def]
+        def change(data: bytes) -> bytes:
+            doc = json.loads(data)
+            doc["ledger_head"] = value
+            return json.dumps(doc).encode()
+        return change
+    for value, message in (({"seq": head.seq, "hash": "f" * 64}, "has hash"),
+                           ({"seq": 1, "hash": head.hash}, "is before the run's entry"),
+                           (None, "no head recorded"),
+                           ("V0001", "'ledger_head' must be")):
+        with zipfile.ZipFile(paid_pack) as z:
+            files = {n: z.read(n) for n in z.namelist()}
+        files["manifest.json"] = with_head(value)(files["manifest.json"])
+        out = paid_pack.with_name("head.zip")
+        with zipfile.ZipFile(out, "w") as z:
+            for n, data in files.items():
+                z.writestr(n, data)
+        result = verify_pack(out)
+        assert not result.ok and message in " ".join(p.text("en") for p in result.problems), (value, result.problems)

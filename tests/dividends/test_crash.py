@@ -18,21 +18,23 @@ from dividends.store.models import AllocationLine, BankResultLine, LedgerEntry, 
 from tests.dbsupport import ROOT, clean_db, database_url, db  # noqa: F401
 from tests.dividends.support import sample_files
 from tests.dividends.test_runs import bank_result
+from tests.people import Person, person
 
 pytestmark = pytest.mark.db
 
 
-def run_cli(url: str, *args: str, failpoint: str | None = None, marker: Path | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en"}
+def run_cli(url: str, *args: str, failpoint: str | None = None, marker: Path | None = None,
+            who: Person | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en", **(who.env if who else {})}
     if failpoint:
         env |= {"DIVIDENDS_FAILPOINT": failpoint, "DIVIDENDS_FAILPOINT_FILE": str(marker)}
     return subprocess.Popen([sys.executable, "-m", "dividends", *args], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def kill_at(url: str, failpoint: str, tmp: Path, *args: str) -> None:
+def kill_at(url: str, failpoint: str, tmp: Path, *args: str, who: Person | None = None) -> None:
     marker = tmp / f"{failpoint}.reached"
-    proc = run_cli(url, *args, failpoint=failpoint, marker=marker)
+    proc = run_cli(url, *args, failpoint=failpoint, marker=marker, who=who)
     deadline = time.monotonic() + 90
     while not marker.exists():
         if proc.poll() is not None:
@@ -47,18 +49,28 @@ def kill_at(url: str, failpoint: str, tmp: Path, *args: str) -> None:
     assert proc.returncode == -9
 
 
-def finish(url: str, *args: str) -> str:
-    proc = run_cli(url, *args)
+MEETING = ("--meeting-date", "2025-01-13", "--entitled", "30", "--present", "21", "--for", "15")
+
+
+def finish(url: str, *args: str, who: Person | None = None) -> str:
+    proc = run_cli(url, *args, who=who)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr
     return stdout
 
 
+PEOPLE: dict[str, Person] = {}
+
+
 async def prepared(clean_db: str, tmp: Path, upto: str) -> int:  # type: ignore[no-untyped-def]
+    """A run of V0001 up to ``upto``; its accountant and committee chair sign in with tokens
+    (``PEOPLE["accountant"]``, ``PEOPLE["chair"]``)."""
     files = sample_files(tmp / "reg", households=16, villages=1, seed=5)
     clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
     await import_registry(files.households, period=2024, actor="accountant", posts=files.posts,
                           members=files.members, reference_date=date(2025, 1, 1))
+    PEOPLE["accountant"] = await person("accountant", "accountant", village="V0001", token=True)
+    PEOPLE["chair"] = await person("chair", "committee", village="V0001", token=True)
     run = await runs.create_run("V0001", 2024, "shareholding", "accountant", amount_yuan="80000")
     if upto == "draft":
         return run.id
@@ -76,32 +88,32 @@ async def prepared(clean_db: str, tmp: Path, upto: str) -> int:  # type: ignore[
 
 async def test_compute_killed_mid_transaction(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run_id = await prepared(clean_db, tmp_path, "draft")
-    kill_at(clean_db, "compute.lines_written", tmp_path, "run", "compute", str(run_id))
+    kill_at(clean_db, "compute.lines_written", tmp_path, "run", "compute", str(run_id), who=PEOPLE["accountant"])
     assert (await runs.get_run(run_id)).state == "draft"
     assert await AllocationLine.filter(run_id=run_id).count() == 0
-    finish(clean_db, "run", "compute", str(run_id))
-    assert "nothing changed" in finish(clean_db, "run", "compute", str(run_id))
+    finish(clean_db, "run", "compute", str(run_id), who=PEOPLE["accountant"])
+    assert "nothing changed" in finish(clean_db, "run", "compute", str(run_id), who=PEOPLE["accountant"])
     run = await runs.get_run(run_id)
     assert run.state == "computed" and await AllocationLine.filter(run_id=run_id).count() == run.lines > 0
 
 
 async def test_approve_killed_after_posting_the_accrual(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run_id = await prepared(clean_db, tmp_path, "publicized")
-    kill_at(clean_db, "approve.accrual_posted", tmp_path, "run", "approve", str(run_id), "--user", "chair")
+    kill_at(clean_db, "approve.accrual_posted", tmp_path, "run", "approve", str(run_id), *MEETING, who=PEOPLE["chair"])
     assert (await runs.get_run(run_id)).state == "publicized"
     assert await LedgerEntry.filter(run_id=run_id).count() == 0
-    finish(clean_db, "run", "approve", str(run_id), "--user", "chair")
-    finish(clean_db, "run", "approve", str(run_id), "--user", "chair")
+    finish(clean_db, "run", "approve", str(run_id), *MEETING, who=PEOPLE["chair"])
+    finish(clean_db, "run", "approve", str(run_id), *MEETING, who=PEOPLE["chair"])
     assert (await runs.get_run(run_id)).state == "approved"
     assert sorted(await LedgerEntry.filter(run_id=run_id).values_list("kind", flat=True)) == ["accrual", "return"]
 
 
 async def test_pay_killed_after_writing_the_batch(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run_id = await prepared(clean_db, tmp_path, "approved")
-    kill_at(clean_db, "pay.items_written", tmp_path, "run", "pay", str(run_id), "--out", str(tmp_path / "out"))
+    kill_at(clean_db, "pay.items_written", tmp_path, "run", "pay", str(run_id), "--out", str(tmp_path / "out"), who=PEOPLE["accountant"])
     assert (await runs.get_run(run_id)).state == "approved"
     assert await PayoutBatch.filter(run_id=run_id).count() == 0 and await PayoutItem.filter(run_id=run_id).count() == 0
-    finish(clean_db, "run", "pay", str(run_id), "--out", str(tmp_path / "out"))
+    finish(clean_db, "run", "pay", str(run_id), "--out", str(tmp_path / "out"), who=PEOPLE["accountant"])
     assert (await runs.get_run(run_id)).state == "paid"
     assert await PayoutBatch.filter(run_id=run_id).count() == 1
 
@@ -110,11 +122,11 @@ async def test_bank_result_killed_after_the_settlement(clean_db, tmp_path: Path)
     run_id = await prepared(clean_db, tmp_path, "paid")
     ids = await PayoutItem.filter(run_id=run_id).order_by("household_id").values_list("household_id", flat=True)
     result = bank_result(tmp_path / "result.csv", [(h, "成功") for h in ids])
-    kill_at(clean_db, "bank_result.settlement_posted", tmp_path, "run", "bank-result", str(run_id), str(result))
+    kill_at(clean_db, "bank_result.settlement_posted", tmp_path, "run", "bank-result", str(run_id), str(result), who=PEOPLE["accountant"])
     assert await LedgerEntry.filter(run_id=run_id, kind="settlement").count() == 0
     assert await PayoutItem.filter(run_id=run_id, status="pending").count() == len(ids)
-    finish(clean_db, "run", "bank-result", str(run_id), str(result))
-    assert "recorded before" in finish(clean_db, "run", "bank-result", str(run_id), str(result))
+    finish(clean_db, "run", "bank-result", str(run_id), str(result), who=PEOPLE["accountant"])
+    assert "recorded before" in finish(clean_db, "run", "bank-result", str(run_id), str(result), who=PEOPLE["accountant"])
     assert await LedgerEntry.filter(run_id=run_id, kind="settlement").count() == 1
     assert await BankResultLine.all().count() == len(ids)
     assert await PayoutItem.filter(run_id=run_id, status="paid").count() == len(ids)

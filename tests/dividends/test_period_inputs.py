@@ -91,8 +91,8 @@ def test_a_scheme_that_needs_an_input_says_which(files: SampleFiles) -> None:
         compute(Inputs(scheme=MONTHS, registry=files.households, members=files.members, posts=files.posts,
                        returns=files.returns, period=2024))
     text = caught.value.text("en")
-    assert "step(s) cap cap the household's total for the period and need what earlier runs of the period paid" in text
-    assert "step(s) dividend prorate by months and need the period's household and member events (--events" in text
+    assert "step(s) cap cap the household's total for the period and need the file of what earlier runs of the period paid" in text
+    assert "step(s) dividend prorate by months and need the file of the period's household and member events (an empty" in text
 
 
 def test_cli_compute_takes_the_extra_files(files: SampleFiles, tmp_path: Path) -> None:

@@ -561,3 +561,30 @@ def test_a_chinese_header_is_named_as_written_in_the_problem() -> None:
             "第 2 行，“收益金额(元)”列: 应为不为负数、最多两位小数的元金额（如 1234.50 或 1,234.50），实际为“12.345”"
         )
     )
+
+
+def test_messages_that_reach_pages_name_no_command_line_option() -> None:
+    """Issue 9 item 9: a web page's message speaks of files and columns, not of ``--posts``.
+    Only messages of the command line itself (``cli.*``, the compute and demo commands' output
+    directories and their amount options, the notify command's confirmations) may name options."""
+    import importlib
+    import pkgutil
+    import re
+
+    import dividends
+    import schemes
+    from schemes.i18n import _CATALOG
+
+    for package in (schemes, dividends):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+    command_line_only = {"compute.amount_many_villages", "compute.amount_or_returns", "output.exists",
+                         "demo.not_empty", "notify.refused_long", "notify.confirm",
+                         "access.scope_village", "access.scope_county"}  # user add: left to its owner
+    option = re.compile(r"(?<![\w-])--[a-z]")
+    named = sorted(key for key, texts in _CATALOG.items()
+                   if not key.startswith("cli.") and key not in command_line_only
+                   and any(option.search(text) for text in texts.values()))
+    assert named == []
+    assert "registry.unknown_headers" in _CATALOG and "needs.missing_column" in _CATALOG  # the walk found them

@@ -19,6 +19,11 @@ class Registry:
     posts: Path
 
 
+RESOLUTION = {"meeting_date": "2025-01-06", "body": "representatives", "entitled": "30", "present": "21",
+              "votes_for": "15", "votes_against": "4", "abstaining": "2"}
+"""A villagers' representatives' meeting that meets the default rules (2/3 present, a majority for)."""
+
+
 def registry_files(directory: Path, households: int = 12, villages: int = 1, seed: int = 3) -> Registry:
     files = sample_files(directory, households=households, villages=villages, seed=seed)
     return Registry(files.households, files.members, files.posts)
@@ -63,7 +68,7 @@ async def publicized(acc: Browser, reg: Registry, **kw: object) -> int:
 async def approved(acc: Browser, com: Browser, clock: FixedClock, reg: Registry, **kw: object) -> int:
     run_id = await publicized(acc, reg, **kw)
     clock.advance(days=7)
-    response = await com.post(f"/runs/{run_id}/approve")
+    response = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
     assert response.status_code == 303, response.text[-2000:]
     return run_id
 

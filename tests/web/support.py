@@ -45,13 +45,18 @@ ROLES_OF = {
 }
 
 
+DISPLAY_NAMES = {"acc1": "李会计", "com1": "王监委", "com1b": "赵监委", "acc2": "孙会计", "aud1": "周审计",
+                 "aud2": "吴审计", "adm1": "郑管理", "root": "系统管理员"}
+
+
 async def seed_people() -> None:
     cli = access.Actor(0, "test", "test", "admin")
     await access.create_village(cli, "V0001", "东村", county="C1", county_name="甲县", contact_phone="0539-1234567")
     await access.create_village(cli, "V0002", "西村", county="C1")
     await access.create_village(cli, "V9001", "外县村", county="C2", county_name="乙县")
     for username, (role, village, county) in ROLES_OF.items():
-        await access.create_user(username, PASSWORD, role, actor="test", village=village, county=county)
+        await access.create_user(username, PASSWORD, role, actor="test", village=village, county=county,
+                                 display_name=DISPLAY_NAMES[username])
 
 
 def csrf_of(html: str) -> str:

@@ -26,16 +26,32 @@ def _cli(tmp: Path, *args: str, stdin: str = "", **extra: str) -> subprocess.Com
 
 
 def test_a_village_and_its_people_are_added_from_the_command_line(tmp_path: Path) -> None:
-    added = _cli(tmp_path, "village", "add", "V0001", "--county", "C1", "--name", "东村", "--contact-phone", "0539-1")
+    """Bootstrap: the first user of an empty database is an administrator, added without signing
+    in; after that every command signs in, and naming a user is not enough."""
+    root_pw, acc_pw = "the root password", "a long enough password"
+    first = _cli(tmp_path, "user", "add", "acc0", "--role", "accountant", "--password-stdin", stdin=acc_pw + "\n")
+    assert first.returncode == 2 and "must be an administrator" in first.stderr, first.stderr
+    root = _cli(tmp_path, "user", "add", "root", "--role", "admin", "--password-stdin", stdin=root_pw + "\n")
+    assert root.returncode == 0 and "root (admin)" in root.stdout, root.stderr
+    anonymous = _cli(tmp_path, "village", "add", "V0001", "--county", "C1")
+    assert anonymous.returncode == 4 and "sign in" in anonymous.stderr and "Traceback" not in anonymous.stderr
+    wrong = _cli(tmp_path, "village", "add", "V0001", "--county", "C1", "--user", "root", "--password-stdin",
+                 stdin="not the password\n")
+    assert wrong.returncode == 4 and "wrong user name or password" in wrong.stderr
+    added = _cli(tmp_path, "village", "add", "V0001", "--county", "C1", "--name", "东村", "--contact-phone", "0539-1",
+                 "--user", "root", "--password-stdin", stdin=root_pw + "\n")
     assert added.returncode == 0, added.stderr
-    user = _cli(tmp_path, "user", "add", "acc1", "--role", "accountant", "--village", "V0001", "--password-stdin",
-                stdin="a long enough password\n")
+    user = _cli(tmp_path, "user", "add", "acc1", "--role", "accountant", "--village", "V0001", "--user", "root",
+                "--password-stdin", stdin=f"{root_pw}\n{acc_pw}\n")
     assert user.returncode == 0 and "acc1" in user.stdout, user.stderr
-    short = _cli(tmp_path, "user", "add", "acc2", "--role", "accountant", "--village", "V0001", "--password-stdin",
-                 stdin="short\n")
+    short = _cli(tmp_path, "user", "add", "acc2", "--role", "accountant", "--village", "V0001", "--user", "root",
+                 "--password-stdin", stdin=f"{root_pw}\nshort\n")
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
-    unknown = _cli(tmp_path, "user", "add", "aud", "--role", "auditor", "--password-stdin", stdin="a long enough password\n")
-    assert unknown.returncode == 2 and "--county" in unknown.stderr
+    token = _cli(tmp_path, "user", "token", "office PC", "--user", "acc1", "--password-stdin", stdin=acc_pw + "\n")
+    assert token.returncode == 0 and token.stdout.startswith("dvd_"), token.stderr
+    refused = _cli(tmp_path, "user", "add", "acc3", "--role", "accountant", "--village", "V0001", "--password-stdin",
+                   stdin="a long enough password\n", DIVIDENDS_TOKEN=token.stdout.strip())
+    assert refused.returncode == 5 and "may not users.manage" in refused.stderr, refused.stderr
 
 
 def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

@@ -119,3 +119,24 @@ def test_histogram_bins_have_round_widths() -> None:
     assert overview.nice_width(123_456) == 10_000
     assert overview.nice_width(0) == 100
     assert overview.nice_width(2_000_000) == 200_000
+
+
+def test_the_amounts_histogram_gives_nothing_its_own_bar_and_an_outlier_does_not_squeeze_the_rest() -> None:
+    # the shape that put 1,985 of 2,470 households in one bar: most get nothing, one got a lot
+    counts = {0: 1985, **{150_000 + 1000 * i: 1 for i in range(480)}, 4_000_000: 5}
+    bins = overview.amount_bins(counts)
+    assert (bins[0].low_fen, bins[0].high_fen, bins[0].count) == (0, 0, 1985)
+    assert sum(b.count for b in bins) == sum(counts.values())
+    spread = bins[1:-1]
+    assert len(spread) >= 5 and max(b.count for b in spread) < 480 // 2  # the paid households spread over bars
+    assert bins[-1].count == 5 and bins[-1].high_fen == 4_000_001  # the outliers in one last bin
+    svg = str(histogram([(b.low_fen, b.high_fen, b.count) for b in bins], title="h", zero_label="不分",
+                        x_unit="元", y_unit="户数"))
+    assert "不分" in svg and "≥" in svg and "元" in svg and "户数" in svg
+
+
+def test_the_top_villages_chart_leaves_out_villages_with_nothing_posted() -> None:
+    def village(code: str, fen: int) -> overview.VillageTotals:
+        return overview.VillageTotals(code, code, "C1", 1, 10, fen, 0, None, None, None, None)
+    data = overview.Overview((2024,), 2024, (village("V1", 0), village("V2", 500), village("V3", 0)), (), {}, 500, 0, 20, ())
+    assert [v.code for v in data.top] == ["V2"]

@@ -161,8 +161,10 @@ async def test_a_village_run_from_registry_to_delivered_notices_and_an_auditor_v
             site.clock.advance(days=7)
             await _login(page, site, "com1")
             await page.goto(run_url)
+            for field, value in (("#entitled", "30"), ("#present", "21"), ("#votes_for", "15")):
+                await page.fill(field, value)  # the villagers' representatives' meeting (四议两公开)
             await page.click("button:has-text('审批通过')")
-            await page.wait_for_selector("text=审批：com1")
+            await page.wait_for_selector("text=审批：王监委")  # the approver by display name
             await _logout(page)
 
             # the accountant pays: the bank file, the bank's result

@@ -41,6 +41,8 @@ PAGES = [
     Spec("GET", "/villages/{v}/registry", "registry.import"),
     Spec("POST", "/villages/{v}/registry", "registry.import", data=(("period", "2024"),)),
     Spec("GET", "/villages/{v}/registry/{sid}"),
+    Spec("GET", "/villages/{v}/registry/template"),
+    Spec("POST", "/villages/{v}/registry/{sid}/withdraw", "registry.withdraw", data=(("reason", "wrong file"),)),
     Spec("GET", "/villages/{v}/returns"),
     Spec("POST", "/villages/{v}/returns", "return.record", data=(("period", "2023"), ("amount", "100"))),
     Spec("GET", "/villages/{v}/runs/new", "run.create"),
@@ -53,6 +55,11 @@ PAGES = [
     Spec("POST", "/runs/{run}/objections", "objection.record", data=(("household_id", "X"), ("text", "t"))),
     Spec("POST", "/runs/{run}/objections/{oid}/resolve", "objection.resolve", data=(("resolution", "ok"),)),
     Spec("POST", "/runs/{run}/approve", "run.approve"),
+    Spec("POST", "/runs/{run}/return", "run.return"),  # no reason: refused (400) without changing the world
+    Spec("POST", "/runs/{run}/review", "run.review"),
+    Spec("POST", "/runs/{run}/evidence", "publicity.evidence"),  # no photo: 400 for the accountant
+    Spec("GET", "/runs/{run}/evidence/" + "0" * 64, always="404"),  # nobody's evidence
+    Spec("POST", "/runs/{run}/result-notice", "publicity.result"),
     Spec("POST", "/runs/{run}/pay", "run.pay", data=(("bank_format", "generic"),)),
     Spec("GET", "/runs/{run}/batches/1.csv", missing_in=("V0002",)),  # V0002's run is not paid
     Spec("POST", "/runs/{run}/bank-result", "run.bank_result"),
@@ -62,7 +69,7 @@ PAGES = [
     Spec("POST", "/runs/{run}/notices/send", "notices.send", data=(("kind", "publicity"),)),
     Spec("POST", "/runs/{run}/notices/resend", "notices.send", data=(("kind", "payment_confirmation"),)),
     Spec("GET", "/runs/{run}/verify"),
-    Spec("GET", "/runs/{run}/audit-pack", "county.read"),  # a village's own people get 403: the county's
+    Spec("GET", "/runs/{run}/audit-pack", "run.pack"),  # the village accountant, the county auditors and admins
     Spec("GET", "/county", "county.read", village=False),
     Spec("GET", "/county/runs", "county.read", village=False),
     Spec("GET", "/county/villages/{v}", "county.read", role_first=True),
@@ -96,6 +103,8 @@ API = [
     Spec("POST", "/api/v1/runs/{run}/publicize", "run.publicize", data=(("start", "2025-01-06"), ("end", "2025-01-12"))),
     Spec("POST", "/api/v1/runs/{run}/objections", "objection.record", data=(("household_id", "X"), ("text", "t"))),
     Spec("POST", "/api/v1/runs/{run}/approve", "run.approve"),
+    Spec("POST", "/api/v1/runs/{run}/return", "run.return"),  # no reason: 400, nothing changes
+    Spec("POST", "/api/v1/runs/{run}/review", "run.review"),
     Spec("POST", "/api/v1/runs/{run}/pay", "run.pay"),
     Spec("POST", "/api/v1/runs/{run}/bank-result", "run.bank_result"),
     Spec("POST", "/api/v1/runs/{run}/close", "run.close"),
@@ -149,7 +158,7 @@ def test_every_route_is_in_the_role_table() -> None:
     covered = {s.path for s in PAGES + API} | UNGUARDED
     paths = {r.path.replace("{run_id:int}", "{run}").replace("{code}", "{v}").replace("{snapshot_id:int}", "{sid}")
              .replace("{objection_id:int}", "{oid}").replace("{number:int}.{kind}", "1.csv")
-             .replace("{user_id:int}", "1").replace("{token_id:int}", "999").replace("{scheme_id}", "shareholding")
+             .replace("{user_id:int}", "1").replace("{token_id:int}", "999").replace("{scheme_id}", "shareholding").replace("{sha}", "0" * 64)
              for r in app.routes if isinstance(r, (Route, Mount))}
     assert paths - covered == set()
 

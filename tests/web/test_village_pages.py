@@ -5,7 +5,7 @@ import pytest
 
 from dividends.store.models import AuditEvent, Objection, Run
 from tests.web.flows import (
-    approved, bank_result_csv, computed, import_and_create, publicized, registry_files, upload,
+    RESOLUTION, approved, bank_result_csv, computed, import_and_create, publicized, registry_files, upload,
 )
 from tests.web.support import browser
 
@@ -81,12 +81,12 @@ async def test_an_accountant_takes_a_run_from_import_to_closed(app, clock, tmp_p
         objected = await acc.post(f"/runs/{run_id}/objections", {"household_id": "V0001-00002", "text": "人口数不对"})
         assert objected.status_code == 303
         clock.advance(days=7)
-        blocked = await com.post(f"/runs/{run_id}/approve")
+        blocked = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
         assert blocked.status_code == 409 and "异议" in blocked.text
         objection = await Objection.get(run_id=run_id)
         resolved = await com.post(f"/runs/{run_id}/objections/{objection.id}/resolve", {"resolution": "已核实"})
         assert resolved.status_code == 303
-        assert (await com.post(f"/runs/{run_id}/approve")).status_code == 303
+        assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303
         paid = await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})
         assert paid.status_code == 303
         csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
@@ -118,7 +118,7 @@ async def test_the_preparer_cannot_approve_their_own_run(app, clock, tmp_path) -
     await Run.filter(id=run_id).update(prepared_by="com1")
     clock.advance(days=7)
     async with browser(app, "com1") as com:
-        refused = await com.post(f"/runs/{run_id}/approve")
+        refused = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
     assert refused.status_code == 409 and "不能由本人审批" in refused.text
 
 
@@ -126,7 +126,7 @@ async def test_approval_waits_for_the_end_of_the_notice_period(app, clock, tmp_p
     reg = registry_files(tmp_path)
     async with browser(app, "acc1") as acc, browser(app, "com1") as com:
         run_id = await publicized(acc, reg)
-        early = await com.post(f"/runs/{run_id}/approve")
+        early = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
     assert early.status_code == 409 and "公示期到 2025-01-12 结束" in early.text
 
 

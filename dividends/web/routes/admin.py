@@ -7,6 +7,8 @@ from starlette.routing import Route
 
 from dividends import access, villages
 from dividends.access import ROLES, Actor
+from dividends.usecases import tokens, users
+from dividends.usecases import villages as village_cases
 from dividends.web import forms
 from dividends.web.auth import page
 from dividends.web.render import redirect, render
@@ -14,31 +16,30 @@ from dividends.web.render import redirect, render
 
 @page
 async def users_page(request: Request, actor: Actor) -> Response:
-    users = await access.users_for(actor)
+    found = await users.all_of(actor)
     rows = list(await access.villages_query(actor).order_by("code"))
-    return render(request, "admin_users.html", {"users": users, "roles": ROLES, "villages": rows})
+    return render(request, "admin_users.html", {"users": found, "roles": ROLES, "villages": rows})
 
 
 @page
 async def create_user(request: Request, actor: Actor) -> Response:
     access.require(actor, "users.manage")
     form = await request.form()
-    await access.create_user_as(actor, forms.text(form, "username", limit=64), str(form.get("password", "")),
-                                forms.choice(form.get("role"), "role", ROLES),
-                                village=forms.text(form, "village", required=False, limit=64) or None,
-                                county=forms.text(form, "county", required=False, limit=32) or None,
-                                display_name=forms.text(form, "display_name", required=False, limit=128))
+    await users.create(actor, forms.text(form, "username", limit=64), str(form.get("password", "")),
+                       forms.choice(form.get("role"), "role", ROLES),
+                       village=forms.text(form, "village", required=False, limit=64) or None,
+                       county=forms.text(form, "county", required=False, limit=32) or None,
+                       display_name=forms.text(form, "display_name", required=False, limit=128))
     return redirect("/admin/users")
 
 
 @page
 async def set_active(request: Request, actor: Actor) -> Response:
-    user = await access.user_for(actor, int(request.path_params["user_id"]))
+    user_id = int(request.path_params["user_id"])
+    await access.user_for(actor, user_id)  # scope before the body is read
     form = await request.form()
     active = forms.choice(form.get("active"), "active", ["true", "false"]) == "true"
-    if user.id == actor.user_id and not active:
-        raise access.Forbidden("users.manage")  # an admin cannot lock itself out
-    await access.set_active(user.id, active, actor=actor.username)
+    await users.set_active(actor, user_id, active)
     return redirect("/admin/users")
 
 
@@ -53,7 +54,7 @@ async def villages_page(request: Request, actor: Actor) -> Response:
 async def create_village(request: Request, actor: Actor) -> Response:
     access.require(actor, "users.manage")
     form = await request.form()
-    await access.create_village(actor, forms.text(form, "code", limit=64), forms.text(form, "name", required=False, limit=128),
+    await village_cases.create(actor, forms.text(form, "code", limit=64), forms.text(form, "name", required=False, limit=128),
                                 county=forms.text(form, "county", required=False, limit=32) or (actor.county_code or ""),
                                 county_name=forms.text(form, "county_name", required=False, limit=128),
                                 contact_name=forms.text(form, "contact_name", required=False, limit=64),
@@ -67,26 +68,26 @@ async def update_village(request: Request, actor: Actor) -> Response:
     access.require(actor, "users.manage")
     village = await access.village_for(actor, request.path_params["code"])
     form = await request.form()
-    await villages.update_village(village.code, actor.username, **{
+    await village_cases.update(actor, village.code, **{
         field: forms.text(form, field, required=False, limit=255) for field in villages.FIELDS if field in form})
     return redirect("/admin/villages")
 
 
 @page
 async def tokens_page(request: Request, actor: Actor) -> Response:
-    return render(request, "tokens.html", {"tokens": await access.tokens_of(actor), "new_token": None})
+    return render(request, "tokens.html", {"tokens": await tokens.mine(actor), "new_token": None})
 
 
 @page
 async def create_token(request: Request, actor: Actor) -> Response:
     form = await request.form()
-    token = await access.create_token(actor, forms.text(form, "name", limit=64))
-    return render(request, "tokens.html", {"tokens": await access.tokens_of(actor), "new_token": token})
+    token = await tokens.create(actor, forms.text(form, "name", limit=64))
+    return render(request, "tokens.html", {"tokens": await tokens.mine(actor), "new_token": token})
 
 
 @page
 async def revoke_token(request: Request, actor: Actor) -> Response:
-    await access.revoke_token(actor, int(request.path_params["token_id"]))
+    await tokens.revoke(actor, int(request.path_params["token_id"]))
     return redirect("/account/tokens")
 
 

@@ -45,9 +45,12 @@ async def county_home(request: Request, actor: Actor) -> Response:
         "data": data, "villages": data.villages[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], "page": number,
         "pages": max(1, -(-len(data.villages) // PAGE_SIZE)), "charts": {
             "villages": bar_chart([(f"{v.name} {v.code}"[:24], v.posted_fen) for v in data.top],
-                                  title=t(lang, "county.chart_villages", count=len(data.top))),
+                                  title=t(lang, "county.chart_villages", count=len(data.top)),
+                                  unit=t(lang, "county.unit_yuan")),
             "households": histogram([(b.low_fen, b.high_fen, b.count) for b in data.histogram],
-                                    title=t(lang, "county.chart_households"))}})
+                                    title=t(lang, "county.chart_households"),
+                                    x_unit=t(lang, "county.axis_amount"), y_unit=t(lang, "county.axis_households"),
+                                    zero_label=t(lang, "county.nothing"))}})
     return render(request, "county.html", {"body": body, "data": data})
 
 

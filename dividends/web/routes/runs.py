@@ -12,10 +12,11 @@ from starlette.routing import Route
 
 from dividends import access, overview, publicity, runs
 from dividends.usecases import objections as objection_cases
-from dividends.usecases import payments, scope
+from dividends.usecases import payments, reading, scope
+from dividends.usecases import publicity as publicity_cases
+from dividends.approval import ApprovalRules
 from dividends.usecases import runs as run_cases
 from dividends.access import Actor
-from dividends.auditpack import build_pack
 from dividends.clock import today
 from dividends.files import load_formats
 from dividends.store.files import file_name, get_file
@@ -34,9 +35,16 @@ async def _run(request: Request, actor: Actor) -> runs.Run:
 @page
 async def run_view(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
-    data = await overview.run_page(run, language(request))
-    return render(request, "run.html", {"run": run, "data": data, "formats": sorted(load_formats()),
-                                        "today": today(request.app.state.clock)})
+    lang = language(request)
+    data = await overview.run_page(run, lang)
+    formats = [(f, fmt.name.text(lang)) for f, fmt in sorted(load_formats().items())]
+    people = await overview.display_names([run.prepared_by, run.approved_by])
+    summary = await overview.approval_summary(run, lang)
+    return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people, "summary": summary,
+                                        "today": today(request.app.state.clock),
+                                        "decisions": await run_cases.decisions(actor, run.id),
+                                        "evidence": await publicity_cases.evidence(actor, run.id),
+                                        "rules": ApprovalRules.from_env()})
 
 
 @page
@@ -47,7 +55,8 @@ async def lines_view(request: Request, actor: Actor) -> Response:
     rows, total = await overview.run_lines(run, q, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     scheme = overview.run_scheme(run)
     return render(request, "lines.html", {"run": run, "rows": rows, "total": total, "q": q, "page": number,
-                                          "pages": max(1, -(-total // PAGE_SIZE)), "steps": scheme.steps})
+                                          "pages": max(1, -(-total // PAGE_SIZE)), "steps": scheme.steps,
+                                          "accounts": {k: a.label.text(language(request)) for k, a in scheme.accounts.items()}})
 
 
 @page
@@ -101,7 +110,9 @@ async def resolve_objection(request: Request, actor: Actor) -> Response:
 @page
 async def approve(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
-    await run_cases.approve(actor, run_id, request.app.state.clock)
+    await scope.precheck(actor, "run.approve", run_id=run_id)
+    form = await request.form()
+    await run_cases.approve(actor, run_id, request.app.state.clock, resolution=forms.resolution(form))
     return redirect(f"/runs/{run_id}")
 
 
@@ -171,13 +182,10 @@ async def verify(request: Request, actor: Actor) -> Response:
 
 @page
 async def audit_pack(request: Request, actor: Actor) -> Response:
-    run = await _run(request, actor)
-    access.require(actor, "county.read")
-    if run.content_hash is None:
-        raise access.NotAllowed(run.id)  # nothing computed, nothing to audit
-    data = await build_pack(run.id)
+    run_id = int(request.path_params["run_id"])
+    data = await reading.audit_pack(actor, run_id)  # the village's accountant, the county's auditors and admins
     return Response(data, media_type="application/zip",
-                    headers={"content-disposition": f'attachment; filename="audit-pack-run-{run.id}.zip"'})
+                    headers={"content-disposition": f'attachment; filename="audit-pack-run-{run_id}.zip"'})
 
 
 ROUTES = [

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,11 +19,15 @@ from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
 from dividends.web.auth import page
-from dividends.web.i18n import language
+from dividends.registry.columns import header_of
+from dividends.registry.mapping import SPECS, ColumnMapping
+from dividends.registry.template import KINDS as TEMPLATE_KINDS
+from dividends.registry.template import template_file
+from dividends.web.i18n import language, t
 from dividends.web.render import problem_rows, redirect, render
 from schemes.describe import describe
 from schemes.money import parse_yuan
-from schemes.problems import InputError
+from schemes.problems import InputError, Problem
 
 
 def _period_default(request: Request) -> int:
@@ -43,12 +50,79 @@ async def village_home(request: Request, actor: Actor) -> Response:
     return render(request, "village.html", {"village": village, "data": data})
 
 
+MAPPING_ROWS = 6
+
+
+def _column_choices(lang: str) -> list[tuple[str, str]]:
+    """``kind:column`` -> its label, for the mapping step's choices."""
+    out: list[tuple[str, str]] = []
+    for kind in ("households", "members", "posts"):
+        kind_label = t(lang, f"registry.kind.{kind}")
+        for column in SPECS[kind]:
+            shown = column.zh if lang == "zh" else f"{column.zh} ({column.name})"  # no internal id in Chinese
+            out.append((f"{kind}:{column.name}", f"{kind_label} · {shown}"))
+    return out
+
+
+def _unknown_rows(problems: Iterable[Problem], names: dict[str, str]) -> list[dict[str, str]]:
+    """The headers nothing recognised (from warnings or errors), each with its first suggestion,
+    as rows of the mapping step."""
+    kinds = {name: kind for kind, name in names.items()}
+    rows: dict[str, dict[str, str]] = {}
+    for problem in problems:
+        described = problem.msg.params.get("unknown") or problem.msg.params.get("headers") or ()
+        if isinstance(described, str) or not all(isinstance(d, str) for d in described):
+            continue
+        kind = kinds.get(problem.file or "", "households")
+        for text in described:
+            header = header_of(text)
+            guess = text.split(" (→ ", 1)[1].split("/")[0].split(" ")[-1].rstrip("?)") if " (→ " in text else ""
+            rows.setdefault(header, {"header": header, "column": f"{kind}:{guess}" if guess else ""})
+    return list(rows.values())
+
+
+def _mapping_of(form: Any, lang: str) -> ColumnMapping:
+    """The mapping step's rows: header text and ``kind:column`` (empty rows skipped)."""
+    entries: list[tuple[str, str, str]] = []
+    choices = {value for value, _ in _column_choices("en")}
+    for n in range(MAPPING_ROWS * 2):
+        header = forms.text(form, f"map_header_{n}", required=False, limit=200).strip()
+        target = str(form.get(f"map_column_{n}") or "")
+        if not header or not target:
+            continue
+        target = forms.choice(target, t(lang, "registry.mapping.column"), sorted(choices))
+        kind, column = target.split(":", 1)
+        entries.append((kind, header, column))
+    return ColumnMapping(tuple(entries))
+
+
+async def _registry_page(request: Request, actor: Actor, village: Any, period: int, *, status: int = 200,
+                         **context: Any) -> Response:
+    lang = language(request)
+    remembered = await registry.county_mapping(actor, village.code)
+    rows = list(context.pop("unknown", []))
+    rows += [{"header": "", "column": ""}] * max(0, MAPPING_ROWS - len(rows))
+    values = {"village": village, "period": period, "problems": [], "report": None, "notes": [], "warnings": [],
+              "remembered": [(h, c, k) for k, h, c in remembered.entries], "mapping_rows": rows[:MAPPING_ROWS * 2],
+              "column_choices": _column_choices(lang), **context}
+    return render(request, "registry.html", values, status=status)
+
+
 @page
 async def registry_form(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "registry.import")
-    return render(request, "registry.html", {"village": village, "period": _period_default(request), "problems": [],
-                                             "report": None})
+    return await _registry_page(request, actor, village, _period_default(request))
+
+
+@page
+async def registry_template(request: Request, actor: Actor) -> Response:
+    """The blank template to fill in: the workbook, or one kind's CSV."""
+    await access.village_for(actor, request.path_params["code"])
+    kind = forms.choice(request.query_params.get("kind", "workbook"), "kind", ["workbook", *TEMPLATE_KINDS])
+    file = template_file(kind, language(request))  # type: ignore[arg-type]
+    return Response(file.data, media_type=file.content_type, headers={
+        "content-disposition": f"attachment; filename*=UTF-8''{quote(file.name)}"})
 
 
 @page
@@ -57,26 +131,53 @@ async def registry_import(request: Request, actor: Actor) -> Response:
     access.require(actor, "registry.import")
     form = await request.form(max_files=3, max_part_size=64 * 1024 * 1024)
     period = _period_default(request)
+    lang = language(request)
+    names: dict[str, str] = {}
+    mapping = ColumnMapping()
     try:
         period = forms.integer(form.get("period"), "period", low=2000, high=2100)
+        mapping = _mapping_of(form, lang)
         with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
             directory = Path(tmp)
             households = await forms.save_upload(form, "households", directory)
             members = await forms.save_upload(form, "members", directory, required=False)
             posts = await forms.save_upload(form, "posts", directory, required=False)
             assert households is not None
+            names = {k: p.name for k, p in (("households", households), ("members", members), ("posts", posts)) if p}
             report = await registry.import_registry(actor, village.code, households, period=period, members=members,
-                                                    posts=posts, reference_date=today(request.app.state.clock))
+                                                    posts=posts, reference_date=today(request.app.state.clock),
+                                                    mapping=mapping or None)
     except InputError as error:
-        return render(request, "registry.html", {"village": village, "period": period, "report": None,
-                                                 "problems": problem_rows(error.problems, language(request))}, status=400)
+        return await _registry_page(request, actor, village, period, status=400,
+                                    problems=problem_rows(error.problems, lang),
+                                    unknown=_unknown_rows(error.problems, names) + _rows_of(mapping))
     finally:
         await form.close()
     mine = next(v for v in report.villages if v.village == village.code)
-    snapshot = await overview.RegistrySnapshot.get(village=village, period=period, version=mine.version)
+    snapshot = await access.snapshot_for(actor, mine.snapshot_id)  # type: ignore[arg-type]
     changes = await overview.snapshot_changes(snapshot)
-    return render(request, "registry.html", {"village": village, "period": period, "problems": [], "report": mine,
-                                             "snapshot": snapshot, "changes": changes})
+    return await _registry_page(request, actor, village, period, report=mine, snapshot=snapshot, changes=changes,
+                                withdrawable=report.import_id is not None, notes=problem_rows(report.notes, lang),
+                                warnings=problem_rows(report.warnings, lang),
+                                unknown=_unknown_rows(report.warnings, names))
+
+
+def _rows_of(mapping: ColumnMapping) -> list[dict[str, str]]:
+    return [{"header": h, "column": f"{k}:{c}"} for k, h, c in mapping.entries]
+
+
+@page
+async def registry_withdraw(request: Request, actor: Actor) -> Response:
+    """Withdraw the import that made this version, when no run uses it (recorded, not deleted)."""
+    village = await access.village_for(actor, request.path_params["code"])
+    snapshot = await access.snapshot_for(actor, int(request.path_params["snapshot_id"]))
+    if snapshot.village.id != village.id:
+        raise access.NotAllowed(snapshot.id)
+    access.require(actor, "registry.withdraw")
+    form = await request.form()
+    await registry.withdraw(actor, snapshot.registry_import_id, forms.text(form, "reason", limit=500),  # type: ignore[attr-defined]
+                            request.app.state.clock)
+    return redirect(f"/villages/{village.code}")
 
 
 @page
@@ -86,7 +187,10 @@ async def snapshot_view(request: Request, actor: Actor) -> Response:
     if snapshot.village.id != village.id:
         raise access.NotAllowed(snapshot.id)
     changes = await overview.snapshot_changes(snapshot)
-    return render(request, "snapshot.html", {"village": village, "snapshot": snapshot, "changes": changes})
+    record = snapshot.registry_import
+    withdrawn = f"{record.withdrawn_by} · {record.withdrawn_reason}" if record.withdrawn_at else ""
+    return render(request, "snapshot.html", {"village": village, "snapshot": snapshot, "changes": changes,
+                                             "withdrawn": withdrawn, "may_withdraw": actor.may("registry.withdraw")})
 
 
 @page
@@ -104,7 +208,7 @@ async def record_return(request: Request, actor: Actor) -> Response:
     form = await request.form()
     period = forms.integer(form.get("period"), "period", low=2000, high=2100)
     amount = forms.text(form, "amount")
-    asset = forms.text(form, "asset", required=False, limit=128) or "asset"
+    asset = forms.text(form, "asset", required=False, limit=128) or t(language(request), "returns.default_asset")
     await returns.record(actor, village.code, period, amount, asset, forms.text(form, "note", required=False))
     return redirect(f"/villages/{village.code}/returns")
 
@@ -153,6 +257,8 @@ ROUTES = [
     Route("/villages/{code}/registry", registry_form, methods=["GET"]),
     Route("/villages/{code}/registry", registry_import, methods=["POST"]),
     Route("/villages/{code}/registry/{snapshot_id:int}", snapshot_view, methods=["GET"]),
+    Route("/villages/{code}/registry/template", registry_template, methods=["GET"]),
+    Route("/villages/{code}/registry/{snapshot_id:int}/withdraw", registry_withdraw, methods=["POST"]),
     Route("/villages/{code}/returns", returns_page, methods=["GET"]),
     Route("/villages/{code}/returns", record_return, methods=["POST"]),
     Route("/villages/{code}/runs/new", new_run, methods=["GET"]),
