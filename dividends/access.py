@@ -370,12 +370,6 @@ def villages_query(actor: Actor) -> Any:
     return places.villages()
 
 
-def counties_query(actor: Actor) -> Any:
-    if actor.in_county and actor.county_id is None:
-        return places.counties(everything=True)
-    return places.counties(county_id=actor.county_id)
-
-
 async def village_for(actor: Actor, code: str) -> Village:
     if not 0 < len(code) <= 64:
         raise NotAllowed(code[:64])
