@@ -29,7 +29,7 @@ ROLES = ("accountant", "committee", "auditor", "admin", "township")
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
     "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
-    "township": ("乡镇农经站", "township office"),
+    "township": ("乡镇农经站审核员", "township reviewer"),
 }
 VILLAGE_ROLES = frozenset({"accountant", "committee"})
 COUNTY_ROLES = frozenset({"auditor", "admin"})

@@ -59,8 +59,8 @@ def _column_choices(lang: str) -> list[tuple[str, str]]:
     for kind in ("households", "members", "posts"):
         kind_label = t(lang, f"registry.kind.{kind}")
         for column in SPECS[kind]:
-            shown = column.zh if lang == "zh" else f"{column.zh} ({column.name})"  # no internal id in Chinese
-            out.append((f"{kind}:{column.name}", f"{kind_label} · {shown}"))
+            label = column.zh if lang == "zh" else column.name.replace("_", " ")  # no internal ids on a Chinese page
+            out.append((f"{kind}:{column.name}", f"{kind_label} · {label}"))
     return out
 
 
