@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,7 +157,8 @@ def password_hash_concurrency() -> int:
     """``PASSWORD_HASH_CONCURRENCY`` (default 2): argon2 hashes computed at once, each in a
     worker thread (argon2 releases the GIL), so a storm of logins leaves the event loop free and
     queues instead of taking every core."""
-    text = os.environ.get("PASSWORD_HASH_CONCURRENCY", "").strip()
+    from dividends.settings import read_environment
+    text = read_environment().get("PASSWORD_HASH_CONCURRENCY", "").strip()
     return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else 2
 
 
@@ -370,12 +370,6 @@ def villages_query(actor: Actor) -> Any:
     if actor.in_county:
         return places.villages(county_id=actor.county_id)
     return places.villages()
-
-
-def counties_query(actor: Actor) -> Any:
-    if actor.in_county and actor.county_id is None:
-        return places.counties(everything=True)
-    return places.counties(county_id=actor.county_id)
 
 
 async def village_for(actor: Actor, code: str) -> Village:

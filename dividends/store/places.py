@@ -54,12 +54,6 @@ def villages(*, village_id: int | None = None, county_id: int | None = None, tow
     return Village.filter(id=-1)
 
 
-def counties(*, county_id: int | None = None, everything: bool = False) -> Any:
-    if everything:
-        return County.all()
-    return County.filter(id=county_id if county_id is not None else -1)
-
-
 async def village_of_run(run_id: int) -> Village | None:
     """The village a run belongs to (None: no such run)."""
     run = await Run.get_or_none(id=run_id).only("id", "village_id")

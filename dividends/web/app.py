@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from dividends.clock import Clock, SystemClock
-from dividends.settings import SecretStr, Settings, SettingsError
+from dividends.settings import Settings, SettingsError
 from dividends.store.db import close_database, open_database
 from dividends.store.queries import ping
 from dividends.web import api

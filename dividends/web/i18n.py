@@ -8,20 +8,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from dividends.actors import ROLE_LABELS
+from dividends.policy import RUN_STATE_LABELS
 from schemes.i18n import Msg, register
+from schemes.statuses import LABELS
 
 LANGS = ("zh", "en")
 
-STATE_NAMES = {
-    "draft": ("草稿", "draft"), "computed": ("已计算", "computed"), "publicized": ("公示中", "publicized"),
-    "approved": ("已审批", "approved"), "paid": ("已发放", "paid"), "closed": ("已结束", "closed"),
-    "reversed": ("已冲销", "reversed"), "cancelled": ("已撤销", "cancelled"),
-}
-ROLE_NAMES = {
-    "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
-    "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
-    "township": ("乡镇农经站审核员", "township reviewer"),
-}
+STATE_NAMES = RUN_STATE_LABELS  # defined once, beside the states (dividends/policy.py)
+ROLE_NAMES = ROLE_LABELS  # defined once, beside the roles (dividends/actors.py)
 OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
 LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
 FIELD_NAMES = {  # registry fields, as the registry template names them
@@ -31,8 +26,7 @@ FIELD_NAMES = {  # registry fields, as the registry template names them
     "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
     "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
 }
-STATUS_NAMES = {"poor": ("贫困户", "poor"), "exited": ("脱贫户", "exited"), "monitored": ("监测户", "monitored"),
-                "non_poor": ("一般户", "non-poor")}
+STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # layout
