@@ -249,7 +249,9 @@ async def create_user_as(actor: Actor, username: str, password: str, role: str, 
     county admin's auditors and admins belong to its county."""
     require(actor, "users.manage")
     if role in VILLAGE_ROLES:
-        village_row = await places.village_by_code(village or "")
+        if not village:
+            raise refuse("access.scope_village")
+        village_row = await places.village_by_code(village)
         if village_row is None or not _village_in_scope(actor, village_row):
             raise refuse("access.unknown_village", code=village or "")
         county = None

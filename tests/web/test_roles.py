@@ -86,6 +86,9 @@ PAGES = [
     Spec("POST", "/admin/villages/{v}", "users.manage", role_first=True, data=(("contact_phone", "0539-2"),)),
     Spec("GET", "/account/tokens", village=False),
     Spec("POST", "/account/tokens", village=False, data=(("name", "t"),)),
+    # spreadsheets of what a page shows: the page's own rules decide (tests/web/test_scaffolding.py)
+    Spec("GET", "/export.xlsx", village=False),
+    Spec("POST", "/problems.xlsx", village=False, data=(("problems", "[]"),)),
     Spec("POST", "/account/tokens/999/revoke", village=False, always="404"),  # nobody's token
 ]
 

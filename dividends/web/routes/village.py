@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dividends import access, overview
+from dividends import access, overview, todo
 from dividends.usecases import registry, returns
 from dividends.usecases import runs as run_cases
 from dividends.access import Actor
@@ -47,7 +47,8 @@ async def home(request: Request, actor: Actor) -> Response:
 async def village_home(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     data = await overview.village_page(village)
-    return render(request, "village.html", {"village": village, "data": data})
+    items = await todo.todo(actor, today(request.app.state.clock))
+    return render(request, "village.html", {"village": village, "data": data, "todo": items})
 
 
 MAPPING_ROWS = 6
