@@ -240,3 +240,20 @@ register({
     "demo.sms_example": {"zh": "短信示例：{text}", "en": "an SMS: {text}"},
     "demo.sms_report": {"zh": "短信发送：{sent} 条已发出（演示：写入 {file}，未真正发送）", "en": "SMS: {sent} sent (demo: written to {file}, not really sent)"},
 })
+
+register({
+    "return.used": {
+        "zh": "这笔收益已由分配批次 {run}（{state}）使用，不能直接更正：{way}",
+        "en": "run {run} ({state}) books this return, so it cannot be corrected directly: {way}",
+    },
+    "return.way_cancel": {"zh": "请先作废批次 {run}，再更正收益并重新创建批次",
+                          "en": "cancel run {run} first, then correct the return and create a new run"},
+    "return.way_reverse": {"zh": "批次 {run} 已入账，请冲销该批次，更正收益后创建替代它的更正批次",
+                           "en": "run {run} is posted: reverse it, correct the return, then create a correction run that replaces it"},
+    "return.reason_missing": {"zh": "请写明更正原因（会记入审计记录）", "en": "give the reason for the correction (it goes into the audit trail)"},
+    "return.not_found": {"zh": "{village} 村 {period} 年没有登记名为“{asset}”的收益",
+                         "en": "{village} has no recorded return '{asset}' for {period}"},
+    "run.unpaid_reason": {"zh": "分配批次 {run} 有 {count} 户未付成功；未付结束须写明原因（会记入审计记录）",
+                          "en": "run {run} has {count} unpaid household(s): closing with them needs a stated reason (it goes into the audit trail)"},
+    "return.same_amount": {"zh": "收益已是 {amount} 元，无需更正", "en": "the return is already {amount} yuan: nothing to correct"},
+})

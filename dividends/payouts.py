@@ -238,21 +238,46 @@ async def _entry_id(ref: str) -> int:
     return (await LedgerEntry.get(ref=ref)).id
 
 
-async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, clock: Clock = SystemClock()) -> Outcome:
+@dataclass(frozen=True)
+class ClosingView:
+    """What closing a paid run would meet: ``blocker`` (a reason it cannot close yet, None when
+    it can) and the households still unpaid after failed results (closing with them needs a
+    stated reason)."""
+
+    blocker: Msg | None
+    unpaid: list[str]
+    unpaid_fen: int
+
+
+async def closing(run_id: int) -> ClosingView:
+    run = await get_run(run_id)
+    pending = await PayoutItem.filter(run=run, status="pending").count()
+    blocker = None
+    if pending:
+        last = await PayoutBatch.filter(run=run).order_by("-number").first()
+        blocker = Msg("run.pending_results", batch=last.number if last else "?", count=pending)
+    unpaid = await _unpaid_after_failures(run)
+    return ClosingView(blocker, unpaid["household_id"].to_list(), int(unpaid["amount_fen"].sum()))
+
+
+async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: str = "",
+                clock: Clock = SystemClock()) -> Outcome:
+    """Close a paid run. Unpaid households (failed, not paid by a follow-up batch) stop it unless
+    ``allow_unpaid`` with a ``reason``, which the audit trail keeps with the households."""
     run = await get_run(run_id)
     if not _check(run, "close", "paid", "closed"):
         return Outcome(run, False)
-    pending = await PayoutItem.filter(run=run, status="pending").count()
-    if pending:
-        last = await PayoutBatch.filter(run=run).order_by("-number").first()
-        raise refuse("run.pending_results", batch=last.number if last else "?", count=pending)
-    unpaid = await _unpaid_after_failures(run)
-    if unpaid.height and not allow_unpaid:
-        raise refuse("run.unpaid", run=run.id, count=unpaid.height, households=unpaid["household_id"].head(10).to_list())
+    view = await closing(run.id)
+    if view.blocker is not None:
+        raise InputError([Problem(view.blocker)])
+    if view.unpaid and not allow_unpaid:
+        raise refuse("run.unpaid", run=run.id, count=len(view.unpaid), households=view.unpaid[:10])
+    if view.unpaid and not reason.strip():
+        raise refuse("run.unpaid_reason", run=run.id, count=len(view.unpaid))
     async with transaction():
         await _advance(run, "paid", "closed", closed_at=clock.now())
-        await audit.record(actor, "run.close", "run", run.id, village=run.village,
-                           unpaid=unpaid["household_id"].to_list(), unpaid_fen=int(unpaid["amount_fen"].sum()))
+        await audit.record(actor, "run.close", "run", run.id, village=run.village, unpaid=view.unpaid,
+                           unpaid_fen=view.unpaid_fen, **({"reason": reason.strip()} if view.unpaid else {}))
     return Outcome(run, True)
 
 

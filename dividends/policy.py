@@ -54,6 +54,7 @@ RULES: dict[str, Rule] = {
     "registry.import": _r(ACCOUNTANT),
     "registry.withdraw": _r(ACCOUNTANT, ADMIN),
     "return.record": _r(ACCOUNTANT),
+    "return.correct": _r(ACCOUNTANT),
     "run.create": _r(ACCOUNTANT),
     "run.compute": _r(ACCOUNTANT, states=("draft",), done=("computed", "publicized") + POSTED),
     "run.publicize": _r(ACCOUNTANT, states=("computed",), done=("publicized",) + POSTED),

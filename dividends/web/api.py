@@ -113,6 +113,16 @@ async def record_return(request: Request, actor: Actor) -> Response:
 
 
 @api
+async def correct_return(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "return.correct", village=request.path_params["code"])
+    data = await _body(request)
+    row = await returns.correct(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
+                                _str(data, "asset", limit=128), _str(data, "amount_yuan", limit=40),
+                                _str(data, "reason", required=False))
+    return _json({"period": row.period, "asset": row.asset, "amount_fen": row.amount_fen}, 200)
+
+
+@api
 async def create_run(request: Request, actor: Actor) -> Response:
     v = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "run.create")
@@ -317,6 +327,7 @@ ROUTES = [
     Route("/api/v1/villages/{code}", village, methods=["GET"]),
     Route("/api/v1/villages/{code}/registry", import_registry, methods=["POST"]),
     Route("/api/v1/villages/{code}/returns", record_return, methods=["POST"]),
+    Route("/api/v1/villages/{code}/returns/correct", correct_return, methods=["POST"]),
     Route("/api/v1/villages/{code}/runs", create_run, methods=["POST"]),
     Route("/api/v1/villages/{code}/verify", verify_village, methods=["GET"]),
     Route("/api/v1/runs/{run_id:int}", run_detail, methods=["GET"]),

@@ -35,7 +35,7 @@ EVERYONE = {ACC, COM, AUD, ADM}
 
 WHO: dict[str, set[str]] = {
     "village.read": EVERYONE, "ledger.read": EVERYONE, "run.pack": {ACC, AUD, ADM},
-    "registry.import": {ACC}, "return.record": {ACC}, "run.create": {ACC}, "run.compute": {ACC},
+    "registry.import": {ACC}, "return.record": {ACC}, "return.correct": {ACC}, "run.create": {ACC}, "run.compute": {ACC},
     "run.publicize": {ACC}, "objection.record": {ACC, COM}, "objection.resolve": {COM}, "run.approve": {COM},
     "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},

@@ -44,7 +44,9 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "today": today(request.app.state.clock),
                                         "decisions": await run_cases.decisions(actor, run.id),
                                         "evidence": await publicity_cases.evidence(actor, run.id),
-                                        "rules": ApprovalRules.from_env()})
+                                        "rules": ApprovalRules.from_env(),
+                                        "closing": (await payments.closing(actor, run.id)
+                                                    if run.state == "paid" and actor.may("run.close") else None)})
 
 
 @page
@@ -160,7 +162,10 @@ async def bank_result(request: Request, actor: Actor) -> Response:
 @page
 async def close(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
-    await payments.close(actor, run_id, clock=request.app.state.clock)
+    await scope.precheck(actor, "run.close", run_id=run_id)
+    form = await request.form()
+    await payments.close(actor, run_id, allow_unpaid=form.get("allow_unpaid") == "1",
+                         reason=forms.text(form, "reason", required=False), clock=request.app.state.clock)
     return redirect(f"/runs/{run_id}")
 
 
