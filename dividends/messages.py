@@ -255,5 +255,12 @@ register({
                          "en": "{village} has no recorded return '{asset}' for {period}"},
     "run.unpaid_reason": {"zh": "分配批次 {run} 有 {count} 户未付成功；未付结束须写明原因（会记入审计记录）",
                           "en": "run {run} has {count} unpaid household(s): closing with them needs a stated reason (it goes into the audit trail)"},
+    "payee.account_invalid": {"zh": "账号应为 6 到 32 位数字，实际为“{found}”", "en": "an account number is 6 to 32 digits, found '{found}'"},
+    "payee.reason_missing": {"zh": "请写明更正账户的原因（会记入审计记录）", "en": "give the reason for the account correction (it goes into the audit trail)"},
+    "payee.not_failed": {"zh": "户 {household} 在分配批次 {run} 中没有支付失败且未补发的记录；只能更正支付失败农户的账户",
+                         "en": "household {household} has no failed, still unpaid payment in run {run}: only a failed household's account can be corrected"},
+    "payee.pending": {"zh": "户 {household} 的账户更正 {correction} 还在等待审批", "en": "the account correction {correction} of household {household} awaits approval"},
+    "payee.same_person": {"zh": "{user} 提出了账户更正 {run}，不能由本人审批；请由另一位村务监督委员会成员审批",
+                          "en": "{user} prepared the account correction {run} and may not approve it; another committee member must"},
     "return.same_amount": {"zh": "收益已是 {amount} 元，无需更正", "en": "the return is already {amount} yuan: nothing to correct"},
 })

@@ -37,7 +37,7 @@ WHO: dict[str, set[str]] = {
     "village.read": EVERYONE, "ledger.read": EVERYONE, "run.pack": {ACC, AUD, ADM},
     "registry.import": {ACC}, "return.record": {ACC}, "return.correct": {ACC}, "run.create": {ACC}, "run.compute": {ACC},
     "run.publicize": {ACC}, "objection.record": {ACC, COM}, "objection.resolve": {COM}, "run.approve": {COM},
-    "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "run.cancel": {ACC},
+    "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "payee.correct": {ACC}, "payee.approve": {COM}, "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},
     "notices.send": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
     "tokens.own": EVERYONE,
@@ -53,6 +53,8 @@ STARTS: dict[str, set[str]] = {
     "run.pay": {"approved", "paid"},
     "run.bank_result": {"paid"},
     "run.close": {"paid", "closed"},
+    "payee.correct": {"paid"},
+    "payee.approve": {"paid"},
     "run.cancel": {"draft", "computed", "publicized", "cancelled"},
     "run.reverse": POSTED | {"reversed"},
 }

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dividends.store.models import AssetReturn, AuditEvent, Run
+from dividends.store.models import AssetReturn, AuditEvent, PayoutBatch, Run
 from tests.web.flows import approved, bank_result_csv, registry_files, upload
 from tests.web.support import browser
 
@@ -63,3 +63,30 @@ async def test_the_close_form_says_why_it_waits_and_asks_why_households_stay_unp
     assert (await Run.get(id=run_id)).state == "closed"
     event = await AuditEvent.get(object_type="run", object_id=str(run_id), action="run.close")
     assert event.detail["unpaid"] == failed and event.detail["reason"] == "户主已迁出，改为现金发放"
+
+
+async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_page(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        await acc.post(f"/runs/{run_id}/pay", {"bank_format": "psbc"})
+        csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
+        failed = sorted(set(re.findall(r"V\d{4}-\d{5}", csv.content.decode("utf-8-sig"))))[:1]
+        await acc.post(f"/runs/{run_id}/bank-result", files={
+            "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
+        page = await acc.get(f"/runs/{run_id}")
+        assert 'action="/runs/%d/payees"' % run_id in page.text and "补发批次沿用" in page.text
+        prepared = await acc.post(f"/runs/{run_id}/payees", {"household_id": failed[0], "account_no": "6222000099998888",
+                                                             "bank": "农商银行", "reason": "原账户已销户"})
+        assert prepared.status_code == 303
+        page = await com.get(f"/runs/{run_id}")
+        assert "6222000099998888" not in page.text and "8888" in page.text  # masked on the page
+        approve = re.search(r'action="(/runs/\d+/payees/\d+/approve)"', page.text)
+        assert approve is not None
+        assert (await com.post(approve.group(1))).status_code == 303
+        assert "已审批" in (await acc.get(f"/runs/{run_id}")).text
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        follow = await acc.get(f"/runs/{run_id}/batches/2.csv")
+        assert "6222000099998888" in follow.content.decode("utf-8-sig")
+    batch = await PayoutBatch.get(run_id=run_id, number=2)
+    assert batch.bank_format == "psbc"
