@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     "registry.import": _r(ACCOUNTANT),
     "registry.withdraw": _r(ACCOUNTANT, ADMIN),
     "return.record": _r(ACCOUNTANT),
+    "return.correct": _r(ACCOUNTANT),
     "run.create": _r(ACCOUNTANT),
     "run.compute": _r(ACCOUNTANT, states=("draft",), done=("computed", "publicized") + POSTED),
     "run.publicize": _r(ACCOUNTANT, states=("computed",), done=("publicized",) + POSTED),
@@ -74,6 +75,8 @@ RULES: dict[str, Rule] = {
     "publicity.result": _r(ACCOUNTANT, states=("paid", "closed")),
     "run.pay": _r(ACCOUNTANT, states=("approved", "paid")),
     "run.bank_result": _r(ACCOUNTANT, states=("paid",)),
+    "payee.correct": _r(ACCOUNTANT, states=("paid",)),
+    "payee.approve": _r(COMMITTEE, states=("paid",), checker=True),
     "run.close": _r(ACCOUNTANT, states=("paid",), done=("closed",)),
     "run.cancel": _r(ACCOUNTANT, states=("draft", "computed", "publicized"), done=("cancelled",)),
     "run.reverse": _r(ACCOUNTANT, COMMITTEE, states=POSTED, done=("reversed",)),
@@ -119,7 +122,8 @@ def allow(actor: Actor, action: str, place: Place | None = None, *, state: str |
         raise refuse("run.illegal", run=what, state=Msg(f"state.{state}"), action=action,
                      needed=[Msg(f"state.{s}") for s in rule.states])
     if rule.checker and prepared_by is not None and prepared_by == actor.username and state not in rule.done:
-        key = "refusal.reversal_same_person" if action == "reversal.approve" else "run.same_person"
+        key = {"reversal.approve": "refusal.reversal_same_person",
+               "payee.approve": "payee.same_person"}.get(action, "run.same_person")
         raise refuse(key, user=actor.username, run=what)
 
 

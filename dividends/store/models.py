@@ -536,3 +536,24 @@ class RunEvidence(Model):
     class Meta:
         table = "run_evidence"
         unique_together = (("run", "kind", "sha256"),)
+
+
+class PayeeCorrection(Model):
+    """A household's payment account corrected on a paid run between batches (issue 12, item 4):
+    prepared by the accountant, approved by a committee member who did not prepare it; the
+    follow-up batch pays to it."""
+
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="payee_corrections", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    account_no = fields.CharField(max_length=64)
+    bank = fields.CharField(max_length=128, default="")
+    reason = fields.TextField(default="")
+    state = fields.CharField(max_length=16, default="prepared")  # prepared | approved
+    prepared_by = fields.CharField(max_length=64)
+    approved_by = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    approved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payee_correction"

@@ -115,6 +115,16 @@ async def record_return(request: Request, actor: Actor) -> Response:
 
 
 @api
+async def correct_return(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "return.correct", village=request.path_params["code"])
+    data = await _body(request)
+    row = await returns.correct(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
+                                _str(data, "asset", limit=128), _str(data, "amount_yuan", limit=40),
+                                _str(data, "reason", required=False))
+    return _json(out.ReturnRow(period=row.period, asset=row.asset, amount_fen=row.amount_fen), 200)
+
+
+@api
 async def create_run(request: Request, actor: Actor) -> Response:
     v = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "run.create")
@@ -318,6 +328,9 @@ OPERATIONS = [
               out.RegistryImported, 201, form=out.RegistryForm),
     Operation("POST", "/api/v1/villages/{code}/returns", record_return,
               "record the village's asset return for a period (accountant)", out.ReturnRow, 201, body=out.ReturnIn),
+    Operation("POST", "/api/v1/villages/{code}/returns/correct", correct_return,
+              "correct a recorded asset return no run uses yet (accountant; the old value stays in the audit trail)",
+              out.ReturnRow, 200, body=out.ReturnCorrectionIn),
     Operation("POST", "/api/v1/villages/{code}/runs", create_run, "create a run with a preset scheme (accountant)",
               out.Run, 201, body=out.RunIn),
     Operation("GET", "/api/v1/villages/{code}/verify", verify_village,

@@ -40,6 +40,13 @@ class ReturnIn(Request):
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
+class ReturnCorrectionIn(Request):
+    period: Period
+    asset: Annotated[str, Field(max_length=128)]
+    amount_yuan: Annotated[str, Field(max_length=40, description="the corrected amount, yuan with at most two decimals")]
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
 class RunIn(Request):
     period: Period
     scheme: str

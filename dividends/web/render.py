@@ -29,7 +29,7 @@ from schemes.problems import InputError, Problem
 
 TEMPLATES = Path(__file__).with_name("templates")
 CONFLICT_KEYS = ("run.illegal", "run.same_person", "run.open_objections", "run.notice_running", "run.objection_closed",
-                 "run.pending_results", "run.unpaid", "run.nothing_to_pay", "run.no_account", "bank.already")
+                 "run.pending_results", "run.unpaid", "run.unpaid_reason", "return.used", "run.nothing_to_pay", "run.no_account", "bank.already")
 
 
 def _environment() -> jinja2.Environment:

@@ -36,10 +36,11 @@ EVERYONE = {ACC, COM, AUD, ADM, TWP}
 
 WHO: dict[str, set[str]] = {
     "village.read": EVERYONE, "ledger.read": EVERYONE, "ledger.checkpoint": {AUD, ADM}, "run.pack": {ACC, AUD, ADM},
-    "registry.import": {ACC}, "registry.withdraw": {ACC, ADM}, "return.record": {ACC}, "run.create": {ACC},
+    "registry.import": {ACC}, "registry.withdraw": {ACC, ADM}, "return.record": {ACC}, "return.correct": {ACC}, "run.create": {ACC},
     "run.compute": {ACC}, "run.publicize": {ACC}, "objection.record": {ACC, COM}, "objection.resolve": {COM},
     "run.approve": {COM}, "run.return": {COM}, "run.review": {TWP}, "publicity.evidence": {ACC},
-    "publicity.result": {ACC}, "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "run.cancel": {ACC},
+    "publicity.result": {ACC}, "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "payee.correct": {ACC}, "payee.approve": {COM},
+    "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},
     "notices.send": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
     "database.backup": {ADM}, "database.restore": {ADM}, "tokens.own": EVERYONE,
@@ -54,7 +55,7 @@ POSTED = {"approved", "paid", "closed"}
 ANY_STATE = None
 STARTS: dict[str, set[str] | None] = {
     "village.read": ANY_STATE, "ledger.read": ANY_STATE, "ledger.checkpoint": ANY_STATE, "run.pack": ANY_STATE,
-    "registry.import": ANY_STATE, "registry.withdraw": ANY_STATE, "return.record": ANY_STATE,
+    "registry.import": ANY_STATE, "registry.withdraw": ANY_STATE, "return.record": ANY_STATE, "return.correct": ANY_STATE,
     "run.create": ANY_STATE,
     "run.compute": {"draft"} | {"computed", "publicized"} | POSTED,  # done states: a no-op
     "run.publicize": {"computed", "publicized"} | POSTED,
@@ -68,6 +69,8 @@ STARTS: dict[str, set[str] | None] = {
     "run.pay": {"approved", "paid"},
     "run.bank_result": {"paid"},
     "run.close": {"paid", "closed"},
+    "payee.correct": {"paid"},
+    "payee.approve": {"paid"},
     "run.cancel": {"draft", "computed", "publicized", "cancelled"},
     "run.reverse": POSTED | {"reversed"},
     "reversal.approve": ANY_STATE, "notices.prepare": ANY_STATE, "notices.release": ANY_STATE,

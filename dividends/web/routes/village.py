@@ -199,7 +199,18 @@ async def returns_page(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     data = await overview.village_page(village)
     return render(request, "returns.html", {"village": village, "returns": data.returns,
+                                            "corrections": await returns.corrections(actor, village.code),
                                             "period": _period_default(request)})
+
+
+@page
+async def correct_return(request: Request, actor: Actor) -> Response:
+    village = await access.village_for(actor, request.path_params["code"])
+    form = await request.form()
+    period = forms.integer(form.get("period"), "period", low=2000, high=2100)
+    await returns.correct(actor, village.code, period, forms.text(form, "asset", limit=128), forms.text(form, "amount"),
+                          forms.text(form, "reason", required=False))
+    return redirect(f"/villages/{village.code}/returns")
 
 
 @page
@@ -262,6 +273,7 @@ ROUTES = [
     Route("/villages/{code}/registry/{snapshot_id:int}/withdraw", registry_withdraw, methods=["POST"]),
     Route("/villages/{code}/returns", returns_page, methods=["GET"]),
     Route("/villages/{code}/returns", record_return, methods=["POST"]),
+    Route("/villages/{code}/returns/correct", correct_return, methods=["POST"]),
     Route("/villages/{code}/runs/new", new_run, methods=["GET"]),
     Route("/villages/{code}/runs", create_run, methods=["POST"]),
 ]
