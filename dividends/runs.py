@@ -29,6 +29,7 @@ from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
+from dividends.registry import Registry
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
@@ -40,6 +41,7 @@ from dividends.store.files import get_file
 from dividends.store.models import (
     AllocationLine, AssetReturn, Household, Objection, RegistrySnapshot, Run, SchemeVersion, Village,
 )
+from dividends.store.snapshot_format import PARQUET_V2, read_frame_parquet
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg
 from schemes.money import MoneyFormatError, format_yuan, parse_yuan
@@ -255,9 +257,33 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
         path.write_bytes(await get_file(digest))
         paths[kind] = path
     assert paths["households"] is not None
+    facts = RegistryFacts.from_dict(snapshot.facts or {})
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
-                  reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}))
+                  reference_date=reference_date, facts=facts, trusted=await trusted_registry(snapshot, paths))
+
+
+async def trusted_registry(snapshot: RegistrySnapshot, paths: dict[str, Path | None]) -> Registry | None:
+    """A ``parquet-v2`` snapshot's validated frames, when every stored file still hashes to the
+    digest the snapshot recorded; otherwise None (the CSV files are read and validated again).
+    Its facts are those of the canonical files at ``paths`` (every column present), as reading
+    them would give; what the original files lacked is the snapshot's facts (``Inputs.facts``)."""
+    if snapshot.format != PARQUET_V2 or not snapshot.frames:
+        return None
+    frames = dict(snapshot.frames)
+    wanted = {"households": snapshot.households_file, "members": snapshot.members_file, "posts": snapshot.posts_file}
+    if {k for k, v in wanted.items() if v is not None} != set(frames):
+        return None
+    loaded: dict[str, pl.DataFrame] = {}
+    for kind, digest in frames.items():
+        data = await get_file(digest)
+        if sha256_bytes(data) != digest:
+            return None
+        loaded[kind] = read_frame_parquet(data)
+    kinds = [k for k in ("households", "posts", "members") if paths.get(k) is not None]
+    facts = RegistryFacts(kinds=tuple(kinds), files={k: str(paths[k]) for k in kinds})
+    return Registry(households=loaded["households"], persons=loaded.get("members"), posts=loaded.get("posts"),
+                    facts=facts)
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:

@@ -202,8 +202,10 @@ class RegistrySnapshot(Model):
     # RegistryFacts.to_dict(): files read, optional columns absent, unrecognised headers, kept rosters
     facts = fields.JSONField(default=dict, null=True)
     columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
-    # the stored files' format (dividends/store/snapshot_format.py); rows before it existed: csv-v1
+    # dividends.store.snapshot_format: "csv-v1" (CSV files only) or "parquet-v2" (CSV files plus
+    # the validated frames as Parquet: kind -> StoredFile sha256, kinds of FRAME_KINDS)
     format = fields.CharField(max_length=16, default="csv-v1", db_default="csv-v1")
+    frames = fields.JSONField(default=dict, null=True)
 
     class Meta:
         table = "registry_snapshot"
