@@ -97,8 +97,7 @@ async def create_snapshot(record: RegistryImport, village_row: Village, **values
     return await RegistrySnapshot.create(registry_import=record, village=village_row, **{"format": FORMAT, **values})
 
 
-SNAPSHOT_FORMATS = ("csv-v1",)
-"""The stored snapshot formats this version reads (:mod:`dividends.store.snapshot_format`)."""
+from dividends.store.snapshot_format import FORMATS as SNAPSHOT_FORMATS  # noqa: E402  (the formats this version reads)
 
 register({"registry.snapshot_format": {
     "zh": "{village} 村 {period} 年的名册第 {version} 版以格式“{found}”保存，本版本程序只能读取：{known}；请升级程序",

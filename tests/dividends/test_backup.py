@@ -18,6 +18,7 @@ from dividends.imports import import_registry
 from dividends.store import guards
 from tests.dbsupport import BACKEND, clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
+from tests.dividends.test_runs import RESOLUTION
 from tests.people import Person, cli, person
 
 pytestmark = pytest.mark.db
@@ -38,7 +39,7 @@ async def mid_lifecycle(tmp_path: Path) -> tuple[int, int]:
         made.append(run.id)
     clock.advance(days=7)
     for run_id in made:
-        await runs.approve(run_id, "chair", clock)
+        await runs.approve(run_id, "chair", clock, resolution=RESOLUTION)
     await payouts.pay(made[0], "accountant", clock=clock)
     return made[0], made[1]
 
@@ -135,23 +136,27 @@ async def test_a_backup_that_fails_a_check_replaces_nothing(clean_db: str, tmp_p
     assert not target.exists() and list(target.parent.iterdir()) == []  # nothing written, no copy left
 
 
+LATER = ", ".join(f"'{name}'" for name in ("0008_ledger_guards", "0009_bootstrap_marker", "0010_snapshot_format",
+                                           "0011_payee_correction", "0012_snapshot_parquet"))
+
+
 @sqlite_only
 async def test_a_backup_of_an_earlier_version_is_upgraded_when_restored(clean_db: str, tmp_path: Path) -> None:
-    """A backup written before the ledger guards and the snapshot format (migrations 0008, 0009)
-    restores: the restore applies the missing migrations to its working copy, the guards then hold
+    """A backup written before the ledger guards and what came after them (migrations 0008 to
+    0012: guards, bootstrap marker, snapshot format, payee corrections, Parquet frames) restores: the restore applies the missing migrations to its working copy, the guards then hold
     in the restored database, its snapshots are read as csv-v1 and its packs verify."""
     paid, _ = await mid_lifecycle(tmp_path)
     admin = await person("root", "admin")
     backup = tmp_path / "backup.sqlite3"
     assert cli(admin, "backup", str(backup), env={"DATABASE_URL": clean_db}).returncode == 0
     _edit(backup, guards.drop_sql("sqlite"), "ALTER TABLE registry_snapshot DROP COLUMN format",
-          "DELETE FROM tortoise_migrations WHERE name IN ('0008_ledger_guards', '0010_snapshot_format')")
+          "ALTER TABLE registry_snapshot DROP COLUMN frames", "DROP TABLE bootstrap_marker", "DROP TABLE payee_correction",
+          f"DELETE FROM tortoise_migrations WHERE name IN ({LATER})")
     target = tmp_path / "target.sqlite3"
     restored = restore(admin, backup, target)
     assert restored.returncode == 0, restored.stderr
     conn = sqlite3.connect(target)
-    assert conn.execute("SELECT count(*) FROM tortoise_migrations WHERE name IN "
-                        "('0008_ledger_guards', '0010_snapshot_format')").fetchone() == (2,)
+    assert conn.execute(f"SELECT count(*) FROM tortoise_migrations WHERE name IN ({LATER})").fetchone() == (5,)
     assert conn.execute("SELECT DISTINCT format FROM registry_snapshot").fetchall() == [("csv-v1",)]
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE ledger_entry SET narration = 'edited'")
@@ -164,21 +169,21 @@ async def test_a_backup_of_an_earlier_version_is_upgraded_when_restored(clean_db
 async def test_a_snapshot_in_a_format_this_version_does_not_know_is_refused(clean_db: str, tmp_path: Path) -> None:
     """Snapshots record their stored format; one this version cannot read is refused, named,
     instead of being misread (a database restored from a newer version)."""
-    from dividends.store.snapshot_format import FORMAT
+    from dividends.store.snapshot_format import PARQUET_V2
     from dividends.store.queries import fetch
     from dividends.store.registry import SNAPSHOT_FORMATS
     from schemes.problems import InputError
 
     paid, _ = await mid_lifecycle(tmp_path)
-    assert FORMAT in SNAPSHOT_FORMATS
-    assert [r["format"] for r in await fetch("SELECT DISTINCT format FROM registry_snapshot")] == [FORMAT]
+    assert PARQUET_V2 in SNAPSHOT_FORMATS  # what this version writes, it reads
+    assert [r["format"] for r in await fetch("SELECT DISTINCT format FROM registry_snapshot")] == [PARQUET_V2]
     await build_pack(paid)
     from tortoise.connection import get_connection
     await get_connection("default").execute_script("UPDATE registry_snapshot SET format = 'csv-v9'")
     with pytest.raises(InputError) as refused:
         await build_pack(paid)
     text = refused.value.problems[0].text("en")
-    assert "'csv-v9'" in text and "reads only csv-v1" in text and "version 1" in text, text
+    assert "'csv-v9'" in text and "reads only csv-v1, parquet-v2" in text and "version 1" in text, text
 
 
 async def test_postgres_is_backed_up_with_its_own_tools(clean_db: str, tmp_path: Path) -> None:
