@@ -75,7 +75,7 @@ STARTS: dict[str, set[str] | None] = {
     "run.reverse": POSTED | {"reversed"},
     "reversal.approve": ANY_STATE, "notices.prepare": ANY_STATE, "notices.release": ANY_STATE,
     "notices.send": ANY_STATE, "county.read": ANY_STATE, "users.manage": ANY_STATE, "villages.manage": ANY_STATE,
-    "tokens.own": ANY_STATE,
+    "tokens.own": ANY_STATE, "database.backup": ANY_STATE, "database.restore": ANY_STATE,
 }
 """Action -> the run states it may be tried in (anything else: ``run.illegal``); ``None``: the
 action does not depend on a run's state."""
