@@ -1,6 +1,7 @@
 """Message catalog of the payout engine's commands and services (zh + en)."""
 from __future__ import annotations
 
+import dividends.policy  # noqa: F401  (registers the run-state labels, state.<name>)
 from schemes.i18n import register
 
 register({
@@ -223,14 +224,6 @@ register({
 })
 
 register({
-    "state.draft": {"zh": "草稿", "en": "draft"},
-    "state.computed": {"zh": "已计算", "en": "computed"},
-    "state.publicized": {"zh": "公示中", "en": "publicized"},
-    "state.approved": {"zh": "已审批", "en": "approved"},
-    "state.paid": {"zh": "支付中", "en": "paid"},
-    "state.closed": {"zh": "已结束", "en": "closed"},
-    "state.reversed": {"zh": "已冲销", "en": "reversed"},
-    "state.cancelled": {"zh": "已撤销", "en": "cancelled"},
     "state.changed_concurrently": {"zh": "（刚被他人改动）", "en": "(changed concurrently)"},
 })
 

@@ -21,10 +21,18 @@ from dataclasses import dataclass
 
 from dividends.actors import COUNTY_ROLES, ROLES, Actor, Place, sees
 from dividends.refusals import Forbidden, NotAllowed, refuse
-from schemes.i18n import Msg
+from schemes.i18n import Msg, register
 
 ACCOUNTANT, COMMITTEE, AUDITOR, ADMIN, TOWNSHIP = ROLES
 RUN_STATES = ("draft", "computed", "publicized", "approved", "paid", "closed", "cancelled", "reversed")
+#: run state -> (zh, en): the one table of run-state labels, for pages, messages (``state.<name>``),
+#: the command line and exports.
+RUN_STATE_LABELS: dict[str, tuple[str, str]] = {
+    "draft": ("草稿", "draft"), "computed": ("已计算", "computed"), "publicized": ("公示中", "publicized"),
+    "approved": ("已审批", "approved"), "paid": ("已发放", "paid"), "closed": ("已结束", "closed"),
+    "cancelled": ("已撤销", "cancelled"), "reversed": ("已冲销", "reversed"),
+}
+register({f"state.{name}": {"zh": zh, "en": en} for name, (zh, en) in RUN_STATE_LABELS.items()})
 POSTED = ("approved", "paid", "closed")
 
 
@@ -76,6 +84,8 @@ RULES: dict[str, Rule] = {
     "county.read": _r(AUDITOR, ADMIN, scope="county"),
     "users.manage": _r(ADMIN, scope="county"),
     "villages.manage": _r(ADMIN, scope="county"),
+    "database.backup": _r(ADMIN, scope="county"),
+    "database.restore": _r(ADMIN, scope="county"),
     "tokens.own": _r(*ROLES, scope="own"),
 }
 """Action -> its rule. The README's table of commands and roles is read from this."""

@@ -190,6 +190,7 @@ async def run_inputs(run: Run, directory: Path) -> Inputs:
 async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
                        reference_date: date) -> Inputs:
     """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads."""
+    registry_store.check_snapshot_format(snapshot, str(snapshot.village_id))
     scheme_path = directory / "scheme.yaml"
     scheme_path.write_text(scheme_text, encoding="utf-8")
     paths: dict[str, Path | None] = {}

@@ -70,6 +70,19 @@ class User(Model):
         table = "app_user"
 
 
+class BootstrapMarker(Model):
+    """At most one row, written in the same transaction as the first administrator: two
+    concurrent ``user add NAME --role admin`` on an empty database cannot both create one (the
+    second insert of the primary key fails or waits for the first to commit, then fails)."""
+
+    name = fields.CharField(primary_key=True, max_length=32)
+    username = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "bootstrap_marker"
+
+
 class ApiToken(Model):
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("dividends.User", related_name="tokens", on_delete=CASCADE)
@@ -189,6 +202,8 @@ class RegistrySnapshot(Model):
     # RegistryFacts.to_dict(): files read, optional columns absent, unrecognised headers, kept rosters
     facts = fields.JSONField(default=dict, null=True)
     columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
+    # the stored files' format (dividends/store/snapshot_format.py); rows before it existed: csv-v1
+    format = fields.CharField(max_length=16, default="csv-v1", db_default="csv-v1")
 
     class Meta:
         table = "registry_snapshot"

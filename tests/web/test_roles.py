@@ -6,6 +6,7 @@ Out of a user's scope is 404 (existence is not leaked); in scope but not the rol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from starlette.routing import Mount, Route
@@ -85,6 +86,9 @@ PAGES = [
     Spec("POST", "/admin/villages/{v}", "users.manage", role_first=True, data=(("contact_phone", "0539-2"),)),
     Spec("GET", "/account/tokens", village=False),
     Spec("POST", "/account/tokens", village=False, data=(("name", "t"),)),
+    # spreadsheets of what a page shows: the page's own rules decide (tests/web/test_scaffolding.py)
+    Spec("GET", "/export.xlsx", village=False),
+    Spec("POST", "/problems.xlsx", village=False, data=(("problems", "[]"),)),
     Spec("POST", "/account/tokens/999/revoke", village=False, always="404"),  # nobody's token
 ]
 
@@ -204,6 +208,18 @@ async def _api(app, world, user, wrong) -> None:  # type: ignore[no-untyped-def]
                 got, want = verdict(response.status_code), expected(user, spec, village)
                 if got != want:
                     wrong.append(f"{user}: {spec.method} {url}: {response.status_code} {response.text[:200]}, expected {want}")
+                try:  # the answer (success or error) is one the OpenAPI description declares
+                    _described(spec).validate_response(response)
+                except Exception as failure:  # schemathesis raises a FailureGroup naming each check
+                    wrong.append(f"{user}: {spec.method} {url}: {response.status_code} not as described: {str(failure)[:300]}")
+
+
+def _described(spec: Spec) -> Any:
+    import schemathesis
+
+    from dividends.web.api import OPENAPI
+    path = spec.path.replace("{v}", "{code}").replace("{run}", "{run_id}")
+    return schemathesis.openapi.from_dict(OPENAPI)[path][spec.method]
 
 
 async def test_the_api_needs_a_valid_token(app, world) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ objections, approval, bank files and results, closing, SMS notices, verification
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,7 +45,23 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "today": today(request.app.state.clock),
                                         "decisions": await run_cases.decisions(actor, run.id),
                                         "evidence": await publicity_cases.evidence(actor, run.id),
-                                        "rules": ApprovalRules.from_env()})
+                                        "rules": ApprovalRules.from_env(), "sms_preview": await sms_preview(request, run)})
+
+
+async def sms_preview(request: Request, run: Any) -> list[tuple[str, Any]]:
+    """The exact text the run's households get by SMS now (per kind and language, through the
+    configured provider), as the notices page estimates it."""
+    from dividends.outbox.prepare import estimate
+    from dividends.web.routes.notices import kinds_for
+    from notify.settings import channel_of, provider_templates
+    sms = request.app.state.settings.sms
+    channel = channel_of(sms)
+    out: list[tuple[str, Any]] = []
+    for kind in kinds_for(run.state):
+        found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen, max_segments=sms.max_segments,
+                               clock=request.app.state.clock, channel=channel, templates=provider_templates(sms))
+        out += [(kind, s) for s in found.samples if s.provider == channel.provider and not s.error]
+    return out
 
 
 @page

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dividends import access, overview
+from dividends import access, overview, todo
 from dividends.usecases import registry, returns
 from dividends.usecases import runs as run_cases
 from dividends.access import Actor
@@ -47,7 +47,8 @@ async def home(request: Request, actor: Actor) -> Response:
 async def village_home(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     data = await overview.village_page(village)
-    return render(request, "village.html", {"village": village, "data": data})
+    items = await todo.todo(actor, today(request.app.state.clock))
+    return render(request, "village.html", {"village": village, "data": data, "todo": items})
 
 
 MAPPING_ROWS = 6
@@ -59,7 +60,8 @@ def _column_choices(lang: str) -> list[tuple[str, str]]:
     for kind in ("households", "members", "posts"):
         kind_label = t(lang, f"registry.kind.{kind}")
         for column in SPECS[kind]:
-            out.append((f"{kind}:{column.name}", f"{kind_label} · {column.zh} ({column.name})"))
+            label = column.zh if lang == "zh" else column.name.replace("_", " ")  # no internal ids on a Chinese page
+            out.append((f"{kind}:{column.name}", f"{kind_label} · {label}"))
     return out
 
 
