@@ -121,6 +121,58 @@ async def record_return(village_code: str, period: int, amount_yuan: str, actor:
     return row
 
 
+async def return_blocker(asset_return_id: int) -> Msg | None:
+    """Why a recorded return cannot be corrected now (None: it can): a live run books it. Before
+    the run is posted the way is to cancel it; once posted, to reverse it and create a
+    correction run, which books the corrected return."""
+    live = await live_runs_of_return(asset_return_id)
+    if not live:
+        return None
+    run = live[0]
+    way = "return.way_reverse" if run.state in POSTED else "return.way_cancel"
+    return Msg("return.used", run=run.id, state=state_name(run.state), way=Msg(way, run=run.id))
+
+
+async def correct_return(village_code: str, period: int, asset: str, amount_yuan: str, actor: str,
+                         reason: str) -> AssetReturn:
+    """Correct a recorded return that no live run books; the audit trail keeps the old amount."""
+    village = await Village.get_or_none(code=village_code)
+    if village is None:
+        raise refuse("run.village_unknown", village=village_code)
+    try:
+        amount = parse_yuan(amount_yuan)
+    except MoneyFormatError:
+        raise refuse("compute.amount_invalid", found=amount_yuan) from None
+    if not reason.strip():
+        raise refuse("return.reason_missing")
+    async with transaction():
+        row = await AssetReturn.select_for_update().get_or_none(village=village, period=period, asset=asset)
+        if row is None:
+            raise refuse("return.not_found", village=village_code, period=period, asset=asset)
+        blocker = await return_blocker(row.id)
+        if blocker is not None:
+            raise InputError([Problem(blocker)])
+        if row.amount_fen == amount:
+            raise refuse("return.same_amount", amount=format_yuan(amount))
+        old = row.amount_fen
+        row.amount_fen = amount
+        await row.save(update_fields=["amount_fen"])
+        await audit.record(actor, "return.correct", "asset_return", row.id, village=village, old_fen=old,
+                           amount_fen=amount, asset=asset, period=period, reason=reason.strip())
+    return row
+
+
+async def returns_of(village_code: str) -> list[AssetReturn]:
+    return list(await AssetReturn.filter(village__code=village_code).order_by("-period", "asset"))
+
+
+async def return_corrections(asset_return_id: int) -> list[dict[str, object]]:
+    """The recorded corrections of a return, oldest first: old and new amount, who, when, why."""
+    return [{"old_fen": e.detail.get("old_fen"), "amount_fen": e.detail.get("amount_fen"), "by": e.actor,
+             "at": e.at, "reason": e.detail.get("reason", "")}
+            for e in await audit.events("asset_return", asset_return_id) if e.action == "return.correct"]
+
+
 async def store_scheme(ref: str, actor: str) -> SchemeVersion:
     """Pin the exact scheme text; a changed text under an existing version is refused."""
     source = resolve_scheme(ref)
@@ -192,6 +244,7 @@ async def run_inputs(run: Run, directory: Path) -> Inputs:
 async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
                        reference_date: date) -> Inputs:
     """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads."""
+    registry_store.check_snapshot_format(snapshot, str(snapshot.village_id))
     scheme_path = directory / "scheme.yaml"
     scheme_path.write_text(scheme_text, encoding="utf-8")
     paths: dict[str, Path | None] = {}

@@ -6,13 +6,14 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('dividends', '0008_ledger_guards')]
+    """Parquet snapshots: the validated frames stored beside the CSV files (the format column
+    itself came with 0010_snapshot_format)."""
+
+    dependencies = [('dividends', '0011_payee_correction')]
 
     initial = False
 
     operations = [
-        ops.AddField(model_name='RegistrySnapshot', name='format',
-                     field=fields.CharField(default='csv-v1', db_default='csv-v1', max_length=16)),
         ops.AddField(model_name='RegistrySnapshot', name='frames',
                      field=fields.JSONField(default=dict, null=True,
                                             encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
