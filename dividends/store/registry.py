@@ -97,8 +97,9 @@ async def create_snapshot(record: RegistryImport, village_row: Village, **values
     return await RegistrySnapshot.create(registry_import=record, village=village_row, **{"format": FORMAT, **values})
 
 
-SNAPSHOT_FORMATS = ("csv-v1",)
-"""The stored snapshot formats this version reads (:mod:`dividends.store.snapshot_format`)."""
+SNAPSHOT_FORMATS = ("csv-v1", "parquet-v2")
+"""The stored snapshot formats this version reads (:data:`dividends.store.snapshot_format.FORMATS`,
+spelled out here so that this module does not import polars)."""
 
 register({"registry.snapshot_format": {
     "zh": "{village} 村 {period} 年的名册第 {version} 版以格式“{found}”保存，本版本程序只能读取：{known}；请升级程序",

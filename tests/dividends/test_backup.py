@@ -164,7 +164,7 @@ async def test_a_backup_of_an_earlier_version_is_upgraded_when_restored(clean_db
 async def test_a_snapshot_in_a_format_this_version_does_not_know_is_refused(clean_db: str, tmp_path: Path) -> None:
     """Snapshots record their stored format; one this version cannot read is refused, named,
     instead of being misread (a database restored from a newer version)."""
-    from dividends.store.snapshot_format import FORMAT
+    from dividends.store.snapshot_format import CURRENT as FORMAT
     from dividends.store.queries import fetch
     from dividends.store.registry import SNAPSHOT_FORMATS
     from schemes.problems import InputError
@@ -178,7 +178,7 @@ async def test_a_snapshot_in_a_format_this_version_does_not_know_is_refused(clea
     with pytest.raises(InputError) as refused:
         await build_pack(paid)
     text = refused.value.problems[0].text("en")
-    assert "'csv-v9'" in text and "reads only csv-v1" in text and "version 1" in text, text
+    assert "'csv-v9'" in text and "reads only csv-v1, parquet-v2" in text and "version 1" in text, text
 
 
 async def test_postgres_is_backed_up_with_its_own_tools(clean_db: str, tmp_path: Path) -> None:
