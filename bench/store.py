@@ -210,7 +210,8 @@ def main() -> None:
                 url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
             try:
                 done = subprocess.run([sys.executable, __file__, "--child", url, "--households", str(args.households)],
-                                      capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                      capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                                                "MAX_REGISTRY_FILE_MB": "4096"})
             finally:
                 if backend == "postgres":
                     subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])

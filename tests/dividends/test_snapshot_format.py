@@ -29,6 +29,11 @@ PATHS = {"households": Path("households.csv"), "members": Path("members.csv"), "
 CLOCK = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
 
 
+def test_the_store_reads_every_snapshot_format() -> None:
+    from dividends.store.snapshot_format import FORMATS
+    assert registry_store.SNAPSHOT_FORMATS == FORMATS
+
+
 def _no_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
     raise AssertionError("the registry was read and validated again")
 
