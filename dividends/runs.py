@@ -25,6 +25,7 @@ import dividends.messages  # noqa: F401
 import dividends.refusals  # noqa: F401  (its messages)
 from dividends import ledger
 from dividends.bundle import build_manifest, input_copies, render_outputs
+from dividends.carryover import REVERSED, BroughtForward, arriving
 from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
@@ -33,6 +34,7 @@ from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
 from dividends.store import audit
+from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows
@@ -171,12 +173,29 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
             raise refuse("refusal.live_run", village=village_code, period=period, asset=asset_return.asset,
                          run=live[0].id, state=state_name(live[0].state))
         scheme = await store_scheme(scheme_ref, actor)
+        carried = await brought_forward_into(village.id, period, asset_return.asset)
         run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
-                               kind="correction" if replaced else "regular", replaces=replaced)
+                               kind="correction" if replaced else "regular", replaces=replaced,
+                               brought_forward=carried.to_dict() if carried else None)
         await audit.record(actor, "run.create", "run", run.id, village=village, scheme=scheme.scheme_id,
-                           version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces)
+                           version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces,
+                           brought_forward_fen=carried.fen if carried else 0,
+                           brought_forward_from=carried.run if carried else None)
     return await get_run(run.id)
+
+
+async def brought_forward_into(village_id: int, period: int, asset: str) -> BroughtForward | None:
+    """The carry-over of the village's posted run of the period before, for ``asset``, that
+    joins a new run of ``period`` (see :mod:`dividends.carryover`)."""
+    source = await carryover_store.posted_source(village_id, period - 1, asset)
+    if source is None:
+        return None
+    return arriving(source.id, source.period, source.scheme.text, await carryover_store.account_lines(source.id))
+
+
+def run_brought_forward(run: Run) -> BroughtForward | None:
+    return BroughtForward.from_dict(run.brought_forward)
 
 
 # -------------------------------------------------------------------------- compute
@@ -184,12 +203,15 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
 
 async def run_inputs(run: Run, directory: Path) -> Inputs:
     """Write a run's stored inputs to ``directory`` and describe them for :func:`compute`."""
-    return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date())
+    carried = run_brought_forward(run)
+    return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date(),
+                              brought_forward=carried.csv(run.village.code) if carried else None)
 
 
 async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
-                       reference_date: date) -> Inputs:
-    """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads."""
+                       reference_date: date, *, brought_forward: str | None = None) -> Inputs:
+    """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads;
+    ``brought_forward`` is the text of the carry-over input file, when one arrives."""
     scheme_path = directory / "scheme.yaml"
     scheme_path.write_text(scheme_text, encoding="utf-8")
     paths: dict[str, Path | None] = {}
@@ -202,9 +224,14 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
         path.write_bytes(await get_file(digest))
         paths[kind] = path
     assert paths["households"] is not None
+    carried: Path | None = None
+    if brought_forward is not None:
+        carried = directory / "brought_forward.csv"
+        carried.write_text(brought_forward, encoding="utf-8")
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
-                  reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}))
+                  reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}),
+                  brought_forward=carried)
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:
@@ -321,6 +348,9 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
         return Outcome(run, False)
     if actor == run.prepared_by:
         raise refuse("run.same_person", user=actor, run=run.id)
+    if run.correction_needed == REVERSED:
+        carried = run_brought_forward(run)
+        raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
     open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
     if open_:
         raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
@@ -336,8 +366,10 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
         .sort("household_id")["household_id"].to_list()
     if missing:
         raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
+    carried = run_brought_forward(run)
     drafts = ledger.draft_approval(run.village.code, ledger_store.run_ref(run.id), now, run.pool_fen,
-                                   lines.select("recipient_kind", "recipient_id", "amount_fen"))
+                                   lines.select("recipient_kind", "recipient_id", "amount_fen"),
+                                   brought_forward=carried.accounts if carried else None)
     async with transaction():
         await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
         if resolution is not None:
@@ -422,7 +454,8 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
     if actor == mirror.prepared_by:
         raise refuse("refusal.reversal_same_person", user=actor, run=reversal_id)
     run = await get_run(mirror.reverses_id)  # type: ignore[attr-defined]
-    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "accrual"))
+    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "brought_forward", "accrual"))
+    drawing = await carryover_store.live_runs_drawing_on(run)
     now = clock.now()
     async with transaction():
         updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
@@ -435,6 +468,11 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
                          needed=states("computed"))
         await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),
                                   run_id=mirror.id)
+        if drawing:  # its carry-over arrived in next period's runs: they must be corrected
+            await carryover_store.flag([r.id for r in drawing], REVERSED)
+            for r in drawing:
+                await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
+                                   reason=REVERSED, source=run.id)
         await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=(mirror.manifest or {}).get("reason", ""), prepared_by=mirror.prepared_by)
     return await get_run(mirror.id)

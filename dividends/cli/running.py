@@ -40,6 +40,13 @@ import_app.command("template")(templating.template)
 RunArg = Annotated[int, typer.Argument(help="run number")]
 
 
+def _carried(run) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
+    """Last period's carry-over that joined a run's pool (``run.brought_forward``), if any."""
+    bf = run.brought_forward
+    return None if not bf else {"fen": sum(int(f) for f in bf["accounts"].values()), "run": int(bf["run"]),
+                                "period": int(bf["period"])}
+
+
 def _write_private(path: Path, data: bytes | str) -> None:
     """Write a file holding personal numbers, readable by its owner only (mode 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,7 +307,10 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         ("village", f"{r.village.code} {r.village.name}"), ("period", str(r.period)), ("kind", r.kind),
         ("state", r.state), ("scheme", f"{r.scheme.scheme_id} v{r.scheme.version}"),
         ("registry", f"v{r.snapshot.version} ({r.snapshot.households} households)"),
-        ("pool", yuan(r.pool_fen)), ("households paid", f"{(households['amount_fen'] > 0).sum()} / {yuan(households['amount_fen'].sum())}"),
+        ("pool", yuan(r.pool_fen)),
+        *([("brought forward", f"{yuan(bf['fen'])} (run {bf['run']}, {bf['period']})")] if (bf := _carried(r)) else []),
+        *([("correction needed", r.correction_needed)] if r.correction_needed else []),
+        ("households paid", f"{(households['amount_fen'] > 0).sum()} / {yuan(households['amount_fen'].sum())}"),
         ("accounts", ", ".join(f"{a} {yuan(f)}" for a, f in lines.filter(pl.col("recipient_kind") == "account")
                                .select("recipient_id", "amount_fen").iter_rows())),
         ("content hash", (r.content_hash or "-")[:16]), ("prepared by", r.prepared_by), ("approved by", r.approved_by or "-"),

@@ -262,6 +262,12 @@ class Run(Model):
     content_hash = fields.CharField(max_length=64, null=True)
     manifest = fields.JSONField(null=True)
     lines = fields.IntField(default=0)
+    # last period's carry-over joining this run's pool, fixed when the run is created:
+    # {"run": source run id, "period": its period, "accounts": {account: fen}} (None: nothing arrives)
+    brought_forward = fields.JSONField(null=True)
+    # why this run must be corrected (e.g. "brought_forward_reversed": the run its carry-over came
+    # from was reversed); "" while nothing is known against it
+    correction_needed = fields.CharField(max_length=64, default="", db_default="")
     notice_start = fields.DateField(null=True)
     notice_end = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
