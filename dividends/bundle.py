@@ -31,7 +31,7 @@ import polars as pl
 from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
 from dividends.files.safe import export_csv
-from dividends.hashing import canonical_json, sha256_bytes, sha256_file, sha256_frame
+from dividends.hashing import canonical_json, copy_hashed, sha256_bytes, sha256_file, sha256_frame
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -77,8 +77,9 @@ def parameters(c: Computation) -> dict[str, Any]:
     return params
 
 
-def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
+def content_hash(c: Computation, outputs: dict[str, bytes], output_hashes: dict[str, str] | None = None) -> str:
     reg = c.registry
+    hashes = output_hashes or {name: sha256_bytes(data) for name, data in outputs.items()}
     canonical = {
         "format": FORMAT,
         "scheme": sha256_bytes(c.scheme.text.encode("utf-8")),
@@ -87,7 +88,7 @@ def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
         "posts": sha256_frame(reg.posts) if reg.posts is not None else None,
         "members": sha256_frame(reg.persons) if reg.persons is not None else None,
         "returns": sha256_frame(c.returns),
-        "outputs": {name: sha256_bytes(data) for name, data in sorted(outputs.items())},
+        "outputs": {name: hashes[name] for name in sorted(outputs)},
     }
     for name in EXTRA_INPUTS:  # only when given, so that earlier bundles keep their hash
         frame = getattr(c.extra, name)
@@ -96,22 +97,27 @@ def content_hash(c: Computation, outputs: dict[str, bytes]) -> str:
     return sha256_bytes(canonical_json(canonical))
 
 
-def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, Path]) -> dict[str, Any]:
+def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, Path],
+                   input_hashes: dict[str, str] | None = None) -> dict[str, Any]:
+    """The manifest; ``input_hashes`` (name inside ``inputs/`` -> SHA-256) when the copies were
+    hashed while being written."""
     lines = c.allocation.lines()
+    output_hashes = {name: sha256_bytes(data) for name, data in outputs.items()}
+    inputs = input_hashes if input_hashes is not None else {name: sha256_file(path) for name, path in copies.items()}
     return {
         "format": FORMAT,
         "engine_version": __version__,
         "scheme": {"id": c.scheme.id, "version": c.scheme.version, "effective": c.scheme.effective.isoformat(),
                    "source": c.source.ref if c.source.path.name != Path(c.source.ref).name else c.source.path.name},
         "parameters": parameters(c),
-        "inputs": {f"inputs/{name}": sha256_file(path) for name, path in sorted(copies.items())},
-        "outputs": {name: sha256_bytes(data) for name, data in sorted(outputs.items())},
+        "inputs": {f"inputs/{name}": inputs[name] for name in sorted(copies)},
+        "outputs": {name: output_hashes[name] for name in sorted(outputs)},
         "villages": c.allocation.villages.height,
         "households": c.registry.households.height,
         "excluded_rows": len(c.registry.exclusions),
         "lines": lines.height,
         "total_fen": int(c.allocation.villages["pool_fen"].sum()),
-        "content_hash": content_hash(c, outputs),
+        "content_hash": content_hash(c, outputs, output_hashes),
     }
 
 
@@ -122,13 +128,12 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False) -> dict[
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
     outputs = render_outputs(c)
     copies = input_copies(c.inputs, c)
-    manifest = build_manifest(c, outputs, copies)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         (staging / "inputs").mkdir()
-        for name, path in copies.items():
-            shutil.copyfile(path, staging / "inputs" / name)
+        hashes = {name: copy_hashed(path, staging / "inputs" / name) for name, path in copies.items()}  # one read each
+        manifest = build_manifest(c, outputs, copies, hashes)
         for name, data in outputs.items():
             (staging / name).write_bytes(data)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

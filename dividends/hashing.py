@@ -20,6 +20,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def copy_hashed(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target`` byte for byte and return its SHA-256, reading it once."""
+    digest = hashlib.sha256()
+    with source.open("rb") as inp, target.open("wb") as out:
+        while chunk := inp.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -84,7 +84,9 @@ def duplicate_problems(
         condition = condition & eligible.fill_null(False)
     key = pl.struct(keys) if len(keys) > 1 else pl.col(keys[0])
     extra = [other] if other and other not in keys else []
-    dups = frame.filter(condition).filter(key.is_duplicated()).select(ROW, *keys, *extra, *carry)
+    needed = dict.fromkeys([ROW, *keys, *extra, *carry, *(eligible.meta.root_names() if eligible is not None else ())])
+    dups = (frame.select(*needed).filter(condition)  # only the columns used: a filter copies every column
+            .filter(key.is_duplicated()).select(ROW, *keys, *extra, *carry))
     if dups.height == 0:
         return []
     groups = (
