@@ -39,7 +39,7 @@ from dividends.store.models import (
 from dividends.store.models import Objection as ObjectionRow
 from schemes.describe import describe
 from schemes.loader import parse_scheme
-from schemes.model import Scheme
+from schemes.model import Label, Scheme
 from schemes.presets import preset_names, preset_path
 
 POSTED = ("approved", "paid", "closed")
@@ -639,6 +639,8 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
         for step, fen in json.loads(text).items():
             by_step[step] = by_step.get(step, 0) + int(fen)
     steps = [StepTotal(s.label.text(lang), by_step.get(s.id, 0)) for s in scheme.steps if by_step.get(s.id, 0)]
+    if by_step.get("deductions", 0):  # what the run's deductions file took back (negative)
+        steps.append(StepTotal(Label("扣款（偿还欠款）", "Deductions (debts recovered)").text(lang), by_step["deductions"]))
     people = {h: (n, st) for h, n, st in
               await Household.filter(snapshot_id=run.snapshot.id).values_list("household_id", "head_name", "status")}
     nothing = [(h, *people.get(h, ("", ""))) for h in hh.filter(pl.col("amount_fen") == 0)["recipient_id"].sort().to_list()]

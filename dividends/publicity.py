@@ -6,7 +6,7 @@ import json
 import polars as pl
 
 from dividends.clock import Clock, SystemClock, today
-from dividends.files import NoticeAccount, NoticeData, NoticeHousehold, notice_steps, render_notice, scheme_paragraph
+from dividends.files import NoticeAccount, NoticeData, NoticeHousehold, NoticeStep, notice_steps, render_notice, scheme_paragraph
 from dividends.files.notice import Objection as HowToObject
 from dividends.outbox.content import DEFAULT_ASSET
 from dividends.outbox.messages import phrase
@@ -14,6 +14,10 @@ from dividends.runs import get_run, lines_frame, run_brought_forward
 from dividends.store.models import Household
 from schemes.loader import parse_scheme
 from schemes.model import Label
+
+
+DEDUCTIONS_STEP = NoticeStep("deductions", Label("扣款（偿还欠款）", "Deductions (debts recovered)"), deducts=True)
+"""The column of what the run's deductions file took from each household (negative amounts)."""
 
 
 async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
@@ -41,7 +45,7 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
         objection=HowToObject(contact_name=village.contact_name or Label("村委会", "the village committee"),
                               contact_phone=village.contact_phone,
                               address=village.office_address or Label("村委会办公室", "the village committee office")),
-        steps=notice_steps(scheme), households=tuple(households), accounts=accounts, run_id=str(run.id),
+        steps=notice_steps(scheme) + ((DEDUCTIONS_STEP,) if run.deductions_file else ()), households=tuple(households), accounts=accounts, run_id=str(run.id),
         content_hash=run.content_hash or "",
         brought_forward_fen=carried.fen if carried else 0, brought_forward_period=carried.period if carried else None)
 

@@ -30,6 +30,7 @@ from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
+from dividends.period_inputs import read_deductions
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
@@ -38,7 +39,7 @@ from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows
-from dividends.store.files import get_file
+from dividends.store.files import file_name, get_file, put_file
 from dividends.store.models import (
     AllocationLine, AssetReturn, Household, Objection, RegistrySnapshot, Run, SchemeVersion, Village,
 )
@@ -137,8 +138,19 @@ async def store_scheme(ref: str, actor: str) -> SchemeVersion:
     return row
 
 
+def check_deductions(data: bytes, name: str) -> None:
+    """Refuse a deductions file with any problem (file, row and column named) before it is stored."""
+    with tempfile.TemporaryDirectory(prefix="deductions-") as tmp:
+        path = Path(tmp) / (Path(name).name or "deductions.csv")
+        path.write_bytes(data)
+        read_deductions(path)
+
+
 async def create_run(village_code: str, period: int, scheme_ref: str, actor: str, *, amount_yuan: str | None = None,
-                     asset: str | None = None, replaces: int | None = None) -> Run:
+                     asset: str | None = None, replaces: int | None = None,
+                     deductions: tuple[str, bytes] | None = None) -> Run:
+    """A draft run. ``deductions`` is ``(file name, content)`` of the run's deductions file
+    (:func:`dividends.period_inputs.read_deductions`), checked here and kept as a recorded input."""
     village = await Village.get_or_none(code=village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
@@ -154,6 +166,8 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
         if rosters:
             raise InputError(rosters)
     check_needs(wanted, stored)
+    if deductions is not None:
+        check_deductions(deductions[1], deductions[0])
     replaced = None
     if replaces is not None:
         replaced = await get_run(replaces)
@@ -174,14 +188,16 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
                          run=live[0].id, state=state_name(live[0].state))
         scheme = await store_scheme(scheme_ref, actor)
         carried = await brought_forward_into(village.id, period, asset_return.asset)
+        deductions_file = (await put_file(Path(deductions[0]).name or "deductions.csv", deductions[1])
+                           if deductions is not None else None)
         run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
                                kind="correction" if replaced else "regular", replaces=replaced,
-                               brought_forward=carried.to_dict() if carried else None)
+                               brought_forward=carried.to_dict() if carried else None, deductions_file=deductions_file)
         await audit.record(actor, "run.create", "run", run.id, village=village, scheme=scheme.scheme_id,
                            version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces,
                            brought_forward_fen=carried.fen if carried else 0,
-                           brought_forward_from=carried.run if carried else None)
+                           brought_forward_from=carried.run if carried else None, deductions=deductions_file)
     return await get_run(run.id)
 
 
@@ -204,14 +220,20 @@ def run_brought_forward(run: Run) -> BroughtForward | None:
 async def run_inputs(run: Run, directory: Path) -> Inputs:
     """Write a run's stored inputs to ``directory`` and describe them for :func:`compute`."""
     carried = run_brought_forward(run)
+    deductions = None
+    if run.deductions_file:
+        suffix = Path(await file_name(run.deductions_file)).suffix.lower()
+        deductions = (suffix if suffix in (".csv", ".xlsx") else ".csv", await get_file(run.deductions_file))
     return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date(),
-                              brought_forward=carried.csv(run.village.code) if carried else None)
+                              brought_forward=carried.csv(run.village.code) if carried else None, deductions=deductions)
 
 
 async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
-                       reference_date: date, *, brought_forward: str | None = None) -> Inputs:
+                       reference_date: date, *, brought_forward: str | None = None,
+                       deductions: tuple[str, bytes] | None = None) -> Inputs:
     """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads;
-    ``brought_forward`` is the text of the carry-over input file, when one arrives."""
+    ``brought_forward`` is the text of the carry-over input file, when one arrives;
+    ``deductions`` the (suffix, content) of the run's deductions file."""
     scheme_path = directory / "scheme.yaml"
     scheme_path.write_text(scheme_text, encoding="utf-8")
     paths: dict[str, Path | None] = {}
@@ -228,10 +250,14 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     if brought_forward is not None:
         carried = directory / "brought_forward.csv"
         carried.write_text(brought_forward, encoding="utf-8")
+    deducted: Path | None = None
+    if deductions is not None:
+        deducted = directory / f"deductions{deductions[0]}"
+        deducted.write_bytes(deductions[1])
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
                   reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}),
-                  brought_forward=carried)
+                  brought_forward=carried, deductions=deducted)
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:

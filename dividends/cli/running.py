@@ -131,12 +131,15 @@ def create(village: Annotated[str, typer.Option("--village")], period: Annotated
            amount: Annotated[Optional[str], typer.Option("--amount", help="the asset return, in yuan")] = None,
            asset: Annotated[Optional[str], typer.Option("--asset", help="which asset (when a village has several)")] = None,
            replaces: Annotated[Optional[int], typer.Option("--replaces", help="a reversed run this one corrects")] = None,
+           deductions: Annotated[Optional[Path], typer.Option(
+               "--deductions", exists=True, dir_okay=False, help="debts and overpayments to deduct (household, amount, reason, creditor)")] = None,
            user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """Create a draft run: pins the scheme text, the registry version and the return (accountant)."""
     from dividends.usecases import runs as run_cases
 
     run = as_user(user, password_stdin, lambda actor: run_cases.create(
-        actor, village, period, scheme, amount_yuan=amount, asset=asset, replaces=replaces))
+        actor, village, period, scheme, amount_yuan=amount, asset=asset, replaces=replaces,
+        deductions=(deductions.name, deductions.read_bytes()) if deductions is not None else None))
     say("cli.run.created", run=run.id, village=village, period=period, scheme=run.scheme.scheme_id,
         version=run.scheme.version, amount=yuan(run.pool_fen))
 

@@ -61,6 +61,9 @@ class NoticeStep:
 
     id: str
     label: Text
+    deducts: bool = False
+    """A column that takes money from households (deductions): its amounts are negative, and no
+    household's total may be."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ def check_notice(data: NoticeData) -> list[Problem]:
         problems.append(Problem(Msg("files.notice.bad_period", start=data.publicity_start.isoformat(),
                                     end=data.publicity_end.isoformat())))
     step_ids = {s.id for s in data.steps}
+    deducting = {s.id for s in data.steps if s.deducts}
     seen: set[str] = set()
     for h in data.households:
         if h.household_id in seen:
@@ -168,8 +172,10 @@ def check_notice(data: NoticeData) -> list[Problem]:
         for step, fen in h.amounts.items():
             if step not in step_ids:
                 problems.append(Problem(Msg("files.notice.unknown_step", household=h.household_id, step=step)))
-            if fen < 0:
+            if fen < 0 and step not in deducting:
                 problems.append(Problem(Msg("files.notice.negative", what=h.household_id, found=format_yuan(fen))))
+        if h.total_fen < 0:
+            problems.append(Problem(Msg("files.notice.negative", what=h.household_id, found=format_yuan(h.total_fen))))
     for a in data.accounts:
         if a.amount_fen < 0:
             problems.append(Problem(Msg("files.notice.negative", what=a.id, found=format_yuan(a.amount_fen))))

@@ -268,6 +268,8 @@ class Run(Model):
     # why this run must be corrected (e.g. "brought_forward_reversed": the run its carry-over came
     # from was reversed); "" while nothing is known against it
     correction_needed = fields.CharField(max_length=64, default="", db_default="")
+    # the deductions file given at create (stored file digest; None: no deductions): a recorded input
+    deductions_file = fields.CharField(max_length=64, null=True)
     notice_start = fields.DateField(null=True)
     notice_end = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
