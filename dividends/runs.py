@@ -34,6 +34,7 @@ from dividends.period_inputs import read_deductions
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
+from schemes.model import Cap
 from dividends.store import audit
 from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
@@ -188,12 +189,17 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
                          run=live[0].id, state=state_name(live[0].state))
         scheme = await store_scheme(scheme_ref, actor)
         carried = await brought_forward_into(village.id, period, asset_return.asset)
+        earlier = None  # a cap over the period: what the earlier posted runs of the period paid
+        if any(isinstance(s, Cap) and s.over == "period" for s in wanted.steps):
+            earlier_runs, earlier_lines = await carryover_store.earlier_posted_lines(village.id, period, asset_return.id)
+            earlier = {"runs": earlier_runs, "lines": [[h, f] for h, f in earlier_lines.items()]}
         deductions_file = (await put_file(Path(deductions[0]).name or "deductions.csv", deductions[1])
                            if deductions is not None else None)
         run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
                                kind="correction" if replaced else "regular", replaces=replaced,
-                               brought_forward=carried.to_dict() if carried else None, deductions_file=deductions_file)
+                               brought_forward=carried.to_dict() if carried else None, deductions_file=deductions_file,
+                               earlier_paid=earlier)
         await audit.record(actor, "run.create", "run", run.id, village=village, scheme=scheme.scheme_id,
                            version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces,
                            brought_forward_fen=carried.fen if carried else 0,
@@ -225,12 +231,21 @@ async def run_inputs(run: Run, directory: Path) -> Inputs:
         suffix = Path(await file_name(run.deductions_file)).suffix.lower()
         deductions = (suffix if suffix in (".csv", ".xlsx") else ".csv", await get_file(run.deductions_file))
     return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date(),
-                              brought_forward=carried.csv(run.village.code) if carried else None, deductions=deductions)
+                              brought_forward=carried.csv(run.village.code) if carried else None, deductions=deductions,
+                              earlier_paid=earlier_paid_csv(run.earlier_paid))
+
+
+def earlier_paid_csv(earlier: dict | None) -> str | None:  # type: ignore[type-arg]
+    """The ``earlier_paid`` input file of a run's recorded earlier payments (an empty list: nothing paid)."""
+    if earlier is None:
+        return None
+    return "household_id,amount_yuan\n" + "".join(f"{h},{format_yuan(int(f), grouping=False)}\n"
+                                                   for h, f in earlier["lines"])
 
 
 async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
                        reference_date: date, *, brought_forward: str | None = None,
-                       deductions: tuple[str, bytes] | None = None) -> Inputs:
+                       deductions: tuple[str, bytes] | None = None, earlier_paid: str | None = None) -> Inputs:
     """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads;
     ``brought_forward`` is the text of the carry-over input file, when one arrives;
     ``deductions`` the (suffix, content) of the run's deductions file."""
@@ -254,10 +269,14 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     if deductions is not None:
         deducted = directory / f"deductions{deductions[0]}"
         deducted.write_bytes(deductions[1])
+    paid: Path | None = None
+    if earlier_paid is not None:
+        paid = directory / "earlier_paid.csv"
+        paid.write_text(earlier_paid, encoding="utf-8")
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
                   reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}),
-                  brought_forward=carried, deductions=deducted)
+                  brought_forward=carried, deductions=deducted, earlier_paid=paid)
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:

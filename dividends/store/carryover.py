@@ -1,4 +1,5 @@
-"""The queries of carry-over that arrives (the rules are in :mod:`dividends.carryover`)."""
+"""The queries of carry-over that arrives and of earlier runs of a period (the rules are in
+:mod:`dividends.carryover`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -44,3 +45,17 @@ async def arrived_sources(run_ids: Iterable[int]) -> set[int]:
     rows = await Run.filter(kind__in=["regular", "correction"], state__not_in=list(NOT_LIVE),
                             brought_forward__not_isnull=True).values_list("brought_forward", flat=True)
     return {int(b["run"]) for b in rows if isinstance(b, dict) and b.get("run") in wanted}
+
+
+async def earlier_posted_lines(village_id: int, period: int, asset_return_id: int) -> tuple[list[int], dict[str, int]]:
+    """The village's posted regular and correction runs of ``period`` for other asset returns, and
+    what they paid each household in all (household -> fen, non-zero only)."""
+    ids = list(await Run.filter(village_id=village_id, period=period, kind__in=["regular", "correction"],
+                                state__in=list(POSTED), asset_return_id__not=asset_return_id)
+               .order_by("id").values_list("id", flat=True))
+    paid: dict[str, int] = {}
+    if ids:
+        for household, fen in await AllocationLine.filter(run_id__in=ids, recipient_kind="household").values_list(
+                "recipient_id", "amount_fen"):
+            paid[household] = paid.get(household, 0) + int(fen)
+    return [int(i) for i in ids], {h: f for h, f in sorted(paid.items()) if f}

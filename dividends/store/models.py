@@ -270,6 +270,9 @@ class Run(Model):
     correction_needed = fields.CharField(max_length=64, default="", db_default="")
     # the deductions file given at create (stored file digest; None: no deductions): a recorded input
     deductions_file = fields.CharField(max_length=64, null=True)
+    # for schemes with a cap over the period: what the village's earlier posted runs of the period
+    # (other assets) paid each household, fixed at create: {"runs": [ids], "lines": [[household, fen], ...]}
+    earlier_paid = fields.JSONField(null=True)
     notice_start = fields.DateField(null=True)
     notice_end = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

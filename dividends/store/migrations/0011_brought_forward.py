@@ -13,4 +13,5 @@ class Migration(migrations.Migration):
         ops.AddField(model_name='Run', name='correction_needed',
                      field=fields.CharField(default='', db_default='', max_length=64)),
         ops.AddField(model_name='Run', name='deductions_file', field=fields.CharField(max_length=64, null=True)),
+        ops.AddField(model_name='Run', name='earlier_paid', field=fields.JSONField(null=True)),
     ]
