@@ -1,4 +1,4 @@
-"""The database itself refuses to rewrite the books (migration 0005), and a signed checkpoint
+"""The database itself refuses to rewrite the books (migration 0008), and a signed checkpoint
 kept outside the database detects a rewrite of entries and head together (triggers dropped)."""
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from dividends.store import guards
 from dividends.store import ledger as ledger_store
 from dividends.store.models import Village
 from tests.dbsupport import BACKEND, ROOT, clean_db, database_url, db  # noqa: F401  (fixtures)
+from tests.people import Person, person
 
 pytestmark = pytest.mark.db
 KEY = "county-keeps-this-key-0123456789"
@@ -103,8 +104,9 @@ async def rewrite_chain(village_code: str, narration: str) -> None:
     await conn.execute_script(guards.create_sql(dialect))
 
 
-def cli(url: str, *args: str, key: str | None = KEY) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en", "COLUMNS": "200"}
+def cli(url: str, *args: str, key: str | None = KEY, who: Person) -> subprocess.CompletedProcess[str]:
+    """``dividends ARGS`` signed in with ``who``'s API token."""
+    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en", "COLUMNS": "200", **who.env}
     env.pop("LEDGER_CHECKPOINT_KEY", None)
     if key is not None:
         env["LEDGER_CHECKPOINT_KEY"] = key
@@ -114,41 +116,47 @@ def cli(url: str, *args: str, key: str | None = KEY) -> subprocess.CompletedProc
 
 async def test_a_signed_checkpoint_detects_a_rewrite_of_entries_and_head(clean_db: str, tmp_path: Path) -> None:
     village = await books()
+    admin = await person("county-admin", "admin", token=True)
     checkpoint = tmp_path / "county" / "checkpoint.json"
-    written = cli(clean_db, "ledger", "checkpoint", "--out", str(checkpoint))
+    written = cli(clean_db, "ledger", "checkpoint", "--out", str(checkpoint), who=admin)
     assert written.returncode == 0, written.stderr
     assert "checkpoint written" in written.stdout and checkpoint.exists()
 
     # the chain grows after the checkpoint: still agrees
     async with in_transaction():
         await ledger_store.append(village, [_draft("V1", "V1:c", 7)], run_id=None)
-    fine = cli(clean_db, "ledger", "verify", "--against", str(checkpoint))
+    fine = cli(clean_db, "ledger", "verify", "--against", str(checkpoint), who=admin)
     assert fine.returncode == 0, fine.stdout + fine.stderr
     assert "agrees with checkpoint" in fine.stdout
 
     await rewrite_chain("V1", "rewritten quietly")
-    alone = cli(clean_db, "ledger", "verify")
+    alone = cli(clean_db, "ledger", "verify", who=admin)
     assert alone.returncode == 0, alone.stdout  # the database's own head was rewritten too
-    caught = cli(clean_db, "ledger", "verify", "--against", str(checkpoint))
+    caught = cli(clean_db, "ledger", "verify", "--against", str(checkpoint), who=admin)
     assert caught.returncode == 1
     assert "village V1, entry #2" in caught.stdout and "rewritten" in caught.stdout
     assert "V2" not in caught.stdout.split("\n", 1)[1]  # the other village's chain is intact
 
-    only_v2 = cli(clean_db, "ledger", "verify", "--against", str(checkpoint), "--village", "V2")
+    only_v2 = cli(clean_db, "ledger", "verify", "--against", str(checkpoint), "--village", "V2", who=admin)
     assert only_v2.returncode == 0, only_v2.stdout
 
 
 async def test_a_checkpoint_is_trusted_only_with_its_key_and_unchanged(clean_db: str, tmp_path: Path) -> None:
     await books()
+    admin = await person("county-admin", "admin", token=True)
     checkpoint = tmp_path / "checkpoint.json"
-    assert cli(clean_db, "ledger", "checkpoint", "--out", str(checkpoint)).returncode == 0
-    wrong_key = cli(clean_db, "ledger", "verify", "--against", str(checkpoint), key="another-key-of-16-chars")
+    assert cli(clean_db, "ledger", "checkpoint", "--out", str(checkpoint), who=admin).returncode == 0
+    wrong_key = cli(clean_db, "ledger", "verify", "--against", str(checkpoint), key="another-key-of-16-chars", who=admin)
     assert wrong_key.returncode == 1 and "signature does not match" in wrong_key.stderr
     forged = tmp_path / "forged.json"
     forged.write_text(checkpoint.read_text().replace('"seq": 2', '"seq": 1', 1))
-    changed = cli(clean_db, "ledger", "verify", "--against", str(forged))
+    changed = cli(clean_db, "ledger", "verify", "--against", str(forged), who=admin)
     assert changed.returncode == 1 and "signature does not match" in changed.stderr
-    no_key = cli(clean_db, "ledger", "checkpoint", "--out", str(tmp_path / "x.json"), key=None)
+    no_key = cli(clean_db, "ledger", "checkpoint", "--out", str(tmp_path / "x.json"), key=None, who=admin)
     assert no_key.returncode == 2 and "LEDGER_CHECKPOINT_KEY is not set" in no_key.stderr
-    short = cli(clean_db, "ledger", "checkpoint", "--out", str(tmp_path / "x.json"), key="short")
+    short = cli(clean_db, "ledger", "checkpoint", "--out", str(tmp_path / "x.json"), key="short", who=admin)
     assert short.returncode != 0 and "LEDGER_CHECKPOINT_KEY" in short.stdout + short.stderr
+    # the county anchors the heads, not a village: an accountant may not write a checkpoint
+    clerk = await person("clerk", "accountant", village="V1", token=True)
+    refused = cli(clean_db, "ledger", "checkpoint", "--out", str(tmp_path / "y.json"), who=clerk)
+    assert refused.returncode == 5 and not (tmp_path / "y.json").exists()

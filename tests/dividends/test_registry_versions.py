@@ -21,6 +21,7 @@ from dividends.store import registry as store
 from dividends.store.models import AuditEvent, County, RegistryImport, RegistrySnapshot, Village
 from dividends.usecases import registry as registry_cases
 from schemes.problems import InputError
+from tests.people import Person, person
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
 from tests.dividends.test_registry_needs import households
@@ -200,32 +201,36 @@ async def test_withdrawing_is_for_the_village_accountant_only(clean_db, tmp_path
     assert (await RegistryImport.get(id=report.import_id)).withdrawn_by == "acc1"
 
 
-def _cli(url: str, *args: str | Path):  # type: ignore[no-untyped-def]
+def _cli(url: str, *args: str | Path, who: Person):  # type: ignore[no-untyped-def]
     import os
     import subprocess
     import sys
-    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en", "COLUMNS": "200"}
+    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": "en", "COLUMNS": "200", **who.env}
     return subprocess.run([sys.executable, "-m", "dividends", *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=180, cwd=Path(__file__).resolve().parents[2])
 
 
 async def test_the_command_line_remembers_the_mapping_and_withdraws(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    acc1 = await person("acc1", "accountant", village="V1", county="C1", token=True)
+    acc2 = await person("acc2", "accountant", village="V2", county="C1", token=True)
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("股份数目: shares\n", encoding="utf-8")
     first = _cli(clean_db, "import", "registry", "--registry", households(tmp_path), "--period", "2025",
-                 "--county", "C1", "--columns", mapping, "--user", "acc")
+                 "--columns", mapping, who=acc1)
     assert first.returncode == 0, first.stderr
     assert "股份数目 → shares" in first.stderr and "import number 1" in first.stdout
     other = tmp_path / "v2"
     other.mkdir()
     path = households(other)
     path.write_text(path.read_text(encoding="utf-8").replace("V1", "V2"), encoding="utf-8")
-    second = _cli(clean_db, "import", "registry", "--registry", path, "--period", "2025", "--county", "C1",
-                  "--user", "acc")
+    # the county's mapping is remembered: V2's accountant gives none and the header is known
+    second = _cli(clean_db, "import", "registry", "--registry", path, "--period", "2025", who=acc2)
     assert second.returncode == 0 and "not recognised" not in second.stderr, second.stderr
-    refused = _cli(clean_db, "import", "withdraw", "2", "--reason", " ", "--user", "acc")
+    refused = _cli(clean_db, "import", "withdraw", "2", "--reason", " ", who=acc2)
     assert refused.returncode != 0 and "say why" in refused.stdout + refused.stderr
-    done = _cli(clean_db, "import", "withdraw", "2", "--reason", "wrong village", "--user", "acc")
+    foreign = _cli(clean_db, "import", "withdraw", "2", "--reason", "not mine", who=acc1)
+    assert foreign.returncode == 5, foreign.stdout + foreign.stderr  # another village's import does not exist for acc1
+    done = _cli(clean_db, "import", "withdraw", "2", "--reason", "wrong village", who=acc2)
     assert done.returncode == 0 and "import 2 withdrawn (V2)" in done.stdout, done.stdout + done.stderr
     assert (await RegistryImport.get(id=2)).withdrawn_reason == "wrong village"
 
