@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PRISM_VERSION := 5.14.2
+AXE_VERSION   := 4.10.3
 
-.PHONY: demo test install install-test browser prism bench mutation clean
+.PHONY: demo test install install-test browser prism axe bench mutation clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +19,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 	touch $@
 
 install: $(VENV)/.base
-install-test: $(VENV)/.test browser prism
+install-test: $(VENV)/.test browser prism axe
 
 # Debian's Chromium for the end-to-end browser test (Playwright drives it; no browser download).
 browser:
@@ -32,6 +33,13 @@ prism:
 	  test -x .cache/prism/node_modules/.bin/prism || \
 	  npm install --silent --no-audit --no-fund --prefix .cache/prism @stoplight/prism-cli@$(PRISM_VERSION); \
 	else echo "npm not found: the Twilio contract test will skip (it fails in CI)"; fi
+
+# axe-core for the accessibility check of the browser page walk, pinned.
+axe:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -f .cache/axe/node_modules/axe-core/axe.min.js || \
+	  npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION); \
+	else echo "npm not found: the accessibility check of the page walk fails"; fi
 
 demo: install
 	$(BIN)/dividends demo

@@ -67,7 +67,7 @@ async def setup(url: str, notices: int, work: Path) -> dict[str, Any]:
         run = await runs.create_run("V0001", 2024, "shareholding", "bench", amount_yuan="5000000")
         await runs.compute_run(run.id, "bench", clock)
         start = today(clock)
-        await runs.publicize(run.id, start - timedelta(days=1), start + timedelta(days=6), "bench", clock)
+        await runs.publicize(run.id, start, start + timedelta(days=7), "bench", clock)
     return {"phase": "setup", "run_id": run.id, "seconds": time.perf_counter() - t0, "peak_rss_mib": peak_rss_mib()}
 
 
@@ -97,11 +97,12 @@ async def dispatch(url: str, run_id: int, provider: str, api: str, concurrency: 
     sms = SmsSettings.from_env({**provider_vars(provider, api), "SMS_RATE_PER_SECOND": str(min(int(rate), 10_000))})
     async with database(url):
         async with make_sender(sms) as sender:
+            cpu0 = time.process_time()  # the dispatch only (not the imports, not the database's opening)
             report = await run_dispatch(sender, sms, SystemClock(), run_id=run_id, concurrency=concurrency,
                                         rate_per_second=rate)
     return {"phase": "dispatch", "sent": report.sent, "failed": report.failed, "retries": report.retry_scheduled,
             "in_doubt": report.in_doubt, "seconds": report.elapsed_seconds, "per_second": report.messages_per_second,
-            "peak_rss_mib": peak_rss_mib()}
+            "cpu_seconds": time.process_time() - cpu0, "peak_rss_mib": peak_rss_mib()}
 
 
 async def count(url: str, run_id: int) -> dict[str, Any]:
@@ -156,6 +157,12 @@ def children(argv: list[str], env: dict[str, str], n: int) -> tuple[list[dict[st
             raise SystemExit(f"worker failed:\n{out}\n{err}")
         results.append(json.loads(out.strip().splitlines()[-1]))
     return results, time.perf_counter() - t0
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fake_for(provider: str) -> Any:
@@ -213,8 +220,12 @@ def main() -> None:
             with fake_for(provider) as fake:
                 where = ["--provider", provider, "--api", fake.url]
                 prepared = child(["--phase", "prepare", *common, *run, *where], env)
+                fake_pid = fake._process.pid  # noqa: SLF001 - the fake's own process, for its CPU
+                fake_cpu0 = cpu_of(fake_pid)
+                load_before = os.getloadavg()[0]
                 sent, wall = children(["--phase", "dispatch", *common, *run, *where, "--concurrency",
                                        str(args.concurrency), "--rate", str(args.rate)], env, workers)
+                fake_cpu = cpu_of(fake_pid) - fake_cpu0
                 at_fake = fake.summary()["messages"]
             counted = child(["--phase", "count", *common, *run], env)
             total = sum(r["sent"] for r in sent)
@@ -226,6 +237,10 @@ def main() -> None:
                   f"{workers} worker(s): {total:,} sent in {wall:6.1f} s = {rate:7,.0f} messages/s in total, "
                   f"per worker {', '.join(f'{r:,.0f}' for r in per_worker)}/s; "
                   f"peak RSS {max(r['peak_rss_mib'] for r in sent):5.0f} MiB", flush=True)
+            worker_cpu = sum(r["cpu_seconds"] for r in sent)
+            print(f"          CPU: workers {worker_cpu:.1f} s ({1e3 * worker_cpu / max(total, 1):.2f} ms/message), "
+                  f"fake {fake_cpu:.1f} s ({1e3 * fake_cpu / max(total, 1):.2f} ms/message); "
+                  f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after", flush=True)
             print(f"          check: recorded {counted['recorded_sent']:,}, at the fake {at_fake:,}, "
                   f"not sent {counted['not_sent']:,}: {'ok' if good else 'MISMATCH'}", flush=True)
             floor = 1_000 * (1 if workers == 1 else 1)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,7 +157,8 @@ def password_hash_concurrency() -> int:
     """``PASSWORD_HASH_CONCURRENCY`` (default 2): argon2 hashes computed at once, each in a
     worker thread (argon2 releases the GIL), so a storm of logins leaves the event loop free and
     queues instead of taking every core."""
-    text = os.environ.get("PASSWORD_HASH_CONCURRENCY", "").strip()
+    from dividends.settings import read_environment
+    text = read_environment().get("PASSWORD_HASH_CONCURRENCY", "").strip()
     return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else 2
 
 
@@ -173,9 +173,11 @@ def _valid_name(text: str, *, low: int = 3) -> bool:
 
 
 async def create_user(username: str, password: str, role: str, *, actor: str, village: str | None = None,
-                      county: str | None = None, display_name: str = "", township: str | None = None) -> User:
+                      county: str | None = None, display_name: str = "", township: str | None = None,
+                      first: bool = False) -> User:
     """A new account. Village roles need ``village``; an auditor needs ``county``; an admin
-    without a county manages every county."""
+    without a county manages every county. ``first``: the first user of an empty database
+    (:class:`dividends.store.places.BootstrapDone` when there is one already)."""
     username = username.strip()
     if not _valid_name(username):
         raise refuse("access.username", found=username)
@@ -201,7 +203,7 @@ async def create_user(username: str, password: str, role: str, *, actor: str, vi
         raise refuse("access.scope_county")
     password_hash = await _hashing(_HASHER.hash, _checked_password(password))
     user = await places.create_user(actor, username, password_hash, role, village=village_row, county=county_row,
-                                    township=township_row, display_name=display_name.strip()[:128])
+                                    township=township_row, display_name=display_name.strip()[:128], first=first)
     if user is None:
         raise refuse("access.user_exists", username=username)
     return user
@@ -247,7 +249,9 @@ async def create_user_as(actor: Actor, username: str, password: str, role: str, 
     county admin's auditors and admins belong to its county."""
     require(actor, "users.manage")
     if role in VILLAGE_ROLES:
-        village_row = await places.village_by_code(village or "")
+        if not village:
+            raise refuse("access.scope_village")
+        village_row = await places.village_by_code(village)
         if village_row is None or not _village_in_scope(actor, village_row):
             raise refuse("access.unknown_village", code=village or "")
         county = None
@@ -368,12 +372,6 @@ def villages_query(actor: Actor) -> Any:
     if actor.in_county:
         return places.villages(county_id=actor.county_id)
     return places.villages()
-
-
-def counties_query(actor: Actor) -> Any:
-    if actor.in_county and actor.county_id is None:
-        return places.counties(everything=True)
-    return places.counties(county_id=actor.county_id)
 
 
 async def village_for(actor: Actor, code: str) -> Village:

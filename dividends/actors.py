@@ -25,6 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("accountant", "committee", "auditor", "admin", "township")
+#: role -> (zh, en): how pages, notices and the command line name a role (the one table).
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
+    "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
+    "township": ("乡镇农经站审核员", "township reviewer"),
+}
 VILLAGE_ROLES = frozenset({"accountant", "committee"})
 COUNTY_ROLES = frozenset({"auditor", "admin"})
 TOWNSHIP_ROLES = frozenset({"township"})

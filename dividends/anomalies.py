@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from dividends.files import mask_id_number
-from dividends.store.queries import fetch
+from dividends.overview import carry_over_accounts, china_date, scheme_of_text
 from dividends.store import carryover as carryover_store
-from dividends.overview import carry_over_accounts, china_date, county_filter, scheme_of_text
+from dividends.store import county
 from notify.privacy import mask_phone
 
 PHONE_THRESHOLD = 3
 LATE_AFTER = (3, 31)
-POSTED_SQL = "r.state IN ('approved', 'paid', 'closed') AND r.kind != 'reversal'"
 
 
 @dataclass(frozen=True)
@@ -108,14 +107,7 @@ def deadline(period: int) -> date:
 
 
 async def double_payments(county_ids: Sequence[int] | None) -> list[DoublePayment]:
-    where, args = county_filter(county_ids)
-    base = ("FROM allocation_line a JOIN run r ON r.id = a.run_id JOIN village v ON v.id = r.village_id "
-            "JOIN household h ON h.snapshot_id = r.snapshot_id AND h.household_id = a.recipient_id "
-            f"WHERE a.recipient_kind = 'household' AND a.amount_fen > 0 AND {POSTED_SQL} AND {where}")
-    rows = await fetch(f"SELECT r.period, h.id_number, v.code, h.household_id, r.id AS run_id, a.amount_fen {base} "
-                       f"AND h.id_number IN (SELECT h.id_number {base} GROUP BY r.period, h.id_number "
-                       "HAVING COUNT(DISTINCT r.village_id) > 1) ORDER BY r.period, h.id_number, v.code, h.household_id",
-                       *args, *args)
+    rows = await county.double_payment_rows(county_ids)
     groups: dict[tuple[int, str], list[tuple[str, str, int, int]]] = {}
     for r in rows:
         groups.setdefault((r["period"], r["id_number"]), []).append((r["code"], r["household_id"], r["run_id"], int(r["amount_fen"])))
@@ -124,14 +116,7 @@ async def double_payments(county_ids: Sequence[int] | None) -> list[DoublePaymen
 
 
 async def shared_phones(county_ids: Sequence[int] | None, threshold: int = PHONE_THRESHOLD) -> list[SharedPhone]:
-    where, args = county_filter(county_ids)
-    newest = ("s.version = (SELECT MAX(s2.version) FROM registry_snapshot s2 WHERE s2.village_id = s.village_id "
-              "AND s2.period = s.period)")
-    base = (f"FROM household h JOIN registry_snapshot s ON s.id = h.snapshot_id JOIN village v ON v.id = s.village_id "
-            f"WHERE h.phone != '' AND {newest} AND {where}")
-    rows = await fetch(f"SELECT s.period, h.phone, v.code, h.household_id {base} AND h.phone IN "
-                       f"(SELECT h.phone {base} GROUP BY s.period, h.phone HAVING COUNT(*) >= ?) "
-                       "ORDER BY s.period, h.phone, v.code, h.household_id", *args, *args, threshold)
+    rows = await county.shared_phone_rows(county_ids, threshold)
     groups: dict[tuple[int, str], list[tuple[str, str]]] = {}
     for r in rows:
         groups.setdefault((r["period"], r["phone"]), []).append((r["code"], r["household_id"]))
@@ -139,10 +124,7 @@ async def shared_phones(county_ids: Sequence[int] | None, threshold: int = PHONE
 
 
 async def late_payouts(county_ids: Sequence[int] | None, today: date) -> list[LatePayout]:
-    where, args = county_filter(county_ids)
-    rows = await fetch("SELECT r.id, v.code, r.period, r.state, r.paid_at FROM run r JOIN village v ON v.id = r.village_id "
-                       f"WHERE r.kind != 'reversal' AND r.state NOT IN ('reversed', 'cancelled') AND {where} ORDER BY r.period, v.code, r.id",
-                       *args)
+    rows = await county.open_run_rows(county_ids)
     out = []
     for r in rows:
         due = deadline(r["period"])
@@ -154,28 +136,15 @@ async def late_payouts(county_ids: Sequence[int] | None, today: date) -> list[La
 
 
 async def parked_money(county_ids: Sequence[int] | None) -> list[ParkedMoney]:
-    where, args = county_filter(county_ids)
-    rows = await fetch("SELECT r.id, v.code, r.period, s.text, a.recipient_id, a.amount_fen FROM allocation_line a "
-                       "JOIN run r ON r.id = a.run_id JOIN village v ON v.id = r.village_id "
-                       "JOIN scheme_version s ON s.id = r.scheme_id "
-                       f"WHERE a.recipient_kind = 'account' AND a.amount_fen > 0 AND {POSTED_SQL} AND {where} "
-                       "ORDER BY v.code, r.id, a.recipient_id", *args)
+    rows = await county.posted_account_rows(county_ids)
     parked = [r for r in rows if r["recipient_id"] in carry_over_accounts(scheme_of_text(r["text"]))]
     arrived = await carryover_store.arrived_sources({int(r["id"]) for r in parked})  # brought forward: not parked
     return [ParkedMoney(r["code"], r["id"], r["period"], r["recipient_id"], int(r["amount_fen"])) for r in parked
             if int(r["id"]) not in arrived]
 
 
-LIVE_REGULAR_SQL = "r.kind = 'regular' AND r.state NOT IN ('cancelled', 'reversed')"
-
-
 async def double_bookings(county_ids: Sequence[int] | None) -> list[DoubleBooking]:
-    where, args = county_filter(county_ids)
-    rows = await fetch("SELECT v.code, a.id AS return_id, a.period, a.asset, a.amount_fen, r.id AS run_id, r.state "
-                       "FROM run r JOIN asset_return a ON a.id = r.asset_return_id JOIN village v ON v.id = r.village_id "
-                       f"WHERE {LIVE_REGULAR_SQL} AND {where} AND r.asset_return_id IN (SELECT r.asset_return_id FROM run r "
-                       f"WHERE {LIVE_REGULAR_SQL} GROUP BY r.asset_return_id HAVING COUNT(*) > 1) "
-                       "ORDER BY v.code, a.period, a.id, r.id", *args)
+    rows = await county.double_booking_rows(county_ids)
     groups: dict[int, list[dict]] = {}  # type: ignore[type-arg]
     for r in rows:
         groups.setdefault(r["return_id"], []).append(r)

@@ -18,7 +18,6 @@ hash of the computation it approves.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -101,7 +100,9 @@ class ApprovalRules:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApprovalRules:
-        env = os.environ if env is None else env
+        if env is None:
+            from dividends.settings import read_environment
+            env = read_environment()
         counties = frozenset(c.strip() for c in env.get("TOWNSHIP_REVIEW_COUNTIES", "").split(",") if c.strip())
         return cls(_fraction("APPROVAL_QUORUM", env.get("APPROVAL_QUORUM", "2/3")),
                    _fraction("APPROVAL_MAJORITY", env.get("APPROVAL_MAJORITY", "1/2")), counties)

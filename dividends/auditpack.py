@@ -61,6 +61,11 @@ register({
         "en": "the pack's resolution does not meet its recorded rules (present {quorum}, in favour {majority}): "
               "{present} of {entitled} present, {votes_for} for",
     },
+    "pack.resolution_missing": {
+        "zh": "审计包中没有村民会议决议（run/resolution.json），而第 {run} 批次已经审批（状态：{state}）；第 3 版起的审计包必须带上决议",
+        "en": "the pack has no villagers' meeting resolution (run/resolution.json), yet run {run} was approved (state: {state}); "
+              "packs of format 3 and later must carry it",
+    },
     "pack.evidence": {
         "zh": "公示证据 {file} 与其记录的哈希或审计记录不符（可能被替换）",
         "en": "the publicity evidence {file} does not match its recorded hash or the audit trail (it may have been replaced)",
@@ -330,10 +335,13 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
 
 
 def _decision_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], approvals: dict[str, Any]) -> list[Problem]:
-    """Format 3: the resolution is bound to this run's content hash and meets the rules it was
-    recorded under; every evidence file is the one the audit trail recorded, by hash."""
+    """Format 3: an approved run (regular or correction) carries its resolution; the resolution
+    is bound to this run's content hash and meets the rules it was recorded under; every evidence file is the one the audit trail recorded, by hash."""
     problems: list[Problem] = []
     names = set(archive.namelist())
+    if _version(manifest) >= 3 and approvals.get("kind") != "reversal" and approvals.get("state") in _APPROVED \
+            and "run/resolution.json" not in names:
+        problems.append(Problem(Msg("pack.resolution_missing", run=manifest["run"], state=str(approvals.get("state")))))
     recorded = [e.get("detail", {}).get("sha256") for e in approvals.get("events", [])
                 if str(e.get("action", "")).startswith("publicity.")]
     if "run/resolution.json" in names:
@@ -362,6 +370,15 @@ def _decision_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], approva
                     or digest not in recorded:
                 problems.append(Problem(Msg("pack.evidence", file=name)))
     return problems
+
+
+_APPROVED = ("approved", "paid", "closed")
+"""The posted states: a run is in them only after its approval."""
+
+
+def _version(manifest: dict[str, Any]) -> int:
+    """The format's number (``dividends.auditpack/3`` -> 3); the manifest was checked against FORMATS."""
+    return int(str(manifest["format"]).rsplit("/", 1)[1])
 
 
 def _meets(counts: list[int], rules: dict[str, Any]) -> bool:

@@ -82,6 +82,9 @@ class Inputs:
     # what the registry's original files lacked, when the files are a stored version's canonical
     # copies (every column present): the scheme's needs are checked against these facts
     facts: RegistryFacts | None = None
+    # the registry already read and validated from exactly the files above (a stored snapshot's
+    # frames, trusted by their hash: dividends.store.snapshot_format); not read again when given
+    trusted: Registry | None = None
 
     def files(self) -> dict[str, Path]:
         out = {"registry": self.registry}
@@ -130,12 +133,15 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
     mapping = load_mapping(inputs.columns) if inputs.columns is not None else None
     vocabulary = Vocabulary.shipped().extended(inputs.vocabulary) if inputs.vocabulary is not None else None
     sheets = dict(inputs.sheets)
-    try:
-        registry = read_registry(inputs.registry, posts=inputs.posts, members=inputs.members,
-                                 exclude_invalid=inputs.exclude_invalid, reference_date=reference,
-                                 mapping=mapping, sheets=sheets, vocabulary=vocabulary)
-    except InputError as error:
-        problems.extend(error.problems)
+    if inputs.trusted is not None:
+        registry = inputs.trusted
+    else:
+        try:
+            registry = read_registry(inputs.registry, posts=inputs.posts, members=inputs.members,
+                                     exclude_invalid=inputs.exclude_invalid, reference_date=reference,
+                                     mapping=mapping, sheets=sheets, vocabulary=vocabulary)
+        except InputError as error:
+            problems.extend(error.problems)
     if inputs.returns is not None:
         try:
             returns = read_returns(inputs.returns, mapping=mapping, sheet=sheets.get("returns"))

@@ -35,7 +35,8 @@ from dividends.store.files import get_file, put_file
 from dividends.store.registry import ImportRow as RegistryImport
 from dividends.store.registry import Snapshot as RegistrySnapshot
 from dividends.store.registry import VillageRow as Village
-from dividends.store.snapshot_format import canonical_frame
+from dividends.store.snapshot_format import CURRENT as SNAPSHOT_FORMAT
+from dividends.store.snapshot_format import canonical_frame, frame_parquet
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg, register
 from schemes.problems import InputError, Problem
@@ -233,11 +234,17 @@ async def _snapshot(record: RegistryImport, village: Village, period: int, frame
     previous = await store.previous_snapshot(village.id, period)
     old = _read_households(await get_file(previous.households_file)) if previous else None
     changes = _diff(old, _read_households(hh_csv))
+    # the validated frames, so that runs trust them by their hash instead of re-validating the CSV
+    stored_frames = {"households": await put_file(f"{village.code}-{period}-households.parquet",
+                                                  frame_parquet(frames.households))}
+    for kind, frame in (("members", frames.persons), ("posts", frames.posts)):
+        if frame is not None:
+            stored_frames[kind] = await put_file(f"{village.code}-{period}-{kind}.parquet", frame_parquet(frame))
     snapshot = await store.create_snapshot(
         record, village, period=period, version=await store.next_version(village.id, period),
         households_file=hh_sha, members_file=members_sha, posts_file=posts_sha,
         households=frames.households.height, added=changes.added, removed=changes.removed, changed=changes.changed,
-        facts=facts_value, columns=mapping.to_dict())
+        facts=facts_value, columns=mapping.to_dict(), format=SNAPSHOT_FORMAT, frames=stored_frames)
     h = frames.households
     await store.insert_households(snapshot.id, h.select(
         "household_id", "head_name", "id_number", "phone", "members", "able_members", "status", "shares",

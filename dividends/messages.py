@@ -1,6 +1,7 @@
 """Message catalog of the payout engine's commands and services (zh + en)."""
 from __future__ import annotations
 
+import dividends.policy  # noqa: F401  (registers the run-state labels, state.<name>)
 from schemes.i18n import register
 
 register({
@@ -225,14 +226,6 @@ register({
 })
 
 register({
-    "state.draft": {"zh": "草稿", "en": "draft"},
-    "state.computed": {"zh": "已计算", "en": "computed"},
-    "state.publicized": {"zh": "公示中", "en": "publicized"},
-    "state.approved": {"zh": "已审批", "en": "approved"},
-    "state.paid": {"zh": "支付中", "en": "paid"},
-    "state.closed": {"zh": "已结束", "en": "closed"},
-    "state.reversed": {"zh": "已冲销", "en": "reversed"},
-    "state.cancelled": {"zh": "已撤销", "en": "cancelled"},
     "state.changed_concurrently": {"zh": "（刚被他人改动）", "en": "(changed concurrently)"},
 })
 
@@ -241,4 +234,28 @@ register({
                           "en": "SMS ({kind}): {count} texts, {segments} segments, estimated cost {cost} yuan; {no_phone} household(s) without a mobile"},
     "demo.sms_example": {"zh": "短信示例：{text}", "en": "an SMS: {text}"},
     "demo.sms_report": {"zh": "短信发送：{sent} 条已发出（演示：写入 {file}，未真正发送）", "en": "SMS: {sent} sent (demo: written to {file}, not really sent)"},
+})
+
+register({
+    "return.used": {
+        "zh": "这笔收益已由分配批次 {run}（{state}）使用，不能直接更正：{way}",
+        "en": "run {run} ({state}) books this return, so it cannot be corrected directly: {way}",
+    },
+    "return.way_cancel": {"zh": "请先作废批次 {run}，再更正收益并重新创建批次",
+                          "en": "cancel run {run} first, then correct the return and create a new run"},
+    "return.way_reverse": {"zh": "批次 {run} 已入账，请冲销该批次，更正收益后创建替代它的更正批次",
+                           "en": "run {run} is posted: reverse it, correct the return, then create a correction run that replaces it"},
+    "return.reason_missing": {"zh": "请写明更正原因（会记入审计记录）", "en": "give the reason for the correction (it goes into the audit trail)"},
+    "return.not_found": {"zh": "{village} 村 {period} 年没有登记名为“{asset}”的收益",
+                         "en": "{village} has no recorded return '{asset}' for {period}"},
+    "run.unpaid_reason": {"zh": "分配批次 {run} 有 {count} 户未付成功；未付结束须写明原因（会记入审计记录）",
+                          "en": "run {run} has {count} unpaid household(s): closing with them needs a stated reason (it goes into the audit trail)"},
+    "payee.account_invalid": {"zh": "账号应为 6 到 32 位数字，实际为“{found}”", "en": "an account number is 6 to 32 digits, found '{found}'"},
+    "payee.reason_missing": {"zh": "请写明更正账户的原因（会记入审计记录）", "en": "give the reason for the account correction (it goes into the audit trail)"},
+    "payee.not_failed": {"zh": "户 {household} 在分配批次 {run} 中没有支付失败且未补发的记录；只能更正支付失败农户的账户",
+                         "en": "household {household} has no failed, still unpaid payment in run {run}: only a failed household's account can be corrected"},
+    "payee.pending": {"zh": "户 {household} 的账户更正 {correction} 还在等待审批", "en": "the account correction {correction} of household {household} awaits approval"},
+    "payee.same_person": {"zh": "{user} 提出了账户更正 {run}，不能由本人审批；请由另一位村务监督委员会成员审批",
+                          "en": "{user} prepared the account correction {run} and may not approve it; another committee member must"},
+    "return.same_amount": {"zh": "收益已是 {amount} 元，无需更正", "en": "the return is already {amount} yuan: nothing to correct"},
 })

@@ -19,28 +19,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from dividends import ledger
-from dividends.store.queries import fetch
 from dividends.auditpack import PackVerification, build_pack, verify_pack
 from dividends.clock import CHINA
 from dividends.carryover import BroughtForward, carry_over_accounts  # noqa: F401  (re-exported)
 from dividends.compute import Computation, compute, resolve_scheme
 from dividends.runs import lines_frame, refuse, write_inputs
-from dividends.store import registry as registry_store
+from dividends.store import county as county_store
 from dividends.store import ledger as ledger_store
-from dividends.store.models import (
-    AssetReturn, BankResultImport, BankResultLine, Household, Notice, PayoutBatch, RegistryChange, RegistrySnapshot, Run,
-    PayoutItem, SchemeVersion, User, Village,
-)
-from dividends.store.models import Objection as ObjectionRow
+from dividends.store import registry as registry_store
+from dividends.store.county import county_filter, data_version  # noqa: F401  (the pages' cache key)
 from schemes.describe import describe
 from schemes.loader import parse_scheme
 from schemes.model import Label, Scheme
 from schemes.presets import preset_names, preset_path
+
+if TYPE_CHECKING:
+    from dividends.store.models import (
+        AssetReturn, BankResultImport, PayoutBatch, RegistryChange, RegistrySnapshot, Run, SchemeVersion, Village,
+    )
+    from dividends.store.models import Objection as ObjectionRow
 
 POSTED = ("approved", "paid", "closed")
 STATES = ("draft", "computed", "publicized", "approved", "paid", "closed", "reversed", "cancelled")
@@ -67,16 +69,6 @@ def china_date(value: Any) -> date | None:
     if moment.tzinfo is None:
         return moment.date()
     return moment.astimezone(CHINA).date()
-
-
-def _in(values: Sequence[Any]) -> str:
-    return "(" + ", ".join("?" for _ in values) + ")" if values else "(NULL)"
-
-
-async def data_version() -> int:
-    """The newest audit event's id: it moves with every recorded change."""
-    rows = await fetch("SELECT MAX(id) AS v FROM audit_event")
-    return int(rows[0]["v"] or 0)
 
 
 # --------------------------------------------------------------------------- county overview
@@ -158,34 +150,16 @@ async def county_overview(county_ids: Sequence[int] | None, period: int | None =
     return overview
 
 
-def county_filter(county_ids: Sequence[int] | None, alias: str = "v") -> tuple[str, list[Any]]:
-    if county_ids is None:
-        return "1=1", []
-    return f"{alias}.county_id IN {_in(county_ids)}", list(county_ids)
-
-
 async def _county_overview(county_ids: Sequence[int] | None, period: int | None, version: int) -> Overview:
-    where, args = county_filter(county_ids)
-    villages = await fetch(f"SELECT v.id, v.code, v.name, c.code AS county FROM village v JOIN county c ON c.id = v.county_id "
-                           f"WHERE {where} ORDER BY v.code", *args)
-    periods = tuple(r["period"] for r in await fetch(
-        f"SELECT DISTINCT r.period FROM run r JOIN village v ON v.id = r.village_id WHERE {where} ORDER BY r.period DESC",
-        *args))
+    villages = await county_store.villages(county_ids)
+    periods = await county_store.run_periods(county_ids)
     if period is None and periods:
         period = periods[0]
-    runs = await fetch(
-        "SELECT r.id, r.village_id, r.state, r.kind, r.pool_fen, r.scheme_id FROM run r JOIN village v ON v.id = r.village_id "
-        f"WHERE {where} AND r.period = ? ORDER BY r.id", *args, period if period is not None else -1)
-    # each (run, household) counted once, however often its failed line was re-issued in a new batch
-    issued = await fetch(
-        "SELECT r.village_id, SUM(i.fen) AS fen FROM (SELECT run_id, household_id, MAX(amount_fen) AS fen "
-        "FROM payout_item GROUP BY run_id, household_id) i JOIN run r ON r.id = i.run_id "
-        f"JOIN village v ON v.id = r.village_id WHERE {where} AND r.period = ? AND r.state != 'reversed' "
-        "GROUP BY r.village_id", *args, period if period is not None else -1)
-    households = await fetch(
-        "SELECT s.village_id, s.households FROM registry_snapshot s JOIN village v ON v.id = s.village_id "
-        f"WHERE {where} AND s.period = ? ORDER BY s.village_id, s.version", *args, period if period is not None else -1)
-    schemes = {r["id"]: r for r in await fetch("SELECT id, scheme_id, version, title FROM scheme_version")}
+    wanted = period if period is not None else -1
+    runs = await county_store.period_runs(county_ids, wanted)
+    issued_by = await county_store.issued_by_village(county_ids, wanted)
+    households_by = await county_store.households_by_village(county_ids, wanted)
+    schemes = await county_store.scheme_titles()
 
     per_village: dict[int, dict[str, Any]] = {v["id"]: {"runs": 0, "posted": 0, "last": None} for v in villages}
     states = dict.fromkeys(STATES, 0)
@@ -206,8 +180,6 @@ async def _county_overview(county_ids: Sequence[int] | None, period: int | None,
             s["posted"] += int(r["pool_fen"])
         if r["state"] not in ("reversed", "cancelled", "draft"):
             counted.append(r["id"])
-    issued_by = {r["village_id"]: int(r["fen"] or 0) for r in issued}
-    households_by = {r["village_id"]: int(r["households"]) for r in households}  # the newest version wins
     rows = []
     for v in villages:
         agg = per_village[v["id"]]
@@ -282,12 +254,7 @@ def amount_bins(counts: dict[int, int], quantile: int = 95) -> tuple[Bin, ...]:
 async def _histogram(run_ids: Sequence[int]) -> tuple[Bin, ...]:
     if not run_ids:
         return ()
-    counts: dict[int, int] = {}
-    for i in range(0, len(run_ids), 900):
-        chunk = list(run_ids[i:i + 900])
-        for r in await fetch(f"SELECT amount_fen AS a, COUNT(*) AS n FROM allocation_line WHERE recipient_kind = 'household' "
-                             f"AND run_id IN {_in(chunk)} GROUP BY amount_fen", *chunk):
-            counts[int(r["a"])] = counts.get(int(r["a"]), 0) + int(r["n"])
+    counts = await county_store.household_amount_counts(run_ids)
     return amount_bins(counts)
 
 
@@ -317,19 +284,8 @@ class RunRow:
 async def county_runs(county_ids: Sequence[int] | None, *, state: str | None = None, village_ids: Sequence[int] | None = None,
                       limit: int = 100, offset: int = 0) -> tuple[list[RunRow], int]:
     """Runs of the villages in scope, newest first, with the date of their last transition."""
-    where, args = county_filter(county_ids)
-    if state:
-        where += " AND r.state = ?"
-        args.append(state)
-    if village_ids is not None:
-        where += f" AND r.village_id IN {_in(village_ids)}"
-        args.extend(village_ids)
-    total = int((await fetch(f"SELECT COUNT(*) AS n FROM run r JOIN village v ON v.id = r.village_id WHERE {where}", *args))[0]["n"])
-    rows = await fetch(
-        "SELECT r.id, v.code, v.name, r.period, r.kind, r.state, s.title, s.version, r.pool_fen, r.created_at, "
-        "r.computed_at, r.publicized_at, r.approved_at, r.paid_at, r.closed_at FROM run r "
-        "JOIN village v ON v.id = r.village_id JOIN scheme_version s ON s.id = r.scheme_id "
-        f"WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?", *args, limit, offset)
+    rows, total = await county_store.county_runs(county_ids, state=state, village_ids=village_ids, limit=limit,
+                                                 offset=offset)
     out = []
     for r in rows:
         moments = [china_date(r[k]) for k in ("created_at", "computed_at", "publicized_at", "approved_at", "paid_at", "closed_at")]
@@ -357,7 +313,7 @@ async def run_lines(run: Run, query: str = "", *, limit: int = 50, offset: int =
     """A run's allocation lines with the household's head, status and members; ``query``
     matches a household id or a head's name (part of it)."""
     lines = await lines_frame(run.id)
-    people = await Household.filter(snapshot_id=run.snapshot.id).values_list("household_id", "head_name", "status", "members")
+    people = await county_store.households_of(run.snapshot.id)
     frame = lines.join(pl.DataFrame(people, schema={"recipient_id": pl.String, "head_name": pl.String, "status": pl.String,
                                                     "members": pl.Int64}, orient="row"), on="recipient_id", how="left")
     frame = frame.sort("recipient_kind", "recipient_id")
@@ -424,7 +380,7 @@ async def preview_scheme(village: Village, period: int, scheme_ref: str, amount_
 
 
 async def scheme_versions() -> list[SchemeVersion]:
-    return list(await SchemeVersion.all().order_by("scheme_id", "version"))
+    return await county_store.scheme_versions()
 
 
 @dataclass(frozen=True)
@@ -481,11 +437,8 @@ async def verify_village(village: Village, lang: str, run_ids: Sequence[int] | N
     entries = await ledger_store.entries_by_village([village.code])
     heads = await ledger_store.heads([village.code])
     errors = tuple(e.text(lang) for e in ledger.verify(entries, heads))
-    query = Run.filter(village=village, kind__not="reversal", content_hash__not_isnull=True)
-    if run_ids is not None:
-        query = query.filter(id__in=list(run_ids))
     checks = []
-    for run_id, state in await query.order_by("id").values_list("id", "state"):
+    for run_id, state in await county_store.computed_runs(village, run_ids):
         result = await verify_run_pack(run_id)
         detail = "; ".join(p.text(lang) for p in result.problems[:5]) if not result.ok else ""
         checks.append(RunCheck(run_id, state, result.ok, detail))
@@ -517,20 +470,17 @@ class VillagePage:
 
 
 async def village_page(village: Village) -> VillagePage:
-    return VillagePage(list(await RegistrySnapshot.filter(village=village).prefetch_related("registry_import")
-                            .order_by("-period", "-version").limit(20)),
-                       list(await AssetReturn.filter(village=village).order_by("-period", "asset")),
-                       list(await Run.filter(village=village).order_by("-id").prefetch_related("scheme")))
+    return VillagePage(*await county_store.village_lists(village))
 
 
 async def snapshot_changes(snapshot: RegistrySnapshot, limit: int = 500) -> list[RegistryChange]:
-    return list(await RegistryChange.filter(snapshot=snapshot).order_by("change", "household_id").limit(limit))
+    return await county_store.snapshot_changes(snapshot, limit)
 
 
 async def display_names(usernames: Sequence[str | None]) -> dict[str, str]:
     """Username -> the person's display name (a user without one: the username)."""
     wanted = sorted({u for u in usernames if u})
-    rows = await User.filter(username__in=wanted).values_list("username", "display_name") if wanted else []
+    rows = await county_store.display_names(wanted)
     return {u: (d or u) for u, d in rows}
 
 
@@ -555,13 +505,11 @@ async def run_page(run: Run, lang: str) -> RunPage:
                  else r["recipient_id"], int(r["amount_fen"]))
                 for r in lines.filter(pl.col("recipient_kind") == "account").iter_rows(named=True)]
     hh = lines.filter(pl.col("recipient_kind") == "household")
+    statuses, objections, batches, results = await county_store.run_records(run.id)
     notices: dict[str, int] = {}
-    for status in await Notice.filter(run_id=run.id).values_list("status", flat=True):
-        notices[str(status)] = notices.get(str(status), 0) + 1
-    return RunPage(run, scheme, list(await ObjectionRow.filter(run_id=run.id).order_by("id")),
-                   list(await PayoutBatch.filter(run_id=run.id).order_by("number")),
-                   list(await BankResultImport.filter(batch__run_id=run.id).order_by("id")),
-                   accounts, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()), notices)
+    for status in statuses:
+        notices[status] = notices.get(status, 0) + 1
+    return RunPage(run, scheme, objections, batches, results, accounts, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()), notices)
 
 
 # --------------------------------------------------------------------------- what is being approved
@@ -641,12 +589,10 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
     steps = [StepTotal(s.label.text(lang), by_step.get(s.id, 0)) for s in scheme.steps if by_step.get(s.id, 0)]
     if by_step.get("deductions", 0):  # what the run's deductions file took back (negative)
         steps.append(StepTotal(Label("扣款（偿还欠款）", "Deductions (debts recovered)").text(lang), by_step["deductions"]))
-    people = {h: (n, st) for h, n, st in
-              await Household.filter(snapshot_id=run.snapshot.id).values_list("household_id", "head_name", "status")}
+    people = {h: (n, st) for h, n, st, _ in
+              await county_store.households_of(run.snapshot.id)}
     nothing = [(h, *people.get(h, ("", ""))) for h in hh.filter(pl.col("amount_fen") == 0)["recipient_id"].sort().to_list()]
-    items = await PayoutItem.filter(run_id=run.id).values_list("id", "household_id", "amount_fen", "status")
-    reasons = dict(await BankResultLine.filter(item_id__in=[i for i, *_ in items]).values_list("item_id", "reason")) \
-        if items else {}
+    items, reasons = await county_store.payout_items_with_reasons(run.id)
     paid_later = {h for _, h, _, status in items if status == "paid"}  # a follow-up batch paid it
     failed = sorted({h: Unpaid(h, *people.get(h, ("", "")), int(fen), reasons.get(i, ""))
                      for i, h, fen, status in items if status == "failed" and h not in paid_later}.values(),
@@ -658,8 +604,7 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
 
 async def _last_year(run: Run) -> LastYear | None:
     """The village's newest run of an earlier period that was not cancelled and was computed."""
-    before = await Run.filter(village_id=run.village_id, period__lt=run.period, kind="regular", lines__gt=0,
-                              state__not_in=["cancelled", "reversed", "draft"]).order_by("-period", "-id").first()
+    before = await county_store.previous_regular_run(run)
     if before is None:
         return None
     hh = (await lines_frame(before.id)).filter(pl.col("recipient_kind") == "household")

@@ -23,7 +23,7 @@ from dividends.registry import ColumnSpec, read_table
 from dividends.runs import (
     Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households, state_name, states,
 )
-from dividends.store import audit
+from dividends.store import audit, payees
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows, update_where_in
 from dividends.store.files import get_file, put_file
@@ -85,9 +85,14 @@ async def _unpaid_after_failures(run: Run) -> pl.DataFrame:
 
 
 async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: Clock = SystemClock()) -> BatchOutcome:
-    """Issue the first payout batch (approved -> paid), or a follow-up batch for failed lines."""
+    """Issue the first payout batch (approved -> paid), or a follow-up batch for failed lines.
+    A follow-up batch keeps the run's own bank format (the first batch's), whatever is asked,
+    and pays to the payee accounts corrected and approved since."""
     run = await get_run(run_id)
     formats = load_formats()
+    first = await PayoutBatch.filter(run=run, number=1).first()
+    if first is not None:
+        bank_format = first.bank_format
     if bank_format not in formats:
         raise InputError([Problem(Msg("scheme.need_choice", expected=sorted(formats), found=bank_format, hint=""))])
     if run.state == "approved":
@@ -107,6 +112,15 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     people = (await snapshot_households(run.snapshot)).select(
         "household_id", pl.col("head_name").alias("payee_name"), "id_number", "account_no", "bank")
     frame = items.join(people, on="household_id", how="left").sort("household_id")
+    corrected = await payees.approved_accounts(run.id) if run.state == "paid" else {}
+    if corrected:
+        fixes = pl.DataFrame([(h, a, b) for h, (a, b) in corrected.items()], orient="row",
+                             schema={"household_id": pl.String, "fixed_account": pl.String, "fixed_bank": pl.String})
+        frame = (frame.join(fixes, on="household_id", how="left")
+                 .with_columns(pl.coalesce("fixed_account", "account_no").alias("account_no"),
+                               pl.when(pl.col("fixed_account").is_not_null() & (pl.col("fixed_bank") != ""))
+                               .then(pl.col("fixed_bank")).otherwise(pl.col("bank")).alias("bank"))
+                 .drop("fixed_account", "fixed_bank"))
     meta = BatchMeta(village_id=run.village.code, village_name=run.village.name, period=run.period,
                      run_id=str(run.id), batch_no=str(number), scheme_title=run.scheme.title, created_on=today(clock))
     fmt = formats[bank_format]
@@ -238,21 +252,46 @@ async def _entry_id(ref: str) -> int:
     return (await LedgerEntry.get(ref=ref)).id
 
 
-async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, clock: Clock = SystemClock()) -> Outcome:
+@dataclass(frozen=True)
+class ClosingView:
+    """What closing a paid run would meet: ``blocker`` (a reason it cannot close yet, None when
+    it can) and the households still unpaid after failed results (closing with them needs a
+    stated reason)."""
+
+    blocker: Msg | None
+    unpaid: list[str]
+    unpaid_fen: int
+
+
+async def closing(run_id: int) -> ClosingView:
+    run = await get_run(run_id)
+    pending = await PayoutItem.filter(run=run, status="pending").count()
+    blocker = None
+    if pending:
+        last = await PayoutBatch.filter(run=run).order_by("-number").first()
+        blocker = Msg("run.pending_results", batch=last.number if last else "?", count=pending)
+    unpaid = await _unpaid_after_failures(run)
+    return ClosingView(blocker, unpaid["household_id"].to_list(), int(unpaid["amount_fen"].sum()))
+
+
+async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: str = "",
+                clock: Clock = SystemClock()) -> Outcome:
+    """Close a paid run. Unpaid households (failed, not paid by a follow-up batch) stop it unless
+    ``allow_unpaid`` with a ``reason``, which the audit trail keeps with the households."""
     run = await get_run(run_id)
     if not _check(run, "close", "paid", "closed"):
         return Outcome(run, False)
-    pending = await PayoutItem.filter(run=run, status="pending").count()
-    if pending:
-        last = await PayoutBatch.filter(run=run).order_by("-number").first()
-        raise refuse("run.pending_results", batch=last.number if last else "?", count=pending)
-    unpaid = await _unpaid_after_failures(run)
-    if unpaid.height and not allow_unpaid:
-        raise refuse("run.unpaid", run=run.id, count=unpaid.height, households=unpaid["household_id"].head(10).to_list())
+    view = await closing(run.id)
+    if view.blocker is not None:
+        raise InputError([Problem(view.blocker)])
+    if view.unpaid and not allow_unpaid:
+        raise refuse("run.unpaid", run=run.id, count=len(view.unpaid), households=view.unpaid[:10])
+    if view.unpaid and not reason.strip():
+        raise refuse("run.unpaid_reason", run=run.id, count=len(view.unpaid))
     async with transaction():
         await _advance(run, "paid", "closed", closed_at=clock.now())
-        await audit.record(actor, "run.close", "run", run.id, village=run.village,
-                           unpaid=unpaid["household_id"].to_list(), unpaid_fen=int(unpaid["amount_fen"].sum()))
+        await audit.record(actor, "run.close", "run", run.id, village=run.village, unpaid=view.unpaid,
+                           unpaid_fen=view.unpaid_fen, **({"reason": reason.strip()} if view.unpaid else {}))
     return Outcome(run, True)
 
 

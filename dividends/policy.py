@@ -21,10 +21,18 @@ from dataclasses import dataclass
 
 from dividends.actors import COUNTY_ROLES, ROLES, Actor, Place, sees
 from dividends.refusals import Forbidden, NotAllowed, refuse
-from schemes.i18n import Msg
+from schemes.i18n import Msg, register
 
 ACCOUNTANT, COMMITTEE, AUDITOR, ADMIN, TOWNSHIP = ROLES
 RUN_STATES = ("draft", "computed", "publicized", "approved", "paid", "closed", "cancelled", "reversed")
+#: run state -> (zh, en): the one table of run-state labels, for pages, messages (``state.<name>``),
+#: the command line and exports.
+RUN_STATE_LABELS: dict[str, tuple[str, str]] = {
+    "draft": ("草稿", "draft"), "computed": ("已计算", "computed"), "publicized": ("公示中", "publicized"),
+    "approved": ("已审批", "approved"), "paid": ("已发放", "paid"), "closed": ("已结束", "closed"),
+    "cancelled": ("已撤销", "cancelled"), "reversed": ("已冲销", "reversed"),
+}
+register({f"state.{name}": {"zh": zh, "en": en} for name, (zh, en) in RUN_STATE_LABELS.items()})
 POSTED = ("approved", "paid", "closed")
 
 
@@ -54,6 +62,7 @@ RULES: dict[str, Rule] = {
     "registry.import": _r(ACCOUNTANT),
     "registry.withdraw": _r(ACCOUNTANT, ADMIN),
     "return.record": _r(ACCOUNTANT),
+    "return.correct": _r(ACCOUNTANT),
     "run.create": _r(ACCOUNTANT),
     "run.compute": _r(ACCOUNTANT, states=("draft",), done=("computed", "publicized") + POSTED),
     "run.publicize": _r(ACCOUNTANT, states=("computed",), done=("publicized",) + POSTED),
@@ -66,6 +75,8 @@ RULES: dict[str, Rule] = {
     "publicity.result": _r(ACCOUNTANT, states=("paid", "closed")),
     "run.pay": _r(ACCOUNTANT, states=("approved", "paid")),
     "run.bank_result": _r(ACCOUNTANT, states=("paid",)),
+    "payee.correct": _r(ACCOUNTANT, states=("paid",)),
+    "payee.approve": _r(COMMITTEE, states=("paid",), checker=True),
     "run.close": _r(ACCOUNTANT, states=("paid",), done=("closed",)),
     "run.cancel": _r(ACCOUNTANT, states=("draft", "computed", "publicized"), done=("cancelled",)),
     "run.reverse": _r(ACCOUNTANT, COMMITTEE, states=POSTED, done=("reversed",)),
@@ -76,6 +87,8 @@ RULES: dict[str, Rule] = {
     "county.read": _r(AUDITOR, ADMIN, scope="county"),
     "users.manage": _r(ADMIN, scope="county"),
     "villages.manage": _r(ADMIN, scope="county"),
+    "database.backup": _r(ADMIN, scope="county"),
+    "database.restore": _r(ADMIN, scope="county"),
     "tokens.own": _r(*ROLES, scope="own"),
 }
 """Action -> its rule. The README's table of commands and roles is read from this."""
@@ -109,7 +122,8 @@ def allow(actor: Actor, action: str, place: Place | None = None, *, state: str |
         raise refuse("run.illegal", run=what, state=Msg(f"state.{state}"), action=action,
                      needed=[Msg(f"state.{s}") for s in rule.states])
     if rule.checker and prepared_by is not None and prepared_by == actor.username and state not in rule.done:
-        key = "refusal.reversal_same_person" if action == "reversal.approve" else "run.same_person"
+        key = {"reversal.approve": "refusal.reversal_same_person",
+               "payee.approve": "payee.same_person"}.get(action, "run.same_person")
         raise refuse(key, user=actor.username, run=what)
 
 

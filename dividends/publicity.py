@@ -11,7 +11,7 @@ from dividends.files.notice import Objection as HowToObject
 from dividends.outbox.content import DEFAULT_ASSET
 from dividends.outbox.messages import phrase
 from dividends.runs import get_run, lines_frame, run_brought_forward
-from dividends.store.models import Household
+from dividends.store import registry as registry_store
 from schemes.loader import parse_scheme
 from schemes.model import Label
 
@@ -24,7 +24,7 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
     run = await get_run(run_id)
     scheme = parse_scheme(run.scheme.text, f"{run.scheme.scheme_id}.yaml")
     lines = await lines_frame(run.id)
-    people = {h.household_id: h for h in await Household.filter(snapshot_id=run.snapshot.id)}
+    people = await registry_store.households_of_snapshot(run.snapshot.id)
     households = []
     for row in lines.filter(pl.col("recipient_kind") == "household").iter_rows(named=True):
         h = people[row["recipient_id"]]

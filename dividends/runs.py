@@ -31,6 +31,7 @@ from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
 from dividends.period_inputs import read_deductions
+from dividends.registry import Registry
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
@@ -44,6 +45,7 @@ from dividends.store.files import file_name, get_file, put_file
 from dividends.store.models import (
     AllocationLine, AssetReturn, Household, Objection, RegistrySnapshot, Run, SchemeVersion, Village,
 )
+from dividends.store.snapshot_format import PARQUET_V2, read_frame_parquet
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg
 from schemes.money import MoneyFormatError, format_yuan, parse_yuan
@@ -121,6 +123,58 @@ async def record_return(village_code: str, period: int, amount_yuan: str, actor:
         if created:
             await audit.record(actor, "return.record", "asset_return", row.id, village=village, amount_fen=amount, asset=asset)
     return row
+
+
+async def return_blocker(asset_return_id: int) -> Msg | None:
+    """Why a recorded return cannot be corrected now (None: it can): a live run books it. Before
+    the run is posted the way is to cancel it; once posted, to reverse it and create a
+    correction run, which books the corrected return."""
+    live = await live_runs_of_return(asset_return_id)
+    if not live:
+        return None
+    run = live[0]
+    way = "return.way_reverse" if run.state in POSTED else "return.way_cancel"
+    return Msg("return.used", run=run.id, state=state_name(run.state), way=Msg(way, run=run.id))
+
+
+async def correct_return(village_code: str, period: int, asset: str, amount_yuan: str, actor: str,
+                         reason: str) -> AssetReturn:
+    """Correct a recorded return that no live run books; the audit trail keeps the old amount."""
+    village = await Village.get_or_none(code=village_code)
+    if village is None:
+        raise refuse("run.village_unknown", village=village_code)
+    try:
+        amount = parse_yuan(amount_yuan)
+    except MoneyFormatError:
+        raise refuse("compute.amount_invalid", found=amount_yuan) from None
+    if not reason.strip():
+        raise refuse("return.reason_missing")
+    async with transaction():
+        row = await AssetReturn.select_for_update().get_or_none(village=village, period=period, asset=asset)
+        if row is None:
+            raise refuse("return.not_found", village=village_code, period=period, asset=asset)
+        blocker = await return_blocker(row.id)
+        if blocker is not None:
+            raise InputError([Problem(blocker)])
+        if row.amount_fen == amount:
+            raise refuse("return.same_amount", amount=format_yuan(amount))
+        old = row.amount_fen
+        row.amount_fen = amount
+        await row.save(update_fields=["amount_fen"])
+        await audit.record(actor, "return.correct", "asset_return", row.id, village=village, old_fen=old,
+                           amount_fen=amount, asset=asset, period=period, reason=reason.strip())
+    return row
+
+
+async def returns_of(village_code: str) -> list[AssetReturn]:
+    return list(await AssetReturn.filter(village__code=village_code).order_by("-period", "asset"))
+
+
+async def return_corrections(asset_return_id: int) -> list[dict[str, object]]:
+    """The recorded corrections of a return, oldest first: old and new amount, who, when, why."""
+    return [{"old_fen": e.detail.get("old_fen"), "amount_fen": e.detail.get("amount_fen"), "by": e.actor,
+             "at": e.at, "reason": e.detail.get("reason", "")}
+            for e in await audit.events("asset_return", asset_return_id) if e.action == "return.correct"]
 
 
 async def store_scheme(ref: str, actor: str) -> SchemeVersion:
@@ -249,6 +303,7 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads;
     ``brought_forward`` is the text of the carry-over input file, when one arrives;
     ``deductions`` the (suffix, content) of the run's deductions file."""
+    registry_store.check_snapshot_format(snapshot, str(snapshot.village_id))
     scheme_path = directory / "scheme.yaml"
     scheme_path.write_text(scheme_text, encoding="utf-8")
     paths: dict[str, Path | None] = {}
@@ -273,10 +328,34 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     if earlier_paid is not None:
         paid = directory / "earlier_paid.csv"
         paid.write_text(earlier_paid, encoding="utf-8")
+    facts = RegistryFacts.from_dict(snapshot.facts or {})
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
-                  reference_date=reference_date, facts=RegistryFacts.from_dict(snapshot.facts or {}),
+                  reference_date=reference_date, facts=facts, trusted=await trusted_registry(snapshot, paths),
                   brought_forward=carried, deductions=deducted, earlier_paid=paid)
+
+
+async def trusted_registry(snapshot: RegistrySnapshot, paths: dict[str, Path | None]) -> Registry | None:
+    """A ``parquet-v2`` snapshot's validated frames, when every stored file still hashes to the
+    digest the snapshot recorded; otherwise None (the CSV files are read and validated again).
+    Its facts are those of the canonical files at ``paths`` (every column present), as reading
+    them would give; what the original files lacked is the snapshot's facts (``Inputs.facts``)."""
+    if snapshot.format != PARQUET_V2 or not snapshot.frames:
+        return None
+    frames = dict(snapshot.frames)
+    wanted = {"households": snapshot.households_file, "members": snapshot.members_file, "posts": snapshot.posts_file}
+    if {k for k, v in wanted.items() if v is not None} != set(frames):
+        return None
+    loaded: dict[str, pl.DataFrame] = {}
+    for kind, digest in frames.items():
+        data = await get_file(digest)
+        if sha256_bytes(data) != digest:
+            return None
+        loaded[kind] = read_frame_parquet(data)
+    kinds = [k for k in ("households", "posts", "members") if paths.get(k) is not None]
+    facts = RegistryFacts(kinds=tuple(kinds), files={k: str(paths[k]) for k in kinds})
+    return Registry(households=loaded["households"], persons=loaded.get("members"), posts=loaded.get("posts"),
+                    facts=facts)
 
 
 async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> Outcome:

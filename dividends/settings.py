@@ -16,6 +16,10 @@ It imports no web, ORM or SMS-provider module, so the command line loads it chea
 ``PUBLICITY_MIN_DAYS``     shortest notice period (default 7)
 ``BANK_FORMATS_FILE``      extra bank formats (YAML) besides the shipped ones
 ``LEDGER_CHECKPOINT_KEY``  signs ledger checkpoints (kept by the county, at least 16 characters)
+``APPROVAL_*``             quorum and majority of a resolution (:class:`dividends.approval.ApprovalRules`)
+``TOWNSHIP_REVIEW_*``      counties where a township review precedes approval (same class)
+``PASSWORD_HASH_*``        argon2 hashes at once (:func:`dividends.access.password_hash_concurrency`)
+``MAX_*``                  upload and file limits (:class:`dividends.files.limits.Limits`)
 ``TWILIO_*``, ``SMS_*``    see :mod:`notify.settings`
 =========================  ==========================================================
 """
@@ -24,10 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-from pydantic import SecretStr, create_model
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import TYPE_CHECKING, Any
 
 from notify.settings import VARIABLES as SMS_VARIABLES
 from notify.settings import SettingsError, SmsSettings
@@ -38,29 +41,40 @@ register({"settings.key_short": {
     "en": "the key is too short: at least {low} characters",
 }})
 
-__all__ = ["Settings", "load_settings", "read_environment", "SecretStr", "SettingsError", "VARIABLES"]
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+__all__ = ["Settings", "load_settings", "read_environment", "SettingsError", "VARIABLES"]
 
 #: The product's own variables (besides the SMS ones, :data:`notify.settings.VARIABLES`).
 OWN_VARIABLES: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "DIVIDENDS_LANG",
                                   "SESSION_HTTPS_ONLY", "PUBLICITY_MIN_DAYS", "BANK_FORMATS_FILE",
-                                  "LEDGER_CHECKPOINT_KEY")
+                                  "LEDGER_CHECKPOINT_KEY", "APPROVAL_QUORUM", "APPROVAL_MAJORITY",
+                                  "TOWNSHIP_REVIEW_COUNTIES", "PASSWORD_HASH_CONCURRENCY",
+                                  "MAX_REGISTRY_FILE_MB", "MAX_BANK_RESULT_FILE_MB", "MAX_AUDIT_PACK_FILE_MB",
+                                  "MAX_INFLATED_MB", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_ROWS", "MAX_LINE_CHARS")
 VARIABLES: tuple[str, ...] = OWN_VARIABLES + tuple(v for v in SMS_VARIABLES if v not in OWN_VARIABLES)
 
 
-class _Variables(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", case_sensitive=True,
-                                      extra="ignore", frozen=True)
+@cache
+def _environment() -> Any:
+    """A pydantic-settings model with every variable as an optional text field (made on first
+    use: importing pydantic-settings costs more than the rest of this module)."""
+    from pydantic import create_model
+    from pydantic_settings import BaseSettings, SettingsConfigDict
 
+    class Variables(BaseSettings):
+        model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", case_sensitive=True,
+                                          extra="ignore", frozen=True)
 
-#: Every variable as an optional text field: pydantic-settings merges the environment over ``.env``.
-Environment = create_model("Environment", __base__=_Variables,
-                           **{name: (str | None, None) for name in VARIABLES})  # type: ignore[call-overload]
+    return create_model("Environment", __base__=Variables,
+                        **{name: (str | None, None) for name in VARIABLES})  # type: ignore[call-overload]
 
 
 def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
     """The values of :data:`VARIABLES` that are set, from the process environment over
     ``env_file`` (``None``: the environment alone)."""
-    values = Environment(_env_file=env_file).model_dump()  # type: ignore[call-arg]
+    values = _environment()(_env_file=env_file).model_dump()
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -91,7 +105,7 @@ class Settings:
             raise SettingsError("LEDGER_CHECKPOINT_KEY", Msg("settings.key_short", low=16), "****")
         return cls(
             database_url=env.get("DATABASE_URL") or "sqlite://dividends.sqlite3",
-            secret_key=SecretStr(env["SECRET_KEY"]) if env.get("SECRET_KEY") else None,
+            secret_key=_secret_key(env.get("SECRET_KEY")),
             public_base_url=public,
             lang="en" if env.get("DIVIDENDS_LANG", "zh").lower().startswith("en") else "zh",
             session_https_only=(https in ("1", "true", "yes")) if https else public.startswith("https://"),
@@ -100,6 +114,14 @@ class Settings:
             sms=SmsSettings.from_env({**env, "PUBLIC_BASE_URL": public}),
             ledger_checkpoint_key=SecretStr(checkpoint_key) if checkpoint_key else None,
         )
+
+
+def _secret_key(value: str | None) -> SecretStr | None:
+    if not value:
+        return None
+    from pydantic import SecretStr
+
+    return SecretStr(value)
 
 
 def load_settings() -> Settings:

@@ -72,11 +72,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
 from schemes.i18n import Msg, register
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from notify.catalog import Channel, ProviderTemplates
     from notify.senders import Sender
 
@@ -361,7 +361,7 @@ class SmsSettings:
             **extra,  # type: ignore[arg-type]
             backend=(get("SMS_BACKEND") or "console").lower(),  # type: ignore[arg-type]
             account_sid=get("TWILIO_ACCOUNT_SID"),
-            auth_token=SecretStr(token.strip()) if token and token.strip() else None,
+            auth_token=_secret(env, "TWILIO_AUTH_TOKEN"),
             messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
             from_number=get("TWILIO_FROM"),
             public_base_url=base.rstrip("/") if base else None,
@@ -402,7 +402,11 @@ _OPTIONAL_INTS = frozenset({"daily_limit", "param_max"})
 
 def _secret(env: Mapping[str, str], name: str) -> SecretStr | None:
     value = (env.get(name) or "").strip()
-    return SecretStr(value) if value else None
+    if not value:
+        return None
+    from pydantic import SecretStr  # only where a secret is set: loading pydantic takes a while
+
+    return SecretStr(value)
 
 
 def _bool(env: Mapping[str, str], name: str) -> bool | None:

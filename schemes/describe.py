@@ -15,6 +15,7 @@ from schemes.model import (
     Scheme, ShareClasses, Shortfall, Take, Weight,
 )
 from schemes.money import format_percent, format_yuan
+from schemes.statuses import LABELS
 
 register({
     "d.take.amount": {"zh": "{amount} 元", "en": "{amount} yuan"},
@@ -95,8 +96,7 @@ _FIELDS = {
     "able_to_work": ("有劳动能力", "able to work"), "student": ("在校学生", "student"),
     "post_type": ("岗位类型", "post type"), "grade": ("等级", "grade"), "months_served": ("服务月数", "months served"),
 }
-_STATUS = {"poor": ("贫困户", "poor"), "exited": ("脱贫户", "exited"), "monitored": ("监测户", "monitored"),
-           "non_poor": ("一般户", "non-poor")}
+_STATUS = LABELS
 _OPS = {"eq": ("=", "="), "ne": ("≠", "≠"), "gt": (">", ">"), "gte": ("≥", "≥"), "lt": ("<", "<"), "lte": ("≤", "≤")}
 
 

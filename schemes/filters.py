@@ -111,10 +111,6 @@ _FIELDS: dict[Scope, dict[str, tuple[str, str]]] = {
 }
 
 
-def field_names(scope: Scope) -> tuple[str, ...]:
-    return tuple(_FIELDS[scope])
-
-
 # ------------------------------------------------------------------------------------ parsing
 
 

@@ -26,12 +26,14 @@ class Status:
 
 STATUSES: tuple[Status, ...] = (
     Status("poor", "贫困户", "registered poor"),
-    Status("exited", "脱贫户", "exited"),
+    Status("exited", "脱贫户", "exited poverty"),
     Status("monitored", "监测户", "monitored"),
     Status("non_poor", "一般户", "non-poor"),
 )
 STATUS_NAMES: tuple[str, ...] = tuple(s.name for s in STATUSES)
 BY_NAME = {s.name: s for s in STATUSES}
+#: name -> (zh, en): the form the pages, descriptions and notices look labels up in.
+LABELS: dict[str, tuple[str, str]] = {s.name: (s.zh, s.en) for s in STATUSES}
 
 
 def label(name: str, lang: str) -> str:

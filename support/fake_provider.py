@@ -40,14 +40,13 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 import uvicorn
 
 from notify.catalog import CATALOG, ProviderTemplates, load_provider_templates, substitute
-from support.serve import BackgroundServer
+from support.serve import BackgroundServer, StartStop
 
 TEMPLATES_FILE = Path(__file__).with_name("sms_templates.yaml")
 FAKE_SIGNATURE = "青山镇人民政府"
@@ -338,7 +337,7 @@ def stop_child(process: subprocess.Popen[str] | None) -> None:
         process.stdout.close()
 
 
-class FakeProviderProcess:
+class FakeProviderProcess(StartStop):
     """A fake in a child process (benchmarks, crash tests): ``control``, ``summary``, ``url``."""
 
     def __init__(self, module: str, start_timeout: float = 20.0) -> None:
@@ -373,13 +372,6 @@ class FakeProviderProcess:
         response = httpx.get(self.url + "/_fake/state", trust_env=False)
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
-
-    def __enter__(self) -> FakeProviderProcess:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
 
 def now_utc() -> datetime:

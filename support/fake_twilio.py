@@ -48,19 +48,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import uvicorn
-
-from notify.segments import count_segments
-from support.serve import BackgroundServer
 from pydantic import SecretStr
 
+from notify.segments import count_segments
 from notify.settings import SmsSettings
 from notify.twilio_sender import sign
+from support.serve import BackgroundServer, StartStop
 
 FAKE_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 FAKE_AUTH_TOKEN = "fake-twilio-auth-token-0000000000"
@@ -698,15 +696,13 @@ def _settings_for(
     )
 
 
-class FakeTwilioServer(BackgroundServer):
-    """The fake in a background thread of this process: ``.url``, ``.state``."""
+class _PointedSettings:
+    """``sms_settings()`` of a fake at ``self.url`` with ``self.credentials()``."""
 
-    def __init__(self, state: FakeTwilioState | None = None, **state_options: Any) -> None:
-        self.state = state or FakeTwilioState(**state_options)
-        super().__init__(FakeTwilioApp(self.state))
+    url: str
 
-    def before_stop(self) -> None:
-        self.state.release_hangs()
+    def credentials(self) -> tuple[str, str]:
+        raise NotImplementedError
 
     def sms_settings(
         self,
@@ -718,15 +714,22 @@ class FakeTwilioServer(BackgroundServer):
     ) -> SmsSettings:
         """Settings of a ``twilio`` backend pointed at this fake (``TWILIO_FROM`` +15005550006
         unless a Messaging Service SID or another sender is given)."""
-        return _settings_for(
-            self.url,
-            self.state.account_sid,
-            self.state.auth_token,
-            messaging_service_sid,
-            from_number,
-            public_base_url,
-            **overrides,
-        )
+        return _settings_for(self.url, *self.credentials(), messaging_service_sid, from_number, public_base_url,
+                             **overrides)
+
+
+class FakeTwilioServer(_PointedSettings, BackgroundServer):
+    """The fake in a background thread of this process: ``.url``, ``.state``."""
+
+    def __init__(self, state: FakeTwilioState | None = None, **state_options: Any) -> None:
+        self.state = state or FakeTwilioState(**state_options)
+        super().__init__(FakeTwilioApp(self.state))
+
+    def before_stop(self) -> None:
+        self.state.release_hangs()
+
+    def credentials(self) -> tuple[str, str]:
+        return self.state.account_sid, self.state.auth_token
 
     async def wait_for_callbacks(self, timeout: float = 5.0) -> None:
         """Wait until every queued status callback has been posted (or has failed)."""
@@ -737,7 +740,7 @@ class FakeTwilioServer(BackgroundServer):
             await asyncio.sleep(0.01)
 
 
-class FakeTwilioProcess:
+class FakeTwilioProcess(_PointedSettings, StartStop):
     """The fake in a child process (``python -m support.fake_twilio``), driven over HTTP.
 
     Use it where the fake must not share this process's CPU (benchmarks)::
@@ -769,7 +772,7 @@ class FakeTwilioProcess:
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
 
-    def start(self) -> FakeTwilioProcess:
+    def start(self) -> Self:
         env = {
             **os.environ,
             "FAKE_TWILIO_ACCOUNT_SID": self.account_sid,
@@ -812,34 +815,8 @@ class FakeTwilioProcess:
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
 
-    def sms_settings(
-        self,
-        *,
-        messaging_service_sid: str | None = None,
-        from_number: str | None = None,
-        public_base_url: str | None = None,
-        **overrides: Any,
-    ) -> SmsSettings:
-        return _settings_for(
-            self.url,
-            self.account_sid,
-            self.auth_token,
-            messaging_service_sid,
-            from_number,
-            public_base_url,
-            **overrides,
-        )
-
-    def __enter__(self) -> FakeTwilioProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def credentials(self) -> tuple[str, str]:
+        return self.account_sid, self.auth_token
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -249,10 +249,12 @@ def bank_result_cmd(run: RunArg, result: Annotated[Path, typer.Argument(help="th
 
 @run_app.command("close")
 def close_cmd(run: RunArg, allow_unpaid: Annotated[bool, typer.Option("--allow-unpaid")] = False,
+              reason: Annotated[str, typer.Option("--reason", help="why unpaid households stay unpaid")] = "",
               user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
-    """Close a paid run (every line has a bank result; unpaid lines only when allowed; accountant)."""
+    """Close a paid run (every line has a bank result; unpaid lines only when allowed, with a reason; accountant)."""
     from dividends.usecases import payments
-    _transition("close", user, password_stdin, lambda actor: payments.close(actor, run, allow_unpaid=allow_unpaid))
+    _transition("close", user, password_stdin,
+                lambda actor: payments.close(actor, run, allow_unpaid=allow_unpaid, reason=reason))
 
 
 @run_app.command("cancel")

@@ -23,7 +23,6 @@ setting                            default        what it bounds
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -89,7 +88,9 @@ class Limits:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        env = os.environ if env is None else env
+        if env is None:
+            from dividends.settings import read_environment
+            env = read_environment()
 
         def number(name: str, default: int) -> int:
             text = env.get(name, "").strip()

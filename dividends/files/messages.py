@@ -176,8 +176,4 @@ register({
                        "en": "To protect personal data, names and ID numbers on this notice are partly hidden."},
     "files.notice.reference": {"zh": "计算批次：{run}", "en": "Run: {run}"},
     "files.notice.reference_hash": {"zh": "计算批次：{run}（校验码 {hash}）", "en": "Run: {run} (check code {hash})"},
-    "files.notice.status.poor": {"zh": "贫困户", "en": "registered poor"},
-    "files.notice.status.exited": {"zh": "脱贫户", "en": "exited poverty"},
-    "files.notice.status.monitored": {"zh": "监测户", "en": "monitored"},
-    "files.notice.status.non_poor": {"zh": "一般户", "en": "non-poor"},
 })

@@ -30,6 +30,7 @@ from dividends.files.masking import mask_id_number, mask_person_name
 from dividends.files.output import FileInfo, write_atomic
 from notify import phones
 from notify.inbound import REPLY_KEYWORDS
+from schemes import statuses
 from schemes.describe import describe
 from schemes.i18n import Lang, Msg
 from schemes.model import Label, Scheme
@@ -45,7 +46,6 @@ Text = str | Label
 """A display text: the same in both languages (``str``) or one per language (``Label``)."""
 
 TEMPLATES = Path(__file__).with_name("templates")
-STATUSES = ("poor", "exited", "monitored", "non_poor")
 LANDSCAPE_AFTER = 1
 """More step columns than this and the page turns to landscape (a portrait A4 page holds the
 list with one amount column at a notice-board type size, not with more)."""
@@ -225,7 +225,7 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         "household_id": h.household_id,
         "head": mask_person_name(h.head_name),
         "id_number": mask_id_number(h.id_number),
-        "status": t(f"files.notice.status.{h.status}") if h.status in STATUSES else h.status,
+        "status": statuses.label(h.status, lang) if h.status in statuses.STATUS_NAMES else h.status,
         "members": h.members,
         "amounts": [format_yuan(h.amounts.get(s.id, 0)) for s in steps],
         "total": format_yuan(h.total_fen),

@@ -27,17 +27,8 @@ from datetime import UTC, timedelta
 from typing import Literal
 
 from dividends.clock import Clock
-from dividends.outbox.fates import (
-    DELIVERED,
-    FAILED,
-    NO_PHONE,
-    OPTED_OUT,
-    QUEUED,
-    SENDING,
-    SENT,
-    UNDELIVERED,
-    from_provider,
-)
+from dividends.outbox.fates import (DELIVERED, FAILED, NO_PHONE, OPTED_OUT, QUEUED, SENDING, SENT, UNDELIVERED,
+                                    from_provider)
 from dividends.store import outbox as store
 from notify.retry import delivery_retry_policy
 from notify.status import advances, parse_status_callback

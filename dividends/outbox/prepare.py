@@ -35,18 +35,8 @@ from typing import Any
 
 from dividends.clock import Clock, SystemClock, today
 from dividends.outbox import content
-from dividends.outbox.fates import (
-    DELIVERED,
-    FAILED,
-    NO_PHONE,
-    OPTED_OUT,
-    QUEUED,
-    SENDING,
-    SENT,
-    UNDELIVERED,
-    NoticeKind,
-    check_kind,
-)
+from dividends.outbox.fates import (DELIVERED, FAILED, NO_PHONE, OPTED_OUT, QUEUED, SENDING, SENT, UNDELIVERED,
+                                    NoticeKind, check_kind)
 from dividends.outbox.messages import refuse
 from notify.phones import to_e164
 from dividends.runs import get_run

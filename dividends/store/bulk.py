@@ -43,11 +43,6 @@ async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequenc
     return len(rows)
 
 
-def json_column_value(text: str) -> Any:
-    """JSON columns: PostgreSQL's COPY takes the JSON text as is; SQLite stores text too."""
-    return text
-
-
 async def update_where_in(table: str, assignments: str, column: str, values: Sequence[Any], *, extra: str = "") -> int:
     """``UPDATE table SET assignments WHERE column IN (values) [AND extra]``, in chunks, on the
     current transaction's connection. ``assignments`` and ``extra`` are fixed SQL written by us

@@ -70,6 +70,19 @@ class User(Model):
         table = "app_user"
 
 
+class BootstrapMarker(Model):
+    """At most one row, written in the same transaction as the first administrator: two
+    concurrent ``user add NAME --role admin`` on an empty database cannot both create one (the
+    second insert of the primary key fails or waits for the first to commit, then fails)."""
+
+    name = fields.CharField(primary_key=True, max_length=32)
+    username = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "bootstrap_marker"
+
+
 class ApiToken(Model):
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("dividends.User", related_name="tokens", on_delete=CASCADE)
@@ -189,6 +202,10 @@ class RegistrySnapshot(Model):
     # RegistryFacts.to_dict(): files read, optional columns absent, unrecognised headers, kept rosters
     facts = fields.JSONField(default=dict, null=True)
     columns = fields.JSONField(default=dict, null=True)  # the column mapping the files were read with
+    # dividends.store.snapshot_format: "csv-v1" (CSV files only) or "parquet-v2" (CSV files plus
+    # the validated frames as Parquet: kind -> StoredFile sha256, kinds of FRAME_KINDS)
+    format = fields.CharField(max_length=16, default="csv-v1", db_default="csv-v1")
+    frames = fields.JSONField(default=dict, null=True)
 
     class Meta:
         table = "registry_snapshot"
@@ -532,3 +549,24 @@ class RunEvidence(Model):
     class Meta:
         table = "run_evidence"
         unique_together = (("run", "kind", "sha256"),)
+
+
+class PayeeCorrection(Model):
+    """A household's payment account corrected on a paid run between batches (issue 12, item 4):
+    prepared by the accountant, approved by a committee member who did not prepare it; the
+    follow-up batch pays to it."""
+
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="payee_corrections", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    account_no = fields.CharField(max_length=64)
+    bank = fields.CharField(max_length=128, default="")
+    reason = fields.TextField(default="")
+    state = fields.CharField(max_length=16, default="prepared")  # prepared | approved
+    prepared_by = fields.CharField(max_length=64)
+    approved_by = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    approved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payee_correction"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from dividends.store import audit
-from dividends.store.models import County, Objection, PayoutBatch, RegistrySnapshot, Run, Township, User, Village
-from dividends.store.transactions import transaction
+from dividends.store.models import BootstrapMarker, County, Objection, PayoutBatch, RegistrySnapshot, Run, Township, User, Village
+from dividends.store.transactions import IntegrityError, transaction
 
 
 async def village_by_code(code: str) -> Village | None:
@@ -54,12 +54,6 @@ def villages(*, village_id: int | None = None, county_id: int | None = None, tow
     return Village.filter(id=-1)
 
 
-def counties(*, county_id: int | None = None, everything: bool = False) -> Any:
-    if everything:
-        return County.all()
-    return County.filter(id=county_id if county_id is not None else -1)
-
-
 async def village_of_run(run_id: int) -> Village | None:
     """The village a run belongs to (None: no such run)."""
     run = await Run.get_or_none(id=run_id).only("id", "village_id")
@@ -96,10 +90,25 @@ async def create_village(actor: str, code: str, name: str, *, county: str, count
 # --------------------------------------------------------------------------- users
 
 
+class BootstrapDone(Exception):
+    """The first administrator exists already (or another is being created right now)."""
+
+
 async def create_user(actor: str, username: str, password_hash: str, role: str, *, village: Village | None,
-                      county: County | None, display_name: str, township: Township | None = None) -> User | None:
-    """A new account, recorded; None when the username is taken."""
+                      county: County | None, display_name: str, township: Township | None = None,
+                      first: bool = False) -> User | None:
+    """A new account, recorded; None when the username is taken. ``first``: the first user of an
+    empty database, claimed by the one :class:`BootstrapMarker` row in the same transaction
+    (raises :class:`BootstrapDone` when it is claimed already or any user exists)."""
     async with transaction():
+        if first:
+            try:
+                async with transaction():
+                    await BootstrapMarker.create(name="first_admin", username=username)
+            except IntegrityError:
+                raise BootstrapDone from None
+            if await User.all().exists():
+                raise BootstrapDone
         if await User.filter(username=username).exists():
             return None
         user = await User.create(username=username, password_hash=password_hash, role=role, village=village,

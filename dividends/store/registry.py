@@ -14,6 +14,8 @@ from dividends.store.bulk import insert_rows
 from dividends.store.models import (
     County, Household, RegistryChange, RegistryImport, RegistrySnapshot, Run, Village,
 )
+from schemes.i18n import Msg, register
+from schemes.problems import InputError, Problem
 
 # the rows other modules hold (by these names, without importing the ORM models)
 Snapshot = RegistrySnapshot
@@ -90,7 +92,28 @@ async def next_version(village_id: int, period: int) -> int:
 
 
 async def create_snapshot(record: RegistryImport, village_row: Village, **values: Any) -> RegistrySnapshot:
-    return await RegistrySnapshot.create(registry_import=record, village=village_row, **values)
+    """A new snapshot, recording the format its files are stored in."""
+    from dividends.store.snapshot_format import FORMAT
+    return await RegistrySnapshot.create(registry_import=record, village=village_row, **{"format": FORMAT, **values})
+
+
+SNAPSHOT_FORMATS = ("csv-v1", "parquet-v2")
+"""The stored snapshot formats this version reads (:mod:`dividends.store.snapshot_format`)."""
+
+register({"registry.snapshot_format": {
+    "zh": "{village} 村 {period} 年的名册第 {version} 版以格式“{found}”保存，本版本程序只能读取：{known}；请升级程序",
+    "en": "the registry of {village} for {period}, version {version}, is stored in the format '{found}'; this version "
+          "reads only {known}: upgrade the program",
+}})
+
+
+def check_snapshot_format(snapshot: RegistrySnapshot, village: str) -> None:
+    """Refuse to read a snapshot stored in a format this version does not know (a database
+    restored from a newer version), instead of misreading its files."""
+    found = getattr(snapshot, "format", None) or "csv-v1"
+    if found not in SNAPSHOT_FORMATS:
+        raise InputError([Problem(Msg("registry.snapshot_format", village=village, period=snapshot.period,
+                                      version=snapshot.version, found=found, known=", ".join(SNAPSHOT_FORMATS)))])
 
 
 async def insert_households(snapshot_id: int, rows: Iterable[Sequence[Any]]) -> None:
@@ -140,3 +163,8 @@ async def withdraw_import(import_id: int, actor: str, reason: str, at: datetime)
 
 async def snapshot_of_import(import_id: int, village_id: int) -> RegistrySnapshot | None:
     return await RegistrySnapshot.get_or_none(registry_import_id=import_id, village_id=village_id)
+
+
+async def households_of_snapshot(snapshot_id: int) -> dict[str, Household]:
+    """A snapshot's household rows by household id (the public notice names each one)."""
+    return {h.household_id: h for h in await Household.filter(snapshot_id=snapshot_id)}

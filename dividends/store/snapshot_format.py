@@ -5,16 +5,31 @@ English column names of :mod:`dividends.registry.columns`, every value as text: 
 with two decimals (``capital_yuan``), flags ``yes``/``no``, dates ``YYYY-MM-DD``. The bytes are
 content-addressed (their SHA-256 is the snapshot's file reference), so the same registry always
 stores the same bytes. The registry reader reads these files back like any village's file.
+
+Version 2 (``parquet-v2``): the same canonical CSV files (still the snapshot's file references:
+they are what the audit pack copies, byte for byte, so packs verify as before), plus the validated
+registry frames of the village (households, members, posts; typed columns exactly as the reader
+returns them) as one Parquet file each, content-addressed too. The snapshot records its format
+and the SHA-256 of each Parquet file; ``run compute`` loads the frames whose bytes still hash to
+the recorded digest instead of re-reading and re-validating the CSV files (they were validated at
+import). A snapshot stored in version 1 has no frames and is read from its CSV files.
 """
 from __future__ import annotations
 
 from typing import Literal
 
+import io
+
 import polars as pl
 
 from dividends.registry.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, POST_COLUMNS, RETURN_COLUMNS, ColumnSpec
 
-FORMAT = "csv-v1"
+FORMAT = "csv-v1"  # the format of the canonical CSV files (every version keeps them)
+CSV_V1 = "csv-v1"
+PARQUET_V2 = "parquet-v2"
+CURRENT = PARQUET_V2  # the format new snapshots are stored in
+FORMATS = (CSV_V1, PARQUET_V2)
+FRAME_KINDS = ("households", "members", "posts")  # keys of a snapshot's ``frames`` (Registry: persons=members)
 Kind = Literal["households", "persons", "posts", "returns"]
 SPECS: dict[str, tuple[ColumnSpec, ...]] = {
     "households": HOUSEHOLD_COLUMNS,
@@ -56,3 +71,15 @@ def canonical_frame(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
     if kind == "returns":
         return frame.select("village_id", yuan_text(pl.col("amount_fen")).alias("amount_yuan"))
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def frame_parquet(frame: pl.DataFrame) -> bytes:
+    """A validated registry frame as Parquet bytes (the same frame always gives the same bytes
+    with one polars version; the digest, not the bytes, is what is compared)."""
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    return buffer.getvalue()
+
+
+def read_frame_parquet(data: bytes) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(data))

@@ -1,6 +1,7 @@
 """Paying a run: payout batches, the bank's results, closing (the village's accountant)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from dividends import payouts
@@ -8,6 +9,11 @@ from dividends.actors import Actor
 from dividends.clock import Clock, SystemClock
 from dividends.policy import allow
 from dividends.usecases import scope
+from dividends.refusals import NotAllowed
+from dividends.runs import get_run as runs_get
+from dividends.runs import refuse
+from dividends.store import payees
+from schemes.problems import InputError
 
 
 async def pay(actor: Actor, run_id: int, *, bank_format: str = "generic",
@@ -24,11 +30,23 @@ async def bank_result(actor: Actor, run_id: int, path: Path, *, batch_number: in
     return await payouts.import_bank_result(found.id, path, actor.username, batch_number=batch_number, clock=clock)
 
 
-async def close(actor: Actor, run_id: int, *, allow_unpaid: bool = False,
+async def close(actor: Actor, run_id: int, *, allow_unpaid: bool = False, reason: str = "",
                 clock: Clock = SystemClock()) -> payouts.Outcome:
+    """Close a paid run; with unpaid households only when ``allow_unpaid`` and a ``reason``."""
     found = await scope.run(actor, run_id)
     allow(actor, "run.close", found.place, state=found.state, what=run_id)
-    return await payouts.close(found.id, actor.username, allow_unpaid=allow_unpaid, clock=clock)
+    return await payouts.close(found.id, actor.username, allow_unpaid=allow_unpaid, reason=reason, clock=clock)
+
+
+async def closing(actor: Actor, run_id: int) -> payouts.ClosingView:
+    """What closing would meet, for the page's close form: why not yet, or who stays unpaid.
+    A state or role that does not allow closing is itself the ``blocker``."""
+    found = await scope.run(actor, run_id)
+    try:
+        allow(actor, "run.close", found.place, state=found.state, what=run_id)
+    except InputError as refused:
+        return payouts.ClosingView(refused.problems[0].msg, [], 0)
+    return await payouts.closing(found.id)
 
 
 async def export_batch(actor: Actor, run_id: int, number: int, directory: Path) -> list[Path]:
@@ -36,3 +54,42 @@ async def export_batch(actor: Actor, run_id: int, number: int, directory: Path) 
     found = await scope.run(actor, run_id)
     allow(actor, "run.pay", found.place, what=run_id)
     return await payouts.export_batch(found.id, number, directory)
+
+
+async def correct_payee(actor: Actor, run_id: int, household_id: str, account_no: str, *, bank: str = "",
+                        reason: str = "") -> object:
+    """Prepare a household's corrected payment account between batches (the accountant): only
+    for a household whose payment failed and is still unpaid, one pending correction at a time;
+    a committee member who did not prepare it approves it (:func:`approve_payee`)."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "payee.correct", found.place, state=found.state, what=run_id)
+    account_no, bank, reason = account_no.strip(), bank.strip(), reason.strip()
+    if re.fullmatch(r"[0-9]{6,32}", account_no) is None:
+        raise refuse("payee.account_invalid", found=account_no)
+    if not reason:
+        raise refuse("payee.reason_missing")
+    if household_id not in await payees.unpaid_failed(found.id):
+        raise refuse("payee.not_failed", run=run_id, household=household_id)
+    pending = await payees.pending_of(found.id, household_id)
+    if pending is not None:
+        raise refuse("payee.pending", run=run_id, household=household_id, correction=pending.id)
+    return await payees.prepare(await runs_get(found.id), household_id, account_no, bank, reason, actor.username)
+
+
+async def approve_payee(actor: Actor, run_id: int, correction_id: int, *, clock: Clock = SystemClock()) -> bool:
+    """A committee member approves a prepared payee correction (not its preparer)."""
+    found = await scope.run(actor, run_id)
+    row = await payees.get(found.id, correction_id)
+    if row is None:
+        raise NotAllowed(correction_id)
+    allow(actor, "payee.approve", found.place, state=found.state, prepared_by=row.prepared_by,
+          what=f"{run_id}/{correction_id}")
+    if row.state == "approved":
+        return False
+    return await payees.approve(row, await runs_get(found.id), actor.username, clock.now())
+
+
+async def payee_corrections(actor: Actor, run_id: int) -> list[object]:
+    found = await scope.run(actor, run_id)
+    allow(actor, "village.read", found.place, what=run_id)
+    return list(await payees.of_run(found.id))

@@ -27,11 +27,16 @@ async def needs_bootstrap() -> bool:
 
 
 async def bootstrap_admin(username: str, password: str, *, county: str | None = None, display_name: str = "") -> Any:
-    """The first administrator of an empty database (refused once any user exists)."""
+    """The first administrator of an empty database (refused once any user exists). Two at once
+    (two offices typing ``user add NAME --role admin`` on the same new database) cannot both
+    succeed: the user is created in one transaction with the single bootstrap marker row."""
     if not await needs_bootstrap():
         raise refuse("users.bootstrap_done")
-    return await access.create_user(username, password, "admin", actor=username.strip(), county=county,
-                                    display_name=display_name)
+    try:
+        return await access.create_user(username, password, "admin", actor=username.strip(), county=county,
+                                        display_name=display_name, first=True)
+    except places.BootstrapDone:
+        raise refuse("users.bootstrap_done") from None
 
 
 async def create(actor: Actor, username: str, password: str, role: str, *, village: str | None = None,

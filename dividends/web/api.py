@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
+from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -28,13 +28,15 @@ from dividends.files import load_formats
 from dividends.web import forms
 from dividends.web.auth import api
 from dividends.web.i18n import language
-from dividends.web.openapi import OPENAPI
+from dividends.web import payloads as out
+from dividends.web.openapi import Operation, describe
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
 
-def _json(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status)
+def _json(data: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
+    """The answer, built from its declared type (:mod:`dividends.web.payloads`)."""
+    return JSONResponse(data.model_dump(mode="json", by_alias=True) if isinstance(data, BaseModel) else data, status_code=status)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -64,19 +66,19 @@ def _int(data: dict[str, Any], field: str, *, low: int, high: int) -> int:
     return value
 
 
-def _day(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+def actor_json(a: Actor) -> out.Me:
+    return out.Me(username=a.username, role=a.role, village=a.village_code, county=a.county_code)
 
 
-def actor_json(a: Actor) -> dict[str, Any]:
-    return {"username": a.username, "role": a.role, "village": a.village_code, "county": a.county_code}
+def run_json(run: runs.Run) -> out.Run:
+    return out.Run(id=run.id, village=run.village.code, period=run.period, kind=run.kind, state=run.state,
+                   scheme=run.scheme.scheme_id, scheme_version=run.scheme.version, pool_fen=run.pool_fen,
+                   lines=run.lines, content_hash=run.content_hash, prepared_by=run.prepared_by,
+                   approved_by=run.approved_by, notice_start=run.notice_start, notice_end=run.notice_end)
 
 
-def run_json(run: runs.Run) -> dict[str, Any]:
-    return {"id": run.id, "village": run.village.code, "period": run.period, "kind": run.kind, "state": run.state,
-            "scheme": run.scheme.scheme_id, "scheme_version": run.scheme.version, "pool_fen": run.pool_fen,
-            "lines": run.lines, "content_hash": run.content_hash, "prepared_by": run.prepared_by,
-            "approved_by": run.approved_by, "notice_start": _day(run.notice_start), "notice_end": _day(run.notice_end)}
+async def _changed(run_id: int, changed: bool) -> out.RunChanged:
+    return out.RunChanged(**dict(run_json(await runs.get_run(run_id))), changed=changed)
 
 
 @api
@@ -87,19 +89,19 @@ async def me(request: Request, actor: Actor) -> Response:
 @api
 async def villages(request: Request, actor: Actor) -> Response:
     rows = await access.villages_query(actor).order_by("code").values_list("code", "name")
-    return _json({"villages": [{"code": c, "name": n} for c, n in rows]})
+    return _json(out.Villages(villages=[out.VillageRef(code=c, name=n) for c, n in rows]))
 
 
 @api
 async def village(request: Request, actor: Actor) -> Response:
     v = await access.village_for(actor, request.path_params["code"])
     data = await overview.village_page(v)
-    return _json({"code": v.code, "name": v.name, "county": v.county.code,
-                  "snapshots": [{"id": s.id, "period": s.period, "version": s.version, "households": s.households,
-                                 "added": s.added, "removed": s.removed, "changed": s.changed} for s in data.snapshots],
-                  "returns": [{"period": r.period, "asset": r.asset, "amount_fen": r.amount_fen} for r in data.returns],
-                  "runs": [{"id": r.id, "period": r.period, "state": r.state, "kind": r.kind, "pool_fen": r.pool_fen}
-                           for r in data.runs]})
+    return _json(out.Village(
+        code=v.code, name=v.name, county=v.county.code,
+        snapshots=[out.SnapshotRow(id=s.id, period=s.period, version=s.version, households=s.households,
+                                   added=s.added, removed=s.removed, changed=s.changed) for s in data.snapshots],
+        returns=[out.ReturnRow(period=r.period, asset=r.asset, amount_fen=r.amount_fen) for r in data.returns],
+        runs=[out.RunRow(id=r.id, period=r.period, state=r.state, kind=r.kind, pool_fen=r.pool_fen) for r in data.runs]))
 
 
 @api
@@ -109,7 +111,17 @@ async def record_return(request: Request, actor: Actor) -> Response:
     row = await returns.record(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
                                _str(data, "amount_yuan", limit=40), _str(data, "asset", required=False, limit=128) or "asset",
                                _str(data, "note", required=False))
-    return _json({"period": row.period, "asset": row.asset, "amount_fen": row.amount_fen}, 201)
+    return _json(out.ReturnRow(period=row.period, asset=row.asset, amount_fen=row.amount_fen), 201)
+
+
+@api
+async def correct_return(request: Request, actor: Actor) -> Response:
+    await scope.precheck(actor, "return.correct", village=request.path_params["code"])
+    data = await _body(request)
+    row = await returns.correct(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
+                                _str(data, "asset", limit=128), _str(data, "amount_yuan", limit=40),
+                                _str(data, "reason", required=False))
+    return _json(out.ReturnRow(period=row.period, asset=row.asset, amount_fen=row.amount_fen), 200)
 
 
 @api
@@ -140,10 +152,11 @@ async def import_registry(request: Request, actor: Actor) -> Response:
     finally:
         await form.close()
     mine = next(x for x in report.villages if x.village == v.code)
-    return _json({"period": period, "version": mine.version, "households": mine.households, "added": mine.added,
-                  "removed": mine.removed, "changed": mine.changed, "unchanged": mine.unchanged,
-                  "import_id": report.import_id, "warnings": [w.text(language(request)) for w in report.warnings],
-                  "notes": [n.text(language(request)) for n in report.notes]}, 201)
+    return _json(out.RegistryImported(period=period, version=mine.version, households=mine.households, added=mine.added,
+                                      removed=mine.removed, changed=mine.changed, unchanged=mine.unchanged,
+                                      import_id=report.import_id,
+                                      warnings=[w.text(language(request)) for w in report.warnings],
+                                      notes=[n.text(language(request)) for n in report.notes]), 201)
 
 
 @api
@@ -159,7 +172,7 @@ async def bank_result(request: Request, actor: Actor) -> Response:
             outcome = await payments.bank_result(actor, run.id, path, batch_number=number, clock=request.app.state.clock)
     finally:
         await form.close()
-    return _json({"batch": outcome.batch, "paid": outcome.paid, "failed": outcome.failed, "changed": outcome.changed}, 201)
+    return _json(out.BankResult(batch=outcome.batch, paid=outcome.paid, failed=outcome.failed, changed=outcome.changed), 201)
 
 
 @api
@@ -175,9 +188,9 @@ async def run_lines(request: Request, actor: Actor) -> Response:
     limit = forms.integer(q.get("limit", "100"), "limit", low=1, high=1000)
     offset = forms.integer(q.get("offset", "0"), "offset", low=0, high=10**9)
     rows, total = await overview.run_lines(run, q.get("q", "")[:64], limit=limit, offset=offset)
-    return _json({"total": total, "lines": [{"recipient_kind": r.recipient_kind, "recipient_id": r.recipient_id,
-                                             "status": r.status, "members": r.members, "amount_fen": r.amount_fen,
-                                             "breakdown": r.breakdown} for r in rows]})
+    return _json(out.Lines(total=total, lines=[out.Line(recipient_kind=r.recipient_kind, recipient_id=r.recipient_id,  # type: ignore[arg-type]
+                                                        status=r.status, members=r.members, amount_fen=r.amount_fen,
+                                                        breakdown=r.breakdown) for r in rows]))
 
 
 async def _transition(request: Request, actor: Actor, action: str) -> runs.Run:
@@ -189,7 +202,7 @@ async def _transition(request: Request, actor: Actor, action: str) -> runs.Run:
 @api
 async def compute(request: Request, actor: Actor) -> Response:
     outcome = await run_cases.compute(actor, request.path_params["run_id"], request.app.state.clock)
-    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
+    return _json(await _changed(outcome.run.id, outcome.changed))
 
 
 @api
@@ -199,7 +212,7 @@ async def publicize(request: Request, actor: Actor) -> Response:
     outcome = await run_cases.publicize(actor, request.path_params["run_id"], forms.day(data.get("start"), "start"),
                                         forms.day(data.get("end"), "end"), request.app.state.clock,
                                         request.app.state.settings.publicity_min_days)
-    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
+    return _json(await _changed(outcome.run.id, outcome.changed))
 
 
 @api
@@ -208,7 +221,7 @@ async def objection(request: Request, actor: Actor) -> Response:
     data = await _body(request)
     row = await objection_cases.record(actor, request.path_params["run_id"], _str(data, "household_id", limit=64),
                                        _str(data, "text"), channel="web", clock=request.app.state.clock)
-    return _json({"id": row.id, "household_id": row.household_id, "status": row.status}, 201)
+    return _json(out.Objection(id=row.id, household_id=row.household_id, status=row.status), 201)
 
 
 @api
@@ -217,7 +230,7 @@ async def approve(request: Request, actor: Actor) -> Response:
     data = await _body(request)
     outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock,
                                       resolution=forms.resolution(data))
-    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
+    return _json(await _changed(outcome.run.id, outcome.changed))
 
 
 @api
@@ -225,7 +238,7 @@ async def return_run(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "run.return", run_id=request.path_params["run_id"])
     data = await _body(request)
     run = await run_cases.return_run(actor, request.path_params["run_id"], _str(data, "reason"), request.app.state.clock)
-    return _json({**run_json(run), "changed": True})
+    return _json(out.RunChanged(**dict(run_json(run)), changed=True))
 
 
 @api
@@ -235,7 +248,7 @@ async def review(request: Request, actor: Actor) -> Response:
     run = await run_cases.review(actor, request.path_params["run_id"],
                                  filing_number=_str(data, "filing_number", required=False, limit=64),
                                  note=_str(data, "note", required=False), clock=request.app.state.clock)
-    return _json({**run_json(run), "changed": True})
+    return _json(out.RunChanged(**dict(run_json(run)), changed=True))
 
 
 @api
@@ -246,14 +259,14 @@ async def pay(request: Request, actor: Actor) -> Response:
     outcome = await payments.pay(actor, request.path_params["run_id"], bank_format=bank_format,
                                  clock=request.app.state.clock)
     run, b = outcome.run, outcome.batch
-    return _json({"batch": b.number, "items": b.items, "total_fen": b.total_fen,
-                  "csv": f"/runs/{run.id}/batches/{b.number}.csv", "xlsx": f"/runs/{run.id}/batches/{b.number}.xlsx"}, 201)
+    return _json(out.Batch(batch=b.number, items=b.items, total_fen=b.total_fen,
+                           csv=f"/runs/{run.id}/batches/{b.number}.csv", xlsx=f"/runs/{run.id}/batches/{b.number}.xlsx"), 201)
 
 
 @api
 async def close(request: Request, actor: Actor) -> Response:
     outcome = await payments.close(actor, request.path_params["run_id"], clock=request.app.state.clock)
-    return _json({**run_json(await runs.get_run(outcome.run.id)), "changed": outcome.changed})
+    return _json(await _changed(outcome.run.id, outcome.changed))
 
 
 @api
@@ -262,14 +275,15 @@ async def county_overview(request: Request, actor: Actor) -> Response:
     period = request.query_params.get("period")
     data = await overview.county_overview(None if actor.county_id is None else [actor.county_id],
                                           forms.integer(period, "period", low=2000, high=2100) if period else None)
-    return _json({"period": data.period, "periods": list(data.periods), "posted_fen": data.posted_fen,
-                  "issued_fen": data.issued_fen, "households": data.households, "states": data.states,
-                  "villages": [{"code": v.code, "name": v.name, "runs": v.runs, "households": v.households,
-                                "posted_fen": v.posted_fen, "issued_fen": v.issued_fen, "last_run": v.last_run,
-                                "last_state": v.last_state} for v in data.villages],
-                  "schemes": [{"scheme": s.scheme_id, "version": s.version, "runs": s.runs, "villages": s.villages,
-                               "posted_fen": s.posted_fen} for s in data.schemes],
-                  "histogram": [{"low_fen": b.low_fen, "high_fen": b.high_fen, "count": b.count} for b in data.histogram]})
+    return _json(out.Overview(
+        period=data.period, periods=list(data.periods), posted_fen=data.posted_fen, issued_fen=data.issued_fen,
+        households=data.households, states=data.states,
+        villages=[out.VillageTotals(code=v.code, name=v.name, runs=v.runs, households=v.households,
+                                    posted_fen=v.posted_fen, issued_fen=v.issued_fen, last_run=v.last_run,
+                                    last_state=v.last_state) for v in data.villages],
+        schemes=[out.SchemeTotals(scheme=s.scheme_id, version=s.version, runs=s.runs, villages=s.villages,
+                                  posted_fen=s.posted_fen) for s in data.schemes],
+        histogram=[out.Bin(low_fen=b.low_fen, high_fen=b.high_fen, count=b.count) for b in data.histogram]))
 
 
 @api
@@ -277,23 +291,21 @@ async def county_anomalies(request: Request, actor: Actor) -> Response:
     access.require(actor, "county.read")
     found = await anomalies.find_anomalies(None if actor.county_id is None else [actor.county_id],
                                            today(request.app.state.clock))
-    return _json({
-        "double_payments": [{"period": d.period, "id_number": d.id_number,
-                             "lines": [{"village": v, "household": h, "run": r, "amount_fen": f} for v, h, r, f in d.lines]}
-                            for d in found.double_payments],
-        "shared_phones": [{"period": s.period, "phone": s.phone, "households": [{"village": v, "household": h}
-                                                                               for v, h in s.households]}
-                          for s in found.shared_phones],
-        "late_payouts": [{"run": x.run_id, "village": x.village, "period": x.period, "state": x.state,
-                          "deadline": x.deadline.isoformat(), "paid_on": _day(x.paid_on), "days_late": x.days_late}
-                         for x in found.late_payouts],
-        "parked": [{"village": p.village, "run": p.run_id, "period": p.period, "account": p.account,
-                    "amount_fen": p.amount_fen} for p in found.parked],
-        "parked_fen": found.parked_fen,
-        "double_bookings": [{"village": b.village, "period": b.period, "asset": b.asset, "return": b.return_id,
-                             "amount_fen": b.amount_fen, "runs": [{"run": r, "state": st} for r, st in b.runs]}
-                            for b in found.double_bookings],
-    })
+    return _json(out.Anomalies(
+        double_payments=[out.DoublePayment(period=d.period, id_number=d.id_number, lines=[
+            out.PaidLine(village=v, household=h, run=r, amount_fen=f) for v, h, r, f in d.lines])
+            for d in found.double_payments],
+        shared_phones=[out.SharedPhone(period=s.period, phone=s.phone, households=[
+            out.HouseholdRef(village=v, household=h) for v, h in s.households]) for s in found.shared_phones],
+        late_payouts=[out.LatePayout(run=x.run_id, village=x.village, period=x.period, state=x.state,
+                                     deadline=x.deadline, paid_on=x.paid_on, days_late=x.days_late)
+                      for x in found.late_payouts],
+        parked=[out.Parked(village=p.village, run=p.run_id, period=p.period, account=p.account,
+                           amount_fen=p.amount_fen) for p in found.parked],
+        parked_fen=found.parked_fen,
+        double_bookings=[out.DoubleBooking(village=b.village, period=b.period, asset=b.asset, amount_fen=b.amount_fen,
+                                           runs=[out.RunStateRef(run=r, state=st) for r, st in b.runs],
+                                           **{"return": b.return_id}) for b in found.double_bookings]))
 
 
 @api
@@ -301,35 +313,67 @@ async def verify_village(request: Request, actor: Actor) -> Response:
     access.require(actor, "county.read")
     v = await access.village_for(actor, request.path_params["code"])
     result = await overview.verify_village(v, language(request))
-    return _json({"village": v.code, "ok": result.ok, "ledger_entries": result.entries,
-                  "ledger_errors": list(result.ledger_errors),
-                  "runs": [{"run": r.run_id, "state": r.state, "ok": r.ok, "detail": r.detail} for r in result.runs]})
+    return _json(out.Verification(village=v.code, ok=result.ok, ledger_entries=result.entries,
+                                  ledger_errors=list(result.ledger_errors),
+                                  runs=[out.RunVerification(run=r.run_id, state=r.state, ok=r.ok, detail=r.detail)
+                                        for r in result.runs]))
+
+
+OPERATIONS = [
+    Operation("GET", "/api/v1/me", me, "the caller", out.Me),
+    Operation("GET", "/api/v1/villages", villages, "villages the caller may see", out.Villages),
+    Operation("GET", "/api/v1/villages/{code}", village, "a village: registries, returns, runs", out.Village),
+    Operation("POST", "/api/v1/villages/{code}/registry", import_registry,
+              "import the village's registry for a period (accountant); a file with other villages is refused",
+              out.RegistryImported, 201, form=out.RegistryForm),
+    Operation("POST", "/api/v1/villages/{code}/returns", record_return,
+              "record the village's asset return for a period (accountant)", out.ReturnRow, 201, body=out.ReturnIn),
+    Operation("POST", "/api/v1/villages/{code}/returns/correct", correct_return,
+              "correct a recorded asset return no run uses yet (accountant; the old value stays in the audit trail)",
+              out.ReturnRow, 200, body=out.ReturnCorrectionIn),
+    Operation("POST", "/api/v1/villages/{code}/runs", create_run, "create a run with a preset scheme (accountant)",
+              out.Run, 201, body=out.RunIn),
+    Operation("GET", "/api/v1/villages/{code}/verify", verify_village,
+              "verify a village's ledger chain and recompute its runs (auditor, admin)", out.Verification),
+    Operation("GET", "/api/v1/runs/{run_id:int}", run_detail, "a run", out.Run),
+    Operation("GET", "/api/v1/runs/{run_id:int}/lines", run_lines, "a run's allocation lines", out.Lines,
+              query=out.LinesQuery),
+    Operation("POST", "/api/v1/runs/{run_id:int}/compute", compute, "compute (accountant)", out.RunChanged,
+              conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/publicize", publicize, "start the notice period (accountant)",
+              out.RunChanged, body=out.PublicizeIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/objections", objection,
+              "record an objection during the notice period (accountant, committee)", out.Objection, 201,
+              body=out.ObjectionIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/approve", approve,
+              "approve on the villagers' (representatives') meeting resolution (committee; never the preparer; after "
+              "the notice period; no open objection; quorum and majority met; bound to the content hash; the "
+              "township's review first where the county requires it)",
+              out.RunChanged, body=out.ResolutionIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/return", return_run,
+              "return a computed or publicized run to be corrected and recomputed (驳回; committee)", out.RunChanged,
+              body=out.ReturnRunIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/review", review,
+              "record the township's review and filing of the plan (township)", out.RunChanged, body=out.ReviewIn,
+              conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/pay", pay, "issue a payout batch and its bank files (accountant)",
+              out.Batch, 201, body=out.PayIn, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/bank-result", bank_result,
+              "import the bank's result file for the run's newest (or a given) batch (accountant)", out.BankResult,
+              201, form=out.BankResultForm, conflict=True),
+    Operation("POST", "/api/v1/runs/{run_id:int}/close", close, "close a paid run (accountant)", out.RunChanged,
+              conflict=True),
+    Operation("GET", "/api/v1/county/overview", county_overview,
+              "totals per village and scheme, run states, household amounts (auditor, admin)", out.Overview,
+              query=out.OverviewQuery),
+    Operation("GET", "/api/v1/county/anomalies", county_anomalies, "anomalies across the county's villages (auditor, admin)",
+              out.Anomalies),
+]
+OPENAPI = describe(OPERATIONS)
 
 
 async def openapi(request: Request) -> Response:
     return _json(OPENAPI)
 
 
-ROUTES = [
-    Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
-    Route("/api/v1/me", me, methods=["GET"]),
-    Route("/api/v1/villages", villages, methods=["GET"]),
-    Route("/api/v1/villages/{code}", village, methods=["GET"]),
-    Route("/api/v1/villages/{code}/registry", import_registry, methods=["POST"]),
-    Route("/api/v1/villages/{code}/returns", record_return, methods=["POST"]),
-    Route("/api/v1/villages/{code}/runs", create_run, methods=["POST"]),
-    Route("/api/v1/villages/{code}/verify", verify_village, methods=["GET"]),
-    Route("/api/v1/runs/{run_id:int}", run_detail, methods=["GET"]),
-    Route("/api/v1/runs/{run_id:int}/lines", run_lines, methods=["GET"]),
-    Route("/api/v1/runs/{run_id:int}/compute", compute, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/publicize", publicize, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/objections", objection, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/approve", approve, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/return", return_run, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/review", review, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/pay", pay, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/bank-result", bank_result, methods=["POST"]),
-    Route("/api/v1/runs/{run_id:int}/close", close, methods=["POST"]),
-    Route("/api/v1/county/overview", county_overview, methods=["GET"]),
-    Route("/api/v1/county/anomalies", county_anomalies, methods=["GET"]),
-]
+ROUTES = [Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False), *(op.route for op in OPERATIONS)]

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,10 +23,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from dividends.clock import Clock, SystemClock
-from dividends.settings import SecretStr, Settings, SettingsError
+from dividends.settings import Settings, SettingsError
 from dividends.store.db import close_database, open_database
 from dividends.store.queries import ping
-from dividends.web import api
+from dividends.web import api, spreadsheets
 from dividends.web.auth import SESSION_SECONDS, login, login_form, logout
 from dividends.web.render import EXCEPTION_HANDLERS, error_response, on_http_error, on_server_error
 from dividends.web.routes import admin, county, decisions, notices, runs, village
@@ -66,6 +67,7 @@ def routes() -> list[BaseRoute]:
         *notices.ROUTES,
         *county.ROUTES,
         *admin.ROUTES,
+        *spreadsheets.ROUTES,
         *api.ROUTES,
         *webhook_routes(),  # Twilio status callbacks and replies (signed; no session, no CSRF)
     ]

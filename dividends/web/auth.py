@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from dividends import access
 from dividends.access import Actor
@@ -132,8 +132,4 @@ async def logout(request: Request) -> Response:
     request.session.clear()
     if keep:
         request.session["lang"] = keep
-    return redirect("/login")
-
-
-def login_redirect() -> RedirectResponse:
     return redirect("/login")

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from dividends.actors import ROLE_LABELS
+from dividends.policy import RUN_STATE_LABELS
 from schemes.i18n import Msg, register
+from schemes.statuses import LABELS
 
 LANGS = ("zh", "en")
 
-STATE_NAMES = {
-    "draft": ("草稿", "draft"), "computed": ("已计算", "computed"), "publicized": ("公示中", "publicized"),
-    "approved": ("已审批", "approved"), "paid": ("已发放", "paid"), "closed": ("已结束", "closed"),
-    "reversed": ("已冲销", "reversed"), "cancelled": ("已撤销", "cancelled"),
-}
-ROLE_NAMES = {
-    "accountant": ("会计", "accountant"), "committee": ("村务监督委员会成员", "committee member"),
-    "auditor": ("县审计员", "county auditor"), "admin": ("管理员", "administrator"),
-}
+STATE_NAMES = RUN_STATE_LABELS  # defined once, beside the states (dividends/policy.py)
+ROLE_NAMES = ROLE_LABELS  # defined once, beside the roles (dividends/actors.py)
 OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
 LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
 FIELD_NAMES = {  # registry fields, as the registry template names them
@@ -30,8 +26,7 @@ FIELD_NAMES = {  # registry fields, as the registry template names them
     "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
     "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
 }
-STATUS_NAMES = {"poor": ("贫困户", "poor"), "exited": ("脱贫户", "exited"), "monitored": ("监测户", "monitored"),
-                "non_poor": ("一般户", "non-poor")}
+STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # layout
@@ -167,6 +162,23 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "returns.asset": ("资产名称", "Asset"),
     "returns.amount": ("金额（元）", "Amount (yuan)"),
     "returns.note": ("备注", "Note"),
+    "run.close_unpaid": ("还有 {count} 户未付成功（共 {amount} 元：{households}）。可先补发；如确定不再补发，请写明原因后结束",
+                         "{count} household(s) are still unpaid ({amount} yuan: {households}). Pay them in a follow-up batch, or state why and close"),
+    "payee.title": ("更正收款账户（补发前）", "Correct a payee account (before the follow-up batch)"),
+    "payee.account": ("新账号", "New account number"),
+    "payee.bank": ("开户行", "Bank"),
+    "payee.reason": ("更正原因", "Reason"),
+    "payee.prepare": ("提交账户更正（待监委会审批）", "Prepare the correction (a committee member approves)"),
+    "payee.approve": ("审批账户更正", "Approve the correction"),
+    "payee.approved": ("已审批（{by}），补发批次按新账户支付", "approved ({by}); the follow-up batch pays to it"),
+    "payee.waiting": ("等待另一位监委会成员审批", "waiting for another committee member's approval"),
+    "run.format_kept": ("补发批次沿用本批次首次支付的银行格式", "a follow-up batch keeps the format of the run's first batch"),
+    "run.close_reason": ("未付原因", "Why they stay unpaid"),
+    "run.close_unpaid_button": ("未付结束", "Close with unpaid households"),
+    "returns.correct": ("更正金额", "Correct the amount"),
+    "returns.correct_amount": ("更正后的金额（元）", "Corrected amount (yuan)"),
+    "returns.correct_reason": ("更正原因", "Reason for the correction"),
+    "returns.history": ("更正记录：{old} 元 → {new} 元（{by}，{at}）：{reason}", "Corrected: {old} → {new} yuan ({by}, {at}): {reason}"),
     "returns.default_asset": ("村集体资产", "village collective asset"),
     "returns.asset_hint": ("例如：村光伏电站", "for example: the village PV station"),
     "returns.recorded": ("已登记 {period} 年度收益 {amount} 元", "Recorded the {period} return of {amount} yuan"),
@@ -325,6 +337,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "form.required": ("请填写“{field}”", "'{field}' is required"),
     "form.file": ("请选择文件：“{field}”", "choose a file for '{field}'"),
     "form.choice": ("“{field}”应为 {expected} 之一，实际为“{found}”", "'{field}' must be one of {expected}, found '{found}'"),
+    "form.scope_village": ("会计和村务监督委员会成员须属于一个村：请选择“村”", "an accountant or committee member belongs to one village: choose the village"),
+    "form.scope_county": ("审计员须属于一个县：请选择“县”", "an auditor belongs to one county: choose the county"),
+    "form.first_admin": ("第一个用户必须是管理员：请把“角色”选为管理员", "the first user must be an administrator: choose that role"),
+    "todo.title": ("待办事项", "To do"),
+    "todo.none": ("目前没有待办事项。", "Nothing is waiting for you."),
+    "export.xlsx": ("导出 Excel", "Export to Excel"),
+    "sms.preview": ("短信预览（实际发送的文字）", "Text preview (exactly what is sent)"),
+    "sms.preview_of": ("{kind} · {lang} · {segments} 条计费", "{kind} · {lang} · {segments} segment(s)"),
+    "problems.file": ("文件", "File"),
+    "problems.row": ("行", "Row"),
+    "problems.column": ("列", "Column"),
+    "problems.message": ("问题", "Problem"),
+    "problems.sheet": ("问题清单", "problems"),
+    "problems.download": ("下载问题清单（Excel）", "Download the problems (Excel)"),
+    "form.kept": ("已保留您填写的内容，请改正标出的地方后重新提交。", "What you entered is kept: correct the marked fields and send again."),
     "sms.estimate": ("发送前估算", "Estimate before sending"),
     "sms.to_send": ("待发送短信", "Texts to send"),
     "sms.segments": ("计费条数（分段）", "Billed segments"),

@@ -1,181 +1,113 @@
-"""The OpenAPI 3.1 description of the JSON API, written by hand (served at ``/openapi.json``)."""
+"""The OpenAPI 3.1 description of the JSON API, generated from the operations' declared types
+(:mod:`dividends.web.payloads`, JSON Schema by pydantic) and served at ``/openapi.json``.
+
+Each :class:`Operation` is both a route of the app and a path of the description, so a route
+cannot go undescribed; the tests check the real responses against the description
+(tests/web/test_api_schemathesis.py).
+"""
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, TypeAdapter
+from pydantic.json_schema import models_json_schema
+from starlette.routing import Route
 
 from dividends import __version__
+from dividends.web.payloads import Error
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-ERRORS = {
-    "400": _json(_ref("Error"), "bad input: every problem, located"),
-    "401": _json(_ref("Error"), "no or an unknown token"),
-    "403": _json(_ref("Error"), "the role may not do this"),
-    "404": _json(_ref("Error"), "not found, or outside the caller's village or county"),
+#: Every path parameter of the API and its type.
+PATH_PARAMETERS: dict[str, Any] = {
+    "code": Annotated[str, Field(min_length=1, max_length=64)],
+    "run_id": Annotated[int, Field(ge=1, le=2**31 - 1)],
 }
-CONFLICT = {"409": _json(_ref("Error"), "the run's state does not allow this now")}
-
-CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
-RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1,
-                                                                         "maximum": 2147483647}}
-PERIOD = {"type": "integer", "minimum": 2000, "maximum": 2100}
-FEN = {"type": "integer", "description": "integer fen (1/100 yuan)"}
+ERRORS = {400: "bad input: every problem, located", 401: "no or an unknown token",
+          403: "the role may not do this", 404: "not found, or outside the caller's village or county"}
+CONFLICT = "the run's state does not allow this now"
+_PARAMETER = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
+_REF = "#/components/schemas/{model}"
 
 
-def _op(summary: str, ok: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
-        body: dict[str, Any] | None = None, conflict: bool = False, status: str = "200") -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "parameters": params or [], "responses": {status: ok, **ERRORS}}
-    if conflict:
-        op["responses"].update(CONFLICT)
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    return op
+@dataclass(frozen=True)
+class Operation:
+    """One route of the API with what it takes and what it answers."""
+    method: str
+    path: str  # a Starlette path: ``/api/v1/runs/{run_id:int}``
+    endpoint: Callable[..., Any]
+    summary: str
+    answer: type[BaseModel]
+    status: int = 200
+    body: type[BaseModel] | None = None  # a JSON object
+    form: type[BaseModel] | None = None  # multipart/form-data
+    query: type[BaseModel] | None = None
+    conflict: bool = False  # 409 when the run's state does not allow it
+
+    @property
+    def route(self) -> Route:
+        return Route(self.path, self.endpoint, methods=[self.method])
+
+    @property
+    def described_path(self) -> str:
+        return _PARAMETER.sub(r"{\1}", self.path)
 
 
-def _multipart(required: list[str], **props: Any) -> dict[str, Any]:
-    return {"required": True, "content": {"multipart/form-data": {"schema": _obj(required, **props)}}}
+def describe(operations: Sequence[Operation]) -> dict[str, Any]:
+    """The OpenAPI document of ``operations``."""
+    models = {Error, *(m for op in operations for m in (op.answer, op.body, op.form) if m is not None)}
+    keys = [(m, "serialization" if m in {op.answer for op in operations} | {Error} else "validation")
+            for m in sorted(models, key=lambda m: m.__name__)]
+    refs, schemas = models_json_schema(keys, ref_template=_REF)
+    ref = {model: refs[(model, mode)] for model, mode in keys}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.described_path, {})[op.method.lower()] = _operation(op, ref)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Asset-return dividend engine", "version": __version__,
+                 "description": "Payout runs of village collectives. Money is integer fen. Authenticate with "
+                                "`Authorization: Bearer <token>` (made on the API tokens page)."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": schemas.get("$defs", {})},
+    }
 
 
-FILE = {"type": "string", "format": "binary"}
+def _operation(op: Operation, ref: dict[type[BaseModel], Any]) -> dict[str, Any]:
+    def answer(schema: Any, description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": TypeAdapter(PATH_PARAMETERS[name]).json_schema()}
+                  for name in _PARAMETER.findall(op.path)]
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        parameters += [{"name": name, "in": "query", "required": name in schema.get("required", ()),
+                        "schema": _without_titles(_non_null(prop))} for name, prop in schema["properties"].items()]
+    responses = {str(op.status): answer(ref[op.answer], (op.answer.__doc__ or op.answer.__name__).strip())}
+    responses |= {str(code): answer(ref[Error], text) for code, text in ERRORS.items()}
+    if op.conflict:
+        responses["409"] = answer(ref[Error], CONFLICT)
+    described: dict[str, Any] = {"summary": op.summary, "operationId": op.endpoint.__name__,
+                                 "parameters": parameters, "responses": responses}
+    if op.body is not None:
+        described["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref[op.body]}}}
+    if op.form is not None:
+        described["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": ref[op.form]}}}
+    return described
 
 
-def _obj(required: list[str], **props: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": props}
+def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent rather than null: ``int | None`` is described as ``int``."""
+    options = [s for s in schema.get("anyOf", ()) if s != {"type": "null"}]
+    if len(options) == 1:
+        return {**{k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}, **options[0]}
+    return schema
 
 
-RUN_CHANGED = {"allOf": [_ref("Run"), _obj([], changed={"type": "boolean"})]}
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Asset-return dividend engine", "version": __version__,
-             "description": "Payout runs of village collectives. Money is integer fen. Authenticate with "
-                            "`Authorization: Bearer <token>` (made on the API tokens page)."},
-    "servers": [{"url": "/"}],
-    "security": [{"bearer": []}],
-    "paths": {
-        "/api/v1/me": {"get": _op("the caller", _json(_ref("Me"), "the caller"))},
-        "/api/v1/villages": {"get": _op("villages the caller may see", _json(_obj(
-            ["villages"], villages={"type": "array", "items": _obj(["code", "name"], code={"type": "string"},
-                                                                   name={"type": "string"})}), "villages"))},
-        "/api/v1/villages/{code}": {"get": _op("a village: registries, returns, runs", _json(_ref("Village"), "the village"),
-                                               params=[CODE])},
-        "/api/v1/villages/{code}/registry": {"post": {
-            **_op("import the village's registry for a period (accountant); a file with other villages is refused",
-                  _json(_obj(["period", "version", "households", "added", "removed", "changed", "unchanged"],
-                             period=PERIOD, version={"type": "integer"}, households={"type": "integer"},
-                             added={"type": "integer"}, removed={"type": "integer"}, changed={"type": "integer"},
-                             unchanged={"type": "boolean"}, import_id={"type": ["integer", "null"]},
-                             warnings={"type": "array", "items": {"type": "string"}},
-                             notes={"type": "array", "items": {"type": "string"}}),
-                  "the new (or unchanged) version; warnings: headers nothing recognised, landlines; notes: the "
-                  "sheet read, rows skipped, rosters kept from the previous version"),
-                  params=[CODE], status="201"),
-            "requestBody": _multipart(["period", "households"], period=PERIOD, households=FILE, members=FILE, posts=FILE)}},
-        "/api/v1/villages/{code}/returns": {"post": _op(
-            "record the village's asset return for a period (accountant)",
-            _json(_obj(["period", "asset", "amount_fen"], period=PERIOD, asset={"type": "string"}, amount_fen=FEN),
-                  "recorded"), params=[CODE], status="201",
-            body=_obj(["period", "amount_yuan"], period=PERIOD,
-                      amount_yuan={"type": "string", "description": "yuan with at most two decimals", "maxLength": 40},
-                      asset={"type": "string", "maxLength": 128}, note={"type": "string", "maxLength": 2000}))},
-        "/api/v1/villages/{code}/runs": {"post": _op(
-            "create a run with a preset scheme (accountant)", _json(_ref("Run"), "the new run"), params=[CODE],
-            status="201", body=_obj(["period", "scheme"], period=PERIOD, scheme={"type": "string"}))},
-        "/api/v1/villages/{code}/verify": {"get": _op(
-            "verify a village's ledger chain and recompute its runs (auditor, admin)",
-            _json(_ref("Verification"), "the verification"), params=[CODE])},
-        "/api/v1/runs/{run_id}": {"get": _op("a run", _json(_ref("Run"), "the run"), params=[RUN_ID])},
-        "/api/v1/runs/{run_id}/lines": {"get": _op(
-            "a run's allocation lines", _json(_obj(["total", "lines"], total={"type": "integer"},
-                                                   lines={"type": "array", "items": _ref("Line")}), "lines"),
-            params=[RUN_ID, {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 64}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000000}}])},
-        "/api/v1/runs/{run_id}/compute": {"post": _op("compute (accountant)", _json(RUN_CHANGED, "the run"),
-                                                      params=[RUN_ID], conflict=True)},
-        "/api/v1/runs/{run_id}/publicize": {"post": _op(
-            "start the notice period (accountant)", _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
-            body=_obj(["start", "end"], start={"type": "string", "format": "date"}, end={"type": "string", "format": "date"}))},
-        "/api/v1/runs/{run_id}/objections": {"post": _op(
-            "record an objection during the notice period (accountant, committee)",
-            _json(_obj(["id", "household_id", "status"], id={"type": "integer"}, household_id={"type": "string"},
-                       status={"type": "string"}), "recorded"), params=[RUN_ID], conflict=True, status="201",
-            body=_obj(["household_id", "text"], household_id={"type": "string", "maxLength": 64},
-                      text={"type": "string", "minLength": 1, "maxLength": 2000}))},
-        "/api/v1/runs/{run_id}/approve": {"post": _op(
-            "approve on the villagers' (representatives') meeting resolution (committee; never the preparer; after "
-            "the notice period; no open objection; quorum and majority met; bound to the content hash; the "
-            "township's review first where the county requires it)",
-            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
-            body=_obj(["meeting_date", "entitled", "present", "votes_for"],
-                      meeting_date={"type": "string", "format": "date"},
-                      body={"type": "string", "enum": ["representatives", "members"]},
-                      entitled={"type": "integer", "minimum": 0}, present={"type": "integer", "minimum": 0},
-                      votes_for={"type": "integer", "minimum": 0}, votes_against={"type": "integer", "minimum": 0},
-                      abstaining={"type": "integer", "minimum": 0}, content_hash={"type": "string", "maxLength": 64}))},
-        "/api/v1/runs/{run_id}/return": {"post": _op(
-            "return a computed or publicized run to be corrected and recomputed (驳回; committee)",
-            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
-            body=_obj(["reason"], reason={"type": "string", "minLength": 1, "maxLength": 2000}))},
-        "/api/v1/runs/{run_id}/review": {"post": _op(
-            "record the township's review and filing of the plan (township)",
-            _json(RUN_CHANGED, "the run"), params=[RUN_ID], conflict=True,
-            body=_obj([], filing_number={"type": "string", "maxLength": 64}, note={"type": "string", "maxLength": 2000}))},
-        "/api/v1/runs/{run_id}/pay": {"post": _op(
-            "issue a payout batch and its bank files (accountant)",
-            _json(_obj(["batch", "items", "total_fen", "csv", "xlsx"], batch={"type": "integer"}, items={"type": "integer"},
-                       total_fen=FEN, csv={"type": "string"}, xlsx={"type": "string"}), "the batch"),
-            params=[RUN_ID], conflict=True, status="201", body=_obj([], bank_format={"type": "string"}))},
-        "/api/v1/runs/{run_id}/bank-result": {"post": {
-            **_op("import the bank's result file for the run's newest (or a given) batch (accountant)",
-                  _json(_obj(["batch", "paid", "failed", "changed"], batch={"type": "integer"}, paid={"type": "integer"},
-                             failed={"type": "integer"}, changed={"type": "boolean"}), "recorded"),
-                  params=[RUN_ID], conflict=True, status="201"),
-            "requestBody": _multipart(["result"], result=FILE, batch={"type": "integer", "minimum": 1})}},
-        "/api/v1/runs/{run_id}/close": {"post": _op("close a paid run (accountant)", _json(RUN_CHANGED, "the run"),
-                                                    params=[RUN_ID], conflict=True)},
-        "/api/v1/county/overview": {"get": _op(
-            "totals per village and scheme, run states, household amounts (auditor, admin)",
-            _json({"type": "object"}, "the overview"),
-            params=[{"name": "period", "in": "query", "schema": PERIOD}])},
-        "/api/v1/county/anomalies": {"get": _op("anomalies across the county's villages (auditor, admin)",
-                                                _json({"type": "object"}, "the anomalies"))},
-    },
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {
-            "Error": _obj(["error"], error={"type": "string"}, problems={"type": "array", "items": _obj(
-                ["where", "message"], where={"type": "string"}, message={"type": "string"})}),
-            "Me": _obj(["username", "role"], username={"type": "string"},
-                       role={"enum": ["accountant", "committee", "auditor", "admin"]},
-                       village={"type": ["string", "null"]}, county={"type": ["string", "null"]}),
-            "Village": _obj(["code", "name", "county", "snapshots", "returns", "runs"], code={"type": "string"},
-                            name={"type": "string"}, county={"type": "string"},
-                            snapshots={"type": "array", "items": {"type": "object"}},
-                            returns={"type": "array", "items": {"type": "object"}},
-                            runs={"type": "array", "items": {"type": "object"}}),
-            "Run": _obj(["id", "village", "period", "state", "pool_fen"], id={"type": "integer"},
-                        village={"type": "string"}, period=PERIOD, kind={"type": "string"},
-                        state={"enum": ["draft", "computed", "publicized", "approved", "paid", "closed", "reversed"]},
-                        scheme={"type": "string"}, scheme_version={"type": "integer"}, pool_fen=FEN,
-                        lines={"type": "integer"}, content_hash={"type": ["string", "null"]},
-                        prepared_by={"type": "string"}, approved_by={"type": ["string", "null"]},
-                        notice_start={"type": ["string", "null"]}, notice_end={"type": ["string", "null"]}),
-            "Line": _obj(["recipient_kind", "recipient_id", "amount_fen", "breakdown"],
-                         recipient_kind={"enum": ["household", "account"]}, recipient_id={"type": "string"},
-                         status={"type": "string"}, members={"type": "integer"}, amount_fen=FEN,
-                         breakdown={"type": "object", "additionalProperties": {"type": "integer"}}),
-            "Verification": _obj(["village", "ok", "ledger_entries", "ledger_errors", "runs"], village={"type": "string"},
-                                 ok={"type": "boolean"}, ledger_entries={"type": "integer"},
-                                 ledger_errors={"type": "array", "items": {"type": "string"}},
-                                 runs={"type": "array", "items": {"type": "object"}}),
-        },
-    },
-}
+def _without_titles(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != "title"}

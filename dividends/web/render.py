@@ -29,7 +29,7 @@ from schemes.problems import InputError, Problem
 
 TEMPLATES = Path(__file__).with_name("templates")
 CONFLICT_KEYS = ("run.illegal", "run.same_person", "run.open_objections", "run.notice_running", "run.objection_closed",
-                 "run.pending_results", "run.unpaid", "run.nothing_to_pay", "run.no_account", "bank.already")
+                 "run.pending_results", "run.unpaid", "run.unpaid_reason", "return.used", "run.nothing_to_pay", "run.no_account", "bank.already")
 
 
 def _environment() -> jinja2.Environment:
@@ -94,6 +94,7 @@ def _context(request: Request) -> dict[str, Any]:
         "asset_name": lambda a: asset_label(a, lang),
         "url_with": url_with,
         "path": request.url.path,
+        "query": request.url.query,
         "other_lang": "en" if lang == "zh" else "zh",
         "msg": lambda key, **params: Msg(key, **params).text(lang),
     }
@@ -139,7 +140,10 @@ def wants_json(request: Request) -> bool:
 
 
 def problem_rows(problems: tuple[Problem, ...] | list[Problem], lang: str) -> list[dict[str, str]]:
-    return [{"where": p.where(lang), "message": p.msg.text(lang)} for p in problems]
+    from dividends.web.feedback import web_msg
+    return [{"where": p.where(lang), "message": web_msg(p.msg).text(lang), "file": p.file or "",
+             "row": str(p.row if p.row is not None else p.line if p.line is not None else ""), "column": p.column or ""}
+            for p in problems]
 
 
 def input_status(error: InputError) -> int:
@@ -160,8 +164,15 @@ def error_response(request: Request, status: int, key: str, problems: list[dict[
 
 
 async def on_input_error(request: Request, exc: Exception) -> Response:
+    """A page form's mistake: the same page again, the form kept and each problem beside its
+    field (:mod:`dividends.web.feedback`); otherwise the error page or JSON."""
     assert isinstance(exc, InputError)
     lang = language(request)
+    if not wants_json(request):
+        from dividends.web.feedback import page_again
+        again = await page_again(request, list(exc.problems), input_status(exc))
+        if again is not None:
+            return again
     return error_response(request, input_status(exc), "error.400", problem_rows(exc.problems, lang))
 
 

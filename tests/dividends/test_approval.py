@@ -193,6 +193,56 @@ async def test_older_pack_formats_still_verify(clean_db, tmp_path, clock) -> Non
     assert not verify_pack(future).ok
 
 
+def without_resolution(pack: Path, fmt: str) -> Path:
+    """The pack with its resolution file taken out and the manifest's list and format fixed to
+    match (as a forger would)."""
+    with zipfile.ZipFile(pack) as z:
+        files = {n: z.read(n) for n in z.namelist() if n != "run/resolution.json"}
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"].pop("run/resolution.json")
+    manifest["format"] = fmt
+    files["manifest.json"] = json.dumps(manifest).encode()
+    out = pack.with_name(f"bare-{fmt.rsplit('/', 1)[1]}.zip")
+    with zipfile.ZipFile(out, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    return out
+
+
+async def test_a_pack_of_format_3_or_later_of_an_approved_run_needs_its_resolution(clean_db, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    run_id, who = await publicized(tmp_path, clock)
+    await run_cases.approve(who["com"], run_id, clock, GOOD)
+    for state in ("approved", "paid", "closed"):
+        if state == "paid":
+            batch = (await payouts.pay(run_id, "acc", clock=clock)).batch
+            ids = await PayoutItem.filter(batch=batch).order_by("household_id").values_list("household_id", flat=True)
+            await payouts.import_bank_result(run_id, bank_result(tmp_path / "r.csv", [(h, "成功") for h in ids]),
+                                             "acc", clock=clock)
+        if state == "closed":
+            await payouts.close(run_id, "acc", clock=clock)
+        pack = tmp_path / f"{state}.zip"
+        pack.write_bytes(await build_pack(run_id))
+        assert json.loads(zipfile.ZipFile(pack).read("run/approvals.json"))["state"] == state
+        assert verify_pack(pack).ok, verify_pack(pack).problems
+        for fmt in ("dividends.auditpack/3", "dividends.auditpack/4"):
+            bare = verify_pack(without_resolution(pack, fmt))
+            assert not bare.ok, (state, fmt)
+            assert [p.msg.key for p in bare.problems] == ["pack.resolution_missing"], (state, fmt)
+            assert f"run {run_id} was approved (state: {state})" in bare.problems[0].msg.text("en")
+            assert "必须带上决议" in bare.problems[0].msg.text("zh")
+        for fmt in ("dividends.auditpack/1", "dividends.auditpack/2"):  # written before resolutions existed
+            assert verify_pack(without_resolution(pack, fmt)).ok, (state, fmt)
+
+
+async def test_a_pack_of_a_run_not_yet_approved_needs_no_resolution(clean_db, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    run_id, _ = await publicized(tmp_path, clock)
+    pack = tmp_path / "publicized.zip"
+    pack.write_bytes(await build_pack(run_id))
+    with zipfile.ZipFile(pack) as z:
+        assert "run/resolution.json" not in z.namelist()
+    assert verify_pack(pack).ok, verify_pack(pack).problems
+
+
 # ------------------------------------------------------------------------------ return (驳回)
 
 

@@ -25,6 +25,7 @@ from schemes.money import format_yuan
 from schemes.problems import InputError
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
+from tests.dividends.test_runs import RESOLUTION
 from tests.people import cli, person
 
 pytestmark = pytest.mark.db
@@ -57,7 +58,7 @@ async def posted(period: int, clock: FixedClock, amount: str, registry, scheme: 
     start = clock.now().date()
     await runs.publicize(run.id, start, date.fromordinal(start.toordinal() + 6), "accountant", clock)
     clock.advance(days=8)
-    await runs.approve(run.id, "chair", clock)
+    await runs.approve(run.id, "chair", clock, resolution=RESOLUTION)
     return await runs.get_run(run.id)
 
 
@@ -98,7 +99,7 @@ async def test_carry_over_arrives_in_the_next_period_and_is_posted_and_verified(
     assert summary.brought_forward is not None and summary.brought_forward.fen == carried
     assert summary.brought_forward.run == first.id and summary.correction_needed == ""
     clock.advance(days=8)
-    await runs.approve(second.id, "chair", clock)
+    await runs.approve(second.id, "chair", clock, resolution=RESOLUTION)
     entries = await ledger_store.entries_of_run(second.id)
     assert [e.kind for e in entries] == ["return", "brought_forward", "accrual"]
     moved = dict(entries[1].postings.rows())
@@ -141,7 +142,7 @@ async def test_a_flagged_run_is_not_approved_and_its_replacement_takes_the_corre
     await runs.approve_reversal(mirror.id, "chair", clock)
     clock.advance(days=8)
     with pytest.raises(InputError, match=f"from run {first.id}, which has been reversed"):
-        await runs.approve(second.id, "chair", clock)
+        await runs.approve(second.id, "chair", clock, resolution=RESOLUTION)
     assert (await runs.get_run(second.id)).state == "publicized"
     await runs.cancel(second.id, "accountant", "carry-over source reversed", clock)
     # while no corrected source is posted, nothing arrives
@@ -154,7 +155,7 @@ async def test_a_flagged_run_is_not_approved_and_its_replacement_takes_the_corre
     start = clock.now().date()
     await runs.publicize(fixed.id, start, date.fromordinal(start.toordinal() + 6), "accountant", clock)
     clock.advance(days=8)
-    await runs.approve(fixed.id, "chair", clock)
+    await runs.approve(fixed.id, "chair", clock, resolution=RESOLUTION)
     again = await runs.create_run("V0001", 2025, scheme, "accountant")
     assert again.brought_forward["run"] == fixed.id
     assert again.brought_forward["accounts"] == {"carry_over": carry_of(await runs.lines_frame(fixed.id))}

@@ -68,6 +68,15 @@ def worker(database: str, fake: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+async def started(process: subprocess.Popen[str]) -> str:
+    """Wait for the worker's first line ("started", printed once its SIGTERM handler is in place):
+    a SIGTERM sent while it is still importing would end it with -15, not a graceful stop."""
+    assert process.stdout is not None
+    line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 120)
+    assert line, process.communicate()
+    return line
+
+
 async def until(check: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not await check() if asyncio.iscoroutinefunction(check) else not check():
@@ -102,6 +111,8 @@ async def test_killed_workers_never_send_a_notice_twice_and_every_notice_ends_se
     workers = [worker(clean_db, fake) for _ in range(WORKERS)]
     victim = workers[0]
     try:
+        for process in workers:
+            await started(process)
         await until(lambda: fake.summary()["messages"] >= 8 or victim.poll() is not None, 60, "the first messages")
         assert victim.poll() is None, victim.communicate()
         fake.control(fail_next=[{"kind": "hang_after_store", "count": 2}, {"kind": "hang", "count": 2}])
@@ -112,6 +123,7 @@ async def test_killed_workers_never_send_a_notice_twice_and_every_notice_ends_se
         victim.communicate()
         fake.control(release=True) if fake.provider != "twilio" else None
         workers.append(worker(clean_db, fake))  # the killed one, restarted
+        await started(workers[-1])
 
         async def finished() -> bool:
             return not await Notice.filter(run_id=run.id, status__in=["queued", "sending"]).exists()

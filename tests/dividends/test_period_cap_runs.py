@@ -15,6 +15,7 @@ from dividends.clock import FixedClock
 from dividends.imports import import_registry
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
+from tests.dividends.test_runs import RESOLUTION
 from tests.dividends.test_carry_over_runs import SHAREHOLDING
 
 pytestmark = pytest.mark.db
@@ -56,7 +57,7 @@ async def test_a_later_run_of_the_period_is_capped_by_what_earlier_posted_runs_p
 
     await runs.publicize(first.id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
     clock.advance(days=7)
-    await runs.approve(first.id, "chair", clock)
+    await runs.approve(first.id, "chair", clock, resolution=RESOLUTION)
     paid = {h: f for h, f in households(await runs.lines_frame(first.id)).items() if f}
 
     later = await runs.create_run("V0001", 2024, str(capped), "accountant", amount_yuan="20000", asset="kiwi")

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from dividends import access
-from dividends.actors import Actor, Place
+from dividends.actors import ROLES, Actor, Place
+from dividends.approval import Resolution
 from dividends.clock import FixedClock
 from dividends.policy import RULES, RUN_STATES, allow
 from dividends.refusals import Forbidden, NotAllowed
@@ -30,48 +31,73 @@ from tests.dividends.support import sample_files
 from tests.dividends.test_runs import bank_result
 from tests.people import Person, person
 
-ACC, COM, AUD, ADM = "accountant", "committee", "auditor", "admin"
-EVERYONE = {ACC, COM, AUD, ADM}
+ACC, COM, AUD, ADM, TWP = "accountant", "committee", "auditor", "admin", "township"
+EVERYONE = {ACC, COM, AUD, ADM, TWP}
 
 WHO: dict[str, set[str]] = {
-    "village.read": EVERYONE, "ledger.read": EVERYONE, "run.pack": {ACC, AUD, ADM},
-    "registry.import": {ACC}, "return.record": {ACC}, "run.create": {ACC}, "run.compute": {ACC},
-    "run.publicize": {ACC}, "objection.record": {ACC, COM}, "objection.resolve": {COM}, "run.approve": {COM},
-    "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "run.cancel": {ACC},
+    "village.read": EVERYONE, "ledger.read": EVERYONE, "ledger.checkpoint": {AUD, ADM}, "run.pack": {ACC, AUD, ADM},
+    "registry.import": {ACC}, "registry.withdraw": {ACC, ADM}, "return.record": {ACC}, "return.correct": {ACC}, "run.create": {ACC},
+    "run.compute": {ACC}, "run.publicize": {ACC}, "objection.record": {ACC, COM}, "objection.resolve": {COM},
+    "run.approve": {COM}, "run.return": {COM}, "run.review": {TWP}, "publicity.evidence": {ACC},
+    "publicity.result": {ACC}, "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "payee.correct": {ACC}, "payee.approve": {COM},
+    "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},
     "notices.send": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
-    "tokens.own": EVERYONE,
+    "database.backup": {ADM}, "database.restore": {ADM}, "tokens.own": EVERYONE,
 }
-"""Action -> the roles that may do it (in their scope)."""
+"""Action -> the roles that may do it (in their scope). Every action of the policy has a row
+(:func:`test_the_table_names_every_action_of_the_policy`)."""
+
+GOOD = Resolution(date(2025, 1, 13), entitled=30, present=21, votes_for=15, votes_against=4, abstaining=2)
+"""A resolution that meets the default rules (approval needs one)."""
 
 POSTED = {"approved", "paid", "closed"}
-STARTS: dict[str, set[str]] = {
+ANY_STATE = None
+STARTS: dict[str, set[str] | None] = {
+    "village.read": ANY_STATE, "ledger.read": ANY_STATE, "ledger.checkpoint": ANY_STATE, "run.pack": ANY_STATE,
+    "registry.import": ANY_STATE, "registry.withdraw": ANY_STATE, "return.record": ANY_STATE, "return.correct": ANY_STATE,
+    "run.create": ANY_STATE,
     "run.compute": {"draft"} | {"computed", "publicized"} | POSTED,  # done states: a no-op
     "run.publicize": {"computed", "publicized"} | POSTED,
     "objection.record": {"publicized"},
+    "objection.resolve": ANY_STATE,
     "run.approve": {"publicized"} | POSTED,
+    "run.return": {"computed", "publicized"},
+    "run.review": {"computed", "publicized"},
+    "publicity.evidence": {"publicized"} | POSTED,
+    "publicity.result": {"paid", "closed"},
     "run.pay": {"approved", "paid"},
     "run.bank_result": {"paid"},
     "run.close": {"paid", "closed"},
+    "payee.correct": {"paid"},
+    "payee.approve": {"paid"},
     "run.cancel": {"draft", "computed", "publicized", "cancelled"},
     "run.reverse": POSTED | {"reversed"},
+    "reversal.approve": ANY_STATE, "notices.prepare": ANY_STATE, "notices.release": ANY_STATE,
+    "notices.send": ANY_STATE, "county.read": ANY_STATE, "users.manage": ANY_STATE, "villages.manage": ANY_STATE,
+    "tokens.own": ANY_STATE,
 }
-"""Action -> the run states it may be tried in (anything else: ``run.illegal``)."""
+"""Action -> the run states it may be tried in (anything else: ``run.illegal``); ``None``: the
+action does not depend on a run's state."""
 
 
-def _actor(role: str, village: int | None = 1, county: int | None = 1) -> Actor:
-    in_village = role in (ACC, COM)
-    return Actor(7, f"{role}-x", "x", role, village_id=village if in_village else None, county_id=county)
+def _actor(role: str) -> Actor:
+    village = 1 if role in (ACC, COM) else None
+    township = 10 if role == TWP else None
+    return Actor(7, f"{role}-x", "x", role, village_id=village, county_id=1, township_id=township)
 
 
 def test_the_table_names_every_action_of_the_policy() -> None:
-    assert set(WHO) == set(RULES)
+    """Adding an action to the policy without a row here (or a row without an action) fails."""
+    assert set(WHO) == set(RULES), set(WHO) ^ set(RULES)
+    assert set(STARTS) == set(RULES), set(STARTS) ^ set(RULES)
+    assert set().union(*WHO.values()) == set(ROLES)  # every role is in the cross-product
 
 
 @pytest.mark.parametrize("action", sorted(RULES))
 def test_every_action_role_scope_and_state(action: str) -> None:
-    here, elsewhere = Place(1, 1, "V1"), Place(2, 2, "V2")
-    for role in sorted(EVERYONE):
+    here, elsewhere = Place(1, 1, "V1", township_id=10), Place(2, 2, "V2", township_id=20)
+    for role in ROLES:
         for place, inside in ((here, True), (elsewhere, False)):
             for state in (*RUN_STATES, None):
                 actor = _actor(role)
@@ -84,15 +110,27 @@ def test_every_action_role_scope_and_state(action: str) -> None:
                     verdict = "forbidden"
                 except InputError as error:
                     verdict = error.problems[0].msg.key
+                starts = STARTS[action]
                 if not inside:
                     expected = "not found"
                 elif role not in WHO[action]:
                     expected = "forbidden"
-                elif state is not None and action in STARTS and state not in STARTS[action]:
+                elif state is not None and starts is not None and state not in starts:
                     expected = "run.illegal"
                 else:
                     expected = "allowed"
                 assert verdict == expected, (action, role, inside, state)
+
+
+def test_a_township_reviewer_sees_its_township_only() -> None:
+    reviewer = _actor(TWP)
+    allow(reviewer, "run.review", Place(1, 1, "V1", township_id=10), state="publicized")
+    with pytest.raises(NotAllowed):
+        allow(reviewer, "run.review", Place(3, 1, "V3", township_id=11), state="publicized")  # same county
+    with pytest.raises(NotAllowed):
+        allow(Actor(8, "t0", "t0", TWP, county_id=1), "village.read", Place(1, 1, "V1", township_id=None))
+    with pytest.raises(Forbidden):
+        allow(reviewer, "run.approve", Place(1, 1, "V1", township_id=10), state="publicized")
 
 
 def test_maker_checker_refuses_the_preparer_and_only_the_preparer() -> None:
@@ -213,9 +251,9 @@ async def test_every_use_case_by_role_scope_state_and_maker_checker(clean_db, tm
     await objections.resolve(p["com2"].actor, objection.id, "核对无误", clock=clock)
 
     clock.advance(days=7)
-    await tried(w, "run.approve", lambda a: runs.approve(a, run.id, clock))
+    await tried(w, "run.approve", lambda a: runs.approve(a, run.id, clock, GOOD))
     assert await state_of(run.id) == "publicized"  # the refusals changed nothing
-    await runs.approve(p["com1"].actor, run.id, clock)
+    await runs.approve(p["com1"].actor, run.id, clock, GOOD)
     assert await outcome(runs.cancel(p["acc1"].actor, run.id, "late", clock)) == "run.illegal"
 
     await tried(w, "run.pay", lambda a: payments.pay(a, run.id, clock=clock))
@@ -249,8 +287,8 @@ async def test_every_use_case_by_role_scope_state_and_maker_checker(clean_db, tm
     assert await outcome(runs.approve(p["com2"].actor, correction.id, clock)) == "run.illegal"  # not publicized
     await runs.publicize(p["acc1"].actor, correction.id, clock=clock)
     clock.advance(days=7)
-    await tried(w, "run.approve", lambda a: runs.approve(a, correction.id, clock))
-    await runs.approve(p["com2"].actor, correction.id, clock)
+    await tried(w, "run.approve", lambda a: runs.approve(a, correction.id, clock, GOOD))
+    await runs.approve(p["com2"].actor, correction.id, clock, GOOD)
     assert await state_of(correction.id) == "approved"
     elsewhere = await outcome(runs.create(p["acc2"].actor, "V0002", 2024, "shareholding", replaces=run.id))
     assert elsewhere == "not found"  # a correction replaces a run of its own village only
@@ -305,3 +343,30 @@ async def test_the_ledgers_each_role_reads_are_those_of_its_scope(clean_db, tmp_
     assert await outcome(reading.ledgers(p["acc1"].actor, ["V0002"])) == "not found"
     listed = await reading.list_runs(p["acc2"].actor)
     assert listed == []
+
+
+WEB_ONLY = {"county.read": "the county pages", "notices.release": "releasing held notices on the run page"}
+"""Actions no CLI command does (so the README's table of commands does not name them)."""
+
+
+def test_the_readmes_command_table_names_every_action_with_its_roles() -> None:
+    import re
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| command | role (in its scope) | action in `dividends/policy.py` |")
+    rows = []
+    for line in readme[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    named: set[str] = set()
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        named |= set(re.findall(r"`([a-z]+\.[a-z_]+)`", cells[2]))
+        for action in re.findall(r"`([a-z]+\.[a-z_]+)`", cells[2]):
+            for role in WHO[action]:  # the roles the policy names are in the role column
+                assert role in cells[1] or cells[1].startswith("every role"), (action, role, cells[1])
+    listed = {a for a in named if a in RULES}
+    # `run.create` … `run.cancel` stands for the accountant's run transitions
+    listed |= {"run.compute", "run.publicize", "run.pay", "run.bank_result", "run.close"} if "run.create" in named else set()
+    assert named <= set(RULES), named - set(RULES)
+    assert set(RULES) - set(WEB_ONLY) <= listed, set(RULES) - set(WEB_ONLY) - listed

@@ -23,6 +23,7 @@ from dividends.store.models import Run
 from schemes.problems import InputError
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
+from tests.dividends.test_runs import RESOLUTION
 
 pytestmark = pytest.mark.db
 
@@ -77,7 +78,7 @@ async def test_a_runs_deductions_are_a_recorded_input_applied_shown_and_posted(c
     assert [(i.label, i.fen) for i in words.breakdown(json.dumps(breakdown), "zh") if i.fen < 0] == [("扣款", -100_00)]
 
     clock.advance(days=8)
-    await runs.approve(run.id, "chair", clock)
+    await runs.approve(run.id, "chair", clock, resolution=RESOLUTION)
     assert ledger.verify(await ledger_store.entries_by_village(["V0001"]), await ledger_store.heads()) == []
     pack = tmp_path / "pack.zip"
     pack.write_bytes(await build_pack(run.id))

@@ -42,8 +42,13 @@ async def approved_run(registry, clock, **kw) -> Run:  # type: ignore[no-untyped
     run = await computed_run(registry, clock, **kw)
     await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
     clock.advance(days=7)
-    await runs.approve(run.id, "chair", clock)
+    await runs.approve(run.id, "chair", clock, resolution=RESOLUTION)
     return await runs.get_run(run.id)
+
+
+RESOLUTION = {"counts": {"meeting_date": date(2025, 1, 13), "body": "representatives", "entitled": 30, "present": 21,
+                         "votes_for": 15, "votes_against": 4, "abstaining": 2}, "quorum": ">=2/3", "majority": ">1/2"}
+"""The villagers' meeting's resolution as :func:`dividends.usecases.runs.approve` records it."""
 
 
 def bank_result(path: Path, rows: list[tuple[str, str]]) -> Path:

@@ -49,8 +49,36 @@ def test_a_bad_notice_period_names_its_variable(days: str) -> None:
 
 
 def test_settings_import_no_web_orm_or_provider_module() -> None:
-    """Cheap to import: the command line and the worker load settings without the web stack."""
-    code = ("import sys, dividends.settings; "
-            "print(sorted(m for m in ('starlette', 'tortoise', 'twilio', 'jinja2', 'polars', 'uvicorn') if m in sys.modules))")
+    """Cheap to import: the command line loads settings without the web stack; pydantic and
+    pydantic-settings load only when settings are read."""
+    code = ("import sys, dividends.settings; print(sorted(m for m in ('starlette', 'tortoise', 'twilio', 'jinja2', "
+            "'polars', 'uvicorn', 'pydantic', 'pydantic_settings') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_approval_and_file_limit_variables_are_declared() -> None:
+    """The rules that take their settings from the environment read only variables the one
+    settings module declares (so ``.env`` reaches them too)."""
+    from dividends.approval import ApprovalRules
+    from dividends.files.limits import Limits
+    asked: set[str] = set()
+
+    class Recording(dict[str, str]):
+        def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+            asked.add(key)
+            return super().get(key, default)
+
+    ApprovalRules.from_env(Recording())
+    Limits.from_env(Recording())
+    assert {"APPROVAL_QUORUM", "TOWNSHIP_REVIEW_COUNTIES", "MAX_ROWS"} <= asked <= set(VARIABLES), asked - set(VARIABLES)
+
+
+def test_the_approval_rules_read_the_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fractions import Fraction
+
+    from dividends.approval import ApprovalRules
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("APPROVAL_QUORUM", raising=False)
+    (tmp_path / ".env").write_text("APPROVAL_QUORUM=1/2\n", encoding="utf-8")
+    assert ApprovalRules.from_env().quorum == Fraction(1, 2)

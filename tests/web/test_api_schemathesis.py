@@ -1,5 +1,6 @@
 """The JSON API against its own OpenAPI description (schemathesis): every operation, valid and
-invalid inputs, as a signed-in accountant, committee member and auditor: never a server error.
+invalid inputs, as a signed-in accountant, committee member and auditor: never a server error,
+and every answer has a status, content type and body the description declares.
 
 The app runs under uvicorn in a thread with its own database connections (the same database
 as the test session's), so requests go over real HTTP as a script's would.
@@ -13,6 +14,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                               status_code_conformance)
 
 from support.serve import BackgroundServer
 from tests.web.support import settings_for
@@ -22,6 +25,7 @@ from dividends.web.app import create_app
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 EXAMPLES = 25
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def _fuzz(url: str, tokens: dict[str, str]) -> list[str]:
@@ -38,9 +42,14 @@ def _fuzz(url: str, tokens: dict[str, str]) -> list[str]:
             def check(case: schemathesis.Case) -> None:
                 for user in ("acc1", "com1", "aud1"):
                     response = case.call(base_url=url, headers={"Authorization": f"Bearer {tokens[user]}"})
+                    where = f"{user} {case.method} {case.formatted_path} {case.query} {case.body!r}"
                     if response.status_code >= 500:
-                        errors.append(f"{user} {case.method} {case.formatted_path} {case.query} {case.body!r}: "
-                                      f"{response.status_code} {response.text[:200]}")
+                        errors.append(f"{where}: {response.status_code} {response.text[:200]}")
+                        continue
+                    try:
+                        case.validate_response(response, checks=CONFORMANCE)
+                    except Exception as failure:  # schemathesis raises a FailureGroup naming each check
+                        errors.append(f"{where}: {response.status_code} not as described: {str(failure)[:400]}")
 
             check()
     return errors

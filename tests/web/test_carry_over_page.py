@@ -13,6 +13,7 @@ from dividends.imports import import_registry
 from schemes.money import format_yuan
 from tests.dividends.test_carry_over_runs import SHAREHOLDING, carry_of
 from tests.dividends.support import sample_files
+from tests.dividends.test_runs import RESOLUTION
 from tests.web.support import browser
 
 pytestmark = pytest.mark.db
@@ -31,7 +32,7 @@ async def test_the_run_page_shows_what_was_brought_forward_and_a_reversed_source
     await runs.compute_run(first.id, "acc1", clock)
     await runs.publicize(first.id, date(2025, 1, 6), date(2025, 1, 12), "acc1", clock)
     clock.advance(days=7)
-    await runs.approve(first.id, "com1", clock)
+    await runs.approve(first.id, "com1", clock, resolution=RESOLUTION)
     carried = carry_of(await runs.lines_frame(first.id))
     second = await runs.create_run("V0001", 2025, str(scheme), "acc1", amount_yuan="30000")
     await runs.compute_run(second.id, "acc1", clock)

@@ -6,6 +6,7 @@ Out of a user's scope is 404 (existence is not leaked); in scope but not the rol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from starlette.routing import Mount, Route
@@ -44,6 +45,8 @@ PAGES = [
     Spec("POST", "/villages/{v}/registry/{sid}/withdraw", "registry.withdraw", data=(("reason", "wrong file"),)),
     Spec("GET", "/villages/{v}/returns"),
     Spec("POST", "/villages/{v}/returns", "return.record", data=(("period", "2023"), ("amount", "100"))),
+    Spec("POST", "/villages/{v}/returns/correct", "return.correct",
+         data=(("period", "2023"), ("asset", "asset"), ("amount", "100"), ("reason", "x"))),
     Spec("GET", "/villages/{v}/runs/new", "run.create"),
     Spec("POST", "/villages/{v}/runs", "run.create", data=(("period", "2023"), ("scheme", "shareholding"))),
     Spec("GET", "/runs/{run}"),
@@ -63,6 +66,9 @@ PAGES = [
     Spec("GET", "/runs/{run}/batches/1.csv", missing_in=("V0002",)),  # V0002's run is not paid
     Spec("POST", "/runs/{run}/bank-result", "run.bank_result"),
     Spec("POST", "/runs/{run}/close", "run.close"),
+    Spec("POST", "/runs/{run}/payees", "payee.correct",
+         data=(("household_id", "V0001-00001"), ("account_no", "6222000011112222"), ("reason", "x"))),
+    Spec("POST", "/runs/{run}/payees/999/approve", always="404"),  # nobody's correction
     Spec("POST", "/runs/{run}/cancel", "run.cancel", data=(("reason", "test"),)),
     Spec("GET", "/runs/{run}/notices"),
     Spec("POST", "/runs/{run}/notices/send", "notices.send", data=(("kind", "publicity"),)),
@@ -85,6 +91,9 @@ PAGES = [
     Spec("POST", "/admin/villages/{v}", "users.manage", role_first=True, data=(("contact_phone", "0539-2"),)),
     Spec("GET", "/account/tokens", village=False),
     Spec("POST", "/account/tokens", village=False, data=(("name", "t"),)),
+    # spreadsheets of what a page shows: the page's own rules decide (tests/web/test_scaffolding.py)
+    Spec("GET", "/export.xlsx", village=False),
+    Spec("POST", "/problems.xlsx", village=False, data=(("problems", "[]"),)),
     Spec("POST", "/account/tokens/999/revoke", village=False, always="404"),  # nobody's token
 ]
 
@@ -94,6 +103,8 @@ API = [
     Spec("GET", "/api/v1/villages/{v}"),
     Spec("POST", "/api/v1/villages/{v}/registry", "registry.import"),
     Spec("POST", "/api/v1/villages/{v}/returns", "return.record", data=(("period", "2023"), ("amount_yuan", "5"))),
+    Spec("POST", "/api/v1/villages/{v}/returns/correct", "return.correct",
+         data=(("period", "2023"), ("asset", "asset"), ("amount_yuan", "5"), ("reason", "x"))),
     Spec("POST", "/api/v1/villages/{v}/runs", "run.create", data=(("period", "2023"), ("scheme", "shareholding"))),
     Spec("GET", "/api/v1/villages/{v}/verify", "county.read", role_first=True),
     Spec("GET", "/api/v1/runs/{run}"),
@@ -157,7 +168,7 @@ def test_every_route_is_in_the_role_table() -> None:
     covered = {s.path for s in PAGES + API} | UNGUARDED
     paths = {r.path.replace("{run_id:int}", "{run}").replace("{code}", "{v}").replace("{snapshot_id:int}", "{sid}")
              .replace("{objection_id:int}", "{oid}").replace("{number:int}.{kind}", "1.csv")
-             .replace("{user_id:int}", "1").replace("{token_id:int}", "999").replace("{scheme_id}", "shareholding").replace("{sha}", "0" * 64)
+             .replace("{user_id:int}", "1").replace("{token_id:int}", "999").replace("{correction_id:int}", "999").replace("{scheme_id}", "shareholding").replace("{sha}", "0" * 64)
              for r in app.routes if isinstance(r, (Route, Mount))}
     assert paths - covered == set()
 
@@ -204,6 +215,18 @@ async def _api(app, world, user, wrong) -> None:  # type: ignore[no-untyped-def]
                 got, want = verdict(response.status_code), expected(user, spec, village)
                 if got != want:
                     wrong.append(f"{user}: {spec.method} {url}: {response.status_code} {response.text[:200]}, expected {want}")
+                try:  # the answer (success or error) is one the OpenAPI description declares
+                    _described(spec).validate_response(response)
+                except Exception as failure:  # schemathesis raises a FailureGroup naming each check
+                    wrong.append(f"{user}: {spec.method} {url}: {response.status_code} not as described: {str(failure)[:300]}")
+
+
+def _described(spec: Spec) -> Any:
+    import schemathesis
+
+    from dividends.web.api import OPENAPI
+    path = spec.path.replace("{v}", "{code}").replace("{run}", "{run_id}")
+    return schemathesis.openapi.from_dict(OPENAPI)[path][spec.method]
 
 
 async def test_the_api_needs_a_valid_token(app, world) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dividends import access, anomalies, overview
+from dividends import access, anomalies, overview, todo
 from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
@@ -51,7 +51,8 @@ async def county_home(request: Request, actor: Actor) -> Response:
                                     title=t(lang, "county.chart_households"),
                                     x_unit=t(lang, "county.axis_amount"), y_unit=t(lang, "county.axis_households"),
                                     zero_label=t(lang, "county.nothing"))}})
-    return render(request, "county.html", {"body": body, "data": data})
+    items = await todo.todo(actor, today(request.app.state.clock))
+    return render(request, "county.html", {"body": body, "data": data, "todo": items})
 
 
 @page

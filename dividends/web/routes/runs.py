@@ -3,6 +3,7 @@ objections, approval, bank files and results, closing, SMS notices, verification
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from dividends.store.files import file_name, get_file
 from dividends.web import forms
 from dividends.web.auth import page
 from dividends.web.i18n import language
+from notify.privacy import mask_account
 from dividends.web.render import hashed_style_csp, redirect, render
 
 PAGE_SIZE = 50
@@ -38,13 +40,38 @@ async def run_view(request: Request, actor: Actor) -> Response:
     lang = language(request)
     data = await overview.run_page(run, lang)
     formats = [(f, fmt.name.text(lang)) for f, fmt in sorted(load_formats().items())]
-    people = await overview.display_names([run.prepared_by, run.approved_by])
+    payees = await payments.payee_corrections(actor, run.id)
+    people = await overview.display_names([run.prepared_by, run.approved_by, *(c.approved_by for c in payees),
+                                           *(c.prepared_by for c in payees)])
     summary = await overview.approval_summary(run, lang)
     return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people, "summary": summary,
                                         "today": today(request.app.state.clock),
                                         "decisions": await run_cases.decisions(actor, run.id),
                                         "evidence": await publicity_cases.evidence(actor, run.id),
-                                        "rules": ApprovalRules.from_env()})
+                                        "rules": ApprovalRules.from_env(), "sms_preview": await sms_preview(request, run),
+                                        "closing": (await payments.closing(actor, run.id)
+                                                    if run.state == "paid" and actor.may("run.close") else None),
+                                        "payees": payees,
+                                        "unpaid": ((await payments.closing(actor, run.id)).unpaid
+                                                   if run.state == "paid" and actor.may("payee.correct") else []),
+                                        "mask_account": mask_account})
+
+
+
+async def sms_preview(request: Request, run: Any) -> list[tuple[str, Any]]:
+    """The exact text the run's households get by SMS now (per kind and language, through the
+    configured provider), as the notices page estimates it."""
+    from dividends.outbox.prepare import estimate
+    from dividends.web.routes.notices import kinds_for
+    from notify.settings import channel_of, provider_templates
+    sms = request.app.state.settings.sms
+    channel = channel_of(sms)
+    out: list[tuple[str, Any]] = []
+    for kind in kinds_for(run.state):
+        found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen, max_segments=sms.max_segments,
+                               clock=request.app.state.clock, channel=channel, templates=provider_templates(sms))
+        out += [(kind, s) for s in found.samples if s.provider == channel.provider and not s.error]
+    return out
 
 
 @page
@@ -160,8 +187,29 @@ async def bank_result(request: Request, actor: Actor) -> Response:
 @page
 async def close(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
-    await payments.close(actor, run_id, clock=request.app.state.clock)
+    await scope.precheck(actor, "run.close", run_id=run_id)
+    form = await request.form()
+    await payments.close(actor, run_id, allow_unpaid=form.get("allow_unpaid") == "1",
+                         reason=forms.text(form, "reason", required=False), clock=request.app.state.clock)
     return redirect(f"/runs/{run_id}")
+
+
+@page
+async def correct_payee(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "payee.correct", run_id=run_id)
+    form = await request.form()
+    await payments.correct_payee(actor, run_id, forms.text(form, "household_id", limit=64), forms.text(form, "account_no", limit=40),
+                                 bank=forms.text(form, "bank", required=False, limit=128),
+                                 reason=forms.text(form, "reason", required=False))
+    return redirect(f"/runs/{run_id}#payees")
+
+
+@page
+async def approve_payee(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])
+    await payments.approve_payee(actor, run_id, int(request.path_params["correction_id"]), clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#payees")
 
 
 @page
@@ -201,6 +249,8 @@ ROUTES = [
     Route("/runs/{run_id:int}/batches/{number:int}.{kind}", batch_file, methods=["GET"]),
     Route("/runs/{run_id:int}/bank-result", bank_result, methods=["POST"]),
     Route("/runs/{run_id:int}/close", close, methods=["POST"]),
+    Route("/runs/{run_id:int}/payees", correct_payee, methods=["POST"]),
+    Route("/runs/{run_id:int}/payees/{correction_id:int}/approve", approve_payee, methods=["POST"]),
     Route("/runs/{run_id:int}/cancel", cancel, methods=["POST"]),
     Route("/runs/{run_id:int}/verify", verify, methods=["GET"]),
     Route("/runs/{run_id:int}/audit-pack", audit_pack, methods=["GET"]),

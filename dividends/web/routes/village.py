@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dividends import access, overview
+from dividends import access, overview, todo
 from dividends.usecases import registry, returns
 from dividends.usecases import runs as run_cases
 from dividends.access import Actor
@@ -47,7 +47,8 @@ async def home(request: Request, actor: Actor) -> Response:
 async def village_home(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     data = await overview.village_page(village)
-    return render(request, "village.html", {"village": village, "data": data})
+    items = await todo.todo(actor, today(request.app.state.clock))
+    return render(request, "village.html", {"village": village, "data": data, "todo": items})
 
 
 MAPPING_ROWS = 6
@@ -59,7 +60,8 @@ def _column_choices(lang: str) -> list[tuple[str, str]]:
     for kind in ("households", "members", "posts"):
         kind_label = t(lang, f"registry.kind.{kind}")
         for column in SPECS[kind]:
-            out.append((f"{kind}:{column.name}", f"{kind_label} · {column.zh} ({column.name})"))
+            label = column.zh if lang == "zh" else column.name.replace("_", " ")  # no internal ids on a Chinese page
+            out.append((f"{kind}:{column.name}", f"{kind_label} · {label}"))
     return out
 
 
@@ -197,7 +199,18 @@ async def returns_page(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     data = await overview.village_page(village)
     return render(request, "returns.html", {"village": village, "returns": data.returns,
+                                            "corrections": await returns.corrections(actor, village.code),
                                             "period": _period_default(request)})
+
+
+@page
+async def correct_return(request: Request, actor: Actor) -> Response:
+    village = await access.village_for(actor, request.path_params["code"])
+    form = await request.form()
+    period = forms.integer(form.get("period"), "period", low=2000, high=2100)
+    await returns.correct(actor, village.code, period, forms.text(form, "asset", limit=128), forms.text(form, "amount"),
+                          forms.text(form, "reason", required=False))
+    return redirect(f"/villages/{village.code}/returns")
 
 
 @page
@@ -268,6 +281,7 @@ ROUTES = [
     Route("/villages/{code}/registry/{snapshot_id:int}/withdraw", registry_withdraw, methods=["POST"]),
     Route("/villages/{code}/returns", returns_page, methods=["GET"]),
     Route("/villages/{code}/returns", record_return, methods=["POST"]),
+    Route("/villages/{code}/returns/correct", correct_return, methods=["POST"]),
     Route("/villages/{code}/runs/new", new_run, methods=["GET"]),
     Route("/villages/{code}/runs", create_run, methods=["POST"]),
 ]

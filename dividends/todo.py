@@ -1,0 +1,72 @@
+"""What is waiting for a person, by role: the to-do list of the home page.
+
+- a committee member: runs whose notice period has ended, waiting for approval;
+- an accountant: notice periods ending within :data:`SOON_DAYS` days (or ended, waiting for the
+  committee), households whose payment failed and is not re-issued, texts that failed;
+- a county auditor or administrator: the same, for every village of the county.
+
+Each item is one run: what to do, how many, and the page to do it on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from dividends.actors import Actor
+from dividends.store import todo as store
+from schemes.i18n import Msg, register
+
+#: A notice period ending within this many days is on the accountant's list.
+SOON_DAYS = 3
+
+register({
+    "todo.approve": {"zh": "{village} {period} 年度第 {run} 批：公示已于 {end} 结束，等待审批",
+                     "en": "{village} {period} run {run}: the notice period ended on {end}; waiting for approval"},
+    "todo.notice_ends": {"zh": "{village} {period} 年度第 {run} 批：公示将于 {end} 结束",
+                         "en": "{village} {period} run {run}: the notice period ends on {end}"},
+    "todo.failed_payments": {"zh": "{village} {period} 年度第 {run} 批：{count} 户发放失败，需更正账户后补发",
+                             "en": "{village} {period} run {run}: {count} household(s) not paid; fix the account and pay again"},
+    "todo.failed_texts": {"zh": "{village} {period} 年度第 {run} 批：{count} 条短信发送失败",
+                          "en": "{village} {period} run {run}: {count} text(s) failed"},
+})
+
+
+@dataclass(frozen=True)
+class Todo:
+    kind: str  # approve | notice_ends | failed_payments | failed_texts
+    msg: Msg
+    url: str
+
+
+def _scope(actor: Actor) -> store.Scope | None:
+    if actor.in_village:
+        return store.Scope(village_id=actor.village_id if actor.village_id is not None else -1)
+    if actor.may("county.read"):
+        return store.Scope(county_ids=None if actor.county_id is None else (actor.county_id,))
+    return None
+
+
+async def todo(actor: Actor, today: date) -> list[Todo]:
+    """The person's open items, the most urgent kinds first."""
+    scope = _scope(actor)
+    if scope is None:
+        return []
+    items: list[Todo] = []
+    approver = actor.role == "committee"
+    for r in await store.publicized_runs(scope):
+        end = store.as_date(r["notice_end"])
+        if end is None:
+            continue
+        place = {"village": r["name"], "period": r["period"], "run": r["id"], "end": end.isoformat()}
+        if end < today:
+            items.append(Todo("approve", Msg("todo.approve", **place), f"/runs/{r['id']}#decision"))
+        elif not approver and (end - today).days <= SOON_DAYS:
+            items.append(Todo("notice_ends", Msg("todo.notice_ends", **place), f"/runs/{r['id']}"))
+    if not approver:
+        for r in await store.failed_payments(scope):
+            items.append(Todo("failed_payments", Msg("todo.failed_payments", village=r["name"], period=r["period"],
+                                                     run=r["id"], count=int(r["n"])), f"/runs/{r['id']}#batches"))
+        for r in await store.failed_texts(scope):
+            items.append(Todo("failed_texts", Msg("todo.failed_texts", village=r["name"], period=r["period"], run=r["id"],
+                                                  count=int(r["n"])), f"/runs/{r['id']}/notices"))
+    return items

@@ -1,0 +1,22 @@
+"""One vocabulary: every run state and role has its label in both languages, defined once beside
+its owner, and the pages, messages and command line read that one table."""
+from __future__ import annotations
+
+from dividends.actors import ROLE_LABELS, ROLES
+from dividends.policy import RUN_STATE_LABELS, RUN_STATES
+from dividends.web import i18n
+from schemes.i18n import Msg
+
+
+def test_every_run_state_and_role_has_a_label_in_both_languages() -> None:
+    assert set(RUN_STATE_LABELS) == set(RUN_STATES)
+    assert set(ROLE_LABELS) == set(ROLES)
+    for zh, en in (*RUN_STATE_LABELS.values(), *ROLE_LABELS.values()):
+        assert zh.strip() and en.strip() and zh != en
+
+
+def test_pages_and_messages_name_a_state_with_the_same_words() -> None:
+    assert i18n.STATE_NAMES is RUN_STATE_LABELS and i18n.ROLE_NAMES is ROLE_LABELS
+    for state, (zh, en) in RUN_STATE_LABELS.items():
+        assert Msg(f"state.{state}").text("zh") == zh
+        assert Msg(f"state.{state}").text("en") == en

@@ -1,0 +1,92 @@
+"""Issue 12, item 4 on the pages: a recorded return is corrected from the returns page (or the
+page says which run books it and what to do); the close form says why closing must wait, and
+with unpaid households asks for the reason."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dividends.store.models import AssetReturn, AuditEvent, PayoutBatch, Run
+from tests.web.flows import approved, bank_result_csv, registry_files, upload
+from tests.web.support import browser
+
+pytestmark = pytest.mark.db
+
+
+async def test_a_return_is_corrected_on_its_page_until_a_run_books_it(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        await acc.post("/villages/V0001/registry", {"period": "2024"}, files=upload(reg))
+        await acc.post("/villages/V0001/returns", {"period": "2024", "amount": "500000", "asset": "光伏电站"})
+        page = await acc.get("/villages/V0001/returns")
+        assert 'action="/villages/V0001/returns/correct"' in page.text
+        assert 'action="/villages/V0001/returns/correct"' not in (await com.get("/villages/V0001/returns")).text
+        refused = await acc.post("/villages/V0001/returns/correct", {"period": "2024", "asset": "光伏电站", "amount": "50000"})
+        assert refused.status_code == 400 and "更正原因" in refused.text
+        fixed = await acc.post("/villages/V0001/returns/correct",
+                               {"period": "2024", "asset": "光伏电站", "amount": "50000", "reason": "多写一个零"})
+        assert fixed.status_code == 303
+        assert (await AssetReturn.get(asset="光伏电站")).amount_fen == 5_000_000
+        page = await acc.get("/villages/V0001/returns")
+        assert "500,000.00 元 → 50,000.00 元" in page.text and "多写一个零" in page.text
+
+        created = await acc.post("/villages/V0001/runs", {"period": "2024", "scheme": "shareholding"})
+        run_id = int(re.search(r"/runs/(\d+)", created.headers["location"]).group(1))  # type: ignore[union-attr]
+        page = await acc.get("/villages/V0001/returns")
+        assert 'action="/villages/V0001/returns/correct"' not in page.text
+        assert f"已由分配批次 {run_id}" in page.text and "请先作废批次" in page.text
+        late = await acc.post("/villages/V0001/returns/correct",
+                              {"period": "2024", "asset": "光伏电站", "amount": "40000", "reason": "x"})
+        assert late.status_code in (400, 409) and "请先作废批次" in late.text
+    assert (await Run.get(id=run_id)).pool_fen == 5_000_000
+
+
+async def test_the_close_form_says_why_it_waits_and_asks_why_households_stay_unpaid(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        page = await acc.get(f"/runs/{run_id}")
+        assert 'id="close-why"' in page.text and "没有银行回单" in page.text and "disabled" in page.text
+        assert 'action="/runs/%d/close"' % run_id not in (await com.get(f"/runs/{run_id}")).text
+        csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
+        failed = sorted(set(re.findall(r"V\d{4}-\d{5}", csv.content.decode("utf-8-sig"))))[:1]
+        await acc.post(f"/runs/{run_id}/bank-result", files={
+            "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
+        page = await acc.get(f"/runs/{run_id}")
+        assert 'id="close-why"' not in page.text and "还有 1 户未付成功" in page.text and failed[0] in page.text
+        refused = await acc.post(f"/runs/{run_id}/close", {"allow_unpaid": "1", "reason": ""})
+        assert refused.status_code in (400, 409) and "须写明原因" in refused.text
+        closed = await acc.post(f"/runs/{run_id}/close", {"allow_unpaid": "1", "reason": "户主已迁出，改为现金发放"})
+        assert closed.status_code == 303
+    assert (await Run.get(id=run_id)).state == "closed"
+    event = await AuditEvent.get(object_type="run", object_id=str(run_id), action="run.close")
+    assert event.detail["unpaid"] == failed and event.detail["reason"] == "户主已迁出，改为现金发放"
+
+
+async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_page(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        await acc.post(f"/runs/{run_id}/pay", {"bank_format": "psbc"})
+        csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
+        failed = sorted(set(re.findall(r"V\d{4}-\d{5}", csv.content.decode("utf-8-sig"))))[:1]
+        await acc.post(f"/runs/{run_id}/bank-result", files={
+            "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
+        page = await acc.get(f"/runs/{run_id}")
+        assert 'action="/runs/%d/payees"' % run_id in page.text and "补发批次沿用" in page.text
+        prepared = await acc.post(f"/runs/{run_id}/payees", {"household_id": failed[0], "account_no": "6222000099998888",
+                                                             "bank": "农商银行", "reason": "原账户已销户"})
+        assert prepared.status_code == 303
+        page = await com.get(f"/runs/{run_id}")
+        assert "6222000099998888" not in page.text and "8888" in page.text  # masked on the page
+        approve = re.search(r'action="(/runs/\d+/payees/\d+/approve)"', page.text)
+        assert approve is not None
+        assert (await com.post(approve.group(1))).status_code == 303
+        assert "已审批" in (await acc.get(f"/runs/{run_id}")).text
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        follow = await acc.get(f"/runs/{run_id}/batches/2.csv")
+        assert "6222000099998888" in follow.content.decode("utf-8-sig")
+    batch = await PayoutBatch.get(run_id=run_id, number=2)
+    assert batch.bank_format == "psbc"
