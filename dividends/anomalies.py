@@ -13,7 +13,8 @@ late payout         a regular or correcting run of period *P* not paid by the de
                     of a year are paid out in the first quarter of the next); a run still
                     unpaid after the deadline counts, with its days late so far
 parked money        money a posted run put in a carry-over account (the target of a scheme's
-                    ``remainder`` step), per village and in total
+                    ``remainder`` step), per village and in total, unless it arrived as the
+                    brought-forward input of a live run of the next period (:mod:`dividends.carryover`)
 double booking      one asset return booked by two or more live regular runs (any state but
                     cancelled or reversed): the same households paid twice. The use-cases
                     refuse a second live run now; this finds data recorded before that rule
@@ -30,6 +31,7 @@ from datetime import date
 
 from dividends.files import mask_id_number
 from dividends.overview import carry_over_accounts, china_date, scheme_of_text
+from dividends.store import carryover as carryover_store
 from dividends.store import county
 from notify.privacy import mask_phone
 
@@ -135,8 +137,10 @@ async def late_payouts(county_ids: Sequence[int] | None, today: date) -> list[La
 
 async def parked_money(county_ids: Sequence[int] | None) -> list[ParkedMoney]:
     rows = await county.posted_account_rows(county_ids)
-    return [ParkedMoney(r["code"], r["id"], r["period"], r["recipient_id"], int(r["amount_fen"])) for r in rows
-            if r["recipient_id"] in carry_over_accounts(scheme_of_text(r["text"]))]
+    parked = [r for r in rows if r["recipient_id"] in carry_over_accounts(scheme_of_text(r["text"]))]
+    arrived = await carryover_store.arrived_sources({int(r["id"]) for r in parked})  # brought forward: not parked
+    return [ParkedMoney(r["code"], r["id"], r["period"], r["recipient_id"], int(r["amount_fen"])) for r in parked
+            if int(r["id"]) not in arrived]
 
 
 async def double_bookings(county_ids: Sequence[int] | None) -> list[DoubleBooking]:

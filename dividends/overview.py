@@ -26,6 +26,7 @@ import polars as pl
 from dividends import ledger
 from dividends.auditpack import PackVerification, build_pack, verify_pack
 from dividends.clock import CHINA
+from dividends.carryover import BroughtForward, carry_over_accounts  # noqa: F401  (re-exported)
 from dividends.compute import Computation, compute, resolve_scheme
 from dividends.runs import lines_frame, refuse, write_inputs
 from dividends.store import county as county_store
@@ -34,7 +35,7 @@ from dividends.store import registry as registry_store
 from dividends.store.county import county_filter, data_version  # noqa: F401  (the pages' cache key)
 from schemes.describe import describe
 from schemes.loader import parse_scheme
-from schemes.model import Remainder, Scheme
+from schemes.model import Label, Scheme
 from schemes.presets import preset_names, preset_path
 
 if TYPE_CHECKING:
@@ -404,9 +405,6 @@ def scheme_diff(old: SchemeVersion, new: SchemeVersion, lang: str) -> list[DiffL
     return out
 
 
-def carry_over_accounts(scheme: Scheme) -> set[str]:
-    """The accounts a scheme parks undistributed money in: its remainder steps' targets."""
-    return {s.to for s in scheme.steps if isinstance(s, Remainder)}
 
 
 # --------------------------------------------------------------------------- verification
@@ -570,6 +568,8 @@ class ApprovalSummary:
     failed: list[Unpaid]  # bank said no, with its reason
     pending: int  # in a batch, no bank result yet
     last_year: LastYear | None
+    brought_forward: BroughtForward | None = None  # last period's carry-over in the pool (part of the total)
+    correction_needed: str = ""  # e.g. "brought_forward_reversed": the run must be corrected
 
 
 async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
@@ -577,8 +577,9 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
     failed with the bank's reason, and the village's previous period's run to compare with."""
     scheme = run_scheme(run)
     description = narrative(scheme.description, lang)
+    carried = BroughtForward.from_dict(run.brought_forward)
     if not run.lines:
-        return ApprovalSummary(description, [], 0, 0, [], [], 0, await _last_year(run))
+        return ApprovalSummary(description, [], 0, 0, [], [], 0, await _last_year(run), carried, run.correction_needed)
     lines = await lines_frame(run.id)
     hh = lines.filter(pl.col("recipient_kind") == "household")
     by_step: dict[str, int] = {}
@@ -586,6 +587,8 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
         for step, fen in json.loads(text).items():
             by_step[step] = by_step.get(step, 0) + int(fen)
     steps = [StepTotal(s.label.text(lang), by_step.get(s.id, 0)) for s in scheme.steps if by_step.get(s.id, 0)]
+    if by_step.get("deductions", 0):  # what the run's deductions file took back (negative)
+        steps.append(StepTotal(Label("扣款（偿还欠款）", "Deductions (debts recovered)").text(lang), by_step["deductions"]))
     people = {h: (n, st) for h, n, st, _ in
               await county_store.households_of(run.snapshot.id)}
     nothing = [(h, *people.get(h, ("", ""))) for h in hh.filter(pl.col("amount_fen") == 0)["recipient_id"].sort().to_list()]
@@ -596,7 +599,7 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
                     key=lambda u: u.household_id)
     pending = len({h for _, h, _, status in items if status == "pending"})
     return ApprovalSummary(description, steps, hh.height, int((hh["amount_fen"] > 0).sum()), nothing, failed, pending,
-                           await _last_year(run))
+                           await _last_year(run), carried, run.correction_needed)
 
 
 async def _last_year(run: Run) -> LastYear | None:

@@ -6,14 +6,18 @@ import json
 import polars as pl
 
 from dividends.clock import Clock, SystemClock, today
-from dividends.files import NoticeAccount, NoticeData, NoticeHousehold, notice_steps, render_notice, scheme_paragraph
+from dividends.files import NoticeAccount, NoticeData, NoticeHousehold, NoticeStep, notice_steps, render_notice, scheme_paragraph
 from dividends.files.notice import Objection as HowToObject
 from dividends.outbox.content import DEFAULT_ASSET
 from dividends.outbox.messages import phrase
-from dividends.runs import get_run, lines_frame
+from dividends.runs import get_run, lines_frame, run_brought_forward
 from dividends.store import registry as registry_store
 from schemes.loader import parse_scheme
 from schemes.model import Label
+
+
+DEDUCTIONS_STEP = NoticeStep("deductions", Label("扣款（偿还欠款）", "Deductions (debts recovered)"), deducts=True)
+"""The column of what the run's deductions file took from each household (negative amounts)."""
 
 
 async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
@@ -31,6 +35,7 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
         for row in lines.filter(pl.col("recipient_kind") == "account").iter_rows(named=True)
         if row["recipient_id"] in scheme.accounts)
     village = run.village
+    carried = run_brought_forward(run)
     posted = run.notice_start or today(clock)
     return NoticeData(
         village_name=village.name, county=(await village.county).name, period=run.period,  # type: ignore[attr-defined]
@@ -40,8 +45,9 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
         objection=HowToObject(contact_name=village.contact_name or Label("村委会", "the village committee"),
                               contact_phone=village.contact_phone,
                               address=village.office_address or Label("村委会办公室", "the village committee office")),
-        steps=notice_steps(scheme), households=tuple(households), accounts=accounts, run_id=str(run.id),
-        content_hash=run.content_hash or "")
+        steps=notice_steps(scheme) + ((DEDUCTIONS_STEP,) if run.deductions_file else ()), households=tuple(households), accounts=accounts, run_id=str(run.id),
+        content_hash=run.content_hash or "",
+        brought_forward_fen=carried.fen if carried else 0, brought_forward_period=carried.period if carried else None)
 
 
 def _asset(asset: str) -> Label:

@@ -25,19 +25,23 @@ import dividends.messages  # noqa: F401
 import dividends.refusals  # noqa: F401  (its messages)
 from dividends import ledger
 from dividends.bundle import build_manifest, input_copies, render_outputs
+from dividends.carryover import REVERSED, BroughtForward, arriving
 from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
+from dividends.period_inputs import read_deductions
 from dividends.registry import Registry
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
+from schemes.model import Cap
 from dividends.store import audit
+from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store.bulk import insert_rows
-from dividends.store.files import get_file
+from dividends.store.files import file_name, get_file, put_file
 from dividends.store.models import (
     AllocationLine, AssetReturn, Household, Objection, RegistrySnapshot, Run, SchemeVersion, Village,
 )
@@ -189,8 +193,19 @@ async def store_scheme(ref: str, actor: str) -> SchemeVersion:
     return row
 
 
+def check_deductions(data: bytes, name: str) -> None:
+    """Refuse a deductions file with any problem (file, row and column named) before it is stored."""
+    with tempfile.TemporaryDirectory(prefix="deductions-") as tmp:
+        path = Path(tmp) / (Path(name).name or "deductions.csv")
+        path.write_bytes(data)
+        read_deductions(path)
+
+
 async def create_run(village_code: str, period: int, scheme_ref: str, actor: str, *, amount_yuan: str | None = None,
-                     asset: str | None = None, replaces: int | None = None) -> Run:
+                     asset: str | None = None, replaces: int | None = None,
+                     deductions: tuple[str, bytes] | None = None) -> Run:
+    """A draft run. ``deductions`` is ``(file name, content)`` of the run's deductions file
+    (:func:`dividends.period_inputs.read_deductions`), checked here and kept as a recorded input."""
     village = await Village.get_or_none(code=village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
@@ -206,6 +221,8 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
         if rosters:
             raise InputError(rosters)
     check_needs(wanted, stored)
+    if deductions is not None:
+        check_deductions(deductions[1], deductions[0])
     replaced = None
     if replaces is not None:
         replaced = await get_run(replaces)
@@ -225,12 +242,36 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
             raise refuse("refusal.live_run", village=village_code, period=period, asset=asset_return.asset,
                          run=live[0].id, state=state_name(live[0].state))
         scheme = await store_scheme(scheme_ref, actor)
+        carried = await brought_forward_into(village.id, period, asset_return.asset)
+        earlier = None  # a cap over the period: what the earlier posted runs of the period paid
+        if any(isinstance(s, Cap) and s.over == "period" for s in wanted.steps):
+            earlier_runs, earlier_lines = await carryover_store.earlier_posted_lines(village.id, period, asset_return.id)
+            earlier = {"runs": earlier_runs, "lines": [[h, f] for h, f in earlier_lines.items()]}
+        deductions_file = (await put_file(Path(deductions[0]).name or "deductions.csv", deductions[1])
+                           if deductions is not None else None)
         run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
-                               kind="correction" if replaced else "regular", replaces=replaced)
+                               kind="correction" if replaced else "regular", replaces=replaced,
+                               brought_forward=carried.to_dict() if carried else None, deductions_file=deductions_file,
+                               earlier_paid=earlier)
         await audit.record(actor, "run.create", "run", run.id, village=village, scheme=scheme.scheme_id,
-                           version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces)
+                           version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces,
+                           brought_forward_fen=carried.fen if carried else 0,
+                           brought_forward_from=carried.run if carried else None, deductions=deductions_file)
     return await get_run(run.id)
+
+
+async def brought_forward_into(village_id: int, period: int, asset: str) -> BroughtForward | None:
+    """The carry-over of the village's posted run of the period before, for ``asset``, that
+    joins a new run of ``period`` (see :mod:`dividends.carryover`)."""
+    source = await carryover_store.posted_source(village_id, period - 1, asset)
+    if source is None:
+        return None
+    return arriving(source.id, source.period, source.scheme.text, await carryover_store.account_lines(source.id))
+
+
+def run_brought_forward(run: Run) -> BroughtForward | None:
+    return BroughtForward.from_dict(run.brought_forward)
 
 
 # -------------------------------------------------------------------------- compute
@@ -238,12 +279,30 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
 
 async def run_inputs(run: Run, directory: Path) -> Inputs:
     """Write a run's stored inputs to ``directory`` and describe them for :func:`compute`."""
-    return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date())
+    carried = run_brought_forward(run)
+    deductions = None
+    if run.deductions_file:
+        suffix = Path(await file_name(run.deductions_file)).suffix.lower()
+        deductions = (suffix if suffix in (".csv", ".xlsx") else ".csv", await get_file(run.deductions_file))
+    return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date(),
+                              brought_forward=carried.csv(run.village.code) if carried else None, deductions=deductions,
+                              earlier_paid=earlier_paid_csv(run.earlier_paid))
+
+
+def earlier_paid_csv(earlier: dict | None) -> str | None:  # type: ignore[type-arg]
+    """The ``earlier_paid`` input file of a run's recorded earlier payments (an empty list: nothing paid)."""
+    if earlier is None:
+        return None
+    return "household_id,amount_yuan\n" + "".join(f"{h},{format_yuan(int(f), grouping=False)}\n"
+                                                   for h, f in earlier["lines"])
 
 
 async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnapshot, period: int, pool_fen: int,
-                       reference_date: date) -> Inputs:
-    """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads."""
+                       reference_date: date, *, brought_forward: str | None = None,
+                       deductions: tuple[str, bytes] | None = None, earlier_paid: str | None = None) -> Inputs:
+    """A scheme text, a stored registry snapshot and a return, as files :func:`compute` reads;
+    ``brought_forward`` is the text of the carry-over input file, when one arrives;
+    ``deductions`` the (suffix, content) of the run's deductions file."""
     registry_store.check_snapshot_format(snapshot, str(snapshot.village_id))
     scheme_path = directory / "scheme.yaml"
     scheme_path.write_text(scheme_text, encoding="utf-8")
@@ -257,10 +316,23 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
         path.write_bytes(await get_file(digest))
         paths[kind] = path
     assert paths["households"] is not None
+    carried: Path | None = None
+    if brought_forward is not None:
+        carried = directory / "brought_forward.csv"
+        carried.write_text(brought_forward, encoding="utf-8")
+    deducted: Path | None = None
+    if deductions is not None:
+        deducted = directory / f"deductions{deductions[0]}"
+        deducted.write_bytes(deductions[1])
+    paid: Path | None = None
+    if earlier_paid is not None:
+        paid = directory / "earlier_paid.csv"
+        paid.write_text(earlier_paid, encoding="utf-8")
     facts = RegistryFacts.from_dict(snapshot.facts or {})
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
-                  reference_date=reference_date, facts=facts, trusted=await trusted_registry(snapshot, paths))
+                  reference_date=reference_date, facts=facts, trusted=await trusted_registry(snapshot, paths),
+                  brought_forward=carried, deductions=deducted, earlier_paid=paid)
 
 
 async def trusted_registry(snapshot: RegistrySnapshot, paths: dict[str, Path | None]) -> Registry | None:
@@ -400,6 +472,9 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
         return Outcome(run, False)
     if actor == run.prepared_by:
         raise refuse("run.same_person", user=actor, run=run.id)
+    if run.correction_needed == REVERSED:
+        carried = run_brought_forward(run)
+        raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
     open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
     if open_:
         raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
@@ -415,8 +490,10 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
         .sort("household_id")["household_id"].to_list()
     if missing:
         raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
+    carried = run_brought_forward(run)
     drafts = ledger.draft_approval(run.village.code, ledger_store.run_ref(run.id), now, run.pool_fen,
-                                   lines.select("recipient_kind", "recipient_id", "amount_fen"))
+                                   lines.select("recipient_kind", "recipient_id", "amount_fen"),
+                                   brought_forward=carried.accounts if carried else None)
     async with transaction():
         await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
         if resolution is not None:
@@ -501,7 +578,8 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
     if actor == mirror.prepared_by:
         raise refuse("refusal.reversal_same_person", user=actor, run=reversal_id)
     run = await get_run(mirror.reverses_id)  # type: ignore[attr-defined]
-    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "accrual"))
+    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "brought_forward", "accrual"))
+    drawing = await carryover_store.live_runs_drawing_on(run)
     now = clock.now()
     async with transaction():
         updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
@@ -514,6 +592,11 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
                          needed=states("computed"))
         await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),
                                   run_id=mirror.id)
+        if drawing:  # its carry-over arrived in next period's runs: they must be corrected
+            await carryover_store.flag([r.id for r in drawing], REVERSED)
+            for r in drawing:
+                await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
+                                   reason=REVERSED, source=run.id)
         await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=(mirror.manifest or {}).get("reason", ""), prepared_by=mirror.prepared_by)
     return await get_run(mirror.id)

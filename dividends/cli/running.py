@@ -40,6 +40,13 @@ import_app.command("template")(templating.template)
 RunArg = Annotated[int, typer.Argument(help="run number")]
 
 
+def _carried(run) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
+    """Last period's carry-over that joined a run's pool (``run.brought_forward``), if any."""
+    bf = run.brought_forward
+    return None if not bf else {"fen": sum(int(f) for f in bf["accounts"].values()), "run": int(bf["run"]),
+                                "period": int(bf["period"])}
+
+
 def _write_private(path: Path, data: bytes | str) -> None:
     """Write a file holding personal numbers, readable by its owner only (mode 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,12 +131,15 @@ def create(village: Annotated[str, typer.Option("--village")], period: Annotated
            amount: Annotated[Optional[str], typer.Option("--amount", help="the asset return, in yuan")] = None,
            asset: Annotated[Optional[str], typer.Option("--asset", help="which asset (when a village has several)")] = None,
            replaces: Annotated[Optional[int], typer.Option("--replaces", help="a reversed run this one corrects")] = None,
+           deductions: Annotated[Optional[Path], typer.Option(
+               "--deductions", exists=True, dir_okay=False, help="debts and overpayments to deduct (household, amount, reason, creditor)")] = None,
            user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """Create a draft run: pins the scheme text, the registry version and the return (accountant)."""
     from dividends.usecases import runs as run_cases
 
     run = as_user(user, password_stdin, lambda actor: run_cases.create(
-        actor, village, period, scheme, amount_yuan=amount, asset=asset, replaces=replaces))
+        actor, village, period, scheme, amount_yuan=amount, asset=asset, replaces=replaces,
+        deductions=(deductions.name, deductions.read_bytes()) if deductions is not None else None))
     say("cli.run.created", run=run.id, village=village, period=period, scheme=run.scheme.scheme_id,
         version=run.scheme.version, amount=yuan(run.pool_fen))
 
@@ -302,7 +312,10 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         ("village", f"{r.village.code} {r.village.name}"), ("period", str(r.period)), ("kind", r.kind),
         ("state", r.state), ("scheme", f"{r.scheme.scheme_id} v{r.scheme.version}"),
         ("registry", f"v{r.snapshot.version} ({r.snapshot.households} households)"),
-        ("pool", yuan(r.pool_fen)), ("households paid", f"{(households['amount_fen'] > 0).sum()} / {yuan(households['amount_fen'].sum())}"),
+        ("pool", yuan(r.pool_fen)),
+        *([("brought forward", f"{yuan(bf['fen'])} (run {bf['run']}, {bf['period']})")] if (bf := _carried(r)) else []),
+        *([("correction needed", r.correction_needed)] if r.correction_needed else []),
+        ("households paid", f"{(households['amount_fen'] > 0).sum()} / {yuan(households['amount_fen'].sum())}"),
         ("accounts", ", ".join(f"{a} {yuan(f)}" for a, f in lines.filter(pl.col("recipient_kind") == "account")
                                .select("recipient_id", "amount_fen").iter_rows())),
         ("content hash", (r.content_hash or "-")[:16]), ("prepared by", r.prepared_by), ("approved by", r.approved_by or "-"),

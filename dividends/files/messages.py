@@ -127,6 +127,11 @@ register({
     "files.notice.households": {"zh": "一、农户分配名单", "en": "1. Households"},
     "files.notice.accounts": {"zh": "二、集体及基金账户", "en": "2. Collective and fund accounts"},
     "files.notice.check": {"zh": "三、合计核对", "en": "3. Totals"},
+    "files.notice.fact.brought_forward": {"zh": "{period}年度结转转入", "en": "Brought forward from {period}"},
+    "files.notice.check_line_brought_forward": {
+        "zh": "农户合计 {households} 元 + 集体及基金合计 {accounts} 元 = {total} 元，与{period}年度收益 {amount} 元加{from_period}年度结转 {carried} 元相符。",
+        "en": "Households {households} yuan + collective and funds {accounts} yuan = {total} yuan, equal to the {period} return of {amount} yuan plus {carried} yuan brought forward from {from_period}.",
+    },
     "files.notice.check_line": {
         "zh": "农户合计 {households} 元 + 集体及基金合计 {accounts} 元 = {total} 元，与{period}年度收益 {total} 元相符。",
         "en": "Households {households} yuan + collective and funds {accounts} yuan = {total} yuan, equal to the {period} return of {total} yuan.",

@@ -61,6 +61,9 @@ class NoticeStep:
 
     id: str
     label: Text
+    deducts: bool = False
+    """A column that takes money from households (deductions): its amounts are negative, and no
+    household's total may be."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ class NoticeData:
     asset: Text
     """What earned the return: ``村级光伏扶贫电站（300 千瓦）``."""
     return_fen: int
-    """The distributable amount; households plus accounts must add up to it exactly."""
+    """The period's return; households plus accounts must add up to it (plus what is brought
+    forward) exactly."""
     publicity_start: date
     publicity_end: date
     """Last day to object (inclusive)."""
@@ -128,6 +132,9 @@ class NoticeData:
     """The run's content hash; the notice shows its first 12 characters as a check code."""
     committee: Text | None = None
     """Who posts the notice; default: ``{village}村民委员会``."""
+    brought_forward_fen: int = 0
+    """Last period's carry-over joining the pool (its own line among the facts)."""
+    brought_forward_period: int | None = None
     signatures: tuple[Text, ...] | None = None
     """Signature lines (roles); default: party secretary, committee director, supervision
     committee, accountant."""
@@ -156,6 +163,7 @@ def check_notice(data: NoticeData) -> list[Problem]:
         problems.append(Problem(Msg("files.notice.bad_period", start=data.publicity_start.isoformat(),
                                     end=data.publicity_end.isoformat())))
     step_ids = {s.id for s in data.steps}
+    deducting = {s.id for s in data.steps if s.deducts}
     seen: set[str] = set()
     for h in data.households:
         if h.household_id in seen:
@@ -164,17 +172,19 @@ def check_notice(data: NoticeData) -> list[Problem]:
         for step, fen in h.amounts.items():
             if step not in step_ids:
                 problems.append(Problem(Msg("files.notice.unknown_step", household=h.household_id, step=step)))
-            if fen < 0:
+            if fen < 0 and step not in deducting:
                 problems.append(Problem(Msg("files.notice.negative", what=h.household_id, found=format_yuan(fen))))
+        if h.total_fen < 0:
+            problems.append(Problem(Msg("files.notice.negative", what=h.household_id, found=format_yuan(h.total_fen))))
     for a in data.accounts:
         if a.amount_fen < 0:
             problems.append(Problem(Msg("files.notice.negative", what=a.id, found=format_yuan(a.amount_fen))))
     households = sum(h.total_fen for h in data.households)
     accounts = sum(a.amount_fen for a in data.accounts)
-    if households + accounts != data.return_fen:
+    if households + accounts != data.return_fen + data.brought_forward_fen:
         problems.append(Problem(Msg("files.notice.totals_differ", households=format_yuan(households),
                                     accounts=format_yuan(accounts), sum=format_yuan(households + accounts),
-                                    expected=format_yuan(data.return_fen))))
+                                    expected=format_yuan(data.return_fen + data.brought_forward_fen))))
     return problems
 
 
@@ -251,6 +261,9 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         "facts": [
             (t("files.notice.fact.asset"), pick(data.asset), False),
             (t("files.notice.fact.return", period=data.period), t("files.notice.yuan", amount=format_yuan(data.return_fen)), False),
+            *([(t("files.notice.fact.brought_forward", period=data.brought_forward_period or data.period - 1),
+                t("files.notice.yuan", amount=format_yuan(data.brought_forward_fen)), False)]
+              if data.brought_forward_fen else []),
             (t("files.notice.fact.households"), t("files.notice.fact.households_value", count=len(rows), amount=format_yuan(households_fen)), False),
             (t("files.notice.fact.accounts"), t("files.notice.yuan", amount=format_yuan(accounts_fen)), False),
             (t("files.notice.fact.period"), t("files.notice.fact.period_value", start=day(data.publicity_start), end=end,
@@ -266,8 +279,14 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         },
         "accounts": [{"label": pick(a.label), "amount": format_yuan(a.amount_fen)} for a in data.accounts],
         "accounts_total": format_yuan(accounts_fen),
-        "check_line": t("files.notice.check_line", households=format_yuan(households_fen), accounts=format_yuan(accounts_fen),
-                        total=format_yuan(data.return_fen), period=data.period),
+        "check_line": (t("files.notice.check_line_brought_forward", households=format_yuan(households_fen),
+                         accounts=format_yuan(accounts_fen), total=format_yuan(data.return_fen + data.brought_forward_fen),
+                         period=data.period, amount=format_yuan(data.return_fen),
+                         carried=format_yuan(data.brought_forward_fen),
+                         from_period=data.brought_forward_period or data.period - 1)
+                       if data.brought_forward_fen else
+                       t("files.notice.check_line", households=format_yuan(households_fen), accounts=format_yuan(accounts_fen),
+                         total=format_yuan(data.return_fen), period=data.period)),
         "object_intro": t("files.notice.object.intro", end=end),
         "ways": ways,
         "seal": t("files.notice.seal", committee=committee),

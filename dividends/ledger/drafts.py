@@ -27,7 +27,7 @@ bugs upstream, and nothing half-made is returned. Narrations are rendered in the
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import polars as pl
@@ -89,29 +89,42 @@ def _sum(frame: pl.DataFrame) -> int:
 
 
 def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines: pl.DataFrame,
-                   *, lang: Lang = "zh") -> list[EntryDraft]:
+                   *, lang: Lang = "zh", brought_forward: Mapping[str, int] | None = None) -> list[EntryDraft]:
     """The two entries approving a run posts: the return received, then the accrual.
 
     ``lines`` is ``[recipient_kind ('household' | 'account'), recipient_id, amount_fen]`` (an
     extra ``village_id`` column must hold ``village_id`` only); the amounts must add up to
     ``pool_fen`` exactly. Lines of 0 fen get no posting. A pool of 0 posts nothing: ``[]``.
+
+    ``brought_forward`` (account -> fen) is last period's carry-over joining this run's pool: a
+    third entry, ``brought_forward``, between the two, moves it out of those collective accounts
+    back into the distributable pool, and the lines must then add up to ``pool_fen`` plus it.
     """
     if isinstance(pool_fen, bool) or not isinstance(pool_fen, int):
         raise TypeError(f"pool_fen must be int fen, found {type(pool_fen).__name__}")
     if pool_fen < 0:
         raise DraftError(Msg("ledger.draft.negative", village=village_id, run=run_id, count=1,
                              example=f"pool: {format_yuan(pool_fen)}"))
+    arriving = {a: f for a, f in sorted((brought_forward or {}).items()) if f != 0}
+    for account, fen in arriving.items():
+        if isinstance(fen, bool) or not isinstance(fen, int):
+            raise TypeError(f"brought forward fen must be int, found {type(fen).__name__}")
+        if fen < 0:
+            raise DraftError(Msg("ledger.draft.negative", village=village_id, run=run_id, count=1,
+                                 example=f"{account}: {format_yuan(fen)}"))
+    carried = sum(arriving.values())
     columns = ("recipient_kind", "recipient_id", "amount_fen")
     clean = _clean(lines, columns, "recipient_id", village_id, run_id, "lines")
     kinds = sorted(set(clean["recipient_kind"].unique().to_list()) - set(RECIPIENT_KINDS))
     if kinds:
         raise DraftError(Msg("ledger.draft.kind", village=village_id, run=run_id, found=kinds))
     total = _sum(clean)
-    if total != pool_fen:
+    if total != pool_fen + carried:
         raise DraftError(Msg("ledger.draft.conservation", village=village_id, run=run_id,
-                             found=format_yuan(total), expected=format_yuan(pool_fen)))
-    if pool_fen == 0:
+                             found=format_yuan(total), expected=format_yuan(pool_fen + carried)))
+    if pool_fen + carried == 0:
         return []
+    distributable = pool_fen + carried
     paid = clean.filter(pl.col("amount_fen") != 0)
     households = paid.filter(pl.col("recipient_kind") == "household")
     funds = paid.filter(pl.col("recipient_kind") == "account")
@@ -122,22 +135,31 @@ def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines:
                      "recipient_id", "amount_fen"),
     ])
     accrual = canonical_postings(pl.concat([
-        pl.DataFrame({"account": [accounts.distributable_pool(village_id)], "amount_fen": [pool_fen]},
+        pl.DataFrame({"account": [accounts.distributable_pool(village_id)], "amount_fen": [distributable]},
                      schema={"account": pl.String, "amount_fen": pl.Int64}),
         credits.select("account", -pl.col("amount_fen")),
     ]))
     _refuse_duplicates(accrual, credits, pl.concat_str("recipient_kind", pl.lit(":"), "recipient_id"),
                        village_id, run_id)
     amount = format_yuan(pool_fen)
-    return [
-        EntryDraft(village_id, on, "return", run_id, f"return:{run_id}",
-                   Msg("ledger.narration.return", run=run_id, amount=amount).text(lang),
-                   postings_of([(accounts.bank(village_id), pool_fen), (accounts.asset_income(village_id), -pool_fen)])),
-        EntryDraft(village_id, on, "accrual", run_id, f"accrual:{run_id}",
-                   Msg("ledger.narration.accrual", run=run_id, amount=amount, households=households.height,
-                       accounts=funds.height).text(lang),
-                   accrual),
-    ]
+    drafts: list[EntryDraft] = []
+    if pool_fen:
+        drafts.append(EntryDraft(village_id, on, "return", run_id, f"return:{run_id}",
+                                 Msg("ledger.narration.return", run=run_id, amount=amount).text(lang),
+                                 postings_of([(accounts.bank(village_id), pool_fen),
+                                              (accounts.asset_income(village_id), -pool_fen)])))
+    if carried:
+        drafts.append(EntryDraft(
+            village_id, on, "brought_forward", run_id, f"brought_forward:{run_id}",
+            Msg("ledger.narration.brought_forward", run=run_id, amount=format_yuan(carried),
+                accounts="、".join(arriving) if lang == "zh" else ", ".join(arriving)).text(lang),
+            postings_of([(accounts.collective(village_id, a), f) for a, f in arriving.items()]
+                        + [(accounts.distributable_pool(village_id), -carried)])))
+    drafts.append(EntryDraft(village_id, on, "accrual", run_id, f"accrual:{run_id}",
+                             Msg("ledger.narration.accrual", run=run_id, amount=format_yuan(distributable),
+                                 households=households.height, accounts=funds.height).text(lang),
+                             accrual))
+    return drafts
 
 
 def draft_settlement(village_id: str, run_id: str, on: date, paid: pl.DataFrame, ref: str,

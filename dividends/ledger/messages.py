@@ -120,6 +120,10 @@ register({
         "zh": "运行 {run} 的资产收益 {amount} 元入账",
         "en": "asset return of run {run}: {amount} yuan received",
     },
+    "ledger.narration.brought_forward": {
+        "zh": "运行 {run} 承接上期结转 {amount} 元（自 {accounts}）并入可分配金额",
+        "en": "run {run}: {amount} yuan brought forward from last period ({accounts}) joins the distributable amount",
+    },
     "ledger.narration.accrual": {
         "zh": "运行 {run} 批准：可分配 {amount} 元，应付 {households} 户，转入 {accounts} 个集体及基金账户",
         "en": "run {run} approved: {amount} yuan distributable, payable to {households} household(s), "

@@ -68,11 +68,16 @@ class RunWords:
                 "office_phone": self.office_phone}
 
 
+DEDUCTION_LABEL = {"zh": "扣款", "en": "deduction"}
+
+
 async def run_words(run: Any) -> RunWords:
     """Words of ``run`` (a run of :mod:`dividends.runs` with its village, scheme, asset return and
     notice period loaded)."""
     scheme = parse_scheme(run.scheme.text, file=f"scheme {run.scheme.scheme_id} v{run.scheme.version}")
     labels: dict[str, dict[str, str]] = {lang: {step.id: step.label.text(lang) for step in scheme.steps} for lang in LANGS}
+    for lang in LANGS:  # what a deductions file took back (a negative item)
+        labels[lang].setdefault("deductions", DEDUCTION_LABEL.get(lang, DEDUCTION_LABEL["en"]))
     asset = (run.asset_return.asset or "").strip()
     project: dict[str, str] = {lang: (asset if asset and asset != DEFAULT_ASSET else phrase("outbox.project.default", lang))
                for lang in LANGS}

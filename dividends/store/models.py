@@ -279,6 +279,17 @@ class Run(Model):
     content_hash = fields.CharField(max_length=64, null=True)
     manifest = fields.JSONField(null=True)
     lines = fields.IntField(default=0)
+    # last period's carry-over joining this run's pool, fixed when the run is created:
+    # {"run": source run id, "period": its period, "accounts": {account: fen}} (None: nothing arrives)
+    brought_forward = fields.JSONField(null=True)
+    # why this run must be corrected (e.g. "brought_forward_reversed": the run its carry-over came
+    # from was reversed); "" while nothing is known against it
+    correction_needed = fields.CharField(max_length=64, default="", db_default="")
+    # the deductions file given at create (stored file digest; None: no deductions): a recorded input
+    deductions_file = fields.CharField(max_length=64, null=True)
+    # for schemes with a cap over the period: what the village's earlier posted runs of the period
+    # (other assets) paid each household, fixed at create: {"runs": [ids], "lines": [[household, fen], ...]}
+    earlier_paid = fields.JSONField(null=True)
     notice_start = fields.DateField(null=True)
     notice_end = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -29,9 +29,11 @@ async def show(actor: Actor, run_id: int) -> runs.Run:
 
 
 async def create(actor: Actor, village: str, period: int, scheme_ref: str, *, amount_yuan: str | None = None,
-                 asset: str | None = None, replaces: int | None = None) -> runs.Run:
+                 asset: str | None = None, replaces: int | None = None,
+                 deductions: tuple[str, bytes] | None = None) -> runs.Run:
     """A draft run of the actor's village. One live regular run per asset return; a correction
-    (``replaces``) replaces a reversed run of the same village."""
+    (``replaces``) replaces a reversed run of the same village. ``deductions`` (file name,
+    content): debts and overpayments to take from household lines, a recorded input."""
     place = await scope.village(actor, village)
     allow(actor, "run.create", place, what=village)
     if amount_yuan is not None:
@@ -41,7 +43,7 @@ async def create(actor: Actor, village: str, period: int, scheme_ref: str, *, am
         if replaced is None or replaced.place.village_id != place.village_id:
             raise NotAllowed(replaces)
     return await runs.create_run(village, period, scheme_ref, actor.username, amount_yuan=amount_yuan, asset=asset,
-                                 replaces=replaces)
+                                 replaces=replaces, deductions=deductions)
 
 
 async def compute(actor: Actor, run_id: int, clock: Clock = SystemClock()) -> Outcome:

@@ -213,3 +213,16 @@ def test_the_notice_is_written_whole(tmp_path: Path) -> None:
     assert info.path.read_bytes() == (GOLDEN / "notice-typical.zh.html").read_bytes()
     assert (info.rows, info.total_fen) == (5, HOUSEHOLD_FEN)
     assert info.unchanged()
+
+
+@pytest.mark.parametrize("lang, line, check", [
+    ("zh", "2023年度结转转入", "与2024年度收益 2,892.87 元加2023年度结转 100.00 元相符"),
+    ("en", "Brought forward from 2023", "the 2024 return of 2,892.87 yuan plus 100.00 yuan brought forward from 2023"),
+])
+def test_carry_over_brought_forward_has_its_own_line_and_counts_in_the_check(lang: str, line: str, check: str) -> None:
+    data = dataclasses.replace(typical(), return_fen=RETURN_FEN - 10_000, brought_forward_fen=10_000,
+                               brought_forward_period=2023)
+    html = render_notice(data, lang)
+    assert line in html and check in html
+    with pytest.raises(InputError):  # the lines must add up to the return plus what was brought forward
+        render_notice(dataclasses.replace(data, brought_forward_fen=0), lang)

@@ -256,10 +256,18 @@ async def new_run(request: Request, actor: Actor) -> Response:
 async def create_run(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "run.create")
-    form = await request.form()
-    period = forms.integer(form.get("period"), "period", low=2000, high=2100)
-    scheme = forms.choice(form.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
-    run = await run_cases.create(actor, village.code, period, scheme)
+    form = await request.form(max_files=1, max_part_size=16 * 1024 * 1024)
+    try:
+        period = forms.integer(form.get("period"), "period", low=2000, high=2100)
+        scheme = forms.choice(form.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
+        deductions = None  # the run's deductions file, optional: a recorded input
+        with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+            path = await forms.save_upload(form, "deductions", Path(tmp), required=False)
+            if path is not None:
+                deductions = (path.name, path.read_bytes())
+        run = await run_cases.create(actor, village.code, period, scheme, deductions=deductions)
+    finally:
+        await form.close()
     return redirect(f"/runs/{run.id}")
 
 
