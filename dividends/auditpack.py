@@ -341,7 +341,9 @@ def _decision_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], approva
     names = set(archive.namelist())
     if _version(manifest) >= 3 and approvals.get("kind") != "reversal" and approvals.get("state") in _APPROVED \
             and "run/resolution.json" not in names:
-        problems.append(Problem(Msg("pack.resolution_missing", run=manifest["run"], state=str(approvals.get("state")))))
+        import dividends.policy  # noqa: F401  (registers the run-state labels)
+        problems.append(Problem(Msg("pack.resolution_missing", run=manifest["run"],
+                                    state=Msg(f"state.{approvals.get('state')}"))))
     recorded = [e.get("detail", {}).get("sha256") for e in approvals.get("events", [])
                 if str(e.get("action", "")).startswith("publicity.")]
     if "run/resolution.json" in names:

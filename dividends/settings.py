@@ -112,7 +112,7 @@ class Settings:
             publicity_min_days=int(days_text),
             bank_formats_file=Path(env["BANK_FORMATS_FILE"]) if env.get("BANK_FORMATS_FILE") else None,
             sms=SmsSettings.from_env({**env, "PUBLIC_BASE_URL": public}),
-            ledger_checkpoint_key=SecretStr(checkpoint_key) if checkpoint_key else None,
+            ledger_checkpoint_key=_secret_key(checkpoint_key),
         )
 
 

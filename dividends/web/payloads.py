@@ -114,6 +114,9 @@ class OverviewQuery(Request):
 class Where(Payload):
     where: str
     message: str
+    file: str = ""  # the uploaded file's own name, when the problem is in a file
+    row: str = ""  # the row as the spreadsheet shows it (or the line)
+    column: str = ""
 
 
 class Error(Payload):

@@ -345,7 +345,9 @@ async def test_the_ledgers_each_role_reads_are_those_of_its_scope(clean_db, tmp_
     assert listed == []
 
 
-WEB_ONLY = {"county.read": "the county pages", "notices.release": "releasing held notices on the run page"}
+WEB_ONLY = {"county.read": "the county pages", "notices.release": "releasing held notices on the run page",
+            "return.correct": "the returns page and the API", "payee.correct": "the run page",
+            "payee.approve": "the run page"}
 """Actions no CLI command does (so the README's table of commands does not name them)."""
 
 

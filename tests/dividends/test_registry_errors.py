@@ -582,7 +582,8 @@ def test_messages_that_reach_pages_name_no_command_line_option() -> None:
     command_line_only = {"compute.amount_many_villages", "compute.amount_or_returns", "output.exists",
                          "demo.not_empty", "notify.refused_long", "notify.confirm",
                          "access.scope_village", "access.scope_county",  # user add: left to its owner
-                         "users.first_admin", "users.bootstrap_done"}  # the first administrator: CLI only
+                         "users.first_admin", "users.bootstrap_done",
+                         "backup.not_empty"}  # the first administrator: CLI only
     option = re.compile(r"(?<![\w-])--[a-z]")
     named = sorted(key for key, texts in _CATALOG.items()
                    if not key.startswith("cli.") and key not in command_line_only

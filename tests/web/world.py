@@ -9,6 +9,7 @@ from pathlib import Path
 from dividends import access, payouts, runs
 from dividends.clock import FixedClock
 from dividends.imports import import_registry
+from tests.dividends.test_runs import RESOLUTION
 from dividends.store.models import Objection, RegistrySnapshot
 from tests.dividends.support import sample_files
 from tests.web.flows import bank_result_csv
@@ -53,7 +54,7 @@ async def build_world(tmp: Path, clock: FixedClock) -> World:
         objections[village] = objection.id
     clock.advance(days=7)
     for village in ("V0001", "V9001"):
-        await runs.approve(ids[village], "com1", clock)
+        await runs.approve(ids[village], "com1", clock, resolution=RESOLUTION)  # on a recorded meeting
         outcome = await payouts.pay(ids[village], "acc1", clock=clock)
         csv = tmp / f"{village}.csv"
         from dividends.store.files import get_file
