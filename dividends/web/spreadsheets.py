@@ -6,6 +6,7 @@ import html
 import io
 import json
 import re
+from decimal import Decimal
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from urllib.parse import quote
@@ -46,7 +47,10 @@ def workbook(sheets: Sequence[tuple[str, Sequence[Sequence[str]]]]) -> bytes:
         for r, row in enumerate(rows):
             for c, cell in enumerate(row):
                 if r and _NUMBER.fullmatch(cell.strip()):
-                    sheet.write_number(r, c, float(cell.replace(",", "")))
+                    # exact digits (Decimal, never a float in this code); the XLSX format itself
+                    # stores a number as a double, exact for amounts up to about 10^13 yuan
+                    text = cell.strip().replace(",", "")
+                    sheet.write_number(r, c, int(text) if "." not in text else Decimal(text))
                 else:
                     sheet.write_string(r, c, cell, bold if r == 0 else None)
                 widths[c] = max(widths.get(c, 6), min(60, sum(2 if ord(ch) > 0x2e80 else 1 for ch in cell) + 2))
