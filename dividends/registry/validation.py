@@ -96,6 +96,7 @@ def validate_households(
         _status=vocabulary.parse(pl.col("status")),
         _status_decide=vocabulary.needs_decision(pl.col("status")),
         _language=parse_language(pl.col("language")),
+        **text_flags(IDENTITY_COLUMNS),
     )
     phone = phones.phone_columns(parsed.get_column("phone"))
     parsed = parsed.with_columns(
@@ -109,22 +110,43 @@ def validate_households(
         parts.get_column("key").alias("_id_key"),
     )
     id_present = _present("id_number")
-    birth_ok = pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date))
-    id_valid = pl.col("_id_format") & birth_ok & pl.col("_id_checksum")
     parsed = _with_number_cells(table, parsed)
     rounded = _rounded_rule_applies(parsed)
-    lost_digits = _id_lost_digits(pl.col("_id"), id_valid.fill_null(False), rounded)
-    id_odd = _odd_text("id_number")
-    first_generation = pl.col("_id").str.contains(r"^[0-9]{15}$") & ~lost_digits
-    id_other = id_present & ~lost_digits & ~first_generation & ~id_odd
-    phone_lost = _present("phone") & pl.col("phone").str.contains(SCIENTIFIC)
-    account_lost = _present("account_no") & (
-        pl.col("account_no").str.contains(SCIENTIFIC)
-        | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
+    # What several checks share, computed once as columns (each regex runs once per cell).
+    parsed = (
+        parsed.lazy()
+        .with_columns(
+            _birth_ok=pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date)),
+            _phone_lost=_present("phone") & pl.col("phone").str.contains(SCIENTIFIC),
+            _account_lost=_present("account_no") & (
+                pl.col("account_no").str.contains(SCIENTIFIC)
+                | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
+            ),
+        )
+        .with_columns(
+            _id_valid=(pl.col("_id_format") & pl.col("_birth_ok") & pl.col("_id_checksum")).fill_null(False),
+        )
+        .with_columns(_lost_digits=_id_lost_digits(pl.col("_id"), pl.col("_id_valid"), rounded))
+        .with_columns(
+            _first_generation=pl.col("_id").str.contains(r"^[0-9]{15}$") & ~pl.col("_lost_digits"),
+        )
+        .with_columns(
+            _id_other=id_present & ~pl.col("_lost_digits") & ~pl.col("_first_generation")
+            & ~_odd_text("id_number"),
+        )
+        .collect()
     )
+    birth_ok = pl.col("_birth_ok")
+    id_valid = pl.col("_id_valid")
+    lost_digits = pl.col("_lost_digits")
+    id_odd = _odd_text("id_number")
+    first_generation = pl.col("_first_generation")
+    id_other = pl.col("_id_other")
+    phone_lost = pl.col("_phone_lost")
+    account_lost = pl.col("_account_lost")
     checks = [
         *required_checks(_required(HOUSEHOLD_COLUMNS)),
-        *identity_checks(("household_id", "village_id", "head_name", "id_number")),
+        *identity_checks(IDENTITY_COLUMNS),
         RowCheck(
             "id_number",
             id_present & lost_digits & ~id_odd,
@@ -265,15 +287,30 @@ def validate_households(
     return Checked(table, parsed, problems, run_checks(table, parsed, [landline]))
 
 
+IDENTITY_COLUMNS = ("household_id", "village_id", "head_name", "id_number")
+"""The households columns :func:`identity_checks` covers."""
+
+
+def text_flags(columns: tuple[str, ...]) -> dict[str, pl.Expr]:
+    """``_invisible_<column>`` and ``_formula_<column>`` for :func:`identity_checks` and
+    :func:`_odd_text`: each pattern runs once per cell, however many checks use it."""
+    flags: dict[str, pl.Expr] = {}
+    for column in columns:
+        flags[f"_invisible_{column}"] = pl.col(column).str.contains(INVISIBLE)
+        flags[f"_formula_{column}"] = pl.col(column).str.contains(FORMULA_START)
+    return flags
+
+
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
     """Ids and names: no invisible characters (named in the message), no text a spreadsheet
-    would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``)."""
+    would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``). The frame holds
+    the :func:`text_flags` of ``columns``."""
     checks: list[RowCheck] = []
     for column in columns:
         checks.append(
             RowCheck(
                 column,
-                pl.col(column).str.contains(INVISIBLE),
+                pl.col(f"_invisible_{column}"),
                 lambda r: Msg(
                     "registry.invisible_character",
                     character=describe_character(r["char"]),
@@ -288,8 +325,7 @@ def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
         checks.append(
             RowCheck(
                 column,
-                pl.col(column).str.contains(FORMULA_START)
-                & ~pl.col(column).str.contains(INVISIBLE),
+                pl.col(f"_formula_{column}") & ~pl.col(f"_invisible_{column}"),
                 _msg("registry.formula_text"),
                 value_of(column),
             )
@@ -298,8 +334,9 @@ def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
 
 
 def _odd_text(column: str) -> pl.Expr:
-    """The cell holds an invisible character or formula-leading text (reported on its own)."""
-    return pl.col(column).str.contains(INVISIBLE) | pl.col(column).str.contains(FORMULA_START)
+    """The cell holds an invisible character or formula-leading text (reported on its own);
+    the frame holds the :func:`text_flags` of ``column``."""
+    return pl.col(f"_invisible_{column}") | pl.col(f"_formula_{column}")
 
 
 def _rounded_rule_applies(parsed: pl.DataFrame) -> bool:
@@ -360,6 +397,7 @@ def validate_members(table: Table, reference_date: date) -> Checked:
         _birth=parse_date(pl.col("birth_date")),
         _able=parse_boolean(pl.col("able_to_work")),
         _student=parse_boolean(pl.col("student")),
+        **text_flags(("household_id", "name")),
     )
     checks = [
         *required_checks(_required(MEMBER_COLUMNS)),
@@ -418,7 +456,9 @@ def persons_frame(parsed: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_posts(table: Table) -> Checked:
-    parsed = table.frame.with_columns(_months=parse_whole(pl.col("months_served")))
+    parsed = table.frame.with_columns(
+        _months=parse_whole(pl.col("months_served")), **text_flags(("household_id", "person_name"))
+    )
     checks = [
         *required_checks(_required(POST_COLUMNS)),
         *identity_checks(("household_id", "person_name")),
@@ -455,7 +495,9 @@ def posts_frame(parsed: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_returns(table: Table) -> Checked:
-    parsed = table.frame.with_columns(_amount=parse_fen(pl.col("amount_yuan")))
+    parsed = table.frame.with_columns(
+        _amount=parse_fen(pl.col("amount_yuan")), **text_flags(("village_id",))
+    )
     checks = [
         *required_checks(_required(RETURN_COLUMNS)),
         *identity_checks(("village_id",)),
