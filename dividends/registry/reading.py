@@ -149,7 +149,7 @@ def read_table(
         return InputError([Problem(msg=msg, file=file, row=row, column=column)])
 
     data = _read_bytes(path, kind, limits, fail)
-    if not data.strip():
+    if not data or data.isspace():  # (no stripped copy of the whole file)
         raise fail(Msg("registry.empty_file"))
     fmt: FileFormat = "csv"
     if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
@@ -226,7 +226,8 @@ def _looks_utf16(data: bytes) -> bool:
 
 
 def _sniff_separator(data: bytes) -> str:
-    first = data.split(b"\n", 1)[0]
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]  # (no split: it would copy the rest of the file)
     return "\t" if b"\t" in first and b"," not in first else ","
 
 
@@ -377,6 +378,8 @@ def _check_cells(sheet: _Sheet, limits: Limits, fail: _Fail) -> None:
     frame = sheet.frame
     if frame.width == 0 or frame.height == 0:
         return
+    if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) <= limits.cell_chars:
+        return  # no cell has more bytes than the limit has characters (cheap bound, no decoding)
     lengths = frame.select(pl.max_horizontal(pl.all().str.len_chars()).alias("n")).to_series()
     longest = lengths.max()
     if longest is None or longest <= limits.cell_chars:  # type: ignore[operator]
@@ -559,13 +562,11 @@ def _long_row_flag(raw: pl.DataFrame, sheet: _Sheet, header: Header) -> list[pl.
     return [pl.any_horizontal(_clean(pl.col(c)).is_not_null() for c in beyond).alias("_long")]
 
 
-_FULL_WIDTH_UTF8 = (b"\xef\xbc", b"\xef\xbd", b"\xe3\x80\x80")
-
-
 def _may_hold_full_width(data: bytes) -> bool:
-    """False when UTF-8 ``data`` has no full-width form (U+FF01-U+FF5E) and no ideographic
-    space: then code-like cells need no normalising."""
-    return any(marker in data for marker in _FULL_WIDTH_UTF8)
+    """False when UTF-8 ``data`` has no full-width form (U+FF01-U+FF5E: EF BC xx, EF BD xx) and
+    no ideographic space (E3 80 80): then code-like cells need no normalising. Single bytes are
+    searched first (memchr); Chinese text is mostly E4-E9 lead bytes."""
+    return b"\xef" in data or (b"\xe3" in data and b"\xe3\x80\x80" in data)
 
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:
