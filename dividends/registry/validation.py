@@ -93,11 +93,14 @@ def validate_households(
         _shares=parse_whole(pl.col("shares")),
         _capital=parse_fen(pl.col("capital_yuan")),
         _account=normalize_account(pl.col("account_no")),
-        _status=vocabulary.parse(pl.col("status")),
-        _status_decide=vocabulary.needs_decision(pl.col("status")),
-        _language=parse_language(pl.col("language")),
         **text_flags(IDENTITY_COLUMNS),
     )
+    parsed = _on_distinct(
+        parsed, "status",
+        _status=vocabulary.parse(pl.col("status")),
+        _status_decide=vocabulary.needs_decision(pl.col("status")),
+    )
+    parsed = _on_distinct(parsed, "language", _language=parse_language(pl.col("language")))
     phone = phones.phone_columns(parsed.get_column("phone"))
     parsed = parsed.with_columns(
         phone.get_column("phone").alias("_phone"), phone.get_column("kind").alias("_phone_kind")
@@ -299,6 +302,14 @@ def text_flags(columns: tuple[str, ...]) -> dict[str, pl.Expr]:
         flags[f"_invisible_{column}"] = pl.col(column).str.contains(INVISIBLE)
         flags[f"_formula_{column}"] = pl.col(column).str.contains(FORMULA_START)
     return flags
+
+
+def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.DataFrame:
+    """``frame`` with ``parsers`` (expressions of ``column`` alone) evaluated once per distinct
+    value of ``column`` and joined back: a status or language column holds a handful of words
+    in a million rows. Empty cells get nulls, as the parsers give them."""
+    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
+    return frame.join(distinct.with_columns(**parsers), on=column, how="left", maintain_order="left")
 
 
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
