@@ -191,10 +191,15 @@ def _read_bytes(path: Path, kind: FileKind, limits: Limits, fail: _Fail) -> byte
     return data
 
 
-def _to_utf8(data: bytes, fail: _Fail) -> bytes:
-    """UTF-8 bytes (without BOM) for the CSV parser; GBK/GB18030 text is re-encoded."""
+def _to_utf8(data: bytes, fail: _Fail, *, check: bool = True) -> bytes:
+    """UTF-8 bytes (without BOM) for the CSV parser; GBK/GB18030 text is re-encoded.
+
+    ``check=False`` skips decoding: the bytes as they would be if they are UTF-8 (the caller's
+    parser refuses invalid UTF-8, and then calls again with ``check=True``)."""
     if data.startswith(codecs.BOM_UTF8):
         body = data[len(codecs.BOM_UTF8) :]
+        if not check:
+            return body
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
@@ -204,6 +209,8 @@ def _to_utf8(data: bytes, fail: _Fail) -> bytes:
         raise fail(Msg("registry.utf16"))
     if b"\x00" in data:
         raise fail(Msg("registry.not_text"))
+    if not check:
+        return data
     try:
         data.decode("utf-8")
         return data
@@ -232,9 +239,13 @@ def _sniff_separator(data: bytes) -> str:
 
 
 def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
-    text = _to_utf8(data, fail)
+    text = _to_utf8(data, fail, check=False)
+    try:
+        lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
+    except pl.exceptions.PolarsError:
+        text = _to_utf8(data, fail)  # GBK/GB18030 re-encoded, or the encoding problem raised
+        lines = _lines(text)
     separator = _sniff_separator(text)
-    lines = _lines(text)
     _check_lines(lines, limits, fail)
     sheet = _read_csv_fast(text, separator, lines) or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
