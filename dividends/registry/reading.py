@@ -498,7 +498,9 @@ def _to_table(
         *_long_row_flag(raw, sheet, header),
     ).hstack(kinds)
     mapped = [c.name for c in columns if c.name in found]
-    frame = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in mapped))
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in mapped)
+    if frame.select(blank.any()).item():  # (a filter copies every column: only when needed)
+        frame = frame.filter(~blank)
     if sheet.full_width:
         frame = _normalize_code_like(frame, [c for c in columns if c.code_like and c.name in found])
 
@@ -510,7 +512,9 @@ def _to_table(
                              file=file))
     if footer_rows:
         notes.append(Problem(Msg("registry.footer_rows", rows=footer_rows), file=file))
-    frame = frame.filter(~pl.col("_totals") & ~pl.col("_footer")).drop("_totals", "_subtotal", "_footer")
+    if totals.height or footer_rows:
+        frame = frame.filter(~pl.col("_totals") & ~pl.col("_footer"))
+    frame = frame.drop("_totals", "_subtotal", "_footer")
 
     if sheet.widths is not None:
         header_width = int(sheet.widths[header.start])
