@@ -16,7 +16,9 @@ from dividends.auditpack import build_pack, verify_pack
 from dividends.clock import FixedClock
 from dividends.imports import import_registry
 from dividends.ledger import accounts
+from dividends.outbox.content import run_words
 from dividends.overview import approval_summary
+from dividends.publicity import notice_html
 from dividends.store import ledger as ledger_store
 from dividends.store import recoveries as recoveries_store
 from dividends.store.models import PayoutItem, Run
@@ -79,6 +81,7 @@ async def test_a_correction_that_pays_less_is_recovered_from_the_next_runs(clean
     after = households(await runs.lines_frame(fixed.id))
     over = {h: f - after.get(h, 0) for h, f in before.items() if f > after.get(h, 0)}
     assert over, "a smaller return must pay some household less"
+    assert (await approval_summary(fixed, "en")).overpaid == (len(over), sum(over.values()))
     debts = await recoveries_store.balances(fixed.village_id)  # type: ignore[attr-defined]
     assert {d["household"]: d["amount_fen"] for d in debts} == over
     assert all(d["kind"] == "overpayment" and d["run"] == fixed.id for d in debts)
@@ -93,6 +96,13 @@ async def test_a_correction_that_pays_less_is_recovered_from_the_next_runs(clean
     assert sorted((r[1], r[2]) for r in small.recoveries) == sorted(over.items())
     assert all(f"correction run {fixed.id}" in r[3] for r in small.recoveries)
     small = await through_approval(small, clock)
+    assert (await approval_summary(small, "en")).recoveries == (len(over), sum(over.values()))
+    assert "Deductions (debts recovered)" in await notice_html(small.id, "en", clock)
+    debtor = sorted(over)[0]
+    line = (await runs.lines_frame(small.id)).filter(pl.col("recipient_id") == debtor)["breakdown"][0]
+    words = await run_words(small)
+    assert [(i.label, i.fen) for i in words.breakdown(line, "zh") if i.label == "扣款"] == \
+        [("扣款", json.loads(line)["deductions"])]
     assert "inputs/deductions.csv" in small.manifest["inputs"]
     lines = await runs.lines_frame(small.id)
     taken = {h: -json.loads(b).get("deductions", 0) for k, h, b in lines.select("recipient_kind", "recipient_id",
