@@ -30,7 +30,11 @@ async def outstanding(village_id: int) -> list[Owed]:
 
 async def record_taken(run: Run, taken: Sequence[Taken]) -> None:
     """At compute (inside its transaction): the deductions file's rows become the run's debts,
-    and what the engine recovered of each debt is written against this run."""
+    and what the engine recovered of each debt is written against this run. A run returned to
+    draft and computed again replaces what its earlier computation wrote (no other run can have
+    taken the debts of a run not yet posted)."""
+    await DebtRecovery.filter(run_id=run.id).delete()
+    await Debt.filter(run_id=run.id, kind="deduction").delete()
     for t in taken:
         debt_id = t.debt
         if debt_id is None:

@@ -167,3 +167,23 @@ async def test_the_protected_minimum_holds_and_a_reversal_gives_the_debt_back(cl
     assert await recoveries_store.balances(with_debt.village_id) == []  # type: ignore[attr-defined]
     assert (await runs.create_run("V0001", 2025, str(scheme), "accountant", amount_yuan="100")).recoveries is None
     await books_ok()
+
+
+async def test_a_run_returned_to_draft_and_computed_again_records_its_debts_once(clean_db, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dividends.store import approvals
+    reg = sample_files(tmp_path / "reg", households=12, villages=1, seed=3)
+    await import_registry(reg.households, period=2024, actor="accountant", posts=reg.posts, members=reg.members,
+                          reference_date=date(2025, 1, 1))
+    hand = "户编号,扣款金额,扣款原因,收款账户\nV0001-00002,10.00,村集体借款,collective\n".encode()
+    run = await runs.create_run("V0001", 2024, "shareholding", "accountant", amount_yuan="50000",
+                                deductions=("debts.csv", hand))
+    await runs.compute_run(run.id, "accountant", clock)
+    computed = await runs.get_run(run.id)
+    assert await approvals.return_to_draft(run.id, "computed", content_hash=computed.content_hash or "", reason="fix",
+                                           actor="chair", at=clock.now())
+    await runs.compute_run(run.id, "accountant", clock)
+    assert await recoveries_store.new_debts(run.id) == [("V0001-00002", "collective", 10_00)]
+    run = await through_approval(await runs.get_run(run.id), clock)
+    [debt] = await recoveries_store.balances(run.village_id)  # type: ignore[attr-defined]
+    assert (debt["amount_fen"], debt["recovered_fen"], debt["left_fen"]) == (10_00, 10_00, 0)
+    await books_ok()
