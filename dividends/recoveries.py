@@ -29,6 +29,8 @@ from schemes.model import Scheme
 from schemes.money import format_yuan
 
 COLLECTIVE = "collective"
+REVERSED = "recovery_reversed"
+"""``correction_needed`` of a run that takes (or took) a debt recorded by a run later reversed."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,13 +31,14 @@ from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
 from dividends.period_inputs import read_deductions
-from dividends.recoveries import creditor_for, match_results, merged_deductions, overpayment_reason, overpayments, \
+from dividends.recoveries import REVERSED as RECOVERY_REVERSED
+from dividends.recoveries import Owed, creditor_for, match_results, merged_deductions, overpayment_reason, overpayments, \
     owed_of, recovered_from_lines
 from dividends.registry import Registry
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
-from schemes.model import Cap
+from schemes.model import Cap, Scheme
 from dividends.store import audit
 from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
@@ -275,13 +276,13 @@ async def brought_forward_into(village_id: int, period: int, asset: str) -> Brou
     return arriving(source.id, source.period, source.scheme.text, await carryover_store.account_lines(source.id))
 
 
-async def recoveries_into(village_id: int, scheme: object) -> list:  # type: ignore[type-arg]
+async def recoveries_into(village_id: int, scheme: Scheme) -> list[Owed]:
     """The village's outstanding debts a new run takes (see :mod:`dividends.recoveries`), each
     to an account the run's scheme allows (none when it has nowhere to put them)."""
     owed = await recoveries_store.outstanding(village_id)
-    if not owed or creditor_for(scheme) is None:  # type: ignore[arg-type]
+    if not owed or creditor_for(scheme) is None:
         return []
-    return [type(o)(o.debt, o.household, o.fen, o.reason, creditor_for(scheme, o.creditor)) for o in owed]  # type: ignore[arg-type]
+    return [replace(o, creditor=creditor_for(scheme, o.creditor)) for o in owed]
 
 
 def run_brought_forward(run: Run) -> BroughtForward | None:
@@ -500,6 +501,8 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
     if run.correction_needed == REVERSED:
         carried = run_brought_forward(run)
         raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
+    if run.correction_needed == RECOVERY_REVERSED:
+        raise refuse("run.recovery_reversed", run=run.id, source=await recoveries_store.reversed_source(run) or "-")
     open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
     if open_:
         raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
@@ -626,6 +629,7 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
     run = await get_run(mirror.reverses_id)  # type: ignore[attr-defined]
     entries = await ledger_store.entries_of_run(run.id, kinds=("return", "brought_forward", "debt", "accrual"))
     drawing = await carryover_store.live_runs_drawing_on(run)
+    taking = await recoveries_store.runs_taking_debts_of(run)
     now = clock.now()
     async with transaction():
         updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
@@ -638,11 +642,13 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
                          needed=states("computed"))
         await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),
                                   run_id=mirror.id)
-        if drawing:  # its carry-over arrived in next period's runs: they must be corrected
-            await carryover_store.flag([r.id for r in drawing], REVERSED)
-            for r in drawing:
+        # its carry-over arrived in next period's runs, or debts it recorded are taken by other
+        # runs: they must be corrected
+        for flagged, reason in ((drawing, REVERSED), (taking, RECOVERY_REVERSED)):
+            await carryover_store.flag([r.id for r in flagged], reason)
+            for r in flagged:
                 await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
-                                   reason=REVERSED, source=run.id)
+                                   reason=reason, source=run.id)
         await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=(mirror.manifest or {}).get("reason", ""), prepared_by=mirror.prepared_by)
     return await get_run(mirror.id)

@@ -58,6 +58,23 @@ async def record_overpayments(run: Run, amounts: Mapping[str, int], creditor: st
                           creditor=creditor, reason=reason, amount_fen=fen)
 
 
+async def runs_taking_debts_of(run: Run) -> list[Run]:
+    """The live runs whose recoveries take a debt ``run`` recorded, in id order."""
+    ids = set(await Debt.filter(run_id=run.id).values_list("id", flat=True))
+    if not ids:
+        return []
+    rows = await Run.filter(village_id=run.village_id, state__not_in=["cancelled", "reversed"],  # type: ignore[attr-defined]
+                            recoveries__not_isnull=True).order_by("id")
+    return [r for r in rows if any(int(o[0]) in ids for o in r.recoveries or [])]
+
+
+async def reversed_source(run: Run) -> int | None:
+    """The first reversed run that recorded a debt ``run`` takes (None: none)."""
+    ids = [int(o[0]) for o in run.recoveries or []]
+    row = await Debt.filter(id__in=ids, run__state="reversed").order_by("run_id").first() if ids else None
+    return row.run_id if row is not None else None  # type: ignore[attr-defined]
+
+
 async def paid_under_replaced(run: Run) -> dict[str, int]:
     """What households were paid (bank results) under the runs ``run`` replaces, in all."""
     paid: dict[str, int] = {}

@@ -253,6 +253,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "summary.brought_forward_run": ("来自批次 {run}", "from run {run}"),
     "summary.correction.brought_forward_reversed": ("本批次承接的上期结转所在批次已冲销：本批次须作废或冲销后更正，不能审批",
                                                     "The run this run's carry-over came from has been reversed: cancel this run, or reverse and correct it; it cannot be approved"),
+    "summary.correction.recovery_reversed": ("本批次扣回的欠款所由记录的批次已冲销：本批次须作废或冲销后更正，不能审批",
+                                             "The run that recorded debts this run recovers has been reversed: cancel this run, or reverse and correct it; it cannot be approved"),
     "summary.total": ("可分配金额合计", "Distributable in all"),
     "summary.last_year": ("与 {period} 年度相比", "Against {period}"),
     "summary.change": ("增减", "Change"),

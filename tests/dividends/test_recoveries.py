@@ -23,6 +23,7 @@ from dividends.store import ledger as ledger_store
 from dividends.store import recoveries as recoveries_store
 from dividends.store.models import PayoutItem, Run
 from schemes.presets import preset_path
+from schemes.problems import InputError
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
 from tests.dividends.test_runs import RESOLUTION, bank_result
@@ -186,4 +187,32 @@ async def test_a_run_returned_to_draft_and_computed_again_records_its_debts_once
     run = await through_approval(await runs.get_run(run.id), clock)
     [debt] = await recoveries_store.balances(run.village_id)  # type: ignore[attr-defined]
     assert (debt["amount_fen"], debt["recovered_fen"], debt["left_fen"]) == (10_00, 10_00, 0)
+    await books_ok()
+
+
+async def test_reversing_the_correction_that_recorded_a_debt_flags_the_run_taking_it(clean_db, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = sample_files(tmp_path / "reg", households=12, villages=1, seed=3)
+    for period in (2024, 2025):
+        await import_registry(reg.households, period=period, actor="accountant", posts=reg.posts, members=reg.members,
+                              reference_date=date(2025, 1, 1))
+    first = await through_approval(await runs.create_run("V0001", 2024, "shareholding", "accountant",
+                                                         amount_yuan="50000"), clock)
+    await paid(first, clock, tmp_path)
+    mirror = await runs.prepare_reversal(first.id, "accountant", "wrong return", clock)
+    await runs.approve_reversal(mirror.id, "chair", clock)
+    await runs.correct_return("V0001", 2024, "asset", "30000", "accountant", "bank statement")
+    fixed = await through_approval(await runs.create_run("V0001", 2024, "shareholding", "accountant",
+                                                         replaces=first.id), clock)
+    taking = await runs.create_run("V0001", 2025, "shareholding", "accountant", amount_yuan="40000")
+    assert taking.recoveries
+    await runs.compute_run(taking.id, "accountant", clock)
+    start = clock.now().date()
+    await runs.publicize(taking.id, start, date.fromordinal(start.toordinal() + 6), "accountant", clock)
+    mirror = await runs.prepare_reversal(fixed.id, "accountant", "the correction was wrong too", clock)
+    await runs.approve_reversal(mirror.id, "chair", clock)
+    assert (await runs.get_run(taking.id)).correction_needed == "recovery_reversed"
+    clock.advance(days=8)
+    with pytest.raises(InputError, match=f"recovers debts that run {fixed.id} recorded"):
+        await runs.approve(taking.id, "chair", clock, resolution=RESOLUTION)
+    assert await recoveries_store.balances(fixed.village_id) == []  # type: ignore[attr-defined]
     await books_ok()
