@@ -96,7 +96,8 @@ def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines:
 
     ``lines`` is ``[recipient_kind ('household' | 'account'), recipient_id, amount_fen]`` (an
     extra ``village_id`` column must hold ``village_id`` only); the amounts must add up to
-    ``pool_fen`` exactly. Lines of 0 fen get no posting. A pool of 0 posts nothing: ``[]``.
+    ``pool_fen`` exactly. Lines of 0 fen get no posting. A pool of 0 posts nothing: ``[]`` (but
+the ``debt`` entry when there are debts).
 
     ``brought_forward`` (account -> fen) is last period's carry-over joining this run's pool: a
     third entry, ``brought_forward``, between the two, moves it out of those collective accounts
@@ -133,8 +134,8 @@ def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines:
     if total != pool_fen + carried:
         raise DraftError(Msg("ledger.draft.conservation", village=village_id, run=run_id,
                              found=format_yuan(total), expected=format_yuan(pool_fen + carried)))
-    if pool_fen + carried == 0:
-        return []
+    if pool_fen + carried == 0:  # nothing to distribute; debts found (a correction to 0) are still recorded
+        return [_debt_entry(village_id, run_id, on, debts, lang)] if debts else []
     distributable = pool_fen + carried
     paid = clean.filter(pl.col("amount_fen") != 0)
     households = paid.filter(pl.col("recipient_kind") == "household")

@@ -53,6 +53,9 @@ def test_an_overpayment_moves_the_payables_debit_to_a_receivable() -> None:
                                    debts=[("H1", None, 250)])
     debt = dict(drafts[1].postings.rows())
     assert debt == {accounts.receivable("V1", "H1"): 250, accounts.payable("V1", "H1"): -250}
+    # a correction down to nothing distributes nothing, yet records what it found overpaid
+    nothing = ledger.draft_approval("V1", "R4", ON, 0, lines([("household", "H1", 0)]), debts=[("H1", None, 250)])
+    assert [d.kind for d in nothing] == ["debt"]
 
 
 @pytest.mark.parametrize("recovered, recovered_to", [
