@@ -17,6 +17,7 @@ from notify.catalog import Channel
 from schemes.money import format_yuan
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
+from tests.people import cli, person
 
 pytestmark = pytest.mark.db
 
@@ -69,3 +70,15 @@ async def test_one_statement_per_household_over_the_runs_of_the_period(clean_db,
     assert [r[0] for r in rows] == sorted(paid)  # one line per household
     assert all(r[2] + r[3] == r[4] for r in rows)
     assert sum(r[4] for r in rows) == sum(a.values()) + sum(b.values())
+    acc = await person("acc1", "accountant", village="V0001")
+    shown = cli(acc, "notify", "period-statement", "V0001", "2024", env={"DATABASE_URL": clean_db})
+    assert shown.returncode == 0, shown.stderr
+    assert both.row.household_id in shown.stdout and format_yuan(both.total_fen) in shown.stdout
+    joint = cli(acc, "notify", "period-statement", "V0001", "2024", "--combined", "--runs", f"{pv.id},{tour.id}",
+                env={"DATABASE_URL": clean_db})
+    assert joint.returncode == 0, joint.stderr
+    assert f"#{pv.id}" in joint.stdout and f"#{tour.id}" in joint.stdout
+    assert sum(1 for r in rows if r[0] in joint.stdout) == len(rows)
+    outsider = await person("acc2", "accountant", village="V0002")
+    refused = cli(outsider, "notify", "period-statement", "V0001", "2024", env={"DATABASE_URL": clean_db})
+    assert refused.returncode != 0 and both.row.household_id not in refused.stdout
