@@ -225,3 +225,16 @@ async def test_a_period_statement_is_sent_through_the_providers_templates(fake: 
             render("period_statement", "zh", {**record, "amount_fen": 223_450,
                                               "breakdown": [("光伏收益", 123_450), ("乡村旅游", 100_000)]},
                    channel=Channel.of(provider, FAKE_SIGNATURE))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_provider_that_cannot_be_reached_is_safe_to_try_again(provider: str) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    async with make_sender(provider_settings(provider, url, SMS_TIMEOUT_SECONDS="1")) as sender:
+        with pytest.raises(RetryableSendError):
+            await sender.send(message(provider))
+
