@@ -23,9 +23,9 @@ import polars as pl
 
 import dividends.messages  # noqa: F401
 import dividends.refusals  # noqa: F401  (its messages)
-from dividends import ledger
+from dividends import ledger, run_policy
 from dividends.bundle import build_manifest, input_copies, render_outputs
-from dividends.carryover import REVERSED, BroughtForward, arriving
+from dividends.carryover import EARLIER_REVERSED, REVERSED, BroughtForward, arriving
 from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
@@ -390,6 +390,7 @@ async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> 
         result = compute(inputs)
         outputs = render_outputs(result)
         manifest = build_manifest(result, outputs, input_copies(inputs, result))
+    manifest["policy"] = run_policy.report(result.scheme, result.allocation, run.asset_return.asset or "")
     taken = (match_results(result.allocation.deductions, owed_of(run.recoveries))
              if result.allocation.deductions is not None else [])
     lines = result.allocation.lines()
@@ -503,6 +504,8 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
         raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
     if run.correction_needed == RECOVERY_REVERSED:
         raise refuse("run.recovery_reversed", run=run.id, source=await recoveries_store.reversed_source(run) or "-")
+    if run.correction_needed == EARLIER_REVERSED:
+        raise refuse("run.earlier_paid_reversed", run=run.id, sources=", ".join(str(i) for i in (run.earlier_paid or {}).get("runs") or []) or "-")
     open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
     if open_:
         raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
@@ -628,8 +631,8 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
         raise refuse("refusal.reversal_same_person", user=actor, run=reversal_id)
     run = await get_run(mirror.reverses_id)  # type: ignore[attr-defined]
     entries = await ledger_store.entries_of_run(run.id, kinds=("return", "brought_forward", "debt", "accrual"))
-    drawing = await carryover_store.live_runs_drawing_on(run)
-    taking = await recoveries_store.runs_taking_debts_of(run)
+    flagged = await carryover_store.runs_to_flag(run)
+    flagged += [(r, RECOVERY_REVERSED) for r in await recoveries_store.runs_taking_debts_of(run)]
     now = clock.now()
     async with transaction():
         updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
@@ -642,13 +645,12 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
                          needed=states("computed"))
         await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),
                                   run_id=mirror.id)
-        # its carry-over arrived in next period's runs, or debts it recorded are taken by other
-        # runs: they must be corrected
-        for flagged, reason in ((drawing, REVERSED), (taking, RECOVERY_REVERSED)):
-            await carryover_store.flag([r.id for r in flagged], reason)
-            for r in flagged:
-                await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
-                                   reason=reason, source=run.id)
+        # its carry-over arrived in next period's runs, its payments capped live runs of the same
+        # period, or debts it recorded are taken by other runs: they must be corrected
+        for r, why in flagged:
+            await carryover_store.flag([r.id], why)
+            await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
+                               reason=why, source=run.id)
         await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=(mirror.manifest or {}).get("reason", ""), prepared_by=mirror.prepared_by)
     return await get_run(mirror.id)
