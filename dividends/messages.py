@@ -123,6 +123,8 @@ register({
                         "en": "{user} prepared run {run} and cannot approve it; another committee member must approve"},
     "run.brought_forward_reversed": {"zh": "分配批次 {run} 承接的上期结转来自批次 {source}，该批次已冲销；请作废本批次（或冲销后更正），重新创建以承接更正后的结转",
                                      "en": "run {run} brought forward last period's carry-over from run {source}, which has been reversed; cancel this run (or reverse and correct it) and create it again to take the corrected carry-over"},
+    "run.recovery_reversed": {"zh": "分配批次 {run} 扣回的欠款由批次 {source} 记录，该批次已冲销；请作废本批次（或冲销后更正）后重新创建",
+                              "en": "run {run} recovers debts that run {source} recorded, and run {source} has been reversed; cancel this run (or reverse and correct it) and create it again"},
     "run.open_objections": {"zh": "分配批次 {run} 还有 {count} 条未处理的异议（户：{households}）；处理后才能审批",
                             "en": "run {run} has {count} unresolved objection(s) (households: {households}); resolve them before approval"},
     "run.notice_running": {"zh": "公示期到 {end} 结束，{next} 起才能审批", "en": "the notice period ends on {end}; approval is possible from {next}"},

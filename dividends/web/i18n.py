@@ -244,9 +244,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "summary.by_step": ("按方案步骤", "By scheme step"),
     "summary.to_households": ("分给农户合计", "To households in all"),
     "summary.brought_forward": ("{period} 年度结转转入，已含在上方金额中", "Brought forward from {period}, included above"),
+    "summary.recoveries": ("本次自动扣回已记录的欠款 {count} 笔，应扣共 {amount} 元（含更正多付和以前未扣完的部分；扣不完的结转下次）",
+                           "Recorded debts recovered automatically: {count}, {amount} yuan to take (overpayments and "
+                           "what earlier runs could not recover; what this run cannot take is carried to the next)"),
+    "summary.overpaid": ("本次更正少付 {households} 户共 {amount} 元（原批次已多付）：批准后记为欠款，从以后的分配中扣回",
+                         "This correction pays {households} household(s) {amount} yuan less than they were paid: "
+                         "recorded as debts at approval and recovered from the next runs"),
     "summary.brought_forward_run": ("来自批次 {run}", "from run {run}"),
     "summary.correction.brought_forward_reversed": ("本批次承接的上期结转所在批次已冲销：本批次须作废或冲销后更正，不能审批",
                                                     "The run this run's carry-over came from has been reversed: cancel this run, or reverse and correct it; it cannot be approved"),
+    "summary.correction.recovery_reversed": ("本批次扣回的欠款所由记录的批次已冲销：本批次须作废或冲销后更正，不能审批",
+                                             "The run that recorded debts this run recovers has been reversed: cancel this run, or reverse and correct it; it cannot be approved"),
     "summary.total": ("可分配金额合计", "Distributable in all"),
     "summary.last_year": ("与 {period} 年度相比", "Against {period}"),
     "summary.change": ("增减", "Change"),
