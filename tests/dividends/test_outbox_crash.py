@@ -73,7 +73,7 @@ async def started(process: subprocess.Popen[str]) -> str:
     a SIGTERM sent while it is still importing would end it with -15, not a graceful stop."""
     assert process.stdout is not None
     line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 120)
-    assert line, process.communicate()
+    assert line.startswith("SMS worker started"), (line, process.communicate() if not line else "")
     return line
 
 
