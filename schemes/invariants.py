@@ -150,9 +150,10 @@ def within_one_fen(a: Allocation) -> list[Violation]:
             if sums.filter(pl.col("out") != pl.col("pool")).height:
                 out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
             continue
-        f = check.frame.with_columns(W=pl.col("weight").cast(I128).sum().over("group"))
+        wide = I128 if not check.frame.height or not _small(check.frame) else pl.Int64
+        f = check.frame.with_columns(W=pl.col("weight").cast(wide).sum().over("group"))
         f = f.filter(pl.col("W") > 0)
-        off = f.filter((pl.col("out").cast(I128) * pl.col("W") - pl.col("pool").cast(I128) * pl.col("weight")).abs()
+        off = f.filter((pl.col("out").cast(wide) * pl.col("W") - pl.col("pool").cast(wide) * pl.col("weight")).abs()
                        >= pl.col("W"))
         if off.height:
             out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off.height)))
@@ -160,6 +161,17 @@ def within_one_fen(a: Allocation) -> list[Violation]:
         if sums.filter(pl.col("out") != pl.col("pool")).height:
             out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
     return out
+
+
+def _small(frame: pl.DataFrame) -> bool:
+    """Whether the exact comparison stays below 2**62 (nothing negative): Int64 gives the same
+    integers as Int128, faster."""
+    stats = frame.select(
+        pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(), pl.len().over("group").max(),
+        pl.min_horizontal(pl.col("weight").min(), pl.col("pool").min(), pl.col("out").min()).alias("low"),
+    ).row(0)
+    w, p, o, n, low = (int(x or 0) for x in stats)
+    return low >= 0 and w * max(n, 1) * max(p, o, 1) < 2**62
 
 
 def _huge(frame: pl.DataFrame) -> bool:
