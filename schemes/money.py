@@ -123,11 +123,12 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
     """
     import polars as pl
     s = text
-    if s.str.contains(r"[\u3000\uff01-\uff5e]").any():
+    rare = s.str.contains(r"[\u3000\uff01-\uff5e,]|" + CURRENCY_SIGNS).any()  # one scan for the usual column
+    if rare and s.str.contains(r"[\u3000\uff01-\uff5e]").any():
         s = s.str.replace_many(list(FULL_WIDTH_FORMS), list(HALF_WIDTH_FORMS)).str.strip_chars()
-    if s.str.contains(CURRENCY_SIGNS).any():
+    if rare and s.str.contains(CURRENCY_SIGNS).any():
         s = s.str.replace_all(CURRENCY_SIGNS, "").str.strip_chars()
-    if s.str.contains(",", literal=True).any():
+    if rare and s.str.contains(",", literal=True).any():
         grouped = s.str.contains(YUAN_GROUPED_PATTERN)
         s = pl.select(
             pl.when(grouped).then(s.str.replace_all(",", "", literal=True)).otherwise(s)
@@ -137,12 +138,15 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
     if negative.any():
         s = s.str.strip_prefix("-")
     parts = s.str.split_exact(".", 1).struct.unnest()
-    whole = parts.get_column("field_0").str.to_integer(dtype=pl.Int128, strict=False)
+    # at most 16 characters before the point: whole * 100 + cents < 10**18 fits Int64 exactly
+    longest = parts.get_column("field_0").str.len_bytes().max()
+    wide = pl.Int64 if longest is None or int(longest) <= 16 else pl.Int128  # type: ignore[arg-type]
+    whole = parts.get_column("field_0").str.to_integer(dtype=wide, strict=False)
     cents = (
         parts.get_column("field_1")
         .fill_null("")
         .str.pad_end(2, "0")
-        .str.to_integer(dtype=pl.Int128, strict=False)
+        .str.to_integer(dtype=wide, strict=False)
     )
     frame = pl.DataFrame({"shaped": shaped, "negative": negative, "whole": whole, "cents": cents})
     fen = pl.col("whole") * 100 + pl.col("cents")
