@@ -110,7 +110,7 @@ def row_kinds(body: pl.DataFrame, lines: pl.Series | None = None) -> pl.DataFram
     pass scan one text per row instead of every cell: a keyword (no quote, no separator in it)
     inside a cell is inside its line, and a line that only looks like a candidate is settled by
     the cell patterns."""
-    none = pl.DataFrame({k: pl.Series(k, [False] * body.height, dtype=t) for k, t in _KINDS.items()})
+    none = pl.DataFrame([pl.repeat(False, body.height, dtype=t, eager=True).alias(k) for k, t in _KINDS.items()])
     if body.width == 0 or body.height == 0:
         return none
     words = list(KEYWORDS)
