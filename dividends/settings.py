@@ -34,12 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from notify.settings import VARIABLES as SMS_VARIABLES
 from notify.settings import SettingsError, SmsSettings
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
-register({"settings.key_short": {
-    "zh": "密钥太短：至少 {low} 个字符",
-    "en": "the key is too short: at least {low} characters",
-}})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 if TYPE_CHECKING:
     from pydantic import SecretStr

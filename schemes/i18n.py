@@ -100,6 +100,30 @@ def entries(compiled: Translations) -> Iterator[tuple[str, str, str]]:
             yield key, english, text
 
 
+def gettext_callables(lang: str | None = None) -> dict[str, Any]:
+    """``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` in one language, over the same
+    catalogs as :class:`Msg`, for templates using ``jinja2.ext.i18n``: ``{% trans "key" %}English
+    text{% endtrans %}`` (msgctxt = the key) renders the key's text in ``lang``; a text without a
+    key is looked up by its English msgid (left in English when no message has it)."""
+    language = current_language(lang)
+
+    def pgettext(context: str, message: str) -> str:
+        templates = catalog().get(context)
+        return templates[language] if templates is not None else gettext(message)
+
+    def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+        return pgettext(context, singular if n == 1 else plural)
+
+    def gettext(message: str) -> str:
+        found = {texts[language] for texts in catalog().values() if texts["en"] == message}
+        return found.pop() if len(found) == 1 else message
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
+
+
 def current_language(explicit: str | None = None) -> Lang:
     for value in (explicit, os.environ.get("DIVIDENDS_LANG")):
         if value:

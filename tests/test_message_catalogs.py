@@ -30,7 +30,7 @@ OMITTED = {("zh", "filter.unknown_field"): {"scope"}}
 
 def test_there_are_catalogs():
     domains = {path.name for path in CATALOGS}
-    assert {"schemes", "dividends"} <= domains
+    assert {"schemes", "dividends", "notify"} <= domains
 
 
 @pytest.mark.parametrize("base", CATALOGS, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -92,8 +92,9 @@ def test_every_catalog_is_announced_by_the_code():
     import pkgutil
 
     import dividends
+    import notify
     import schemes
-    for package in (schemes, dividends):
+    for package in (schemes, dividends, notify):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             if not module.name.endswith("__main__"):
                 importlib.import_module(module.name)

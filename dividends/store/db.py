@@ -18,13 +18,10 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate
 
 from dividends.settings import DEFAULT_DATABASE_URL, read_environment
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
-register({"db.unavailable": {
-    "zh": "无法打开数据库 {url}（{detail}）；请检查 DATABASE_URL 和数据库服务",
-    "en": "cannot open the database {url} ({detail}); check DATABASE_URL and that the server is running",
-}})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 DEFAULT_URL = DEFAULT_DATABASE_URL
 APP = "dividends"
