@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
+#: language -> (zh, en): how pages, the registry and exports name a language (a household's SMS language)
+LANGUAGE_LABELS: dict[str, tuple[str, str]] = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
 
 _CATALOG: dict[str, dict[str, str]] = {}
 _PENDING: list[tuple[Path, str]] = []  # catalogs announced, not read yet
