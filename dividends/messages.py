@@ -7,3 +7,5 @@ import dividends.policy  # noqa: F401  (registers the run-state labels, state.<n
 from schemes.i18n import load_catalog
 
 load_catalog(Path(__file__).with_name("locale"), "dividends")
+
+
