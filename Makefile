@@ -7,19 +7,26 @@ BIN    := $(VENV)/bin
 PRISM_VERSION := 5.14.2
 AXE_VERSION   := 4.10.3
 
-.PHONY: demo test install install-test browser prism axe bench mutation clean
+.PHONY: demo test install install-test catalogs browser prism axe bench mutation clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
+# the message catalogs: <package>/locale/<lang>/LC_MESSAGES/<domain>.po compiled to .mo
+# (a .mo missing or older than its .po is also compiled when it is loaded: schemes/i18n.py)
+catalogs: $(VENV)/.base
+	@for po in */locale/*/LC_MESSAGES/*.po; do \
+	  $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo -l $$(basename $$(dirname $$(dirname $$po))) -D $$(basename $$po .po) >/dev/null || exit 1; \
+	done
+
 $(VENV)/.test: pyproject.toml $(VENV)/.base
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-install: $(VENV)/.base
-install-test: $(VENV)/.test browser prism axe
+install: $(VENV)/.base catalogs
+install-test: $(VENV)/.test catalogs browser prism axe
 
 # Debian's Chromium for the end-to-end browser test (Playwright drives it; no browser download).
 browser:

@@ -34,6 +34,10 @@ RUN_STATE_LABELS: dict[str, tuple[str, str]] = {
 }
 register({f"state.{name}": {"zh": zh, "en": en} for name, (zh, en) in RUN_STATE_LABELS.items()})
 POSTED = ("approved", "paid", "closed")
+OBJECTION_STATES = ("open", "resolved")  # an open objection holds a run's approval (run.open_objections)
+#: objection state -> (zh, en), for pages, messages (``objection.state.<name>``) and exports.
+OBJECTION_STATE_LABELS: dict[str, tuple[str, str]] = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
+register({f"objection.state.{name}": {"zh": zh, "en": en} for name, (zh, en) in OBJECTION_STATE_LABELS.items()})
 
 
 @dataclass(frozen=True)

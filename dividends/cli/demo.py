@@ -20,14 +20,12 @@ from dividends.clock import FixedClock, SystemClock, today
 from dividends.compare import compare
 from dividends.compute import Computation, Inputs, compute
 from support.sample import generate, write_csv
-from schemes.i18n import Msg, current_language, register
+from schemes.i18n import Msg, current_language, load_catalog
 from schemes.money import format_yuan
 from schemes.presets import preset_names
 from schemes.problems import InputError
 
-register({"demo.users": {"zh": "已创建演示用户 {count} 个（县管理员；每村一名会计、两名村务监督委员会成员），各自用密码登录",
-                         "en": "{count} demo users created (the county's administrator; per village an accountant and "
-                               "two committee members), each signed in with its password"}})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 MARKER = ".dividends-demo"
 LIFECYCLE = {  # village: (scheme, name, asset)

@@ -22,16 +22,9 @@ from dividends.cli import templating
 from dividends.cli.console import err, out, say, show_problems, table, text, yuan
 from dividends.cli.login import PasswordStdinOpt, UserOpt, as_user
 from dividends.settings import load_settings
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
-register({
-    "cli.run.reversal_prepared": {
-        "zh": "已为分配批次 {run} 准备冲销批次 {reversal}，待本村另一位村务监督委员会成员用 "
-              "`dividends run approve-reversal {reversal}` 审批后入账",
-        "en": "reversal {reversal} of run {run} prepared; it posts when another committee member of the village "
-              "approves it with `dividends run approve-reversal {reversal}`",
-    },
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 run_app = typer.Typer(help="Payout runs: create, compute, publicize, approve, pay, close, reverse.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a registry (households, posts, members) as new versioned snapshots.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The villages' ledgers: verify the hash chains, export to Beancount.", no_args_is_help=True)

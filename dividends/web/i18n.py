@@ -9,23 +9,16 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from dividends.actors import ROLE_LABELS
-from dividends.policy import RUN_STATE_LABELS
-from schemes.i18n import Msg, register
+from dividends.policy import OBJECTION_STATE_LABELS, RUN_STATE_LABELS
+from dividends.registry.columns import FIELD_LABELS
+from schemes.i18n import LANGS, LANGUAGE_LABELS, Msg, register
 from schemes.statuses import LABELS
-
-LANGS = ("zh", "en")
 
 STATE_NAMES = RUN_STATE_LABELS  # defined once, beside the states (dividends/policy.py)
 ROLE_NAMES = ROLE_LABELS  # defined once, beside the roles (dividends/actors.py)
-OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
-LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
-FIELD_NAMES = {  # registry fields, as the registry template names them
-    "household_id": ("户编号", "household id"), "village_id": ("村编码", "village code"),
-    "head_name": ("户主姓名", "head of household"), "id_number": ("身份证号", "ID number"), "phone": ("手机号", "phone"),
-    "members": ("人口数", "members"), "able_members": ("劳动力人数", "members able to work"), "status": ("类别", "status"),
-    "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
-    "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
-}
+OBJECTION_NAMES = OBJECTION_STATE_LABELS  # beside the objection states (dividends/policy.py)
+LANGUAGE_NAMES = LANGUAGE_LABELS  # beside the languages (schemes/i18n.py)
+FIELD_NAMES = FIELD_LABELS  # beside the registry columns (dividends/registry/columns.py)
 STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
