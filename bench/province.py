@@ -88,6 +88,17 @@ def prepare(directory: Path, households: int, villages: int, per_county: int) ->
 
 # --------------------------------------------------------------------------- the phases (child processes)
 
+def _part(items: list, part: str) -> list:  # type: ignore[type-arg]
+    """A worker's share: "all", "first" (the first item alone: it creates what every run shares,
+    such as the stored scheme version) or "i/n" (every n-th of the items after the first)."""
+    if part == "all":
+        return items
+    if part == "first":
+        return items[:1]
+    i, n = (int(x) for x in part.split("/"))
+    return items[1:][i::n]
+
+
 async def phase_import(counties: list[dict]) -> int:  # type: ignore[type-arg]
     from dividends.imports import import_registry
     rows = 0
@@ -104,37 +115,38 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-async def phase_compute(counties: list[dict], clock) -> int:  # type: ignore[no-untyped-def, type-arg]
+async def phase_compute(villages: list[tuple[str, int]], clock) -> int:  # type: ignore[no-untyped-def]
     from dividends import runs
     lines = 0
-    for county in counties:
-        for village, amount_fen in county["returns"].items():
-            run = await runs.create_run(village, PERIOD, "shareholding", "accountant", amount_yuan=_yuan(amount_fen))
-            await runs.compute_run(run.id, "accountant", clock)
-            lines += (await runs.get_run(run.id)).lines
+    for village, amount_fen in villages:
+        run = await runs.create_run(village, PERIOD, "shareholding", "accountant", amount_yuan=_yuan(amount_fen))
+        await runs.compute_run(run.id, "accountant", clock)
+        lines += (await runs.get_run(run.id)).lines
     return lines
 
 
-async def _run_ids(state: str) -> list[int]:
+async def _run_ids() -> list[int]:
+    """Every run (the benchmark's database holds only its own), in one order for every worker."""
     from dividends.store.models import Run
-    return list(await Run.filter(state=state).order_by("id").values_list("id", flat=True))
+    return list(await Run.all().order_by("id").values_list("id", flat=True))
 
 
-async def phase_publicize(clock) -> int:  # type: ignore[no-untyped-def]
+async def phase_publicize(clock, part: str) -> int:  # type: ignore[no-untyped-def]
     from dividends import runs
-    ids = await _run_ids("computed")
+    ids = _part(await _run_ids(), part)
     for run_id in ids:
         await runs.publicize(run_id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
     return len(ids)
 
 
-async def phase_approve(clock) -> int:  # type: ignore[no-untyped-def]
+async def phase_approve(clock, part: str) -> int:  # type: ignore[no-untyped-def]
     from dividends import runs
     from dividends.store.models import LedgerPosting
-    before = await LedgerPosting.all().count()
-    for run_id in await _run_ids("publicized"):
+    ids = _part(await _run_ids(), part)
+    for run_id in ids:
         await runs.approve(run_id, "chair", clock, resolution=RESOLUTION)
-    return await LedgerPosting.all().count() - before
+    return sum([await LedgerPosting.filter(entry__run_id__in=ids[i:i + 5000]).count()
+                for i in range(0, len(ids), 5000)])
 
 
 def _cpu_of(pids: list[int]) -> dict[int, float]:
@@ -158,7 +170,7 @@ async def _server_cpu() -> dict[int, float]:
     return _cpu_of([int(r["pid"]) for r in rows])
 
 
-async def child(url: str, phase: str, manifest: Path) -> dict[str, object]:
+async def child(url: str, phase: str, manifest: Path, part: str = "all") -> dict[str, object]:
     from dividends import imports, runs  # noqa: F401  (loaded before the clock starts)
     from dividends.clock import FixedClock
     from dividends.store import models  # noqa: F401
@@ -170,25 +182,57 @@ async def child(url: str, phase: str, manifest: Path) -> dict[str, object]:
         if phase == "approve":
             clock.advance(days=10)
         server = await _server_cpu()
+        began = time.time()
         wall, cpu = time.perf_counter(), time.process_time()
         if phase == "import":
-            rows = await phase_import(counties)
+            rows = await phase_import(_part(counties, part))
         elif phase == "compute":
-            rows = await phase_compute(counties, clock)
+            villages = [(v, int(a)) for c in counties for v, a in c["returns"].items()]
+            rows = await phase_compute(_part(villages, part), clock)
         elif phase == "publicize":
-            rows = await phase_publicize(clock)
+            rows = await phase_publicize(clock, part)
         else:
-            rows = await phase_approve(clock)
+            rows = await phase_approve(clock, part)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         after = await _server_cpu()
         server_cpu = sum(v - server.get(pid, 0.0) for pid, v in after.items())
     finally:
         await close_database()
-    return {"phase": phase, "rows": rows, "wall_s": wall, "cpu_s": cpu, "server_cpu_s": server_cpu,
+    return {"phase": phase, "rows": rows, "wall_s": wall, "began": began, "ended": began + wall, "cpu_s": cpu, "server_cpu_s": server_cpu,
             "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
 # --------------------------------------------------------------------------- driver
+
+def run_phase(url: str, phase: str, manifest: Path, jobs: int, env: dict[str, str]) -> dict[str, object]:
+    """One phase: one child, or the first item alone and then ``jobs`` children side by side.
+    Wall is the first child's plus the span from the earliest start to the latest end of the others; CPU and rows are summed, peak is the largest
+    child's."""
+    def start(part: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, __file__, "--child", url, phase, str(manifest), part],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def finish(procs: list[subprocess.Popen[str]]) -> list[dict[str, object]]:
+        out = []
+        for proc in procs:
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                print(f"{phase}: failed\n{stderr[-3000:]}")
+                sys.exit(1)
+            out.append(json.loads(stdout.strip().splitlines()[-1]))
+        return out
+
+    if jobs == 1:
+        return finish([start("all")])[0]
+    first = finish([start("first")])
+    rest = finish([start(f"{i}/{jobs}") for i in range(jobs)])
+    parts = first + rest
+    # each child's own clock (process start-up and imports excluded, as with one child)
+    wall = first[0]["wall_s"] + max(p["ended"] for p in rest) - min(p["began"] for p in rest)  # type: ignore[operator]
+    return {"phase": phase, "rows": sum(p["rows"] for p in parts), "wall_s": wall,  # type: ignore[misc]
+            "cpu_s": sum(p["cpu_s"] for p in parts), "server_cpu_s": sum(p["server_cpu_s"] for p in parts),  # type: ignore[misc]
+            "peak_rss_gib": max(p["peak_rss_gib"] for p in parts)}  # type: ignore[type-var]
+
 
 UNITS = {"import": "households", "compute": "lines", "publicize": "runs", "approve": "postings"}
 
@@ -199,11 +243,13 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=10_000)
     parser.add_argument("--villages-per-county", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated county files in this folder")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes per phase (each its own connection; the villages split among them)")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        url, phase, manifest = args.child
-        print(json.dumps(asyncio.run(child(url, phase, Path(manifest)))))
+        url, phase, manifest, part = args.child
+        print(json.dumps(asyncio.run(child(url, phase, Path(manifest), part))))
         return
     with tempfile.TemporaryDirectory(prefix="bench-province-") as tmp:
         directory = args.keep or Path(tmp)
@@ -225,12 +271,7 @@ def main() -> None:
         results = []
         try:
             for phase in PHASES:
-                done = subprocess.run([sys.executable, __file__, "--child", url, phase, str(manifest)],
-                                      capture_output=True, text=True, env=env)
-                if done.returncode != 0:
-                    print(f"{phase}: failed\n{done.stderr[-3000:]}")
-                    sys.exit(1)
-                r = json.loads(done.stdout.strip().splitlines()[-1])
+                r = run_phase(url, phase, manifest, args.jobs, env)
                 r["load"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
                 results.append(r)
                 print(f"  {phase:<10} {r['wall_s']:>8.1f} s wall {r['cpu_s']:>7.1f} s CPU + server {r['server_cpu_s']:>6.1f} s  peak {r['peak_rss_gib']:.2f} GiB  "
