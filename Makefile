@@ -76,7 +76,7 @@ bench: install
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/login.py
 	$(BIN)/python bench/hostile.py
-	$(BIN)/python bench/province.py --households 200000 --villages 200
+	$(BIN)/python bench/province.py --households 200000 --villages 200 --jobs 2
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .hypothesis

@@ -234,6 +234,11 @@ def run_phase(url: str, phase: str, manifest: Path, jobs: int, env: dict[str, st
             "peak_rss_gib": max(p["peak_rss_gib"] for p in parts)}  # type: ignore[type-var]
 
 
+# The first measurement (commit 411f3a7, one worker, load average 13.7-14.3 on the shared 2-core
+# machine): (households, villages, villages per county) -> phase -> (wall s, CPU s of client + server).
+# The target of issue 13: the slowest phase (compute) at least 2x faster than this.
+FIRST = {(200_000, 200, 100): {"import": (23.7, 8.3), "compute": (60.7, 13.0), "publicize": (5.3, 0.7),
+                               "approve": (19.2, 4.8)}}
 UNITS = {"import": "households", "compute": "lines", "publicize": "runs", "approve": "postings"}
 
 
@@ -282,6 +287,17 @@ def main() -> None:
     slowest = max(results, key=lambda r: r["wall_s"])
     total = sum(r["wall_s"] for r in results)
     print(f"  total {total:.1f} s wall; slowest phase: {slowest['phase']} ({slowest['wall_s'] / total:.0%} of the wall time)")
+    first = FIRST.get((households, villages, args.villages_per_county))
+    if first is None:
+        print("  no first measurement recorded at this size (see FIRST): no ratio")
+        return
+    for r in results:
+        wall, cpu = first[str(r["phase"])]
+        ours_cpu = float(r["cpu_s"]) + float(r["server_cpu_s"])
+        mark = "  <- the slowest phase of the first measurement: target 2x" if r["phase"] == "compute" else ""
+        print(f"  {r['phase']:<10} vs first measurement (411f3a7): wall {wall:.1f} -> {r['wall_s']:.1f} s "
+              f"({wall / float(r['wall_s']):.2f}x faster), CPU {cpu:.1f} -> {ours_cpu:.1f} s "
+              f"({cpu / ours_cpu:.2f}x){mark}")
 
 
 if __name__ == "__main__":
