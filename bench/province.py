@@ -90,13 +90,14 @@ def prepare(directory: Path, households: int, villages: int, per_county: int) ->
 
 def _part(items: list, part: str) -> list:  # type: ignore[type-arg]
     """A worker's share: "all", "first" (the first item alone: it creates what every run shares,
-    such as the stored scheme version) or "i/n" (every n-th of the items after the first)."""
+    such as the stored scheme version) or "i/n@k" (every n-th item from the i-th, after the first k)."""
     if part == "all":
         return items
     if part == "first":
         return items[:1]
-    i, n = (int(x) for x in part.split("/"))
-    return items[1:][i::n]
+    share, skip = part.split("@")
+    i, n = (int(x) for x in share.split("/"))
+    return items[int(skip):][i::n]
 
 
 async def phase_import(counties: list[dict]) -> int:  # type: ignore[type-arg]
@@ -176,7 +177,10 @@ async def child(url: str, phase: str, manifest: Path, part: str = "all") -> dict
     from dividends.store import models  # noqa: F401
     from dividends.store.db import close_database, open_database
     counties = json.loads(manifest.read_text())
-    await open_database(url)
+    await open_database(url)  # applies the migrations (the "migrate" step, before any phase)
+    if phase == "migrate":
+        await close_database()
+        return {}
     try:
         clock = FixedClock(START)
         if phase == "approve":
@@ -205,7 +209,7 @@ async def child(url: str, phase: str, manifest: Path, part: str = "all") -> dict
 # --------------------------------------------------------------------------- driver
 
 def run_phase(url: str, phase: str, manifest: Path, jobs: int, env: dict[str, str]) -> dict[str, object]:
-    """One phase: one child, or the first item alone and then ``jobs`` children side by side.
+    """One phase: one child, or ``jobs`` children side by side (for compute, after its first run alone).
     Wall is the first child's plus the span from the earliest start to the latest end of the others; CPU and rows are summed, peak is the largest
     child's."""
     def start(part: str) -> subprocess.Popen[str]:
@@ -224,11 +228,12 @@ def run_phase(url: str, phase: str, manifest: Path, jobs: int, env: dict[str, st
 
     if jobs == 1:
         return finish([start("all")])[0]
-    first = finish([start("first")])
-    rest = finish([start(f"{i}/{jobs}") for i in range(jobs)])
+    alone = phase == "compute"  # its first run stores the scheme version every run shares
+    first = finish([start("first")]) if alone else []
+    rest = finish([start(f"{i}/{jobs}@{int(alone)}") for i in range(jobs)])
     parts = first + rest
     # each child's own clock (process start-up and imports excluded, as with one child)
-    wall = first[0]["wall_s"] + max(p["ended"] for p in rest) - min(p["began"] for p in rest)  # type: ignore[operator]
+    wall = sum(float(p["wall_s"]) for p in first) + max(p["ended"] for p in rest) - min(p["began"] for p in rest)  # type: ignore[operator]
     return {"phase": phase, "rows": sum(p["rows"] for p in parts), "wall_s": wall,  # type: ignore[misc]
             "cpu_s": sum(p["cpu_s"] for p in parts), "server_cpu_s": sum(p["server_cpu_s"] for p in parts),  # type: ignore[misc]
             "peak_rss_gib": max(p["peak_rss_gib"] for p in parts)}  # type: ignore[type-var]
@@ -275,6 +280,8 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "MAX_REGISTRY_FILE_MB": "4096"}
         results = []
         try:
+            subprocess.run([sys.executable, __file__, "--child", url, "migrate", str(manifest), "all"],
+                           check=True, capture_output=True, env=env)
             for phase in PHASES:
                 r = run_phase(url, phase, manifest, args.jobs, env)
                 r["load"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
