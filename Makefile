@@ -71,11 +71,19 @@ $(VENV)/.mutation: pyproject.toml $(VENV)/.test
 mutation: $(VENV)/.mutation
 	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES)
 
+# every benchmark under bench/ (README "Benchmarks" lists them), each printing its figures beside
+# their floor or target and the ratio; the long ones at a modest size. PostgreSQL ones need the
+# server on 127.0.0.1:5432 (store, web and province create and drop scratch databases of their own).
 bench: install
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/compute.py --process
 	$(BIN)/python bench/compute.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/notify.py --notices 20000
+	$(BIN)/python bench/web.py
+	$(BIN)/python bench/login.py
+	$(BIN)/python bench/hostile.py
+	$(BIN)/python bench/province.py --households 200000 --villages 200 --jobs 2
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .hypothesis
