@@ -29,7 +29,7 @@ async def to_pglz(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     """Stored files (snapshot CSV and Parquet, bank files, packs) compressed with lz4 on PostgreSQL."""
 
-    dependencies = [('dividends', '0013_brought_forward')]
+    dependencies = [('dividends', '0014_recoveries')]
 
     initial = False
 
