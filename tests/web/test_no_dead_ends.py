@@ -103,6 +103,11 @@ async def test_the_approve_button_says_why_not_yet_and_the_post_refuses_with_the
         assert why is not None and 'disabled aria-describedby="approve-why"' in page.text
         reason = html.unescape(why.group(1))
         assert "2025-01-12" in reason  # the notice period is still running
+        mine = await acc.get(f"/runs/{run_id}")  # the accountant cannot pay before approval, and is told so
+        pay_why = re.search(r'<p class="muted why" id="pay-why">([^<]+)</p>', mine.text)
+        assert pay_why is not None and 'disabled aria-describedby="pay-why"' in mine.text
+        too_early = await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})
+        assert too_early.status_code in (400, 409) and html.unescape(pay_why.group(1)) in html.unescape(too_early.text)
         refused = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
         assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
         clock.advance(days=7)
