@@ -166,7 +166,9 @@ def _run_process(cmd: list[str]) -> tuple[float, float, float]:
     """(wall s, CPU s of the child, its peak RSS in GiB) of one run of ``cmd``."""
     t0 = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "MAX_REGISTRY_FILE_MB": "4096", "DIVIDENDS_LANG": "en"})
+                               # 10,000,000 households exceed the default row limit (5,000,000)
+                               env={**os.environ, "MAX_REGISTRY_FILE_MB": "4096", "MAX_ROWS": "100000000",
+                                    "DIVIDENDS_LANG": "en"})
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:

@@ -17,8 +17,11 @@
     run/evidence.json             the publicity evidence: photos of the posted notice, the result notice
     evidence/<kind>-<sha256>.<ext> those files, named by their hash
 
+    run/policy.json               the policy rules that pass or fail and the numbers without a source (format 5)
+
 Format versions: 1 (the first), 2 (adds the ledger head), 3 (adds the resolution, decisions and
-evidence); every version is read and verified.
+evidence), 4 (the ledger head in the manifest), 5 (adds ``run/policy.json``, re-evaluated from the
+recomputation when verified); every version is read and verified.
 
 ``verify_pack`` checks the hashes, recomputes the run from ``computation/inputs`` bit for bit,
 and checks that stored lines, ledger entries, bank files and results agree with each other.
@@ -36,7 +39,7 @@ from typing import Any
 import polars as pl
 
 import dividends.messages  # noqa: F401
-from dividends import ledger
+from dividends import ledger, run_policy
 from dividends.bundle import verify_bundle, write_bundle
 from dividends.files.limits import MB, current_limits
 from dividends.files.safe import export_csv as frame_csv, restore_frame
@@ -66,15 +69,19 @@ register({
         "en": "the pack has no villagers' meeting resolution (run/resolution.json), yet run {run} was approved (state: {state}); "
               "packs of format 3 and later must carry it",
     },
+    "pack.policy_differs": {
+        "zh": "审计包中的政策规则检查结果（run/policy.json）与重新计算的结果不符（重新计算不符合的规则：{failed}）",
+        "en": "the pack's policy results (run/policy.json) differ from the recomputed run's (rules failing on recomputation: {failed})",
+    },
     "pack.evidence": {
         "zh": "公示证据 {file} 与其记录的哈希或审计记录不符（可能被替换）",
         "en": "the publicity evidence {file} does not match its recorded hash or the audit trail (it may have been replaced)",
     },
 })
 
-FORMAT = "dividends.auditpack/4"
-#: Formats this version reads; 4 adds the ledger head (earlier packs keep verifying).
-FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", "dividends.auditpack/3", FORMAT)
+FORMAT = "dividends.auditpack/5"
+#: Formats this version reads; 4 adds the ledger head, 5 the policy results (earlier packs keep verifying).
+FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", "dividends.auditpack/3", "dividends.auditpack/4", FORMAT)
 _SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf", "text/html": "html"}
 
 
@@ -89,6 +96,9 @@ async def build_pack(run_id: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="pack-") as tmp:
         computation = compute(await run_inputs(run, Path(tmp)))
         write_bundle(computation, Path(tmp) / "computation")
+        asset = run.asset_return.asset or ""
+        files["run/policy.json"] = _json({"asset": asset,
+                                          **run_policy.report(computation.scheme, computation.allocation, asset)})
         for path in sorted((Path(tmp) / "computation").rglob("*")):
             if path.is_file():
                 files[f"computation/{path.relative_to(Path(tmp) / 'computation').as_posix()}"] = path.read_bytes()
@@ -217,7 +227,7 @@ def _read_manifest(archive: zipfile.ZipFile, names: set[str]) -> dict[str, Any] 
     for key, kind in (("run", int), ("village", str), ("period", int)):
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
             return Msg("pack.bad_manifest", detail=f"'{key}' is missing or not a {kind.__name__}")
-    if manifest["format"] == FORMAT:
+    if _version(manifest) >= 4:
         head = manifest.get("ledger_head", "missing")
         if head is not None and not (isinstance(head, dict) and isinstance(head.get("seq"), int)
                                      and isinstance(head.get("hash"), str) and len(head["hash"]) == 64):
@@ -251,11 +261,30 @@ def verify_pack(path: Path, name: str | None = None) -> PackVerification:
             bundle = verify_bundle(Path(tmp) / "computation")
             if not bundle.ok:
                 return PackVerification(False, bundle.problems)
+            policy_problems = _policy_checks(archive, manifest, names, bundle.computation)
             computed = pl.read_csv(Path(tmp) / "computation" / "allocations.csv", infer_schema=False)
-        problems = _cross_checks(archive, manifest, computed)
+        problems = policy_problems + _cross_checks(archive, manifest, computed)
     if problems:
         return PackVerification(False, tuple(problems))
     return PackVerification(True, (), manifest["run"], manifest["village"], manifest["period"])
+
+
+def _policy_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], names: set[str], computation: Any) -> list[Problem]:
+    """Format 5: ``run/policy.json`` is there and says what the recomputed run says about the
+    policy rules and the numbers without a source (a pack cannot hide a failed rule)."""
+    if _version(manifest) < 5:
+        return []
+    if "run/policy.json" not in names:
+        return [Problem(Msg("pack.file_missing", file="run/policy.json"))]
+    try:
+        recorded = json.loads(archive.read("run/policy.json").decode("utf-8"))
+        asset = str(recorded["asset"])
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return [Problem(Msg("pack.bad_manifest", detail="run/policy.json is not a policy report"))]
+    expected = json.loads(_json({"asset": asset, **run_policy.report(computation.scheme, computation.allocation, asset)}))
+    if recorded != expected:
+        return [Problem(Msg("pack.policy_differs", failed=", ".join(r["id"] for r in run_policy.failed(expected)) or "-"))]
+    return []
 
 
 def _fail(msg: Msg) -> PackVerification:

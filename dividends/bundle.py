@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,8 @@ class Verification:
     ok: bool
     problems: tuple[Problem, ...]
     content_hash: str | None
+    computation: Any = field(default=None, compare=False, repr=False)
+    """The recomputation that verified (a :class:`dividends.compute.Computation`), when ok."""
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
@@ -220,7 +222,7 @@ def verify_bundle(directory: Path) -> Verification:
     total = int(recomputed.allocation.villages["pool_fen"].sum())
     if manifest.get("total_fen") != total:
         return _fail(Msg("verify.hash_differs", field="total_fen", found=manifest.get("total_fen"), expected=total))
-    return Verification(True, (), expected_hash)
+    return Verification(True, (), expected_hash, recomputed)
 
 
 def _fail(msg: Msg) -> Verification:

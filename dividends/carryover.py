@@ -14,7 +14,10 @@ The rules, pure (the queries are in :mod:`dividends.store.carryover`):
   (``correction_needed = "brought_forward_reversed"``): such a run is not approved, and a
   posted one is reversed and replaced (the replacement takes the carry-over of the source's
   correction, if that is posted by then);
-- carry-over that arrived in a live run is no longer "parked money".
+- carry-over that arrived in a live run is no longer "parked money";
+- likewise a run capped over the period took what the earlier posted runs of the period paid
+  each household as a recorded input (its ``earlier_paid``): reversing one of those earlier
+  runs flags it (``correction_needed = "earlier_paid_reversed"``).
 """
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ from schemes.money import format_yuan
 
 REVERSED = "brought_forward_reversed"
 """``correction_needed`` of a run whose carry-over came from a run later reversed."""
+EARLIER_REVERSED = "earlier_paid_reversed"
+"""``correction_needed`` of a run capped over the period by what earlier runs paid, one of which
+was later reversed (the cap's recorded input no longer holds)."""
+FLAGS = (REVERSED, EARLIER_REVERSED)
+"""Every reason a run is flagged for correction: a flagged run is not approved."""
 
 
 def carry_over_accounts(scheme: Scheme) -> set[str]:

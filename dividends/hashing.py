@@ -4,6 +4,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,17 @@ def sha256_file(path: Path) -> str:
 
 
 def copy_hashed(source: Path, target: Path) -> str:
-    """Copy ``source`` to ``target`` byte for byte and return its SHA-256, reading it once."""
-    digest = hashlib.sha256()
-    with source.open("rb") as inp, target.open("wb") as out:
-        while chunk := inp.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest()
+    """Copy ``source`` to ``target`` byte for byte and return the SHA-256 of what was written.
+
+    The copy is made by the kernel (``sendfile``/``copy_file_range``: no bytes through Python)
+    and the copy is hashed from its mapped pages, so a source changing meanwhile cannot make
+    the digest disagree with the copy."""
+    shutil.copyfile(source, target)
+    with target.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return hashlib.sha256().hexdigest()
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return hashlib.sha256(mapped).hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -28,7 +28,8 @@ from dividends.auditpack import PackVerification, build_pack, verify_pack
 from dividends.clock import CHINA
 from dividends.carryover import BroughtForward, carry_over_accounts  # noqa: F401  (re-exported)
 from dividends.compute import Computation, compute, resolve_scheme
-from dividends.runs import lines_frame, refuse, write_inputs
+from dividends.recoveries import owed_of
+from dividends.runs import lines_frame, overpaid_by, refuse, write_inputs
 from dividends.store import county as county_store
 from dividends.store import ledger as ledger_store
 from dividends.store import registry as registry_store
@@ -570,6 +571,8 @@ class ApprovalSummary:
     last_year: LastYear | None
     brought_forward: BroughtForward | None = None  # last period's carry-over in the pool (part of the total)
     correction_needed: str = ""  # e.g. "brought_forward_reversed": the run must be corrected
+    recoveries: tuple[int, int] = (0, 0)  # recorded debts taken automatically: how many, fen asked (an input)
+    overpaid: tuple[int, int] = (0, 0)  # a correction: households it pays less than they were paid, fen
 
 
 async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
@@ -578,9 +581,13 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
     scheme = run_scheme(run)
     description = narrative(scheme.description, lang)
     carried = BroughtForward.from_dict(run.brought_forward)
+    owed = owed_of(run.recoveries)
+    recoveries = (len(owed), sum(o.fen for o in owed))
     if not run.lines:
-        return ApprovalSummary(description, [], 0, 0, [], [], 0, await _last_year(run), carried, run.correction_needed)
+        return ApprovalSummary(description, [], 0, 0, [], [], 0, await _last_year(run), carried, run.correction_needed,
+                               recoveries)
     lines = await lines_frame(run.id)
+    overpaid = await overpaid_by(run, lines)
     hh = lines.filter(pl.col("recipient_kind") == "household")
     by_step: dict[str, int] = {}
     for text in hh["breakdown"].to_list():
@@ -599,7 +606,8 @@ async def approval_summary(run: Run, lang: str) -> ApprovalSummary:
                     key=lambda u: u.household_id)
     pending = len({h for _, h, _, status in items if status == "pending"})
     return ApprovalSummary(description, steps, hh.height, int((hh["amount_fen"] > 0).sum()), nothing, failed, pending,
-                           await _last_year(run), carried, run.correction_needed)
+                           await _last_year(run), carried, run.correction_needed, recoveries,
+                           (len(overpaid), sum(overpaid.values())))
 
 
 async def _last_year(run: Run) -> LastYear | None:

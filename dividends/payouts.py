@@ -54,13 +54,8 @@ class BatchOutcome:
 async def previously_paid(run: Run) -> dict[str, int]:
     """What households were paid under the runs this one replaces (a correction pays only the
     difference)."""
-    paid: dict[str, int] = {}
-    current = run
-    while current.replaces_id is not None:  # type: ignore[attr-defined]
-        current = await Run.get(id=current.replaces_id)  # type: ignore[attr-defined]
-        for hid, fen in await PayoutItem.filter(run=current, status="paid").values_list("household_id", "amount_fen"):
-            paid[hid] = paid.get(hid, 0) + fen
-    return paid
+    from dividends.store.recoveries import paid_under_replaced
+    return await paid_under_replaced(run)
 
 
 async def _items_owed(run: Run) -> pl.DataFrame:

@@ -45,7 +45,7 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
         objection=HowToObject(contact_name=village.contact_name or Label("村委会", "the village committee"),
                               contact_phone=village.contact_phone,
                               address=village.office_address or Label("村委会办公室", "the village committee office")),
-        steps=notice_steps(scheme) + ((DEDUCTIONS_STEP,) if run.deductions_file else ()), households=tuple(households), accounts=accounts, run_id=str(run.id),
+        steps=notice_steps(scheme) + ((DEDUCTIONS_STEP,) if run.deductions_file or run.recoveries else ()), households=tuple(households), accounts=accounts, run_id=str(run.id),
         content_hash=run.content_hash or "",
         brought_forward_fen=carried.fen if carried else 0, brought_forward_period=carried.period if carried else None)
 

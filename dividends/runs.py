@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,23 +23,27 @@ import polars as pl
 
 import dividends.messages  # noqa: F401
 import dividends.refusals  # noqa: F401  (its messages)
-from dividends import ledger
+from dividends import ledger, run_policy
 from dividends.bundle import build_manifest, input_copies, render_outputs
-from dividends.carryover import REVERSED, BroughtForward, arriving
+from dividends.carryover import EARLIER_REVERSED, REVERSED, BroughtForward, arriving
 from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
 from dividends.period_inputs import read_deductions
+from dividends.recoveries import REVERSED as RECOVERY_REVERSED
+from dividends.recoveries import Owed, creditor_for, match_results, merged_deductions, overpayment_reason, overpayments, \
+    owed_of, recovered_from_lines
 from dividends.registry import Registry
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.needs import check_needs
 from schemes.engine import roster_problems
-from schemes.model import Cap
+from schemes.model import Cap, Scheme
 from dividends.store import audit
 from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
+from dividends.store import recoveries as recoveries_store
 from dividends.store.bulk import insert_rows
 from dividends.store.files import file_name, get_file, put_file
 from dividends.store.models import (
@@ -249,15 +253,17 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
             earlier = {"runs": earlier_runs, "lines": [[h, f] for h, f in earlier_lines.items()]}
         deductions_file = (await put_file(Path(deductions[0]).name or "deductions.csv", deductions[1])
                            if deductions is not None else None)
+        owed = await recoveries_into(village.id, wanted)
         run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
                                kind="correction" if replaced else "regular", replaces=replaced,
                                brought_forward=carried.to_dict() if carried else None, deductions_file=deductions_file,
-                               earlier_paid=earlier)
+                               earlier_paid=earlier, recoveries=[o.row() for o in owed] or None)
         await audit.record(actor, "run.create", "run", run.id, village=village, scheme=scheme.scheme_id,
                            version=scheme.version, snapshot=snapshot.version, pool_fen=run.pool_fen, replaces=replaces,
                            brought_forward_fen=carried.fen if carried else 0,
-                           brought_forward_from=carried.run if carried else None, deductions=deductions_file)
+                           brought_forward_from=carried.run if carried else None, deductions=deductions_file,
+                           recoveries=len(owed), recoveries_fen=sum(o.fen for o in owed))
     return await get_run(run.id)
 
 
@@ -268,6 +274,15 @@ async def brought_forward_into(village_id: int, period: int, asset: str) -> Brou
     if source is None:
         return None
     return arriving(source.id, source.period, source.scheme.text, await carryover_store.account_lines(source.id))
+
+
+async def recoveries_into(village_id: int, scheme: Scheme) -> list[Owed]:
+    """The village's outstanding debts a new run takes (see :mod:`dividends.recoveries`), each
+    to an account the run's scheme allows (none when it has nowhere to put them)."""
+    owed = await recoveries_store.outstanding(village_id)
+    if not owed or creditor_for(scheme) is None:
+        return []
+    return [replace(o, creditor=creditor_for(scheme, o.creditor)) for o in owed]
 
 
 def run_brought_forward(run: Run) -> BroughtForward | None:
@@ -284,6 +299,14 @@ async def run_inputs(run: Run, directory: Path) -> Inputs:
     if run.deductions_file:
         suffix = Path(await file_name(run.deductions_file)).suffix.lower()
         deductions = (suffix if suffix in (".csv", ".xlsx") else ".csv", await get_file(run.deductions_file))
+    if run.recoveries:  # the recorded debts join the file's rows in one input
+        by_hand = None
+        if deductions is not None:
+            with tempfile.TemporaryDirectory(prefix="deductions-") as tmp:
+                path = Path(tmp) / f"deductions{deductions[0]}"
+                path.write_bytes(deductions[1])
+                by_hand = read_deductions(path)
+        deductions = (".csv", merged_deductions(by_hand, owed_of(run.recoveries)))
     return await write_inputs(directory, run.scheme.text, run.snapshot, run.period, run.pool_fen, run.created_at.date(),
                               brought_forward=carried.csv(run.village.code) if carried else None, deductions=deductions,
                               earlier_paid=earlier_paid_csv(run.earlier_paid))
@@ -367,6 +390,9 @@ async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> 
         result = compute(inputs)
         outputs = render_outputs(result)
         manifest = build_manifest(result, outputs, input_copies(inputs, result))
+    manifest["policy"] = run_policy.report(result.scheme, result.allocation, run.asset_return.asset or "")
+    taken = (match_results(result.allocation.deductions, owed_of(run.recoveries))
+             if result.allocation.deductions is not None else [])
     lines = result.allocation.lines()
     steps = list(result.allocation.step_ids)
     rows = lines.select(
@@ -378,6 +404,7 @@ async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> 
                        manifest=manifest, lines=lines.height)
         await insert_rows(AllocationLine._meta.db_table,
                           ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"], rows)
+        await recoveries_store.record_taken(run, taken)
         checkpoint("compute.lines_written")
         await audit.record(actor, "run.compute", "run", run.id, village=run.village,
                            content_hash=manifest["content_hash"], lines=lines.height, total_fen=manifest["total_fen"])
@@ -473,9 +500,13 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
     lines = await check_approval(run, actor, clock)
     now = today(clock)
     carried = run_brought_forward(run)
+    recovered, recovered_to = recovered_from_lines(lines)
+    overpaid = await overpaid_by(run, lines)
+    debts = [*await recoveries_store.new_debts(run.id), *((h, None, f) for h, f in overpaid.items())]
     drafts = ledger.draft_approval(run.village.code, ledger_store.run_ref(run.id), now, run.pool_fen,
                                    lines.select("recipient_kind", "recipient_id", "amount_fen"),
-                                   brought_forward=carried.accounts if carried else None)
+                                   brought_forward=carried.accounts if carried else None,
+                                   recovered=recovered, recovered_to=recovered_to, debts=debts)
     async with transaction():
         await _advance(run, "publicized", "approved", approved_by=actor, approved_at=clock.now())
         if resolution is not None:
@@ -483,10 +514,27 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
             await approvals.record_resolution(run, dict(resolution["counts"]), content_hash=run.content_hash or "",  # type: ignore[call-overload]
                                               quorum=str(resolution["quorum"]), majority=str(resolution["majority"]),
                                               actor=actor, at=clock.now())
+        if overpaid:
+            await recoveries_store.record_overpayments(run, overpaid, creditor_for(_scheme_of(run)) or "collective",
+                                                       overpayment_reason(run.id, run.replaces_id))  # type: ignore[attr-defined]
         await ledger_store.append(run.village, drafts, run_id=run.id)
         checkpoint("approve.accrual_posted")
         await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen)
     return Outcome(run, True)
+
+
+async def overpaid_by(run: Run, lines: pl.DataFrame) -> dict[str, int]:
+    """What the runs a correction replaces paid each household beyond its line now (a debt)."""
+    if run.kind != "correction":
+        return {}
+    households = lines.filter(pl.col("recipient_kind") == "household")
+    return overpayments(dict(households.select("recipient_id", "amount_fen").rows()),
+                        await recoveries_store.paid_under_replaced(run))
+
+
+def _scheme_of(run: Run):  # type: ignore[no-untyped-def]
+    from dividends.carryover import _scheme
+    return _scheme(run.scheme.text)
 
 
 # ---------------------------------------------------------------------- cancel, reverse
@@ -557,6 +605,10 @@ async def check_approval(run: Run, actor: str, clock: Clock = SystemClock()) -> 
     if run.correction_needed == REVERSED:
         carried = run_brought_forward(run)
         raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
+    if run.correction_needed == RECOVERY_REVERSED:
+        raise refuse("run.recovery_reversed", run=run.id, source=await recoveries_store.reversed_source(run) or "-")
+    if run.correction_needed == EARLIER_REVERSED:
+        raise refuse("run.earlier_paid_reversed", run=run.id, sources=", ".join(str(i) for i in (run.earlier_paid or {}).get("runs") or []) or "-")
     open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
     if open_:
         raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
@@ -588,8 +640,9 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
     if actor == mirror.prepared_by:
         raise refuse("refusal.reversal_same_person", user=actor, run=reversal_id)
     run = await get_run(mirror.reverses_id)  # type: ignore[attr-defined]
-    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "brought_forward", "accrual"))
-    drawing = await carryover_store.live_runs_drawing_on(run)
+    entries = await ledger_store.entries_of_run(run.id, kinds=("return", "brought_forward", "debt", "accrual"))
+    flagged = await carryover_store.runs_to_flag(run)
+    flagged += [(r, RECOVERY_REVERSED) for r in await recoveries_store.runs_taking_debts_of(run)]
     now = clock.now()
     async with transaction():
         updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
@@ -602,11 +655,12 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
                          needed=states("computed"))
         await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),
                                   run_id=mirror.id)
-        if drawing:  # its carry-over arrived in next period's runs: they must be corrected
-            await carryover_store.flag([r.id for r in drawing], REVERSED)
-            for r in drawing:
-                await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
-                                   reason=REVERSED, source=run.id)
+        # its carry-over arrived in next period's runs, its payments capped live runs of the same
+        # period, or debts it recorded are taken by other runs: they must be corrected
+        for r, why in flagged:
+            await carryover_store.flag([r.id], why)
+            await audit.record(actor, "run.flag_correction", "run", r.id, village=run.village,
+                               reason=why, source=run.id)
         await audit.record(actor, "run.reverse", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=(mirror.manifest or {}).get("reason", ""), prepared_by=mirror.prepared_by)
     return await get_run(mirror.id)

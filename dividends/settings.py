@@ -25,6 +25,7 @@ It imports no web, ORM or SMS-provider module, so the command line loads it chea
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def _environment() -> Any:
 def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
     """The values of :data:`VARIABLES` that are set, from the process environment over
     ``env_file`` (``None``: the environment alone)."""
+    if env_file is None or not env_file.is_file():  # the environment alone: no pydantic needed
+        return {name: os.environ[name] for name in VARIABLES if name in os.environ}
     values = _environment()(_env_file=env_file).model_dump()
     return {name: value for name, value in values.items() if value is not None}
 

@@ -19,6 +19,8 @@ Kinds and their records:
   channel and masked account;
 - ``payment_failed`` (:class:`PaymentFailed`): the bank refused the payment, and why;
 - ``statement`` (:class:`Statement`): the answer to 查询 / CX / STATEMENT;
+- ``period_statement`` (:class:`PeriodStatement`): one household's total for a period over all
+  its runs (several assets), one item per asset: keyed by (period, household), not by run;
 - ``help`` (:class:`Help`): the answer to any other reply;
 - ``objection_received`` (:class:`ObjectionReceived`): the answer to 异议….
 
@@ -40,7 +42,8 @@ from schemes.i18n import LANGS
 from schemes.money import format_yuan
 
 NoticeKind = Literal[
-    "publicity", "payment_confirmation", "payment_failed", "statement", "help", "objection_received"
+    "publicity", "payment_confirmation", "payment_failed", "statement", "period_statement", "help",
+    "objection_received"
 ]
 StatementStatus = Literal["publicity", "approved", "paid", "failed"]
 
@@ -142,6 +145,18 @@ class Statement(_WithBreakdown):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PeriodStatement(_WithBreakdown):
+    """A household's period over every run (asset) of it: ``breakdown`` has one item per asset
+    (``("光伏收益", 96000)``), ``amount_fen`` their total; ``project`` names them together
+    (``各项收益`` / ``all returns``)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.breakdown:
+            raise TypeError("a period statement needs one breakdown item per run (asset)")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Help:
     village: str
 
@@ -156,10 +171,11 @@ RECORDS: dict[str, type] = {
     "payment_confirmation": PaymentConfirmation,
     "payment_failed": PaymentFailed,
     "statement": Statement,
+    "period_statement": PeriodStatement,
     "help": Help,
     "objection_received": ObjectionReceived,
 }
-Record = Publicity | PaymentConfirmation | PaymentFailed | Statement | Help | ObjectionReceived
+Record = Publicity | PaymentConfirmation | PaymentFailed | Statement | PeriodStatement | Help | ObjectionReceived
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +273,8 @@ def template_and_params(kind: str, lang: str, record: Record, channel: Channel) 
         if record.paid_on is not None and record.status == "paid":
             params["paid_on"] = _date(record.paid_on, lang)
         return f"statement_{record.status}", params
+    if isinstance(record, PeriodStatement):
+        return "period_statement", params
     return kind, params
 
 

@@ -113,6 +113,14 @@ class Profile:
     title: Label
     rules: tuple[Rule, ...]
     file: str = ""
+    assets: tuple[str, ...] = ()
+    """``applies_to.assets``: the asset returns (run side) the profile checks, by name."""
+    schemes: tuple[str, ...] = ()
+    """``applies_to.schemes``: the scheme ids the profile checks whatever the asset."""
+
+    def applies(self, scheme_id: str, asset: str) -> bool:
+        """Whether a run of ``scheme_id`` for ``asset`` is checked against this profile."""
+        return scheme_id in self.schemes or asset.strip().casefold() in {a.casefold() for a in self.assets}
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ def load_profile(ref: str) -> Profile:
 
 class _ProfileReader(DocumentReader):
     def profile(self) -> Profile | None:
-        top = self.mapping(self.doc.root, (), ("id", "title", "description", "rules"), ("id", "title", "rules"))
+        top = self.mapping(self.doc.root, (), ("id", "title", "description", "applies_to", "rules"), ("id", "title", "rules"))
         if top is None:
             return None
         pid = self.text(top.get("id"), ("id",))
@@ -168,9 +176,11 @@ class _ProfileReader(DocumentReader):
             self.problem(("rules",), "yaml.need_list", found=_show(raw))
             return None
         rules = [r for i, item in enumerate(raw) if (r := self.rule(item, ("rules", i))) is not None]
+        applies = self.mapping(top.get("applies_to") or {}, ("applies_to",), ("assets", "schemes")) or {}
+        assets, schemes = (tuple(str(v) for v in (applies.get(k) or [])) for k in ("assets", "schemes"))
         if self.doc.problems or not pid or not title:
             return None
-        return Profile(pid, title, tuple(rules), self.doc.file)
+        return Profile(pid, title, tuple(rules), self.doc.file, assets, schemes)
 
     def rule(self, value: Any, path: tuple[str | int, ...]) -> Rule | None:
         m = self.mapping(value, path, ("id", "title", "source", "date") + CHECK_KEYS, ("id", "title", "source", "date"))

@@ -303,6 +303,37 @@ def _print_report(r: DeliveryReport) -> None:
     out.print(f)
 
 
+@app.command("period-statement")
+def period_statement_cmd(
+        village: Annotated[str, typer.Argument(help="village code")],
+        period: Annotated[int, typer.Argument(help="the period (year)")],
+        runs: Annotated[Optional[str], typer.Option("--runs", help="only these runs, comma-separated (runs paid together)")] = None,
+        combined: Annotated[bool, typer.Option("--combined", help="the combined notice: one line per household, a column per run")] = False,
+        user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """One statement per household over the village's runs of a period (publicized or later): the
+    text each household gets through the configured provider, with its segments."""
+    from dividends.period_statement import combined_rows, statements
+    settings = _settings()
+    channel, _ = _channel(settings)
+    ids = [int(r) for r in runs.split(",") if r.strip()] if runs else None
+
+    async def work(actor: Actor):  # type: ignore[no-untyped-def]
+        return await notices.period_statements(actor, village, period, ids)
+    found = _as_user(settings, user, password_stdin, work)
+    if combined:
+        header, rows = combined_rows(found)
+        t = table(text("notify.col.household"), text("notify.col.name"), *header[2:-1], text("notify.col.total"))
+        for r in rows:
+            t.add_row(str(r[0]), str(r[1]), *[yuan(int(c)) for c in r[2:]])  # type: ignore[call-overload]
+        out.print(t)
+        return
+    t = table(text("notify.col.household"), text("notify.col.period"), text("notify.col.segments"), text("notify.col.text"))
+    for s in statements(found, channel, settings.sms.max_segments):
+        t.add_row(s.key[1], str(s.key[0]), str(s.text.info.segments) if s.text else "-",
+                  s.text.body if s.text else s.error)
+    out.print(t)
+
+
 @app.command("templates")
 def templates_cmd(lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default both)")] = None) -> None:
     """Every SMS template: its kind, approval state at each provider, and its text with example

@@ -17,23 +17,31 @@ The audit pack and the reader of a bank's returned file live elsewhere.
 """
 from __future__ import annotations
 
-from dividends.files.banks import bank_file_name, load_formats, write_bank_csv, write_bank_xlsx
-from dividends.files.formats import BankColumn, BankFormat, SummaryRow
-from dividends.files.masking import mask_id_number, mask_person_name
-from dividends.files.notice import (
-    NoticeAccount,
-    NoticeData,
-    NoticeHousehold,
-    NoticeStep,
-    Objection,
-    check_notice,
-    notice_steps,
-    render_notice,
-    scheme_paragraph,
-    write_notice,
-)
-from dividends.files.output import FileInfo
-from dividends.files.payrows import BatchMeta
+import importlib
+from typing import Any
+
+# Each name is imported from its module when first asked for (module ``__getattr__``): reading a
+# registry imports dividends.files.limits, which must not load the notice's templates (jinja2),
+# the bank formats or phonenumbers through this package.
+_WHERE = {
+    "bank_file_name": "banks", "load_formats": "banks", "write_bank_csv": "banks", "write_bank_xlsx": "banks",
+    "BankColumn": "formats", "BankFormat": "formats", "SummaryRow": "formats",
+    "mask_id_number": "masking", "mask_person_name": "masking",
+    "NoticeAccount": "notice", "NoticeData": "notice", "NoticeHousehold": "notice", "NoticeStep": "notice",
+    "Objection": "notice", "check_notice": "notice", "notice_steps": "notice", "render_notice": "notice",
+    "scheme_paragraph": "notice", "write_notice": "notice",
+    "FileInfo": "output", "BatchMeta": "payrows",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BankColumn", "BankFormat", "BatchMeta", "FileInfo", "NoticeAccount", "NoticeData", "NoticeHousehold",

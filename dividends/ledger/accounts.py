@@ -6,6 +6,7 @@ Per village ``V`` (every id passed through :func:`component`)::
     Income:AssetReturn:V              the asset's return (PV power, tourism, dividends...)
     Expenses:DistributablePool:V      the pool a run appropriates
     Liabilities:Payable:V:H           owed to household H (accrued at approval, paid by the bank)
+    Assets:Receivable:V:H             owed by household H (a debt recorded, recovered from its payouts)
     Equity:Collective:V:A             the collective and its funds (collective, carry_over, ...)
 
 Beancount accepts an account component that starts with an upper-case letter or a digit and
@@ -121,6 +122,16 @@ def distributable_pool(village_id: str) -> str:
 
 def payable(village_id: str, household_id: str) -> str:
     return f"Liabilities:Payable:{component(village_id)}:{component(household_id)}"
+
+
+def receivable(village_id: str, household_id: str) -> str:
+    return f"Assets:Receivable:{component(village_id)}:{component(household_id)}"
+
+
+def receivables(village_id: str, household_ids: pl.Series) -> pl.Series:
+    """``Assets:Receivable:V:H`` for many households at once."""
+    prefix = f"Assets:Receivable:{component(village_id)}:"
+    return (prefix + component_series(household_ids)).alias("account")
 
 
 def collective(village_id: str, account: str) -> str:

@@ -89,16 +89,28 @@ def _sum(frame: pl.DataFrame) -> int:
 
 
 def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines: pl.DataFrame,
-                   *, lang: Lang = "zh", brought_forward: Mapping[str, int] | None = None) -> list[EntryDraft]:
+                   *, lang: Lang = "zh", brought_forward: Mapping[str, int] | None = None,
+                   recovered: Mapping[str, int] | None = None, recovered_to: Mapping[str, int] | None = None,
+                   debts: Sequence[tuple[str, str | None, int]] = ()) -> list[EntryDraft]:
     """The two entries approving a run posts: the return received, then the accrual.
 
     ``lines`` is ``[recipient_kind ('household' | 'account'), recipient_id, amount_fen]`` (an
     extra ``village_id`` column must hold ``village_id`` only); the amounts must add up to
-    ``pool_fen`` exactly. Lines of 0 fen get no posting. A pool of 0 posts nothing: ``[]``.
+    ``pool_fen`` exactly. Lines of 0 fen get no posting. A pool of 0 posts nothing: ``[]`` (but
+the ``debt`` entry when there are debts).
 
     ``brought_forward`` (account -> fen) is last period's carry-over joining this run's pool: a
     third entry, ``brought_forward``, between the two, moves it out of those collective accounts
     back into the distributable pool, and the lines must then add up to ``pool_fen`` plus it.
+
+    Debts and their recovery (issue 10, item 3): ``debts`` are ``(household, creditor account or
+    None, fen)`` recorded by this approval; a ``debt`` entry, before the accrual, debits each
+    household's ``Assets:Receivable:V:H`` against the creditor's collective account (a debt from
+    a deductions file) or against the household's payable (None: an overpayment a correction
+    found, which the reversal and the smaller correction left as a debit on the payable).
+    ``recovered`` (household -> fen) is what this run's deductions took from household lines and
+    ``recovered_to`` (account -> fen) where the engine moved it: the accrual credits those
+    receivables instead of crediting the creditor accounts with it (the two must agree).
     """
     if isinstance(pool_fen, bool) or not isinstance(pool_fen, int):
         raise TypeError(f"pool_fen must be int fen, found {type(pool_fen).__name__}")
@@ -122,17 +134,25 @@ def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines:
     if total != pool_fen + carried:
         raise DraftError(Msg("ledger.draft.conservation", village=village_id, run=run_id,
                              found=format_yuan(total), expected=format_yuan(pool_fen + carried)))
-    if pool_fen + carried == 0:
-        return []
+    if pool_fen + carried == 0:  # nothing to distribute; debts found (a correction to 0) are still recorded
+        return [_debt_entry(village_id, run_id, on, debts, lang)] if debts else []
     distributable = pool_fen + carried
     paid = clean.filter(pl.col("amount_fen") != 0)
     households = paid.filter(pl.col("recipient_kind") == "household")
     funds = paid.filter(pl.col("recipient_kind") == "account")
+    taken = _recoveries(village_id, run_id, funds, recovered or {}, recovered_to or {})
+    if taken.height:  # what the deductions moved to an account repays a receivable instead
+        funds = funds.with_columns(
+            pl.col("amount_fen") - pl.col("recipient_id").replace_strict(dict(recovered_to or {}), default=0,
+                                                                         return_dtype=pl.Int64)
+        ).filter(pl.col("amount_fen") != 0)
     credits = pl.concat([
         households.select(accounts.payables(village_id, households["recipient_id"]), "recipient_kind",
                           "recipient_id", "amount_fen"),
         funds.select(accounts.collectives(village_id, funds["recipient_id"]), "recipient_kind",
                      "recipient_id", "amount_fen"),
+        taken.select(accounts.receivables(village_id, taken["recipient_id"]), "recipient_kind", "recipient_id",
+                     "amount_fen"),
     ])
     accrual = canonical_postings(pl.concat([
         pl.DataFrame({"account": [accounts.distributable_pool(village_id)], "amount_fen": [distributable]},
@@ -155,11 +175,49 @@ def draft_approval(village_id: str, run_id: str, on: date, pool_fen: int, lines:
                 accounts="、".join(arriving) if lang == "zh" else ", ".join(arriving)).text(lang),
             postings_of([(accounts.collective(village_id, a), f) for a, f in arriving.items()]
                         + [(accounts.distributable_pool(village_id), -carried)])))
+    if debts:
+        drafts.append(_debt_entry(village_id, run_id, on, debts, lang))
     drafts.append(EntryDraft(village_id, on, "accrual", run_id, f"accrual:{run_id}",
                              Msg("ledger.narration.accrual", run=run_id, amount=format_yuan(distributable),
                                  households=households.height, accounts=funds.height).text(lang),
                              accrual))
     return drafts
+
+
+def _recoveries(village_id: str, run_id: str, funds: pl.DataFrame, recovered: Mapping[str, int],
+                recovered_to: Mapping[str, int]) -> pl.DataFrame:
+    """``recovered`` as credit lines (recipient_kind "receivable"), checked against
+    ``recovered_to`` and the account lines it is taken from."""
+    households = {h: int(f) for h, f in sorted(recovered.items()) if f}
+    moved = {a: int(f) for a, f in sorted(recovered_to.items()) if f}
+    line = dict(funds.select("recipient_id", "amount_fen").rows())
+    short = [f"{a}: {format_yuan(f)} > {format_yuan(line.get(a, 0))}" for a, f in moved.items() if f > line.get(a, 0)]
+    negative = [f"{h}: {format_yuan(f)}" for h, f in households.items() if f < 0]
+    if sum(households.values()) != sum(moved.values()) or short or negative:
+        raise DraftError(Msg("ledger.draft.recovery", village=village_id, run=run_id,
+                             households=format_yuan(sum(households.values())), accounts=format_yuan(sum(moved.values())),
+                             detail=("; " + ", ".join(short + negative)) if short or negative else ""))
+    return pl.DataFrame({"recipient_kind": ["receivable"] * len(households), "recipient_id": list(households),
+                         "amount_fen": list(households.values())},
+                        schema={"recipient_kind": pl.String, "recipient_id": pl.String, "amount_fen": pl.Int64})
+
+
+def _debt_entry(village_id: str, run_id: str, on: date, debts: Sequence[tuple[str, str | None, int]],
+                lang: Lang) -> EntryDraft:
+    """Receivable debits against the creditor accounts (or the households' payables)."""
+    pairs: dict[str, int] = {}
+    for household, creditor, fen in debts:
+        if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
+            raise DraftError(Msg("ledger.draft.negative", village=village_id, run=run_id, count=1,
+                                 example=f"{household}: {fen}"))
+        against = accounts.payable(village_id, household) if creditor is None else accounts.collective(village_id, creditor)
+        for account, amount in ((accounts.receivable(village_id, household), fen), (against, -fen)):
+            pairs[account] = pairs.get(account, 0) + amount
+    total = sum(f for _, _, f in debts)
+    narration = Msg("ledger.narration.debt", run=run_id, households=len({h for h, _, _ in debts}),
+                    amount=format_yuan(total)).text(lang)
+    return EntryDraft(village_id, on, "debt", run_id, f"debt:{run_id}", narration,
+                      postings_of([(a, f) for a, f in pairs.items() if f]))
 
 
 def draft_settlement(village_id: str, run_id: str, on: date, paid: pl.DataFrame, ref: str,

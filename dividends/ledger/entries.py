@@ -20,8 +20,8 @@ import polars as pl
 
 from schemes.i18n import Msg
 
-Kind = Literal["return", "brought_forward", "accrual", "settlement", "reversal"]
-KINDS: tuple[Kind, ...] = ("return", "brought_forward", "accrual", "settlement", "reversal")
+Kind = Literal["return", "brought_forward", "debt", "accrual", "settlement", "reversal"]
+KINDS: tuple[Kind, ...] = ("return", "brought_forward", "debt", "accrual", "settlement", "reversal")
 
 POSTINGS_SCHEMA: dict[str, pl.DataType] = {"account": pl.String(), "amount_fen": pl.Int64()}
 ZERO_HASH = "0" * 64

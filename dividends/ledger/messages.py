@@ -124,6 +124,15 @@ register({
         "zh": "运行 {run} 承接上期结转 {amount} 元（自 {accounts}）并入可分配金额",
         "en": "run {run}: {amount} yuan brought forward from last period ({accounts}) joins the distributable amount",
     },
+    "ledger.narration.debt": {
+        "zh": "运行 {run} 记录 {households} 户欠款共 {amount} 元（应收款）",
+        "en": "run {run}: debts of {households} household(s) recorded, {amount} yuan receivable",
+    },
+    "ledger.draft.recovery": {
+        "zh": "村 {village} 运行 {run} 的扣款对不上：从农户扣回 {households} 元，转入账户 {accounts} 元{detail}",
+        "en": "village {village}, run {run}: deductions do not agree: {households} yuan taken from households, "
+              "{accounts} yuan to accounts{detail}",
+    },
     "ledger.narration.accrual": {
         "zh": "运行 {run} 批准：可分配 {amount} 元，应付 {households} 户，转入 {accounts} 个集体及基金账户",
         "en": "run {run} approved: {amount} yuan distributable, payable to {households} household(s), "

@@ -126,22 +126,17 @@ def id_number_parts(ids: pl.Series) -> pl.DataFrame:
     )
     return frame.select(
         "format_ok",
-        birth_date_expr(pl.col("id")).alias("birth_date"),
+        pl.when("format_ok").then(birth_date_expr(pl.col("id"))).alias("birth_date"),
         (pl.col("check") == pl.col("given")).alias("checksum_ok"),
         (pl.col("first17") * 11 + pl.col("given")).alias("key"),
     )
 
 
 def birth_date_expr(id_number: pl.Expr) -> pl.Expr:
-    """The birth date in characters 7-14, or null when it is not a real date."""
-    text = pl.concat_str(
-        id_number.str.slice(6, 4),
-        pl.lit("-"),
-        id_number.str.slice(10, 2),
-        pl.lit("-"),
-        id_number.str.slice(12, 2),
-    )
-    return text.str.to_date("%Y-%m-%d", strict=False)
+    """The birth date in characters 7-14, or null when it is not a real date. For ID numbers
+    in the format (those characters are digits): ``YYYYMMDD`` parsed as it stands, no
+    ``YYYY-MM-DD`` text built first."""
+    return id_number.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
 
 
 def with_check_characters(first17: pl.Series) -> pl.Series:

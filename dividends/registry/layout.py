@@ -108,8 +108,12 @@ def row_kinds(body: pl.DataFrame) -> pl.DataFrame:
     none = pl.DataFrame({k: pl.Series(k, [False] * body.height, dtype=t) for k, t in _KINDS.items()})
     if body.width == 0 or body.height == 0:
         return none
-    joined = pl.concat_str([pl.col(c).fill_null("") for c in body.columns], separator="\x1f")
-    rows = body.select(joined.str.contains_any(list(KEYWORDS), ascii_case_insensitive=True)).to_series()
+    words = list(KEYWORDS)
+    rows = body.select(
+        pl.any_horizontal(
+            pl.col(c).str.contains_any(words, ascii_case_insensitive=True) for c in body.columns
+        ).fill_null(False)
+    ).to_series()
     candidates = rows.arg_true()
     if candidates.len() == 0:
         return none

@@ -149,7 +149,7 @@ def read_table(
         return InputError([Problem(msg=msg, file=file, row=row, column=column)])
 
     data = _read_bytes(path, kind, limits, fail)
-    if not data.strip():
+    if not data or data.isspace():  # (no stripped copy of the whole file)
         raise fail(Msg("registry.empty_file"))
     fmt: FileFormat = "csv"
     if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
@@ -191,10 +191,15 @@ def _read_bytes(path: Path, kind: FileKind, limits: Limits, fail: _Fail) -> byte
     return data
 
 
-def _to_utf8(data: bytes, fail: _Fail) -> bytes:
-    """UTF-8 bytes (without BOM) for the CSV parser; GBK/GB18030 text is re-encoded."""
+def _to_utf8(data: bytes, fail: _Fail, *, check: bool = True) -> bytes:
+    """UTF-8 bytes (without BOM) for the CSV parser; GBK/GB18030 text is re-encoded.
+
+    ``check=False`` skips decoding: the bytes as they would be if they are UTF-8 (the caller's
+    parser refuses invalid UTF-8, and then calls again with ``check=True``)."""
     if data.startswith(codecs.BOM_UTF8):
         body = data[len(codecs.BOM_UTF8) :]
+        if not check:
+            return body
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
@@ -204,6 +209,8 @@ def _to_utf8(data: bytes, fail: _Fail) -> bytes:
         raise fail(Msg("registry.utf16"))
     if b"\x00" in data:
         raise fail(Msg("registry.not_text"))
+    if not check:
+        return data
     try:
         data.decode("utf-8")
         return data
@@ -226,14 +233,19 @@ def _looks_utf16(data: bytes) -> bool:
 
 
 def _sniff_separator(data: bytes) -> str:
-    first = data.split(b"\n", 1)[0]
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]  # (no split: it would copy the rest of the file)
     return "\t" if b"\t" in first and b"," not in first else ","
 
 
 def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
-    text = _to_utf8(data, fail)
+    text = _to_utf8(data, fail, check=False)
+    try:
+        lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
+    except pl.exceptions.PolarsError:
+        text = _to_utf8(data, fail)  # GBK/GB18030 re-encoded, or the encoding problem raised
+        lines = _lines(text)
     separator = _sniff_separator(text)
-    lines = _lines(text)
     _check_lines(lines, limits, fail)
     sheet = _read_csv_fast(text, separator, lines) or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
@@ -377,6 +389,8 @@ def _check_cells(sheet: _Sheet, limits: Limits, fail: _Fail) -> None:
     frame = sheet.frame
     if frame.width == 0 or frame.height == 0:
         return
+    if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) <= limits.cell_chars:
+        return  # no cell has more bytes than the limit has characters (cheap bound, no decoding)
     lengths = frame.select(pl.max_horizontal(pl.all().str.len_chars()).alias("n")).to_series()
     longest = lengths.max()
     if longest is None or longest <= limits.cell_chars:  # type: ignore[operator]
@@ -484,7 +498,9 @@ def _to_table(
         *_long_row_flag(raw, sheet, header),
     ).hstack(kinds)
     mapped = [c.name for c in columns if c.name in found]
-    frame = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in mapped))
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in mapped)
+    if frame.select(blank.any()).item():  # (a filter copies every column: only when needed)
+        frame = frame.filter(~blank)
     if sheet.full_width:
         frame = _normalize_code_like(frame, [c for c in columns if c.code_like and c.name in found])
 
@@ -496,7 +512,9 @@ def _to_table(
                              file=file))
     if footer_rows:
         notes.append(Problem(Msg("registry.footer_rows", rows=footer_rows), file=file))
-    frame = frame.filter(~pl.col("_totals") & ~pl.col("_footer")).drop("_totals", "_subtotal", "_footer")
+    if totals.height or footer_rows:
+        frame = frame.filter(~pl.col("_totals") & ~pl.col("_footer"))
+    frame = frame.drop("_totals", "_subtotal", "_footer")
 
     if sheet.widths is not None:
         header_width = int(sheet.widths[header.start])
@@ -559,13 +577,11 @@ def _long_row_flag(raw: pl.DataFrame, sheet: _Sheet, header: Header) -> list[pl.
     return [pl.any_horizontal(_clean(pl.col(c)).is_not_null() for c in beyond).alias("_long")]
 
 
-_FULL_WIDTH_UTF8 = (b"\xef\xbc", b"\xef\xbd", b"\xe3\x80\x80")
-
-
 def _may_hold_full_width(data: bytes) -> bool:
-    """False when UTF-8 ``data`` has no full-width form (U+FF01-U+FF5E) and no ideographic
-    space: then code-like cells need no normalising."""
-    return any(marker in data for marker in _FULL_WIDTH_UTF8)
+    """False when UTF-8 ``data`` has no full-width form (U+FF01-U+FF5E: EF BC xx, EF BD xx) and
+    no ideographic space (E3 80 80): then code-like cells need no normalising. Single bytes are
+    searched first (memchr); Chinese text is mostly E4-E9 lead bytes."""
+    return b"\xef" in data or (b"\xe3" in data and b"\xe3\x80\x80" in data)
 
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:

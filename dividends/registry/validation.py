@@ -93,10 +93,14 @@ def validate_households(
         _shares=parse_whole(pl.col("shares")),
         _capital=parse_fen(pl.col("capital_yuan")),
         _account=normalize_account(pl.col("account_no")),
+        **text_flags(IDENTITY_COLUMNS),
+    )
+    parsed = _on_distinct(
+        parsed, "status",
         _status=vocabulary.parse(pl.col("status")),
         _status_decide=vocabulary.needs_decision(pl.col("status")),
-        _language=parse_language(pl.col("language")),
     )
+    parsed = _on_distinct(parsed, "language", _language=parse_language(pl.col("language")))
     phone = phones.phone_columns(parsed.get_column("phone"))
     parsed = parsed.with_columns(
         phone.get_column("phone").alias("_phone"), phone.get_column("kind").alias("_phone_kind")
@@ -109,22 +113,43 @@ def validate_households(
         parts.get_column("key").alias("_id_key"),
     )
     id_present = _present("id_number")
-    birth_ok = pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date))
-    id_valid = pl.col("_id_format") & birth_ok & pl.col("_id_checksum")
     parsed = _with_number_cells(table, parsed)
     rounded = _rounded_rule_applies(parsed)
-    lost_digits = _id_lost_digits(pl.col("_id"), id_valid.fill_null(False), rounded)
-    id_odd = _odd_text("id_number")
-    first_generation = pl.col("_id").str.contains(r"^[0-9]{15}$") & ~lost_digits
-    id_other = id_present & ~lost_digits & ~first_generation & ~id_odd
-    phone_lost = _present("phone") & pl.col("phone").str.contains(SCIENTIFIC)
-    account_lost = _present("account_no") & (
-        pl.col("account_no").str.contains(SCIENTIFIC)
-        | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
+    # What several checks share, computed once as columns (each regex runs once per cell).
+    parsed = (
+        parsed.lazy()
+        .with_columns(
+            _birth_ok=pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date)),
+            _phone_lost=_present("phone") & pl.col("phone").str.contains(SCIENTIFIC),
+            _account_lost=_present("account_no") & (
+                pl.col("account_no").str.contains(SCIENTIFIC)
+                | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
+            ),
+        )
+        .with_columns(
+            _id_valid=(pl.col("_id_format") & pl.col("_birth_ok") & pl.col("_id_checksum")).fill_null(False),
+        )
+        .with_columns(_lost_digits=_id_lost_digits(pl.col("_id"), pl.col("_id_valid"), rounded))
+        .with_columns(
+            _first_generation=pl.col("_id").str.contains(r"^[0-9]{15}$") & ~pl.col("_lost_digits"),
+        )
+        .with_columns(
+            _id_other=id_present & ~pl.col("_lost_digits") & ~pl.col("_first_generation")
+            & ~_odd_text("id_number"),
+        )
+        .collect()
     )
+    birth_ok = pl.col("_birth_ok")
+    id_valid = pl.col("_id_valid")
+    lost_digits = pl.col("_lost_digits")
+    id_odd = _odd_text("id_number")
+    first_generation = pl.col("_first_generation")
+    id_other = pl.col("_id_other")
+    phone_lost = pl.col("_phone_lost")
+    account_lost = pl.col("_account_lost")
     checks = [
         *required_checks(_required(HOUSEHOLD_COLUMNS)),
-        *identity_checks(("household_id", "village_id", "head_name", "id_number")),
+        *identity_checks(IDENTITY_COLUMNS),
         RowCheck(
             "id_number",
             id_present & lost_digits & ~id_odd,
@@ -265,15 +290,38 @@ def validate_households(
     return Checked(table, parsed, problems, run_checks(table, parsed, [landline]))
 
 
+IDENTITY_COLUMNS = ("household_id", "village_id", "head_name", "id_number")
+"""The households columns :func:`identity_checks` covers."""
+
+
+def text_flags(columns: tuple[str, ...]) -> dict[str, pl.Expr]:
+    """``_invisible_<column>`` and ``_formula_<column>`` for :func:`identity_checks` and
+    :func:`_odd_text`: each pattern runs once per cell, however many checks use it."""
+    flags: dict[str, pl.Expr] = {}
+    for column in columns:
+        flags[f"_invisible_{column}"] = pl.col(column).str.contains(INVISIBLE)
+        flags[f"_formula_{column}"] = pl.col(column).str.contains(FORMULA_START)
+    return flags
+
+
+def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.DataFrame:
+    """``frame`` with ``parsers`` (expressions of ``column`` alone) evaluated once per distinct
+    value of ``column`` and joined back: a status or language column holds a handful of words
+    in a million rows. Empty cells get nulls, as the parsers give them."""
+    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
+    return frame.join(distinct.with_columns(**parsers), on=column, how="left", maintain_order="left")
+
+
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
     """Ids and names: no invisible characters (named in the message), no text a spreadsheet
-    would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``)."""
+    would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``). The frame holds
+    the :func:`text_flags` of ``columns``."""
     checks: list[RowCheck] = []
     for column in columns:
         checks.append(
             RowCheck(
                 column,
-                pl.col(column).str.contains(INVISIBLE),
+                pl.col(f"_invisible_{column}"),
                 lambda r: Msg(
                     "registry.invisible_character",
                     character=describe_character(r["char"]),
@@ -288,8 +336,7 @@ def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
         checks.append(
             RowCheck(
                 column,
-                pl.col(column).str.contains(FORMULA_START)
-                & ~pl.col(column).str.contains(INVISIBLE),
+                pl.col(f"_formula_{column}") & ~pl.col(f"_invisible_{column}"),
                 _msg("registry.formula_text"),
                 value_of(column),
             )
@@ -298,8 +345,9 @@ def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
 
 
 def _odd_text(column: str) -> pl.Expr:
-    """The cell holds an invisible character or formula-leading text (reported on its own)."""
-    return pl.col(column).str.contains(INVISIBLE) | pl.col(column).str.contains(FORMULA_START)
+    """The cell holds an invisible character or formula-leading text (reported on its own);
+    the frame holds the :func:`text_flags` of ``column``."""
+    return pl.col(f"_invisible_{column}") | pl.col(f"_formula_{column}")
 
 
 def _rounded_rule_applies(parsed: pl.DataFrame) -> bool:
@@ -335,7 +383,7 @@ def _with_number_cells(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def households_frame(parsed: pl.DataFrame) -> pl.DataFrame:
-    return parsed.select(
+    frame = parsed.select(
         pl.col("household_id"),
         pl.col("village_id"),
         pl.col("head_name"),
@@ -349,7 +397,23 @@ def households_frame(parsed: pl.DataFrame) -> pl.DataFrame:
         pl.col("_account").fill_null("").alias("account_no"),
         pl.col("bank").fill_null("").alias("bank"),
         pl.col("_language").fill_null("zh").alias("language"),
-    ).sort("village_id", "household_id")
+    )
+    return sorted_by(frame, ("village_id", "household_id"))
+
+
+def sorted_by(frame: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    """``frame`` sorted by ``keys``; a frame already in that order (a registry kept by village
+    and household, as most are) is returned as is, checked with one comparison per row instead
+    of gathering every column."""
+    if frame.height > 1:
+        order: pl.Expr | None = None
+        for key in reversed(keys):
+            here, below = pl.col(key), pl.col(key).shift(-1)
+            order = (here <= below) if order is None else (here < below) | ((here == below) & order)
+        assert order is not None
+        if frame.select(order.head(frame.height - 1).fill_null(False).all()).item():
+            return frame
+    return frame.sort(*keys)
 
 
 # --------------------------------------------------------------------------- members
@@ -360,6 +424,7 @@ def validate_members(table: Table, reference_date: date) -> Checked:
         _birth=parse_date(pl.col("birth_date")),
         _able=parse_boolean(pl.col("able_to_work")),
         _student=parse_boolean(pl.col("student")),
+        **text_flags(("household_id", "name")),
     )
     checks = [
         *required_checks(_required(MEMBER_COLUMNS)),
@@ -418,7 +483,9 @@ def persons_frame(parsed: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_posts(table: Table) -> Checked:
-    parsed = table.frame.with_columns(_months=parse_whole(pl.col("months_served")))
+    parsed = table.frame.with_columns(
+        _months=parse_whole(pl.col("months_served")), **text_flags(("household_id", "person_name"))
+    )
     checks = [
         *required_checks(_required(POST_COLUMNS)),
         *identity_checks(("household_id", "person_name")),
@@ -455,7 +522,9 @@ def posts_frame(parsed: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_returns(table: Table) -> Checked:
-    parsed = table.frame.with_columns(_amount=parse_fen(pl.col("amount_yuan")))
+    parsed = table.frame.with_columns(
+        _amount=parse_fen(pl.col("amount_yuan")), **text_flags(("village_id",))
+    )
     checks = [
         *required_checks(_required(RETURN_COLUMNS)),
         *identity_checks(("village_id",)),

@@ -32,6 +32,23 @@ async def live_runs_drawing_on(source: Run) -> list[Run]:
     return [r for r in rows if (r.brought_forward or {}).get("run") == source.id]
 
 
+async def live_runs_capped_by(source: Run) -> list[Run]:
+    """The live runs of the same period whose cap over the period took what ``source`` paid
+    (``source`` is one of their ``earlier_paid`` runs)."""
+    rows = await Run.filter(village_id=source.village_id, period=source.period,  # type: ignore[attr-defined]
+                            kind__in=["regular", "correction"], state__not_in=list(NOT_LIVE),
+                            earlier_paid__not_isnull=True).exclude(id=source.id).order_by("id")
+    return [r for r in rows if source.id in ((r.earlier_paid or {}).get("runs") or [])]
+
+
+async def runs_to_flag(source: Run) -> list[tuple[Run, str]]:
+    """The live runs a reversal of ``source`` invalidates, with why: its carry-over arrived in
+    them (next period), or their cap over the period counted what it paid (same period)."""
+    from dividends.carryover import EARLIER_REVERSED, REVERSED
+    return ([(r, REVERSED) for r in await live_runs_drawing_on(source)]
+            + [(r, EARLIER_REVERSED) for r in await live_runs_capped_by(source)])
+
+
 async def flag(run_ids: Iterable[int], reason: str) -> int:
     ids = list(run_ids)
     return await Run.filter(id__in=ids).update(correction_needed=reason) if ids else 0

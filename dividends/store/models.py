@@ -290,6 +290,9 @@ class Run(Model):
     # for schemes with a cap over the period: what the village's earlier posted runs of the period
     # (other assets) paid each household, fixed at create: {"runs": [ids], "lines": [[household, fen], ...]}
     earlier_paid = fields.JSONField(null=True)
+    # the village's outstanding debts taken automatically as deductions, fixed at create:
+    # [[debt id, household, fen, reason, creditor], ...] (None: none); see dividends.recoveries
+    recoveries = fields.JSONField(null=True)
     notice_start = fields.DateField(null=True)
     notice_end = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -570,3 +573,36 @@ class PayeeCorrection(Model):
 
     class Meta:
         table = "payee_correction"
+
+
+class Debt(Model):
+    """A household's debt taken from its payouts (issue 10, item 3): an overpayment a correction
+    run found (``kind`` "overpayment", recorded at its approval) or a row of a run's deductions
+    file ("deduction", recorded at its compute). It counts only while ``run`` is posted."""
+
+    id = fields.IntField(primary_key=True)
+    village: fields.ForeignKeyRelation[Village] = fields.ForeignKeyField("dividends.Village", related_name="debts", on_delete=RESTRICT)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="debts", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16)  # overpayment | deduction
+    creditor = fields.CharField(max_length=64)
+    reason = fields.TextField()
+    amount_fen = fields.BigIntField()
+    recorded_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "debt"
+
+
+class DebtRecovery(Model):
+    """What one run's deductions step took of a debt (written at compute; counts only while the
+    run is posted)."""
+
+    id = fields.IntField(primary_key=True)
+    debt: fields.ForeignKeyRelation[Debt] = fields.ForeignKeyField("dividends.Debt", related_name="recoveries", on_delete=RESTRICT)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="debt_recoveries", on_delete=RESTRICT)
+    recovered_fen = fields.BigIntField()
+
+    class Meta:
+        table = "debt_recovery"
+        unique_together = (("debt", "run"),)

@@ -36,3 +36,13 @@ async def readable(actor: Actor, run_id: int) -> int:
     found = await scope.run(actor, run_id)
     allow(actor, "village.read", found.place, what=run_id)
     return found.id
+
+
+async def period_statements(actor: Actor, village: str, period: int, run_ids: list[int] | None = None) -> Any:
+    """A village's period across its told runs (several assets): one statement per
+    (period, household) and the combined notice (:mod:`dividends.period_statement`); every role
+    that reads the village."""
+    from dividends.period_statement import period_of
+    place = await scope.village(actor, village)
+    allow(actor, "village.read", place, what=village)
+    return await period_of(village, period, run_ids)

@@ -78,8 +78,12 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
     protected = _protected(ctx, sub)
     before_u = before.gather(rows)
     room = pl.DataFrame({"hrow": rows, "room": (before_u - protected).clip(lower_bound=0)})
+    # what earlier deductions of the same household asked: d is sorted by household row, so a
+    # running sum less its value at each household's first row (no window over groups)
+    before_me = pl.col("amount_fen").cum_sum() - pl.col("amount_fen")
+    first = pl.col("hrow") != pl.col("hrow").shift(1, fill_value=-1)
     d = d.join(room, on="hrow", how="left", maintain_order="left").with_columns(
-        prior=pl.col("amount_fen").cum_sum().over("hrow") - pl.col("amount_fen"))
+        prior=before_me - pl.when(first).then(before_me).otherwise(None).forward_fill())
     d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"),
                                                        (pl.col("room") - pl.col("prior")).clip(lower_bound=0)))
     d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
@@ -89,12 +93,17 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
                                                                 pl.col("amount_fen").sum().alias("asked"))
     taken = pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen").scatter(
         per_household["hrow"], per_household["recovered_fen"])
+    # one pass over the deductions: per village and creditor; the per-village sums then add up
+    # those few rows (not every deduction again)
+    from schemes.steps.context import I128
+    sums = d.group_by("vix", "creditor").agg(pl.col("amount_fen").cast(I128).sum().alias("asked"),
+                                             pl.col("recovered_fen").cast(I128).sum().alias("recovered"))
     accounts: dict[str, pl.Series] = {}
-    for creditor in sorted(set(d["creditor"].to_list())):
-        mine = d.filter(pl.col("creditor") == creditor)
-        accounts[creditor] = ctx.per_village(mine["recovered_fen"], mine.select("vix"))
-    asked = ctx.per_village(d["amount_fen"], d.select("vix"))
-    recovered = ctx.per_village(d["recovered_fen"], d.select("vix"))
+    for creditor in sorted(set(sums["creditor"].to_list())):
+        mine = sums.filter(pl.col("creditor") == creditor)
+        accounts[creditor] = ctx.per_village(mine["recovered"], mine.select("vix"))
+    asked = ctx.per_village(sums["asked"], sums.select("vix"))
+    recovered = ctx.per_village(sums["recovered"], sums.select("vix"))
     outcome = StepOutcome(-taken, accounts, asked, recovered, asked - recovered)
     evidence = pl.DataFrame({"vix": sub["vix"].cast(pl.Int64), "household_id": sub["household_id"], "before": before_u,
                              "protected": protected, "asked": per_household["asked"],

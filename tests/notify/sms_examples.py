@@ -74,6 +74,12 @@ TYPICAL: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         "zh": {**ZH_HOUSEHOLD, "status": "failed"},
         "en": {**EN_HOUSEHOLD, "status": "failed"},
     },
+    ("period_statement", "two_assets"): {  # a PV run and a tourism cooperative run of the same year
+        "zh": {**ZH_HOUSEHOLD, "project": "各项收益", "amount_fen": 223450,
+               "breakdown": [("光伏收益", 123450), ("乡村旅游", 100000)]},
+        "en": {**EN_HOUSEHOLD, "project": "all returns", "amount_fen": 223450,
+               "breakdown": [("PV income", 123450), ("tourism", 100000)]},
+    },
     ("help", "typical"): {"zh": {"village": "青山村"}, "en": {"village": "Qingshan Village"}},
     ("objection_received", "typical"): {
         "zh": {"village": "青山村"},

@@ -12,7 +12,7 @@ import pytest
 from webhook_receiver import CallbackReceiver
 
 from notify import aliyun_sender, tencent_sender
-from notify.catalog import CATALOG, Channel, ProviderTemplates, load_provider_templates
+from notify.catalog import CATALOG, Channel, ProviderTemplates, TemplateError, load_provider_templates
 from notify.senders import (
     OutgoingSms,
     PermanentSendError,
@@ -205,6 +205,26 @@ def test_the_shipped_mapping_covers_every_template_for_both_providers() -> None:
         for template in CATALOG.templates:
             assert mapping.registration(provider, template, "zh").state == "approved", (provider, template)
     assert ProviderTemplates().registration("aliyun", "help", "zh").state == "not_registered"
+
+
+@pytest.mark.parametrize("fake", PROVIDERS, indirect=True)
+async def test_a_period_statement_is_sent_through_the_providers_templates(fake: FakeProviderServer) -> None:
+    provider = fake.state.provider
+    record = {**PUBLICITY, "project": "各项收益", "amount_fen": 60_000,
+              "breakdown": [("光伏收益", 35_000), ("乡村旅游", 25_000)]}
+    record.pop("deadline")
+    text = render("period_statement", "zh", record, channel=Channel.of(provider, FAKE_SIGNATURE))
+    assert text.template == "period_statement" and text.info.segments <= 2
+    async with sender_for(fake) as sender:
+        result = await sender.send(OutgoingSms(PHONE, text.body, template=text.template, params=text.params, key="k"))
+    assert fake.state.messages[result.sid].content == text.body
+    assert "600.00元" in text.body
+    assert all(len(v) <= (35 if provider == "aliyun" else 6) for v in text.params.values())  # type: ignore[union-attr]
+    if provider == "tencent":  # the parameters are checked for the provider: a 7-character amount is refused
+        with pytest.raises(TemplateError, match="amount"):
+            render("period_statement", "zh", {**record, "amount_fen": 223_450,
+                                              "breakdown": [("光伏收益", 123_450), ("乡村旅游", 100_000)]},
+                   channel=Channel.of(provider, FAKE_SIGNATURE))
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -53,7 +53,7 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "rules": ApprovalRules.from_env(), "sms_preview": await sms_preview(request, run),
                                         "closing": (await payments.closing(actor, run.id)
                                                     if run.state == "paid" and actor.may("run.close") else None),
-                                        "payees": payees,
+                                        "payees": payees, "policy": (run.manifest or {}).get("policy"),
                                         "unpaid": ((await payments.closing(actor, run.id)).unpaid
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
                                         "mask_account": mask_account})
