@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -311,6 +311,29 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         over_limit_count=tally.over_limit_count, over_limit=tuple(tally.over_limit[:LIST_LIMIT]),
         no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done,
         samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released)
+
+
+async def preview(run_id: int, kind: str, *, channel: Channel = DEFAULT_CHANNEL,
+                  deadline: date | None = None) -> tuple[Sample, ...]:
+    """The text the first household per language would get, without the run-state check of
+    :func:`prepare` (a computed run's publicity text before publicizing, a kind whose texts were
+    never prepared). ``deadline`` stands in for a notice end the run does not have yet."""
+    kind = check_kind(kind)
+    run = await get_run(run_id)
+    words = await content.run_words(run)
+    if words.deadline is None and deadline is not None:
+        words = replace(words, deadline=deadline)
+    records: dict[str, content.Record] = {}
+    last = ""
+    while rows := await store.household_page(run.snapshot.id, last, PAGE):
+        last = rows[-1][0]
+        households = [h for h in map(lambda r: content.HouseholdRow(*r), rows) if h.lang not in records]
+        found = await _records(run, kind, words, households)
+        for h in households:
+            record = found.get(h.household_id)
+            if record is not None and not isinstance(record, Exception) and h.lang not in records:
+                records[h.lang] = record
+    return tuple(s for s in _samples(kind, records, channel) if s.provider == channel.provider)
 
 
 def _samples(kind: str, records: dict[str, content.Record], channel: Channel) -> list[Sample]:
