@@ -141,7 +141,7 @@ class _Plain(_Describer):
     def sentence(self, text: str) -> str:
         """English sentences start with a capital; Chinese digits after a word get a space."""
         if self.zh:
-            text = re.sub(r"(?<=[\u4e00-\u9fff])(?=\d)|(?<=%)(?=[\u4e00-\u9fff])", " ", text)
+            text = re.sub(r"(?<=[\u4e00-\u9fff])(?=[0-9])|(?<=%)(?=[\u4e00-\u9fff])", " ", text)
         return "\n".join(line[:1].upper() + line[1:] for line in text.split("\n"))
 
     def short(self, s: Shortfall) -> str:
