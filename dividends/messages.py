@@ -107,6 +107,11 @@ register({
 
 register({
     "run.not_found": {"zh": "没有编号为 {run} 的分配批次", "en": "there is no run {run}"},
+    "cli.village.language": {"zh": "村 {village} 的公示、结果公告和短信（农户未填语言时）今后用{language}",
+                             "en": "village {village}: notices, result notices and texts (to households without a language) are now in {language}"},
+    "cli.language.zh": {"zh": "中文", "en": "Chinese"},
+    "cli.language.en": {"zh": "英文", "en": "English"},
+    "village.language_invalid": {"zh": "“文书语言”应为 {allowed}，实际为 {found}", "en": "the documents' language must be {allowed}, found {found}"},
     "run.village_unknown": {"zh": "没有村 {village}；请先导入该村的名册", "en": "there is no village {village}; import its registry first"},
     "run.no_snapshot": {"zh": "村 {village} 没有 {period} 年度的名册；请先导入该年度的名册",
                         "en": "village {village} has no registry for {period}; import the registry of that year first"},

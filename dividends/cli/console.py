@@ -4,9 +4,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from schemes.i18n import Msg, current_language
 from schemes.money import format_yuan
@@ -32,10 +34,35 @@ def show_problems(problems: tuple[Problem, ...] | list[Problem], limit: int = 20
     err.print(render_problems(list(problems), current_language(), limit), style="red", markup=False, highlight=False)
 
 
+class FigureTable(Table):
+    """A table whose figures (the right-aligned columns: amounts, counts) are never cut: in a
+    narrow or piped terminal the other columns fold and the figures' headers wrap; when even
+    that cannot fit, the table is drawn wider than the terminal (lines wrap, digits stay)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        figures = [c for c in self.columns if c.justify == "right"]
+        widest = {id(c): max((cell_len(_plain(cell)) for cell in c._cells), default=1) for c in figures}
+        for column in self.columns:
+            column.overflow = "fold"
+            column.no_wrap = False
+        for column in figures:
+            column.width = max(widest[id(column)], min(cell_len(_plain(column.header)), 6))
+        others = len(self.columns) - len(figures)
+        needed = sum(c.width or 0 for c in figures) + others * 4 + self._extra_width \
+            + sum(self._get_padding_width(i) for i in range(len(self.columns)))
+        if needed > options.max_width:
+            options = options.update_width(needed)
+        yield from super().__rich_console__(console, options)
+
+
+def _plain(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
 def table(*columns: str, title: str | None = None) -> Table:
-    t = Table(title=title, title_justify="left", header_style="bold")
+    t = FigureTable(title=title, title_justify="left", header_style="bold")
     for i, column in enumerate(columns):
-        t.add_column(column, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        t.add_column(column, justify="left" if i == 0 else "right")
     return t
 
 
