@@ -34,24 +34,45 @@ def show_problems(problems: tuple[Problem, ...] | list[Problem], limit: int = 20
     err.print(render_problems(list(problems), current_language(), limit), style="red", markup=False, highlight=False)
 
 
+LABEL_WIDTH = 12  # the narrowest a label column gets before the table is drawn wider than the terminal
+
+
 class FigureTable(Table):
     """A table whose figures (the right-aligned columns: amounts, counts) are never cut: in a
     narrow or piped terminal the other columns fold and the figures' headers wrap; when even
     that cannot fit, the table is drawn wider than the terminal (lines wrap, digits stay)."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        figures = [c for c in self.columns if c.justify == "right"]
-        widest = {id(c): max((cell_len(_plain(cell)) for cell in c._cells), default=1) for c in figures}
+        if self.__rich_measure__(console, options).maximum <= options.max_width:
+            yield from super().__rich_console__(console, options)  # it fits as it is
+            return
+        widths, floors = [], []
         for column in self.columns:
-            column.overflow = "fold"
-            column.no_wrap = False
-        for column in figures:
-            column.width = max(widest[id(column)], min(cell_len(_plain(column.header)), 6))
-        others = len(self.columns) - len(figures)
-        needed = sum(c.width or 0 for c in figures) + others * 4 + self._extra_width \
-            + sum(self._get_padding_width(i) for i in range(len(self.columns)))
-        if needed > options.max_width:
-            options = options.update_width(needed)
+            column.overflow, column.no_wrap = "fold", False
+            cells = [cell_len(_plain(cell)) for cell in column._cells]
+            header = _plain(column.header)
+            widths.append(max([cell_len(header), *cells]))
+            if column.justify == "right":  # a figure: its widest value, its header's longest word
+                words = [len(w) for w in header.split() if w.isascii()]
+                floors.append(max([1, *cells, *words]))
+            else:  # a label: its longest word, up to LABEL_WIDTH
+                words = [cell_len(w) for cell in [column.header, *column._cells] for w in _plain(cell).split()]
+                floors.append(min(LABEL_WIDTH, max([1, *words])))
+        frame = self._extra_width + sum(self._get_padding_width(i) for i in range(len(self.columns)))
+        excess = sum(widths) + frame - options.max_width
+        for kind in ("left", "right"):  # labels give up room first, then the figures' headers
+            while excess > 0:
+                shrinkable = [i for i, c in enumerate(self.columns) if (c.justify == "right") == (kind == "right")
+                              and widths[i] > floors[i]]
+                if not shrinkable:
+                    break
+                widest = max(shrinkable, key=lambda i: widths[i])
+                widths[widest] -= 1
+                excess -= 1
+        for column, width in zip(self.columns, widths):
+            column.width = width
+        if excess > 0:  # even at their floors: draw it wider than the terminal, digits whole
+            options = options.update_width(sum(widths) + frame)
         yield from super().__rich_console__(console, options)
 
 
