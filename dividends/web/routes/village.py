@@ -15,6 +15,7 @@ from starlette.routing import Route
 from dividends import access, overview, todo
 from dividends.usecases import registry, returns
 from dividends.usecases import runs as run_cases
+from dividends.usecases import villages as village_cases
 from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
@@ -227,6 +228,15 @@ async def record_return(request: Request, actor: Actor) -> Response:
 
 
 @page
+async def set_language(request: Request, actor: Actor) -> Response:
+    """The village's document language (its accountant, or an administrator)."""
+    village = await access.village_for(actor, request.path_params["code"])
+    form = await request.form()
+    await village_cases.set_language(actor, village.code, forms.text(form, "language", limit=8))
+    return redirect(f"/villages/{village.code}#documents")
+
+
+@page
 async def new_run(request: Request, actor: Actor) -> Response:
     """Pick a scheme: every preset with its narrative and plain steps; ``?scheme=`` previews it
     here, ``&compare=`` puts a second one beside it (per household and per status)."""
@@ -298,6 +308,7 @@ ROUTES = [
     Route("/villages/{code}/returns", returns_page, methods=["GET"]),
     Route("/villages/{code}/returns", record_return, methods=["POST"]),
     Route("/villages/{code}/returns/correct", correct_return, methods=["POST"]),
+    Route("/villages/{code}/language", set_language, methods=["POST"]),
     Route("/villages/{code}/runs/new", new_run, methods=["GET"]),
     Route("/villages/{code}/runs", create_run, methods=["POST"]),
 ]
