@@ -207,8 +207,8 @@ class _Plain(_Describer):
         return text
 
     def _units(self, extra: str, kind: str) -> str:
-        unit = {"share": (" 股", " shares"), "person": (" 人", " persons")}.get(kind, (" 份", " parts"))
-        return extra + self.pick(unit)
+        zh, en = {"share": (" 股", " share"), "person": (" 人", " person")}.get(kind, (" 份", " part"))
+        return extra + (zh if self.zh else en + ("" if extra == "1" else "s"))
 
     def who(self, f: Filter | None, *, capital: bool = False, lower: bool = False) -> str:
         if f is None:
