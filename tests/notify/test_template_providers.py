@@ -205,3 +205,16 @@ def test_the_shipped_mapping_covers_every_template_for_both_providers() -> None:
         for template in CATALOG.templates:
             assert mapping.registration(provider, template, "zh").state == "approved", (provider, template)
     assert ProviderTemplates().registration("aliyun", "help", "zh").state == "not_registered"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_provider_that_cannot_be_reached_is_safe_to_try_again(provider: str) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    async with make_sender(provider_settings(provider, url, SMS_TIMEOUT_SECONDS="1")) as sender:
+        with pytest.raises(RetryableSendError):
+            await sender.send(message(provider))
+
