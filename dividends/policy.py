@@ -91,6 +91,7 @@ RULES: dict[str, Rule] = {
     "county.read": _r(AUDITOR, ADMIN, scope="county"),
     "users.manage": _r(ADMIN, scope="county"),
     "villages.manage": _r(ADMIN, scope="county"),
+    "village.language": _r(ACCOUNTANT, ADMIN),
     "database.backup": _r(ADMIN, scope="county"),
     "database.restore": _r(ADMIN, scope="county"),
     "tokens.own": _r(*ROLES, scope="own"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
@@ -85,7 +85,7 @@ def evidence_cmd(run: RunArg, photo: Annotated[Path, typer.Argument(help="photo 
 
 @run_app.command("result-notice")
 def result_notice_cmd(run: RunArg, out_file: Annotated[Path, typer.Option("--out", help="where to write the page")] = Path("result-notice.html"),
-                      lang: Annotated[str, typer.Option("--notice-lang", help="zh | en")] = "zh", user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+                      lang: Annotated[Optional[str], typer.Option("--notice-lang", help="zh | en (default: the village's document language)")] = None, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """Produce and record the result notice of a paid run (paid, failed, unpaid; masked)."""
     from dividends.usecases import publicity
     html, digest = _acting(user, password_stdin, lambda actor: publicity.record_result_notice(actor, run, lang))  # type: ignore[arg-type]

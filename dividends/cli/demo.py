@@ -155,7 +155,6 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
     def step(key: str, /, **params: object) -> None:
         say("demo.step", text=Msg(key, **params).text())
 
-    lang = current_language()
     clock = FixedClock(SystemClock().now())  # the demo moves time on by hand (notice periods last a week)
     async with database(url):
         people = await _people(step)
@@ -183,7 +182,7 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
             await run_cases.publicize(accountant, run.id, start, start + timedelta(days=6), clock)  # type: ignore[arg-type]
             notice = directory / "runs" / f"{village}-notice.html"
             notice.parent.mkdir(parents=True, exist_ok=True)
-            notice.write_text(await reading.notice_html(accountant, run.id, lang, clock), encoding="utf-8")  # type: ignore[arg-type]
+            notice.write_text(await reading.notice_html(accountant, run.id, None, clock), encoding="utf-8")  # type: ignore[arg-type]
             step("cli.run.notice", file=str(notice))
             await _sms(accountant, run.id, "publicity", directory, step, clock, example=True)
             if village == "V0001":

@@ -118,6 +118,17 @@ def village_set(code: Annotated[str, typer.Argument(help="village id (as in the 
     out.print(f"{v.code}: {v.name} · {v.contact_name} {v.contact_phone} · {v.office_address}", markup=False)
 
 
+@village_app.command("language")
+def village_language(code: Annotated[str, typer.Argument(help="village id (as in the registry)")],
+                     language: Annotated[str, typer.Argument(help="zh | en: the language of its notices and of the "
+                                                             "texts to households without a language of their own")],
+                     user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Set the language of a village's documents (its accountant or an administrator)."""
+    from dividends.usecases import villages as village_cases
+    v = as_user(user, password_stdin, lambda actor: village_cases.set_language(actor, code, language))
+    say("cli.village.language", village=v.code, language=text(f"cli.language.{v.language}"))
+
+
 @run_app.command("create")
 def create(village: Annotated[str, typer.Option("--village")], period: Annotated[int, typer.Option("--period")],
            scheme: Annotated[str, typer.Option("--scheme", help="a preset name or a scheme file")],
@@ -176,9 +187,8 @@ def publicize_cmd(run: RunArg,
 
 async def _write_notice(actor: Actor, run: int, path: Path) -> None:
     from dividends.usecases import reading
-    from schemes.i18n import current_language
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(await reading.notice_html(actor, run, current_language()), encoding="utf-8")
+    path.write_text(await reading.notice_html(actor, run), encoding="utf-8")  # the village's language
     say("cli.run.notice", file=str(path))
 
 

@@ -50,11 +50,15 @@ async def _result_html(run_id: int, lang: str, clock: Clock) -> str:
     return render_result_notice(run.village.name, run.period, run.id, run.content_hash or "", rows, today(clock), lang)
 
 
-async def record_result_notice(actor: Actor, run_id: int, lang: str = "zh", clock: Clock = SystemClock()) -> tuple[str, str]:
+async def record_result_notice(actor: Actor, run_id: int, lang: str | None = None,
+                               clock: Clock = SystemClock()) -> tuple[str, str]:
     """Produce the result notice of a paid (or closed) run and record it (stored by hash, in the
-    audit pack). Returns the page and its sha256."""
+    audit pack), in ``lang`` or else the village's document language. Returns the page and its
+    sha256."""
+    from dividends.villages import document_language
     found = await scope.run(actor, run_id)
     allow(actor, "publicity.result", found.place, state=found.state, what=run_id)
+    lang = lang or await document_language(found.place.village_id)
     html = await _result_html(found.id, lang, clock)
     digest = await approvals.add_evidence(found.id, "result_notice", name=f"result-notice-{found.id}-{lang}.html",
                                           media_type="text/html", data=html.encode("utf-8"), actor=actor.username,

@@ -24,6 +24,7 @@ from dividends.files import load_formats
 from dividends.store.files import file_name, get_file
 from dividends.web import forms
 from dividends.web.auth import page
+from dividends.villages import document_language
 from dividends.web.i18n import language
 from notify.privacy import mask_account
 from dividends.web.render import hashed_style_csp, redirect, render
@@ -118,7 +119,10 @@ async def notice(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
     if run.state == "draft":
         raise access.NotAllowed(run.id)
-    html = await publicity.notice_html(run.id, language(request), request.app.state.clock)
+    # a document posted in the village: its own language unless this page asks for one (?lang=)
+    asked = request.query_params.get("lang")
+    lang = language(request) if asked else await document_language(run.village_id)
+    html = await publicity.notice_html(run.id, lang, request.app.state.clock)
     return HTMLResponse(html, headers={"content-security-policy": hashed_style_csp(html)})
 
 
