@@ -102,26 +102,18 @@ the few candidate rows, and only they meet the patterns above."""
 _KINDS = {"_totals": pl.Boolean, "_subtotal": pl.Boolean, "_footer": pl.Boolean}
 
 
-def row_kinds(body: pl.DataFrame, lines: pl.Series | None = None) -> pl.DataFrame:
+def row_kinds(body: pl.DataFrame) -> pl.DataFrame:
     """For each record of ``body`` (raw String cells): ``_totals`` (a totals or subtotal row),
-    ``_subtotal`` (a subtotal row) and ``_footer`` (a signature, date or note row).
-
-    ``lines`` (CSV: each record's line in the file, one per row of ``body``) lets the keyword
-    pass scan one text per row instead of every cell: a keyword (no quote, no separator in it)
-    inside a cell is inside its line, and a line that only looks like a candidate is settled by
-    the cell patterns."""
+    ``_subtotal`` (a subtotal row) and ``_footer`` (a signature, date or note row)."""
     none = pl.DataFrame([pl.repeat(False, body.height, dtype=t, eager=True).alias(k) for k, t in _KINDS.items()])
     if body.width == 0 or body.height == 0:
         return none
     words = list(KEYWORDS)
-    if lines is not None and lines.len() == body.height:
-        rows = lines.str.contains_any(words, ascii_case_insensitive=True).fill_null(False)
-    else:
-        rows = body.select(
-            pl.any_horizontal(
-                pl.col(c).str.contains_any(words, ascii_case_insensitive=True) for c in body.columns
-            ).fill_null(False)
-        ).to_series()
+    rows = body.select(
+        pl.any_horizontal(
+            pl.col(c).str.contains_any(words, ascii_case_insensitive=True) for c in body.columns
+        ).fill_null(False)
+    ).to_series()
     candidates = rows.arg_true()
     if candidates.len() == 0:
         return none

@@ -119,7 +119,6 @@ class _Sheet:
     workbook: Workbook | None = None  # Excel: the workbook, to ask which cells were numbers
     name: str | None = None  # Excel: the sheet read
     notes: tuple[Msg, ...] = ()
-    lines: pl.Series | None = None  # CSV fast path: each record's line as it stands in the file
 
 
 def read_table(
@@ -298,7 +297,7 @@ def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | No
         return None
     if frame.height and widths.max() > frame.width:  # type: ignore[operator]
         return None
-    return _Sheet(frame, widths, lines=lines)
+    return _Sheet(frame, widths)
 
 
 def _cells_per_line(lines: pl.Series, separator: str, *, quotes: bool = True) -> pl.Series | None:
@@ -492,8 +491,7 @@ def _to_table(
                 )
             )
             extra += [pl.col(f"_number_{n}") for n in text_only]
-    lines = None if sheet.lines is None else sheet.lines.slice(header.end + 1)
-    kinds = row_kinds(body.select(raw.columns), lines=lines)
+    kinds = row_kinds(body.select(raw.columns))
     frame = body.select(
         pl.int_range(first_data_row, first_data_row + body.height, dtype=pl.Int64).alias(ROW),
         *selected,
