@@ -309,12 +309,7 @@ def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.Dat
     value of ``column`` and joined back: a status or language column holds a handful of words
     in a million rows. Empty cells get nulls, as the parsers give them."""
     distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
-    # the key column alone is joined (the distinct values are unique: one row out per row in,
-    # in order), then its parsed columns are put beside the frame: no gather of every column
-    parsed = frame.select(column).join(
-        distinct.with_columns(**parsers), on=column, how="left", maintain_order="left"
-    )
-    return frame.hstack(parsed.drop(column).get_columns())
+    return frame.join(distinct.with_columns(**parsers), on=column, how="left", maintain_order="left")
 
 
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
