@@ -95,6 +95,7 @@ register({
     "notify.kind.publicity": {"zh": "公示", "en": "publicity"},
     "notify.kind.payment_confirmation": {"zh": "发放成功", "en": "payment confirmation"},
     "notify.kind.payment_failed": {"zh": "发放失败", "en": "payment failed"},
+    "notify.kind.period_statement": {"zh": "期间对账单", "en": "period statement"},
     # reasons by provider code, for reports
     "notify.code.21211": {"zh": "号码无效", "en": "invalid number"},
     "notify.code.21408": {"zh": "未开通该地区短信", "en": "region not enabled"},
