@@ -303,9 +303,15 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
 
     async def work(actor: Actor):  # type: ignore[no-untyped-def]
         r, details = await reading.run_details(actor, run)
-        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id)
+        from dividends.store import recoveries as recoveries_store
+        owed = await recoveries_store.balances(r.village_id)
+        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id), owed
 
-    r, lines, details, entries = as_user(user, password_stdin, work)
+    r, lines, details, entries, owed = as_user(user, password_stdin, work)
+    left: dict[str, int] = {}
+    for d in owed:  # the village's debts still outstanding, by household (NOTES-recover "Left")
+        if int(d["left_fen"]) > 0:  # type: ignore[call-overload]
+            left[str(d["household"])] = left.get(str(d["household"]), 0) + int(d["left_fen"])  # type: ignore[call-overload]
     t = table(text("cli.col.kind"), text("cli.col.id"), title=text("cli.show.title", run=r.id))
     households = lines.filter(pl.col("recipient_kind") == "household")
     rows = [
@@ -324,6 +330,8 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         ("batches", ", ".join(f"#{n}: {k} / {yuan(f)}" for n, k, f in details.batches) or "-"),
         ("payout items", ", ".join(f"{s} {details.items[s]}" for s in ("paid", "failed", "pending") if details.items[s]) or "-"),
         ("ledger", ", ".join(f"#{e.seq} {e.kind} {e.hash[:10]}" for e in entries) or "-"),
+        ("debts to recover", ", ".join(f"{h} {yuan(int(f))}" for _, h, f, *_ in (r.recoveries or [])) or "-"),
+        ("debts outstanding", ", ".join(f"{h} {yuan(f)}" for h, f in sorted(left.items())) or "-"),
     ]
     for k, v in rows:
         t.add_row(k, v)
