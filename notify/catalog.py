@@ -31,7 +31,7 @@ import yaml
 
 from notify.privacy import find_unmasked_number
 from notify.segments import SegmentInfo, count_segments
-from schemes.i18n import LANGS, Msg, register
+from schemes.i18n import LANGS, Msg, load_catalog
 
 ParamType = Literal["text", "name", "year", "yuan", "date", "account", "landline"]
 ApprovalState = Literal["approved", "pending", "rejected", "not_registered"]
@@ -49,72 +49,7 @@ _URL = re.compile(
 #: (domestic templates accept these and no mobile numbers).
 _LANDLINE = re.compile(r"^(0[0-9]{2,3}-?[0-9]{7,8}|400-?[0-9]{3}-?[0-9]{4}|95[0-9]{3,6})$")
 
-register(
-    {
-        "sms.template.unknown": {
-            "zh": "没有名为“{template}”的短信模板；可选：{choices}",
-            "en": "there is no SMS template '{template}'; choose one of {choices}",
-        },
-        "sms.template.no_oneway": {
-            "zh": "短信模板“{template}”要求用户回复，而当前短信服务（{provider}）收不到回复，且没有单向版本",
-            "en": "SMS template '{template}' asks for a reply, which the provider ({provider}) cannot "
-            "carry, and it has no one-way version",
-        },
-        "sms.template.not_approved": {
-            "zh": "短信模板“{template}”（{lang}）在{provider}的状态为“{state}”，不能发送；请先在{provider}"
-            "申请并审核通过，再把模板代码写入 {file}",
-            "en": "SMS template '{template}' ({lang}) is '{state}' at {provider} and cannot be sent; "
-            "register it there, have it approved, then record its code in {file}",
-        },
-        "sms.template.param_missing": {
-            "zh": "短信模板“{template}”缺少参数 {param}",
-            "en": "SMS template '{template}': parameter {param} is missing",
-        },
-        "sms.template.param_unexpected": {
-            "zh": "短信模板“{template}”没有参数 {param}",
-            "en": "SMS template '{template}' has no parameter {param}",
-        },
-        "sms.template.param_empty": {
-            "zh": "短信模板“{template}”的参数 {param} 为空（服务商不接受空变量）",
-            "en": "SMS template '{template}': parameter {param} is empty (providers refuse empty "
-            "variables)",
-        },
-        "sms.template.param_long": {
-            "zh": "短信模板“{template}”的参数 {param} 为“{value}”，{length} 个字符，{provider}最多允许 {max} 个",
-            "en": "SMS template '{template}': parameter {param} is '{value}', {length} characters; "
-            "{provider} allows at most {max}",
-        },
-        "sms.template.param_url": {
-            "zh": "短信模板“{template}”的参数 {param} 含网址“{found}”：短信不得含链接",
-            "en": "SMS template '{template}': parameter {param} holds a web address '{found}'; "
-            "texts carry no links",
-        },
-        "sms.template.param_landline": {
-            "zh": "短信模板“{template}”的参数 {param} 为“{value}”：应为村委会固定电话（含区号）、400 或 95 号码"
-            "（请在村信息中填写村委会电话）",
-            "en": "SMS template '{template}': parameter {param} is '{value}'; expected the village "
-            "office's landline with its area code, a 400 or a 95 number (set the village's "
-            "contact phone)",
-        },
-        "sms.template.param_number": {
-            "zh": "短信模板“{template}”的参数 {param} 含完整号码（{digits} 位连续数字），请只写尾号",
-            "en": "SMS template '{template}': parameter {param} holds a full number ({digits} "
-            "digits in a row); show the last digits only",
-        },
-        "sms.template.signature": {
-            "zh": "短信签名“{signature}”应为 2 到 20 个字符，不含【】",
-            "en": "the SMS signature '{signature}' must be 2 to 20 characters without 【】",
-        },
-        "sms.template.file": {
-            "zh": "短信模板映射文件 {file}：{detail}",
-            "en": "SMS template mapping file {file}: {detail}",
-        },
-        "sms.template.state.approved": {"zh": "已审核通过", "en": "approved"},
-        "sms.template.state.pending": {"zh": "审核中", "en": "pending"},
-        "sms.template.state.rejected": {"zh": "未通过", "en": "rejected"},
-        "sms.template.state.not_registered": {"zh": "未登记", "en": "not registered"},
-    }
-)
+load_catalog(Path(__file__).with_name("locale"), "notify")
 
 
 class TemplateError(ValueError):

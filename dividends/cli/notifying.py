@@ -116,6 +116,18 @@ def estimate_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password_stdi
     _print_estimate(found)
 
 
+def nothing_reason(e: NoticeEstimate) -> tuple[str, dict[str, object]]:
+    """Why an estimate has nothing to send, most telling first: the run's state or notice
+    period, texts already handled, households unreachable, nobody to tell."""
+    if e.closed is not None:
+        return "notify.estimate.nothing.closed", {"reason": e.closed.text()}
+    if e.done:
+        return "notify.estimate.nothing.done", {"done": e.done}
+    if e.no_phone or e.opted_out:
+        return "notify.estimate.nothing.unreachable", {"no_phone": e.no_phone, "opted_out": e.opted_out}
+    return "notify.estimate.nothing.nobody", {}
+
+
 def _print_estimate(e: NoticeEstimate) -> None:
     title = text("notify.estimate.title", run=e.run_id, kind=_kind(e.kind))
     if not e.prepared:
@@ -130,6 +142,9 @@ def _print_estimate(e: NoticeEstimate) -> None:
     t.add_row(text("notify.row.unrenderable"), str(e.unrenderable))
     t.add_row(text("notify.row.done"), str(e.done))
     out.print(t)
+    if e.to_send == 0:
+        key, params = nothing_reason(e)
+        say(key, **params)
     if e.over_limit_count:
         err.print(text("notify.over_limit", count=e.over_limit_count, max=e.max_segments,
                        households=[f"{o.household_id} ({o.segments})" for o in e.over_limit[:10]]),

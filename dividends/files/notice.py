@@ -32,7 +32,7 @@ from notify import phones
 from notify.inbound import REPLY_KEYWORDS
 from schemes import statuses
 from schemes.describe import describe
-from schemes.i18n import Lang, Msg
+from schemes.i18n import Lang, Msg, gettext_callables
 from schemes.model import Label, Scheme
 from schemes.money import format_yuan
 from schemes.problems import InputError, Problem
@@ -249,6 +249,7 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         ("files.notice.sign.secretary", "files.notice.sign.director", "files.notice.sign.supervisor", "files.notice.sign.accountant"))
     short_hash = data.content_hash[:12]
     return {
+        **gettext_callables(lang),
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "t": t,
@@ -329,6 +330,7 @@ def write_notice(data: NoticeData, path: Path, lang: str = "zh") -> FileInfo:
 def _make_environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        extensions=["jinja2.ext.i18n"],  # {% trans "key" %}English{% endtrans %}: the .po catalogs
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

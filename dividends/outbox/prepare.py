@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -54,6 +54,7 @@ from notify.segments import estimate_cost_fen
 from notify.settings import DEFAULT_MAX_SEGMENTS, DEFAULT_PRICE_PER_SEGMENT_FEN
 from notify.catalog import CATALOG, Channel, ProviderTemplates, TemplateError
 from notify.texts import DEFAULT_CHANNEL, render
+from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
 PAGE = 5_000
@@ -183,6 +184,9 @@ class NoticeEstimate:
     """Households without a phone or opted out (the first :data:`LIST_LIMIT`)."""
     released: int = 0
     """Queued notices already released to the worker."""
+    closed: Msg | None = None
+    """Why :func:`prepare` would add nothing for this kind now (the run's state, the notice
+    period), or ``None`` when it is open for preparing."""
 
     @property
     def ok(self) -> bool:
@@ -302,11 +306,13 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
     tally.over_limit = [OverLimit(h, n) for h, n in summary["over_limit"]]
     done = summary["done"]
     prepared = summary["prepared"]
+    closed: Msg | None = None
     try:
         await check_run_for(run, kind, clock)
         open_for_prepare = True
-    except InputError:  # a run not (or no longer) in the right state: prepare would add nothing
+    except InputError as error:  # a run not (or no longer) in the right state: prepare would add nothing
         open_for_prepare = False
+        closed = error.problems[0].msg if error.problems else None
     records: dict[str, content.Record] = {}
     if open_for_prepare and kind == "period_statement":
         from dividends.outbox.period import drafts_to_add
@@ -328,7 +334,30 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         ucs2=tally.queued - tally.gsm7, max_segments=max_segments, price_per_segment_fen=price_per_segment_fen,
         over_limit_count=tally.over_limit_count, over_limit=tuple(tally.over_limit[:LIST_LIMIT]),
         no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done,
-        samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released)
+        samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released, closed=closed)
+
+
+async def preview(run_id: int, kind: str, *, channel: Channel = DEFAULT_CHANNEL,
+                  deadline: date | None = None) -> tuple[Sample, ...]:
+    """The text the first household per language would get, without the run-state check of
+    :func:`prepare` (a computed run's publicity text before publicizing, a kind whose texts were
+    never prepared). ``deadline`` stands in for a notice end the run does not have yet."""
+    kind = check_kind(kind)
+    run = await get_run(run_id)
+    words = await content.run_words(run)
+    if words.deadline is None and deadline is not None:
+        words = replace(words, deadline=deadline)
+    records: dict[str, content.Record] = {}
+    last = ""
+    while rows := await store.household_page(run.snapshot.id, last, PAGE):
+        last = rows[-1][0]
+        households = [h for h in map(lambda r: content.HouseholdRow(*r), rows) if h.lang not in records]
+        found = await _records(run, kind, words, households)
+        for h in households:
+            record = found.get(h.household_id)
+            if record is not None and not isinstance(record, Exception) and h.lang not in records:
+                records[h.lang] = record
+    return tuple(s for s in _samples(kind, records, channel) if s.provider == channel.provider)
 
 
 def _samples(kind: str, records: dict[str, content.Record], channel: Channel) -> list[Sample]:
@@ -362,7 +391,7 @@ async def _pages(run: Any, kind: NoticeKind, words: content.RunWords, max_segmen
         if not rows:
             return
         last = rows[-1][0]
-        households = [content.HouseholdRow(*r) for r in rows]
+        households = [content.HouseholdRow(*r, fallback=words.language) for r in rows]
         ids = [h.household_id for h in households]
         done = await store.notified(run.id, kind, ids)
         todo = [h for h in households if h.household_id not in done]
