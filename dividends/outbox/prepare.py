@@ -222,7 +222,8 @@ def check_templates(kind: str, channel: Channel, templates: ProviderTemplates | 
         return
     mapping = templates or ProviderTemplates()
     for template_id in KIND_TEMPLATES[kind]:
-        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider)
+        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider,
+                                       split=channel.splits_amount)
         try:
             mapping.require(channel.provider, template, "zh")
         except TemplateError as exc:
