@@ -42,6 +42,11 @@ async def test_the_run_page_lists_the_debts_left_and_what_this_run_takes(app, cl
     now = -int((await runs.lines_frame(nxt.id)).filter(pl.col("recipient_id") == household)["breakdown"]
                .str.json_path_match("$.deductions").cast(pl.Int64).fill_null(0)[0])
     assert now > 0
+    from dividends.publicity import notice_html
+    notice = await notice_html(nxt.id, "zh", clock)  # the public notice lists what is still owed after the run
+    assert 'id="still-owed"' in notice and "仍欠村集体" in notice
+    owed_row = notice[notice.index(f'<tr data-household="{household}"'):].split("</tr>")[0]
+    assert format_yuan(owed - now) in owed_row
     async with browser(app, "acc1") as acc:
         page = (await acc.get(f"/runs/{nxt.id}")).text
         before = (await acc.get(f"/runs/{first.id}?lang=en")).text
