@@ -690,3 +690,44 @@ async def _last_year(run: Run) -> LastYear | None:
         return None
     hh = (await lines_frame(before.id)).filter(pl.col("recipient_kind") == "household")
     return LastYear(before.id, before.period, before.pool_fen, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()))
+
+
+@dataclass(frozen=True)
+class HouseholdDebts:
+    """What one household still owes the collective (its debts recorded by posted runs, minus what
+    posted runs recovered), and what this run takes of it when it is posted."""
+
+    household: str
+    debts: int
+    recorded_fen: int
+    recovered_fen: int
+    left_fen: int
+    this_run_fen: int
+
+    @property
+    def after_run_fen(self) -> int:
+        """Left once this run (not posted yet: what its computation takes) is posted."""
+        return self.left_fen - self.this_run_fen
+
+
+async def outstanding_debts(run: Run) -> list[HouseholdDebts]:
+    """The village's households with a debt left (NOTES-recover "Left": the run page and `run
+    show`), and what ``run`` takes of it (counted in ``left_fen`` already once it is posted)."""
+    from dividends.store import recoveries as recoveries_store
+    taken = await recoveries_store.taken_by_run(run.id) if run.state not in ("cancelled", "reversed") else {}
+    posted = run.state in ("approved", "paid", "closed")
+    by: dict[str, list[int]] = {}
+    mine: dict[str, int] = {}
+    for d in await recoveries_store.balances(run.village_id):  # type: ignore[attr-defined]
+        if not posted:
+            mine[str(d["household"])] = mine.get(str(d["household"]), 0) + taken.get(int(d["debt"]), 0)  # type: ignore[call-overload]
+        row = by.setdefault(str(d["household"]), [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += int(d["amount_fen"])  # type: ignore[call-overload]
+        row[2] += int(d["recovered_fen"])  # type: ignore[call-overload]
+        row[3] += int(d["left_fen"])  # type: ignore[call-overload]
+    out = []
+    for household, (n, recorded, recovered, left) in sorted(by.items()):
+        if left > 0:
+            out.append(HouseholdDebts(household, n, recorded, recovered, left, mine.get(household, 0)))
+    return out

@@ -86,6 +86,9 @@ RULES: dict[str, Rule] = {
     "run.reverse": _r(ACCOUNTANT, COMMITTEE, states=POSTED, done=("reversed",)),
     "reversal.approve": _r(COMMITTEE, checker=True),
     "notices.prepare": _r(ACCOUNTANT),
+    # a period statement (several runs of the period, one text per household): prepared from a
+    # run households have been told of (publicized or later), sent like every notice
+    "notices.period": _r(ACCOUNTANT, states=("publicized",) + POSTED),
     "notices.release": _r(ACCOUNTANT),
     "notices.send": _r(ACCOUNTANT),
     "county.read": _r(AUDITOR, ADMIN, scope="county"),

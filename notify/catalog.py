@@ -33,7 +33,7 @@ from notify.privacy import find_unmasked_number
 from notify.segments import SegmentInfo, count_segments
 from schemes.i18n import LANGS, Msg, load_catalog
 
-ParamType = Literal["text", "name", "year", "yuan", "date", "account", "landline"]
+ParamType = Literal["text", "name", "year", "yuan", "yuan_whole", "fen_part", "date", "account", "landline"]
 ApprovalState = Literal["approved", "pending", "rejected", "not_registered"]
 APPROVAL_STATES: tuple[str, ...] = get_args(ApprovalState)
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
@@ -98,8 +98,14 @@ class Catalog:
                 Msg("sms.template.unknown", template=template_id, choices=sorted(self.templates))
             ) from None
 
-    def for_channel(self, template_id: str, *, two_way: bool, provider: str = "") -> Template:
-        """The template to send: ``template_id``, or its one-way twin when replies cannot come back."""
+    def for_channel(self, template_id: str, *, two_way: bool, provider: str = "", split: bool = False) -> Template:
+        """The template to send: ``template_id``, or its one-way twin when replies cannot come back;
+        with ``split`` (a provider whose variables cannot hold ``1,234.50``) its split-amount
+        variant (:data:`SPLIT`)."""
+        template = self._for_channel(template_id, two_way=two_way, provider=provider)
+        return self.templates.get(template.id + SPLIT, template) if split else template
+
+    def _for_channel(self, template_id: str, *, two_way: bool, provider: str = "") -> Template:
         template = self.template(template_id)
         if two_way or not template.reply:
             return template
@@ -108,6 +114,17 @@ class Catalog:
                 Msg("sms.template.no_oneway", template=template_id, provider=provider or "-")
             )
         return self.template(template.oneway)
+
+
+SPLIT = "_split"
+"""Suffix of a template's split-amount variant, made for every template that shows ``${amount}``:
+the same text with the amount as two variables, yuan without a thousands separator and the two
+fen digits (``${amount_yuan}.${amount_fen}``), so a provider with short variables (Tencent Cloud: 6
+characters) can carry any amount below 1,000,000 yuan (``1,234.50`` is 8 characters). Each is a
+template of its own to register with that provider (``publicity_split``...)."""
+SPLIT_AMOUNT = "${amount_yuan}.${amount_fen}"
+SPLIT_BELOW = len("999,999.99")
+"""A provider whose variables are shorter than this gets the split variants."""
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
@@ -134,6 +151,11 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
             twin = templates.get(t.oneway)
             if twin is None or twin.reply:
                 raise ValueError(f"{path}: the one-way twin {t.oneway!r} of {t.id} is missing or asks for a reply")
+    for t in list(templates.values()):  # the split-amount variants (see SPLIT)
+        if any("${amount}" in t.text[lang] for lang in LANGS):
+            oneway = t.oneway + SPLIT if t.oneway else None
+            templates[t.id + SPLIT] = Template(t.id + SPLIT, t.kind, t.reply, oneway,
+                                               {lang: t.text[lang].replace("${amount}", SPLIT_AMOUNT) for lang in LANGS})
     return Catalog(int(data["version"]), params, templates)
 
 
@@ -208,6 +230,12 @@ class Channel:
     @property
     def profile(self) -> ProviderProfile:
         return PROFILES[self.provider]
+
+    @property
+    def splits_amount(self) -> bool:
+        """Amounts go as yuan and fen in two variables (:data:`SPLIT`): variables too short for
+        ``999,999.99``."""
+        return self.profile.templated and self.param_max is not None and self.param_max < SPLIT_BELOW
 
     def segments(self, body: str) -> SegmentInfo:
         """Segments as the provider bills them (the signature is part of ``body``)."""

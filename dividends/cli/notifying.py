@@ -324,12 +324,19 @@ def period_statement_cmd(
         period: Annotated[int, typer.Argument(help="the period (year)")],
         runs: Annotated[Optional[str], typer.Option("--runs", help="only these runs, comma-separated (runs paid together)")] = None,
         combined: Annotated[bool, typer.Option("--combined", help="the combined notice: one line per household, a column per run")] = False,
+        prepare: Annotated[bool, typer.Option("--prepare", help="queue them in the outbox (accountant; then release and send)")] = False,
         user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """One statement per household over the village's runs of a period (publicized or later): the
-    text each household gets through the configured provider, with its segments."""
+    text each household gets through the configured provider, with its segments. ``--prepare``
+    writes them to the outbox (one per household and period; idempotent)."""
     from dividends.period_statement import combined_rows, statements
     settings = _settings()
-    channel, _ = _channel(settings)
+    channel, templates = _channel(settings)
+    if prepare:
+        _print_prepared(_as_user(settings, user, password_stdin, lambda actor: notices.prepare_period(
+            actor, village, period, SystemClock(), max_segments=settings.sms.max_segments, channel=channel,
+            templates=templates)))
+        return
     ids = [int(r) for r in runs.split(",") if r.strip()] if runs else None
 
     async def work(actor: Actor):  # type: ignore[no-untyped-def]

@@ -306,9 +306,11 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
 
     async def work(actor: Actor):  # type: ignore[no-untyped-def]
         r, details = await reading.run_details(actor, run)
-        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id)
+        from dividends.overview import outstanding_debts
+        owed = await outstanding_debts(r)
+        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id), owed
 
-    r, lines, details, entries = as_user(user, password_stdin, work)
+    r, lines, details, entries, owed = as_user(user, password_stdin, work)
     t = table(text("cli.col.kind"), text("cli.col.id"), title=text("cli.show.title", run=r.id))
     households = lines.filter(pl.col("recipient_kind") == "household")
     rows = [
@@ -327,6 +329,9 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         ("batches", ", ".join(f"#{n}: {k} / {yuan(f)}" for n, k, f in details.batches) or "-"),
         ("payout items", ", ".join(f"{s} {details.items[s]}" for s in ("paid", "failed", "pending") if details.items[s]) or "-"),
         ("ledger", ", ".join(f"#{e.seq} {e.kind} {e.hash[:10]}" for e in entries) or "-"),
+        ("debts to recover", ", ".join(f"{h} {yuan(int(f))}" for _, h, f, *_ in (r.recoveries or [])) or "-"),
+        ("debts outstanding", ", ".join(f"{d.household} {yuan(d.left_fen)}" + (
+            f" (-{yuan(d.this_run_fen)} → {yuan(d.after_run_fen)})" if d.this_run_fen else "") for d in owed) or "-"),
     ]
     for k, v in rows:
         t.add_row(k, v)

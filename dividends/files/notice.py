@@ -133,6 +133,9 @@ class NoticeData:
     committee: Text | None = None
     """Who posts the notice; default: ``{village}村民委员会``."""
     brought_forward_fen: int = 0
+    still_owed: tuple[tuple[str, int], ...] = ()
+    """(household, fen) each household still owes the collective once this run is posted (its
+    recorded debts minus what posted runs and this run recover); listed under the totals."""
     """Last period's carry-over joining the pool (its own line among the facts)."""
     brought_forward_period: int | None = None
     signatures: tuple[Text, ...] | None = None
@@ -231,6 +234,7 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         "total": format_yuan(h.total_fen),
     } for i, h in enumerate(households, start=1)]
     households_fen = sum(h.total_fen for h in households)
+    names = {h.household_id: h.head_name for h in households}
     accounts_fen = sum(a.amount_fen for a in data.accounts)
     village = pick(data.village_name)
     scheme = pick(data.scheme_title)
@@ -288,6 +292,8 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
                        if data.brought_forward_fen else
                        t("files.notice.check_line", households=format_yuan(households_fen), accounts=format_yuan(accounts_fen),
                          total=format_yuan(data.return_fen), period=data.period)),
+        "still_owed": [{"household_id": hid, "head": mask_person_name(names.get(hid, "")), "amount": format_yuan(fen)}
+                       for hid, fen in sorted(data.still_owed) if fen > 0],
         "object_intro": t("files.notice.object.intro", end=end),
         "ways": ways,
         "seal": t("files.notice.seal", committee=committee),

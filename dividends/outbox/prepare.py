@@ -13,6 +13,10 @@ kind                       households
 ``payment_confirmation``   households with a paid payout item: amount, breakdown, the day
                            the bank result was recorded, channel and masked account
 ``payment_failed``         households whose payout failed and is not paid since: the reason
+``period_statement``       keyed by (village, period, household), not by the run: every
+                           household a told run of the run's period pays, its total over
+                           those runs (:mod:`dividends.outbox.period`, anchored on the
+                           period's newest told run)
 =========================  ===============================================================
 
 A household without a mobile number gets a ``no_phone`` notice and an opted-out phone an
@@ -43,6 +47,7 @@ from dividends.runs import get_run
 from dividends.store import notices as store
 from dividends.store import outbox as outbox_store
 from dividends.store.notices import NOTICE_COLUMNS
+from dividends.store.period import TOLD
 from dividends.store.transactions import IntegrityError
 from notify.privacy import mask_phone, scrub
 from notify.segments import estimate_cost_fen
@@ -194,6 +199,9 @@ async def check_run_for(run: Any, kind: str, clock: Clock) -> None:
             raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed="publicized")
         if run.notice_end is not None and today(clock) > run.notice_end:
             raise refuse("outbox.notice_over", run=run.id, end=run.notice_end.isoformat())
+    elif kind == "period_statement":
+        if run.state not in TOLD:
+            raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed=" / ".join(TOLD))
     elif run.state not in ("paid", "closed"):
         raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed="paid / closed")
 
@@ -203,6 +211,7 @@ KIND_TEMPLATES: dict[str, tuple[str, ...]] = {
     "publicity": ("publicity", "publicity_nothing"),
     "payment_confirmation": ("payment_confirmation",),
     "payment_failed": ("payment_failed",),
+    "period_statement": ("period_statement",),
 }
 
 
@@ -213,7 +222,8 @@ def check_templates(kind: str, channel: Channel, templates: ProviderTemplates | 
         return
     mapping = templates or ProviderTemplates()
     for template_id in KIND_TEMPLATES[kind]:
-        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider)
+        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider,
+                                       split=channel.splits_amount)
         try:
             mapping.require(channel.provider, template, "zh")
         except TemplateError as exc:
@@ -227,6 +237,11 @@ async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock
     written for ``channel`` (its provider, signature and reply capability)."""
     kind = check_kind(kind)
     run = await get_run(run_id)
+    if kind == "period_statement":  # keyed by (village, period, household), not by this run
+        from dividends.outbox.period import prepare_period
+        await check_run_for(run, kind, clock)
+        return await prepare_period(run.village.code, run.period, actor, clock, max_segments=max_segments,
+                                    channel=channel, templates=templates)
     await check_run_for(run, kind, clock)
     check_templates(kind, channel, templates)
     words = await content.run_words(run)
@@ -300,7 +315,11 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         open_for_prepare = False
         closed = error.problems[0].msg if error.problems else None
     records: dict[str, content.Record] = {}
-    if open_for_prepare:
+    if open_for_prepare and kind == "period_statement":
+        from dividends.outbox.period import drafts_to_add
+        for draft in await drafts_to_add(run, max_segments, channel, templates):
+            tally.add(draft, max_segments)
+    elif open_for_prepare:
         words = await content.run_words(run)
         async for _, page in _pages(run, kind, words, max_segments, channel, templates, records):
             for draft in page:

@@ -42,7 +42,7 @@ WHO: dict[str, set[str]] = {
     "publicity.result": {ACC}, "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "payee.correct": {ACC}, "payee.approve": {COM},
     "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},
-    "notices.send": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
+    "notices.send": {ACC}, "notices.period": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
     "village.language": {ACC, ADM}, "database.backup": {ADM}, "database.restore": {ADM}, "tokens.own": EVERYONE,
 }
 """Action -> the roles that may do it (in their scope). Every action of the policy has a row
@@ -73,6 +73,7 @@ STARTS: dict[str, set[str] | None] = {
     "payee.approve": {"paid"},
     "run.cancel": {"draft", "computed", "publicized", "cancelled"},
     "run.reverse": POSTED | {"reversed"},
+    "notices.period": {"publicized"} | POSTED,
     "reversal.approve": ANY_STATE, "notices.prepare": ANY_STATE, "notices.release": ANY_STATE,
     "notices.send": ANY_STATE, "county.read": ANY_STATE, "users.manage": ANY_STATE, "villages.manage": ANY_STATE,
     "village.language": ANY_STATE, "tokens.own": ANY_STATE, "database.backup": ANY_STATE, "database.restore": ANY_STATE,

@@ -55,6 +55,7 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "closing": (await payments.closing(actor, run.id)
                                                     if run.state == "paid" and actor.may("run.close") else None),
                                         "payees": payees, "policy": (run.manifest or {}).get("policy"),
+                                        "debts": await overview.outstanding_debts(run),
                                         "unpaid": ((await payments.closing(actor, run.id)).unpaid
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
                                         "mask_account": mask_account})
