@@ -72,7 +72,9 @@ async def sms_preview(request: Request, run: Any) -> list[tuple[str, Any]]:
     channel = channel_of(sms)
     out: list[tuple[str, Any]] = []
     # a computed run shows the publicity text it will send; an approved one the one it sent
-    kinds = kinds_for(run.state) or (("publicity",) if run.state in ("computed", "approved") else ())
+    kinds = kinds_for(run.state)
+    if run.state in ("computed", "approved") and "publicity" not in kinds:
+        kinds = ("publicity", *kinds)
     for kind in kinds:
         found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen, max_segments=sms.max_segments,
                                clock=request.app.state.clock, channel=channel, templates=provider_templates(sms))
