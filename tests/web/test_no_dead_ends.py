@@ -114,3 +114,40 @@ async def test_the_approve_button_says_why_not_yet_and_the_post_refuses_with_the
         page = await com.get(f"/runs/{run_id}")
         assert 'id="approve-why"' not in page.text and f'action="/runs/{run_id}/approve"' in page.text
         assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303
+
+
+def _why(page: str, slug: str) -> str:
+    """The reason beside a disabled button (``#<slug>-why``), unescaped; fails when absent."""
+    import html
+    found = re.search(rf'<p class="muted why" id="{slug}-why">([^<]+)</p>', page)
+    assert found is not None and f'disabled aria-describedby="{slug}-why"' in page, f"no disabled {slug} button"
+    return html.unescape(found.group(1)).strip()
+
+
+async def test_each_run_button_shows_why_not_yet_and_the_post_refuses_with_the_same_reason(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import html
+    from tests.web.flows import RESOLUTION, import_and_create
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        draft = await import_and_create(acc, reg)  # publicize before compute
+        reason = _why((await acc.get(f"/runs/{draft}")).text, "publicize")
+        refused = await acc.post(f"/runs/{draft}/publicize", {"start": "2025-01-06", "end": "2025-01-12"})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        assert (await acc.post(f"/runs/{draft}/compute")).status_code == 303
+        assert 'id="publicize-why"' not in (await acc.get(f"/runs/{draft}")).text
+        run_id = draft
+        assert (await acc.post(f"/runs/{run_id}/publicize", {"start": "2025-01-06", "end": "2025-01-12"})).status_code == 303
+        clock.advance(days=7)
+        assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303
+        reason = _why((await acc.get(f"/runs/{run_id}")).text, "bank-result")  # a result before any batch
+        refused = await acc.post(f"/runs/{run_id}/bank-result", files={"result": ("r.csv", b"x", "text/csv")})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        reason = _why((await com.get(f"/runs/{run_id}")).text, "return")  # an approved run is not returned
+        refused = await com.post(f"/runs/{run_id}/return", {"reason": "数据有误"})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        reason = _why((await acc.get(f"/runs/{run_id}")).text, "close")  # bank results pending
+        refused = await acc.post(f"/runs/{run_id}/close", {})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        assert 'id="bank-result-why"' not in (await acc.get(f"/runs/{run_id}")).text
