@@ -151,3 +151,29 @@ async def test_each_run_button_shows_why_not_yet_and_the_post_refuses_with_the_s
         refused = await acc.post(f"/runs/{run_id}/close", {})
         assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
         assert 'id="bank-result-why"' not in (await acc.get(f"/runs/{run_id}")).text
+
+
+async def test_the_cash_receipt_list_prints_the_failed_households_masked_with_exact_amounts(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dividends.store.models import Household, PayoutItem
+    from notify.privacy import mask_name
+    from schemes.money import format_yuan
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        assert (await acc.get(f"/runs/{run_id}/cash-list")).status_code in (400, 403, 409)  # not paid yet
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
+        failed = sorted(set(re.findall(r"V\d{4}-\d{5}", csv.content.decode("utf-8-sig"))))[:2]
+        await acc.post(f"/runs/{run_id}/bank-result", files={
+            "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
+        assert f'href="/runs/{run_id}/cash-list"' in (await acc.get(f"/runs/{run_id}")).text
+        page = (await acc.get(f"/runs/{run_id}/cash-list")).text
+    rows = re.findall(r"<tr><td>(V\d{4}-\d{5})</td><td>([^<]*)</td><td>([^<]*)</td>\s*<td class=\"num\">([^<]+)</td>", page)
+    assert [r[0] for r in rows] == failed
+    items = {i.household_id: i.amount_fen for i in await PayoutItem.filter(run_id=run_id, household_id__in=failed)}
+    run = await Run.get(id=run_id)
+    for household, name, id_number, amount in rows:
+        head = await Household.get(snapshot_id=run.snapshot_id, household_id=household)  # type: ignore[attr-defined]
+        assert name == mask_name(head.head_name) and name != head.head_name
+        assert amount == format_yuan(items[household]) and head.id_number not in page
+    assert format_yuan(sum(items.values())) in page.split("<tfoot>")[1]

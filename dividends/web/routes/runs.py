@@ -97,6 +97,13 @@ async def lines_view(request: Request, actor: Actor) -> Response:
 
 
 @page
+async def cash_list(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    rows = await payments.cash_list(actor, run.id)
+    return render(request, "cash_list.html", {"run": run, "rows": rows, "total_fen": sum(int(r["amount_fen"]) for r in rows)})
+
+
+@page
 async def compute(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
     await run_cases.compute(actor, run_id, request.app.state.clock)
@@ -252,6 +259,7 @@ async def audit_pack(request: Request, actor: Actor) -> Response:
 ROUTES = [
     Route("/runs/{run_id:int}", run_view, methods=["GET"]),
     Route("/runs/{run_id:int}/lines", lines_view, methods=["GET"]),
+    Route("/runs/{run_id:int}/cash-list", cash_list, methods=["GET"]),
     Route("/runs/{run_id:int}/compute", compute, methods=["POST"]),
     Route("/runs/{run_id:int}/publicize", publicize, methods=["POST"]),
     Route("/runs/{run_id:int}/notice", notice, methods=["GET"]),
