@@ -229,6 +229,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "cash.link": ("打印现金签字领取表", "Print the cash receipt list"),
     "cash.hint": ("银行代发失败、尚未付成功的农户，凭本表现金领取并签字。",
                   "Households whose bank payment failed and who are still unpaid receive cash against this list and sign it."),
+    "cash.pdf": ("下载 PDF", "Download the PDF"),
     "cash.signature": ("领取人签字", "Signature"), "cash.date": ("领取日期", "Date"),
     "cash.id_number": ("身份证号", "ID number"), "cash.total": ("合计 {count} 户", "Total {count} households"),
     "run.notice": ("打印公示", "Print the public notice"),

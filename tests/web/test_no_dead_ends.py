@@ -168,6 +168,10 @@ async def test_the_cash_receipt_list_prints_the_failed_households_masked_with_ex
             "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
         assert f'href="/runs/{run_id}/cash-list"' in (await acc.get(f"/runs/{run_id}")).text
         page = (await acc.get(f"/runs/{run_id}/cash-list")).text
+        pdf = await acc.get(f"/runs/{run_id}/cash-list.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+        assert f'href="/runs/{run_id}/cash-list.pdf"' in page
+        assert (await com.get(f"/runs/{run_id}/cash-list.pdf")).status_code == 403  # not the committee's list
     rows = re.findall(r"<tr><td>(V\d{4}-\d{5})</td><td>([^<]*)</td><td>([^<]*)</td>\s*<td class=\"num\">([^<]+)</td>", page)
     assert [r[0] for r in rows] == failed
     items = {i.household_id: i.amount_fen for i in await PayoutItem.filter(run_id=run_id, household_id__in=failed)}

@@ -68,6 +68,7 @@ PAGES = [
     Spec("POST", "/runs/{run}/bank-result", "run.bank_result"),
     Spec("POST", "/runs/{run}/close", "run.close"),
     Spec("GET", "/runs/{run}/cash-list", "run.close"),  # the printable cash receipt list (签字领取表)
+    Spec("GET", "/runs/{run}/cash-list.pdf", "run.close"),
     Spec("POST", "/runs/{run}/payees", "payee.correct",
          data=(("household_id", "V0001-00001"), ("account_no", "6222000011112222"), ("reason", "x"))),
     Spec("POST", "/runs/{run}/payees/999/approve", always="404"),  # nobody's correction
