@@ -181,3 +181,10 @@ async def test_the_cash_receipt_list_prints_the_failed_households_masked_with_ex
         assert name == mask_name(head.head_name) and name != head.head_name
         assert amount == format_yuan(items[household]) and head.id_number not in page
     assert format_yuan(sum(items.values())) in page.split("<tfoot>")[1]
+    import io
+    import pypdf
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    printed = "".join(text.replace("\x00", "").split())
+    for household, name, id_number, amount in rows:
+        assert f"{household}{name}{id_number}{amount}" in printed  # one row of the PDF, masked as on the page
+    assert "领取人签字" in printed and format_yuan(sum(items.values())) in printed
