@@ -106,3 +106,11 @@ async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
              "name": mask_name(r["head_name"]) if r["head_name"] else "",
              "id_number": mask_id_number(r["id_number"]) if r["id_number"] else ""}
             for r in await approvals.result_rows(found.id) if r["status"] == "failed"]
+
+
+async def corrections_not_in_registry(actor: Actor, snapshot: object) -> list[dict[str, object]]:
+    """For a registry version's page: approved payee corrections its file does not carry yet, with
+    the run they were made on (the accountant applies them to the next registry file)."""
+    found = await scope.village(actor, snapshot.village.code)  # type: ignore[attr-defined]
+    return [{"household_id": c.household_id, "account_no": c.account_no, "bank": c.bank, "run": c.run_id}  # type: ignore[attr-defined]
+            for c in await payees.not_in_snapshot(found.village_id, snapshot.id)]  # type: ignore[attr-defined]

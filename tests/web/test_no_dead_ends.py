@@ -88,6 +88,12 @@ async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_
         assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
         follow = await acc.get(f"/runs/{run_id}/batches/2.csv")
         assert "6222000099998888" in follow.content.decode("utf-8-sig")
+        imported = await acc.post("/villages/V0001/registry", {"period": "2025"}, files=upload(reg))  # the old accounts
+        assert imported.status_code == 200, imported.text[-2000:]
+        latest = max(int(x) for x in re.findall(r"/villages/V0001/registry/(\d+)", (await acc.get("/villages/V0001")).text))
+        offered = (await acc.get(f"/villages/V0001/registry/{latest}")).text
+        assert 'id="payee-changes"' in offered and failed[0] in offered and "8888" in offered and f"#{run_id}" in offered
+        assert "6222000099998888" not in offered
     batch = await PayoutBatch.get(run_id=run_id, number=2)
     assert batch.bank_format == "psbc"
 
