@@ -94,6 +94,13 @@ async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_
         offered = (await acc.get(f"/villages/V0001/registry/{latest}")).text
         assert 'id="payee-changes"' in offered and failed[0] in offered and "8888" in offered and f"#{run_id}" in offered
         assert "6222000099998888" not in offered
+        lines = reg.households.read_text(encoding="utf-8").splitlines()  # a version that carries the correction
+        reg.households.write_text("\n".join(
+            ",".join(f[:10] + ["6222000099998888"] + f[11:]) if f[0] == failed[0] else line
+            for line, f in ((x, x.split(",")) for x in lines)) + "\n", encoding="utf-8")
+        assert (await acc.post("/villages/V0001/registry", {"period": "2025"}, files=upload(reg))).status_code == 200
+        newest = max(int(x) for x in re.findall(r"/villages/V0001/registry/(\d+)", (await acc.get("/villages/V0001")).text))
+        assert newest > latest and 'id="payee-changes"' not in (await acc.get(f"/villages/V0001/registry/{newest}")).text
     batch = await PayoutBatch.get(run_id=run_id, number=2)
     assert batch.bank_format == "psbc"
 
