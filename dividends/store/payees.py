@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dividends.store import audit
-from dividends.store.models import PayeeCorrection, PayoutItem, Run
+from dividends.store.models import Household, PayeeCorrection, PayoutItem, Run
 from dividends.store.transactions import transaction
 
 
@@ -53,3 +53,16 @@ async def approved_accounts(run_id: int) -> dict[str, tuple[str, str]]:
     for row in await PayeeCorrection.filter(run_id=run_id, state="approved").order_by("approved_at", "id"):
         out[row.household_id] = (row.account_no, row.bank)
     return out
+
+
+async def not_in_snapshot(village_id: int, snapshot_id: int) -> list[PayeeCorrection]:
+    """The village's approved payee corrections (the latest per household) whose account the
+    registry version ``snapshot_id`` does not carry: the change to apply in the next registry file."""
+    latest: dict[str, PayeeCorrection] = {}
+    for c in await PayeeCorrection.filter(run__village_id=village_id, state="approved").order_by("id"):
+        latest[c.household_id] = c
+    if not latest:
+        return []
+    accounts = dict(await Household.filter(snapshot_id=snapshot_id, household_id__in=list(latest))
+                    .values_list("household_id", "account_no"))
+    return [c for h, c in sorted(latest.items()) if h in accounts and accounts[h] != c.account_no]

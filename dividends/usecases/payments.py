@@ -12,7 +12,7 @@ from dividends.usecases import scope
 from dividends.refusals import NotAllowed
 from dividends.runs import get_run as runs_get
 from dividends.runs import refuse
-from dividends.store import payees
+from dividends.store import approvals, payees
 from schemes.problems import InputError
 
 
@@ -93,3 +93,24 @@ async def payee_corrections(actor: Actor, run_id: int) -> list[object]:
     found = await scope.run(actor, run_id)
     allow(actor, "village.read", found.place, what=run_id)
     return list(await payees.of_run(found.id))
+
+
+async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
+    """The households of a paid run still owed after a failed bank payment, for the printable
+    signed receipt list (签字领取表): household, masked head name and id number, amount in fen.
+    Names are masked as on the public notice (``notify.privacy``)."""
+    from notify.privacy import mask_id_number, mask_name
+    found = await scope.run(actor, run_id)
+    allow(actor, "run.close", found.place, state=found.state, what=run_id)
+    return [{"household_id": r["household_id"], "amount_fen": int(r["amount_fen"]),
+             "name": mask_name(r["head_name"]) if r["head_name"] else "",
+             "id_number": mask_id_number(r["id_number"]) if r["id_number"] else ""}
+            for r in await approvals.result_rows(found.id) if r["status"] == "failed"]
+
+
+async def corrections_not_in_registry(actor: Actor, snapshot: object) -> list[dict[str, object]]:
+    """For a registry version's page: approved payee corrections its file does not carry yet, with
+    the run they were made on (the accountant applies them to the next registry file)."""
+    found = await scope.village(actor, snapshot.village.code)  # type: ignore[attr-defined]
+    return [{"household_id": c.household_id, "account_no": c.account_no, "bank": c.bank, "run": c.run_id}  # type: ignore[attr-defined]
+            for c in await payees.not_in_snapshot(found.village_id, snapshot.id)]  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from dividends import runs
+from dividends import payouts, runs
 from dividends.actors import Actor
 from dividends.approval import ApprovalRules, Resolution
 from dividends.clock import Clock, SystemClock, today
@@ -127,6 +127,9 @@ async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
                     raise refuse("approval.not_regular", run=run_id)
                 await runs.check_approval(await runs.get_run(found.id), actor.username, clock)
                 await _check_review(found, await approvals.approval_facts(found.id), rules or ApprovalRules.from_env())
+            if action == "run.close":  # the same checks payouts.close runs (bank results pending)
+                out[action] = (await payouts.closing(found.id)).blocker
+                continue
             out[action] = None
         except InputError as refused:
             out[action] = refused.problems[0].msg

@@ -88,6 +88,19 @@ async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_
         assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
         follow = await acc.get(f"/runs/{run_id}/batches/2.csv")
         assert "6222000099998888" in follow.content.decode("utf-8-sig")
+        imported = await acc.post("/villages/V0001/registry", {"period": "2025"}, files=upload(reg))  # the old accounts
+        assert imported.status_code == 200, imported.text[-2000:]
+        latest = max(int(x) for x in re.findall(r"/villages/V0001/registry/(\d+)", (await acc.get("/villages/V0001")).text))
+        offered = (await acc.get(f"/villages/V0001/registry/{latest}")).text
+        assert 'id="payee-changes"' in offered and failed[0] in offered and "8888" in offered and f"#{run_id}" in offered
+        assert "6222000099998888" not in offered
+        lines = reg.households.read_text(encoding="utf-8").splitlines()  # a version that carries the correction
+        reg.households.write_text("\n".join(
+            ",".join(f[:10] + ["6222000099998888"] + f[11:]) if f[0] == failed[0] else line
+            for line, f in ((x, x.split(",")) for x in lines)) + "\n", encoding="utf-8")
+        assert (await acc.post("/villages/V0001/registry", {"period": "2025"}, files=upload(reg))).status_code == 200
+        newest = max(int(x) for x in re.findall(r"/villages/V0001/registry/(\d+)", (await acc.get("/villages/V0001")).text))
+        assert newest > latest and 'id="payee-changes"' not in (await acc.get(f"/villages/V0001/registry/{newest}")).text
     batch = await PayoutBatch.get(run_id=run_id, number=2)
     assert batch.bank_format == "psbc"
 
@@ -114,3 +127,77 @@ async def test_the_approve_button_says_why_not_yet_and_the_post_refuses_with_the
         page = await com.get(f"/runs/{run_id}")
         assert 'id="approve-why"' not in page.text and f'action="/runs/{run_id}/approve"' in page.text
         assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303
+
+
+def _why(page: str, slug: str) -> str:
+    """The reason beside a disabled button (``#<slug>-why``), unescaped; fails when absent."""
+    import html
+    found = re.search(rf'<p class="muted why" id="{slug}-why">([^<]+)</p>', page)
+    assert found is not None and f'disabled aria-describedby="{slug}-why"' in page, f"no disabled {slug} button"
+    return html.unescape(found.group(1)).strip()
+
+
+async def test_each_run_button_shows_why_not_yet_and_the_post_refuses_with_the_same_reason(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import html
+    from tests.web.flows import RESOLUTION, import_and_create
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        draft = await import_and_create(acc, reg)  # publicize before compute
+        reason = _why((await acc.get(f"/runs/{draft}")).text, "publicize")
+        refused = await acc.post(f"/runs/{draft}/publicize", {"start": "2025-01-06", "end": "2025-01-12"})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        assert (await acc.post(f"/runs/{draft}/compute")).status_code == 303
+        assert 'id="publicize-why"' not in (await acc.get(f"/runs/{draft}")).text
+        run_id = draft
+        assert (await acc.post(f"/runs/{run_id}/publicize", {"start": "2025-01-06", "end": "2025-01-12"})).status_code == 303
+        clock.advance(days=7)
+        assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303
+        reason = _why((await acc.get(f"/runs/{run_id}")).text, "bank-result")  # a result before any batch
+        refused = await acc.post(f"/runs/{run_id}/bank-result", files={"result": ("r.csv", b"x", "text/csv")})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        reason = _why((await com.get(f"/runs/{run_id}")).text, "return")  # an approved run is not returned
+        refused = await com.post(f"/runs/{run_id}/return", {"reason": "数据有误"})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        reason = _why((await acc.get(f"/runs/{run_id}")).text, "close")  # bank results pending
+        refused = await acc.post(f"/runs/{run_id}/close", {})
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        assert 'id="bank-result-why"' not in (await acc.get(f"/runs/{run_id}")).text
+
+
+async def test_the_cash_receipt_list_prints_the_failed_households_masked_with_exact_amounts(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dividends.store.models import Household, PayoutItem
+    from notify.privacy import mask_name
+    from schemes.money import format_yuan
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        assert (await acc.get(f"/runs/{run_id}/cash-list")).status_code in (400, 403, 409)  # not paid yet
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
+        failed = sorted(set(re.findall(r"V\d{4}-\d{5}", csv.content.decode("utf-8-sig"))))[:2]
+        await acc.post(f"/runs/{run_id}/bank-result", files={
+            "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
+        assert f'href="/runs/{run_id}/cash-list"' in (await acc.get(f"/runs/{run_id}")).text
+        page = (await acc.get(f"/runs/{run_id}/cash-list")).text
+        pdf = await acc.get(f"/runs/{run_id}/cash-list.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+        assert f'href="/runs/{run_id}/cash-list.pdf"' in page
+        assert (await com.get(f"/runs/{run_id}/cash-list.pdf")).status_code == 403  # not the committee's list
+    rows = re.findall(r"<tr><td>(V\d{4}-\d{5})</td><td>([^<]*)</td><td>([^<]*)</td>\s*<td class=\"num\">([^<]+)</td>", page)
+    assert [r[0] for r in rows] == failed
+    items = {i.household_id: i.amount_fen for i in await PayoutItem.filter(run_id=run_id, household_id__in=failed)}
+    run = await Run.get(id=run_id)
+    for household, name, id_number, amount in rows:
+        head = await Household.get(snapshot_id=run.snapshot_id, household_id=household)  # type: ignore[attr-defined]
+        assert name == mask_name(head.head_name) and name != head.head_name
+        assert amount == format_yuan(items[household]) and head.id_number not in page
+    assert format_yuan(sum(items.values())) in page.split("<tfoot>")[1]
+    import io
+    import pypdf
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    printed = "".join(text.replace("\x00", "").split())
+    for household, name, id_number, amount in rows:
+        assert f"{household}{name}{id_number}{amount}" in printed  # one row of the PDF, masked as on the page
+    assert "领取人签字" in printed and format_yuan(sum(items.values())) in printed

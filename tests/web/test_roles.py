@@ -67,6 +67,8 @@ PAGES = [
     Spec("GET", "/runs/{run}/batches/1.csv", missing_in=("V0002",)),  # V0002's run is not paid
     Spec("POST", "/runs/{run}/bank-result", "run.bank_result"),
     Spec("POST", "/runs/{run}/close", "run.close"),
+    Spec("GET", "/runs/{run}/cash-list", "run.close"),  # the printable cash receipt list (签字领取表)
+    Spec("GET", "/runs/{run}/cash-list.pdf", "run.close"),
     Spec("POST", "/runs/{run}/payees", "payee.correct",
          data=(("household_id", "V0001-00001"), ("account_no", "6222000011112222"), ("reason", "x"))),
     Spec("POST", "/runs/{run}/payees/999/approve", always="404"),  # nobody's correction

@@ -25,7 +25,8 @@ from dividends.store.files import file_name, get_file
 from dividends.web import forms
 from dividends.web.auth import page
 from dividends.villages import document_language
-from dividends.web.i18n import language
+from dividends.web.i18n import language, t
+from dividends.files import receipt_pdf
 from notify.privacy import mask_account
 from dividends.web.render import hashed_style_csp, redirect, render
 
@@ -96,6 +97,23 @@ async def lines_view(request: Request, actor: Actor) -> Response:
     return render(request, "lines.html", {"run": run, "rows": rows, "total": total, "q": q, "page": number,
                                           "pages": max(1, -(-total // PAGE_SIZE)), "steps": scheme.steps,
                                           "accounts": {k: a.label.text(language(request)) for k, a in scheme.accounts.items()}})
+
+
+@page
+async def cash_list(request: Request, actor: Actor) -> Response:
+    run = await _run(request, actor)
+    rows = await payments.cash_list(actor, run.id)
+    if request.url.path.endswith(".pdf"):
+        if not receipt_pdf.available():  # no fpdf2 or no CJK font: the print view only
+            return Response(status_code=404)
+        lang = language(request)
+        heads = [t(lang, k) for k in ("col.household", "col.head", "cash.id_number", "col.total", "cash.signature", "cash.date")]
+        body = receipt_pdf.receipt_list(f"{t(lang, 'cash.title')} · {run.village.name} {run.period}", heads, rows,
+                                        t(lang, "cash.total", count=len(rows)))
+        return Response(body, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="cash-list-{run.id}.pdf"'})
+    return render(request, "cash_list.html", {"run": run, "rows": rows, "total_fen": sum(int(r["amount_fen"]) for r in rows),
+                                              "pdf": receipt_pdf.available()})
 
 
 @page
@@ -254,6 +272,8 @@ async def audit_pack(request: Request, actor: Actor) -> Response:
 ROUTES = [
     Route("/runs/{run_id:int}", run_view, methods=["GET"]),
     Route("/runs/{run_id:int}/lines", lines_view, methods=["GET"]),
+    Route("/runs/{run_id:int}/cash-list", cash_list, methods=["GET"]),
+    Route("/runs/{run_id:int}/cash-list.pdf", cash_list, methods=["GET"]),
     Route("/runs/{run_id:int}/compute", compute, methods=["POST"]),
     Route("/runs/{run_id:int}/publicize", publicize, methods=["POST"]),
     Route("/runs/{run_id:int}/notice", notice, methods=["GET"]),

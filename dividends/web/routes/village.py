@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dividends import access, overview, todo
-from dividends.usecases import registry, returns
+from dividends.usecases import payments, registry, returns
 from dividends.usecases import runs as run_cases
 from dividends.usecases import villages as village_cases
+from notify.privacy import mask_account
 from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
@@ -192,7 +193,9 @@ async def snapshot_view(request: Request, actor: Actor) -> Response:
     changes = await overview.snapshot_changes(snapshot)
     record = snapshot.registry_import
     withdrawn = f"{record.withdrawn_by} · {record.withdrawn_reason}" if record.withdrawn_at else ""
+    payee_changes = await payments.corrections_not_in_registry(actor, snapshot)
     return render(request, "snapshot.html", {"village": village, "snapshot": snapshot, "changes": changes,
+                                             "payee_changes": payee_changes, "mask_account": mask_account,
                                              "withdrawn": withdrawn, "may_withdraw": actor.may("registry.withdraw")})
 
 
