@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PRISM_VERSION := 5.14.2
 AXE_VERSION   := 4.10.3
 
-.PHONY: demo test install install-test catalogs browser prism axe bench mutation clean
+.PHONY: demo test install install-test catalogs browser fonts prism axe bench mutation clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,13 +26,19 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 	touch $@
 
 install: $(VENV)/.base catalogs
-install-test: $(VENV)/.test catalogs browser prism axe
+install-test: $(VENV)/.test catalogs browser fonts prism axe
 
 # Debian's Chromium for the end-to-end browser test (Playwright drives it; no browser download).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium (end-to-end test browser)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# Noto CJK for the cash receipt list PDF (fpdf2 embeds it) and for Chinese in screenshots.
+fonts:
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { \
+	  echo "installing Debian fonts-noto-cjk (receipt list PDF, screenshots)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
 # Stoplight Prism for the Twilio contract test, pinned (the last release that runs on Node 20).
 prism:
