@@ -182,7 +182,6 @@ def test_input_is_parsed_with_ascii_digits_only() -> None:
 #: only shrinks).
 STORE_BOUNDARY_PENDING = {
     "dividends/runs.py": "run transitions (shared with the scheme-side work of issue 10)",
-    "dividends/payouts.py": "payment batches and bank results (likewise)",
 }
 _SQL = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^\n]*\b(FROM|SET|WHERE|VALUES)\b")
 
