@@ -7,19 +7,26 @@ BIN    := $(VENV)/bin
 PRISM_VERSION := 5.14.2
 AXE_VERSION   := 4.10.3
 
-.PHONY: demo test install install-test browser prism axe bench mutation clean
+.PHONY: demo test install install-test catalogs browser prism axe bench mutation clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
+# the message catalogs: <package>/locale/<lang>/LC_MESSAGES/<domain>.po compiled to .mo
+# (a .mo missing or older than its .po is also compiled when it is loaded: schemes/i18n.py)
+catalogs: $(VENV)/.base
+	@for po in */locale/*/LC_MESSAGES/*.po; do \
+	  $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo -l $$(basename $$(dirname $$(dirname $$po))) -D $$(basename $$po .po) >/dev/null || exit 1; \
+	done
+
 $(VENV)/.test: pyproject.toml $(VENV)/.base
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-install: $(VENV)/.base
-install-test: $(VENV)/.test browser prism axe
+install: $(VENV)/.base catalogs
+install-test: $(VENV)/.test catalogs browser prism axe
 
 # Debian's Chromium for the end-to-end browser test (Playwright drives it; no browser download).
 browser:
@@ -64,11 +71,19 @@ $(VENV)/.mutation: pyproject.toml $(VENV)/.test
 mutation: $(VENV)/.mutation
 	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES)
 
+# every benchmark under bench/ (README "Benchmarks" lists them), each printing its figures beside
+# their floor or target and the ratio; the long ones at a modest size. PostgreSQL ones need the
+# server on 127.0.0.1:5432 (store, web and province create and drop scratch databases of their own).
 bench: install
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/compute.py --process
 	$(BIN)/python bench/compute.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/notify.py --notices 20000
+	$(BIN)/python bench/web.py
+	$(BIN)/python bench/login.py
+	$(BIN)/python bench/hostile.py
+	$(BIN)/python bench/province.py --households 200000 --villages 200 --jobs 2
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .hypothesis

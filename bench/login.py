@@ -109,12 +109,16 @@ async def run(storm: int, addresses: int, concurrency: int) -> None:
     storm_codes = Counter(r.status_code for r in results)
     print(f"PASSWORD_HASH_CONCURRENCY={concurrency}")
     print(f"  40 concurrent wrong passwords, one account: {counted[401]} checked (401), {counted[429]} refused "
-          f"unhashed (429), {burst:.2f} s")
+          f"unhashed (429), {burst:.2f} s; checked {counted[401]} vs limit 5: {counted[401] / 5:.2f}x "
+          f"({'ok' if counted[401] <= 5 else 'OVER'})")
     print(f"  storm of {len(results)} attempts from {addresses} addresses: {dict(storm_codes)}, {wall:.2f} s, "
           f"{len(results) / wall:.0f} attempts/s")
     if latencies:
         print(f"  /healthz during the storm: {len(latencies)} answers, p50 {statistics.median(latencies) * 1000:.0f} ms, "
               f"worst {max(latencies) * 1000:.0f} ms; longest loop pause {max(pauses, default=0) * 1000:.0f} ms")
+        pause = max(pauses, default=0)
+        print(f"  longest loop pause {pause:.3f} s vs floor 1 s (as bench/hostile.py): {pause:.2f}x "
+              f"({'ok' if pause <= 1 else 'OVER'}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
 
 
 def main() -> None:

@@ -205,7 +205,7 @@ def main() -> None:
             if backend == "sqlite":
                 url = f"sqlite://{tmp}/bench.sqlite3"
             else:
-                name = f"dividends_bench_{os.getpid()}"
+                name = f"dividends_bench_store_{os.getpid()}"
                 subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True)
                 url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
             try:

@@ -228,6 +228,9 @@ def main() -> None:
         result["target_p95_ms"] = 200
         result["met"] = float(result["p95_ms"]) < 200  # type: ignore[arg-type]
         print(json.dumps(result, ensure_ascii=False))
+        p95 = float(result["p95_ms"])  # type: ignore[arg-type]
+        print(f"{backend}: p95 {p95:.0f} ms vs target 200 ms: {p95 / 200:.2f}x ({'ok' if p95 < 200 else 'OVER'}; "
+              f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from dividends.store import users as users_store
 from dividends.policy import PERMISSIONS, require
 from dividends.refusals import Forbidden, NotAllowed
 from dividends.store.transactions import transaction
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
 if TYPE_CHECKING:  # rows the store returns; every query lives in dividends/store/
     from dividends.store.models import Objection, PayoutBatch, RegistrySnapshot, Run, Township, User, Village
@@ -67,28 +67,7 @@ MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 
-register({
-    "access.role": {"zh": "角色应为 {expected} 之一，实际为 {found}", "en": "the role must be one of {expected}, found {found}"},
-    "access.scope_village": {"zh": "会计和村务监督委员会成员须属于一个村（--village）",
-                             "en": "an accountant or committee member belongs to one village (--village)"},
-    "access.scope_county": {"zh": "审计员须属于一个县（--county）", "en": "an auditor belongs to one county (--county)"},
-    "access.unknown_village": {"zh": "没有编码为 {code} 的村", "en": "no village with the code {code}"},
-    "access.unknown_county": {"zh": "没有编码为 {code} 的县", "en": "no county with the code {code}"},
-    "access.user_exists": {"zh": "用户名 {username} 已被使用", "en": "the username {username} is taken"},
-    "access.username": {"zh": "用户名应为 3 到 64 个字母、数字、点、横线或下划线，实际为“{found}”",
-                        "en": "a username is 3 to 64 letters, digits, dots, dashes or underscores; found '{found}'"},
-    "access.password_short": {"zh": "密码至少需要 {min} 个字符", "en": "a password needs at least {min} characters"},
-    "access.unknown_user": {"zh": "没有用户 {username}", "en": "no user {username}"},
-    "access.village_exists": {"zh": "村编码 {code} 已存在", "en": "the village code {code} exists already"},
-    "access.code": {"zh": "编码应为 1 到 64 个字母、数字或横线，实际为“{found}”",
-                    "en": "a code is 1 to 64 letters, digits or dashes; found '{found}'"},
-    "access.foreign_village": {
-        "zh": "名册中有其他村的农户（{villages}）；只能导入本村（{village}）的名册",
-        "en": "the registry holds households of other villages ({villages}); you may import only your village ({village})",
-    },
-    "access.unknown_township": {"zh": "没有编码为“{code}”的乡镇", "en": "no township with the code '{code}'"},
-    "access.token_name": {"zh": "令牌名称不能为空（最多 64 个字符）", "en": "a token needs a name (at most 64 characters)"},
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 
 # --------------------------------------------------------------------------- users

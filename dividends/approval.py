@@ -18,61 +18,17 @@ hash of the computation it approves.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
-register({
-    "approval.quorum": {
-        "zh": "会议未达到法定人数：应到 {entitled} 人，实到 {present} 人，至少需要 {needed} 人（{rule}）",
-        "en": "the meeting had no quorum: {present} of {entitled} entitled members present, at least {needed} needed ({rule})",
-    },
-    "approval.majority": {
-        "zh": "决议未获通过：实到 {present} 人，赞成 {votes_for} 票，需要超过 {rule} 即至少 {needed} 票赞成",
-        "en": "the resolution did not pass: {votes_for} in favour of {present} present; more than {rule} needed, "
-              "that is at least {needed}",
-    },
-    "approval.votes": {
-        "zh": "表决票数不一致：赞成 {votes_for} + 反对 {votes_against} + 弃权 {abstaining} 多于实到人数 {present}",
-        "en": "the votes do not add up: {votes_for} for + {votes_against} against + {abstaining} abstaining is more "
-              "than the {present} present",
-    },
-    "approval.counts": {
-        "zh": "人数不合理：应到 {entitled} 人，实到 {present} 人（应到至少 1 人，实到不能多于应到）",
-        "en": "impossible counts: {present} present of {entitled} entitled (at least 1 entitled, no more present "
-              "than entitled)",
-    },
-    "approval.body": {"zh": "会议类型应为 {expected}，收到“{found}”", "en": "the meeting must be one of {expected}, not '{found}'"},
-    "approval.future": {"zh": "会议日期 {date} 晚于今天 {today}", "en": "the meeting date {date} is after today, {today}"},
-    "approval.other_content": {
-        "zh": "决议针对的方案（{found}）不是分配批次 {run} 当前的方案（{expected}）：请按公示的方案重新表决",
-        "en": "the resolution is about the content {found}, not the current content of run {run} ({expected}): the "
-              "meeting must vote on the plan as published",
-    },
-    "approval.not_regular": {"zh": "分配批次 {run} 是冲销批次，不适用此操作", "en": "run {run} is a reversal; this does not apply to it"},
-    "approval.resolution_required": {
-        "zh": "审批需要村民（代表）会议决议：请填写会议日期、应到与实到人数、赞成/反对/弃权票数",
-        "en": "approval needs the villagers' (representatives') meeting resolution: its date, the members entitled and "
-              "present, the votes for, against and abstaining",
-    },
-    "approval.review_required": {
-        "zh": "本县要求乡镇农经站先审核备案分配方案：分配批次 {run} 的当前方案（{hash}）尚未审核备案",
-        "en": "this county requires the township's farm economy station to review and file the plan first: run {run} "
-              "(content {hash}) has not been reviewed",
-    },
-    "approval.no_township": {
-        "zh": "本县要求乡镇审核，但 {village} 村未归属任何乡镇；请管理员先设置其所属乡镇",
-        "en": "this county requires a township review but the village {village} belongs to no township; an "
-              "administrator must set it first",
-    },
-    "approval.reason_required": {"zh": "驳回需要填写理由", "en": "returning a run needs a reason"},
-    "approval.setting": {"zh": "设置 {name} 应为分数，例如 2/3，收到“{found}”",
-                         "en": "the setting {name} must be a fraction such as 2/3, not '{found}'"},
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 BODIES = ("representatives", "members")
 """村民代表会议 (representatives) or 村民会议 / 成员大会 (members)."""

@@ -51,33 +51,10 @@ from dividends.store import approvals as approvals_store
 from dividends.store import audit
 from dividends.store import ledger as ledger_store
 from dividends.store import packs
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
-register({
-    "pack.resolution_hash": {
-        "zh": "审计包中的村民会议决议针对的是方案 {found}，不是本批次的方案 {expected}",
-        "en": "the pack's resolution is bound to the content {found}, not to this run's content {expected}",
-    },
-    "pack.resolution_rules": {
-        "zh": "审计包中的决议不符合其记录的规则（到会 {quorum}、赞成 {majority}）：应到 {entitled}，实到 {present}，赞成 {votes_for}",
-        "en": "the pack's resolution does not meet its recorded rules (present {quorum}, in favour {majority}): "
-              "{present} of {entitled} present, {votes_for} for",
-    },
-    "pack.resolution_missing": {
-        "zh": "审计包中没有村民会议决议（run/resolution.json），而第 {run} 批次已经审批（状态：{state}）；第 3 版起的审计包必须带上决议",
-        "en": "the pack has no villagers' meeting resolution (run/resolution.json), yet run {run} was approved (state: {state}); "
-              "packs of format 3 and later must carry it",
-    },
-    "pack.policy_differs": {
-        "zh": "审计包中的政策规则检查结果（run/policy.json）与重新计算的结果不符（重新计算不符合的规则：{failed}）",
-        "en": "the pack's policy results (run/policy.json) differ from the recomputed run's (rules failing on recomputation: {failed})",
-    },
-    "pack.evidence": {
-        "zh": "公示证据 {file} 与其记录的哈希或审计记录不符（可能被替换）",
-        "en": "the publicity evidence {file} does not match its recorded hash or the audit trail (it may have been replaced)",
-    },
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 FORMAT = "dividends.auditpack/5"
 #: Formats this version reads; 4 adds the ledger head, 5 the policy results (earlier packs keep verifying).

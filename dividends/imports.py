@@ -38,30 +38,14 @@ from dividends.store.registry import VillageRow as Village
 from dividends.store.snapshot_format import CURRENT as SNAPSHOT_FORMAT
 from dividends.store.snapshot_format import canonical_frame, frame_parquet
 from dividends.store.transactions import transaction
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
 HOUSEHOLD_FIELDS = ["head_name", "id_number", "phone", "members", "able_members", "status", "shares",
                     "capital_yuan", "account_no", "bank", "language"]
 ROSTERS = {"posts": "posts_file", "members": "members_file"}
 
-register({
-    "registry.kept_roster": {
-        "zh": "未提供{what}，沿用第 {version} 版的{what}（{rows} 行{dropped}）；如有变化请一并上传新的{what}",
-        "en": "no {what} given: the {what} of version {version} is kept ({rows} rows{dropped}); "
-              "give a new {what} if it changed",
-    },
-    "registry.kept_dropped": {
-        "zh": "，已去掉不在新户信息中的户的 {count} 行",
-        "en": "; {count} rows of households no longer in the households file dropped",
-    },
-    "registry.roster.posts": {"zh": "公益岗位名册", "en": "posts roster"},
-    "registry.roster.members": {"zh": "家庭成员名册", "en": "members roster"},
-    "registry.mapping_used": {
-        "zh": "按列映射读取：{entries}",
-        "en": "read with the column mapping: {entries}",
-    },
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 
 @dataclass(frozen=True)
@@ -292,23 +276,6 @@ def _diff(old: pl.DataFrame | None, new: pl.DataFrame) -> _Diff:
 
 
 # --------------------------------------------------------------------------- withdrawal
-
-register({
-    "registry.withdraw.unknown": {"zh": "没有第 {id} 次导入", "en": "there is no import number {id}"},
-    "registry.withdraw.used": {
-        "zh": "第 {id} 次导入的名册已被发放批次 {runs} 使用，不能撤回；请先作废这些批次，或导入更正后的名册作为新版本",
-        "en": "import {id} is used by payout run(s) {runs} and cannot be withdrawn; cancel those runs first, "
-              "or import the corrected registry as a new version",
-    },
-    "registry.withdraw.other_villages": {
-        "zh": "第 {id} 次导入还包含其他村（{villages}）的名册，本村会计不能撤回；请县里的系统管理员撤回，或导入更正后的名册作为新版本",
-        "en": "import {id} also holds the registry of other villages ({villages}), which a village accountant cannot "
-              "withdraw; ask the county administrator, or import the corrected registry as a new version",
-    },
-    "registry.withdraw.reason": {
-        "zh": "撤回导入须写明原因", "en": "say why the import is withdrawn",
-    },
-})
 
 
 @dataclass(frozen=True)

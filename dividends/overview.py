@@ -33,6 +33,7 @@ from dividends.runs import lines_frame, overpaid_by, refuse, write_inputs
 from dividends.store import county as county_store
 from dividends.store import ledger as ledger_store
 from dividends.store import registry as registry_store
+from notify.privacy import mask_name
 from dividends.store.county import county_filter, data_version  # noqa: F401  (the pages' cache key)
 from schemes.describe import describe
 from schemes.loader import parse_scheme
@@ -353,13 +354,22 @@ def scheme_choices() -> tuple[SchemeChoice, ...]:
 
 
 @dataclass(frozen=True)
+class PreviewRow:
+    household_id: str
+    name: str  # the head's name masked as on the public notice (notify.privacy.mask_name)
+    status: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
 class Preview:
     computation: Computation
     households: int
     paid_households: int
     household_fen: int
     accounts: dict[str, int]
-    top: list[tuple[str, str, int]] = field(default_factory=list)  # household, status, fen
+    top: list[PreviewRow] = field(default_factory=list)  # the ten largest amounts
+    rows: list[PreviewRow] = field(default_factory=list)  # every household, by id
 
 
 async def preview_scheme(village: Village, period: int, scheme_ref: str, amount_fen: int, *,
@@ -375,9 +385,72 @@ async def preview_scheme(village: Village, period: int, scheme_ref: str, amount_
         result = compute(await write_inputs(Path(tmp), text, snapshot, period, amount_fen, reference))
     hh = result.allocation.households
     accounts = {r["account"]: int(r["amount_fen"]) for r in result.allocation.accounts.iter_rows(named=True)}
+    names = {hid: name for hid, name, _status, _members in await county_store.households_of(snapshot.id)}
+
+    def row(r: dict[str, Any]) -> PreviewRow:
+        name = names.get(r["household_id"], "")
+        return PreviewRow(r["household_id"], mask_name(name) if name.strip() else "", r["status"], int(r["amount_fen"]))
+
     top = hh.sort("amount_fen", "household_id", descending=[True, False]).head(10)
     return Preview(result, hh.height, int((hh["amount_fen"] > 0).sum()), int(hh["amount_fen"].sum()), accounts,
-                   [(r["household_id"], r["status"], int(r["amount_fen"])) for r in top.iter_rows(named=True)])
+                   [row(r) for r in top.iter_rows(named=True)], [row(r) for r in hh.sort("household_id").iter_rows(named=True)])
+
+
+@dataclass(frozen=True)
+class ComparedRow:
+    household_id: str
+    name: str
+    status: str
+    a_fen: int
+    b_fen: int
+
+    @property
+    def change_fen(self) -> int:
+        return self.b_fen - self.a_fen
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One household status under two schemes: how many households gain, lose, stay the same."""
+    status: str
+    households: int
+    a_fen: int
+    b_fen: int
+    winners: int
+    losers: int
+
+    @property
+    def change_fen(self) -> int:
+        return self.b_fen - self.a_fen
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: Preview
+    b: Preview
+    rows: list[ComparedRow]  # households whose amount differs, largest change first
+    same: int  # households paid the same under both
+    by_status: list[StatusChange]
+
+
+def compare_previews(a: Preview, b: Preview) -> Comparison:
+    """Two previews of one village's registry side by side: per household and per status
+    (in the vocabulary's order; statuses nobody has are left out)."""
+    from schemes.statuses import STATUS_NAMES
+    b_of = {r.household_id: r for r in b.rows}
+    both = [ComparedRow(r.household_id, r.name, r.status, r.amount_fen, b_of[r.household_id].amount_fen if r.household_id in b_of else 0)
+            for r in a.rows]
+    known = {r.household_id for r in a.rows}
+    both += [ComparedRow(r.household_id, r.name, r.status, 0, r.amount_fen) for r in b.rows if r.household_id not in known]
+    changed = sorted((r for r in both if r.change_fen), key=lambda r: (-abs(r.change_fen), r.household_id))
+    statuses = [s for s in STATUS_NAMES if any(r.status == s for r in both)]
+    statuses += sorted({r.status for r in both} - set(statuses))
+    by_status = []
+    for status in statuses:
+        mine = [r for r in both if r.status == status]
+        by_status.append(StatusChange(status, len(mine), sum(r.a_fen for r in mine), sum(r.b_fen for r in mine),
+                                      sum(1 for r in mine if r.change_fen > 0), sum(1 for r in mine if r.change_fen < 0)))
+    return Comparison(a, b, changed, len(both) - len(changed), by_status)
 
 
 async def scheme_versions() -> list[SchemeVersion]:
@@ -617,3 +690,44 @@ async def _last_year(run: Run) -> LastYear | None:
         return None
     hh = (await lines_frame(before.id)).filter(pl.col("recipient_kind") == "household")
     return LastYear(before.id, before.period, before.pool_fen, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()))
+
+
+@dataclass(frozen=True)
+class HouseholdDebts:
+    """What one household still owes the collective (its debts recorded by posted runs, minus what
+    posted runs recovered), and what this run takes of it when it is posted."""
+
+    household: str
+    debts: int
+    recorded_fen: int
+    recovered_fen: int
+    left_fen: int
+    this_run_fen: int
+
+    @property
+    def after_run_fen(self) -> int:
+        """Left once this run (not posted yet: what its computation takes) is posted."""
+        return self.left_fen - self.this_run_fen
+
+
+async def outstanding_debts(run: Run) -> list[HouseholdDebts]:
+    """The village's households with a debt left (NOTES-recover "Left": the run page and `run
+    show`), and what ``run`` takes of it (counted in ``left_fen`` already once it is posted)."""
+    from dividends.store import recoveries as recoveries_store
+    taken = await recoveries_store.taken_by_run(run.id) if run.state not in ("cancelled", "reversed") else {}
+    posted = run.state in ("approved", "paid", "closed")
+    by: dict[str, list[int]] = {}
+    mine: dict[str, int] = {}
+    for d in await recoveries_store.balances(run.village_id):  # type: ignore[attr-defined]
+        if not posted:
+            mine[str(d["household"])] = mine.get(str(d["household"]), 0) + taken.get(int(d["debt"]), 0)  # type: ignore[call-overload]
+        row = by.setdefault(str(d["household"]), [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += int(d["amount_fen"])  # type: ignore[call-overload]
+        row[2] += int(d["recovered_fen"])  # type: ignore[call-overload]
+        row[3] += int(d["left_fen"])  # type: ignore[call-overload]
+    out = []
+    for household, (n, recorded, recovered, left) in sorted(by.items()):
+        if left > 0:
+            out.append(HouseholdDebts(household, n, recorded, recovered, left, mine.get(household, 0)))
+    return out

@@ -35,24 +35,12 @@ from dividends.registry.columns import ColumnSpec
 from dividends.registry.reading import ROW, Table, read_table
 from schemes.engine import Extra
 from schemes.filters import STATUS_NAMES
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.months import EVENT_COLUMNS
 from schemes.problems import InputError, Problem
 from schemes.steps.adjustments import DEDUCTION_COLUMNS
 
-register({
-    "inputs.need_yuan": {"zh": "应为金额（元，非负，最多两位小数），实际为 {found}",
-                         "en": "expected an amount in yuan (non-negative, at most 2 decimals), found {found}"},
-    "inputs.need_text": {"zh": "不能为空", "en": "must not be empty"},
-    "inputs.need_date": {"zh": "应为 {period} 年内的日期（如 {period}-05-10），实际为 {found}",
-                         "en": "expected a date within {period} (e.g. {period}-05-10), found {found}"},
-    "inputs.need_event": {"zh": "应为 joined（新增）、left（迁出）、died（死亡）或 status_changed（类别变更），实际为 {found}",
-                          "en": "expected joined (新增), left (迁出), died (死亡) or status_changed (类别变更), found {found}"},
-    "inputs.need_status": {"zh": "类别变更应给出原类别（贫困户、脱贫户、监测户、一般户），实际为 {found}",
-                           "en": "a status change needs the status before it (poor, exited, monitored, non_poor), found {found}"},
-    "inputs.duplicate_village": {"zh": "村 {village} 出现多次（第 {first} 行已有）",
-                                 "en": "village {village} appears twice (already on row {first})"},
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 HOUSEHOLD = ColumnSpec("household_id", "户编号", True, ("户号", "户编码"), code_like=True)
 BROUGHT_FORWARD_COLUMNS = (

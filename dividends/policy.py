@@ -34,6 +34,10 @@ RUN_STATE_LABELS: dict[str, tuple[str, str]] = {
 }
 register({f"state.{name}": {"zh": zh, "en": en} for name, (zh, en) in RUN_STATE_LABELS.items()})
 POSTED = ("approved", "paid", "closed")
+OBJECTION_STATES = ("open", "resolved")  # an open objection holds a run's approval (run.open_objections)
+#: objection state -> (zh, en), for pages, messages (``objection.state.<name>``) and exports.
+OBJECTION_STATE_LABELS: dict[str, tuple[str, str]] = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
+register({f"objection.state.{name}": {"zh": zh, "en": en} for name, (zh, en) in OBJECTION_STATE_LABELS.items()})
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,15 @@ RULES: dict[str, Rule] = {
     "run.reverse": _r(ACCOUNTANT, COMMITTEE, states=POSTED, done=("reversed",)),
     "reversal.approve": _r(COMMITTEE, checker=True),
     "notices.prepare": _r(ACCOUNTANT),
+    # a period statement (several runs of the period, one text per household): prepared from a
+    # run households have been told of (publicized or later), sent like every notice
+    "notices.period": _r(ACCOUNTANT, states=("publicized",) + POSTED),
     "notices.release": _r(ACCOUNTANT),
     "notices.send": _r(ACCOUNTANT),
     "county.read": _r(AUDITOR, ADMIN, scope="county"),
     "users.manage": _r(ADMIN, scope="county"),
     "villages.manage": _r(ADMIN, scope="county"),
+    "village.language": _r(ACCOUNTANT, ADMIN),
     "database.backup": _r(ADMIN, scope="county"),
     "database.restore": _r(ADMIN, scope="county"),
     "tokens.own": _r(*ROLES, scope="own"),
@@ -95,6 +103,17 @@ RULES: dict[str, Rule] = {
 
 PERMISSIONS: dict[str, frozenset[str]] = {action: rule.roles for action, rule in RULES.items()}
 """Action -> roles that may do it (in their scope)."""
+
+
+#: action -> (zh, en): how a refusal names the action (``action.<name>``); the others keep their id
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "run.compute": ("计算", "compute"), "run.publicize": ("公示", "publicize"), "run.approve": ("审批", "approve"),
+    "run.return": ("驳回", "return"), "run.review": ("审核备案", "review"), "run.pay": ("生成银行代发文件", "pay"),
+    "run.bank_result": ("导入银行回单", "record the bank result"), "run.close": ("结束批次", "close"),
+    "payee.correct": ("更正收款账户", "correct the payee account"), "payee.approve": ("审批收款账户更正", "approve the payee correction"),
+}
+register({f"action.{name}": {"zh": zh, "en": en}
+          for name, (zh, en) in {**{a: (a, a) for a in RULES}, **ACTION_LABELS}.items()})
 
 
 def may(actor: Actor, action: str) -> bool:
@@ -119,7 +138,7 @@ def allow(actor: Actor, action: str, place: Place | None = None, *, state: str |
     if rule.scope == "county" and actor.role not in COUNTY_ROLES:  # pragma: no cover - roles say it already
         raise Forbidden(action, actor.role)
     if state is not None and rule.states is not None and state not in rule.states + rule.done:
-        raise refuse("run.illegal", run=what, state=Msg(f"state.{state}"), action=action,
+        raise refuse("run.illegal", run=what, state=Msg(f"state.{state}"), action=Msg(f"action.{action}"),
                      needed=[Msg(f"state.{s}") for s in rule.states])
     if rule.checker and prepared_by is not None and prepared_by == actor.username and state not in rule.done:
         key = {"reversal.approve": "refusal.reversal_same_person",

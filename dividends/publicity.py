@@ -36,6 +36,8 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
         if row["recipient_id"] in scheme.accounts)
     village = run.village
     carried = run_brought_forward(run)
+    from dividends.overview import outstanding_debts  # the village's debts left after this run
+    still_owed = tuple((d.household, d.after_run_fen) for d in await outstanding_debts(run) if d.after_run_fen > 0)
     posted = run.notice_start or today(clock)
     return NoticeData(
         village_name=village.name, county=(await village.county).name, period=run.period,  # type: ignore[attr-defined]
@@ -47,7 +49,8 @@ async def notice_data(run_id: int, clock: Clock = SystemClock()) -> NoticeData:
                               address=village.office_address or Label("村委会办公室", "the village committee office")),
         steps=notice_steps(scheme) + ((DEDUCTIONS_STEP,) if run.deductions_file or run.recoveries else ()), households=tuple(households), accounts=accounts, run_id=str(run.id),
         content_hash=run.content_hash or "",
-        brought_forward_fen=carried.fen if carried else 0, brought_forward_period=carried.period if carried else None)
+        brought_forward_fen=carried.fen if carried else 0, brought_forward_period=carried.period if carried else None,
+        still_owed=still_owed)
 
 
 def _asset(asset: str) -> Label:

@@ -13,32 +13,12 @@ with a translated, located message (a 409 or 400 on the web, exit 2 on the comma
 """
 from __future__ import annotations
 
-from schemes.i18n import Msg, register
+from pathlib import Path
+
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
-register({
-    "refusal.forbidden": {"zh": "角色“{role}”不能执行“{action}”（可以执行的角色：{roles}）",
-                         "en": "the role '{role}' may not {action} (roles that may: {roles})"},
-    "refusal.not_found": {"zh": "没有找到，或不在您的管辖范围内：{what}", "en": "not found, or not in your scope: {what}"},
-    "refusal.reversal_same_person": {
-        "zh": "{user} 发起了冲销 {run}，不能由本人审批；请由本村另一位村务监督委员会成员审批",
-        "en": "{user} prepared the reversal {run} and may not approve it; another committee member of the village must",
-    },
-    "refusal.live_run": {
-        "zh": "{village} 村 {period} 年的收益“{asset}”已有未作废的分配批次 {run}（{state}）；同一笔收益只能有一个正常批次，"
-              "如需更正，请先冲销该批次，再创建替代批次 {run} 的更正批次",
-        "en": "the return '{asset}' of {village} for {period} already has the live run {run} ({state}); one regular run per "
-              "return: to correct it, reverse that run and create a correction that replaces run {run}",
-    },
-    "refusal.notice_past": {
-        "zh": "公示期不能早于公示当天开始：开始日期 {start} 早于今天 {today}",
-        "en": "a notice period cannot start before the day it is published: {start} is before today, {today}",
-    },
-    "refusal.reversal_pending": {
-        "zh": "分配批次 {run} 已有待审批的冲销 {reversal}", "en": "run {run} already has the reversal {reversal} awaiting approval",
-    },
-    "refusal.not_a_reversal": {"zh": "分配批次 {run} 不是待审批的冲销", "en": "run {run} is not a reversal awaiting approval"},
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 
 class NotAllowed(Exception):

@@ -497,30 +497,8 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
     run = await get_run(run_id)
     if not _check(run, "approve", "publicized", "approved"):
         return Outcome(run, False)
-    if actor == run.prepared_by:
-        raise refuse("run.same_person", user=actor, run=run.id)
-    if run.correction_needed == REVERSED:
-        carried = run_brought_forward(run)
-        raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
-    if run.correction_needed == RECOVERY_REVERSED:
-        raise refuse("run.recovery_reversed", run=run.id, source=await recoveries_store.reversed_source(run) or "-")
-    if run.correction_needed == EARLIER_REVERSED:
-        raise refuse("run.earlier_paid_reversed", run=run.id, sources=", ".join(str(i) for i in (run.earlier_paid or {}).get("runs") or []) or "-")
-    open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
-    if open_:
-        raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
+    lines = await check_approval(run, actor, clock)
     now = today(clock)
-    assert run.notice_end is not None
-    if now <= run.notice_end:
-        raise refuse("run.notice_running", end=run.notice_end.isoformat(),
-                     next=(run.notice_end + timedelta(days=1)).isoformat())
-    lines = await lines_frame(run.id)
-    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))["recipient_id"]
-    people = await snapshot_households(run.snapshot)
-    missing = people.filter((pl.col("account_no") == "") & pl.col("household_id").is_in(owed.implode())) \
-        .sort("household_id")["household_id"].to_list()
-    if missing:
-        raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
     carried = run_brought_forward(run)
     recovered, recovered_to = recovered_from_lines(lines)
     overpaid = await overpaid_by(run, lines)
@@ -615,6 +593,38 @@ async def prepare_reversal(run_id: int, actor: str, reason: str, clock: Clock = 
         await audit.record(actor, "run.reverse_prepare", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=reason)
     return mirror
+
+
+async def check_approval(run: Run, actor: str, clock: Clock = SystemClock()) -> pl.DataFrame:
+    """Why ``actor`` cannot approve the publicized ``run`` now (raised as an input error): the
+    preparer, a carried-over reversed run, open objections, the notice period still running,
+    households owed money without an account. The checks :func:`approve` runs, also asked by the
+    run page to say why its approve button is disabled. Returns the run's lines."""
+    if actor == run.prepared_by:
+        raise refuse("run.same_person", user=actor, run=run.id)
+    if run.correction_needed == REVERSED:
+        carried = run_brought_forward(run)
+        raise refuse("run.brought_forward_reversed", run=run.id, source=carried.run if carried else "-")
+    if run.correction_needed == RECOVERY_REVERSED:
+        raise refuse("run.recovery_reversed", run=run.id, source=await recoveries_store.reversed_source(run) or "-")
+    if run.correction_needed == EARLIER_REVERSED:
+        raise refuse("run.earlier_paid_reversed", run=run.id, sources=", ".join(str(i) for i in (run.earlier_paid or {}).get("runs") or []) or "-")
+    open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
+    if open_:
+        raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
+    now = today(clock)
+    assert run.notice_end is not None
+    if now <= run.notice_end:
+        raise refuse("run.notice_running", end=run.notice_end.isoformat(),
+                     next=(run.notice_end + timedelta(days=1)).isoformat())
+    lines = await lines_frame(run.id)
+    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))["recipient_id"]
+    people = await snapshot_households(run.snapshot)
+    missing = people.filter((pl.col("account_no") == "") & pl.col("household_id").is_in(owed.implode())) \
+        .sort("household_id")["household_id"].to_list()
+    if missing:
+        raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
+    return lines
 
 
 async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemClock()) -> Run:

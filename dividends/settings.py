@@ -35,12 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from notify.settings import VARIABLES as SMS_VARIABLES
 from notify.settings import SettingsError, SmsSettings
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
-register({"settings.key_short": {
-    "zh": "密钥太短：至少 {low} 个字符",
-    "en": "the key is too short: at least {low} characters",
-}})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -54,6 +51,7 @@ OWN_VARIABLES: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL
                                   "TOWNSHIP_REVIEW_COUNTIES", "PASSWORD_HASH_CONCURRENCY",
                                   "MAX_REGISTRY_FILE_MB", "MAX_BANK_RESULT_FILE_MB", "MAX_AUDIT_PACK_FILE_MB",
                                   "MAX_INFLATED_MB", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_ROWS", "MAX_LINE_CHARS")
+DEFAULT_DATABASE_URL = "sqlite://dividends.sqlite3"
 VARIABLES: tuple[str, ...] = OWN_VARIABLES + tuple(v for v in SMS_VARIABLES if v not in OWN_VARIABLES)
 
 
@@ -107,7 +105,7 @@ class Settings:
         if checkpoint_key and len(checkpoint_key) < 16:
             raise SettingsError("LEDGER_CHECKPOINT_KEY", Msg("settings.key_short", low=16), "****")
         return cls(
-            database_url=env.get("DATABASE_URL") or "sqlite://dividends.sqlite3",
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             secret_key=_secret_key(env.get("SECRET_KEY")),
             public_base_url=public,
             lang="en" if env.get("DIVIDENDS_LANG", "zh").lower().startswith("en") else "zh",

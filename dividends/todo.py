@@ -9,26 +9,19 @@ Each item is one run: what to do, how many, and the page to do it on.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass
 from datetime import date
 
 from dividends.actors import Actor
 from dividends.store import todo as store
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
 #: A notice period ending within this many days is on the accountant's list.
 SOON_DAYS = 3
 
-register({
-    "todo.approve": {"zh": "{village} {period} 年度第 {run} 批：公示已于 {end} 结束，等待审批",
-                     "en": "{village} {period} run {run}: the notice period ended on {end}; waiting for approval"},
-    "todo.notice_ends": {"zh": "{village} {period} 年度第 {run} 批：公示将于 {end} 结束",
-                         "en": "{village} {period} run {run}: the notice period ends on {end}"},
-    "todo.failed_payments": {"zh": "{village} {period} 年度第 {run} 批：{count} 户发放失败，需更正账户后补发",
-                             "en": "{village} {period} run {run}: {count} household(s) not paid; fix the account and pay again"},
-    "todo.failed_texts": {"zh": "{village} {period} 年度第 {run} 批：{count} 条短信发送失败",
-                          "en": "{village} {period} run {run}: {count} text(s) failed"},
-})
+load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 
 @dataclass(frozen=True)

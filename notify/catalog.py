@@ -31,9 +31,9 @@ import yaml
 
 from notify.privacy import find_unmasked_number
 from notify.segments import SegmentInfo, count_segments
-from schemes.i18n import LANGS, Msg, register
+from schemes.i18n import LANGS, Msg, load_catalog
 
-ParamType = Literal["text", "name", "year", "yuan", "date", "account", "landline"]
+ParamType = Literal["text", "name", "year", "yuan", "yuan_whole", "fen_part", "date", "account", "landline"]
 ApprovalState = Literal["approved", "pending", "rejected", "not_registered"]
 APPROVAL_STATES: tuple[str, ...] = get_args(ApprovalState)
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
@@ -49,72 +49,7 @@ _URL = re.compile(
 #: (domestic templates accept these and no mobile numbers).
 _LANDLINE = re.compile(r"^(0[0-9]{2,3}-?[0-9]{7,8}|400-?[0-9]{3}-?[0-9]{4}|95[0-9]{3,6})$")
 
-register(
-    {
-        "sms.template.unknown": {
-            "zh": "没有名为“{template}”的短信模板；可选：{choices}",
-            "en": "there is no SMS template '{template}'; choose one of {choices}",
-        },
-        "sms.template.no_oneway": {
-            "zh": "短信模板“{template}”要求用户回复，而当前短信服务（{provider}）收不到回复，且没有单向版本",
-            "en": "SMS template '{template}' asks for a reply, which the provider ({provider}) cannot "
-            "carry, and it has no one-way version",
-        },
-        "sms.template.not_approved": {
-            "zh": "短信模板“{template}”（{lang}）在{provider}的状态为“{state}”，不能发送；请先在{provider}"
-            "申请并审核通过，再把模板代码写入 {file}",
-            "en": "SMS template '{template}' ({lang}) is '{state}' at {provider} and cannot be sent; "
-            "register it there, have it approved, then record its code in {file}",
-        },
-        "sms.template.param_missing": {
-            "zh": "短信模板“{template}”缺少参数 {param}",
-            "en": "SMS template '{template}': parameter {param} is missing",
-        },
-        "sms.template.param_unexpected": {
-            "zh": "短信模板“{template}”没有参数 {param}",
-            "en": "SMS template '{template}' has no parameter {param}",
-        },
-        "sms.template.param_empty": {
-            "zh": "短信模板“{template}”的参数 {param} 为空（服务商不接受空变量）",
-            "en": "SMS template '{template}': parameter {param} is empty (providers refuse empty "
-            "variables)",
-        },
-        "sms.template.param_long": {
-            "zh": "短信模板“{template}”的参数 {param} 为“{value}”，{length} 个字符，{provider}最多允许 {max} 个",
-            "en": "SMS template '{template}': parameter {param} is '{value}', {length} characters; "
-            "{provider} allows at most {max}",
-        },
-        "sms.template.param_url": {
-            "zh": "短信模板“{template}”的参数 {param} 含网址“{found}”：短信不得含链接",
-            "en": "SMS template '{template}': parameter {param} holds a web address '{found}'; "
-            "texts carry no links",
-        },
-        "sms.template.param_landline": {
-            "zh": "短信模板“{template}”的参数 {param} 为“{value}”：应为村委会固定电话（含区号）、400 或 95 号码"
-            "（请在村信息中填写村委会电话）",
-            "en": "SMS template '{template}': parameter {param} is '{value}'; expected the village "
-            "office's landline with its area code, a 400 or a 95 number (set the village's "
-            "contact phone)",
-        },
-        "sms.template.param_number": {
-            "zh": "短信模板“{template}”的参数 {param} 含完整号码（{digits} 位连续数字），请只写尾号",
-            "en": "SMS template '{template}': parameter {param} holds a full number ({digits} "
-            "digits in a row); show the last digits only",
-        },
-        "sms.template.signature": {
-            "zh": "短信签名“{signature}”应为 2 到 20 个字符，不含【】",
-            "en": "the SMS signature '{signature}' must be 2 to 20 characters without 【】",
-        },
-        "sms.template.file": {
-            "zh": "短信模板映射文件 {file}：{detail}",
-            "en": "SMS template mapping file {file}: {detail}",
-        },
-        "sms.template.state.approved": {"zh": "已审核通过", "en": "approved"},
-        "sms.template.state.pending": {"zh": "审核中", "en": "pending"},
-        "sms.template.state.rejected": {"zh": "未通过", "en": "rejected"},
-        "sms.template.state.not_registered": {"zh": "未登记", "en": "not registered"},
-    }
-)
+load_catalog(Path(__file__).with_name("locale"), "notify")
 
 
 class TemplateError(ValueError):
@@ -163,8 +98,14 @@ class Catalog:
                 Msg("sms.template.unknown", template=template_id, choices=sorted(self.templates))
             ) from None
 
-    def for_channel(self, template_id: str, *, two_way: bool, provider: str = "") -> Template:
-        """The template to send: ``template_id``, or its one-way twin when replies cannot come back."""
+    def for_channel(self, template_id: str, *, two_way: bool, provider: str = "", split: bool = False) -> Template:
+        """The template to send: ``template_id``, or its one-way twin when replies cannot come back;
+        with ``split`` (a provider whose variables cannot hold ``1,234.50``) its split-amount
+        variant (:data:`SPLIT`)."""
+        template = self._for_channel(template_id, two_way=two_way, provider=provider)
+        return self.templates.get(template.id + SPLIT, template) if split else template
+
+    def _for_channel(self, template_id: str, *, two_way: bool, provider: str = "") -> Template:
         template = self.template(template_id)
         if two_way or not template.reply:
             return template
@@ -173,6 +114,17 @@ class Catalog:
                 Msg("sms.template.no_oneway", template=template_id, provider=provider or "-")
             )
         return self.template(template.oneway)
+
+
+SPLIT = "_split"
+"""Suffix of a template's split-amount variant, made for every template that shows ``${amount}``:
+the same text with the amount as two variables, yuan without a thousands separator and the two
+fen digits (``${amount_yuan}.${amount_fen}``), so a provider with short variables (Tencent Cloud: 6
+characters) can carry any amount below 1,000,000 yuan (``1,234.50`` is 8 characters). Each is a
+template of its own to register with that provider (``publicity_split``...)."""
+SPLIT_AMOUNT = "${amount_yuan}.${amount_fen}"
+SPLIT_BELOW = len("999,999.99")
+"""A provider whose variables are shorter than this gets the split variants."""
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
@@ -199,6 +151,11 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
             twin = templates.get(t.oneway)
             if twin is None or twin.reply:
                 raise ValueError(f"{path}: the one-way twin {t.oneway!r} of {t.id} is missing or asks for a reply")
+    for t in list(templates.values()):  # the split-amount variants (see SPLIT)
+        if any("${amount}" in t.text[lang] for lang in LANGS):
+            oneway = t.oneway + SPLIT if t.oneway else None
+            templates[t.id + SPLIT] = Template(t.id + SPLIT, t.kind, t.reply, oneway,
+                                               {lang: t.text[lang].replace("${amount}", SPLIT_AMOUNT) for lang in LANGS})
     return Catalog(int(data["version"]), params, templates)
 
 
@@ -273,6 +230,12 @@ class Channel:
     @property
     def profile(self) -> ProviderProfile:
         return PROFILES[self.provider]
+
+    @property
+    def splits_amount(self) -> bool:
+        """Amounts go as yuan and fen in two variables (:data:`SPLIT`): variables too short for
+        ``999,999.99``."""
+        return self.profile.templated and self.param_max is not None and self.param_max < SPLIT_BELOW
 
     def segments(self, body: str) -> SegmentInfo:
         """Segments as the provider bills them (the signature is part of ``body``)."""

@@ -72,7 +72,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import urlsplit
 
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -101,69 +101,7 @@ _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 
-register(
-    {
-        "sms.settings.error": {
-            "zh": "环境变量 {variable}：应为{expected}，实际为{found}",
-            "en": "environment variable {variable}: expected {expected}, found {found}",
-        },
-        "sms.settings.missing": {"zh": "（未设置）", "en": "(not set)"},
-        "sms.settings.hidden": {
-            "zh": "（已隐藏，{length} 个字符）",
-            "en": "(hidden, {length} characters)",
-        },
-        "sms.settings.backend": {
-            "zh": "以下之一：{choices}",
-            "en": "one of {choices}",
-        },
-        "sms.settings.account_sid": {
-            "zh": "以 AC 开头、后跟 32 位十六进制字符的账户 SID",
-            "en": "an account SID: AC followed by 32 hex characters",
-        },
-        "sms.settings.service_sid": {
-            "zh": "以 MG 开头、后跟 32 位十六进制字符的消息服务 SID",
-            "en": "a Messaging Service SID: MG followed by 32 hex characters",
-        },
-        "sms.settings.from": {
-            "zh": "E.164 格式的发送号码（如 +15005550006）或不超过 11 个字符的字母数字发送者 ID",
-            "en": "a sender number in E.164 (e.g. +15005550006) or an alphanumeric sender ID "
-            "of at most 11 characters",
-        },
-        "sms.settings.sender_choice": {
-            "zh": "TWILIO_MESSAGING_SERVICE_SID 与 TWILIO_FROM 二者恰好设置其一",
-            "en": "exactly one of TWILIO_MESSAGING_SERVICE_SID and TWILIO_FROM",
-        },
-        "sms.settings.auth_token": {
-            "zh": "Twilio 账户的 Auth Token",
-            "en": "the Twilio account's auth token",
-        },
-        "sms.settings.url": {
-            "zh": "不带查询串、以 http:// 或 https:// 开头的网址（如 https://dividends.example.org）",
-            "en": "an http:// or https:// URL without a query string "
-            "(e.g. https://dividends.example.org)",
-        },
-        "sms.settings.int_range": {
-            "zh": "{low} 到 {high} 之间的整数",
-            "en": "a whole number from {low} to {high}",
-        },
-        "sms.settings.path": {"zh": "文件路径", "en": "a file path"},
-        "sms.settings.required": {"zh": "{backend} 需要的值", "en": "a value ({backend} needs it)"},
-        "sms.settings.bool": {"zh": "true 或 false", "en": "true or false"},
-        "sms.settings.quiet": {
-            "zh": "HH:MM-HH:MM 格式的时段（如 21:00-08:00）或 none",
-            "en": "hours as HH:MM-HH:MM (e.g. 21:00-08:00) or none",
-        },
-        "sms.settings.receipts": {"zh": "push 或 pull", "en": "push or pull"},
-        "sms.settings.token": {
-            "zh": "至少 16 个字母、数字、- 或 _ 组成的密钥",
-            "en": "a secret of at least 16 letters, digits, - or _",
-        },
-        "sms.settings.allow": {
-            "zh": "以逗号分隔的 IP 地址或网段（如 100.64.0.0/10）",
-            "en": "comma-separated IP addresses or networks (e.g. 100.64.0.0/10)",
-        },
-    }
-)
+load_catalog(Path(__file__).with_name("locale"), "notify")
 
 
 class SettingsError(ValueError):

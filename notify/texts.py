@@ -249,7 +249,8 @@ def template_and_params(kind: str, lang: str, record: Record, channel: Channel) 
     params: dict[str, str] = {"village": record.village}
     if isinstance(record, _Household):
         params.update(household=mask_name(record.household), year=str(record.year), project=record.project,
-                      amount=format_yuan(record.amount_fen))
+                      amount=format_yuan(record.amount_fen), amount_yuan=str(record.amount_fen // 100),
+                      amount_fen=f"{record.amount_fen % 100:02d}")
         if record.office_phone:
             params["office_phone"] = record.office_phone
     if isinstance(record, _WithBreakdown):
@@ -297,7 +298,8 @@ def render(
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     record = _coerce(kind, context)
     template_id, params = template_and_params(kind, lang, record, channel)
-    template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider)
+    template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider,
+                                   split=channel.splits_amount)
     wanted = template.variables(lang)
     filled = fill(template, lang, {k: v for k, v in params.items() if k in wanted}, channel)
     return RenderedText(kind, lang, filled.body, filled.info, filled.info.segments > max_segments,
@@ -320,6 +322,10 @@ def example_params(template_id: str, lang: str) -> dict[str, str]:
         raw = param.example.get(lang) or param.example.get("zh") or name
         if param.type == "yuan":
             out[name] = format_yuan(int(raw))
+        elif param.type == "yuan_whole":
+            out[name] = str(int(raw) // 100)
+        elif param.type == "fen_part":
+            out[name] = f"{int(raw) % 100:02d}"
         elif param.type == "date":
             out[name] = _date(date.fromisoformat(raw), lang)
         elif param.type == "name":

@@ -5,11 +5,13 @@ step becomes one sentence in the reader's language, with the source notes of its
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass
 from fractions import Fraction
 
 from schemes.filters import All, AnyOf, Compare, Filter, Flag, HasMember, IsIn, Not
-from schemes.i18n import Msg, current_language, register
+from schemes.i18n import Msg, current_language, load_catalog
 from schemes.model import (
     EXTRA_COLUMNS, POOL, REMAINING, Basis, Cap, CarveOut, ClaimGroup, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Rate, Remainder,
     Scheme, ShareClasses, Shortfall, Take, Weight,
@@ -17,66 +19,7 @@ from schemes.model import (
 from schemes.money import format_percent, format_yuan
 from schemes.statuses import LABELS
 
-register({
-    "d.take.amount": {"zh": "{amount} 元", "en": "{amount} yuan"},
-    "d.take.pool": {"zh": "可分配金额的 {percent}", "en": "{percent} of the distributable amount"},
-    "d.take.remaining": {"zh": "剩余金额的 {percent}", "en": "{percent} of what remains"},
-    "d.carve_out": {"zh": "{take} 记入账户“{to}”", "en": "{take} to the account '{to}'"},
-    "d.per_unit": {"zh": "向{who}按{rate}支付", "en": "pay {rate} to {who}"},
-    "d.pro_rata": {"zh": "{take} 在{who}之间按{weight}分配", "en": "split {take} among {who} by {weight}"},
-    "d.share_classes": {"zh": "{take} 分为 {count} 类股份：{classes}", "en": "cut {take} into {count} share classes: {classes}"},
-    "d.class.account": {"zh": "{label} {percent} 留给“{to}”", "en": "{label} {percent} kept by '{to}'"},
-    "d.class.split": {"zh": "{label} {percent} 在{who}之间按{weight}分配", "en": "{label} {percent} split among {who} by {weight}"},
-    "d.post_subsidy": {"zh": "向{who}支付公益岗位补贴：等级年补贴 {grades}，按服务月数/12 折算",
-                       "en": "pay {who} public-welfare post subsidies: yearly {grades} by grade, times months served / 12"},
-    "d.guarantee": {"zh": "保证{who}所得不低于{floor}{counts}，不足部分依次从 {sources} 补足",
-                    "en": "guarantee {who} at least {floor}{counts}, topped up from {sources} in that order"},
-    "d.counts": {"zh": "（计入：{steps}）", "en": " (counting {steps})"},
-    "d.cap": {"zh": "{who}所得以{limit}为上限{counts}，超出部分记入 {to}", "en": "cap {who} at {limit}{counts}; the excess goes to {to}"},
-    "d.remainder": {"zh": "余下全部记入账户“{to}”", "en": "everything left to the account '{to}'"},
-    "d.group.pro_rate": {"zh": "；与{others}同属“{group}”：资金不足时各项按同一比例削减（可得金额 ÷ 各项合计，精确到分）",
-                         "en": "; settled together with {others} as '{group}': if short, every claim is cut by the same exact factor (what is available divided by all the claims)"},
-    "d.group.priority": {"zh": "；与{others}同属“{group}”：资金不足时按顺序兑现：{order}（同一层按比例削减）",
-                         "en": "; settled together with {others} as '{group}': if short, paid in the order {order} (claims of one level cut pro rata)"},
-    "d.group.refuse": {"zh": "；与{others}同属“{group}”：资金不足以兑现全部各项时拒绝计算",
-                       "en": "; settled together with {others} as '{group}': if they cannot all be paid, refuse to compute"},
-    "d.prorate": {"zh": "，按当年符合条件的月数折算（变动{effect}起生效）",
-                  "en": ", for the months of the year each unit was eligible (changes take effect {effect})"},
-    "d.effect.next_month": {"zh": "次月", "en": "from the month after"},
-    "d.effect.same_month": {"zh": "当月", "en": "in their own month"},
-    "d.cap.period": {"zh": "（按本年度各批次合计，含此前各批次已付）", "en": " (over the household's total for the period, earlier runs included)"},
-    "d.brought_forward.pool": {"zh": "上期结转的金额并入本期可分配金额（单列一行）",
-                               "en": "money brought forward from the last period joins the distributable amount (its own line)"},
-    "d.brought_forward.account": {"zh": "上期结转的金额全部记入账户“{to}”",
-                                  "en": "money brought forward from the last period goes whole to the account '{to}'"},
-    "d.deductions": {"zh": "扣款（欠款、多付追回）在分配后从农户所得中扣回，记入{creditors}；{protected}；扣不完的结转到下次",
-                     "en": "deductions (debts, overpayments to recover) are taken from a household's total after the split and go to {creditors}; {protected}; what cannot be recovered is carried forward"},
-    "d.deductions.protected": {"zh": "每户至少保留{floor}", "en": "each household keeps at least {floor}"},
-    "d.deductions.unprotected": {"zh": "扣至零为止", "en": "never below zero"},
-    "d.column.brought_forward": {"zh": "上期结转", "en": "brought forward"},
-    "d.column.deductions": {"zh": "扣款", "en": "deductions"},
-    "d.any_account": {"zh": "任一账户", "en": "any of the scheme's accounts"},
-    "d.remaining": {"zh": "剩余金额", "en": "what remains"},
-    "d.rate.amount": {"zh": "每{unit} {amount} 元", "en": "{amount} yuan per {unit}"},
-    "d.rate.percent": {"zh": "入股金额的 {percent}", "en": "{percent} of capital"},
-    "d.weight.persons": {"zh": "符合（{filter}）的人数", "en": "members with {filter}"},
-    "d.weight.bonus": {"zh": "（加送：{bonus}）", "en": " (extra: {bonus})"},
-    "d.weight.multiplier": {"zh": "（系数：{multiplier}）", "en": " (weights: {multiplier})"},
-    "d.shortfall.pro_rate": {"zh": "；资金不足时按比例削减", "en": "; if short, cut pro rata"},
-    "d.shortfall.refuse": {"zh": "；资金不足时拒绝计算", "en": "; if short, refuse to compute"},
-    "d.shortfall.priority": {"zh": "；资金不足时按顺序优先：{groups}，其余最后", "en": "; if short, pay in order: {groups}, then the rest"},
-    "d.who.all": {"zh": "所有农户", "en": "every household"},
-    "d.who.filter": {"zh": "{filter}的农户", "en": "households where {filter}"},
-    "d.and": {"zh": "且", "en": " and "},
-    "d.or": {"zh": "或", "en": " or "},
-    "d.not": {"zh": "非（{inner}）", "en": "not ({inner})"},
-    "d.in": {"zh": "{field}为{values}", "en": "{field} is {values}"},
-    "d.not_in": {"zh": "{field}不为{values}", "en": "{field} is not {values}"},
-    "d.flag.true": {"zh": "{field}", "en": "{field}"},
-    "d.flag.false": {"zh": "非{field}", "en": "not {field}"},
-    "d.compare": {"zh": "{field}{op}{value}", "en": "{field} {op} {value}"},
-    "d.has_member": {"zh": "有成员满足（{inner}）", "en": "some member has {inner}"},
-})
+load_catalog(Path(__file__).with_name("locale"), "schemes")
 
 _UNITS = {
     "household": ("户", "household"), "person": ("人", "person"), "able_person": ("有劳动能力的人", "person able to work"),

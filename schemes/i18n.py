@@ -1,21 +1,37 @@
 """Messages in the user's language (Chinese or English).
 
-Every user-facing message has a key and parameters; each package registers a catalog of
-``key -> {"zh": template, "en": template}``. Choosing the language: an explicit argument, else
-``DIVIDENDS_LANG``, else the locale (``LC_ALL``/``LC_MESSAGES``/``LANG`` starting with ``zh``),
-else English.
+Every user-facing message has a stable key and parameters. The texts live in gettext message
+catalogs (``<package>/locale/<lang>/LC_MESSAGES/<domain>.po``, one entry per message:
+``msgctxt`` = the key, ``msgid`` = the English text, ``msgstr`` = the text in that language),
+which a module announces with :func:`load_catalog`; they are read through Babel
+(``babel.support.Translations``) the first time a message is rendered. ``make install``
+compiles the ``.po`` files; a ``.mo`` that is missing or older than its ``.po`` is compiled
+when it is loaded. :func:`register` still adds a catalog written in code
+(``key -> {"zh": template, "en": template}``) for modules not yet moved to ``.po`` files.
+
+Choosing the language: an explicit argument, else ``DIVIDENDS_LANG``, else the locale
+(``LC_ALL``/``LC_MESSAGES``/``LANG`` starting with ``zh``), else English.
 """
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
+#: language -> (zh, en): how pages, the registry and exports name a language (a household's SMS language)
+LANGUAGE_LABELS: dict[str, tuple[str, str]] = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
 
 _CATALOG: dict[str, dict[str, str]] = {}
+_PENDING: list[tuple[Path, str]] = []  # catalogs announced, not read yet
+_LOADED: set[tuple[Path, str]] = set()
 
 
 def register(catalog: Mapping[str, Mapping[str, str]]) -> None:
@@ -26,6 +42,88 @@ def register(catalog: Mapping[str, Mapping[str, str]]) -> None:
         if key in _CATALOG and _CATALOG[key] != dict(texts):
             raise ValueError(f"message {key!r} registered twice with different text")
         _CATALOG[key] = dict(texts)
+
+
+def load_catalog(locale_dir: str | Path, domain: str) -> None:
+    """Announce the gettext catalogs ``locale_dir/<lang>/LC_MESSAGES/<domain>.po`` (one per
+    language of :data:`LANGS`); their messages are read the first time any message is needed."""
+    entry = (Path(locale_dir), domain)
+    if entry not in _LOADED and entry not in _PENDING:
+        _PENDING.append(entry)
+
+
+def catalog() -> Mapping[str, Mapping[str, str]]:
+    """Every known message, ``key -> {lang: template}`` (reads the announced catalogs)."""
+    while _PENDING:
+        locale_dir, domain = _PENDING.pop(0)
+        _LOADED.add((locale_dir, domain))
+        texts: dict[str, dict[str, str]] = {}
+        for lang in LANGS:
+            for key, _english, text in entries(translations(locale_dir, domain, lang)):
+                texts.setdefault(key, {})[lang] = text
+        register(texts)
+    return _CATALOG
+
+
+def translations(locale_dir: Path, domain: str, lang: str) -> Translations:
+    """The compiled catalog of one language; compiles the ``.po`` when its ``.mo`` is missing or
+    older (written beside it, or kept in memory when the package directory is read-only)."""
+    from babel.support import Translations
+    po = locale_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        data = compile_po(po)
+        try:
+            temp = mo.with_name(f".{mo.name}.{os.getpid()}")
+            temp.write_bytes(data)
+            os.replace(temp, mo)  # whole or not at all: other processes may be reading it
+        except OSError:
+            return Translations(io.BytesIO(data), domain=domain)
+    with mo.open("rb") as fp:
+        return Translations(fp, domain=domain)
+
+
+def compile_po(po: Path) -> bytes:
+    """The ``.mo`` bytes of one ``.po`` file (what ``pybabel compile`` writes)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    with po.open("rb") as fp:
+        parsed = read_po(fp)
+    out = io.BytesIO()
+    write_mo(out, parsed)
+    return out.getvalue()
+
+
+def entries(compiled: Translations) -> Iterator[tuple[str, str, str]]:
+    """``(key, English msgid, text)`` of every message with a context in a compiled catalog."""
+    for raw, text in compiled._catalog.items():  # gettext stores "context\x04msgid"
+        if isinstance(raw, str) and "\x04" in raw:
+            key, english = raw.split("\x04", 1)
+            yield key, english, text
+
+
+def gettext_callables(lang: str | None = None) -> dict[str, Any]:
+    """``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` in one language, over the same
+    catalogs as :class:`Msg`, for templates using ``jinja2.ext.i18n``: ``{% trans "key" %}English
+    text{% endtrans %}`` (msgctxt = the key) renders the key's text in ``lang``; a text without a
+    key is looked up by its English msgid (left in English when no message has it)."""
+    language = current_language(lang)
+
+    def pgettext(context: str, message: str) -> str:
+        templates = catalog().get(context)
+        return templates[language] if templates is not None else gettext(message)
+
+    def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+        return pgettext(context, singular if n == 1 else plural)
+
+    def gettext(message: str) -> str:
+        found = {texts[language] for texts in catalog().values() if texts["en"] == message}
+        return found.pop() if len(found) == 1 else message
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
 
 
 def current_language(explicit: str | None = None) -> Lang:
@@ -52,7 +150,7 @@ class Msg:
 
     def text(self, lang: str | None = None) -> str:
         lang = current_language(lang)
-        templates = _CATALOG.get(self.key)
+        templates = _CATALOG.get(self.key) or catalog().get(self.key)
         if templates is None:
             raise KeyError(f"no message registered for {self.key!r}")
         params = {k: _render_param(v, lang) for k, v in self.params.items()}

@@ -5,47 +5,21 @@ the files are wrong, not the user's input: the caller refuses to write or accept
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from schemes.engine import Allocation
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.money import I128, INT128_SAFE
 from schemes.steps.adjustments import DeductionCheck
 from schemes.steps.context import FloorCheck, SplitCheck, rows_of
 from schemes.steps.groups import GroupCheck
 
-register({
-    "inv.conservation": {"zh": "村 {village}：各行合计 {lines} 分，不等于可分配金额 {pool} 分",
-                         "en": "village {village}: the lines add up to {lines} fen, not the distributable {pool} fen"},
-    "inv.step_conservation": {"zh": "村 {village} 步骤“{step}”：各行合计 {lines} 分，但余额减少了 {moved} 分",
-                              "en": "village {village}, step '{step}': the lines add up to {lines} fen but the balance moved by {moved} fen"},
-    "inv.chain": {"zh": "村 {village} 步骤“{step}”：期初余额 {available} 分与上一步期末 {previous} 分不符",
-                  "en": "village {village}, step '{step}': opening balance {available} fen differs from the previous closing {previous} fen"},
-    "inv.left_over": {"zh": "村 {village}：最后仍有 {remaining} 分未分配", "en": "village {village}: {remaining} fen left unassigned at the end"},
-    "inv.negative": {"zh": "村 {village}：{kind} {recipient} 的金额为负（{amount} 分）",
-                     "en": "village {village}: {kind} {recipient} has a negative amount ({amount} fen)"},
-    "inv.negative_balance": {"zh": "村 {village}：账户 {recipient} 在步骤“{step}”后余额为负（{amount} 分）",
-                             "en": "village {village}: account {recipient} is negative after step '{step}' ({amount} fen)"},
-    "inv.floor": {"zh": "步骤“{step}”：村 {village} 有 {count} 户未达保底，却未报告资金缺口",
-                  "en": "step '{step}': {count} household(s) in village {village} are below their floor but no shortfall is reported"},
-    "inv.one_fen": {"zh": "步骤“{step}”{part}：有 {count} 行偏离精确份额超过 1 分",
-                    "en": "step '{step}'{part}: {count} line(s) are more than one fen from their exact share"},
-    "inv.group_sum": {"zh": "村 {village} 组“{group}”：各项合计 {paid} 分，应为 {expected} 分（需求与可用金额中较小者）",
-                      "en": "village {village}, group '{group}': the claims add up to {paid} fen, not {expected} fen (the lesser of the claims and what was available)"},
-    "inv.group_line": {"zh": "组“{group}”：有 {count} 行超出其需求或为负", "en": "group '{group}': {count} line(s) are above their claim or negative"},
-    "inv.group_order": {"zh": "村 {village} 组“{group}”：前一优先层未足额，后一层却有支付",
-                        "en": "village {village}, group '{group}': a later priority level is paid while an earlier one is not paid in full"},
-    "inv.deduction": {"zh": "户 {household}：扣款 {recovered} 分使金额由 {before} 分降至 {after} 分，低于保护金额 {protected} 分或为负",
-                      "en": "household {household}: deductions of {recovered} fen take it from {before} to {after} fen, below its protected {protected} fen or below zero"},
-    "inv.deduction_rows": {"zh": "户 {household}：扣款收回 {recovered} 分，与扣款列不符或超过应扣 {asked} 分",
-                           "en": "household {household}: {recovered} fen recovered does not match its deductions column or exceeds the {asked} fen asked"},
-    "inv.deduction_short": {"zh": "户 {household}：仍有未扣回金额，但尚未扣至保护金额（{after} 分 > {floor} 分）",
-                            "en": "household {household}: part of its debt is carried forward although it is still above its protected amount ({after} fen > {floor} fen)"},
-    "inv.split_sum": {"zh": "步骤“{step}”{part}：拆分后合计不等于拆分金额", "en": "step '{step}'{part}: the split does not add up to its pool"},
-})
+load_catalog(Path(__file__).with_name("locale"), "schemes")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # polars loads when a frame is computed, not when a scheme is
     from schemes.engine import Allocation
 
 from schemes.filters import _show
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.model import (
     DEDUCTIONS, POOL, PURPOSES, REMAINING, AnyStep, Basis, CarveOut, Label, PerUnit, ProRata, Remainder, Scheme,
     ShareClasses, Weight,
@@ -49,49 +49,13 @@ from schemes.problems import InputError, Problem
 from schemes.yamldoc import parse
 from schemes.yamlread import DocumentReader
 
-register({
-    "policy.pass": {"zh": "符合", "en": "pass"},
-    "policy.fail": {"zh": "不符合", "en": "FAIL"},
-    "policy.undecided": {"zh": "待计算后判定", "en": "decided on each run"},
-    "policy.share.static": {"zh": "方案安排 {share} 用于{purposes}（要求{op} {percent}）",
-                            "en": "the scheme directs {share} of the pool to {purposes} (required: {op} {percent})"},
-    "policy.share.unknown": {"zh": "步骤“{step}”的金额取决于登记数据，须在每次计算后判定",
-                             "en": "step '{step}' depends on the registry: decided on each computed run"},
-    "policy.share.run": {"zh": "{count} 个村中有 {bad} 个不符合；如村 {village}：{purposes}共 {paid} 元，占 {share}（要求{op} {percent}）",
-                         "en": "{bad} of {count} village(s) miss it; e.g. village {village}: {paid} yuan to {purposes}, {share} (required: {op} {percent})"},
-    "policy.share.run_ok": {"zh": "{count} 个村均符合（最低 {share}）", "en": "all {count} village(s) meet it (lowest {share})"},
-    "policy.equal.static": {"zh": "步骤“{step}”向每户支付相同金额（无权重、岗位或资格条件区分农户）",
-                            "en": "step '{step}' pays every household alike (no weight, post or eligibility distinguishes households)"},
-    "policy.equal.run": {"zh": "步骤“{step}”在村 {village} 的 {count} 户所得相同（{amount} 元）",
-                         "en": "step '{step}' pays all {count} households of village {village} the same ({amount} yuan)"},
-    "policy.equal.none": {"zh": "没有简单平均分配的步骤", "en": "no step is a simple equal split"},
-    "policy.equal.run_ok": {"zh": "步骤“{step}”形式上平均，但各户所得不同", "en": "step '{step}' has the shape but its lines differ"},
-    "policy.require.ok": {"zh": "有步骤“{step}”", "en": "step '{step}' is there"},
-    "policy.require.missing": {"zh": "没有{what}的步骤", "en": "no step with {what}"},
-    "policy.purpose.missing": {"zh": "“{step}”未注明用途（purpose）", "en": "'{step}' names no purpose"},
-    "policy.purpose.other": {"zh": "“{step}”的用途“{purpose}”不在允许之列：{allowed}",
-                             "en": "'{step}' is for '{purpose}', which is not among {allowed}"},
-    "policy.purpose.ok": {"zh": "每项都注明了允许的用途", "en": "every line names an allowed purpose"},
-    "policy.not_found": {"zh": "找不到政策规则集“{ref}”；内置：{names}", "en": "no policy profile '{ref}'; built in: {names}"},
-    "policy.need_check": {"zh": "每条规则应有且仅有一项检查：{expected}", "en": "each rule needs exactly one check: {expected}"},
-    "policy.unknown_forbid": {"zh": "未知的禁止形式 {found}；可用：{expected}", "en": "unknown forbidden shape {found}; expected one of: {expected}"},
-})
+load_catalog(FsPath(__file__).with_name("locale"), "schemes")
 
 Status = Literal["pass", "fail", "undecided"]
 CHECK_KEYS = ("min_share", "max_share", "forbid", "require_step", "only_purposes")
 SHAPES = ("simple_equal_split",)
 STEP_KINDS = ("carve_out", "per_unit", "pro_rata", "share_classes", "post_subsidy", "minimum_guarantee", "cap",
               "remainder")
-register({
-    "purpose.public_welfare_post": {"zh": "公益岗位", "en": "public-welfare posts"},
-    "purpose.public_works": {"zh": "村级公益事业", "en": "village public works"},
-    "purpose.small_projects": {"zh": "小型公益项目", "en": "small public-welfare projects"},
-    "purpose.rewards": {"zh": "奖励补助", "en": "rewards"},
-    "purpose.household_income": {"zh": "农户收益", "en": "household income"},
-    "purpose.collective": {"zh": "集体经济", "en": "the collective"},
-    "purpose.operation_maintenance": {"zh": "运维", "en": "operation and maintenance"},
-    "purpose.carry_over": {"zh": "结转", "en": "carry-over"},
-})
 
 
 @dataclass(frozen=True)

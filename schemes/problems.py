@@ -6,28 +6,14 @@ edge (CLI, web), which renders them in the user's language.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from schemes.i18n import Msg, current_language, register
+from schemes.i18n import Msg, current_language, load_catalog
 
-register(
-    {
-        "loc.file": {"zh": "{file}", "en": "{file}"},
-        "loc.line": {"zh": "第 {line} 行", "en": "line {line}"},
-        "loc.row": {"zh": "第 {row} 行", "en": "row {row}"},
-        "loc.column": {"zh": "“{column}”列", "en": "column '{column}'"},
-        "loc.key": {"zh": "键 {key}", "en": "key {key}"},
-        "problems.header": {
-            "zh": "发现 {count} 个问题：",
-            "en": "{count} problem(s) found:",
-        },
-        "problems.more": {
-            "zh": "……另有 {count} 个问题未列出",
-            "en": "... and {count} more problem(s) not listed",
-        },
-    }
-)
+load_catalog(Path(__file__).with_name("locale"), "schemes")
 
 
 @dataclass(frozen=True)

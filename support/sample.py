@@ -35,6 +35,8 @@ import polars as pl
 
 from dividends.store.snapshot_format import SPECS, Kind, canonical_frame, digits  # noqa: F401
 from dividends.registry.idnumber import with_check_characters
+from schemes.i18n import LANGUAGE_LABELS
+from schemes.statuses import LABELS
 
 SAMPLE_DATE = date(2025, 1, 1)
 """Every generated birth date is before this day."""
@@ -90,7 +92,7 @@ POST_TYPES = (
     "图书管理",
     "防疫员",
 )
-STATUS_ZH = {"poor": "贫困户", "exited": "脱贫户", "monitored": "监测户", "non_poor": "一般户"}
+STATUS_ZH = {name: zh for name, (zh, _) in LABELS.items()}  # the statuses' own words (schemes/statuses.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -574,7 +576,7 @@ def to_file_frame(kind: Kind, frame: pl.DataFrame, *, headers: Headers = "en") -
     if headers == "zh":
         if kind == "households":
             out = out.with_columns(pl.col("status").replace_strict(STATUS_ZH),
-                                   pl.col("language").replace_strict({"zh": "中文", "en": "英文"}))
+                                   pl.col("language").replace_strict({code: zh for code, (zh, _) in LANGUAGE_LABELS.items()}))
         elif kind == "persons":
             out = out.with_columns(pl.col("birth_date").str.replace_all("-", "/"),
                                    *(pl.col(c).replace_strict({"yes": "是", "no": "否"}) for c in ("able_to_work", "student")))

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 import dividends.messages  # noqa: F401
+from dividends.cli import helptext
 from dividends.cli.lazy import Lazy, lazy_group
 from schemes.problems import InputError
 
@@ -45,6 +46,8 @@ COMMANDS: dict[str, Lazy] = {
     "notify": Lazy("dividends.cli.notifying:app",
                    "SMS notices of a run: prepare, estimate, send, delivery status, resend failed ones."),
 }
+
+helptext.install()
 
 app = typer.Typer(
     cls=lazy_group(COMMANDS),

@@ -22,17 +22,9 @@ from dividends.settings import load_settings
 from dividends.store import backup as backup_store
 from dividends.store.db import database
 from dividends.usecases import backups
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
-register({
-    "cli.backup.written": {"zh": "已备份到 {file}（{size} 字节）；请妥善保管：其中含有个人信息",
-                           "en": "backed up to {file} ({size} bytes); keep it safe: it holds personal data"},
-    "cli.backup.restored": {
-        "zh": "已从 {file} 恢复 {target}：{migrations} 个迁移，{villages} 个村的账本（{entries} 笔分录）核验通过",
-        "en": "restored {target} from {file}: {migrations} migrations, the ledgers of {villages} villages "
-              "({entries} entries) verify",
-    },
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 def backup(out_file: Annotated[Path, typer.Argument(help="the backup file to write (mode 0600)")],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
@@ -16,22 +16,13 @@ from dividends.cli.console import err, say
 from dividends.cli.login import PasswordStdinOpt, UserOpt, as_user
 from dividends.cli.running import RunArg, run_app
 from dividends.actors import Actor
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
 T = TypeVar("T")
 township_app = typer.Typer(help="Townships (乡镇): their villages and farm economy station reviewers.", no_args_is_help=True)
 
-register({
-    "cli.decide.date": {"zh": "会议日期应为 YYYY-MM-DD，收到“{found}”", "en": "the meeting date must be YYYY-MM-DD, not '{found}'"},
-    "cli.unknown_actor": {"zh": "没有名为“{user}”的有效用户", "en": "no active user named '{user}'"},
-    "cli.decide.returned": {"zh": "分配批次 {run} 已驳回，退回草稿：请更正后重新计算", "en": "run {run} returned to draft: correct it, then compute again"},
-    "cli.decide.reviewed": {"zh": "已记录乡镇对分配批次 {run} 的审核备案（方案 {hash}）", "en": "the township's review and filing of run {run} is recorded (content {hash})"},
-    "cli.decide.evidence": {"zh": "已记录公示证据 {sha}", "en": "publicity evidence recorded: {sha}"},
-    "cli.decide.result": {"zh": "结果公开已生成并记录：{file}（{sha}）", "en": "result notice produced and recorded: {file} ({sha})"},
-    "cli.decide.township": {"zh": "乡镇 {code}：{name}", "en": "township {code}: {name}"},
-    "cli.decide.village_township": {"zh": "{village} 村归属乡镇 {township}", "en": "village {village} now belongs to township {township}"},
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 def _acting(user: str | None, password_stdin: bool, work: Callable[[Actor], Awaitable[T]]) -> T:
@@ -94,7 +85,7 @@ def evidence_cmd(run: RunArg, photo: Annotated[Path, typer.Argument(help="photo 
 
 @run_app.command("result-notice")
 def result_notice_cmd(run: RunArg, out_file: Annotated[Path, typer.Option("--out", help="where to write the page")] = Path("result-notice.html"),
-                      lang: Annotated[str, typer.Option("--notice-lang", help="zh | en")] = "zh", user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+                      lang: Annotated[Optional[str], typer.Option("--notice-lang", help="zh | en (default: the village's document language)")] = None, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """Produce and record the result notice of a paid run (paid, failed, unpaid; masked)."""
     from dividends.usecases import publicity
     html, digest = _acting(user, password_stdin, lambda actor: publicity.record_result_notice(actor, run, lang))  # type: ignore[arg-type]

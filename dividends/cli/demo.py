@@ -20,14 +20,12 @@ from dividends.clock import FixedClock, SystemClock, today
 from dividends.compare import compare
 from dividends.compute import Computation, Inputs, compute
 from support.sample import generate, write_csv
-from schemes.i18n import Msg, current_language, register
+from schemes.i18n import Msg, current_language, load_catalog
 from schemes.money import format_yuan
 from schemes.presets import preset_names
 from schemes.problems import InputError
 
-register({"demo.users": {"zh": "已创建演示用户 {count} 个（县管理员；每村一名会计、两名村务监督委员会成员），各自用密码登录",
-                         "en": "{count} demo users created (the county's administrator; per village an accountant and "
-                               "two committee members), each signed in with its password"}})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 MARKER = ".dividends-demo"
 LIFECYCLE = {  # village: (scheme, name, asset)
@@ -157,7 +155,6 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
     def step(key: str, /, **params: object) -> None:
         say("demo.step", text=Msg(key, **params).text())
 
-    lang = current_language()
     clock = FixedClock(SystemClock().now())  # the demo moves time on by hand (notice periods last a week)
     async with database(url):
         people = await _people(step)
@@ -185,7 +182,7 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
             await run_cases.publicize(accountant, run.id, start, start + timedelta(days=6), clock)  # type: ignore[arg-type]
             notice = directory / "runs" / f"{village}-notice.html"
             notice.parent.mkdir(parents=True, exist_ok=True)
-            notice.write_text(await reading.notice_html(accountant, run.id, lang, clock), encoding="utf-8")  # type: ignore[arg-type]
+            notice.write_text(await reading.notice_html(accountant, run.id, None, clock), encoding="utf-8")  # type: ignore[arg-type]
             step("cli.run.notice", file=str(notice))
             await _sms(accountant, run.id, "publicity", directory, step, clock, example=True)
             if village == "V0001":

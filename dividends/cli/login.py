@@ -11,6 +11,8 @@ failed attempts are refused with a translated message and exit code 4, before an
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncio
 import getpass
 import os
@@ -25,26 +27,11 @@ from dividends.actors import Actor
 from dividends.cli.console import err
 from dividends.settings import load_settings
 from dividends.store.db import database
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
 T = TypeVar("T")
 
-register({
-    "cli.login.needed": {
-        "zh": "此命令需要登录：用 --user 用户名（随后输入密码，或用 --password-stdin 从标准输入读取），"
-              "或在环境变量 DIVIDENDS_TOKEN 中提供 API 令牌",
-        "en": "this command needs you to sign in: --user NAME (then type the password, or give it on standard input "
-              "with --password-stdin), or an API token in DIVIDENDS_TOKEN",
-    },
-    "cli.login.failed": {"zh": "用户名或密码错误", "en": "wrong user name or password"},
-    "cli.login.bad_token": {"zh": "DIVIDENDS_TOKEN 中的 API 令牌无效或已撤销",
-                            "en": "the API token in DIVIDENDS_TOKEN is not valid or was revoked"},
-    "cli.login.throttled": {"zh": "失败的登录尝试过多，请 {seconds} 秒后再试",
-                            "en": "too many failed sign-ins; try again in {seconds} seconds"},
-    "cli.login.no_password": {"zh": "没有读到密码（--password-stdin 需要在标准输入的第一行给出密码）",
-                              "en": "no password read (--password-stdin expects it on the first line of standard input)"},
-    "cli.login.prompt": {"zh": "{user} 的密码：", "en": "password of {user}: "},
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 ADDRESS = "cli"
 """The address login throttling counts command-line attempts under."""

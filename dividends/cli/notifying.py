@@ -116,6 +116,18 @@ def estimate_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password_stdi
     _print_estimate(found)
 
 
+def nothing_reason(e: NoticeEstimate) -> tuple[str, dict[str, object]]:
+    """Why an estimate has nothing to send, most telling first: the run's state or notice
+    period, texts already handled, households unreachable, nobody to tell."""
+    if e.closed is not None:
+        return "notify.estimate.nothing.closed", {"reason": e.closed.text()}
+    if e.done:
+        return "notify.estimate.nothing.done", {"done": e.done}
+    if e.no_phone or e.opted_out:
+        return "notify.estimate.nothing.unreachable", {"no_phone": e.no_phone, "opted_out": e.opted_out}
+    return "notify.estimate.nothing.nobody", {}
+
+
 def _print_estimate(e: NoticeEstimate) -> None:
     title = text("notify.estimate.title", run=e.run_id, kind=_kind(e.kind))
     if not e.prepared:
@@ -130,6 +142,9 @@ def _print_estimate(e: NoticeEstimate) -> None:
     t.add_row(text("notify.row.unrenderable"), str(e.unrenderable))
     t.add_row(text("notify.row.done"), str(e.done))
     out.print(t)
+    if e.to_send == 0:
+        key, params = nothing_reason(e)
+        say(key, **params)
     if e.over_limit_count:
         err.print(text("notify.over_limit", count=e.over_limit_count, max=e.max_segments,
                        households=[f"{o.household_id} ({o.segments})" for o in e.over_limit[:10]]),
@@ -309,12 +324,19 @@ def period_statement_cmd(
         period: Annotated[int, typer.Argument(help="the period (year)")],
         runs: Annotated[Optional[str], typer.Option("--runs", help="only these runs, comma-separated (runs paid together)")] = None,
         combined: Annotated[bool, typer.Option("--combined", help="the combined notice: one line per household, a column per run")] = False,
+        prepare: Annotated[bool, typer.Option("--prepare", help="queue them in the outbox (accountant; then release and send)")] = False,
         user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """One statement per household over the village's runs of a period (publicized or later): the
-    text each household gets through the configured provider, with its segments."""
+    text each household gets through the configured provider, with its segments. ``--prepare``
+    writes them to the outbox (one per household and period; idempotent)."""
     from dividends.period_statement import combined_rows, statements
     settings = _settings()
-    channel, _ = _channel(settings)
+    channel, templates = _channel(settings)
+    if prepare:
+        _print_prepared(_as_user(settings, user, password_stdin, lambda actor: notices.prepare_period(
+            actor, village, period, SystemClock(), max_segments=settings.sms.max_segments, channel=channel,
+            templates=templates)))
+        return
     ids = [int(r) for r in runs.split(",") if r.strip()] if runs else None
 
     async def work(actor: Actor):  # type: ignore[no-untyped-def]

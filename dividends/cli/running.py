@@ -22,16 +22,9 @@ from dividends.cli import templating
 from dividends.cli.console import err, out, say, show_problems, table, text, yuan
 from dividends.cli.login import PasswordStdinOpt, UserOpt, as_user
 from dividends.settings import load_settings
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
-register({
-    "cli.run.reversal_prepared": {
-        "zh": "已为分配批次 {run} 准备冲销批次 {reversal}，待本村另一位村务监督委员会成员用 "
-              "`dividends run approve-reversal {reversal}` 审批后入账",
-        "en": "reversal {reversal} of run {run} prepared; it posts when another committee member of the village "
-              "approves it with `dividends run approve-reversal {reversal}`",
-    },
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 run_app = typer.Typer(help="Payout runs: create, compute, publicize, approve, pay, close, reverse.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a registry (households, posts, members) as new versioned snapshots.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The villages' ledgers: verify the hash chains, export to Beancount.", no_args_is_help=True)
@@ -125,6 +118,17 @@ def village_set(code: Annotated[str, typer.Argument(help="village id (as in the 
     out.print(f"{v.code}: {v.name} · {v.contact_name} {v.contact_phone} · {v.office_address}", markup=False)
 
 
+@village_app.command("language")
+def village_language(code: Annotated[str, typer.Argument(help="village id (as in the registry)")],
+                     language: Annotated[str, typer.Argument(help="zh | en: the language of its notices and of the "
+                                                             "texts to households without a language of their own")],
+                     user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Set the language of a village's documents (its accountant or an administrator)."""
+    from dividends.usecases import villages as village_cases
+    v = as_user(user, password_stdin, lambda actor: village_cases.set_language(actor, code, language))
+    say("cli.village.language", village=v.code, language=text(f"cli.language.{v.language}"))
+
+
 @run_app.command("create")
 def create(village: Annotated[str, typer.Option("--village")], period: Annotated[int, typer.Option("--period")],
            scheme: Annotated[str, typer.Option("--scheme", help="a preset name or a scheme file")],
@@ -183,9 +187,8 @@ def publicize_cmd(run: RunArg,
 
 async def _write_notice(actor: Actor, run: int, path: Path) -> None:
     from dividends.usecases import reading
-    from schemes.i18n import current_language
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(await reading.notice_html(actor, run, current_language()), encoding="utf-8")
+    path.write_text(await reading.notice_html(actor, run), encoding="utf-8")  # the village's language
     say("cli.run.notice", file=str(path))
 
 
@@ -303,9 +306,11 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
 
     async def work(actor: Actor):  # type: ignore[no-untyped-def]
         r, details = await reading.run_details(actor, run)
-        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id)
+        from dividends.overview import outstanding_debts
+        owed = await outstanding_debts(r)
+        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id), owed
 
-    r, lines, details, entries = as_user(user, password_stdin, work)
+    r, lines, details, entries, owed = as_user(user, password_stdin, work)
     t = table(text("cli.col.kind"), text("cli.col.id"), title=text("cli.show.title", run=r.id))
     households = lines.filter(pl.col("recipient_kind") == "household")
     rows = [
@@ -324,6 +329,9 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         ("batches", ", ".join(f"#{n}: {k} / {yuan(f)}" for n, k, f in details.batches) or "-"),
         ("payout items", ", ".join(f"{s} {details.items[s]}" for s in ("paid", "failed", "pending") if details.items[s]) or "-"),
         ("ledger", ", ".join(f"#{e.seq} {e.kind} {e.hash[:10]}" for e in entries) or "-"),
+        ("debts to recover", ", ".join(f"{h} {yuan(int(f))}" for _, h, f, *_ in (r.recoveries or [])) or "-"),
+        ("debts outstanding", ", ".join(f"{d.household} {yuan(d.left_fen)}" + (
+            f" (-{yuan(d.this_run_fen)} → {yuan(d.after_run_fen)})" if d.this_run_fen else "") for d in owed) or "-"),
     ]
     for k, v in rows:
         t.add_row(k, v)

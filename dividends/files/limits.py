@@ -23,55 +23,19 @@ setting                            default        what it bounds
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
 FileKind = Literal["registry", "bank_result", "audit_pack"]
 MB = 1 << 20
 
-register(
-    {
-        "limits.setting": {
-            "zh": "设置 {name} 应为正整数，实际为“{value}”",
-            "en": "the setting {name} must be a positive whole number, found '{value}'",
-        },
-        "limits.file_too_large": {
-            "zh": "文件过大：{kind}最大 {limit} MB，该文件为 {size} MB；请拆分文件或删去多余的工作表和内容",
-            "en": "the file is too large: a {kind} may be at most {limit} MB, this one is "
-            "{size} MB; split it or remove unneeded sheets and content",
-        },
-        "limits.inflated_too_large": {
-            "zh": "文件解压后过大：最多 {limit} MB，该文件解压后超过此值（{member}）；"
-            "请删去多余的工作表、图片和格式后重新保存",
-            "en": "the file is too large once unzipped: at most {limit} MB, this one is more "
-            "({member}); remove unneeded sheets, pictures and formatting and save it again",
-        },
-        "limits.too_many_columns": {
-            "zh": "列数过多：最多 {limit} 列，该表有 {found} 列",
-            "en": "too many columns: at most {limit}, this sheet has {found}",
-        },
-        "limits.too_many_rows": {
-            "zh": "行数过多：最多 {limit} 行，该表超过此数",
-            "en": "too many rows: at most {limit}, this sheet has more",
-        },
-        "limits.cell_too_long": {
-            "zh": "单元格内容过长：最多 {limit} 个字符，该单元格有 {found} 个",
-            "en": "a cell is too long: at most {limit} characters, this one has {found}",
-        },
-        "limits.line_too_long": {
-            "zh": "一行过长：最多 {limit} 字节，该行超过此数（是否不是 CSV 文件，或缺少换行？）",
-            "en": "a line is too long: at most {limit} bytes, this one is longer (is it really "
-            "a CSV file, with line breaks?)",
-        },
-        "limits.kind.registry": {"zh": "名册文件", "en": "registry file"},
-        "limits.kind.bank_result": {"zh": "银行回盘文件", "en": "bank result file"},
-        "limits.kind.audit_pack": {"zh": "审计包", "en": "audit pack"},
-    }
-)
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 @dataclass(frozen=True)
 class Limits:

@@ -32,7 +32,7 @@ from notify import phones
 from notify.inbound import REPLY_KEYWORDS
 from schemes import statuses
 from schemes.describe import describe
-from schemes.i18n import Lang, Msg
+from schemes.i18n import Lang, Msg, gettext_callables
 from schemes.model import Label, Scheme
 from schemes.money import format_yuan
 from schemes.problems import InputError, Problem
@@ -133,6 +133,9 @@ class NoticeData:
     committee: Text | None = None
     """Who posts the notice; default: ``{village}村民委员会``."""
     brought_forward_fen: int = 0
+    still_owed: tuple[tuple[str, int], ...] = ()
+    """(household, fen) each household still owes the collective once this run is posted (its
+    recorded debts minus what posted runs and this run recover); listed under the totals."""
     """Last period's carry-over joining the pool (its own line among the facts)."""
     brought_forward_period: int | None = None
     signatures: tuple[Text, ...] | None = None
@@ -231,6 +234,7 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         "total": format_yuan(h.total_fen),
     } for i, h in enumerate(households, start=1)]
     households_fen = sum(h.total_fen for h in households)
+    names = {h.household_id: h.head_name for h in households}
     accounts_fen = sum(a.amount_fen for a in data.accounts)
     village = pick(data.village_name)
     scheme = pick(data.scheme_title)
@@ -249,6 +253,7 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
         ("files.notice.sign.secretary", "files.notice.sign.director", "files.notice.sign.supervisor", "files.notice.sign.accountant"))
     short_hash = data.content_hash[:12]
     return {
+        **gettext_callables(lang),
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "t": t,
@@ -287,6 +292,8 @@ def _context(data: NoticeData, lang: Lang) -> dict[str, Any]:
                        if data.brought_forward_fen else
                        t("files.notice.check_line", households=format_yuan(households_fen), accounts=format_yuan(accounts_fen),
                          total=format_yuan(data.return_fen), period=data.period)),
+        "still_owed": [{"household_id": hid, "head": mask_person_name(names.get(hid, "")), "amount": format_yuan(fen)}
+                       for hid, fen in sorted(data.still_owed) if fen > 0],
         "object_intro": t("files.notice.object.intro", end=end),
         "ways": ways,
         "seal": t("files.notice.seal", committee=committee),
@@ -329,6 +336,7 @@ def write_notice(data: NoticeData, path: Path, lang: str = "zh") -> FileInfo:
 def _make_environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        extensions=["jinja2.ext.i18n"],  # {% trans "key" %}English{% endtrans %}: the .po catalogs
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

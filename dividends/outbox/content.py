@@ -52,6 +52,8 @@ class RunWords:
     steps: tuple[str, ...]
     office_phone: str = ""
     """The village office's published phone (one-way texts give it instead of asking for a reply)."""
+    language: str = "zh"
+    """The village's document language: the texts of a household without a language of its own."""
 
     def breakdown(self, raw: str | Mapping[str, Any] | None, lang: str) -> tuple[BreakdownItem, ...]:
         """Non-zero steps of an allocation line's breakdown (step id -> fen), in scheme order."""
@@ -84,7 +86,8 @@ async def run_words(run: Any) -> RunWords:
     return RunWords(run_id=run.id, village=run.village.name or run.village.code, year=run.period,
                     deadline=run.notice_end, project=project, labels=labels,
                     steps=tuple(step.id for step in scheme.steps),
-                    office_phone=(getattr(run.village, "contact_phone", "") or "").strip())
+                    office_phone=(getattr(run.village, "contact_phone", "") or "").strip(),
+                    language=getattr(run.village, "language", "") or "zh")
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,14 @@ class HouseholdRow:
     language: str
     account_no: str
     bank: str
+    fallback: str = "zh"  # the village's document language (RunWords.language)
 
     @property
     def lang(self) -> str:
-        return self.language if self.language in LANGS else "zh"
+        """The household's own language column, else its village's document language."""
+        if self.language in LANGS:
+            return self.language
+        return self.fallback if self.fallback in LANGS else "zh"
 
 
 def with_breakdown(items: tuple[BreakdownItem, ...], amount_fen: int) -> tuple[BreakdownItem, ...]:

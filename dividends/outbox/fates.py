@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 Fate = Literal["queued", "sending", "sent", "delivered", "undelivered", "failed", "opted_out", "no_phone"]
-NoticeKind = Literal["publicity", "payment_confirmation", "payment_failed"]
+NoticeKind = Literal["publicity", "payment_confirmation", "payment_failed", "period_statement"]
 
 QUEUED: Final = "queued"
 SENDING: Final = "sending"
@@ -54,7 +54,9 @@ RESENDABLE: frozenset[str] = frozenset({FAILED, UNDELIVERED})
 #: A provider holds a message for these (segments are paid for).
 PROVIDER_HAS_IT: frozenset[str] = frozenset({SENT, DELIVERED, UNDELIVERED})
 
-KINDS: tuple[NoticeKind, ...] = ("publicity", "payment_confirmation", "payment_failed")
+#: ``period_statement`` is keyed by (village, period, household), anchored on the period's newest
+#: told run (:mod:`dividends.outbox.period`).
+KINDS: tuple[NoticeKind, ...] = ("publicity", "payment_confirmation", "payment_failed", "period_statement")
 
 
 def check_kind(kind: str) -> NoticeKind:

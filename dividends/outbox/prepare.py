@@ -13,6 +13,10 @@ kind                       households
 ``payment_confirmation``   households with a paid payout item: amount, breakdown, the day
                            the bank result was recorded, channel and masked account
 ``payment_failed``         households whose payout failed and is not paid since: the reason
+``period_statement``       keyed by (village, period, household), not by the run: every
+                           household a told run of the run's period pays, its total over
+                           those runs (:mod:`dividends.outbox.period`, anchored on the
+                           period's newest told run)
 =========================  ===============================================================
 
 A household without a mobile number gets a ``no_phone`` notice and an opted-out phone an
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -43,12 +47,14 @@ from dividends.runs import get_run
 from dividends.store import notices as store
 from dividends.store import outbox as outbox_store
 from dividends.store.notices import NOTICE_COLUMNS
+from dividends.store.period import TOLD
 from dividends.store.transactions import IntegrityError
 from notify.privacy import mask_phone, scrub
 from notify.segments import estimate_cost_fen
 from notify.settings import DEFAULT_MAX_SEGMENTS, DEFAULT_PRICE_PER_SEGMENT_FEN
 from notify.catalog import CATALOG, Channel, ProviderTemplates, TemplateError
 from notify.texts import DEFAULT_CHANNEL, render
+from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
 PAGE = 5_000
@@ -178,6 +184,9 @@ class NoticeEstimate:
     """Households without a phone or opted out (the first :data:`LIST_LIMIT`)."""
     released: int = 0
     """Queued notices already released to the worker."""
+    closed: Msg | None = None
+    """Why :func:`prepare` would add nothing for this kind now (the run's state, the notice
+    period), or ``None`` when it is open for preparing."""
 
     @property
     def ok(self) -> bool:
@@ -190,6 +199,9 @@ async def check_run_for(run: Any, kind: str, clock: Clock) -> None:
             raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed="publicized")
         if run.notice_end is not None and today(clock) > run.notice_end:
             raise refuse("outbox.notice_over", run=run.id, end=run.notice_end.isoformat())
+    elif kind == "period_statement":
+        if run.state not in TOLD:
+            raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed=" / ".join(TOLD))
     elif run.state not in ("paid", "closed"):
         raise refuse("outbox.run_state", run=run.id, state=run.state, kind=kind, needed="paid / closed")
 
@@ -199,6 +211,7 @@ KIND_TEMPLATES: dict[str, tuple[str, ...]] = {
     "publicity": ("publicity", "publicity_nothing"),
     "payment_confirmation": ("payment_confirmation",),
     "payment_failed": ("payment_failed",),
+    "period_statement": ("period_statement",),
 }
 
 
@@ -209,7 +222,8 @@ def check_templates(kind: str, channel: Channel, templates: ProviderTemplates | 
         return
     mapping = templates or ProviderTemplates()
     for template_id in KIND_TEMPLATES[kind]:
-        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider)
+        template = CATALOG.for_channel(template_id, two_way=channel.two_way, provider=channel.provider,
+                                       split=channel.splits_amount)
         try:
             mapping.require(channel.provider, template, "zh")
         except TemplateError as exc:
@@ -223,6 +237,11 @@ async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock
     written for ``channel`` (its provider, signature and reply capability)."""
     kind = check_kind(kind)
     run = await get_run(run_id)
+    if kind == "period_statement":  # keyed by (village, period, household), not by this run
+        from dividends.outbox.period import prepare_period
+        await check_run_for(run, kind, clock)
+        return await prepare_period(run.village.code, run.period, actor, clock, max_segments=max_segments,
+                                    channel=channel, templates=templates)
     await check_run_for(run, kind, clock)
     check_templates(kind, channel, templates)
     words = await content.run_words(run)
@@ -288,13 +307,19 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
     tally.over_limit = [OverLimit(h, n) for h, n in summary["over_limit"]]
     done = summary["done"]
     prepared = summary["prepared"]
+    closed: Msg | None = None
     try:
         await check_run_for(run, kind, clock)
         open_for_prepare = True
-    except InputError:  # a run not (or no longer) in the right state: prepare would add nothing
+    except InputError as error:  # a run not (or no longer) in the right state: prepare would add nothing
         open_for_prepare = False
+        closed = error.problems[0].msg if error.problems else None
     records: dict[str, content.Record] = {}
-    if open_for_prepare:
+    if open_for_prepare and kind == "period_statement":
+        from dividends.outbox.period import drafts_to_add
+        for draft in await drafts_to_add(run, max_segments, channel, templates):
+            tally.add(draft, max_segments)
+    elif open_for_prepare:
         words = await content.run_words(run)
         async for _, page in _pages(run, kind, words, max_segments, channel, templates, records):
             for draft in page:
@@ -310,7 +335,30 @@ async def estimate(run_id: int, kind: str, *, price_per_segment_fen: int = DEFAU
         ucs2=tally.queued - tally.gsm7, max_segments=max_segments, price_per_segment_fen=price_per_segment_fen,
         over_limit_count=tally.over_limit_count, over_limit=tuple(tally.over_limit[:LIST_LIMIT]),
         no_phone=tally.no_phone, opted_out=tally.opted_out, unrenderable=tally.unrenderable, done=done,
-        samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released)
+        samples=tuple(samples), unreachable=tuple(unreachable[:LIST_LIMIT]), released=released, closed=closed)
+
+
+async def preview(run_id: int, kind: str, *, channel: Channel = DEFAULT_CHANNEL,
+                  deadline: date | None = None) -> tuple[Sample, ...]:
+    """The text the first household per language would get, without the run-state check of
+    :func:`prepare` (a computed run's publicity text before publicizing, a kind whose texts were
+    never prepared). ``deadline`` stands in for a notice end the run does not have yet."""
+    kind = check_kind(kind)
+    run = await get_run(run_id)
+    words = await content.run_words(run)
+    if words.deadline is None and deadline is not None:
+        words = replace(words, deadline=deadline)
+    records: dict[str, content.Record] = {}
+    last = ""
+    while rows := await store.household_page(run.snapshot.id, last, PAGE):
+        last = rows[-1][0]
+        households = [h for h in map(lambda r: content.HouseholdRow(*r), rows) if h.lang not in records]
+        found = await _records(run, kind, words, households)
+        for h in households:
+            record = found.get(h.household_id)
+            if record is not None and not isinstance(record, Exception) and h.lang not in records:
+                records[h.lang] = record
+    return tuple(s for s in _samples(kind, records, channel) if s.provider == channel.provider)
 
 
 def _samples(kind: str, records: dict[str, content.Record], channel: Channel) -> list[Sample]:
@@ -344,7 +392,7 @@ async def _pages(run: Any, kind: NoticeKind, words: content.RunWords, max_segmen
         if not rows:
             return
         last = rows[-1][0]
-        households = [content.HouseholdRow(*r) for r in rows]
+        households = [content.HouseholdRow(*r, fallback=words.language) for r in rows]
         ids = [h.household_id for h in households]
         done = await store.notified(run.id, kind, ids)
         todo = [h for h in households if h.household_id not in done]

@@ -174,6 +174,15 @@ _VILLAGE_ID = ColumnSpec(
     identity=True,
 )
 
+#: registry field -> (zh, en): how pages, notices and exports name a stored household field
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "household_id": ("户编号", "household id"), "village_id": ("村编码", "village code"),
+    "head_name": ("户主姓名", "head of household"), "id_number": ("身份证号", "ID number"), "phone": ("手机号", "phone"),
+    "members": ("人口数", "members"), "able_members": ("劳动力人数", "members able to work"), "status": ("类别", "status"),
+    "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
+    "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
+}
+
 HOUSEHOLD_COLUMNS: tuple[ColumnSpec, ...] = (
     _HOUSEHOLD_ID,
     _VILLAGE_ID,

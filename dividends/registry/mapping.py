@@ -33,7 +33,7 @@ from dividends.registry.columns import (
     ColumnSpec,
     normalize_header,
 )
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 from schemes.yamldoc import parse
 
@@ -46,25 +46,7 @@ SPECS: dict[str, tuple[ColumnSpec, ...]] = {
 ANY = "*"
 MAX_MAPPING_BYTES = 1 << 20
 
-register(
-    {
-        "mapping.unknown_column": {
-            "zh": "“{header}”映射到“{target}”，但没有这一列；可用的列：{expected}",
-            "en": "'{header}' is mapped to '{target}', which is no column; the columns are: "
-            "{expected}",
-        },
-        "mapping.not_mapping": {
-            "zh": "列映射文件应为“表头: 列名”的列表（可按 households/members/posts/returns 分组），"
-            "实际为：{found}",
-            "en": "a column mapping file must be a list of 'header: column' lines (optionally "
-            "grouped under households/members/posts/returns), found: {found}",
-        },
-        "mapping.too_large": {
-            "zh": "列映射文件过大：最多 1 MB",
-            "en": "the column mapping file is too large: at most 1 MB",
-        },
-    }
-)
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 def _target(kind: str | None, text: str) -> str | None:

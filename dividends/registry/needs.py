@@ -12,6 +12,8 @@ share classes, person filters) is visited, so new step kinds need no change here
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,24 +23,11 @@ from dividends.registry import messages as _messages  # noqa: F401  (registers t
 from dividends.registry.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, POST_COLUMNS
 from dividends.registry.facts import RegistryFacts
 from schemes.filters import Compare, Flag, IsIn
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog, register
 from schemes.model import Basis, Rate, Scheme
 from schemes.problems import InputError, Problem
 
-register(
-    {
-        "needs.missing_column": {
-            "zh": "方案步骤 {step}（{label}）需要“{zh}”列（{column}），但{file}中没有这一列，"
-            "若照此计算，每户都会按空值计（例如股数为 0）；{file}中未识别的表头：{unknown}。"
-            "请补上这一列，或用列映射指定哪个表头是这一列",
-            "en": "scheme step(s) {step} ({label}) need the column '{column}' (“{zh}”), but "
-            "{file} has no such column: every household would count as empty (0 shares, say); "
-            "headers of {file} not recognised: {unknown}. Add the column, or map the header "
-            "that holds it with a column mapping",
-        },
-        "needs.none": {"zh": "无", "en": "none"},
-    }
-)
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 # frame column used by a filter -> (file kind, registry column)
 _FILTER_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -137,6 +126,7 @@ def _label(label: Any) -> Msg:
     return Msg("needs.label", zh=label.zh, en=label.en)
 
 
+# a scheme's own label, which carries both languages (not a text to translate: no .po entry)
 register({"needs.label": {"zh": "{zh}", "en": "{en}"}})
 
 

@@ -15,28 +15,10 @@ from pathlib import Path
 
 from tortoise.connection import get_connection
 
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
-register({
-    "backup.not_sqlite": {
-        "zh": "{path} 不是可读的 SQLite 数据库备份（{detail}）",
-        "en": "{path} is not a readable SQLite database backup ({detail})",
-    },
-    "backup.damaged": {
-        "zh": "备份 {path} 已损坏（SQLite 完整性检查：{detail}）",
-        "en": "the backup {path} is damaged (SQLite integrity check: {detail})",
-    },
-    "backup.no_schema": {
-        "zh": "{path} 不是本程序的数据库备份（没有迁移记录）",
-        "en": "{path} is not a backup of this program's database (no migration records)",
-    },
-    "backup.newer": {
-        "zh": "备份 {path} 来自更新版本的程序（未知的迁移：{names}）；请先升级程序再恢复",
-        "en": "the backup {path} was written by a newer version of the program (unknown migrations: {names}); "
-              "upgrade the program before restoring it",
-    },
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 APP = "dividends"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -9,7 +9,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from tortoise import Tortoise
@@ -17,20 +17,19 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate
 
-from schemes.i18n import Msg, register
+from dividends.settings import DEFAULT_DATABASE_URL, read_environment
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
-register({"db.unavailable": {
-    "zh": "无法打开数据库 {url}（{detail}）；请检查 DATABASE_URL 和数据库服务",
-    "en": "cannot open the database {url} ({detail}); check DATABASE_URL and that the server is running",
-}})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
-DEFAULT_URL = "sqlite://dividends.sqlite3"
+DEFAULT_URL = DEFAULT_DATABASE_URL
 APP = "dividends"
 
 
-def database_url(env: dict[str, str] | None = None) -> str:
-    env = dict(os.environ) if env is None else env
+def database_url(env: Mapping[str, str] | None = None) -> str:
+    """``DATABASE_URL`` of ``env`` (default: the settings' environment over ``.env``)."""
+    env = read_environment() if env is None else env
     return env.get("DATABASE_URL") or DEFAULT_URL
 
 

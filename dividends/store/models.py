@@ -46,6 +46,9 @@ class Village(Model):
     contact_name = fields.CharField(max_length=64, default="", db_default="")
     contact_phone = fields.CharField(max_length=32, default="", db_default="")
     office_address = fields.CharField(max_length=255, default="", db_default="")
+    # the language of the village's documents (public and result notices; the SMS of a household
+    # without a language of its own): zh | en, whatever the operator's locale
+    language = fields.CharField(max_length=2, default="zh", db_default="zh")
 
     class Meta:
         table = "village"

@@ -243,3 +243,28 @@ async def household_payout(run_id: int, household_id: str) -> tuple[list[tuple[i
 async def run_of(run_id: int) -> Any:
     """The run with its village loaded, or ``None``."""
     return await Run.get_or_none(id=run_id).prefetch_related("village")
+
+
+async def unsent_period_notices(village_code: str, period: int, kind: str, anchor_run_id: int,
+                                household_ids: Sequence[str]) -> list[int]:
+    """Notices of ``kind`` of these households on the village's *other* runs of ``period`` that
+    were never tried (queued, no try, no provider id): a newer period statement supersedes them."""
+    out: list[int] = []
+    for chunk in _chunks(household_ids):
+        out += await Notice.filter(run__village__code=village_code, run__period=period, kind=kind, status="queued",
+                                   tries=0, sid=None, household_id__in=list(chunk)).exclude(
+            run_id=anchor_run_id).values_list("id", flat=True)
+    return [int(i) for i in out]
+
+
+async def supersede_and_insert(stale_ids: Sequence[int], rows: Sequence[Sequence[Any]]) -> int:
+    """Delete the never-tried notices ``stale_ids`` (still queued with no try: a dispatcher's
+    claim, which sets ``sending``, wins over this) and insert ``rows``, in one transaction.
+    Returns how many were deleted."""
+    removed = 0
+    async with transaction():
+        for chunk in _chunks(list(stale_ids)):
+            removed += await Notice.filter(id__in=list(chunk), status="queued", tries=0, sid=None).delete()
+        if rows:
+            await insert_rows(Notice._meta.db_table, NOTICE_COLUMNS, rows)
+    return removed

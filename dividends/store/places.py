@@ -143,6 +143,11 @@ async def update_village(code: str, actor: str, changes: dict[str, str], county_
     return await Village.get(code=code)
 
 
+async def village_language(village_id: int) -> str:
+    row = await Village.get_or_none(id=village_id).only("language")
+    return row.language if row is not None and row.language else "zh"
+
+
 async def user_count() -> int:
     return await User.all().count()
 

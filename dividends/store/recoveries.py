@@ -95,3 +95,11 @@ async def balances(village_id: int) -> list[dict[str, object]]:
         out.append({"debt": d.id, "household": d.household_id, "kind": d.kind, "run": d.run_id,  # type: ignore[attr-defined]
                     "amount_fen": d.amount_fen, "recovered_fen": got, "left_fen": d.amount_fen - got})
     return out
+
+
+async def taken_by_run(run_id: int) -> dict[int, int]:
+    """Debt id -> fen the run's deductions step took of it (written at compute)."""
+    out: dict[int, int] = {}
+    for debt, fen in await DebtRecovery.filter(run_id=run_id).values_list("debt_id", "recovered_fen"):
+        out[int(debt)] = out.get(int(debt), 0) + int(fen)
+    return out

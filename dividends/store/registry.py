@@ -4,6 +4,8 @@ never the latest version and no new run can use them.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from dividends.store.bulk import insert_rows
 from dividends.store.models import (
     County, Household, RegistryChange, RegistryImport, RegistrySnapshot, Run, Village,
 )
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 from schemes.problems import InputError, Problem
 
 # the rows other modules hold (by these names, without importing the ORM models)
@@ -99,11 +101,7 @@ async def create_snapshot(record: RegistryImport, village_row: Village, **values
 
 from dividends.store.snapshot_format import FORMATS as SNAPSHOT_FORMATS  # noqa: E402  (the formats this version reads)
 
-register({"registry.snapshot_format": {
-    "zh": "{village} 村 {period} 年的名册第 {version} 版以格式“{found}”保存，本版本程序只能读取：{known}；请升级程序",
-    "en": "the registry of {village} for {period}, version {version}, is stored in the format '{found}'; this version "
-          "reads only {known}: upgrade the program",
-}})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 def check_snapshot_format(snapshot: RegistrySnapshot, village: str) -> None:

@@ -24,28 +24,9 @@ from dividends.store import audit
 from dividends.store import backup as backup_store
 from dividends.store import ledger as ledger_store
 from dividends.store import transactions
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
-register({
-    "backup.postgres": {
-        "zh": "PostgreSQL 数据库请用 pg_dump/pg_restore 备份和恢复（见 README 的“备份与恢复”一节），"
-              "恢复后用 dividends ledger verify 核对账本",
-        "en": "back up and restore a PostgreSQL database with pg_dump/pg_restore (see the README, section "
-              "\"Backup and restore\"), then check the books with dividends ledger verify",
-    },
-    "backup.not_empty": {
-        "zh": "数据库 {target} 已有数据；恢复会覆盖它。确认要覆盖请加 --replace（建议先备份它）",
-        "en": "the database {target} already holds data and restoring would overwrite it; add --replace if you "
-              "mean it (back it up first)",
-    },
-    "backup.migrations_behind": {
-        "zh": "备份升级后仍缺少迁移：{names}", "en": "the backup still lacks migrations after the upgrade: {names}",
-    },
-    "backup.ledger_bad": {
-        "zh": "备份中的账本未通过核验，不予恢复：{errors}",
-        "en": "the books in the backup do not verify, so it is not restored: {errors}",
-    },
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 @dataclass(frozen=True)

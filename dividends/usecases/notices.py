@@ -14,7 +14,19 @@ async def prepare(actor: Actor, run_id: int, kind: str, clock: Clock = SystemClo
     from dividends.outbox.prepare import prepare as prepare_notices
     found = await scope.run(actor, run_id)
     allow(actor, "notices.prepare", found.place, what=run_id)
+    if kind == "period_statement":  # the run's whole period: from a run its households were told of
+        allow(actor, "notices.period", found.place, state=found.state, what=run_id)
     return await prepare_notices(found.id, kind, actor.username, clock, **options)
+
+
+async def prepare_period(actor: Actor, village: str, period: int, clock: Clock = SystemClock(), **options: Any) -> Any:
+    """Queue one period statement per household of a village's period (:mod:`dividends.outbox.period`);
+    the village's accountant, then released and sent like every notice."""
+    from dividends.outbox.period import prepare_period as prepare_statements
+    place = await scope.village(actor, village)
+    allow(actor, "notices.prepare", place, what=village)
+    allow(actor, "notices.period", place, what=village)
+    return await prepare_statements(village, period, actor.username, clock, **options)
 
 
 async def release(actor: Actor, run_id: int, kind: str | None, clock: Clock = SystemClock()) -> int:

@@ -4,6 +4,8 @@ unpaid, masked like the public notice), produced and recorded. The village's acc
 them; everyone who may read the run sees them."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any
 
 from dividends.actors import Actor
@@ -14,18 +16,9 @@ from dividends.refusals import NotAllowed, refuse
 from dividends.runs import get_run
 from dividends.store import approvals
 from dividends.usecases import scope
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
-register({
-    "publicity.evidence_type": {
-        "zh": "公示照片应为 JPEG、PNG 或 PDF 文件：“{file}”不是",
-        "en": "the photo of the posted notice must be a JPEG, PNG or PDF file: '{file}' is not",
-    },
-    "publicity.evidence_size": {
-        "zh": "公示照片“{file}”过大（{size} 字节，最多 {limit} 字节）或为空",
-        "en": "the photo '{file}' is empty or too large ({size} bytes, at most {limit})",
-    },
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 MAX_EVIDENCE = 20 * 1024 * 1024
 _MEDIA = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
@@ -57,11 +50,15 @@ async def _result_html(run_id: int, lang: str, clock: Clock) -> str:
     return render_result_notice(run.village.name, run.period, run.id, run.content_hash or "", rows, today(clock), lang)
 
 
-async def record_result_notice(actor: Actor, run_id: int, lang: str = "zh", clock: Clock = SystemClock()) -> tuple[str, str]:
+async def record_result_notice(actor: Actor, run_id: int, lang: str | None = None,
+                               clock: Clock = SystemClock()) -> tuple[str, str]:
     """Produce the result notice of a paid (or closed) run and record it (stored by hash, in the
-    audit pack). Returns the page and its sha256."""
+    audit pack), in ``lang`` or else the village's document language. Returns the page and its
+    sha256."""
+    from dividends.villages import document_language
     found = await scope.run(actor, run_id)
     allow(actor, "publicity.result", found.place, state=found.state, what=run_id)
+    lang = lang or await document_language(found.place.village_id)
     html = await _result_html(found.id, lang, clock)
     digest = await approvals.add_evidence(found.id, "result_notice", name=f"result-notice-{found.id}-{lang}.html",
                                           media_type="text/html", data=html.encode("utf-8"), actor=actor.username,

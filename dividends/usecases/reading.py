@@ -27,14 +27,16 @@ async def run_details(actor: Actor, run_id: int) -> tuple[runs.Run, listing.RunD
     return await runs.get_run(found.id), await listing.run_details(found.id)
 
 
-async def notice_html(actor: Actor, run_id: int, lang: str, clock: Clock = SystemClock()) -> str:
-    """The printable public notice of a computed run (nothing to publish before)."""
+async def notice_html(actor: Actor, run_id: int, lang: str | None = None, clock: Clock = SystemClock()) -> str:
+    """The printable public notice of a computed run (nothing to publish before), in ``lang``
+    or else the village's document language (never the operator's locale)."""
     from dividends.publicity import notice_html as render
+    from dividends.villages import document_language
     found = await scope.run(actor, run_id)
     allow(actor, "village.read", found.place, what=run_id)
     if found.state == "draft":
         raise NotAllowed(run_id)
-    return await render(found.id, lang, clock)
+    return await render(found.id, lang or await document_language(found.place.village_id), clock)
 
 
 async def audit_pack(actor: Actor, run_id: int) -> bytes:

@@ -13,7 +13,8 @@ from dividends.actors import Actor
 from dividends.approval import ApprovalRules, Resolution
 from dividends.clock import Clock, SystemClock, today
 from dividends.policy import allow
-from dividends.refusals import NotAllowed, refuse
+from dividends.refusals import Forbidden, NotAllowed, refuse
+from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 from dividends.store import approvals, facts
 from dividends.usecases import scope
@@ -91,14 +92,47 @@ async def approve(actor: Actor, run_id: int, clock: Clock = SystemClock(), resol
     if resolution.content_hash and resolution.content_hash != bound.content_hash:
         raise refuse("approval.other_content", found=resolution.content_hash[:16], run=run_id,
                      expected=bound.content_hash[:16])
+    await _check_review(found, bound, rules)
+    record = {"counts": {"meeting_date": resolution.meeting_date, "body": resolution.body, **resolution.counts()},
+              "quorum": f">={rules.quorum}", "majority": f">{rules.majority}"}
+    return await runs.approve(found.id, actor.username, clock, resolution=record)
+
+
+async def _check_review(found: Any, bound: Any, rules: ApprovalRules) -> None:
+    """Where the county requires it, the township's review of exactly this content comes first."""
     if rules.review_required(bound.county_code):
         if bound.township_id is None:
             raise refuse("approval.no_township", village=found.place.village_code)
         if not await approvals.reviewed(found.id, bound.content_hash):
-            raise refuse("approval.review_required", run=run_id, hash=bound.content_hash[:16])
-    record = {"counts": {"meeting_date": resolution.meeting_date, "body": resolution.body, **resolution.counts()},
-              "quorum": f">={rules.quorum}", "majority": f">{rules.majority}"}
-    return await runs.approve(found.id, actor.username, clock, resolution=record)
+            raise refuse("approval.review_required", run=found.id, hash=bound.content_hash[:16])
+
+
+#: the run page's actions, in the order of the lifecycle
+PAGE_ACTIONS = ("run.compute", "run.publicize", "run.return", "run.approve", "run.pay", "run.bank_result", "run.close")
+
+
+async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
+                   rules: ApprovalRules | None = None) -> dict[str, Msg | None]:
+    """Per action of the run page, ``None`` when ``actor`` may do it now, else the reason why
+    not: the policy table's answer (role, state, maker–checker) and, for approval, the checks
+    :func:`approve` itself runs (objections, notice period, accounts, township review). The
+    page disables the button and shows the reason; the POST refuses with the same one."""
+    found = await scope.run(actor, run_id)
+    out: dict[str, Msg | None] = {}
+    for action in PAGE_ACTIONS:
+        try:
+            allow(actor, action, found.place, state=found.state, prepared_by=found.prepared_by, what=run_id)
+            if action == "run.approve" and found.state == "publicized":
+                if found.kind == "reversal":
+                    raise refuse("approval.not_regular", run=run_id)
+                await runs.check_approval(await runs.get_run(found.id), actor.username, clock)
+                await _check_review(found, await approvals.approval_facts(found.id), rules or ApprovalRules.from_env())
+            out[action] = None
+        except InputError as refused:
+            out[action] = refused.problems[0].msg
+        except Forbidden as refused:
+            out[action] = refused.msg
+    return out
 
 
 async def return_run(actor: Actor, run_id: int, reason: str, clock: Clock = SystemClock()) -> runs.Run:

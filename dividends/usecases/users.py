@@ -3,6 +3,8 @@ has none); every user may change its own password. The first administrator of an
 database is created without signing in (:func:`bootstrap_admin`), and only then."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any
 
 from dividends import access
@@ -10,15 +12,9 @@ from dividends.actors import Actor
 from dividends.policy import allow
 from dividends.refusals import Forbidden, NotAllowed, refuse
 from dividends.store import places
-from schemes.i18n import register
+from schemes.i18n import load_catalog
 
-register({
-    "users.first_admin": {"zh": "数据库中还没有用户：第一个用户必须是管理员（--role admin）",
-                          "en": "the database has no users yet: the first one must be an administrator (--role admin)"},
-    "users.bootstrap_done": {"zh": "数据库中已有用户：请以管理员身份登录（--user 或 DIVIDENDS_TOKEN）再添加用户",
-                             "en": "the database has users already: sign in as an administrator (--user or "
-                                   "DIVIDENDS_TOKEN) to add one"},
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 async def needs_bootstrap() -> bool:

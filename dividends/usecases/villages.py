@@ -18,6 +18,14 @@ async def create(actor: Actor, code: str, name: str, *, county: str, county_name
                                        office_address=office_address)
 
 
+async def set_language(actor: Actor, code: str, language: str) -> Any:
+    """The language of the village's documents (notices, and the SMS of households without a
+    language of their own): ``zh`` or ``en``; the village's accountant or an administrator."""
+    place = await scope.village(actor, code)
+    allow(actor, "village.language", place, what=code)
+    return await villages.set_language(place.village_code, actor.username, language)
+
+
 async def update(actor: Actor, code: str, *, county_name: str | None = None, **values: str | None) -> Any:
     """Name a village and say how to reach its committee (shown on the public notice)."""
     place = await scope.village(actor, code)

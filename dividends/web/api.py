@@ -50,22 +50,6 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _str(data: dict[str, Any], field: str, *, required: bool = True, limit: int = 2000) -> str:
-    value = data.get(field)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise forms.bad("form.required", field=field)
-    return value.strip()[:limit]
-
-
-def _int(data: dict[str, Any], field: str, *, low: int, high: int) -> int:
-    value = data.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise forms.bad("form.int", field=field, found=str(value)[:40])
-    return value
-
-
 def actor_json(a: Actor) -> out.Me:
     return out.Me(username=a.username, role=a.role, village=a.village_code, county=a.county_code)
 
@@ -107,20 +91,18 @@ async def village(request: Request, actor: Actor) -> Response:
 @api
 async def record_return(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "return.record", village=request.path_params["code"])
-    data = await _body(request)
-    row = await returns.record(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
-                               _str(data, "amount_yuan", limit=40), _str(data, "asset", required=False, limit=128) or "asset",
-                               _str(data, "note", required=False))
+    data = out.parse_json(out.ReturnIn, await request.body())
+    row = await returns.record(actor, request.path_params["code"], data.period, data.amount_yuan, data.asset or "asset",
+                               data.note)
     return _json(out.ReturnRow(period=row.period, asset=row.asset, amount_fen=row.amount_fen), 201)
 
 
 @api
 async def correct_return(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "return.correct", village=request.path_params["code"])
-    data = await _body(request)
-    row = await returns.correct(actor, request.path_params["code"], _int(data, "period", low=2000, high=2100),
-                                _str(data, "asset", limit=128), _str(data, "amount_yuan", limit=40),
-                                _str(data, "reason", required=False))
+    data = out.parse_json(out.ReturnCorrectionIn, await request.body())
+    row = await returns.correct(actor, request.path_params["code"], data.period, data.asset, data.amount_yuan,
+                                data.reason)
     return _json(out.ReturnRow(period=row.period, asset=row.asset, amount_fen=row.amount_fen), 200)
 
 
@@ -128,9 +110,9 @@ async def correct_return(request: Request, actor: Actor) -> Response:
 async def create_run(request: Request, actor: Actor) -> Response:
     v = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "run.create")
-    data = await _body(request)
-    scheme = forms.choice(data.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
-    run = await run_cases.create(actor, v.code, _int(data, "period", low=2000, high=2100), scheme)
+    data = out.parse_json(out.RunIn, await request.body())
+    scheme = forms.choice(data.scheme, "scheme", [c.name for c in overview.scheme_choices()])
+    run = await run_cases.create(actor, v.code, data.period, scheme)
     return _json(run_json(run), 201)
 
 
@@ -208,9 +190,8 @@ async def compute(request: Request, actor: Actor) -> Response:
 @api
 async def publicize(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "run.publicize", run_id=request.path_params["run_id"])
-    data = await _body(request)
-    outcome = await run_cases.publicize(actor, request.path_params["run_id"], forms.day(data.get("start"), "start"),
-                                        forms.day(data.get("end"), "end"), request.app.state.clock,
+    data = out.parse_json(out.PublicizeIn, await request.body())
+    outcome = await run_cases.publicize(actor, request.path_params["run_id"], data.start, data.end, request.app.state.clock,
                                         request.app.state.settings.publicity_min_days)
     return _json(await _changed(outcome.run.id, outcome.changed))
 
@@ -218,9 +199,9 @@ async def publicize(request: Request, actor: Actor) -> Response:
 @api
 async def objection(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "objection.record", run_id=request.path_params["run_id"])
-    data = await _body(request)
-    row = await objection_cases.record(actor, request.path_params["run_id"], _str(data, "household_id", limit=64),
-                                       _str(data, "text"), channel="web", clock=request.app.state.clock)
+    data = out.parse_json(out.ObjectionIn, await request.body())
+    row = await objection_cases.record(actor, request.path_params["run_id"], data.household_id, data.text,
+                                       channel="web", clock=request.app.state.clock)
     return _json(out.Objection(id=row.id, household_id=row.household_id, status=row.status), 201)
 
 
@@ -236,26 +217,25 @@ async def approve(request: Request, actor: Actor) -> Response:
 @api
 async def return_run(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "run.return", run_id=request.path_params["run_id"])
-    data = await _body(request)
-    run = await run_cases.return_run(actor, request.path_params["run_id"], _str(data, "reason"), request.app.state.clock)
+    data = out.parse_json(out.ReturnRunIn, await request.body())
+    run = await run_cases.return_run(actor, request.path_params["run_id"], data.reason, request.app.state.clock)
     return _json(out.RunChanged(**dict(run_json(run)), changed=True))
 
 
 @api
 async def review(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "run.review", run_id=request.path_params["run_id"])
-    data = await _body(request)
-    run = await run_cases.review(actor, request.path_params["run_id"],
-                                 filing_number=_str(data, "filing_number", required=False, limit=64),
-                                 note=_str(data, "note", required=False), clock=request.app.state.clock)
+    data = out.parse_json(out.ReviewIn, await request.body())
+    run = await run_cases.review(actor, request.path_params["run_id"], filing_number=data.filing_number, note=data.note,
+                                 clock=request.app.state.clock)
     return _json(out.RunChanged(**dict(run_json(run)), changed=True))
 
 
 @api
 async def pay(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "run.pay", run_id=request.path_params["run_id"])
-    data = await _body(request)
-    bank_format = forms.choice(data.get("bank_format", "generic"), "bank_format", sorted(load_formats()))
+    data = out.parse_json(out.PayIn, await request.body())
+    bank_format = forms.choice(data.bank_format, "bank_format", sorted(load_formats()))
     outcome = await payments.pay(actor, request.path_params["run_id"], bank_format=bank_format,
                                  clock=request.app.state.clock)
     run, b = outcome.run, outcome.batch

@@ -9,23 +9,16 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from dividends.actors import ROLE_LABELS
-from dividends.policy import RUN_STATE_LABELS
-from schemes.i18n import Msg, register
+from dividends.policy import OBJECTION_STATE_LABELS, RUN_STATE_LABELS
+from dividends.registry.columns import FIELD_LABELS
+from schemes.i18n import LANGS, LANGUAGE_LABELS, Msg, register
 from schemes.statuses import LABELS
-
-LANGS = ("zh", "en")
 
 STATE_NAMES = RUN_STATE_LABELS  # defined once, beside the states (dividends/policy.py)
 ROLE_NAMES = ROLE_LABELS  # defined once, beside the roles (dividends/actors.py)
-OBJECTION_NAMES = {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
-LANGUAGE_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
-FIELD_NAMES = {  # registry fields, as the registry template names them
-    "household_id": ("户编号", "household id"), "village_id": ("村编码", "village code"),
-    "head_name": ("户主姓名", "head of household"), "id_number": ("身份证号", "ID number"), "phone": ("手机号", "phone"),
-    "members": ("人口数", "members"), "able_members": ("劳动力人数", "members able to work"), "status": ("类别", "status"),
-    "shares": ("股数", "shares"), "capital_yuan": ("入股金额（元）", "capital (yuan)"), "account_no": ("银行账号", "account number"),
-    "bank": ("开户行", "bank"), "language": ("短信语言", "SMS language"),
-}
+OBJECTION_NAMES = OBJECTION_STATE_LABELS  # beside the objection states (dividends/policy.py)
+LANGUAGE_NAMES = LANGUAGE_LABELS  # beside the languages (schemes/i18n.py)
+FIELD_NAMES = FIELD_LABELS  # beside the registry columns (dividends/registry/columns.py)
 STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -190,6 +183,34 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "run.preview_title": ("方案“{scheme}”在本村的预览（不保存）", "Preview of '{scheme}' on this village (nothing is stored)"),
     "run.preview_summary": ("{households} 户中 {paid} 户分得共 {amount} 元", "{paid} of {households} households receive {amount} yuan in all"),
     "run.create": ("用此方案新建批次", "Create the run with this scheme"),
+    "run.plain_steps": ("怎么分（按顺序）", "How the money is shared, in order"),
+    "run.exact_steps": ("方案原文（供审核）", "The scheme's exact wording (for review)"),
+    "run.preview_top": ("分得最多的 {count} 户（姓名已隐去部分）", "The {count} households receiving most (names partly hidden)"),
+    "run.preview_all": ("全部 {count} 户", "All {count} households"),
+    "run.compare_with": ("与另一方案对比", "Compare with another scheme"),
+    "run.compare_pick": ("对比方案", "Scheme to compare"),
+    "run.compare": ("并排对比", "Compare side by side"),
+    "run.compare_title": ("“{a}”与“{b}”在本村的对比（不保存）", "'{a}' and '{b}' on this village (nothing is stored)"),
+    "run.compare_status": ("按户类别：谁多得、谁少得", "By household status: who gains, who loses"),
+    "run.compare_households": ("各户差额（变化最大的在前）", "Per-household differences (largest first)"),
+    "run.compare_same": ("另有 {count} 户两种方案所得相同。", "{count} other households get the same under both."),
+    "run.compare_none": ("两种方案给每户的钱完全一样。", "Both schemes pay every household exactly the same."),
+    "run.compare_more": ("只列出前 {shown} 户（共 {count} 户有变化）。", "Only the first {shown} are listed ({count} households change)."),
+    "run.compare_legend": ("方案甲：{a}；方案乙：{b}。差额 = 乙 − 甲。", "Scheme A: {a}; scheme B: {b}. Change = B − A."),
+    "run.compare_swap": ("交换左右", "Swap"),
+    "col.amount_a": ("方案甲（元）", "A (yuan)"),
+    "col.amount_b": ("方案乙（元）", "B (yuan)"),
+    "run.scheme_a": ("方案甲", "Scheme A"),
+    "run.scheme_b": ("方案乙", "Scheme B"),
+    "village.language_title": ("公示和短信的语言", "Language of notices and texts"),
+    "village.language_now": ("本村的公示、结果公告，以及名册中未填语言的农户的短信，都用{language}。",
+                             "The village's notices and result notices, and the texts to households whose registry row names no language, are in {language}."),
+    "village.language_hint": ("与您自己看网页用的语言无关；农户名册中填了语言的，短信按农户自己的语言发送。",
+                              "This does not depend on the language you read these pages in; a household whose registry row names a language gets its texts in that language."),
+    "admin.language": ("公示和短信的语言", "Language of notices and texts"),
+    "col.winners": ("多得户数", "Gain"),
+    "col.losers": ("少得户数", "Lose"),
+    "col.change": ("差额（元）", "Change (yuan)"),
     "run.steps": ("方案步骤", "Scheme steps"),
     "run.wizard": ("步骤", "Steps"),
     "step.import": ("导入名册", "Import the registry"),
@@ -227,6 +248,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "run.cancel": ("撤销批次（未入账）", "Cancel the run (nothing posted)"),
     "run.cancel_reason": ("撤销原因", "Reason"),
     "run.notices": ("短信通知", "SMS notices"),
+    "run.debts": ("尚欠村集体款项", "Debts still owed to the collective"),
+    "run.debts_help": ("本村各户已入账批次记录、尚未扣回的欠款；本批次入账后按“本批次扣回”扣减，余额结转下一批次。",
+                       "Each household's debts recorded by posted runs and not yet recovered; this run takes the "
+                       "column \"this run\" once posted, the rest carries to the next run."),
+    "run.debts_count": ("笔数", "Debts"),
+    "run.debts_recorded": ("记录金额", "Recorded"),
+    "run.debts_recovered": ("已扣回", "Recovered"),
+    "run.debts_left": ("尚欠", "Owed"),
+    "run.debts_this_run": ("本批次扣回", "This run"),
+    "run.debts_after": ("本批次后尚欠", "Owed after this run"),
     "run.prepared_by": ("编制：{user}", "Prepared by {user}"),
     "run.approved_by": ("审批：{user}", "Approved by {user}"),
     "run.deductions": ("扣款文件（可选）", "Deductions file (optional)"),

@@ -4,13 +4,18 @@ fen; days are ISO dates."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from dividends.actors import ROLES
 from dividends.approval import BODIES
 from dividends.policy import RUN_STATES
+from schemes.i18n import Msg, load_catalog
+from schemes.problems import InputError, Problem
+
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")  # web.form.too_long, web.form.invalid
 
 Fen = Annotated[int, Field(description="integer fen (1/100 yuan)")]
 Period = Annotated[int, Field(ge=2000, le=2100)]
@@ -27,23 +32,26 @@ class Payload(BaseModel):
 
 
 class Request(BaseModel):
-    """What a request carries; fields it does not declare are ignored."""
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    """What a request carries; fields it does not declare are ignored; texts are stripped."""
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+R = TypeVar("R", bound=Request)
 
 
 # --- requests ---------------------------------------------------------------------------------
 
 class ReturnIn(Request):
     period: Period
-    amount_yuan: Annotated[str, Field(max_length=40, description="yuan with at most two decimals")]
+    amount_yuan: Annotated[str, Field(min_length=1, max_length=40, description="yuan with at most two decimals")]
     asset: Annotated[str, Field(max_length=128)] = "asset"
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
 class ReturnCorrectionIn(Request):
     period: Period
-    asset: Annotated[str, Field(max_length=128)]
-    amount_yuan: Annotated[str, Field(max_length=40, description="the corrected amount, yuan with at most two decimals")]
+    asset: Annotated[str, Field(min_length=1, max_length=128)]
+    amount_yuan: Annotated[str, Field(min_length=1, max_length=40, description="the corrected amount, yuan with at most two decimals")]
     reason: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -58,7 +66,7 @@ class PublicizeIn(Request):
 
 
 class ObjectionIn(Request):
-    household_id: Annotated[str, Field(max_length=64)]
+    household_id: Annotated[str, Field(min_length=1, max_length=64)]
     text: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
@@ -358,3 +366,47 @@ class Verification(Payload):
     ledger_entries: int
     ledger_errors: list[str]
     runs: list[RunVerification]
+
+
+# --- parsing requests -------------------------------------------------------------------------
+
+_INT_ERRORS = {"int_type", "int_parsing", "int_from_float", "greater_than_equal", "less_than_equal", "greater_than",
+               "less_than"}
+_DATE_ERRORS = {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+
+
+def parse_json(model: type[R], raw: bytes) -> R:
+    """A JSON request body as its declared type (strict: a whole number is a JSON number, a day an
+    ISO date), or :class:`InputError` naming each field that is wrong, in zh and en."""
+    from pydantic import ValidationError
+    try:
+        return model.model_validate_json(raw or b"{}", strict=True)
+    except ValidationError as error:
+        raise InputError([_problem(e) for e in error.errors(include_url=False)]) from None
+
+
+def _problem(error: Any) -> Problem:
+    """One pydantic error as the project's message, located at its field (``key``)."""
+    kind, loc = error["type"], error.get("loc", ())
+    field = ".".join(str(part) for part in loc)
+    found = error.get("input")
+    shown = "" if isinstance(found, (dict, list)) or found is None else str(found)[:40]
+    ctx = error.get("ctx") or {}
+    if kind in ("json_invalid", "json_type"):
+        return Problem(Msg("web.form.required", field="JSON body"))
+    if kind == "model_type" or not loc:
+        return Problem(Msg("web.form.required", field="JSON object"))
+    if kind in ("missing", "string_type", "string_too_short"):
+        msg = Msg("web.form.required", field=field)
+    elif kind in _INT_ERRORS:
+        msg = Msg("web.form.int", field=field, found=shown)
+    elif kind in _DATE_ERRORS:
+        msg = Msg("web.form.date", field=field, found=shown)
+    elif kind == "literal_error":
+        expected = [part.strip().strip("'") for part in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
+        msg = Msg("web.form.choice", field=field, expected=[e for e in expected if e], found=shown)
+    elif kind == "string_too_long":
+        msg = Msg("web.form.too_long", field=field, max=ctx.get("max_length"))
+    else:  # a type the mapping does not know yet: still located, in both languages
+        msg = Msg("web.form.invalid", field=field, found=shown)
+    return Problem(msg, key=field)

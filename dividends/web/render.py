@@ -23,7 +23,7 @@ from dividends.clock import CHINA
 from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
                                 named, t)
 from dividends.web.security import csrf_token
-from schemes.i18n import Msg
+from schemes.i18n import Msg, gettext_callables
 from schemes.money import MoneyFormatError, format_yuan
 from schemes.problems import InputError, Problem
 
@@ -34,7 +34,8 @@ CONFLICT_KEYS = ("run.illegal", "run.same_person", "run.open_objections", "run.n
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
-                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             extensions=["jinja2.ext.i18n"])  # {% trans "key" %}English{% endtrans %}
     env.filters["yuan"] = lambda fen: format_yuan(int(fen or 0))
     env.filters["day"] = _day
     env.filters["signed_yuan"] = lambda fen: ("+" if int(fen or 0) > 0 else "") + format_yuan(int(fen or 0))
@@ -79,6 +80,7 @@ def _context(request: Request) -> dict[str, Any]:
         return request.url.path + "?" + urlencode(query)
 
     return {
+        **gettext_callables(lang),
         "lang": lang,
         "t": tr,
         "actor": actor,

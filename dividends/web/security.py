@@ -17,6 +17,8 @@ temporary file (in memory up to 1 MB), never into one buffer.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncio
 import contextvars
 import re
@@ -31,7 +33,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dividends.files.limits import MB, FileKind, Limits
-from schemes.i18n import Msg, register
+from schemes.i18n import Msg, load_catalog
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"
@@ -57,16 +59,7 @@ SECURITY_HEADERS = {
 }
 
 
-register({
-    "web.error.413": {"zh": "上传内容过大", "en": "Too large"},
-    "web.error.too_large": {"zh": "上传内容过大：最多 {limit}，本次超过此值；请拆分文件或删去多余内容",
-                            "en": "the upload is too large: at most {limit}, this one is more; split the file or "
-                                  "remove unneeded content"},
-    "web.error.too_large_kind": {
-        "zh": "文件过大：{kind}最大 {limit}，本次上传超过此值；请拆分文件或删去多余的工作表和内容",
-        "en": "the file is too large: a {kind} may be at most {limit}, this upload is more; split it or remove "
-              "unneeded sheets and content"},
-})
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")
 
 
 class BodyTooLarge(Exception):

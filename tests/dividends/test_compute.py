@@ -191,3 +191,23 @@ def test_cli_schemes_list_show_validate(tmp_path: Path) -> None:
     assert checked.returncode == 2
     assert "valid (photovoltaic version 1, 3 steps)" in checked.stdout
     assert "found prorata (pro_rata?)" in checked.stderr
+
+
+def test_a_scheme_text_read_again_from_another_file_names_that_file(tmp_path: Path) -> None:
+    """resolve_scheme parses a text once per process; each file still names itself (scheme and
+    warnings) exactly as the loader does, and a broken text is refused every time."""
+    from dividends.compute import resolve_scheme
+    from schemes.loader import load_scheme
+    from tests.schemes.test_policy import EQUAL
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for path in (first, second):
+        path.write_text(EQUAL, encoding="utf-8")
+    for path in (first, second, first):
+        got, loaded = resolve_scheme(str(path)).scheme, load_scheme(path, display_name=str(path))
+        assert got == loaded and got.file == str(path)
+        assert [w.text("en") for w in got.warnings] == [w.text("en") for w in loaded.warnings]
+        assert got.warnings and all(str(path) in w.text("en") for w in got.warnings)
+    second.write_text(EQUAL + "  - nonsense\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(InputError, match="b.yaml"):
+            resolve_scheme(str(second))

@@ -42,8 +42,8 @@ WHO: dict[str, set[str]] = {
     "publicity.result": {ACC}, "run.pay": {ACC}, "run.bank_result": {ACC}, "run.close": {ACC}, "payee.correct": {ACC}, "payee.approve": {COM},
     "run.cancel": {ACC},
     "run.reverse": {ACC, COM}, "reversal.approve": {COM}, "notices.prepare": {ACC}, "notices.release": {ACC},
-    "notices.send": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
-    "database.backup": {ADM}, "database.restore": {ADM}, "tokens.own": EVERYONE,
+    "notices.send": {ACC}, "notices.period": {ACC}, "county.read": {AUD, ADM}, "users.manage": {ADM}, "villages.manage": {ADM},
+    "village.language": {ACC, ADM}, "database.backup": {ADM}, "database.restore": {ADM}, "tokens.own": EVERYONE,
 }
 """Action -> the roles that may do it (in their scope). Every action of the policy has a row
 (:func:`test_the_table_names_every_action_of_the_policy`)."""
@@ -73,9 +73,10 @@ STARTS: dict[str, set[str] | None] = {
     "payee.approve": {"paid"},
     "run.cancel": {"draft", "computed", "publicized", "cancelled"},
     "run.reverse": POSTED | {"reversed"},
+    "notices.period": {"publicized"} | POSTED,
     "reversal.approve": ANY_STATE, "notices.prepare": ANY_STATE, "notices.release": ANY_STATE,
     "notices.send": ANY_STATE, "county.read": ANY_STATE, "users.manage": ANY_STATE, "villages.manage": ANY_STATE,
-    "tokens.own": ANY_STATE, "database.backup": ANY_STATE, "database.restore": ANY_STATE,
+    "village.language": ANY_STATE, "tokens.own": ANY_STATE, "database.backup": ANY_STATE, "database.restore": ANY_STATE,
 }
 """Action -> the run states it may be tried in (anything else: ``run.illegal``); ``None``: the
 action does not depend on a run's state."""
@@ -321,6 +322,7 @@ async def test_users_villages_and_tokens_by_role_and_scope(clean_db, tmp_path: P
     await tried(w, "villages.manage", lambda a: villages.update(a, "V0001", contact_phone="0539-9"))
     assert await outcome(villages.update(p["adm"].actor, "V9001", contact_phone="0539-9")) == "not found"
     assert (await villages.update(p["adm"].actor, "V0001", contact_phone="0539-9")).contact_phone == "0539-9"
+    await tried(w, "village.language", lambda a: villages.set_language(a, "V0001", "en"))
     assert await outcome(villages.create(p["acc1"].actor, "V7", "七村", county="default")) == "forbidden"
 
     secret = await tokens.create(p["acc1"].actor, "office")

@@ -26,6 +26,8 @@ from schemes.presets import preset_path
 from schemes.problems import InputError
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.support import sample_files
+from tests.people import cli, person
+from schemes.money import format_yuan
 from tests.dividends.test_runs import RESOLUTION, bank_result
 
 pytestmark = pytest.mark.db
@@ -115,6 +117,10 @@ async def test_a_correction_that_pays_less_is_recovered_from_the_next_runs(clean
         assert await balance("V0001", accounts.receivable("V0001", h)) == fen - taken[h]
     left = {h: d["left_fen"] for h, d in debts.items() if d["left_fen"] > 0}
     assert left and sum(taken.values()) > 0, "the sample must leave part of the debt for the next run"
+    shown = cli(await person("acc1", "accountant", village="V0001"), "run", "show", str(small.id),
+                env={"DATABASE_URL": clean_db, "COLUMNS": "1000"})
+    assert shown.returncode == 0, shown.stderr
+    assert all(f"{h} {format_yuan(f)}" in shown.stdout for h, f in left.items()), shown.stdout
     summary = await approval_summary(small, "en")
     assert ("Deductions (debts recovered)", -sum(taken.values())) in [(s.label, s.households_fen) for s in summary.steps]
     await books_ok()

@@ -573,7 +573,7 @@ def test_messages_that_reach_pages_name_no_command_line_option() -> None:
 
     import dividends
     import schemes
-    from schemes.i18n import _CATALOG
+    from schemes.i18n import catalog
 
     for package in (schemes, dividends):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
@@ -585,8 +585,9 @@ def test_messages_that_reach_pages_name_no_command_line_option() -> None:
                          "users.first_admin", "users.bootstrap_done",
                          "backup.not_empty"}  # the first administrator: CLI only
     option = re.compile(r"(?<![\w-])--[a-z]")
-    named = sorted(key for key, texts in _CATALOG.items()
+    known = catalog()
+    named = sorted(key for key, texts in known.items()
                    if not key.startswith("cli.") and key not in command_line_only
                    and any(option.search(text) for text in texts.values()))
     assert named == []
-    assert "registry.unknown_headers" in _CATALOG and "needs.missing_column" in _CATALOG  # the walk found them
+    assert "registry.unknown_headers" in known and "needs.missing_column" in known  # the walk found them

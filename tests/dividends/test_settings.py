@@ -82,3 +82,17 @@ def test_the_approval_rules_read_the_env_file(tmp_path: Path, monkeypatch: pytes
     monkeypatch.delenv("APPROVAL_QUORUM", raising=False)
     (tmp_path / ".env").write_text("APPROVAL_QUORUM=1/2\n", encoding="utf-8")
     assert ApprovalRules.from_env().quorum == Fraction(1, 2)
+
+
+def test_the_database_url_reads_the_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``DATABASE_URL`` comes through the settings module: ``.env`` reaches it, the environment
+    wins over ``.env``, and without either the embedded SQLite default applies."""
+    from dividends.store.db import DEFAULT_URL, database_url
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url() == DEFAULT_URL == Settings.from_env({}).database_url
+    (tmp_path / ".env").write_text("DATABASE_URL=sqlite://from-env-file.sqlite3\n", encoding="utf-8")
+    assert database_url() == "sqlite://from-env-file.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", "sqlite://from-environment.sqlite3")
+    assert database_url() == "sqlite://from-environment.sqlite3"
+    assert database_url({"DATABASE_URL": "postgres://x/y"}) == "postgres://x/y"

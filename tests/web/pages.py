@@ -14,7 +14,8 @@ def pages_for(world: World) -> dict[str, list[str]]:
                f"/runs/{run}/notices", "/account/tokens"]
     return {
         "acc1": [*village, "/villages/V0001/registry", f"/villages/V0001/registry/{snap}", "/villages/V0001/returns",
-                 "/villages/V0001/runs/new?period=2024", "/villages/V0001/runs/new?period=2024&scheme=shareholding"],
+                 "/villages/V0001/runs/new?period=2024", "/villages/V0001/runs/new?period=2024&scheme=shareholding",
+                 "/villages/V0001/runs/new?period=2024&scheme=shareholding&compare=tourism-cooperative"],
         "com1": ["/villages/V0001", f"/runs/{run}", f"/runs/{run}/lines"],
         "acc2": [f"/runs/{world.runs['V0002']}"],  # a run in its notice period
         "aud1": ["/county", "/county/runs", "/county/villages/V0001", "/county/villages/V0001/verify",

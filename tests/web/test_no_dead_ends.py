@@ -90,3 +90,27 @@ async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_
         assert "6222000099998888" in follow.content.decode("utf-8-sig")
     batch = await PayoutBatch.get(run_id=run_id, number=2)
     assert batch.bank_format == "psbc"
+
+
+async def test_the_approve_button_says_why_not_yet_and_the_post_refuses_with_the_same_reason(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import html
+    from tests.web.flows import RESOLUTION, publicized
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await publicized(acc, reg)
+        page = await com.get(f"/runs/{run_id}")
+        why = re.search(r'<p class="muted why" id="approve-why">([^<]+)</p>', page.text)
+        assert why is not None and 'disabled aria-describedby="approve-why"' in page.text
+        reason = html.unescape(why.group(1))
+        assert "2025-01-12" in reason  # the notice period is still running
+        mine = await acc.get(f"/runs/{run_id}")  # the accountant cannot pay before approval, and is told so
+        pay_why = re.search(r'<p class="muted why" id="pay-why">([^<]+)</p>', mine.text)
+        assert pay_why is not None and 'disabled aria-describedby="pay-why"' in mine.text
+        too_early = await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})
+        assert too_early.status_code in (400, 409) and html.unescape(pay_why.group(1)) in html.unescape(too_early.text)
+        refused = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
+        assert refused.status_code in (400, 409) and reason in html.unescape(refused.text)
+        clock.advance(days=7)
+        page = await com.get(f"/runs/{run_id}")
+        assert 'id="approve-why"' not in page.text and f'action="/runs/{run_id}/approve"' in page.text
+        assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303

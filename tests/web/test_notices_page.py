@@ -70,3 +70,19 @@ async def test_the_estimate_shows_each_providers_text_and_long_texts_need_a_conf
         assert confirmed.status_code == 303
         await _until_sent(app, run_id)
     assert await Notice.filter(run_id=run_id, status="sent").exists()
+
+
+async def test_the_period_statement_is_estimated_sent_and_counted_on_the_runs_notices_page(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc:
+        run_id = await publicized(acc, reg)
+        before = await acc.get(f"/runs/{run_id}/notices")
+        assert 'id="estimate-period_statement"' in before.text and 'id="send-period_statement"' in before.text
+        assert await Notice.filter(run_id=run_id).count() == 0
+        sent = await acc.post(f"/runs/{run_id}/notices/send", {"kind": "period_statement"})
+        assert sent.status_code == 303 and sent.headers["location"] == f"/runs/{run_id}/notices"
+        await _until_sent(app, run_id)
+        after = await acc.get(f"/runs/{run_id}/notices")
+    sent_count = await Notice.filter(run_id=run_id, kind="period_statement", status="sent").count()
+    assert sent_count > 0 and 'id="send-period_statement"' not in after.text  # nothing left to send
+    assert f'data-kind="period_statement" data-status="sent">{sent_count}<' in after.text

@@ -47,6 +47,7 @@ PAGES = [
     Spec("POST", "/villages/{v}/returns", "return.record", data=(("period", "2023"), ("amount", "100"))),
     Spec("POST", "/villages/{v}/returns/correct", "return.correct",
          data=(("period", "2023"), ("asset", "asset"), ("amount", "100"), ("reason", "x"))),
+    Spec("POST", "/villages/{v}/language", "village.language", data=(("language", "zh"),)),
     Spec("GET", "/villages/{v}/runs/new", "run.create"),
     Spec("POST", "/villages/{v}/runs", "run.create", data=(("period", "2023"), ("scheme", "shareholding"))),
     Spec("GET", "/runs/{run}"),

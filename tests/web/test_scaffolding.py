@@ -91,3 +91,20 @@ async def test_the_run_page_shows_the_exact_sms_text(app, tmp_path) -> None:  # 
     shown = re.findall(r'<dd lang="[^"]+" class="sms-text">([^<]+)</dd>', run_page.text)
     assert shown and all(text in notices.text for text in shown)  # the very text the notices page sends
     assert "东村" in shown[0]
+
+
+
+async def test_a_computed_run_previews_the_publicity_text_and_an_approved_run_keeps_it(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.flows import computed
+    texts = re.compile(r'<dd lang="[^"]+" class="sms-text">([^<]+)</dd>')
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await computed(acc, reg)
+        before = texts.findall((await acc.get(f"/runs/{run_id}")).text)
+        assert (await acc.post(f"/runs/{run_id}/publicize", {"start": "2025-01-06", "end": "2025-01-12"})).status_code == 303
+        clock.advance(days=7)
+        assert (await com.post(f"/runs/{run_id}/approve", RESOLUTION)).status_code == 303
+        after = texts.findall((await acc.get(f"/runs/{run_id}")).text)
+    assert before and "东村" in before[0]  # before publicizing: the text it will send
+    assert after, "an approved run whose publicity texts were never prepared still shows the text"
+    assert len(after) == len(before) and after != before  # the same households, now with the real notice end

@@ -70,6 +70,9 @@ async def update_village(request: Request, actor: Actor) -> Response:
     form = await request.form()
     await village_cases.update(actor, village.code, **{
         field: forms.text(form, field, required=False, limit=255) for field in villages.FIELDS if field in form})
+    language = forms.text(form, "language", required=False, limit=8)
+    if language and language != village.language:
+        await village_cases.set_language(actor, village.code, language)
     return redirect("/admin/villages")
 
 

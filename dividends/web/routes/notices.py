@@ -27,9 +27,11 @@ from schemes.problems import InputError, Problem
 
 def kinds_for(state: str) -> tuple[str, ...]:
     if state == "publicized":
-        return ("publicity",)
+        return ("publicity", "period_statement")
     if state in ("paid", "closed"):
-        return ("payment_confirmation", "payment_failed")
+        return ("payment_confirmation", "payment_failed", "period_statement")
+    if state == "approved":
+        return ("period_statement",)
     return ()
 
 
@@ -69,14 +71,15 @@ async def _start(request: Request, actor: Actor, resend: bool) -> Response:
         await notice_cases.resend_failed(actor, run.id, kind, app.clock)
         return redirect(f"/runs/{run.id}/notices")
     channel, templates = channel_of(sms), provider_templates(sms)
-    await notice_cases.prepare(actor, run.id, kind, app.clock, max_segments=sms.max_segments, channel=channel,
-                               templates=templates)
-    found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen,
+    prepared = await notice_cases.prepare(actor, run.id, kind, app.clock, max_segments=sms.max_segments,
+                                          channel=channel, templates=templates)
+    anchor = prepared.run_id  # a period statement lives on its period's newest told run
+    found = await estimate(anchor, kind, price_per_segment_fen=sms.price_per_segment_fen,
                            max_segments=sms.max_segments, clock=app.clock, channel=channel, templates=templates)
     if found.over_limit_count and form.get("allow_long") != "1":
         raise InputError([Problem(Msg("sms.refused_long", count=found.over_limit_count, max=sms.max_segments))])
-    await notice_cases.release(actor, run.id, kind, app.clock)
-    return redirect(f"/runs/{run.id}/notices")
+    await notice_cases.release(actor, anchor, kind, app.clock)
+    return redirect(f"/runs/{anchor}/notices")
 
 
 @page

@@ -3,6 +3,7 @@ objections, approval, bank files and results, closing, SMS notices, verification
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from typing import Any
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from dividends.files import load_formats
 from dividends.store.files import file_name, get_file
 from dividends.web import forms
 from dividends.web.auth import page
+from dividends.villages import document_language
 from dividends.web.i18n import language
 from notify.privacy import mask_account
 from dividends.web.render import hashed_style_csp, redirect, render
@@ -48,10 +50,12 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "today": today(request.app.state.clock),
                                         "decisions": await run_cases.decisions(actor, run.id),
                                         "evidence": await publicity_cases.evidence(actor, run.id),
+                                        "blockers": await run_cases.blockers(actor, run.id, request.app.state.clock),
                                         "rules": ApprovalRules.from_env(), "sms_preview": await sms_preview(request, run),
                                         "closing": (await payments.closing(actor, run.id)
                                                     if run.state == "paid" and actor.may("run.close") else None),
                                         "payees": payees, "policy": (run.manifest or {}).get("policy"),
+                                        "debts": await overview.outstanding_debts(run),
                                         "unpaid": ((await payments.closing(actor, run.id)).unpaid
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
                                         "mask_account": mask_account})
@@ -61,16 +65,22 @@ async def run_view(request: Request, actor: Actor) -> Response:
 async def sms_preview(request: Request, run: Any) -> list[tuple[str, Any]]:
     """The exact text the run's households get by SMS now (per kind and language, through the
     configured provider), as the notices page estimates it."""
-    from dividends.outbox.prepare import estimate
+    from dividends.outbox.prepare import estimate, preview
     from dividends.web.routes.notices import kinds_for
     from notify.settings import channel_of, provider_templates
     sms = request.app.state.settings.sms
     channel = channel_of(sms)
     out: list[tuple[str, Any]] = []
-    for kind in kinds_for(run.state):
+    # a computed run shows the publicity text it will send; an approved one the one it sent
+    kinds = kinds_for(run.state) or (("publicity",) if run.state in ("computed", "approved") else ())
+    for kind in kinds:
         found = await estimate(run.id, kind, price_per_segment_fen=sms.price_per_segment_fen, max_segments=sms.max_segments,
                                clock=request.app.state.clock, channel=channel, templates=provider_templates(sms))
-        out += [(kind, s) for s in found.samples if s.provider == channel.provider and not s.error]
+        samples = [s for s in found.samples if s.provider == channel.provider and not s.error]
+        if not samples and kind == "publicity":  # never prepared (or nothing left to prepare): render one per language
+            planned = today(request.app.state.clock) + timedelta(days=request.app.state.settings.publicity_min_days)
+            samples = [s for s in await preview(run.id, kind, channel=channel, deadline=planned) if not s.error]
+        out += [(kind, s) for s in samples]
     return out
 
 
@@ -110,7 +120,10 @@ async def notice(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
     if run.state == "draft":
         raise access.NotAllowed(run.id)
-    html = await publicity.notice_html(run.id, language(request), request.app.state.clock)
+    # a document posted in the village: its own language unless this page asks for one (?lang=)
+    asked = request.query_params.get("lang")
+    lang = language(request) if asked else await document_language(run.village_id)
+    html = await publicity.notice_html(run.id, lang, request.app.state.clock)
     return HTMLResponse(html, headers={"content-security-policy": hashed_style_csp(html)})
 
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from dividends import access, overview, todo
 from dividends.usecases import registry, returns
 from dividends.usecases import runs as run_cases
+from dividends.usecases import villages as village_cases
 from dividends.access import Actor
 from dividends.clock import today
 from dividends.web import forms
@@ -26,6 +27,7 @@ from dividends.registry.template import template_file
 from dividends.web.i18n import language, t
 from dividends.web.render import problem_rows, redirect, render
 from schemes.describe import describe
+from schemes.plain import plain_steps
 from schemes.money import parse_yuan
 from schemes.problems import InputError, Problem
 
@@ -226,30 +228,54 @@ async def record_return(request: Request, actor: Actor) -> Response:
 
 
 @page
+async def set_language(request: Request, actor: Actor) -> Response:
+    """The village's document language (its accountant, or an administrator)."""
+    village = await access.village_for(actor, request.path_params["code"])
+    form = await request.form()
+    await village_cases.set_language(actor, village.code, forms.text(form, "language", limit=8))
+    return redirect(f"/villages/{village.code}#documents")
+
+
+@page
 async def new_run(request: Request, actor: Actor) -> Response:
-    """Pick a scheme: every preset with its description; ``?scheme=`` previews it here."""
+    """Pick a scheme: every preset with its narrative and plain steps; ``?scheme=`` previews it
+    here, ``&compare=`` puts a second one beside it (per household and per status)."""
     village = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "run.create")
     lang = language(request)
     q = request.query_params
     period = forms.integer(q.get("period", str(_period_default(request))), "period", low=2000, high=2100)
     choices = overview.scheme_choices()
+    names = [c.name for c in choices]
     chosen = q.get("scheme")
-    preview = None
+    other = q.get("compare") or None
+    preview = comparison = None
     problems: list[dict[str, str]] = []
     if chosen:
-        chosen = forms.choice(chosen, "scheme", [c.name for c in choices])
+        chosen = forms.choice(chosen, "scheme", names)
+        other = forms.choice(other, "compare", names) if other else None
         data = await overview.village_page(village)
         returns = [r for r in data.returns if r.period == period]
         amount = parse_yuan(q["amount"]) if q.get("amount") else (returns[0].amount_fen if len(returns) == 1 else 0)
+        reference = today(request.app.state.clock)
         try:
-            preview = await overview.preview_scheme(village, period, chosen, amount, reference=today(request.app.state.clock))
+            preview = await overview.preview_scheme(village, period, chosen, amount, reference=reference)
+            if other and other != chosen:
+                second = await overview.preview_scheme(village, period, other, amount, reference=reference)
+                comparison = overview.compare_previews(preview, second)
         except InputError as error:
             problems = problem_rows(error.problems, lang)
     described = {c.name: describe(c.scheme, lang) for c in choices}
+    plain = {c.name: plain_steps(c.scheme, lang) for c in choices}
+    narratives = {c.name: overview.narrative(c.scheme.description, lang) for c in choices}
     return render(request, "run_new.html", {"village": village, "period": period, "choices": choices,
-                                            "described": described, "chosen": chosen, "preview": preview,
+                                            "described": described, "plain": plain, "narratives": narratives,
+                                            "chosen": chosen, "other": other, "preview": preview,
+                                            "comparison": comparison, "compare_limit": COMPARE_ROWS,
                                             "problems": problems}, status=400 if problems else 200)
+
+
+COMPARE_ROWS = 30  # households listed in a comparison (the largest changes); the status table counts all
 
 
 @page
@@ -282,6 +308,7 @@ ROUTES = [
     Route("/villages/{code}/returns", returns_page, methods=["GET"]),
     Route("/villages/{code}/returns", record_return, methods=["POST"]),
     Route("/villages/{code}/returns/correct", correct_return, methods=["POST"]),
+    Route("/villages/{code}/language", set_language, methods=["POST"]),
     Route("/villages/{code}/runs/new", new_run, methods=["GET"]),
     Route("/villages/{code}/runs", create_run, methods=["POST"]),
 ]

@@ -1,0 +1,59 @@
+"""Jinja templates translated through ``jinja2.ext.i18n``: every ``{% trans "key" %}English{% endtrans %}``
+(and ``pgettext``/``_`` call) names a message of the catalogs with that English text, so
+``pybabel extract`` of the templates and the ``.po`` files agree, and the Chinese page shows the
+catalog's Chinese."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import jinja2
+import jinja2.ext
+import pytest
+
+from schemes.i18n import catalog, gettext_callables
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = sorted(ROOT.glob("*/**/templates/*.html"))
+
+
+@pytest.fixture(scope="module")
+def known() -> dict:
+    import dividends
+    import notify
+    import schemes
+    for package in (schemes, dividends, notify):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+    return dict(catalog())
+
+
+def _extracted(path: Path) -> list[tuple[int, str, object]]:
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    return [(line, function, strings) for line, function, strings
+            in jinja2.ext.extract_from_ast(env.parse(path.read_text(encoding="utf-8")))]
+
+
+def test_some_template_is_translated_through_the_extension():
+    assert any(function == "pgettext" for path in TEMPLATES for _, function, _ in _extracted(path))
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_translated_text_is_in_the_catalogs(path: Path, known: dict):
+    for line, function, strings in _extracted(path):
+        if function == "pgettext":
+            key, english = strings
+            assert key in known, f"{path.name}:{line}: no message {key!r}"
+            assert known[key]["en"] == english, f"{path.name}:{line}: {key!r} is {known[key]['en']!r} in the catalogs"
+        elif function in ("_", "gettext"):
+            assert any(texts["en"] == strings for texts in known.values()), f"{path.name}:{line}: {strings!r}"
+
+
+def test_a_trans_block_renders_the_catalog_text(known: dict):
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    template = env.from_string('{% trans "files.notice.facts" %}' + known["files.notice.facts"]["en"] + '{% endtrans %}')
+    assert template.render(**gettext_callables("zh")) == known["files.notice.facts"]["zh"]
+    assert template.render(**gettext_callables("en")) == known["files.notice.facts"]["en"]
+    assert known["files.notice.facts"]["zh"] != known["files.notice.facts"]["en"]
