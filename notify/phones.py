@@ -145,7 +145,7 @@ def phone_columns(text: pl.Series) -> pl.DataFrame:
         s = s.str.replace_all(_SEPARATORS, "")
     mobile = s.str.extract(mobile_pattern(), 1)
     others = (mobile.is_null() & s.is_not_null()).arg_true()  # few rows: the long pattern runs on them only
-    landline = pl.Series("landline", [None] * s.len(), dtype=pl.String)
+    landline = pl.repeat(None, s.len(), dtype=pl.String, eager=True).alias("landline")
     if others.len():
         landline = landline.scatter(others, s.gather(others).str.extract(landline_pattern(), 1))
     frame = pl.DataFrame({"mobile": mobile, "landline": landline})

@@ -398,7 +398,7 @@ def align_to_households(ids: pl.Series, keyed: pl.DataFrame, columns: list[str])
     """
     keys = keyed["household_id"]
     if keys.len() == 0:
-        return [pl.Series(c, [0] * ids.len(), dtype=pl.Int64) for c in columns]
+        return [pl.repeat(0, ids.len(), dtype=pl.Int64, eager=True).alias(c) for c in columns]
     pos = keys.search_sorted(ids, side="left").clip(upper_bound=keys.len() - 1)
     found = keys.gather(pos) == ids
     return [keyed[c].gather(pos).zip_with(found, pl.Series([0], dtype=pl.Int64).extend_constant(0, ids.len() - 1)).rename(c)

@@ -115,7 +115,8 @@ def within_one_fen(a: Allocation) -> list[Violation]:
         if not isinstance(check, SplitCheck):
             continue
         part = f" ({check.part})" if check.part else ""
-        if check.frame.height and _huge(check.frame):
+        width = _width(check.frame) if check.frame.height else 64
+        if width > 128:
             off_count = _off_by_more_than_one_python(check.frame)
             if off_count:
                 out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off_count)))
@@ -124,9 +125,10 @@ def within_one_fen(a: Allocation) -> list[Violation]:
             if sums.filter(pl.col("out") != pl.col("pool")).height:
                 out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
             continue
-        f = check.frame.with_columns(W=pl.col("weight").cast(I128).sum().over("group"))
+        wide = pl.Int64 if width == 64 else I128
+        f = check.frame.with_columns(W=pl.col("weight").cast(wide).sum().over("group"))
         f = f.filter(pl.col("W") > 0)
-        off = f.filter((pl.col("out").cast(I128) * pl.col("W") - pl.col("pool").cast(I128) * pl.col("weight")).abs()
+        off = f.filter((pl.col("out").cast(wide) * pl.col("W") - pl.col("pool").cast(wide) * pl.col("weight")).abs()
                        >= pl.col("W"))
         if off.height:
             out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off.height)))
@@ -136,11 +138,18 @@ def within_one_fen(a: Allocation) -> list[Violation]:
     return out
 
 
-def _huge(frame: pl.DataFrame) -> bool:
-    """Whether the exact comparison could leave Int128 (then it runs on Python integers)."""
-    w, p, n = frame.select(pl.col("weight").max(), pl.col("pool").max(), pl.len().over("group").max()).row(0)
-    w, p, n = int(w or 0), int(p or 0), int(n or 0)
-    return w * max(n, 1) * max(p, 1) >= INT128_SAFE
+def _width(frame: pl.DataFrame) -> int:
+    """The integers the exact comparison needs: 64 when it stays below 2**62 (nothing negative:
+    Int64 gives the same integers as Int128, faster), 128 below :data:`INT128_SAFE`, else 129
+    (Python integers)."""
+    stats = frame.select(
+        pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(), pl.len().over("group").max(),
+        pl.min_horizontal(pl.col("weight").min(), pl.col("pool").min(), pl.col("out").min()).alias("low"),
+    ).row(0)
+    w, p, o, n, low = (int(x or 0) for x in stats)
+    if w * max(n, 1) * max(p, 1) >= INT128_SAFE:
+        return 129
+    return 64 if low >= 0 and w * max(n, 1) * max(p, o, 1) < 2**62 else 128
 
 
 def _off_by_more_than_one_python(frame: pl.DataFrame) -> int:

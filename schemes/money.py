@@ -123,11 +123,12 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
     """
     import polars as pl
     s = text
-    if s.str.contains(r"[\u3000\uff01-\uff5e]").any():
+    rare = s.str.contains(r"[\u3000\uff01-\uff5e,]|" + CURRENCY_SIGNS).any()  # one scan for the usual column
+    if rare and s.str.contains(r"[\u3000\uff01-\uff5e]").any():
         s = s.str.replace_many(list(FULL_WIDTH_FORMS), list(HALF_WIDTH_FORMS)).str.strip_chars()
-    if s.str.contains(CURRENCY_SIGNS).any():
+    if rare and s.str.contains(CURRENCY_SIGNS).any():
         s = s.str.replace_all(CURRENCY_SIGNS, "").str.strip_chars()
-    if s.str.contains(",", literal=True).any():
+    if rare and s.str.contains(",", literal=True).any():
         grouped = s.str.contains(YUAN_GROUPED_PATTERN)
         s = pl.select(
             pl.when(grouped).then(s.str.replace_all(",", "", literal=True)).otherwise(s)
@@ -137,12 +138,15 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
     if negative.any():
         s = s.str.strip_prefix("-")
     parts = s.str.split_exact(".", 1).struct.unnest()
-    whole = parts.get_column("field_0").str.to_integer(dtype=pl.Int128, strict=False)
+    # at most 16 characters before the point: whole * 100 + cents < 10**18 fits Int64 exactly
+    longest = parts.get_column("field_0").str.len_bytes().max()
+    wide = pl.Int64 if longest is None or int(longest) <= 16 else pl.Int128  # type: ignore[arg-type]
+    whole = parts.get_column("field_0").str.to_integer(dtype=wide, strict=False)
     cents = (
         parts.get_column("field_1")
         .fill_null("")
         .str.pad_end(2, "0")
-        .str.to_integer(dtype=pl.Int128, strict=False)
+        .str.to_integer(dtype=wide, strict=False)
     )
     frame = pl.DataFrame({"shaped": shaped, "negative": negative, "whole": whole, "cents": cents})
     fen = pl.col("whole") * 100 + pl.col("cents")
@@ -250,7 +254,7 @@ def __getattr__(name: str) -> object:
 
 
 def hamilton(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, total: pl.Expr,
-             group: str | list[str]) -> pl.Series:
+             group: str | list[str], dtype: pl.DataType | None = None) -> pl.Series:
     """Largest-remainder rounding of quotas ``numerator / denominator`` to integers summing to
     ``total`` within each ``group`` of ``frame``'s rows.
 
@@ -258,10 +262,11 @@ def hamilton(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, tota
     tie-break order (recipient id) within each group: ties in the remainder go to the earlier
     row. A group whose denominator is 0 gets all zeros. Arithmetic runs in Int128, so
     ``pool * weight`` cannot wrap; the result is Int64 fen. The window steps run on
-    materialised columns (much faster in polars than one nested expression).
+    materialised columns (much faster in polars than one nested expression). A caller that has
+    bounded every value below 2**63 may pass ``dtype=pl.Int64`` (same integers, faster division).
     """
     import polars as pl
-    I128 = pl.Int128
+    I128 = dtype or pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
     f = frame.select(
         *[pl.col(g) for g in groups],
@@ -292,19 +297,28 @@ def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: 
     I128 = pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
     f = frame.select(*[pl.col(g) for g in groups], pool.cast(I128).alias("_pool"), weight.cast(I128).alias("_w"))
-    if f.height and _too_big_for_int128(f, groups):
+    width = _product_width(f, groups) if f.height else 64
+    if width > 128:
         return _split_exact_python(f, groups)
+    if width == 64:  # every product and sum below 2**62: the same integers in Int64
+        f = f.with_columns(pl.col("_pool").cast(pl.Int64), pl.col("_w").cast(pl.Int64))
     f = f.with_columns(_W=pl.col("_w").sum().over(groups))
-    return hamilton(f, pl.col("_pool") * pl.col("_w"), pl.col("_W"), pl.col("_pool"), groups)
+    return hamilton(f, pl.col("_pool") * pl.col("_w"), pl.col("_W"), pl.col("_pool"), groups,
+                    dtype=pl.Int64 if width == 64 else None)
 
 
-def _too_big_for_int128(f: pl.DataFrame, groups: list[str]) -> bool:
-    """Whether ``pool * weight`` or a group's weight sum may reach :data:`INT128_SAFE`."""
+def _product_width(f: pl.DataFrame, groups: list[str]) -> int:
+    """64 when ``pool * weight`` and a group's weight sum stay below 2**62 (pool and weight not
+    negative), 128 when below :data:`INT128_SAFE`, else 129 (Python integers needed)."""
     import polars as pl
     stats = f.select(pl.col("_pool").max().alias("p"), pl.col("_w").max().alias("w"),
-                     pl.len().over(groups).max().alias("n")).row(0)
-    pool, w, n = (int(x or 0) for x in stats)
-    return w * max(pool, 1) >= INT128_SAFE or w * max(n, 1) >= INT128_SAFE
+                     pl.len().over(groups).max().alias("n"), pl.col("_pool").min().alias("p0"),
+                     pl.col("_w").min().alias("w0")).row(0)
+    pool, w, n, pool_min, w_min = (int(x or 0) for x in stats)
+    big = max(w * max(pool, 1), w * max(n, 1))
+    if big >= INT128_SAFE:
+        return 129
+    return 64 if big < 2**62 and pool_min >= 0 and w_min >= 0 else 128
 
 
 def _split_exact_python(f: pl.DataFrame, groups: list[str]) -> pl.Series:

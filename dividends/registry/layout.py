@@ -105,7 +105,7 @@ _KINDS = {"_totals": pl.Boolean, "_subtotal": pl.Boolean, "_footer": pl.Boolean}
 def row_kinds(body: pl.DataFrame) -> pl.DataFrame:
     """For each record of ``body`` (raw String cells): ``_totals`` (a totals or subtotal row),
     ``_subtotal`` (a subtotal row) and ``_footer`` (a signature, date or note row)."""
-    none = pl.DataFrame({k: pl.Series(k, [False] * body.height, dtype=t) for k, t in _KINDS.items()})
+    none = pl.DataFrame([pl.repeat(False, body.height, dtype=t, eager=True).alias(k) for k, t in _KINDS.items()])
     if body.width == 0 or body.height == 0:
         return none
     words = list(KEYWORDS)

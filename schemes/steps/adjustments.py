@@ -110,7 +110,7 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
                              "recovered": per_household["recovered_fen"]}).with_columns(
         after=pl.col("before") - pl.col("recovered"))
     held = evidence.filter((pl.col("recovered") > 0) & (pl.col("after") == pl.col("protected")))
-    outcome.floors_applied = ctx.per_village(pl.Series([1] * held.height, dtype=pl.Int64), held.select("vix"))
+    outcome.floors_applied = ctx.per_village(pl.repeat(1, held.height, dtype=pl.Int64, eager=True).alias(""), held.select("vix"))
     outcome.checks.append(DeductionCheck(evidence.select("vix", "household_id", "before", "protected", "asked",
                                                          "recovered", "after").sort("vix", "household_id")))
     results = d.select(*DEDUCTION_RESULT_COLUMNS).sort("village_id", "household_id", "creditor", "reason", "amount_fen")

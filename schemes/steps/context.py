@@ -263,7 +263,7 @@ def rows_of(household_ids: pl.Series, ids: pl.Series, ids_sorted: bool | None = 
     ids = ids.cast(pl.String)
     if household_ids.is_sorted() if ids_sorted is None else ids_sorted:
         if household_ids.len() == 0:
-            return pl.Series("hrow", [None] * ids.len(), dtype=pl.Int64)
+            return pl.repeat(None, ids.len(), dtype=pl.Int64, eager=True).alias("hrow")
         pos = household_ids.search_sorted(ids, side="left").cast(pl.Int64).clip(upper_bound=household_ids.len() - 1)
         found = household_ids.gather(pos) == ids
         return pl.select(pl.when(pl.lit(found)).then(pl.lit(pos))).to_series().rename("hrow")

@@ -57,6 +57,20 @@ def test_a_county_form_with_title_group_header_totals_and_footer_reads_every_hou
     assert totals.msg.params["rows"] == [9]
 
 
+def test_csv_footer_and_totals_rows_with_quotes_and_separators_in_cells_are_still_dropped(tmp_path: Path) -> None:
+    """The keyword pass reads each CSV line as written (quotes, separators inside cells): the
+    note ``说明：按"股份, 人口"分配`` is found in its line and settled by the cell patterns."""
+    rows = county_form()
+    rows.insert(-1, ['说明：按"股份, 人口"分配'])
+    path = write(tmp_path, "csv", rows, merge=[])
+    assert b'""' in path.read_bytes()
+    registry = read_registry(path, reference_date=REFERENCE)
+    assert registry.households["household_id"].to_list() == ["H1", "H2", "H3"]
+    assert next(n for n in registry.notes if n.msg.key == "registry.totals_rows").msg.params["rows"] == [9]
+    footer = next(n for n in registry.notes if n.msg.key == "registry.footer_rows").msg.params["rows"]
+    assert footer == [11, 12, 13]  # the signatures, the note (row 12), the seal
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_row_numbers_are_the_ones_excel_shows_below_blank_top_rows(tmp_path: Path, fmt: str) -> None:
     rows = county_form()

@@ -78,6 +78,8 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 2), "out", 1, -2)))),  # type: ignore[arg-type]
         ("a split that does not add up", lambda: _replace_check(
             _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(c.frame, "out", 2, 1)))),  # type: ignore[arg-type]
+        ("a line beyond Int64 products from its share", lambda: _replace_check(
+            _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 2**61), "out", 1, -2**61)))),  # type: ignore[arg-type]
         ("a group cut off by more than a fen", lambda: _replace_check(
             _run(WEI), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 3), "out", 1, -3)))),  # type: ignore[arg-type]
     ],

@@ -37,3 +37,18 @@ def test_the_column_and_the_value_parser_agree(text: str) -> None:
     except MoneyFormatError:
         expected = None
     assert parse_yuan_column(pl.Series([stripped])).to_list() == [expected]
+
+
+@pytest.mark.parametrize("texts", [
+    ["9999999999999999.99", "1.5", "-0"],  # 16 digits before the point: Int64 arithmetic
+    ["92233720368547758.07", "92233720368547758.08", "00000000000000001.5", "3"],  # 17: Int128
+    ["123456789012345678901", "1"],  # beyond Int64 fen: refused
+])
+def test_long_amounts_on_either_side_of_the_int64_bound_agree_with_the_value_parser(texts: list[str]) -> None:
+    expected: list[int | None] = []
+    for text in texts:
+        try:
+            expected.append(parse_yuan(text))
+        except MoneyFormatError:
+            expected.append(None)
+    assert parse_yuan_column(pl.Series(texts)).to_list() == expected

@@ -33,6 +33,22 @@ def test_polars_split_matches_the_reference_apportionment(pool: int, weights: li
         assert sum(got) == pool
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**31), st.lists(st.integers(0, 2**31), min_size=1, max_size=12))
+def test_the_int64_split_of_small_values_matches_the_reference(pool: int, weights: list[int]) -> None:
+    """Products below 2**62 take the Int64 arithmetic; the integers must be the same."""
+    frame = pl.DataFrame({"g": [0] * len(weights), "pool": [pool] * len(weights), "w": weights},
+                         schema={"g": pl.Int64, "pool": pl.Int64, "w": pl.Int64})
+    assert split_by_weight(frame, pl.col("pool"), pl.col("w"), "g").to_list() == apportion(pool, weights)
+
+
+def test_splits_on_either_side_of_the_int64_bound_match_the_reference() -> None:
+    for pool, weights in ((2**31 - 1, [2**31 - 1, 2**31 - 2, 7]), (2**31, [2**31, 2**31 - 1, 1]),
+                          (2**40 + 3, [2**22 - 1, 2**22 + 1, 3, 0]), (5, [2**61, 2**61 - 1, 1])):
+        frame = pl.DataFrame({"g": [0] * len(weights), "pool": [pool] * len(weights), "w": weights})
+        assert split_by_weight(frame, pl.col("pool"), pl.col("w"), "g").to_list() == apportion(pool, weights)
+
+
 # --------------------------------------------------------------------------- random inputs
 
 amounts = st.integers(0, 10**7).map(lambda f: f"{f // 100}.{f % 100:02d}")
