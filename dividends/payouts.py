@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import date
 from pathlib import Path
 
@@ -25,13 +26,15 @@ from dividends.runs import (
 )
 from dividends.store import audit, payees
 from dividends.store import ledger as ledger_store
-from dividends.store.bulk import insert_rows, update_where_in
+from dividends.store import payouts as store
 from dividends.store.files import get_file, put_file
-from dividends.store.models import BankResultImport, BankResultLine, PayoutBatch, PayoutItem, Run
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg
 from schemes.money import MoneyFormatError, format_yuan, parse_yuan
 from schemes.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from dividends.store.models import PayoutBatch, PayoutItem, Run
 
 RESULT_COLUMNS = (
     ColumnSpec("household_id", "户编号", required=True, aliases=("客户编号", "户号"), code_like=True),
@@ -71,7 +74,7 @@ async def _items_owed(run: Run) -> pl.DataFrame:
 
 
 async def _unpaid_after_failures(run: Run) -> pl.DataFrame:
-    rows = await PayoutItem.filter(run=run).values_list("household_id", "amount_fen", "status")
+    rows = await store.item_rows(run)
     frame = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String},
                          orient="row")
     paid = frame.filter(pl.col("status") == "paid")["household_id"].implode()
@@ -85,7 +88,7 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     and pays to the payee accounts corrected and approved since."""
     run = await get_run(run_id)
     formats = load_formats()
-    first = await PayoutBatch.filter(run=run, number=1).first()
+    first = await store.first_batch(run)
     if first is not None:
         bank_format = first.bank_format
     if bank_format not in formats:
@@ -93,9 +96,9 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     if run.state == "approved":
         items = await _items_owed(run)
     elif run.state == "paid":
-        pending = await PayoutItem.filter(run=run, status="pending").count()
+        pending = await store.pending_count(run)
         if pending:
-            last = await PayoutBatch.filter(run=run).order_by("-number").first()
+            last = await store.last_batch(run)
             raise refuse("run.pending_results", batch=last.number if last else "?", count=pending)
         items = await _unpaid_after_failures(run)
     else:
@@ -103,7 +106,7 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="pay", needed=states("approved"))
     if items.height == 0:
         raise refuse("run.nothing_to_pay", run=run.id)
-    number = (await PayoutBatch.filter(run=run).count()) + 1
+    number = (await store.batch_count(run)) + 1
     people = (await snapshot_households(run.snapshot)).select(
         "household_id", pl.col("head_name").alias("payee_name"), "id_number", "account_no", "bank")
     frame = items.join(people, on="household_id", how="left").sort("household_id")
@@ -127,13 +130,10 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     async with transaction():
         if run.state == "approved":
             await _advance(run, "approved", "paid", paid_at=clock.now())
-        batch = await PayoutBatch.create(run=run, number=number, bank_format=bank_format,
-                                         csv_file=await put_file(csv_name, csv_bytes),
+        batch = await store.create_batch(run, frame.select("household_id", "amount_fen").rows(), number=number,
+                                         bank_format=bank_format, csv_file=await put_file(csv_name, csv_bytes),
                                          xlsx_file=await put_file(xlsx_name, xlsx_bytes), items=frame.height,
                                          total_fen=int(frame["amount_fen"].sum()), created_by=actor)
-        await insert_rows(PayoutItem._meta.db_table, ["batch_id", "run_id", "household_id", "amount_fen", "status"],
-                          frame.select(pl.lit(batch.id).alias("batch_id"), pl.lit(run.id).alias("run_id"), "household_id",
-                                       "amount_fen", pl.lit("pending").alias("status")).rows())
         checkpoint("pay.items_written")
         await audit.record(actor, "run.pay", "run", run.id, village=run.village, batch=number, items=frame.height,
                            total_fen=batch.total_fen, bank_format=bank_format, csv_sha256=batch.csv_file)
@@ -144,7 +144,7 @@ async def export_batch(run_id: int, number: int, directory: Path) -> list[Path]:
     """Write a batch's stored bank files (CSV and XLSX) into ``directory``."""
     from dividends.store.files import file_name
 
-    batch = await PayoutBatch.get(run_id=run_id, number=number)
+    batch = await store.get_batch(run_id, number)
     directory.mkdir(parents=True, exist_ok=True)
     out = []
     for digest in (batch.csv_file, batch.xlsx_file):
@@ -175,15 +175,14 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
     if run.state != "paid":
         raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="import a bank result",
                      needed=states("paid"))
-    query = PayoutBatch.filter(run=run)
-    batch = await (query.filter(number=batch_number).first() if batch_number else query.order_by("-number").first())
+    batch = await (store.batch_numbered(run, batch_number) if batch_number else store.last_batch(run))
     if batch is None:
         raise refuse("bank.no_batch", run=run.id)
     digest = sha256_file(path)
-    if await BankResultImport.filter(batch=batch, file=digest).exists():
+    if await store.result_already_imported(batch, digest):
         return ResultOutcome(run, batch.number, 0, 0, False)  # the same file again: nothing to do
     table = read_table(path, RESULT_COLUMNS, name=path.name, kind="bank_result")
-    items = {i.household_id: i for i in await PayoutItem.filter(batch=batch)}
+    items = {i.household_id: i for i in await store.items_of_batch(batch)}
     problems = list(table.problems)
     decided: list[tuple[PayoutItem, str, str, str]] = []
     seen: set[str] = set()
@@ -217,8 +216,7 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
     failed = [(i, reason) for i, s, _, reason in decided if s == "failed"]
     async with transaction():
         stored = await put_file(path.name, path.read_bytes())
-        record = await BankResultImport.create(batch=batch, file=stored, imported_by=actor, paid=len(paid),
-                                               failed=len(failed))
+        record = await store.create_result(batch, file=stored, imported_by=actor, paid=len(paid), failed=len(failed))
         entry_id = None
         if paid:
             frame = pl.DataFrame({"household_id": [i.household_id for i, _ in paid],
@@ -227,24 +225,14 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
             draft = ledger.draft_settlement(run.village.code, ledger_store.run_ref(run.id), today(clock), frame,
                                             ref=f"settlement:{record.id}")
             entries = await ledger_store.append(run.village, [draft], run_id=run.id)
-            entry_id = await _entry_id(entries[0].ref)
-        await insert_rows(BankResultLine._meta.db_table,
-                          ["result_id", "item_id", "status", "bank_ref", "reason", "settlement_id"],
-                          [(record.id, i.id, s, ref, reason, entry_id if s == "paid" else None) for i, s, ref, reason in decided])
+            entry_id = await store.ledger_entry_id(entries[0].ref)
+        await store.record_result_lines((record.id, i.id, s, ref, reason, entry_id if s == "paid" else None)
+                                        for i, s, ref, reason in decided)
         checkpoint("bank_result.settlement_posted")
-        table = PayoutItem._meta.db_table
-        # paid_key is unique: a household can be marked paid once per run, whatever happens
-        await update_where_in(table, "status = 'paid', paid_key = CAST(run_id AS TEXT) || ':' || household_id", "id",
-                              [i.id for i, _ in paid], extra="status = 'pending'")
-        await update_where_in(table, "status = 'failed'", "id", [i.id for i, _ in failed], extra="status = 'pending'")
+        await store.mark_items([i.id for i, _ in paid], [i.id for i, _ in failed])
         await audit.record(actor, "run.bank_result", "run", run.id, village=run.village, batch=batch.number,
                            paid=len(paid), failed=len(failed), file_sha256=stored)
     return ResultOutcome(run, batch.number, len(paid), len(failed), True)
-
-
-async def _entry_id(ref: str) -> int:
-    from dividends.store.models import LedgerEntry
-    return (await LedgerEntry.get(ref=ref)).id
 
 
 @dataclass(frozen=True)
@@ -260,10 +248,10 @@ class ClosingView:
 
 async def closing(run_id: int) -> ClosingView:
     run = await get_run(run_id)
-    pending = await PayoutItem.filter(run=run, status="pending").count()
+    pending = await store.pending_count(run)
     blocker = None
     if pending:
-        last = await PayoutBatch.filter(run=run).order_by("-number").first()
+        last = await store.last_batch(run)
         blocker = Msg("run.pending_results", batch=last.number if last else "?", count=pending)
     unpaid = await _unpaid_after_failures(run)
     return ClosingView(blocker, unpaid["household_id"].to_list(), int(unpaid["amount_fen"].sum()))

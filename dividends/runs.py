@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -44,16 +45,16 @@ from dividends.store import carryover as carryover_store
 from dividends.store import registry as registry_store
 from dividends.store import ledger as ledger_store
 from dividends.store import recoveries as recoveries_store
-from dividends.store.bulk import insert_rows
 from dividends.store.files import file_name, get_file, put_file
-from dividends.store.models import (
-    AllocationLine, AssetReturn, Household, Objection, RegistrySnapshot, Run, SchemeVersion, Village,
-)
+from dividends.store import runs as store
 from dividends.store.snapshot_format import PARQUET_V2, read_frame_parquet
 from dividends.store.transactions import transaction
 from schemes.i18n import Msg
 from schemes.money import MoneyFormatError, format_yuan, parse_yuan
 from schemes.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from dividends.store.models import AssetReturn, Objection, RegistrySnapshot, Run, SchemeVersion
 
 ORDER = {"draft": 0, "computed": 1, "publicized": 2, "approved": 3, "paid": 4, "closed": 5}
 POSTED = ("approved", "paid", "closed")
@@ -82,7 +83,7 @@ class Outcome:
 
 
 async def get_run(run_id: int) -> Run:
-    run = await Run.get_or_none(id=run_id).prefetch_related("village", "scheme", "snapshot", "asset_return")
+    run = await store.run_by_id(run_id)
     if run is None:
         raise refuse("run.not_found", run=run_id)
     return run
@@ -99,7 +100,7 @@ def _check(run: Run, action: str, source: str, target: str) -> bool:
 
 async def _advance(run: Run, source: str, target: str, **values: object) -> None:
     """The conditional update that makes a transition happen once, whatever runs concurrently."""
-    updated = await Run.filter(id=run.id, state=source).update(state=target, **values)
+    updated = await store.move_state(run.id, [source], target, **values)
     if updated != 1:
         raise refuse("run.illegal", run=run.id, state=state_name("changed_concurrently"), action=target, needed=states(source))
     run.state = target
@@ -112,7 +113,7 @@ async def _advance(run: Run, source: str, target: str, **values: object) -> None
 
 async def record_return(village_code: str, period: int, amount_yuan: str, actor: str, asset: str = "asset",
                         note: str = "") -> AssetReturn:
-    village = await Village.get_or_none(code=village_code)
+    village = await store.village_by_code(village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
     try:
@@ -120,8 +121,8 @@ async def record_return(village_code: str, period: int, amount_yuan: str, actor:
     except MoneyFormatError:
         raise refuse("compute.amount_invalid", found=amount_yuan) from None
     async with transaction():
-        row, created = await AssetReturn.get_or_create(village=village, period=period, asset=asset,
-                                                       defaults={"amount_fen": amount, "created_by": actor, "note": note})
+        row, created = await store.get_or_create_return(village, period, asset,
+                                                        {"amount_fen": amount, "created_by": actor, "note": note})
         if not created and row.amount_fen != amount:
             raise refuse("compute.amount_invalid", found=f"{amount_yuan} (already recorded as {format_yuan(row.amount_fen)})")
         if created:
@@ -144,7 +145,7 @@ async def return_blocker(asset_return_id: int) -> Msg | None:
 async def correct_return(village_code: str, period: int, asset: str, amount_yuan: str, actor: str,
                          reason: str) -> AssetReturn:
     """Correct a recorded return that no live run books; the audit trail keeps the old amount."""
-    village = await Village.get_or_none(code=village_code)
+    village = await store.village_by_code(village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
     try:
@@ -154,7 +155,7 @@ async def correct_return(village_code: str, period: int, asset: str, amount_yuan
     if not reason.strip():
         raise refuse("return.reason_missing")
     async with transaction():
-        row = await AssetReturn.select_for_update().get_or_none(village=village, period=period, asset=asset)
+        row = await store.return_for_update(village, period, asset)
         if row is None:
             raise refuse("return.not_found", village=village_code, period=period, asset=asset)
         blocker = await return_blocker(row.id)
@@ -163,15 +164,14 @@ async def correct_return(village_code: str, period: int, asset: str, amount_yuan
         if row.amount_fen == amount:
             raise refuse("return.same_amount", amount=format_yuan(amount))
         old = row.amount_fen
-        row.amount_fen = amount
-        await row.save(update_fields=["amount_fen"])
+        await store.save_return_amount(row, amount)
         await audit.record(actor, "return.correct", "asset_return", row.id, village=village, old_fen=old,
                            amount_fen=amount, asset=asset, period=period, reason=reason.strip())
     return row
 
 
 async def returns_of(village_code: str) -> list[AssetReturn]:
-    return list(await AssetReturn.filter(village__code=village_code).order_by("-period", "asset"))
+    return await store.returns_of_village(village_code)
 
 
 async def return_corrections(asset_return_id: int) -> list[dict[str, object]]:
@@ -186,13 +186,13 @@ async def store_scheme(ref: str, actor: str) -> SchemeVersion:
     source = resolve_scheme(ref)
     s = source.scheme
     digest = sha256_bytes(s.text.encode("utf-8"))
-    existing = await SchemeVersion.get_or_none(scheme_id=s.id, version=s.version)
+    existing = await store.scheme_version(s.id, s.version)
     if existing is not None:
         if existing.sha256 != digest:
             raise refuse("run.scheme_changed", scheme=s.id, version=s.version)
         return existing
-    row = await SchemeVersion.create(scheme_id=s.id, version=s.version, title=s.title.zh, effective=s.effective,
-                                     text=s.text, sha256=digest, created_by=actor)
+    row = await store.create_scheme_version(scheme_id=s.id, version=s.version, title=s.title.zh, effective=s.effective,
+                                              text=s.text, sha256=digest, created_by=actor)
     await audit.record(actor, "scheme.store", "scheme_version", row.id, scheme=s.id, version=s.version, sha256=digest)
     return row
 
@@ -210,7 +210,7 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
                      deductions: tuple[str, bytes] | None = None) -> Run:
     """A draft run. ``deductions`` is ``(file name, content)`` of the run's deductions file
     (:func:`dividends.period_inputs.read_deductions`), checked here and kept as a recorded input."""
-    village = await Village.get_or_none(code=village_code)
+    village = await store.village_by_code(village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
     snapshot = await registry_store.latest_snapshot(village.id, period)
@@ -234,13 +234,13 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
             raise refuse("run.replaces_not_reversed", run=replaces, state=state_name(replaced.state))
     if amount_yuan is not None:
         await record_return(village_code, period, amount_yuan, actor, asset or "asset")
-    returns = await AssetReturn.filter(village=village, period=period, **({"asset": asset} if asset else {}))
+    returns = await store.returns_of_period(village, period, asset)
     if not returns:
         raise refuse("run.no_return", village=village_code, period=period)
     if len(returns) > 1:
         raise refuse("run.many_returns", village=village_code, period=period, assets=[r.asset for r in returns])
     async with transaction():
-        asset_return = await AssetReturn.select_for_update().get(id=returns[0].id)
+        asset_return = await store.lock_return(returns[0].id)
         live = await live_runs_of_return(asset_return.id)
         if live:
             raise refuse("refusal.live_run", village=village_code, period=period, asset=asset_return.asset,
@@ -254,7 +254,7 @@ async def create_run(village_code: str, period: int, scheme_ref: str, actor: str
         deductions_file = (await put_file(Path(deductions[0]).name or "deductions.csv", deductions[1])
                            if deductions is not None else None)
         owed = await recoveries_into(village.id, wanted)
-        run = await Run.create(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
+        run = await store.create_run(village=village, period=period, scheme=scheme, snapshot=snapshot, asset_return=returns[0],
                                pool_fen=returns[0].amount_fen, prepared_by=actor,
                                kind="correction" if replaced else "regular", replaces=replaced,
                                brought_forward=carried.to_dict() if carried else None, deductions_file=deductions_file,
@@ -402,8 +402,7 @@ async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> 
     async with transaction():
         await _advance(run, "draft", "computed", computed_at=clock.now(), content_hash=manifest["content_hash"],
                        manifest=manifest, lines=lines.height)
-        await insert_rows(AllocationLine._meta.db_table,
-                          ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"], rows)
+        await store.insert_lines(rows)
         await recoveries_store.record_taken(run, taken)
         checkpoint("compute.lines_written")
         await audit.record(actor, "run.compute", "run", run.id, village=run.village,
@@ -412,8 +411,7 @@ async def compute_run(run_id: int, actor: str, clock: Clock = SystemClock()) -> 
 
 
 async def lines_frame(run_id: int) -> pl.DataFrame:
-    rows = await AllocationLine.filter(run_id=run_id).order_by("recipient_kind", "recipient_id").values_list(
-        "recipient_kind", "recipient_id", "amount_fen", "breakdown")
+    rows = await store.line_rows(run_id)
     return pl.DataFrame(
         [(k, r, a, json.dumps(b) if not isinstance(b, str) else b) for k, r, a, b in rows],
         schema={"recipient_kind": pl.String, "recipient_id": pl.String, "amount_fen": pl.Int64, "breakdown": pl.String},
@@ -447,14 +445,14 @@ async def snapshot_households(snapshot: RegistrySnapshot) -> pl.DataFrame:
 
 
 async def household_in_run(run: Run, household_id: str) -> bool:
-    return await Household.filter(snapshot_id=run.snapshot.id, household_id=household_id).exists()
+    return await store.household_in_snapshot(run.snapshot.id, household_id)
 
 
 async def record_objection(run_id: int, household_id: str, text: str, *, channel: str, actor: str,
                            clock: Clock = SystemClock(), message_sid: str | None = None) -> Objection:
     run = await get_run(run_id)
     if message_sid:
-        existing = await Objection.get_or_none(message_sid=message_sid)
+        existing = await store.objection_by_sid(message_sid)
         if existing is not None:
             return existing
     now = today(clock)
@@ -464,22 +462,21 @@ async def record_objection(run_id: int, household_id: str, text: str, *, channel
     if not await household_in_run(run, household_id):
         raise refuse("run.household_unknown", household=household_id, run=run.id)
     async with transaction():
-        objection = await Objection.create(run=run, household_id=household_id, text=text.strip(), channel=channel,
-                                           recorded_by=actor, message_sid=message_sid)
+        objection = await store.create_objection(run=run, household_id=household_id, text=text.strip(), channel=channel,
+                                                  recorded_by=actor, message_sid=message_sid)
         await audit.record(actor, "objection.record", "objection", objection.id, village=run.village, run=run.id,
                            household=household_id, channel=channel)
     return objection
 
 
 async def resolve_objection(objection_id: int, resolution: str, actor: str, clock: Clock = SystemClock()) -> Objection:
-    objection = await Objection.get_or_none(id=objection_id).prefetch_related("run__village")
+    objection = await store.objection_by_id(objection_id)
     if objection is None:
         raise refuse("run.objection_unknown", objection=objection_id)
     if objection.status == "resolved":
         return objection
     async with transaction():
-        await Objection.filter(id=objection_id, status="open").update(
-            status="resolved", resolution=resolution.strip(), resolved_by=actor, resolved_at=clock.now())
+        await store.resolve_open_objection(objection_id, resolution.strip(), actor, clock.now())
         await audit.record(actor, "objection.resolve", "objection", objection_id, village=objection.run.village,
                            run=objection.run.id, resolution=resolution.strip())
     await objection.refresh_from_db()
@@ -563,8 +560,7 @@ LIVE_EXCEPT = ("cancelled", "reversed")
 
 async def live_runs_of_return(asset_return_id: int) -> list[Run]:
     """The live regular and correction runs booking one asset return (reversals do not count)."""
-    return list(await Run.filter(asset_return_id=asset_return_id, kind__not="reversal",
-                                 state__not_in=list(LIVE_EXCEPT)).order_by("id"))
+    return await store.live_runs_of_return(asset_return_id, LIVE_EXCEPT)
 
 
 async def prepare_reversal(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Run:
@@ -572,7 +568,7 @@ async def prepare_reversal(run_id: int, actor: str, reason: str, clock: Clock = 
     lines, awaiting a second person's approval (:func:`approve_reversal`); nothing is posted
     yet. Preparing twice returns the pending (or approved) reversal."""
     run = await get_run(run_id)
-    existing = await Run.filter(reverses_id=run.id, kind="reversal", state__in=["computed", "closed"]).first()
+    existing = await store.pending_reversal_of(run.id)
     if existing is not None:
         return existing
     if run.state not in POSTED or run.kind == "reversal":
@@ -581,15 +577,13 @@ async def prepare_reversal(run_id: int, actor: str, reason: str, clock: Clock = 
     lines = await lines_frame(run.id)
     now = clock.now()
     async with transaction():
-        mirror = await Run.create(village=run.village, period=run.period, kind="reversal", state="computed",
+        mirror = await store.create_run(village=run.village, period=run.period, kind="reversal", state="computed",
                                   scheme=run.scheme, snapshot=run.snapshot, asset_return=run.asset_return,
                                   pool_fen=-run.pool_fen, prepared_by=actor, reverses=run,
                                   content_hash=run.content_hash, lines=lines.height, computed_at=now,
                                   manifest={"reverses": run.id, "reason": reason})
-        await insert_rows(AllocationLine._meta.db_table,
-                          ["run_id", "recipient_kind", "recipient_id", "amount_fen", "breakdown"],
-                          lines.select(pl.lit(mirror.id).alias("run_id"), "recipient_kind", "recipient_id",
-                                       -pl.col("amount_fen"), pl.lit("{}").alias("breakdown")).rows())
+        await store.insert_lines(lines.select(pl.lit(mirror.id).alias("run_id"), "recipient_kind", "recipient_id",
+                                              -pl.col("amount_fen"), pl.lit("{}").alias("breakdown")).rows())
         await audit.record(actor, "run.reverse_prepare", "run", run.id, village=run.village, reversal=mirror.id,
                            reason=reason)
     return mirror
@@ -609,7 +603,7 @@ async def check_approval(run: Run, actor: str, clock: Clock = SystemClock()) -> 
         raise refuse("run.recovery_reversed", run=run.id, source=await recoveries_store.reversed_source(run) or "-")
     if run.correction_needed == EARLIER_REVERSED:
         raise refuse("run.earlier_paid_reversed", run=run.id, sources=", ".join(str(i) for i in (run.earlier_paid or {}).get("runs") or []) or "-")
-    open_ = await Objection.filter(run=run, status="open").order_by("household_id").values_list("household_id", flat=True)
+    open_ = await store.open_objections(run)
     if open_:
         raise refuse("run.open_objections", run=run.id, count=len(open_), households=sorted(set(open_))[:10])
     now = today(clock)
@@ -645,12 +639,12 @@ async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemCl
     flagged += [(r, RECOVERY_REVERSED) for r in await recoveries_store.runs_taking_debts_of(run)]
     now = clock.now()
     async with transaction():
-        updated = await Run.filter(id=run.id, state__in=list(POSTED)).update(state="reversed")
+        updated = await store.move_state(run.id, POSTED, "reversed")
         if updated != 1:
             raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="reverse",
                          needed=states("approved", "paid", "closed"))
-        if await Run.filter(id=mirror.id, state="computed").update(state="closed", approved_by=actor,
-                                                                     approved_at=now, closed_at=now) != 1:
+        if await store.move_state(mirror.id, ["computed"], "closed", approved_by=actor, approved_at=now,
+                                  closed_at=now) != 1:
             raise refuse("run.illegal", run=mirror.id, state=state_name("changed_concurrently"), action="approve",
                          needed=states("computed"))
         await ledger_store.append(run.village, ledger.draft_reversal(entries, ledger_store.run_ref(mirror.id), today(clock)),

@@ -177,13 +177,8 @@ def test_input_is_parsed_with_ascii_digits_only() -> None:
 
 #: Issue 14 item 2, the whole rule: outside dividends/store/ no module imports the ORM models,
 #: tortoise or the store's raw-SQL helpers (``queries.fetch``, ``bulk``) at runtime (``if TYPE_CHECKING:`` annotations are
-#: allowed), and none writes SQL. Modules still being moved behind repositories are listed here,
-#: each until its move lands (the test below fails once one of them keeps the rule, so the list
-#: only shrinks).
-STORE_BOUNDARY_PENDING = {
-    "dividends/runs.py": "run transitions (shared with the scheme-side work of issue 10)",
-    "dividends/payouts.py": "payment batches and bank results (likewise)",
-}
+#: allowed), and none writes SQL. No module is exempt (runs.py and payouts.py, the last ones,
+#: reach the database through dividends/store/runs.py and dividends/store/payouts.py).
 _SQL = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^\n]*\b(FROM|SET|WHERE|VALUES)\b")
 
 
@@ -201,14 +196,9 @@ def _breaks_the_store_boundary(path: Path) -> list[str]:
 def test_no_module_outside_the_store_touches_the_orm_or_writes_sql() -> None:
     for path in sorted((ROOT / "dividends").rglob("*.py")):
         module = str(path.relative_to(ROOT))
-        if module.startswith("dividends/store/") or module in STORE_BOUNDARY_PENDING:
+        if module.startswith("dividends/store/"):
             continue
         assert _breaks_the_store_boundary(path) == [], module
-
-
-def test_the_modules_still_pending_do_break_the_rule() -> None:
-    for module in STORE_BOUNDARY_PENDING:
-        assert _breaks_the_store_boundary(ROOT / module), f"{module} keeps the rule now: take it off the list"
 
 
 def test_the_store_boundary_check_catches_what_it_must(tmp_path: Path) -> None:

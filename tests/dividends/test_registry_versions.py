@@ -18,7 +18,7 @@ from dividends.policy import allow
 from dividends.refusals import Forbidden, NotAllowed
 from dividends.registry.mapping import ColumnMapping
 from dividends.store import registry as store
-from dividends.store.models import AuditEvent, County, RegistryImport, RegistrySnapshot, Village
+from dividends.store.models import AuditEvent, County, RegistryImport, RegistrySnapshot, Run, Village
 from dividends.usecases import registry as registry_cases
 from schemes.problems import InputError
 from tests.people import Person, person
@@ -48,7 +48,7 @@ async def test_a_run_refuses_a_scheme_that_needs_a_column_the_version_lacked(cle
     assert problem.msg.key == "needs.missing_column" and problem.msg.params["column"] == "shares"
     text = problem.msg.text("en")
     assert "股份数目 (→ 股数 shares?)" in text and all(step in text for step in problem.msg.params["step"])
-    assert not await runs.Run.all().exists()  # nothing was created
+    assert not await Run.all().exists()  # nothing was created
     # a scheme that reads no shares runs on the same version
     run = await runs.create_run("V1", 2025, "golden-chicken", "acc", amount_yuan="1000")
     assert run.state == "draft"
@@ -264,5 +264,5 @@ async def test_a_scheme_paying_posts_is_refused_at_creation_on_a_version_without
         await runs.create_run("V0001", 2025, "photovoltaic", "acc", amount_yuan="5000")
     assert [p.msg.key for p in caught.value.problems] == ["compute.needs_posts"]
     assert "posts roster, and none was given" in caught.value.problems[0].msg.text("en")
-    assert not await runs.Run.all().exists()
+    assert not await Run.all().exists()
     assert (await runs.create_run("V0001", 2025, "golden-chicken", "acc", amount_yuan="5000")).state == "draft"
