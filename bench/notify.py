@@ -214,7 +214,7 @@ def main() -> None:
         ok = True
         plans = [(p, 1) for p in args.providers.split(",") if p]
         if args.workers:
-            plans = [(args.providers.split(",")[0], int(n)) for n in args.workers.split(",")]
+            plans = [(p, int(n)) for p in args.providers.split(",") if p for n in args.workers.split(",")]
         for provider, workers in plans:
             child(["--phase", "reset", *common, *run], env)
             with fake_for(provider) as fake:
