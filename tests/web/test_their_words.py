@@ -1,5 +1,5 @@
 """Every page in Chinese speaks the users' words: no internal id (account, run state, status,
-objection state, registry field, bank format, role, username) shows in the text people read.
+objection state, registry field, bank format, scheme, SMS provider, role, username) shows in the text people read.
 
 The ids come from the program's own tables, so a new state or account is checked as soon as it
 exists; ids inside attributes, URLs and form values are fine (people do not read them).
@@ -15,6 +15,7 @@ import pytest
 from dividends.clock import FixedClock
 from dividends.files import load_formats
 from dividends.overview import scheme_choices
+from notify.catalog import PROFILES
 from dividends.web.i18n import FIELD_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES
 from tests.web.pages import PUBLIC, pages_for
 from tests.web.support import ROLES_OF, browser
@@ -28,7 +29,8 @@ _TAG = re.compile(r"<[^>]+>")
 
 def known_ids() -> set[str]:
     accounts = {a for c in scheme_choices() for a in c.scheme.accounts}
-    return (set(STATE_NAMES) | set(ROLE_NAMES) | set(STATUS_NAMES) | set(OBJECTION_NAMES) | set(FIELD_NAMES)
+    schemes = {c.scheme.id for c in scheme_choices()}
+    return (set(STATE_NAMES) | schemes | set(PROFILES) | set(ROLE_NAMES) | set(STATUS_NAMES) | set(OBJECTION_NAMES) | set(FIELD_NAMES)
             | accounts | set(load_formats()) | set(ROLES_OF) | {"town1", "com2"} | {"auditpack", "asset", "carry_over"})
 
 
