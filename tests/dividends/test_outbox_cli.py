@@ -79,7 +79,7 @@ def test_templates_lists_each_template_its_approval_and_each_providers_text() ->
     out = done.stdout
     assert "SMS_460000102" in out and "1900102" in out and "pending" in out and "rejected" in out
     assert "{1}{2}户：{3}年度" in out and "${village}${household}户" in out
-    assert "【青山镇人民政府】青山村张*明户" in out and "tencent allows at most 6" in out
+    assert "【青山镇人民政府】青山村张*明户" in out and "Tencent Cloud SMS allows at most 6" in out
     broken = subprocess.run([sys.executable, "-m", "dividends", "notify", "templates"], capture_output=True,
                             text=True, env={**env, "SMS_TEMPLATES_FILE": str(ROOT / "README.md")}, cwd=ROOT,
                             timeout=120)
