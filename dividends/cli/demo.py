@@ -185,8 +185,8 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
             notice.write_text(await reading.notice_html(accountant, run.id, None, clock), encoding="utf-8")  # type: ignore[arg-type]
             step("cli.run.notice", file=str(notice))
             await _sms(accountant, run.id, "publicity", directory, step, clock, example=True)
-            if village == "V0001":
-                household = hh.filter(pl.col("amount_fen") > 0)["recipient_id"][0]
+            if village == "V0001" and hh.height:  # a household objects (one that gets something, if any does)
+                household = hh.sort(["amount_fen", "recipient_id"], descending=[True, False])["recipient_id"][0]
                 objection = await objections.record(accountant, run.id, household, "岗位月数少算了一个月",  # type: ignore[arg-type]
                                                     channel="cli", clock=clock)
                 step("demo.objection", household=household, text=objection.text)

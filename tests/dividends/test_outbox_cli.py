@@ -41,7 +41,7 @@ async def test_estimate_send_and_status_from_the_command_line(clean_db: str, tmp
     assert "尚未准备" in estimate.stdout and "待发送短信" in estimate.stdout
 
     looked = notify(clean_db, outbox, "en", "send", str(run.id), "--kind", "publicity", "--yes", who=auditor)
-    assert looked.returncode == 5 and "may not notices.prepare" in looked.stderr, looked.stderr
+    assert looked.returncode == 5 and "may not prepare texts" in looked.stderr, looked.stderr
     asked = notify(clean_db, outbox, "en", "send", str(run.id), "--kind", "publicity", who=alice, token=True)
     assert asked.returncode == 0, asked.stderr
     assert "Run again with --yes" in asked.stdout and not outbox.exists()
