@@ -67,7 +67,7 @@ async def todo(actor: Actor, today: date) -> list[Todo]:
     if not approver:
         for r in await store.failed_payments(scope):
             items.append(Todo("failed_payments", Msg("todo.failed_payments", village=r["name"], period=r["period"],
-                                                     run=r["id"], count=int(r["n"])), f"/runs/{r['id']}#batches"))
+                                                     run=r["id"], count=int(r["n"])), f"/runs/{r['id']}#bank-failures"))
         for r in await store.failed_texts(scope):
             items.append(Todo("failed_texts", Msg("todo.failed_texts", village=r["name"], period=r["period"], run=r["id"],
                                                   count=int(r["n"])), f"/runs/{r['id']}/notices"))
