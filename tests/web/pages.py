@@ -49,3 +49,17 @@ def pages_for(world: World) -> dict[str, list[str]]:
                  "/account/tokens", MISSING],
         "adm1": ["/admin/users", "/admin/villages", "/county", "/county/runs", f"/runs/{run}", "/account/tokens"],
     }
+
+
+#: Pages a form leads to when it goes wrong, per signed-in user: (page, fields to fill
+#: {selector: value}, files {selector: (file name, content)}, the submit button). The error is
+#: shown beside the field with the form kept, or the file's problems listed with its own name.
+FORMS: dict[str, list[tuple[str, dict[str, str], dict[str, tuple[str, bytes]], str]]] = {
+    "acc1": [
+        ("/villages/V0001/returns", {"#asset": "光伏电站", "#amount": "12.345"}, {},
+         "form[action='/villages/V0001/returns'] button[type=submit]"),
+        ("/villages/V0001/registry", {"#period": "2025"},
+         {"#households": ("户信息.csv", "户编号,户主姓名\nV0001-00001,张三\n".encode("utf-8"))},
+         "form[action='/villages/V0001/registry'] button[type=submit]"),
+    ],
+}

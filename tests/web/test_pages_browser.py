@@ -22,7 +22,7 @@ import pytest
 from dividends.clock import FixedClock
 from tests.dbsupport import BACKEND
 from support.serve import BackgroundServer
-from tests.web.pages import PUBLIC, pages_for
+from tests.web.pages import FORMS, PUBLIC, pages_for
 from tests.web.test_their_words import allowed, known_ids, raw_ids, visible_text
 from dividends.web.app import create_app
 from support.fake_sender import FakeSender
@@ -121,8 +121,24 @@ async def test_every_page_fits_a_phone_and_a_laptop_without_sideways_scrolling(s
                 page = await context.new_page()
                 if username:
                     await _login(page, site, username)
-                for url in urls:
-                    await page.goto(site.url + url)
+                async def opened(url: str) -> str:  # a page, or a form's answer to a mistake
+                    if isinstance(url, str):
+                        await page.goto(site.url + url)
+                        return url
+                    start, fields, files, submit = url
+                    await page.goto(site.url + start)
+                    for selector, value in fields.items():
+                        await page.fill(selector, value)
+                    for selector, (name, content) in files.items():
+                        await page.set_input_files(selector, {"name": name, "mimeType": "text/csv", "buffer": content})
+                    async with page.expect_navigation():
+                        await page.click(submit)
+                    answer = await page.content()
+                    assert 'role="alert"' in answer and "户信息.csv" in answer if files else 'role="alert"' in answer, start
+                    return f"{start} (sent with a mistake)"
+
+                for target in [*urls, *FORMS.get(username or "", [])]:
+                    url = await opened(target)
                     visited += 1
                     if hits := raw_ids(visible_text(await page.content()), ids - allowed(url)):
                         raw.append(f"{username} {url}: {hits}")
@@ -135,7 +151,7 @@ async def test_every_page_fits_a_phone_and_a_laptop_without_sideways_scrolling(s
                         for violation in await page.evaluate(AXE_CHECK):
                             inaccessible.append(f"{size} {username} {url}: {violation}")
                         if shots:
-                            await page.screenshot(path=str(shots / _shot_name(username or "anon", url, size)),
+                            await page.screenshot(path=str(shots / _shot_name(username or "anon", str(url), size)),
                                                   full_page=True)
                 await context.close()
             # the printed notice is still an A4 page with its own table, not the phone layout
