@@ -24,6 +24,8 @@ async def test_the_township_reviewer_sees_its_villages_and_the_plans_to_review(a
         assert 'href="/villages/V0002"' in home.text and 'href="/villages/V0001"' not in home.text
         assert f'href="/runs/{run}#decision"' in home.text and "等待乡镇审核备案" in home.text
         assert f'href="/runs/{world.runs["V0001"]}' not in home.text
+        page = (await town.get(f"/runs/{run}?lang=zh")).text
+        assert f'action="/runs/{run}/review"' in page and "您只能查看此批次" not in page  # it may review here
         reviewed = await town.post(f"/runs/{run}/review", {"filing_number": "甲镇备 2025-1"})
         assert reviewed.status_code == 303
         after = await town.get("/?lang=zh")
