@@ -54,7 +54,8 @@ class FigureTable(Table):
             widths.append(max([cell_len(header), *cells]))
             if column.justify == "right":  # a figure: its widest value, its header's longest word
                 words = [len(w) for w in header.split() if w.isascii()]
-                floors.append(max([1, *cells, *words]))
+                wide = [2] if not header.isascii() else []  # a Chinese header wraps by character, never to nothing
+                floors.append(max([1, *cells, *words, *wide]))
             else:  # a label: its longest word, up to LABEL_WIDTH
                 words = [cell_len(w) for cell in [column.header, *column._cells] for w in _plain(cell).split()]
                 floors.append(min(LABEL_WIDTH, max([1, *words])))
@@ -80,10 +81,12 @@ def _plain(cell: object) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
 
-def table(*columns: str, title: str | None = None) -> Table:
+def table(*columns: str, title: str | None = None, text: tuple[int, ...] = (0,)) -> Table:
+    """A :class:`FigureTable`: the columns at the positions ``text`` hold words (left, they fold
+    first), the others figures (right, never cut)."""
     t = FigureTable(title=title, title_justify="left", header_style="bold")
     for i, column in enumerate(columns):
-        t.add_column(column, justify="left" if i == 0 else "right")
+        t.add_column(column, justify="left" if i in text else "right")
     return t
 
 

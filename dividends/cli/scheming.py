@@ -21,10 +21,10 @@ app = typer.Typer(help="Scheme files: list the presets, show one readably, valid
 def list_() -> None:
     """The preset schemes."""
     lang = current_language()
-    t = table(text("cli.col.id"), text("cli.col.version"), text("cli.col.title"), text("cli.col.steps"))
+    t = table(text("cli.col.id"), text("cli.col.version"), text("cli.col.title"), text("cli.col.steps"), text=(0, 2, 3))
     for name in preset_names():
         s = load_preset(name)
-        t.add_row(name, str(s.version), s.title.text(lang), " → ".join(step.kind for step in s.steps))
+        t.add_row(name, str(s.version), s.title.text(lang), " → ".join(step.label.text(lang) for step in s.steps))
     out.print(t)
 
 

@@ -73,3 +73,17 @@ def test_every_commands_help_reads_without_type_labels() -> None:
         assert shown.exit_code == 0, (path, shown.output)
         labels = re.findall(r"<(?:bool|str|int|float|path|text|list\[[^\]]*\])>", shown.output)
         assert not labels, (path, labels, shown.output)
+
+
+def test_the_scheme_list_in_a_narrow_chinese_terminal_keeps_its_headers_and_speaks_in_step_names() -> None:
+    from schemes.presets import load_preset, preset_names
+    done = _narrow("schemes", "list", lang="zh")
+    assert done.returncode == 0, done.stderr
+    header = "".join(line for line in done.stdout.splitlines()[:4])
+    assert "版" in header and "本" in header  # a Chinese figure header wraps by character, never vanishes
+    body = [line.split("│")[1:-1] for line in done.stdout.splitlines() if line.startswith("│")]
+    ids, steps = ("".join(cells[k].strip() for cells in body) for k in (0, 3))  # folded cells, read on
+    for name in preset_names():
+        assert name in ids  # folded across lines, never cut
+        for step in load_preset(name).steps:
+            assert step.label.text("zh") in steps and step.kind not in steps
