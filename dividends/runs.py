@@ -49,7 +49,7 @@ from dividends.store.files import file_name, get_file, put_file
 from dividends.store import runs as store
 from dividends.store.snapshot_format import PARQUET_V2, read_frame_parquet
 from dividends.store.transactions import transaction
-from schemes.i18n import Msg
+from schemes.i18n import Msg, register
 from schemes.money import MoneyFormatError, format_yuan, parse_yuan
 from schemes.problems import InputError, Problem
 
@@ -68,6 +68,17 @@ def refuse(key: str, /, **params: object) -> InputError:
 def state_name(state: str) -> Msg:
     """A run state in the reader's language (``publicized`` -> 公示中)."""
     return Msg(f"state.{state}")
+
+
+#: run kind -> (zh, en): how the command line names a run's kind
+RUN_KIND_LABELS: dict[str, tuple[str, str]] = {"regular": ("常规", "regular"), "reversal": ("冲销", "reversal"),
+                                               "correction": ("更正", "correction")}
+register({f"run_kind.{k}": {"zh": zh, "en": en} for k, (zh, en) in RUN_KIND_LABELS.items()})
+
+
+def kind_name(kind: str) -> Msg | str:
+    """A run's kind in the reader's language (``reversal`` -> 冲销)."""
+    return Msg(f"run_kind.{kind}") if kind in RUN_KIND_LABELS else kind
 
 
 def states(*names: str) -> list[Msg]:

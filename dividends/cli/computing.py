@@ -14,7 +14,7 @@ from dividends.registry.mapping import ColumnMapping, load_mapping
 from dividends.registry.vocabulary import Vocabulary
 from schemes.problems import Problem
 from schemes.i18n import current_language
-from schemes.statuses import label as status_label
+from schemes.statuses import LABELS as STATUS_LABELS
 from dividends.compare import compare as compare_schemes
 from dividends.compute import Computation, Inputs, compute as run_compute
 from dividends.files.safe import export_csv
@@ -153,6 +153,12 @@ def verify(path: Annotated[Path, typer.Argument(help="a computation's output dir
     say("verify.ok", dir=str(path), hash=(result.content_hash or "")[:16])
 
 
+def _status(name: str | None) -> str:
+    """A household status as people read it (the one vocabulary), else the value itself."""
+    pair = STATUS_LABELS.get(name or "")
+    return (pair[0] if current_language() == "zh" else pair[1]) if pair else (name or "")
+
+
 def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the other scheme (preset or file)")],
             registry: RegistryOpt, period: PeriodOpt, posts: PostsOpt = None, members: MembersOpt = None,
             amount: AmountOpt = None, returns: ReturnsOpt = None, exclude_invalid: ExcludeOpt = False,
@@ -167,7 +173,7 @@ def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the
               text("cli.col.diff"), text("cli.col.gain"), text("cli.col.loss"),
               title=text("cli.compare.title", a=a_name, b=b_name))
     for r in c.by_status.iter_rows(named=True):
-        t.add_row(status_label(r["status"], current_language()), str(r["households"]), yuan(r["a_fen"]), yuan(r["b_fen"]), yuan(r["difference_fen"]),
+        t.add_row(_status(r["status"]), str(r["households"]), yuan(r["a_fen"]), yuan(r["b_fen"]), yuan(r["difference_fen"]),
                   str(r["gain"]), str(r["loss"]))
     out.print(t)
     accounts = c.lines.filter(pl.col("recipient_kind") == "account").group_by("recipient_id").agg(
@@ -181,9 +187,10 @@ def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the
     largest = c.lines.filter(pl.col("recipient_kind") == "household").sort(
         pl.col("difference_fen").abs(), "village_id", "recipient_id", descending=[True, False, False]).head(top)
     t = table(text("cli.col.recipient"), text("cli.col.village"), text("cli.col.status"), text("cli.col.a"),
-              text("cli.col.b"), text("cli.col.diff"), title=text("cli.compare.top", count=largest.height))
+              text("cli.col.b"), text("cli.col.diff"), title=text("cli.compare.top", count=largest.height), text=(0, 1, 2))
     for r in largest.iter_rows(named=True):
-        t.add_row(r["recipient_id"], r["village_id"], r["status"], yuan(r["a_fen"]), yuan(r["b_fen"]),
+        t.add_row(r["recipient_id"], r["village_id"], _status(r["status"]),
+                  yuan(r["a_fen"]), yuan(r["b_fen"]),
                   yuan(r["difference_fen"]))
     out.print(t)
     if out_file is not None:

@@ -349,7 +349,8 @@ def period_statement_cmd(
             t.add_row(str(r[0]), str(r[1]), *[yuan(int(c)) for c in r[2:]])  # type: ignore[call-overload]
         out.print(t)
         return
-    t = table(text("notify.col.household"), text("notify.col.period"), text("notify.col.segments"), text("notify.col.text"))
+    t = table(text("notify.col.household"), text("notify.col.period"), text("notify.col.segments"), text("notify.col.text"),
+              text=(0, 3))
     for s in statements(found, channel, settings.sms.max_segments):
         t.add_row(s.key[1], str(s.key[0]), str(s.text.info.segments) if s.text else "-",
                   s.text.body if s.text else s.error)

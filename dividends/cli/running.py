@@ -344,12 +344,14 @@ def list_cmd(village: Annotated[Optional[str], typer.Option("--village")] = None
              state: Annotated[Optional[str], typer.Option("--state")] = None,
              user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """Runs of the villages you see, newest first (every role)."""
+    from dividends.runs import kind_name, state_name
     from dividends.usecases import reading
     rows = as_user(user, password_stdin, lambda actor: reading.list_runs(actor, village=village, period=period, state=state))
     t = table(text("cli.col.run"), text("cli.col.village"), text("cli.col.period"), text("cli.col.kind"),
-              text("cli.col.state"), text("cli.col.scheme"), text("cli.col.total"), text("cli.col.age"))
+              text("cli.col.state"), text("cli.col.scheme"), text("cli.col.total"), text("cli.col.age"), text=(1, 3, 4, 5))
     for r in rows:
-        t.add_row(str(r.id), r.village, str(r.period), r.kind, r.state, r.scheme, yuan(r.pool_fen), r.created.isoformat())
+        t.add_row(str(r.id), r.village, str(r.period), str(kind_name(r.kind)), state_name(r.state).text(), r.scheme,
+                  yuan(r.pool_fen), r.created.isoformat())
     out.print(t)
 
 

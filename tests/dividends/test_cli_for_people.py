@@ -87,3 +87,12 @@ def test_the_scheme_list_in_a_narrow_chinese_terminal_keeps_its_headers_and_spea
         assert name in ids  # folded across lines, never cut
         for step in load_preset(name).steps:
             assert step.label.text("zh") in steps and step.kind not in steps
+
+
+def test_compare_names_household_statuses_by_label(files: SampleFiles) -> None:
+    done = _narrow("compare", "--scheme", "golden-chicken", "--vs", "shareholding", "--registry", files.households,
+                   "--members", files.members, "--posts", files.posts, "--returns", files.returns, "--period", "2024",
+                   lang="zh")
+    assert done.returncode == 0, done.stderr
+    assert "贫困户" in done.stdout and "一般户" in done.stdout
+    assert not re.search(r"(?<![A-Za-z_])(poor|non_poor|exited|monitored)(?![A-Za-z_])", done.stdout), done.stdout[:2000]

@@ -81,3 +81,14 @@ async def test_an_estimate_with_nothing_to_send_says_why(clean_db: str, tmp_path
                 env={"DATABASE_URL": clean_db, "SMS_BACKEND": "console"}, lang="en")
     assert shown.returncode == 0, shown.stderr
     assert "nothing to send: " + found.closed.text("en") in " ".join(shown.stdout.split())
+
+
+async def test_the_run_list_names_states_and_kinds_in_the_readers_words(clean_db: str, tmp_path: Path) -> None:  # noqa: F811
+    run = await publicized_run(tmp_path, FixedClock(datetime.now(UTC)))
+    accountant = await person("acc", "accountant", village="V0001")
+    zh = cli(accountant, "run", "list", env={"DATABASE_URL": clean_db}, lang="zh")
+    assert zh.returncode == 0, zh.stderr
+    assert f"{run.id}" in zh.stdout and "公示中" in zh.stdout and "常规" in zh.stdout
+    assert "publicized" not in zh.stdout and "regular" not in zh.stdout
+    en = cli(accountant, "run", "list", env={"DATABASE_URL": clean_db}, lang="en")
+    assert "regular" in en.stdout
