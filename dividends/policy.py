@@ -105,12 +105,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {action: rule.roles for action, rule in
 """Action -> roles that may do it (in their scope)."""
 
 
-#: action -> (zh, en): how a refusal names the action (``action.<name>``); the others keep their id
+#: action -> (zh, en): how a refusal names the action (``action.<name>``); every action has one
 ACTION_LABELS: dict[str, tuple[str, str]] = {
     "run.compute": ("计算", "compute"), "run.publicize": ("公示", "publicize"), "run.approve": ("审批", "approve"),
     "run.return": ("驳回", "return"), "run.review": ("审核备案", "review"), "run.pay": ("生成银行代发文件", "pay"),
     "run.bank_result": ("导入银行回单", "record the bank result"), "run.close": ("结束批次", "close"),
     "payee.correct": ("更正收款账户", "correct the payee account"), "payee.approve": ("审批收款账户更正", "approve the payee correction"),
+    "village.read": ("查看本村", "read the village"), "ledger.read": ("查看账簿", "read the ledger"),
+    "ledger.checkpoint": ("记录账簿核验点", "write a ledger checkpoint"), "run.pack": ("下载审计包", "download the audit pack"),
+    "registry.import": ("导入名册", "import a registry"), "registry.withdraw": ("撤回名册导入", "withdraw a registry import"),
+    "return.record": ("登记资产收益", "record an asset return"), "return.correct": ("更正资产收益", "correct an asset return"),
+    "run.create": ("新建分配批次", "create a run"), "objection.record": ("登记异议", "record an objection"),
+    "objection.resolve": ("处理异议", "resolve an objection"), "publicity.evidence": ("上传公示证据", "attach publicity evidence"),
+    "publicity.result": ("公开分配结果", "publish the result notice"), "run.cancel": ("作废批次", "cancel a run"),
+    "run.reverse": ("冲销批次", "reverse a run"), "reversal.approve": ("审批冲销", "approve a reversal"),
+    "notices.prepare": ("准备短信", "prepare texts"), "notices.period": ("准备年度汇总短信", "prepare period statements"),
+    "notices.release": ("放行短信", "release texts"), "notices.send": ("发送短信", "send texts"),
+    "county.read": ("查看全县", "read the county"), "users.manage": ("管理用户", "manage users"),
+    "villages.manage": ("管理村", "manage villages"), "village.language": ("设置村的文书语言", "set the village's language"),
+    "database.backup": ("备份数据库", "back up the database"), "database.restore": ("恢复数据库", "restore the database"),
+    "tokens.own": ("管理自己的 API 令牌", "manage one's own API tokens"),
 }
 register({f"action.{name}": {"zh": zh, "en": en}
           for name, (zh, en) in {**{a: (a, a) for a in RULES}, **ACTION_LABELS}.items()})

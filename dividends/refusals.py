@@ -15,10 +15,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemes.i18n import Msg, load_catalog
+from dividends.actors import ROLE_LABELS
+from schemes.i18n import Msg, catalog, load_catalog, register
 from schemes.problems import InputError, Problem
 
 load_catalog(Path(__file__).with_name("locale"), "dividends")
+register({f"role.{role}": {"zh": zh, "en": en} for role, (zh, en) in ROLE_LABELS.items()})
+
+
+def _label(key: str, fallback: str) -> Msg | str:
+    """The registered label (a role, an action) in the reader's language, else the id itself."""
+    return Msg(key) if key in catalog() else fallback
 
 
 class NotAllowed(Exception):
@@ -44,7 +51,10 @@ class Forbidden(Exception):
 
     @property
     def msg(self) -> Msg:
-        return Msg("refusal.forbidden", role=self.role, action=self.action, roles=", ".join(self.roles) or "-")
+        # roles and actions by their labels (the policy registers ``action.<name>``)
+        return Msg("refusal.forbidden", role=_label(f"role.{self.role}", self.role),
+                   action=_label(f"action.{self.action}", self.action),
+                   roles=[_label(f"role.{r}", r) for r in self.roles] or "-")
 
 
 def refuse(key: str, /, **params: object) -> InputError:

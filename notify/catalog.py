@@ -31,7 +31,7 @@ import yaml
 
 from notify.privacy import find_unmasked_number
 from notify.segments import SegmentInfo, count_segments
-from schemes.i18n import LANGS, Msg, load_catalog
+from schemes.i18n import LANGS, Msg, load_catalog, register
 
 ParamType = Literal["text", "name", "year", "yuan", "yuan_whole", "fen_part", "date", "account", "landline"]
 ApprovalState = Literal["approved", "pending", "rejected", "not_registered"]
@@ -111,7 +111,7 @@ class Catalog:
             return template
         if template.oneway is None:
             raise TemplateError(
-                Msg("sms.template.no_oneway", template=template_id, provider=provider or "-")
+                Msg("sms.template.no_oneway", template=template_id, provider=provider_label(provider))
             )
         return self.template(template.oneway)
 
@@ -194,6 +194,21 @@ PROFILES: dict[str, ProviderProfile] = {
     "console": ProviderProfile("console", False, True, False, None, None),
     "file": ProviderProfile("file", False, True, False, None, None),
 }
+
+#: Each provider as people read it (pages, the notices page's samples): (Chinese, English).
+PROVIDER_LABELS: dict[str, tuple[str, str]] = {
+    "twilio": ("Twilio 国际短信", "Twilio"),
+    "aliyun": ("阿里云短信", "Aliyun SMS"),
+    "tencent": ("腾讯云短信", "Tencent Cloud SMS"),
+    "console": ("控制台（测试用，不真正发送）", "console (testing: nothing is sent)"),
+    "file": ("文件（测试用，不真正发送）", "file (testing: nothing is sent)"),
+}
+register({f"sms.provider.{p}": {"zh": zh, "en": en} for p, (zh, en) in PROVIDER_LABELS.items()})
+
+
+def provider_label(provider: str | None) -> Msg | str:
+    """A provider for a message: its label in the reader's language ("-" when none)."""
+    return Msg(f"sms.provider.{provider}") if provider in PROVIDER_LABELS else (provider or "-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +302,7 @@ class ProviderTemplates:
                     "sms.template.not_approved",
                     template=template.id,
                     lang=lang,
-                    provider=provider,
+                    provider=provider_label(provider),
                     state=Msg(f"sms.template.state.{reg.state}"),
                     file=self.source,
                 )
@@ -401,7 +416,7 @@ def _check_value(template: str, param: Param, value: str, provider_max: int | No
     if provider_max is not None and limits and len(value) > min(limits):
         raise TemplateError(
             Msg("sms.template.param_long", template=template, param=param.name, value=value,
-                length=len(value), provider=provider, max=min(limits))
+                length=len(value), provider=provider_label(provider), max=min(limits))
         )
 
 

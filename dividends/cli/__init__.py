@@ -5,6 +5,7 @@ half-written; no traceback."""
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 import sys
 from typing import Annotated, Optional
 
@@ -60,12 +61,29 @@ app = typer.Typer(
 
 
 @app.callback()
-def _options(lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: DIVIDENDS_LANG, then the locale)")] = None) -> None:
+def _options(lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: DIVIDENDS_LANG, then the locale; Chinese when the locale names no language, e.g. C.UTF-8)")] = None) -> None:
     if lang:
         os.environ["DIVIDENDS_LANG"] = lang
 
 
+def console_language(env: MutableMapping[str, str] = os.environ) -> None:
+    """The console speaks the operator's language: ``--lang``, ``DIVIDENDS_LANG``, else a locale
+    that names one (``zh_CN.UTF-8`` Chinese, ``en_US.UTF-8`` English). A locale that names no
+    language (``C``, ``POSIX``, ``C.UTF-8``, unset: containers, cron, a bare SSH session) gets
+    Chinese, the product's default, as the pages and the village's documents do."""
+    if env.get("DIVIDENDS_LANG"):
+        return
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            if value.split(".")[0].split("@")[0].upper() not in ("C", "POSIX"):
+                return  # a real locale: schemes.i18n.current_language reads it
+            break
+    env["DIVIDENDS_LANG"] = "zh"
+
+
 def main() -> None:
+    console_language()
     try:
         app()
     except InputError as error:

@@ -14,6 +14,7 @@ from dividends.registry.mapping import ColumnMapping, load_mapping
 from dividends.registry.vocabulary import Vocabulary
 from schemes.problems import Problem
 from schemes.i18n import current_language
+from schemes.statuses import label as status_label
 from dividends.compare import compare as compare_schemes
 from dividends.compute import Computation, Inputs, compute as run_compute
 from dividends.files.safe import export_csv
@@ -166,7 +167,7 @@ def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the
               text("cli.col.diff"), text("cli.col.gain"), text("cli.col.loss"),
               title=text("cli.compare.title", a=a_name, b=b_name))
     for r in c.by_status.iter_rows(named=True):
-        t.add_row(r["status"], str(r["households"]), yuan(r["a_fen"]), yuan(r["b_fen"]), yuan(r["difference_fen"]),
+        t.add_row(status_label(r["status"], current_language()), str(r["households"]), yuan(r["a_fen"]), yuan(r["b_fen"]), yuan(r["difference_fen"]),
                   str(r["gain"]), str(r["loss"]))
     out.print(t)
     accounts = c.lines.filter(pl.col("recipient_kind") == "account").group_by("recipient_id").agg(

@@ -23,6 +23,7 @@ from support.sample import generate, write_csv
 from schemes.i18n import Msg, current_language, load_catalog
 from schemes.money import format_yuan
 from schemes.presets import preset_names
+from schemes.statuses import label as status_label
 from schemes.problems import InputError
 
 load_catalog(Path(__file__).parents[1] / "locale", "dividends")
@@ -82,9 +83,9 @@ def demo(
     base = Inputs(scheme="golden-chicken", registry=files["households"], posts=files["posts"],
                   members=files["persons"], returns=files["returns"], period=period)
     c = compare(base, "shareholding")
-    out.print(Msg("demo.compare", a="golden-chicken", b="shareholding").text(), markup=False)
+    out.print(Msg("demo.compare", a=c.a.scheme.title.text(lang), b=c.b.scheme.title.text(lang)).text(), markup=False)
     for r in c.by_status.iter_rows(named=True):
-        out.print(f"  {r['status']:<10} {r['households']:>5}  {format_yuan(r['a_fen']):>14} → "
+        out.print(f"  {status_label(r['status'], lang):<10} {r['households']:>5}  {format_yuan(r['a_fen']):>14} → "
                   f"{format_yuan(r['b_fen']):>14}  ({format_yuan(r['difference_fen'])})", markup=False)
 
     db = directory / "demo.sqlite3"
@@ -185,8 +186,8 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
             notice.write_text(await reading.notice_html(accountant, run.id, None, clock), encoding="utf-8")  # type: ignore[arg-type]
             step("cli.run.notice", file=str(notice))
             await _sms(accountant, run.id, "publicity", directory, step, clock, example=True)
-            if village == "V0001":
-                household = hh.filter(pl.col("amount_fen") > 0)["recipient_id"][0]
+            if village == "V0001" and hh.height:  # a household objects (one that gets something, if any does)
+                household = hh.sort(["amount_fen", "recipient_id"], descending=[True, False])["recipient_id"][0]
                 objection = await objections.record(accountant, run.id, household, "岗位月数少算了一个月",  # type: ignore[arg-type]
                                                     channel="cli", clock=clock)
                 step("demo.objection", household=household, text=objection.text)
@@ -256,7 +257,7 @@ async def _sms(actor, run_id: int, kind: str, directory: Path, step, clock: Fixe
     from dividends.usecases import notices
 
     guess = await estimate(run_id, kind, clock=clock)
-    step("demo.sms_estimate", kind=kind, count=guess.to_send, segments=guess.segments,
+    step("demo.sms_estimate", kind=Msg(f"notify.kind.{kind}"), count=guess.to_send, segments=guess.segments,
          cost=format_yuan(guess.cost_fen), no_phone=guess.no_phone)
     await notices.prepare(actor, run_id, kind, clock)
     await notices.release(actor, run_id, kind, clock)  # the accountant confirms after the estimate
@@ -281,5 +282,5 @@ def _example_household(result: Computation, lang: str) -> None:
         return
     row = hh.row(0, named=True)
     parts = [f"{s.label.text(lang)} {format_yuan(row[s.id])}" for s in a.scheme.steps if row.get(s.id)]
-    say("demo.household", household=row["household_id"], status=row["status"], members=row["members"],
-        amount=format_yuan(row["amount_fen"]), breakdown=", ".join(parts))
+    say("demo.household", household=row["household_id"], status=status_label(row["status"], lang), members=row["members"],
+        amount=format_yuan(row["amount_fen"]), breakdown=("，" if lang == "zh" else ", ").join(parts))

@@ -11,14 +11,17 @@ from dividends.store.queries import fetch
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose villages: one village, some counties, or every village (an admin of none)."""
+    """Whose villages: one village, one township's, some counties, or every village (an admin of none)."""
 
     village_id: int | None = None
     county_ids: tuple[int, ...] | None = None
+    township_id: int | None = None
 
     def sql(self) -> tuple[str, list[Any]]:
         if self.village_id is not None:
             return "v.id = ?", [self.village_id]
+        if self.township_id is not None:
+            return "v.township_id = ?", [self.township_id]
         if self.county_ids is None:
             return "1 = 1", []
         if not self.county_ids:
@@ -32,6 +35,14 @@ async def publicized_runs(scope: Scope) -> list[dict[str, Any]]:
     return await fetch("SELECT r.id, r.period, r.notice_end, r.prepared_by, v.code, v.name FROM run r "
                        f"JOIN village v ON v.id = r.village_id WHERE r.state = 'publicized' AND {where} "
                        "ORDER BY r.notice_end, r.id", *params)
+
+
+async def plans_to_review(scope: Scope) -> list[dict[str, Any]]:
+    """Computed or publicized regular runs (a plan the township reviews and files)."""
+    where, params = scope.sql()
+    return await fetch("SELECT r.id, r.period, r.content_hash, v.code, v.name FROM run r "
+                       "JOIN village v ON v.id = r.village_id WHERE r.state IN ('computed', 'publicized') "
+                       f"AND r.kind <> 'reversal' AND {where} ORDER BY r.id", *params)
 
 
 async def failed_payments(scope: Scope) -> list[dict[str, Any]]:

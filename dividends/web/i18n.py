@@ -13,6 +13,7 @@ from dividends.policy import OBJECTION_STATE_LABELS, RUN_STATE_LABELS
 from dividends.registry.columns import FIELD_LABELS
 from schemes.i18n import LANGS, LANGUAGE_LABELS, Msg, register
 from schemes.statuses import LABELS
+from notify.catalog import PROVIDER_LABELS
 
 STATE_NAMES = RUN_STATE_LABELS  # defined once, beside the states (dividends/policy.py)
 ROLE_NAMES = ROLE_LABELS  # defined once, beside the roles (dividends/actors.py)
@@ -20,6 +21,7 @@ OBJECTION_NAMES = OBJECTION_STATE_LABELS  # beside the objection states (dividen
 LANGUAGE_NAMES = LANGUAGE_LABELS  # beside the languages (schemes/i18n.py)
 FIELD_NAMES = FIELD_LABELS  # beside the registry columns (dividends/registry/columns.py)
 STATUS_NAMES = LABELS  # the household statuses, defined once (schemes/statuses.py)
+PROVIDER_NAMES = PROVIDER_LABELS  # the SMS providers, beside their profiles (notify/catalog.py)
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # layout

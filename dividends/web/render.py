@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from dividends.access import Actor, Forbidden, NotAllowed
 from dividends.clock import CHINA
-from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
+from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, PROVIDER_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
                                 named, t)
 from dividends.web.security import csrf_token
 from schemes.i18n import Msg, gettext_callables
@@ -90,6 +90,7 @@ def _context(request: Request) -> dict[str, Any]:
         "status_name": lambda s: named(STATUS_NAMES, s, lang),
         "objection_name": lambda s: named(OBJECTION_NAMES, s, lang),
         "language_name": lambda code: named(LANGUAGE_NAMES, code, lang),
+        "provider_name": lambda p: named(PROVIDER_NAMES, p, lang),
         "field_name": lambda f: named(FIELD_NAMES, f, lang),
         "field_value": lambda f, v: field_value(f, v, lang),
         "account_name": lambda a: account_label(a, lang),

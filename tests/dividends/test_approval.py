@@ -372,7 +372,7 @@ async def test_the_photo_of_the_posted_notice_is_evidence_and_tampering_shows(cl
 async def test_after_payment_the_result_notice_is_produced_masked_and_recorded(clean_db, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     run_id, who = await publicized(tmp_path, clock)
     await run_cases.approve(who["com"], run_id, clock, GOOD)
-    with pytest.raises(InputError, match="cannot publicity.result"):
+    with pytest.raises(InputError, match="cannot publish the result notice"):
         await publicity.record_result_notice(who["acc"], run_id, clock=clock)  # not paid yet
     batch = await payouts.pay(run_id, "acc", clock=clock)
     assert batch.batch.number == 1

@@ -41,7 +41,7 @@ async def test_estimate_send_and_status_from_the_command_line(clean_db: str, tmp
     assert "尚未准备" in estimate.stdout and "待发送短信" in estimate.stdout
 
     looked = notify(clean_db, outbox, "en", "send", str(run.id), "--kind", "publicity", "--yes", who=auditor)
-    assert looked.returncode == 5 and "may not notices.prepare" in looked.stderr, looked.stderr
+    assert looked.returncode == 5 and "may not prepare texts" in looked.stderr, looked.stderr
     asked = notify(clean_db, outbox, "en", "send", str(run.id), "--kind", "publicity", who=alice, token=True)
     assert asked.returncode == 0, asked.stderr
     assert "Run again with --yes" in asked.stdout and not outbox.exists()
@@ -79,7 +79,7 @@ def test_templates_lists_each_template_its_approval_and_each_providers_text() ->
     out = done.stdout
     assert "SMS_460000102" in out and "1900102" in out and "pending" in out and "rejected" in out
     assert "{1}{2}户：{3}年度" in out and "${village}${household}户" in out
-    assert "【青山镇人民政府】青山村张*明户" in out and "tencent allows at most 6" in out
+    assert "【青山镇人民政府】青山村张*明户" in out and "Tencent Cloud SMS allows at most 6" in out
     broken = subprocess.run([sys.executable, "-m", "dividends", "notify", "templates"], capture_output=True,
                             text=True, env={**env, "SMS_TEMPLATES_FILE": str(ROOT / "README.md")}, cwd=ROOT,
                             timeout=120)

@@ -21,6 +21,7 @@ SHOTS = [
      "/villages/V0001/runs/new?period=2024&scheme=shareholding&compare=tourism-cooperative", "#compare-title"),
     ("desktop-scheme-preview.png", "acc1", (1366, 768), "/villages/V0001/runs/new?period=2024&scheme=shareholding", None),
     ("desktop-run-approval.png", "com1", (1366, 768), "/runs/{run}", None),
+    ("phone-bank-failures.png", "acc1", (390, 844), "/runs/{run}", "#batches"),
 ]
 
 

@@ -14,6 +14,12 @@ from tests.web.support import browser
 pytestmark = pytest.mark.db
 
 
+def _section(page: str, element_id: str) -> str:
+    """The page's ``<section id=...>`` (empty when there is none)."""
+    found = re.search(rf'<section[^>]*id="{element_id}".*?</section>', page, re.S)
+    return found.group(0) if found else ""
+
+
 async def test_a_return_is_corrected_on_its_page_until_a_run_books_it(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     reg = registry_files(tmp_path)
     async with browser(app, "acc1") as acc, browser(app, "com1") as com:
@@ -72,10 +78,17 @@ async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_
         await acc.post(f"/runs/{run_id}/pay", {"bank_format": "psbc"})
         csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
         failed = sorted(set(re.findall(r"V\d{4}-\d{5}", csv.content.decode("utf-8-sig"))))[:1]
-        await acc.post(f"/runs/{run_id}/bank-result", files={
+        result = await acc.post(f"/runs/{run_id}/bank-result", files={
             "result": ("result.csv", bank_result_csv(csv.content, set(failed)), "text/csv")})
+        assert result.headers["location"] == f"/runs/{run_id}#bank-failures"  # the import lands on who failed
         page = await acc.get(f"/runs/{run_id}")
         assert 'action="/runs/%d/payees"' % run_id in page.text and "补发批次沿用" in page.text
+        failures = _section(page.text, "bank-failures")
+        assert "银行未付成功：1 户" in failures and failed[0] in failures and "账户已销户" in failures
+        fix = f'href="/runs/{run_id}?payee={failed[0]}#payees"'
+        assert fix in failures and fix not in (await com.get(f"/runs/{run_id}")).text  # the committee does not prepare
+        chosen = (await acc.get(f"/runs/{run_id}?payee={failed[0]}")).text
+        assert f'<option value="{failed[0]}" selected>' in chosen
         prepared = await acc.post(f"/runs/{run_id}/payees", {"household_id": failed[0], "account_no": "6222000099998888",
                                                              "bank": "农商银行", "reason": "原账户已销户"})
         assert prepared.status_code == 303
@@ -84,7 +97,9 @@ async def test_a_failed_households_account_is_corrected_and_approved_on_the_run_
         approve = re.search(r'action="(/runs/\d+/payees/\d+/approve)"', page.text)
         assert approve is not None
         assert (await com.post(approve.group(1))).status_code == 303
+        assert "账户已更正，等待监委会审批" in _section(page.text, "bank-failures")
         assert "已审批" in (await acc.get(f"/runs/{run_id}")).text
+        assert "账户更正已审批" in _section((await acc.get(f"/runs/{run_id}")).text, "bank-failures")
         assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
         follow = await acc.get(f"/runs/{run_id}/batches/2.csv")
         assert "6222000099998888" in follow.content.decode("utf-8-sig")

@@ -41,7 +41,7 @@ async def test_each_role_s_home_page_lists_what_waits_for_them(app, clock, tmp_p
                                 files={"result": ("result.csv", bank_result_csv(csv.content, failed), "text/csv")})
         assert result.status_code == 303, result.text[-1500:]
         mine = todo_of((await acc.get("/villages/V0001")).text)
-        assert "2 户发放失败" in mine and f'href="/runs/{run_id}#batches"' in mine
+        assert "2 户发放失败" in mine and f'href="/runs/{run_id}#bank-failures"' in mine
         assert "2 户发放失败" in todo_of((await aud.get("/county")).text)
     async with browser(app, "acc2") as other:
         assert "发放失败" not in todo_of((await other.get("/villages/V0002")).text)

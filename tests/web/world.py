@@ -2,11 +2,13 @@
 counties, built through the services (the pages are tested elsewhere)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from dividends import access, payouts, runs
+from dividends.actors import Actor
 from dividends.clock import FixedClock
 from dividends.imports import import_registry
 from tests.dividends.test_runs import RESOLUTION
@@ -53,15 +55,29 @@ async def build_world(tmp: Path, clock: FixedClock) -> World:
         await runs.resolve_objection(objection.id, "ok", "com1", clock)
         objections[village] = objection.id
     clock.advance(days=7)
+    from dividends.store.files import get_file
     for village in ("V0001", "V9001"):
         await runs.approve(ids[village], "com1", clock, resolution=RESOLUTION)  # on a recorded meeting
         outcome = await payouts.pay(ids[village], "acc1", clock=clock)
         csv = tmp / f"{village}.csv"
-        from dividends.store.files import get_file
-        csv.write_bytes(bank_result_csv(await get_file(outcome.batch.csv_file)))
+        batch = await get_file(outcome.batch.csv_file)
+        # V0001: the bank refuses its first household (closed account): failed list, payee fix, cash list
+        failed = {sorted(set(re.findall(r"V[0-9]{4}-[0-9]{5}", batch.decode("utf-8-sig"))))[0]} \
+            if village == "V0001" else set()
+        csv.write_bytes(bank_result_csv(batch, failed))
+        if failed:
+            await payouts.import_bank_result(ids[village], csv, "acc1", clock=clock)
+    # a township reviewer (乡镇农经站) over V0002, and V0002's own committee member (approves there)
+    admin = Actor(0, "test", "test", "admin")
+    await access.create_township(admin, "T01", "甲镇", county="C1")
+    await access.set_village_township(admin, "V0002", "T01")
+    for username, role, village, town, name in (("town1", "township", None, "T01", "钱站长"),
+                                                 ("com2", "committee", "V0002", None, "陈监委")):
+        await access.create_user(username, "correct horse battery", role, actor="test", village=village,
+                                 township=town, display_name=name)
     snapshots = {s.village.code: s.id for s in await RegistrySnapshot.all().prefetch_related("village")}
     tokens = {}
-    for username in ("acc1", "com1", "com1b", "acc2", "aud1", "aud2", "adm1", "root"):
+    for username in ("acc1", "com1", "com1b", "acc2", "aud1", "aud2", "adm1", "root", "town1", "com2"):
         actor = await access.verify_login(username, "correct horse battery", "127.0.0.9", clock)
         assert actor is not None
         tokens[username] = await access.create_token(actor, "script")

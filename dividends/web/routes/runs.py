@@ -211,10 +211,11 @@ async def bank_result(request: Request, actor: Actor) -> Response:
         with tempfile.TemporaryDirectory(prefix="result-") as tmp:
             path = await forms.save_upload(form, "result", Path(tmp))
             assert path is not None
-            await payments.bank_result(actor, run.id, path, batch_number=number, clock=request.app.state.clock)
+            outcome = await payments.bank_result(actor, run.id, path, batch_number=number, clock=request.app.state.clock)
     finally:
         await form.close()
-    return redirect(f"/runs/{run.id}#batches")
+    # who the bank refused, why, and the way to fix each account: right where the page opens
+    return redirect(f"/runs/{run.id}#bank-failures" if outcome.failed else f"/runs/{run.id}#batches")
 
 
 @page

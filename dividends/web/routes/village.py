@@ -43,6 +43,10 @@ async def home(request: Request, actor: Actor) -> Response:
         return redirect(f"/villages/{actor.village_code}")
     if actor.may("county.read"):
         return redirect("/county")
+    if actor.in_township:  # the township's reviewer: its villages and the plans waiting for review
+        villages = list(await access.villages_query(actor).order_by("code"))
+        items = await todo.todo(actor, today(request.app.state.clock))
+        return render(request, "township.html", {"villages": villages, "todo": items})
     return redirect("/account/tokens")
 
 
