@@ -242,8 +242,12 @@ def run_phase(url: str, phase: str, manifest: Path, jobs: int, env: dict[str, st
 # The first measurement (commit 411f3a7, one worker, load average 13.7-14.3 on the shared 2-core
 # machine): (households, villages, villages per county) -> phase -> (wall s, CPU s of client + server).
 # The target of issue 13: the slowest phase (compute) at least 2x faster than this.
-FIRST = {(200_000, 200, 100): {"import": (23.7, 8.3), "compute": (60.7, 13.0), "publicize": (5.3, 0.7),
-                               "approve": (19.2, 4.8)}}
+# The first measurement of each size, with its commit: phase -> (wall s, CPU s client + server).
+# At full size the first run (411f3a7, one worker) stopped after the import phase, so only that phase
+# has a first figure; the slowest phase of that measurement is the one the 2x target is about.
+FIRST = {(200_000, 200, 100): ("411f3a7", {"import": (23.7, 8.3), "compute": (60.7, 13.0), "publicize": (5.3, 0.7),
+                                           "approve": (19.2, 4.8)}),
+         (10_000_000, 10_000, 100): ("411f3a7", {"import": (2123.7, 325.4)})}
 UNITS = {"import": "households", "compute": "lines", "publicize": "runs", "approve": "postings"}
 
 
@@ -298,14 +302,21 @@ def main() -> None:
     if first is None:
         print("  no first measurement recorded at this size (see FIRST): no ratio")
         return
+    commit, phases = first
+    slowest_first = max(phases, key=lambda p: phases[p][0])
     for r in results:
-        wall, cpu = first[str(r["phase"])]
+        if str(r["phase"]) not in phases:
+            print(f"  {r['phase']:<10} no figure in the first measurement ({commit})")
+            continue
+        wall, cpu = phases[str(r["phase"])]
         ours_cpu = float(r["cpu_s"]) + float(r["server_cpu_s"])
-        mark = "  <- the slowest phase of the first measurement: target 2x" if r["phase"] == "compute" else ""
-        print(f"  {r['phase']:<10} vs first measurement (411f3a7): wall {wall:.1f} -> {r['wall_s']:.1f} s "
+        mark = "  <- the slowest phase of the first measurement: target 2x" if r["phase"] == slowest_first else ""
+        print(f"  {r['phase']:<10} vs first measurement ({commit}): wall {wall:.1f} -> {r['wall_s']:.1f} s "
               f"({wall / float(r['wall_s']):.2f}x faster), CPU {cpu:.1f} -> {ours_cpu:.1f} s "
               f"({cpu / ours_cpu:.2f}x){mark}")
-
+    print(f"  slowest phase now: {slowest['phase']} {slowest['wall_s']:.1f} s wall = "
+          f"{phases[slowest_first][0] / float(slowest['wall_s']):.2f}x faster than the slowest phase of the first "
+          f"measurement ({slowest_first} {phases[slowest_first][0]:.1f} s)")
 
 if __name__ == "__main__":
     main()
