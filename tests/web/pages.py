@@ -51,15 +51,24 @@ def pages_for(world: World) -> dict[str, list[str]]:
     }
 
 
-#: Pages a form leads to when it goes wrong, per signed-in user: (page, fields to fill
-#: {selector: value}, files {selector: (file name, content)}, the submit button). The error is
-#: shown beside the field with the form kept, or the file's problems listed with its own name.
-FORMS: dict[str, list[tuple[str, dict[str, str], dict[str, tuple[str, bytes]], str]]] = {
-    "acc1": [
-        ("/villages/V0001/returns", {"#asset": "光伏电站", "#amount": "12.345"}, {},
-         "form[action='/villages/V0001/returns'] button[type=submit]"),
-        ("/villages/V0001/registry", {"#period": "2025"},
-         {"#households": ("户信息.csv", "户编号,户主姓名\nV0001-00001,张三\n".encode("utf-8"))},
-         "form[action='/villages/V0001/registry'] button[type=submit]"),
-    ],
-}
+
+Form = tuple[str, dict[str, str], dict[str, tuple[str, bytes]], str, str]
+
+
+def forms_for(world: World) -> dict[str, list[Form]]:
+    """Pages a form leads to, per signed-in user: (page, fields to fill {selector: value}, files
+    {selector: (file name, content)}, the submit button, a text the answer shows). Mistakes show
+    beside the field with the form kept, or list the file's problems under its own name."""
+    return {
+        "acc1": [
+            ("/villages/V0001/returns", {"#asset": "光伏电站", "#amount": "12.345"}, {},
+             "form[action='/villages/V0001/returns'] button[type=submit]", 'role="alert"'),
+            ("/villages/V0001/registry", {"#period": "2025"},
+             {"#households": ("户信息.csv", "户编号,户主姓名\nV0001-00001,张三\n".encode("utf-8"))},
+             "form[action='/villages/V0001/registry'] button[type=submit]", "户信息.csv"),
+        ],
+        "aud1": [  # the auditor verifies the run's audit pack it downloaded
+            ("/county/villages/V0001", {}, {"#pack": (f"audit-pack-run-{world.runs['V0001']}.zip", world.pack)},
+             "#verify-pack", "核验通过"),
+        ],
+    }

@@ -23,6 +23,7 @@ class World:
     snapshots: dict[str, int]
     objections: dict[str, int]
     tokens: dict[str, str]
+    pack: bytes = b""  # V0001's audit pack, as its auditor downloads it
 
 
 def _rename(directory: Path, source: Path, old: str, new: str) -> Path:
@@ -82,4 +83,5 @@ async def build_world(tmp: Path, clock: FixedClock) -> World:
         assert actor is not None
         tokens[username] = await access.create_token(actor, "script")
     assert await Objection.all().count() == 3
-    return World(ids, snapshots, objections, tokens)
+    from dividends.auditpack import build_pack
+    return World(ids, snapshots, objections, tokens, await build_pack(ids["V0001"]))
