@@ -46,8 +46,9 @@ def pages_for(world: World) -> dict[str, list[str]]:
         "aud1": ["/county", "/county/runs", "/county/runs?state=paid", "/county/villages/V0001",
                  "/county/villages/V0001/verify", f"/runs/{run}", f"/runs/{run}/lines", f"/runs/{run}/verify",
                  f"/runs/{run}/notices", "/county/anomalies", "/county/schemes", "/county/schemes/shareholding/diff",
-                 "/account/tokens", MISSING],
-        "adm1": ["/admin/users", "/admin/villages", "/county", "/county/runs", f"/runs/{run}", "/account/tokens"],
+                 "/villages/V0001", f"/villages/V0001/registry/{snap}", "/account/tokens", MISSING],
+        "adm1": ["/admin/users", "/admin/villages", "/county", "/county/runs", "/county/anomalies", "/villages/V0001",
+                 f"/runs/{run}", "/account/tokens"],
     }
 
 
