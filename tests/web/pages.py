@@ -67,6 +67,8 @@ def forms_for(world: World) -> dict[str, list[Form]]:
             ("/villages/V0001/registry", {"#period": "2025"},
              {"#households": ("户信息.csv", "户编号,户主姓名\nV0001-00001,张三\n".encode("utf-8"))},
              "form[action='/villages/V0001/registry'] button[type=submit]", "户信息.csv"),
+            ("/villages/V0001/registry", {"#period": "2025"}, {"#households": ("户信息.csv", world.registry)},
+             "form[action='/villages/V0001/registry'] button[type=submit]", "与上一版名册相比没有变化"),  # imported again: the report
         ],
         "aud1": [  # the auditor verifies the run's audit pack it downloaded
             ("/county/villages/V0001", {}, {"#pack": (f"audit-pack-run-{world.runs['V0001']}.zip", world.pack)},

@@ -122,6 +122,8 @@ async def test_every_page_fits_a_phone_and_a_laptop_without_sideways_scrolling(s
                 page = await context.new_page()
                 if username:
                     await _login(page, site, username)
+                sent: list[str] = []
+
                 async def opened(url: str | Form) -> str:  # a page, or the page a form answers with
                     if isinstance(url, str):
                         await page.goto(site.url + url)
@@ -136,7 +138,8 @@ async def test_every_page_fits_a_phone_and_a_laptop_without_sideways_scrolling(s
                     async with page.expect_navigation():
                         await page.click(submit)
                     assert expected in await page.content(), (start, expected)
-                    return f"{start} (its form sent)"
+                    sent.append(start)
+                    return f"{start} (form {len(sent)} sent)"  # its own screenshot name
 
                 for target in [*urls, *forms.get(username or "", [])]:
                     url = await opened(target)

@@ -24,6 +24,7 @@ class World:
     objections: dict[str, int]
     tokens: dict[str, str]
     pack: bytes = b""  # V0001's audit pack, as its auditor downloads it
+    registry: bytes = b""  # V0001's households file (its rows of the sample registry), to import again
 
 
 def _rename(directory: Path, source: Path, old: str, new: str) -> Path:
@@ -84,4 +85,6 @@ async def build_world(tmp: Path, clock: FixedClock) -> World:
         tokens[username] = await access.create_token(actor, "script")
     assert await Objection.all().count() == 3
     from dividends.auditpack import build_pack
-    return World(ids, snapshots, objections, tokens, await build_pack(ids["V0001"]))
+    lines = files.households.read_text(encoding="utf-8").splitlines()
+    own = "\n".join([lines[0], *(line for line in lines[1:] if line.startswith("V0001-"))]) + "\n"
+    return World(ids, snapshots, objections, tokens, await build_pack(ids["V0001"]), own.encode("utf-8"))
