@@ -277,9 +277,13 @@ def check_deduction_templates(run_id: int, kind: str, needs: Iterable[tuple[str,
         raise InputError(problems)
 
 
-async def deduction_needs(run: Any, words: content.RunWords) -> list[tuple[str, str, int, int]]:
-    """(household, language, deducted, still owed) of the households the run deducted from."""
-    rows = await period_store.households_of(run.snapshot.id, sorted(words.deducted))
+async def deduction_needs(run: Any, kind: str, words: content.RunWords) -> list[tuple[str, str, int, int]]:
+    """(household, language, deducted, still owed) of the households the run deducted from (for
+    a payment confirmation: those it paid)."""
+    ids = sorted(words.deducted)
+    if kind == "payment_confirmation":
+        ids = sorted({h for _, h, _, status in await store.payout_items(run.id, ids) if status == "paid"})
+    rows = await period_store.households_of(run.snapshot.id, ids)
     langs = {r[0]: content.HouseholdRow(*r, fallback=words.language).lang for r in rows}
     return [(h, langs.get(h, words.language), fen, int(words.owed.get(h, 0)))
             for h, fen in sorted(words.deducted.items()) if h in langs]
@@ -301,7 +305,7 @@ async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock
     check_templates(kind, channel, templates)
     words = await content.run_words(run)
     if words.deducted:
-        check_deduction_templates(run.id, kind, await deduction_needs(run, words), channel, templates)
+        check_deduction_templates(run.id, kind, await deduction_needs(run, kind, words), channel, templates)
     tally = _Tally()
     existing = 0
     async for skipped, page in _pages(run, kind, words, max_segments, channel, templates):
