@@ -282,7 +282,10 @@ async def deduction_needs(run: Any, kind: str, words: content.RunWords) -> list[
     a payment confirmation: those it paid)."""
     ids = sorted(words.deducted)
     if kind == "payment_confirmation":
-        ids = sorted({h for _, h, _, status in await store.payout_items(run.id, ids) if status == "paid"})
+        paid: set[str] = set()
+        for start in range(0, len(ids), PAGE):
+            paid |= {h for _, h, _, status in await store.payout_items(run.id, ids[start:start + PAGE]) if status == "paid"}
+        ids = sorted(paid)
     rows = await period_store.households_of(run.snapshot.id, ids)
     langs = {r[0]: content.HouseholdRow(*r, fallback=words.language).lang for r in rows}
     return [(h, langs.get(h, words.language), fen, int(words.owed.get(h, 0)))
