@@ -57,6 +57,17 @@ load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 
 @dataclass(frozen=True)
+class EventChanges:
+    """The events of a version against those of the version before it in the period: each event
+    a row of the canonical file (``household_id, event, date, member, from_status``)."""
+
+    added: tuple[dict[str, str], ...] = ()
+    removed: tuple[dict[str, str], ...] = ()
+    count: int = 0  # the events of the version
+    against: int | None = None  # the version compared with (None: the first of the period)
+
+
+@dataclass(frozen=True)
 class VillageImport:
     village: str
     version: int
@@ -69,6 +80,7 @@ class VillageImport:
     events: int = 0  # the version's events
     events_added: int = 0  # against the previous version of the period
     events_removed: int = 0
+    event_changes: EventChanges | None = None  # the events added and removed (a new version only)
 
 
 @dataclass(frozen=True)
@@ -306,7 +318,8 @@ async def _snapshot(record: RegistryImport, village: Village, period: int, frame
         "capital_fen", "account_no", "bank", "language").rows())
     await store.insert_changes(snapshot.id, changes.rows)
     return VillageImport(village.code, snapshot.version, h.height, changes.added, changes.removed, changes.changed,
-                         False, snapshot.id, event_diff.count, len(event_diff.added), len(event_diff.removed))
+                         False, snapshot.id, event_diff.count, len(event_diff.added), len(event_diff.removed),
+                         event_diff)
 
 
 def _same_facts(old: dict[str, object], new: dict[str, object]) -> bool:
@@ -344,17 +357,6 @@ def _diff(old: pl.DataFrame | None, new: pl.DataFrame) -> _Diff:
         rows.append((r["household_id"], "changed",
                      {f: [r[f], r[f"{f}_new"]] for f in HOUSEHOLD_FIELDS if r[f] != r[f"{f}_new"]}))
     return _Diff(len(added), len(removed), changed.height, rows)
-
-
-@dataclass(frozen=True)
-class EventChanges:
-    """The events of a version against those of the version before it in the period: each event
-    a row of the canonical file (``household_id, event, date, member, from_status``)."""
-
-    added: tuple[dict[str, str], ...] = ()
-    removed: tuple[dict[str, str], ...] = ()
-    count: int = 0  # the events of the version
-    against: int | None = None  # the version compared with (None: the first of the period)
 
 
 def _event_set(data: bytes | None) -> list[dict[str, str]]:

@@ -25,7 +25,7 @@ the status after. Dates are within the period.
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +36,7 @@ from dividends.registry.columns import ColumnSpec
 from dividends.registry.reading import ROW, Table, read_table
 from schemes.engine import Extra
 from schemes.filters import STATUS_NAMES
+from schemes.statuses import LABELS as STATUS_LABELS
 from schemes.i18n import Msg, load_catalog
 from schemes.months import EVENT_COLUMNS
 from schemes.problems import InputError, Problem
@@ -186,6 +187,19 @@ def events_csv(rows: pl.DataFrame) -> bytes:
     out = rows.select("household_id", "event", pl.col("date").cast(pl.String), "member", "from_status").sort(
         "household_id", "date", "event", "member", "from_status", nulls_last=True)
     return out.write_csv().encode("utf-8")
+
+
+def event_text(row: Mapping[str, str | None], lang: str) -> str:
+    """One event of a canonical events file as people read it (the registry diff, the import
+    report): household, what happened, when, and whose or from which status."""
+    detail: Msg | str = ""
+    if row.get("member"):
+        detail = Msg("events.member", name=str(row["member"]))
+    elif row.get("from_status"):
+        zh, en = STATUS_LABELS.get(str(row["from_status"]), (str(row["from_status"]),) * 2)
+        detail = Msg("events.from_status", status=zh if lang == "zh" else en)
+    return Msg("events.line", household=row["household_id"], event=Msg(f"events.kind.{row['event']}"),
+               date=row["date"], detail=detail).text(lang)
 
 
 def read_events(path: Path, period: int, name: str | None = None) -> pl.DataFrame:

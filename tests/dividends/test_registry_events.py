@@ -146,3 +146,40 @@ async def test_events_not_given_are_kept_for_the_households_still_there(clean_db
     # kept unchanged: the same households file alone again changes nothing
     again = await _import(fixed)
     assert again.villages[0].unchanged
+
+
+def _cli(url: str, *args: str | Path, who, lang: str = "en"):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "DATABASE_URL": url, "DIVIDENDS_LANG": lang, "COLUMNS": "200", **who.env}
+    return subprocess.run([sys.executable, "-m", "dividends", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=180, cwd=Path(__file__).resolve().parents[2])
+
+
+async def test_the_command_line_imports_events_and_lists_what_changed(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.people import person
+    acc = await person("acc1", "accountant", village="V0001", county="C1", token=True)
+    files = sample_files(tmp_path, households=8, villages=1, seed=3)
+    h = _ids(files)
+    first = events_file(tmp_path, [f"{h[1]},死亡,2025-05-10,某某,"], name="first.csv")
+    done = _cli(clean_db, "import", "registry", "--registry", files.households, "--period", "2025", "--events", first,
+                who=acc)
+    assert done.returncode == 0, done.stderr
+    assert "V0001: 1 events in this version (1 added, 0 removed" in done.stdout
+    assert f"+ {h[1]} died on 2025-05-10 (member 某某)" in done.stdout
+    second = events_file(tmp_path, [f"{h[2]},类别变更,2025-04-01,,监测户"], name="second.csv")
+    done = _cli(clean_db, "import", "registry", "--registry", files.households, "--period", "2025", "--events", second,
+                who=acc, lang="zh")
+    assert done.returncode == 0, done.stderr
+    assert "新增 1 条，删除 1 条" in done.stdout and f"- {h[1]} 2025-05-10 死亡（成员 某某）" in done.stdout
+    assert f"+ {h[2]} 2025-04-01 类别变更（原类别：监测户）" in done.stdout
+    bad = events_file(tmp_path, [f"{h[2]},类别变更,2025-04-01,,"], name="bad.csv")
+    refused = _cli(clean_db, "import", "registry", "--registry", files.households, "--period", "2025", "--events", bad,
+                   who=acc)
+    assert refused.returncode == 2 and "bad.csv" in refused.stderr and "row 2" in refused.stderr, refused.stderr
+    written = _cli(clean_db, "import", "template", "--kind", "events", "--out", tmp_path / "t", who=acc)
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "t" / "events-template.csv").read_bytes().decode("utf-8-sig").startswith("户编号,变动类型,变动日期")
+    wrong = _cli(clean_db, "import", "template", "--kind", "events2", "--out", tmp_path / "t", who=acc)
+    assert wrong.returncode == 2 and "events2" in wrong.stderr
