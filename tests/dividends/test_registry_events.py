@@ -183,3 +183,81 @@ async def test_the_command_line_imports_events_and_lists_what_changed(clean_db, 
     assert (tmp_path / "t" / "events-template.csv").read_bytes().decode("utf-8-sig").startswith("户编号,变动类型,变动日期")
     wrong = _cli(clean_db, "import", "template", "--kind", "events2", "--out", tmp_path / "t", who=acc)
     assert wrong.returncode == 2 and "events2" in wrong.stderr
+
+
+# ------------------------------------------------------------------------------ runs
+
+MONTHS = str(Path(__file__).resolve().parents[2] / "schemes" / "examples" / "per-person-months.yaml")
+
+
+def _households(lines: pl.DataFrame) -> dict[str, int]:
+    return dict(lines.filter(pl.col("recipient_kind") == "household").select("recipient_id", "amount_fen").rows())
+
+
+async def test_a_scheme_prorating_by_months_computes_through_a_run_from_the_versions_events(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """create → compute → publicize → approve with ``per-person-months``: the version's events
+    are the run's ``events`` input (recorded, in the audit pack, verified offline)."""
+    import zipfile
+    from datetime import UTC, datetime
+
+    from dividends import runs
+    from dividends.auditpack import build_pack, verify_pack
+    from dividends.clock import FixedClock
+    from tests.dividends.test_runs import RESOLUTION
+
+    clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
+    files = sample_files(tmp_path, households=30, villages=1, seed=3)
+    frame = pl.read_csv(files.households, infer_schema=False).with_columns(pl.col("members").cast(pl.Int64))
+    eligible = frame.filter(pl.col("status").is_in(["poor", "monitored"]) & (pl.col("members") <= 3)).sort("household_id")
+    assert eligible.height >= 2, frame.select("status", "members")
+    died, joined = eligible["household_id"][0], eligible["household_id"][1]
+    m_died, m_joined = int(eligible["members"][0]), int(eligible["members"][1])
+    path = events_file(tmp_path, [f"{died},死亡,2024-05-10,某某,", f"{joined},新增,2024-09-20,,"])
+    await import_registry(files.households, period=2024, actor="accountant", members=files.members, posts=files.posts,
+                          reference_date=date(2025, 1, 1), events=path)
+
+    run = await runs.create_run("V0001", 2024, MONTHS, "accountant", amount_yuan="100000")
+    await runs.compute_run(run.id, "accountant", clock)
+    run = await runs.get_run(run.id)
+    assert run.state == "computed" and "inputs/events.csv" in run.manifest["inputs"]
+    lines = _households(await runs.lines_frame(run.id))
+    # the dead member counted January to May (stops from the month after): 12 * m + 5 person-months
+    assert lines[died] == 500_00 * (12 * m_died + 5) // 12 or lines[died] == -(-500_00 * (12 * m_died + 5) // 12)
+    # the household that joined in September counts from October: 3 months of its members
+    assert lines[joined] in (500_00 * 3 * m_joined // 12, -(-500_00 * 3 * m_joined // 12))
+    others = eligible["household_id"][2:].to_list()
+    assert all(lines[h] == 500_00 * m for h, m in zip(others, eligible["members"][2:].to_list()))  # a whole year
+    await runs.publicize(run.id, date(2025, 1, 6), date(2025, 1, 12), "accountant", clock)
+    clock.advance(days=7)
+    outcome = await runs.approve(run.id, "chair", clock, resolution=RESOLUTION)
+    assert outcome.run.state == "approved"
+
+    pack = tmp_path / "pack.zip"
+    pack.write_bytes(await build_pack(run.id))
+    with zipfile.ZipFile(pack) as z:
+        names = z.namelist()
+    assert any(n.endswith("inputs/events.csv") for n in names), names
+    result = verify_pack(pack)
+    assert result.ok, [p.text("en") for p in result.problems]
+
+
+async def test_a_version_without_events_prorates_nothing_and_other_schemes_read_none(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from dividends import runs
+    from dividends.clock import FixedClock
+    from datetime import UTC, datetime
+
+    clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
+    files = sample_files(tmp_path, households=12, villages=1, seed=3)
+    await import_registry(files.households, period=2024, actor="accountant", members=files.members, posts=files.posts,
+                          reference_date=date(2025, 1, 1))
+    run = await runs.create_run("V0001", 2024, MONTHS, "accountant", amount_yuan="100000", asset="pv")
+    await runs.compute_run(run.id, "accountant", clock)
+    run = await runs.get_run(run.id)
+    assert run.state == "computed" and "inputs/events.csv" in run.manifest["inputs"]  # the header only
+    frame = pl.read_csv(files.households, infer_schema=False).with_columns(pl.col("members").cast(pl.Int64))
+    lines = _households(await runs.lines_frame(run.id))
+    for r in frame.filter(pl.col("status").is_in(["poor", "monitored"])).iter_rows(named=True):
+        assert lines[r["household_id"]] == min(500_00 * r["members"], 2000_00)
+    other = await runs.create_run("V0001", 2024, "golden-chicken", "accountant", amount_yuan="1000", asset="kiwi")
+    await runs.compute_run(other.id, "accountant", clock)
+    assert "inputs/events.csv" not in (await runs.get_run(other.id)).manifest["inputs"]
