@@ -40,3 +40,19 @@ async def test_events_are_imported_and_the_version_page_shows_what_changed(app, 
         assert "1 events in this version: 1 added, 1 removed" in page.text and "compared with version 1" in page.text
         assert f"+ {ids[1]} status changed on 2024-03-01 (before: registered poor)" in page.text
         assert f"− {ids[0]} died on 2024-05-10 (member 王伟)" in page.text
+
+
+async def test_a_script_imports_events_through_the_api(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.people import person
+
+    token = (await person("script1", "accountant", village="V0001", county="C1", token=True)).token
+    reg = registry_files(tmp_path)
+    ids = [line.split(",")[0] for line in reg.households.read_text(encoding="utf-8").splitlines()[1:]]
+    async with browser(app) as b:
+        headers = {"authorization": f"Bearer {token}"}
+        imported = await b.client.post("/api/v1/villages/V0001/registry", headers=headers, data={"period": "2024"},
+                                       files={"households": ("h.csv", reg.households.read_bytes(), "text/csv"),
+                                              "events": _events([f"{ids[0]},迁出,2024-08-01,,", f"{ids[1]},新增,2024-02-01,张三,"])})
+        assert imported.status_code == 201, imported.text
+        body = imported.json()
+        assert (body["version"], body["events"], body["events_added"], body["events_removed"]) == (1, 2, 2, 0)
