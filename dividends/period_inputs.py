@@ -181,10 +181,14 @@ def event_frame(rows: pl.DataFrame) -> pl.DataFrame:
         "household_id", "date", "event", "scope", "from_status", nulls_last=True)
 
 
+STORED_EVENT_COLUMNS = ("household_id", "event", "date", "member", "from_status")
+NO_EVENTS = (",".join(STORED_EVENT_COLUMNS) + "\n").encode()  # the header only: nothing changed
+
+
 def events_csv(rows: pl.DataFrame) -> bytes:
     """The canonical events file of :func:`read_event_rows`' rows (English names, ISO dates,
     sorted): what a registry version stores and a run reads back as ``inputs/events.csv``."""
-    out = rows.select("household_id", "event", pl.col("date").cast(pl.String), "member", "from_status").sort(
+    out = rows.with_columns(pl.col("date").cast(pl.String)).select(STORED_EVENT_COLUMNS).sort(
         "household_id", "date", "event", "member", "from_status", nulls_last=True)
     return out.write_csv().encode("utf-8")
 

@@ -31,7 +31,7 @@ from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
-from dividends.period_inputs import read_deductions
+from dividends.period_inputs import NO_EVENTS, read_deductions
 from dividends.recoveries import REVERSED as RECOVERY_REVERSED
 from dividends.recoveries import Owed, creditor_for, match_results, merged_deductions, overpayment_reason, overpayments, \
     owed_of, recovered_from_lines
@@ -371,16 +371,13 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
                   brought_forward=carried, deductions=deducted, earlier_paid=paid, events=events)
 
 
-EVENTS_HEADER = b"household_id,event,date,member,from_status\n"
-
-
 async def _events_input(directory: Path, scheme_text: str, snapshot: RegistrySnapshot) -> Path | None:
     """``events.csv``, the registry version's events, when the scheme prorates by months (a
     version without events: the header only, nothing changed in the period); else None."""
     if not prorated_steps(parse_scheme(scheme_text)):
         return None
     path = directory / "events.csv"
-    path.write_bytes(await get_file(snapshot.events_file) if snapshot.events_file else EVENTS_HEADER)
+    path.write_bytes(await get_file(snapshot.events_file) if snapshot.events_file else NO_EVENTS)
     return path
 
 
