@@ -269,7 +269,8 @@ async def reverse(request: Request, actor: Actor) -> Response:
 
 @page
 async def approve_reversal(request: Request, actor: Actor) -> Response:
-    run_id = int(request.path_params["run_id"])  # no body to read: the use-case checks everything
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "reversal.approve", run_id=run_id)  # the role before the run's kind
     await run_cases.approve_reversal(actor, run_id, request.app.state.clock)
     return redirect(f"/runs/{run_id}")
 
