@@ -309,7 +309,7 @@ async def pay_in_cash(run_id: int, payment_id: int, actor: str, *, clock: Clock 
     False when it was approved already (a no-op)."""
     run = await get_run(run_id)
     payment = await cash.get(run.id, payment_id)
-    if payment is None or payment.state == "approved":
+    if payment is None or payment.state != "prepared":  # approved or turned down already: a no-op
         return False
     lines = await cash.lines_of(payment.id)
     blocker = await cash_blocker(run.id, payment.id)

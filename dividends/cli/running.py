@@ -281,6 +281,16 @@ def cash_approve_cmd(run: RunArg, payment: Annotated[int, typer.Argument(help="t
     say("cli.run.cash_paid" if changed else "cli.run.cash_same", payment=payment)
 
 
+@run_app.command("cash-reject")
+def cash_reject_cmd(run: RunArg, payment: Annotated[int, typer.Argument(help="the cash payment's number")],
+                    reason: Annotated[str, typer.Option("--reason", help="why it is turned down")],
+                    user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Turn a recorded cash payment down, saying why (a committee member who did not record it): nothing is paid."""
+    from dividends.usecases import payments
+    changed = as_user(user, password_stdin, lambda actor: payments.reject_cash(actor, run, payment, reason))
+    say("cli.run.cash_rejected" if changed else "cli.run.cash_same", payment=payment)
+
+
 @run_app.command("cancel")
 def cancel_cmd(run: RunArg, reason: Annotated[str, typer.Option("--reason")],
                user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:

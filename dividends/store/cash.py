@@ -64,6 +64,18 @@ async def approve(payment_id: int, actor: str, now: datetime) -> bool:
         state="approved", approved_by=actor, approved_at=now))
 
 
+async def reject(payment_id: int, run: Run, actor: str, now: datetime, reason: str) -> bool:
+    """A recorded payment turned down (False: it was not waiting any more): its households stay
+    owed (a new record, a follow-up batch, or closing with the reason)."""
+    async with transaction():
+        updated = await CashPayment.filter(id=payment_id, state="prepared").update(
+            state="rejected", approved_by=actor, approved_at=now, reason=reason)
+        if updated:
+            await audit.record(actor, "run.cash_rejected", "run", run.id, village=run.village, payment=payment_id,
+                               reason=reason)
+    return bool(updated)
+
+
 async def settle(payment_id: int, item_ids: Sequence[int], entry_id: int) -> int:
     """The payment's failed items become paid (with the run's one ``paid_key`` per household: a
     household paid otherwise meanwhile makes this fail) and the payment points at its ledger
@@ -83,7 +95,7 @@ async def of_run(run_id: int) -> list[dict[str, Any]]:
     for p in await CashPayment.filter(run_id=run_id).order_by("id").prefetch_related("settlement"):
         out.append({"id": p.id, "state": p.state, "total_fen": p.total_fen, "note": p.note,
                     "evidence_sha256": p.evidence, "media_type": p.evidence_type,
-                    "prepared_by": p.prepared_by, "approved_by": p.approved_by,
+                    "prepared_by": p.prepared_by, "approved_by": p.approved_by, "reason": p.reason,
                     "created_at": p.created_at.isoformat() if p.created_at else None,
                     "approved_at": p.approved_at.isoformat() if p.approved_at else None,
                     "settlement_ref": p.settlement.ref if p.settlement else None,

@@ -623,9 +623,10 @@ class CashPayment(Model):
     evidence_type = fields.CharField(max_length=32)
     note = fields.TextField(default="")
     total_fen = fields.BigIntField()
-    state = fields.CharField(max_length=16, default="prepared")  # prepared | approved
+    state = fields.CharField(max_length=16, default="prepared")  # prepared | approved | rejected
     prepared_by = fields.CharField(max_length=64)
-    approved_by = fields.CharField(max_length=64, null=True)
+    approved_by = fields.CharField(max_length=64, null=True)  # who approved or rejected it
+    reason = fields.TextField(default="")  # why it was rejected
     created_at = fields.DatetimeField(auto_now_add=True)
     approved_at = fields.DatetimeField(null=True)
     settlement: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(

@@ -156,6 +156,21 @@ async def approve_cash(actor: Actor, run_id: int, payment_id: int, *, clock: Clo
     return await payouts.pay_in_cash(found.id, row.id, actor.username, clock=clock)
 
 
+async def reject_cash(actor: Actor, run_id: int, payment_id: int, reason: str, *, clock: Clock = SystemClock()) -> bool:
+    """A committee member who did not record it turns a recorded cash payment down, saying why
+    (the signatures do not match, a household was paid otherwise meanwhile): nothing is paid,
+    and closing no longer waits for it."""
+    found = await scope.run(actor, run_id)
+    row = await cash.get(found.id, payment_id)
+    if row is None:
+        raise NotAllowed(payment_id)
+    allow(actor, "cash.approve", found.place, state=found.state, prepared_by=row.prepared_by,
+          what=f"{run_id}/{payment_id}")
+    if not reason.strip():
+        raise refuse("cash.reason_missing", payment=payment_id)
+    return await cash.reject(row.id, await runs_get(found.id), actor.username, clock.now(), reason.strip()[:2000])
+
+
 async def cash_payments(actor: Actor, run_id: int) -> list[dict[str, object]]:
     """The run's cash payments (recorded and approved) with their lines, for whoever reads the
     run; a recorded one carries ``why``: None when ``actor`` may approve it now, else the reason

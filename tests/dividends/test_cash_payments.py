@@ -179,3 +179,41 @@ async def test_a_household_at_the_bank_or_paid_by_the_follow_up_is_not_paid_in_c
     assert await outcome(payments.approve_cash(com2, run.id, stale.id, clock=clock)) == "cash.not_owed"
     assert await payments.approve_cash(com2, run.id, first.id, clock=clock) is True  # type: ignore[attr-defined]
     assert [p["state"] for p in await cash_store.of_run(run.id)] == ["approved", "prepared"]
+    # the stale payment keeps the run from closing until a committee member turns it down, saying why
+    assert await outcome(payments.close(acc, run.id, clock=clock)) == "cash.awaiting_close"
+    assert await outcome(payments.reject_cash(acc, run.id, stale.id, "x", clock=clock)) == "forbidden"
+    assert await outcome(payments.reject_cash(com2, run.id, stale.id, " ", clock=clock)) == "cash.reason_missing"
+    assert await payments.reject_cash(com2, run.id, stale.id, "已由银行补发成功", clock=clock) is True
+    assert await payments.reject_cash(com2, run.id, stale.id, "again", clock=clock) is False
+    assert await payments.approve_cash(com2, run.id, stale.id, clock=clock) is False  # turned down: never paid
+    rejected = (await cash_store.of_run(run.id))[1]
+    assert (rejected["state"], rejected["reason"], rejected["settlement_ref"]) == ("rejected", "已由银行补发成功", None)
+    await payments.close(acc, run.id, clock=clock)  # everyone is paid: by the bank or in cash
+    pack = tmp_path / "pack.zip"
+    pack.write_bytes(await reading.audit_pack(acc, run.id))
+    assert verify_pack(pack).ok, verify_pack(pack).problems
+
+
+async def test_the_command_line_records_and_approves_a_cash_payment(clean_db: str, tmp_path: Path) -> None:  # noqa: F811
+    from tests.people import cli
+    w, run, clock, failed, ok = await paid_run_with_failures(tmp_path)
+    env = {"DATABASE_URL": clean_db}
+    scan = tmp_path / "签字表.pdf"
+    scan.write_bytes(b"%PDF-1.4 signed list")
+    args = ("run", "cash-record", str(run.id), "--household", failed[0], "--household", failed[1], "--scan", str(scan))
+    assert cli(w.people["com1"], *args, env=env).returncode == 5  # not the committee's to record
+    refused = cli(w.people["acc1"], "run", "cash-record", str(run.id), "--household", ok[0], "--scan", str(scan), env=env)
+    assert refused.returncode == 2 and ok[0] in refused.stderr and "cannot be paid in cash" in refused.stderr
+    done = cli(w.people["acc1"], *args, env=env, lang="zh")
+    assert done.returncode == 0, done.stderr
+    assert "已登记现金发放" in done.stdout and "2 户" in done.stdout
+    payment = (await cash_store.of_run(run.id))[0]
+    assert [x["household_id"] for x in payment["lines"]] == sorted(failed)
+    assert cli(w.people["acc1"], "run", "cash-approve", str(run.id), str(payment["id"]), env=env).returncode == 5
+    approved = cli(w.people["com1"], "run", "cash-approve", str(run.id), str(payment["id"]), env=env)
+    assert approved.returncode == 0 and "approved" in approved.stdout, approved.stderr
+    again = cli(w.people["com2"], "run", "cash-approve", str(run.id), str(payment["id"]), env=env)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert (await payments.closing(w.people["acc1"].actor, run.id)).unpaid == []
+    closed = cli(w.people["acc1"], "run", "close", str(run.id), env=env)
+    assert closed.returncode == 0, closed.stderr

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ('state', fields.CharField(default='prepared', max_length=16)),
                 ('prepared_by', fields.CharField(max_length=64)),
                 ('approved_by', fields.CharField(null=True, max_length=64)),
+                ('reason', fields.TextField(default='')),
                 ('created_at', fields.DatetimeField(auto_now_add=True)),
                 ('approved_at', fields.DatetimeField(null=True)),
                 ('settlement', fields.ForeignKeyField('dividends.LedgerEntry', source_field='settlement_id', null=True, db_constraint=True, to_field='id', related_name='cash_payments', on_delete=OnDelete.RESTRICT)),

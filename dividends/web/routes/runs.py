@@ -277,6 +277,15 @@ async def approve_cash(request: Request, actor: Actor) -> Response:
 
 
 @page
+async def reject_cash(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])
+    form = await request.form()
+    await payments.reject_cash(actor, run_id, int(request.path_params["payment_id"]),
+                               forms.text(form, "reason", required=False), clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#cash")
+
+
+@page
 async def cash_scan(request: Request, actor: Actor) -> Response:
     run_id, payment_id = int(request.path_params["run_id"]), int(request.path_params["payment_id"])
     kind, data = await payments.cash_scan(actor, run_id, payment_id)
@@ -327,6 +336,7 @@ ROUTES = [
     Route("/runs/{run_id:int}/payees/{correction_id:int}/approve", approve_payee, methods=["POST"]),
     Route("/runs/{run_id:int}/cash", record_cash, methods=["POST"]),
     Route("/runs/{run_id:int}/cash/{payment_id:int}/approve", approve_cash, methods=["POST"]),
+    Route("/runs/{run_id:int}/cash/{payment_id:int}/reject", reject_cash, methods=["POST"]),
     Route("/runs/{run_id:int}/cash/{payment_id:int}/scan", cash_scan, methods=["GET"]),
     Route("/runs/{run_id:int}/cancel", cancel, methods=["POST"]),
     Route("/runs/{run_id:int}/verify", verify, methods=["GET"]),
