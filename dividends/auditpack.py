@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Awaitable, Callable
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -120,9 +121,8 @@ async def build_pack(run_id: int) -> bytes:
             files[f"bank/result-{batch.number}-{k}{ext}"] = data
     payments = await cash_store.of_run(run.id)
     if payments:
-        for p in payments:
-            p["file"] = f"bank/cash-{p['id']}-{p['evidence_sha256']}.{_SUFFIX.get(p['media_type'], 'bin')}"
-            files[p["file"]] = await cash_store.evidence_bytes(p["evidence_sha256"])
+        await _add_scans(files, payments, lambda p: f"bank/cash-{p['id']}-{p['evidence_sha256']}", "evidence_sha256",
+                         cash_store.evidence_bytes)
         files["bank/cash.json"] = _json(payments)
     resolution = await approvals_store.resolution_of(run.id)
     if resolution is not None:
@@ -132,9 +132,8 @@ async def build_pack(run_id: int) -> bytes:
         files["run/decisions.json"] = _json(decisions)
     evidence = await approvals_store.evidence_of(run.id)
     if evidence:
-        for item in evidence:
-            item["file"] = f"evidence/{item['kind']}-{item['sha256']}.{_SUFFIX.get(item['media_type'], 'bin')}"
-            files[item["file"]] = await approvals_store.evidence_bytes(item["sha256"])
+        await _add_scans(files, evidence, lambda e: f"evidence/{e['kind']}-{e['sha256']}", "sha256",
+                         approvals_store.evidence_bytes)
         files["run/evidence.json"] = _json(evidence)
     notices = await packs.notices(run.id)
     if notices:
@@ -156,6 +155,15 @@ async def build_pack(run_id: int) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue()
+
+
+async def _add_scans(files: dict[str, bytes], records: list[dict[str, Any]], stem: Callable[[dict[str, Any]], str],
+                     digest: str, load: Callable[[str], Awaitable[bytes]]) -> None:
+    """Each record's stored file (a photo, a scan) into the pack under ``stem`` and the suffix of
+    its media type; the record notes the name as ``file``."""
+    for record in records:
+        record["file"] = f"{stem(record)}.{_SUFFIX.get(record['media_type'], 'bin')}"
+        files[record["file"]] = await load(record[digest])
 
 
 def _json(value: Any) -> bytes:

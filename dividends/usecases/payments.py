@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from dividends import payouts
 from dividends.actors import Actor
@@ -76,14 +78,22 @@ async def correct_payee(actor: Actor, run_id: int, household_id: str, account_no
     return await payees.prepare(await runs_get(found.id), household_id, account_no, bank, reason, actor.username)
 
 
+async def _checked(actor: Actor, run_id: int, action: str, get: Callable[[int, int], Awaitable[Any]],
+                   object_id: int) -> tuple[Any, Any]:
+    """The run and its maker–checker object (a payee correction, a cash payment) ``object_id``
+    that ``actor`` may decide on by ``action``: not found outside the run, else the policy's
+    refusals (role, state, the preparer themself)."""
+    found = await scope.run(actor, run_id)
+    row = await get(found.id, object_id)
+    if row is None:
+        raise NotAllowed(object_id)
+    allow(actor, action, found.place, state=found.state, prepared_by=row.prepared_by, what=f"{run_id}/{object_id}")
+    return found, row
+
+
 async def approve_payee(actor: Actor, run_id: int, correction_id: int, *, clock: Clock = SystemClock()) -> bool:
     """A committee member approves a prepared payee correction (not its preparer)."""
-    found = await scope.run(actor, run_id)
-    row = await payees.get(found.id, correction_id)
-    if row is None:
-        raise NotAllowed(correction_id)
-    allow(actor, "payee.approve", found.place, state=found.state, prepared_by=row.prepared_by,
-          what=f"{run_id}/{correction_id}")
+    found, row = await _checked(actor, run_id, "payee.approve", payees.get, correction_id)
     if row.state == "approved":
         return False
     return await payees.approve(row, await runs_get(found.id), actor.username, clock.now())
@@ -147,12 +157,7 @@ async def record_cash(actor: Actor, run_id: int, households: list[str], *, name:
 async def approve_cash(actor: Actor, run_id: int, payment_id: int, *, clock: Clock = SystemClock()) -> bool:
     """A committee member who did not record it approves a cash payment: its households become
     paid and the settlement is posted (:func:`dividends.payouts.pay_in_cash`)."""
-    found = await scope.run(actor, run_id)
-    row = await cash.get(found.id, payment_id)
-    if row is None:
-        raise NotAllowed(payment_id)
-    allow(actor, "cash.approve", found.place, state=found.state, prepared_by=row.prepared_by,
-          what=f"{run_id}/{payment_id}")
+    found, row = await _checked(actor, run_id, "cash.approve", cash.get, payment_id)
     return await payouts.pay_in_cash(found.id, row.id, actor.username, clock=clock)
 
 
@@ -160,12 +165,7 @@ async def reject_cash(actor: Actor, run_id: int, payment_id: int, reason: str, *
     """A committee member who did not record it turns a recorded cash payment down, saying why
     (the signatures do not match, a household was paid otherwise meanwhile): nothing is paid,
     and closing no longer waits for it."""
-    found = await scope.run(actor, run_id)
-    row = await cash.get(found.id, payment_id)
-    if row is None:
-        raise NotAllowed(payment_id)
-    allow(actor, "cash.approve", found.place, state=found.state, prepared_by=row.prepared_by,
-          what=f"{run_id}/{payment_id}")
+    found, row = await _checked(actor, run_id, "cash.approve", cash.get, payment_id)
     if not reason.strip():
         raise refuse("cash.reason_missing", payment=payment_id)
     return await cash.reject(row.id, await runs_get(found.id), actor.username, clock.now(), reason.strip()[:2000])

@@ -7,42 +7,37 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from dividends import ledger
-from dividends.approval import Resolution
 from dividends.auditpack import verify_pack
 from dividends.clock import FixedClock
 from dividends.store import audit
 from dividends.store import cash as cash_store
 from dividends.store import ledger as ledger_store
 from dividends.store.listing import payout_household_ids
-from dividends.usecases import payments, reading, runs
+from dividends.usecases import payments, reading
 from tests.dbsupport import clean_db, database_url, db  # noqa: F401  (fixtures)
 from tests.dividends.test_auditpack import rewrite
+from tests.dividends.test_payee_corrections import approved_run
 from tests.dividends.test_policy_table import outcome, tried, world
 from tests.dividends.test_runs import bank_result
 
 pytestmark = pytest.mark.db
 
-MEETING = Resolution(date(2025, 1, 13), entitled=30, present=21, votes_for=15, votes_against=4, abstaining=2)
 SCAN = b"\x89PNG\r\n\x1a\n" + b"signed receipt list" * 10
 
 
 async def paid_run_with_failures(tmp_path: Path, failures: int = 2):  # type: ignore[no-untyped-def]
     """A paid run of V0001 whose first ``failures`` households' bank payments failed."""
     w = await world(tmp_path)
-    acc, com1 = w.people["acc1"].actor, w.people["com1"].actor
+    acc = w.people["acc1"].actor
     clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
-    run = await runs.create(acc, "V0001", 2024, "shareholding", amount_yuan="80000")
-    await runs.compute(acc, run.id, clock)
-    await runs.publicize(acc, run.id, clock=clock)
-    clock.advance(days=7)
-    await runs.approve(com1, run.id, clock, MEETING)
+    run = await approved_run(w, clock)
     assert await outcome(payments.record_cash(acc, run.id, ["V0001-00001"], name="s.png", data=SCAN)) == "run.illegal"
     batch = (await payments.pay(acc, run.id, clock=clock)).batch
     ids = await payout_household_ids(run.id, batch.number)

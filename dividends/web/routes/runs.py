@@ -8,7 +8,6 @@ from typing import Any
 from pathlib import Path
 from urllib.parse import quote
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -258,9 +257,7 @@ async def record_cash(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "cash.prepare", run_id=run_id)  # before reading the upload
     form = await request.form(max_files=1, max_part_size=publicity_cases.MAX_EVIDENCE + 1)
     try:
-        upload = form.get("scan")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise forms.bad("form.file", field="scan")
+        upload = forms.upload(form, "scan")
         await payments.record_cash(actor, run_id, [str(h) for h in form.getlist("household_id")][:10_000],
                                    name=upload.filename, data=await upload.read(),
                                    note=forms.text(form, "note", required=False))
