@@ -197,6 +197,9 @@ class RegistrySnapshot(Model):
     households_file = fields.CharField(max_length=64)  # StoredFile sha256 (canonical CSV)
     members_file = fields.CharField(max_length=64, null=True)
     posts_file = fields.CharField(max_length=64, null=True)
+    # household and member events within the period (dividends.period_inputs.read_events), the
+    # file as uploaded (StoredFile sha256); None: no events recorded (nothing changed)
+    events_file = fields.CharField(max_length=64, null=True)
     households = fields.IntField()
     added = fields.IntField(default=0)
     removed = fields.IntField(default=0)

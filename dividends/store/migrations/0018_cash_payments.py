@@ -5,9 +5,9 @@ from tortoise import fields
 
 
 # Issue 12 item 4: households paid in cash against the signed receipt list (maker–checker).
-# Depends on 0016_village_language (0017 is another branch's; the lead fixes the chain at merge).
+# Depends on 0017_registry_events (main had it by the time this branch merged main).
 class Migration(migrations.Migration):
-    dependencies = [('dividends', '0016_village_language')]
+    dependencies = [('dividends', '0017_registry_events')]
 
     initial = False
 
