@@ -112,10 +112,11 @@ async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
     from notify.privacy import mask_id_number, mask_name
     found = await scope.run(actor, run_id)
     allow(actor, "run.close", found.place, state=found.state, what=run_id)
+    recorded = await cash.awaiting(found.id)  # already on a recorded cash payment: signed already
     return [{"household_id": r["household_id"], "amount_fen": int(r["amount_fen"]),
              "name": mask_name(r["head_name"]) if r["head_name"] else "",
              "id_number": mask_id_number(r["id_number"]) if r["id_number"] else ""}
-            for r in await approvals.result_rows(found.id) if r["status"] == "failed"]
+            for r in await approvals.result_rows(found.id) if r["status"] == "failed" and r["household_id"] not in recorded]
 
 
 async def cash_owed(actor: Actor, run_id: int) -> dict[str, int]:

@@ -42,12 +42,14 @@ async def test_a_cash_payment_is_recorded_with_its_scan_and_approved_on_the_run_
         assert text.status_code in (400, 409) and "list.txt" in text.text
         assert await CashPayment.all().count() == 0
 
+        assert re.findall(r"<tr><td>(V\d{4}-\d{5})</td>", (await acc.get(f"/runs/{run_id}/cash-list")).text) == failed
         done = await acc.post(f"/runs/{run_id}/cash", {"household_id": failed, "note": "村部现场发放"}, files=scan)
         assert done.status_code == 303 and done.headers["location"].endswith("#cash")
         payment = await CashPayment.get(run_id=run_id)
         twice = await acc.post(f"/runs/{run_id}/cash", {"household_id": failed[0]}, files=scan)
         assert twice.status_code in (400, 409) and "等待审批" in twice.text
 
+        assert not re.findall(r"<tr><td>(V\d{4}-\d{5})</td>", (await acc.get(f"/runs/{run_id}/cash-list")).text)  # signed already
         page = (await acc.get(f"/runs/{run_id}")).text
         assert "李会计 已登记，等待另一位监委会成员审批" in page
         assert 'id="close-why"' in page and "正在等待村务监督委员会成员审批" in page  # closing waits for the decision
