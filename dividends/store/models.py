@@ -457,7 +457,7 @@ class Notice(Model):
     # the provider the text was written for, its logical template and parameter values (JSON),
     # and the provider's own code of a failure (Aliyun "MK:0001", Tencent "MI:0045"...)
     provider = fields.CharField(max_length=16, default="", db_default="")
-    template = fields.CharField(max_length=40, default="", db_default="")
+    template = fields.CharField(max_length=64, default="", db_default="")
     params = fields.TextField(default="", db_default="")
     provider_code = fields.CharField(max_length=64, default="", db_default="")
 
