@@ -5,9 +5,10 @@ from tortoise import fields
 
 
 # Issue 12 item 4: households paid in cash against the signed receipt list (maker–checker).
-# Depends on 0017_registry_events (main had it by the time this branch merged main).
+# Depends on 0018_notice_template_64, main's latest when this branch last merged main (written on
+# 0016 as assigned; the number 0018 is the one assigned, main took 0018 meanwhile: rename at merge if wanted).
 class Migration(migrations.Migration):
-    dependencies = [('dividends', '0017_registry_events')]
+    dependencies = [('dividends', '0018_notice_template_64')]
 
     initial = False
 
