@@ -5,8 +5,7 @@ from tortoise import fields
 
 
 # Issue 12 item 4: households paid in cash against the signed receipt list (maker–checker).
-# Depends on 0018_notice_template_64, main's latest when this branch last merged main (written on
-# 0016 as assigned; the number 0018 is the one assigned, main took 0018 meanwhile: rename at merge if wanted).
+# Numbered 0019 in merge order, after 0018_notice_template_64.
 class Migration(migrations.Migration):
     dependencies = [('dividends', '0018_notice_template_64')]
 
