@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from dividends.access import Actor, Forbidden, NotAllowed
 from dividends.clock import CHINA
 from dividends.outbox.fates import fate_label, kind_label
+from dividends.period_inputs import event_text
 from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, PROVIDER_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
                                 named, t)
 from dividends.web.security import csrf_token
@@ -96,6 +97,7 @@ def _context(request: Request) -> dict[str, Any]:
         "kind_name": lambda k: kind_label(k, lang),
         "field_name": lambda f: named(FIELD_NAMES, f, lang),
         "field_value": lambda f, v: field_value(f, v, lang),
+        "event_text": lambda row: event_text(row, lang),
         "account_name": lambda a: account_label(a, lang),
         "asset_name": lambda a: asset_label(a, lang),
         "url_with": url_with,

@@ -19,7 +19,7 @@ from dividends.imports import import_registry
 from dividends.outbox.inbound import answer_inbound
 from dividends.outbox.period import prepare_period
 from dividends.outbox.prepare import prepare
-from dividends.store.models import Notice, PayoutItem, Run
+from dividends.store.models import Notice, PayoutItem, Run, Village
 from notify.catalog import Channel, ProviderTemplates, load_provider_templates
 from schemes.money import format_yuan
 from schemes.presets import preset_path
@@ -169,7 +169,7 @@ async def test_a_variant_the_provider_has_not_approved_is_refused_before_anythin
     assert done.created > 0 and done.unrenderable == 0, done.failures
 
 
-async def test_a_variant_id_longer_than_a_notice_holds_is_refused_before_anything_is_written(clean_db, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_longest_variant_ids_are_written_and_one_longer_than_a_notice_holds_is_refused(clean_db, clock, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # a protected minimum of 100 yuan: the household is paid it and still owes (a deduction that
     # leaves something to pay and something owed)
     reg = sample_files(tmp_path / "reg", households=12, villages=1, seed=3)
@@ -198,9 +198,19 @@ async def test_a_variant_id_longer_than_a_notice_holds_is_refused_before_anythin
     assert (await household_lines(run.id))[rich] == 100_00
     # a one-way channel (Twilio to China) needs payment_confirmation_oneway_deduction_owed: 42 characters
     oneway = Channel.of("twilio", FAKE_SIGNATURE)
-    with pytest.raises(InputError, match="payment_confirmation_oneway_deduction_owed.*notice.template"):
-        await prepare(run.id, "payment_confirmation", "accountant", clock, channel=oneway)
+    # the guard against a column too short (a database before migration 0018 held 40)
+    from dividends.store import notices as notice_store
+    with monkeypatch.context() as patched:
+        patched.setattr(notice_store, "template_max", lambda: 40)
+        with pytest.raises(InputError, match="payment_confirmation_oneway_deduction_owed.*notice.template"):
+            await prepare(run.id, "payment_confirmation", "accountant", clock, channel=oneway)
     assert await Notice.filter(run_id=run.id).count() == 0
+    # the column holds 64: the one-way variant is written whole (one-way texts name the office phone)
+    await Village.filter(code="V0001").update(contact_phone="0539-1234567")
+    await prepare(run.id, "payment_confirmation", "accountant", clock, channel=oneway)
+    written = await Notice.get(run_id=run.id, kind="payment_confirmation", household_id=rich)
+    assert written.template == "payment_confirmation_oneway_deduction_owed", (written.status, written.error_message)
+    await Notice.filter(run_id=run.id).delete()
     # a two-way one fits: paid 100.00, the rest deducted, 150.00 still owed
     await prepare(run.id, "payment_confirmation", "accountant", clock)
     template, body = (await notices(run.id, "payment_confirmation"))[rich]
