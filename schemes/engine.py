@@ -26,6 +26,7 @@ import polars as pl
 import schemes.messages  # noqa: F401
 from schemes.money import INT64_MAX
 from schemes.model import STATUSES
+from schemes.frames import ordered_distinct
 from schemes.filters import Filter, compile_filter, persons_column, person_filters, uses_posts
 from schemes.i18n import Msg
 from schemes.model import (
@@ -232,7 +233,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     hh = households.select([pl.col(c).cast(t) for c, t in HOUSEHOLD_COLUMNS.items()])
     if not _sorted(hh):
         hh = hh.sort("village_id", "household_id")
-    if hh["household_id"].n_unique() != hh.height:
+    ids = hh["household_id"]
+    if not ordered_distinct(ids) and ids.n_unique() != hh.height:
         dup = hh.filter(pl.col("household_id").is_duplicated())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.duplicate_households", ids=dup.head(20).to_list())))
     vix = villages.select("village_id").with_row_index("vix")

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from dividends.registry.reading import ROW, Table
+from schemes.frames import ordered_distinct
 from schemes.i18n import Msg
 from schemes.problems import Problem
 
@@ -79,6 +80,8 @@ def duplicate_problems(
     """Rows sharing the same ``keys``: each row gets a problem naming the other rows (and the
     ``other`` column's values on those rows). ``carry`` columns (equal within a group, such as
     the text behind a numeric key) are passed to ``message`` with the group."""
+    if len(keys) == 1 and eligible is None and ordered_distinct(frame.get_column(keys[0])):
+        return []
     condition = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
     if eligible is not None:
         condition = condition & eligible.fill_null(False)

@@ -308,8 +308,13 @@ def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.Dat
     """``frame`` with ``parsers`` (expressions of ``column`` alone) evaluated once per distinct
     value of ``column`` and joined back: a status or language column holds a handful of words
     in a million rows. Empty cells get nulls, as the parsers give them."""
-    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
-    return frame.join(distinct.with_columns(**parsers), on=column, how="left", maintain_order="left")
+    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null()).with_columns(**parsers)
+    keys = distinct.get_column(column)
+    return frame.with_columns(  # a lookup per parsed column: a join would gather every column of the frame
+        pl.col(column).replace_strict(keys, distinct.get_column(name), default=None,
+                                      return_dtype=distinct.schema[name]).alias(name)
+        for name in parsers
+    )
 
 
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
