@@ -87,11 +87,12 @@ def duplicate_problems(
         condition = condition & eligible.fill_null(False)
     key = pl.struct(keys) if len(keys) > 1 else pl.col(keys[0])
     extra = [other] if other and other not in keys else []
-    needed = dict.fromkeys([ROW, *keys, *extra, *carry, *(eligible.meta.root_names() if eligible is not None else ())])
-    dups = (frame.select(*needed).filter(condition)  # only the columns used: a filter copies every column
-            .filter(key.is_duplicated()).select(ROW, *keys, *extra, *carry))
-    if dups.height == 0:
+    # duplicated among the eligible rows (the others' keys are null there): a mask first, so
+    # that no text column is copied when nothing is duplicated (the usual case)
+    duplicated = frame.select((condition & pl.when(condition).then(key).is_duplicated()).alias("_dup")).to_series()
+    if not duplicated.any():
         return []
+    dups = frame.filter(duplicated).select(ROW, *keys, *extra, *carry)
     groups = (
         dups.sort(ROW)
         .group_by(keys, maintain_order=True)
