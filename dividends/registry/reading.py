@@ -42,7 +42,7 @@ import polars as pl
 from dividends.files.limits import FileKind, Limits, current_limits
 from dividends.registry import messages as _messages  # noqa: F401  (registers the catalog)
 from dividends.registry.columns import ColumnSpec, UnknownHeader, match_headers, unknown_headers
-from dividends.registry.layout import Header, find_header, row_kinds
+from dividends.registry.layout import Header, find_header, keyword_lines, row_kinds
 from dividends.registry.workbook import (
     OLE_MAGIC,
     ZIP_MAGIC,
@@ -119,6 +119,9 @@ class _Sheet:
     workbook: Workbook | None = None  # Excel: the workbook, to ask which cells were numbers
     name: str | None = None  # Excel: the sheet read
     notes: tuple[Msg, ...] = ()
+    # CSV read line by line: per record, whether its line holds a totals/footer keyword
+    # (a superset of the records with such a cell), found while the lines are at hand
+    keyword_rows: pl.Series | None = None
 
 
 def read_table(
@@ -297,7 +300,7 @@ def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | No
         return None
     if frame.height and widths.max() > frame.width:  # type: ignore[operator]
         return None
-    return _Sheet(frame, widths)
+    return _Sheet(frame, widths, keyword_rows=keyword_lines(lines))
 
 
 def _cells_per_line(lines: pl.Series, separator: str, *, quotes: bool = True) -> pl.Series | None:
@@ -491,7 +494,8 @@ def _to_table(
                 )
             )
             extra += [pl.col(f"_number_{n}") for n in text_only]
-    kinds = row_kinds(body.select(raw.columns))
+    keywords = sheet.keyword_rows.slice(header.end + 1) if sheet.keyword_rows is not None else None
+    kinds = row_kinds(body.select(raw.columns), keywords)
     frame = body.select(
         pl.int_range(first_data_row, first_data_row + body.height, dtype=pl.Int64).alias(ROW),
         *selected,
