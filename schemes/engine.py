@@ -138,9 +138,7 @@ def allocate(
     deduction_rows = None
     if extra.deductions is not None:
         ctx.step_id = DEDUCTIONS
-        before = ctx.hh.select(pl.sum_horizontal([pl.col(s) for s in ctx.household_steps]).alias("t"))["t"] \
-            if ctx.household_steps else pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True)
-        outcome, deduction_rows = deductions(ctx, extra.deductions, before.cast(pl.Int64))
+        outcome, deduction_rows = deductions(ctx, extra.deductions)
         run.apply(total, DEDUCTIONS, DEDUCTIONS, outcome)
     if progress:
         progress(total, total, "")
@@ -193,7 +191,8 @@ class _Run:
         if outcome.households is not None:
             ctx.hh = ctx.hh.with_columns(outcome.households.cast(pl.Int64).alias(step_id))
             ctx.household_steps.append(step_id)
-            delta = delta + ctx.per_village(outcome.households)
+            delta = delta + (outcome.household_totals if outcome.household_totals is not None
+                             else ctx.per_village(outcome.households))
         delta = delta + self._accounts(step_id, outcome)
         if kind == DEDUCTIONS:
             self.columns.append(DEDUCTIONS)
@@ -478,7 +477,9 @@ def _summaries(ctx: RunContext, index: int, step_id: str, kind: str, available: 
                outcome: StepOutcome) -> list[pl.DataFrame]:
     def frame(part: str, o: StepOutcome, avail: pl.Series, remaining: pl.Series) -> pl.DataFrame:
         recipients = ctx.zeros()
-        if o.households is not None:
+        if o.household_recipients is not None:
+            recipients = o.household_recipients
+        elif o.households is not None:
             recipients = ctx.count_per_village(o.households != 0)
         recipients = recipients + sum((fen != 0).cast(pl.Int64) for fen in o.accounts.values()) if o.accounts else recipients
         return pl.DataFrame({

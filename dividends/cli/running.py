@@ -62,6 +62,8 @@ def import_registry_cmd(
     columns: Annotated[Optional[Path], typer.Option("--columns", help="column mapping file (YAML)")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="the households workbook's sheet")] = None,
     vocabulary: Annotated[Optional[Path], typer.Option("--vocabulary", help="the county's status words")] = None,
+    events: Annotated[Optional[Path], typer.Option(
+        "--events", help="household and member events within the period (joined, left, died, status changed)")] = None,
 ) -> None:
     """Validate and store your village's registry as a new version with its diff (accountant)."""
     from dividends.cli.computing import reading_options, show_reading_report
@@ -72,7 +74,7 @@ def import_registry_cmd(
     async def work(actor: Actor):  # type: ignore[no-untyped-def]
         return await registry_cases.import_registry(
             actor, village or actor.village_code or "", registry, period=period, posts=posts, members=members,
-            exclude_invalid=exclude_invalid, mapping=mapping, sheets=sheets, vocabulary=words)
+            exclude_invalid=exclude_invalid, mapping=mapping, sheets=sheets, vocabulary=words, events=events)
     report = as_user(user, password_stdin, work, busy=text("cli.busy.import"))
     show_reading_report(report.notes, report.warnings)
     t = table(text("cli.col.village"), text("cli.col.version"), text("cli.col.households"), text("cli.col.added"),
@@ -81,10 +83,32 @@ def import_registry_cmd(
         t.add_row(v.village, str(v.version) + (f" ({text('cli.import.unchanged')})" if v.unchanged else ""),
                   str(v.households), str(v.added), str(v.removed), str(v.changed))
     out.print(t)
+    for v in report.villages:
+        _show_event_changes(v)
     if report.exclusions:
         show_problems(report.exclusions, limit=20)
     if report.import_id is not None:
         say("cli.import.number", id=report.import_id)
+
+
+EVENT_LINES = 20
+
+
+def _show_event_changes(village) -> None:  # type: ignore[no-untyped-def]
+    """The events of a new version and those added and removed against the previous one."""
+    from dividends.period_inputs import event_text
+    from schemes.i18n import current_language
+
+    diff = village.event_changes
+    if diff is None or not (diff.count or diff.removed):
+        return
+    say("cli.import.events", village=village.village, count=diff.count, added=len(diff.added), removed=len(diff.removed))
+    lang = current_language()
+    for key, rows in (("cli.import.event_added", diff.added), ("cli.import.event_removed", diff.removed)):
+        for row in rows[:EVENT_LINES]:
+            say(key, event=event_text(row, lang))
+        if len(rows) > EVENT_LINES:
+            say("cli.import.events_more", count=len(rows) - EVENT_LINES)
 
 
 @import_app.command("withdraw")

@@ -197,6 +197,9 @@ class RegistrySnapshot(Model):
     households_file = fields.CharField(max_length=64)  # StoredFile sha256 (canonical CSV)
     members_file = fields.CharField(max_length=64, null=True)
     posts_file = fields.CharField(max_length=64, null=True)
+    # household and member events within the period (dividends.period_inputs.read_events), the
+    # file as uploaded (StoredFile sha256); None: no events recorded (nothing changed)
+    events_file = fields.CharField(max_length=64, null=True)
     households = fields.IntField()
     added = fields.IntField(default=0)
     removed = fields.IntField(default=0)
@@ -454,7 +457,7 @@ class Notice(Model):
     # the provider the text was written for, its logical template and parameter values (JSON),
     # and the provider's own code of a failure (Aliyun "MK:0001", Tencent "MI:0045"...)
     provider = fields.CharField(max_length=16, default="", db_default="")
-    template = fields.CharField(max_length=40, default="", db_default="")
+    template = fields.CharField(max_length=64, default="", db_default="")
     params = fields.TextField(default="", db_default="")
     provider_code = fields.CharField(max_length=64, default="", db_default="")
 

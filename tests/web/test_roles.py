@@ -73,6 +73,9 @@ PAGES = [
          data=(("household_id", "V0001-00001"), ("account_no", "6222000011112222"), ("reason", "x"))),
     Spec("POST", "/runs/{run}/payees/999/approve", always="404"),  # nobody's correction
     Spec("POST", "/runs/{run}/cancel", "run.cancel", data=(("reason", "test"),)),
+    Spec("POST", "/runs/{run}/reverse", "run.reverse", data=(("reason", "test"),)),
+    Spec("POST", "/runs/{run}/approve-reversal", "reversal.approve"),
+    Spec("POST", "/runs/{run}/correct", "run.create", data=(("scheme", "shareholding"),)),
     Spec("GET", "/runs/{run}/notices"),
     Spec("POST", "/runs/{run}/notices/send", "notices.send", data=(("kind", "publicity"),)),
     Spec("POST", "/runs/{run}/notices/resend", "notices.send", data=(("kind", "payment_confirmation"),)),

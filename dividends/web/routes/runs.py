@@ -59,7 +59,9 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "debts": await overview.outstanding_debts(run),
                                         "unpaid": ((await payments.closing(actor, run.id)).unpaid
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
-                                        "mask_account": mask_account})
+                                        "mask_account": mask_account,
+                                        "reversal": await run_cases.reversal(actor, run.id),
+                                        "correction_schemes": overview.scheme_choices() if run.state == "reversed" else ()})
 
 
 
@@ -256,6 +258,34 @@ async def cancel(request: Request, actor: Actor) -> Response:
 
 
 @page
+async def reverse(request: Request, actor: Actor) -> Response:
+    """Prepare the reversal of a posted run; the page of the reversal awaits a second approver."""
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.reverse", run_id=run_id)
+    form = await request.form()
+    mirror = await run_cases.reverse(actor, run_id, forms.text(form, "reason"), request.app.state.clock)
+    return redirect(f"/runs/{mirror.id}")
+
+
+@page
+async def approve_reversal(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])  # no body to read: the use-case checks everything
+    await run_cases.approve_reversal(actor, run_id, request.app.state.clock)
+    return redirect(f"/runs/{run_id}")
+
+
+@page
+async def correct(request: Request, actor: Actor) -> Response:
+    """A correction run replacing a reversed run (its page opens on the draft)."""
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.create", run_id=run_id)
+    form = await request.form()
+    scheme = forms.choice(form.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
+    created = await run_cases.correct(actor, run_id, scheme)
+    return redirect(f"/runs/{created.id}")
+
+
+@page
 async def verify(request: Request, actor: Actor) -> Response:
     run = await _run(request, actor)
     result = await overview.verify_village(run.village, language(request), run_ids=[run.id])
@@ -288,6 +318,9 @@ ROUTES = [
     Route("/runs/{run_id:int}/payees", correct_payee, methods=["POST"]),
     Route("/runs/{run_id:int}/payees/{correction_id:int}/approve", approve_payee, methods=["POST"]),
     Route("/runs/{run_id:int}/cancel", cancel, methods=["POST"]),
+    Route("/runs/{run_id:int}/reverse", reverse, methods=["POST"]),
+    Route("/runs/{run_id:int}/approve-reversal", approve_reversal, methods=["POST"]),
+    Route("/runs/{run_id:int}/correct", correct, methods=["POST"]),
     Route("/runs/{run_id:int}/verify", verify, methods=["GET"]),
     Route("/runs/{run_id:int}/audit-pack", audit_pack, methods=["GET"]),
 ]
