@@ -93,8 +93,11 @@ class Allocation:
             pl.col("household_id").alias("recipient_id"), pl.lit("household").alias("recipient_kind"),
             "village_id", "amount_fen", *steps,
         )
-        lines = pl.concat([accounts, households], how="vertical")
         nonzero = pl.any_horizontal([pl.col(s) != 0 for s in steps])
+        households = households.filter(nonzero)
+        if _sorted(households.rename({"recipient_id": "household_id"})):
+            return _accounts_first(accounts.filter(nonzero), households)
+        lines = pl.concat([accounts, households], how="vertical")
         return lines.filter(nonzero).sort("village_id", "recipient_kind", "recipient_id")
 
 
@@ -343,6 +346,19 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int, ids_sor
     if bad.height:
         problems.append(Problem(Msg("compute.event_rows", count=bad.height, period=period)))
     return problems
+
+
+def _accounts_first(accounts: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """The lines in (village, kind, id) order, from household lines already in (village, id)
+    order: each village's account lines ("account" < "household"), sorted, go before its first
+    household line. A sort of the few account lines and of one integer key instead of sorting
+    every line by three text columns."""
+    accounts = accounts.sort("village_id", "recipient_id")
+    at = households.get_column("village_id").search_sorted(accounts.get_column("village_id"), side="left")
+    key = pl.concat([(at.cast(pl.Int64) * 2).alias("_key"),
+                     pl.int_range(0, households.height, dtype=pl.Int64, eager=True).alias("_key") * 2 + 1])
+    lines = pl.concat([accounts, households], how="vertical")
+    return lines.with_columns(key).sort("_key", maintain_order=True).drop("_key")
 
 
 def _sorted(hh: pl.DataFrame) -> bool:
