@@ -250,7 +250,8 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         lines = _lines(text)
     separator = _sniff_separator(text)
     _check_lines(lines, limits, fail)
-    sheet = _read_csv_fast(text, separator, lines) or _read_csv_exact(text, separator, fail)
+    keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
+    sheet = _read_csv_fast(text, separator, lines, keywords) or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
         raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
     return dataclasses.replace(sheet, full_width=_may_hold_full_width(text))
@@ -278,7 +279,9 @@ def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> None:
         raise fail(Msg("limits.line_too_long", limit=limits.line_bytes), row=int(long[0]) + 1)
 
 
-def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | None:
+def _read_csv_fast(
+    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None
+) -> _Sheet | None:
     """Polars' parser, checked against a count of cells per line.
 
     Returns None (use the exact reader) when the file has a cell with a line break inside
@@ -300,7 +303,7 @@ def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | No
         return None
     if frame.height and widths.max() > frame.width:  # type: ignore[operator]
         return None
-    return _Sheet(frame, widths, keyword_rows=keyword_lines(lines))
+    return _Sheet(frame, widths, keyword_rows=keywords)
 
 
 def _cells_per_line(lines: pl.Series, separator: str, *, quotes: bool = True) -> pl.Series | None:
