@@ -284,6 +284,37 @@ def close_cmd(run: RunArg, allow_unpaid: Annotated[bool, typer.Option("--allow-u
                 lambda actor: payments.close(actor, run, allow_unpaid=allow_unpaid, reason=reason))
 
 
+@run_app.command("cash-record")
+def cash_record_cmd(run: RunArg, scan: Annotated[Path, typer.Option("--scan", help="the scan of the signed receipt list (JPEG, PNG or PDF)")],
+                    household: Annotated[list[str], typer.Option("--household", help="a household paid in cash (repeat the option)")],
+                    note: Annotated[str, typer.Option("--note")] = "",
+                    user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Record households of a paid run paid in cash against the signed list, failed bank payments only (accountant; a committee member approves)."""
+    from dividends.usecases import payments
+    row = as_user(user, password_stdin, lambda actor: payments.record_cash(actor, run, household, name=scan.name,
+                                                                           data=scan.read_bytes(), note=note))
+    say("cli.run.cash_recorded", payment=row.id, count=len(set(household)), total=yuan(row.total_fen))  # type: ignore[attr-defined]
+
+
+@run_app.command("cash-approve")
+def cash_approve_cmd(run: RunArg, payment: Annotated[int, typer.Argument(help="the cash payment's number")],
+                     user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Approve a recorded cash payment (a committee member who did not record it): its households become paid and the settlement is posted."""
+    from dividends.usecases import payments
+    changed = as_user(user, password_stdin, lambda actor: payments.approve_cash(actor, run, payment))
+    say("cli.run.cash_paid" if changed else "cli.run.cash_same", payment=payment)
+
+
+@run_app.command("cash-reject")
+def cash_reject_cmd(run: RunArg, payment: Annotated[int, typer.Argument(help="the cash payment's number")],
+                    reason: Annotated[str, typer.Option("--reason", help="why it is turned down")],
+                    user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Turn a recorded cash payment down, saying why (a committee member who did not record it): nothing is paid."""
+    from dividends.usecases import payments
+    changed = as_user(user, password_stdin, lambda actor: payments.reject_cash(actor, run, payment, reason))
+    say("cli.run.cash_rejected" if changed else "cli.run.cash_same", payment=payment)
+
+
 @run_app.command("cancel")
 def cancel_cmd(run: RunArg, reason: Annotated[str, typer.Option("--reason")],
                user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:

@@ -272,6 +272,7 @@ async def correct(actor: Actor, run_id: int, scheme_ref: str) -> runs.Run:
 async def approve_reversal(actor: Actor, reversal_id: int, clock: Clock = SystemClock()) -> runs.Run:
     """Approve a prepared reversal: a committee member of the village who did not prepare it."""
     found = await scope.run(actor, reversal_id)
+    allow(actor, "reversal.approve", found.place, what=reversal_id)  # the role first, then the run
     if found.kind != "reversal":
         raise refuse("refusal.not_a_reversal", run=reversal_id)
     allow(actor, "reversal.approve", found.place, prepared_by=found.prepared_by if found.state != "closed" else None,
