@@ -92,6 +92,8 @@ class Table:
     notes: tuple[Problem, ...] = ()
     totals: pl.DataFrame | None = None
     columns: tuple[ColumnSpec, ...] = ()
+    may_hold_invisible: bool = True
+    """False when no cell of the file holds an invisible character (its bytes were searched)."""
 
     def has(self, column: str) -> bool:
         return column in self.headers
@@ -116,6 +118,7 @@ class _Sheet:
     frame: pl.DataFrame
     widths: pl.Series | None  # CSV: cells per record; None for Excel
     full_width: bool = True  # False when no cell can hold a full-width character
+    invisible: bool = True  # False when no cell can hold an invisible character (excel.INVISIBLE)
     workbook: Workbook | None = None  # Excel: the workbook, to ask which cells were numbers
     name: str | None = None  # Excel: the sheet read
     notes: tuple[Msg, ...] = ()
@@ -254,7 +257,9 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     sheet = _read_csv_fast(text, separator, lines, keywords) or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
         raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
-    return dataclasses.replace(sheet, full_width=_may_hold_full_width(text))
+    return dataclasses.replace(
+        sheet, full_width=_may_hold_full_width(text), invisible=_may_hold_invisible(text)
+    )
 
 
 def _lines(text: bytes) -> pl.Series:
@@ -562,6 +567,7 @@ def _to_table(
         notes=tuple(notes),
         totals=totals if totals.height else None,
         columns=tuple(columns),
+        may_hold_invisible=sheet.invisible,
     )
 
 
@@ -592,6 +598,16 @@ def _may_hold_full_width(data: bytes) -> bool:
     no ideographic space (E3 80 80): then code-like cells need no normalising. Single bytes are
     searched first (memchr); Chinese text is mostly E4-E9 lead bytes."""
     return b"\xef" in data or (b"\xe3" in data and b"\xe3\x80\x80" in data)
+
+
+def _may_hold_invisible(data: bytes) -> bool:
+    """False when UTF-8 ``data`` has none of the invisible characters of
+    :data:`dividends.registry.excel.INVISIBLE`: their lead bytes are E2 (U+200B-U+206F), EF
+    (U+FEFF), D8 (U+061C) and C2 (U+00AD, searched as C2 AD only when a C2 is there), each
+    found with one memchr pass; then no cell needs the pattern."""
+    if any(lead in data for lead in (b"\xe2", b"\xef", b"\xd8")):
+        return True
+    return b"\xc2" in data and b"\xc2\xad" in data
 
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:
