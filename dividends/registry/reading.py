@@ -168,7 +168,12 @@ def read_table(
             raise fail(Msg("registry.sheet_in_csv", sheet=sheet))
         raw = _read_csv(data, limits, fail)
     _check_cells(raw, limits, fail)
+    del data  # the file's bytes (as large as the file): parsed, no longer needed
     table = _to_table(raw, columns, file, fmt, mapping, fail)
+    del raw  # the parser's cells, freed before the copy below
+    # one chunk per column: the parser leaves many, and every later expression mixing columns
+    # of different chunkings would align them again (10-50x slower checks)
+    table = dataclasses.replace(table, frame=table.frame.rechunk())
     if table.frame.height == 0 and not allow_no_rows:
         raise fail(Msg("registry.no_data_rows"))
     return table
@@ -554,9 +559,7 @@ def _to_table(
     return Table(
         file=file,
         format=fmt,
-        # one chunk per column: the parser leaves many, and every later expression mixing
-        # columns of different chunkings would align them again (10-50x slower checks)
-        frame=frame.rechunk(),
+        frame=frame,
         headers={name: header.cells[pos] for name, pos in found.items()},
         positions=found,
         problems=tuple(problems),
