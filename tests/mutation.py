@@ -1,7 +1,7 @@
 """``make mutation``: mutmut over one package at a time, each with its own fast tests, then the
 score per package.
 
-    python -m tests.mutation [PACKAGE ...] [--max-children N]
+    python -m tests.mutation [PACKAGE ...] [--max-children N] [--mutants GLOB ...] [--survivors]
 
 The packages, the modules each mutates and the tests each runs are the ``[tool.mutation.*]``
 tables of ``pyproject.toml``; the options common to all are its ``[tool.mutmut]`` table. mutmut
@@ -18,6 +18,7 @@ generated (README, "Mutation testing", lists them). Not run by CI: it takes long
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import subprocess
 import sys
@@ -101,6 +102,13 @@ def score(statuses: dict[str, str]) -> tuple[int, int, float]:
     return killed, len(counted), (killed / len(counted) if counted else 1.0)
 
 
+def survivors_among(statuses: dict[str, str], patterns: list[str]) -> list[str]:
+    """The mutants checked and not killed (survived, no tests, timeout...), among ``patterns``
+    (globs; none: all)."""
+    return sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped", "not checked"}
+                  and (not patterns or any(fnmatch.fnmatchcase(m, p) for p in patterns)))
+
+
 def module_of(mutant: str) -> str:
     return mutant.split(".x", 1)[0].split(".xǁ", 1)[0]
 
@@ -127,18 +135,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", help=f"some of {names} (default: all)")
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--score-only", action="store_true", help="print the scores of the last runs")
+    parser.add_argument("--mutants", nargs="+", default=[], metavar="GLOB",
+                        help="(re)test only these mutants, e.g. 'dividends.ledger.checkpoint.*' (one package)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="re-test only the survivors of the last run (of --mutants, if given): after adding tests")
     args = parser.parse_args(argv)
     chosen = args.packages or names
     unknown = [n for n in chosen if n not in names]
     if unknown:
         parser.error(f"unknown package(s) {unknown}: choose from {names}")
+    if (args.mutants or args.survivors) and len(chosen) != 1:
+        parser.error("--mutants and --survivors need exactly one package")
     summary = []
     for name in chosen:  # one package at a time: the machine is shared
         here = prepare(name)
         if not args.score_only:
-            print(f"== mutation testing {name} in {here}", flush=True)
-            subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
-                            "--max-children", str(args.max_children)], cwd=here, check=False)
+            chosen_mutants = list(args.mutants)
+            if args.survivors:
+                chosen_mutants = survivors_among(results(here), chosen_mutants)
+                if not chosen_mutants:
+                    print(f"== {name}: no survivors to re-test", flush=True)
+            if chosen_mutants or not args.survivors:
+                print(f"== mutation testing {name} in {here}", flush=True)
+                subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
+                                "--max-children", str(args.max_children), *chosen_mutants], cwd=here, check=False)
         statuses = results(here)
         survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped"})
         (here / "survivors.txt").write_text("".join(f"{m}: {statuses[m]}\n" for m in survivors), encoding="utf-8")
