@@ -12,8 +12,10 @@ workspace ``.cache/mutation/<package>/``: symbolic links to the source and the t
 ``only_mutate`` and test selection. A second run resumes: mutmut re-tests only what changed.
 
 Score = killed / (mutants - skipped); a mutant no selected test reaches ("no tests") counts as a
-survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace). Equivalent mutants carry ``# pragma: no mutate`` and are never
-generated (README, "Mutation testing", lists them). Not run by CI: it takes long on purpose.
+survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace).
+Mutants judged equivalent (no test can tell them from the original) are listed by name with the
+reason in ``[tool.mutation.<package>.equivalent]`` and left out of the score (README, "Mutation
+testing", lists them); a listed mutant that a test kills is reported. Not run by CI: it takes long on purpose.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ LINKED = ("schemes", "dividends", "notify", "support", "tests")
 # as timeouts, and counting them would inflate the score. Timeouts are listed per module.
 KILLED = {"killed", "caught by type check"}
 GOAL = 0.90
+UNCOUNTED = {"skipped", "not checked", "equivalent"}
 
 
 def packages(pyproject: dict) -> dict[str, dict]:
@@ -96,8 +99,16 @@ def results(here: Path) -> dict[str, str]:
     return out
 
 
+def judged(statuses: dict[str, str], equivalent: dict[str, str]) -> dict[str, str]:
+    """``statuses`` with the mutants judged equivalent (``[tool.mutation.<package>.equivalent]``:
+    mutant name -> why no test can tell it from the original) marked ``equivalent``; one a test
+    kills was not equivalent and keeps its status (the report names it)."""
+    return {m: ("equivalent" if m in equivalent and s not in KILLED | {"not checked"} else s)
+            for m, s in statuses.items()}
+
+
 def score(statuses: dict[str, str]) -> tuple[int, int, float]:
-    counted = {m: s for m, s in statuses.items() if s not in {"skipped", "not checked"}}
+    counted = {m: s for m, s in statuses.items() if s not in UNCOUNTED}
     killed = sum(1 for s in counted.values() if s in KILLED)
     return killed, len(counted), (killed / len(counted) if counted else 1.0)
 
@@ -105,7 +116,7 @@ def score(statuses: dict[str, str]) -> tuple[int, int, float]:
 def survivors_among(statuses: dict[str, str], patterns: list[str]) -> list[str]:
     """The mutants checked and not killed (survived, no tests, timeout...), among ``patterns``
     (globs; none: all)."""
-    return sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped", "not checked"}
+    return sorted(m for m, s in statuses.items() if s not in KILLED | UNCOUNTED
                   and (not patterns or any(fnmatch.fnmatchcase(m, p) for p in patterns)))
 
 
@@ -116,14 +127,16 @@ def module_of(mutant: str) -> str:
 def report(name: str, statuses: dict[str, str]) -> str:
     killed, total, share = score(statuses)
     unchecked = sum(1 for s in statuses.values() if s == "not checked")
+    equivalent = sum(1 for s in statuses.values() if s == "equivalent")
     lines = [f"{name}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"
+             + (f"; {equivalent} equivalent left out" if equivalent else "")
              + (f"; {unchecked} of {len(statuses)} mutants not yet checked: run again to resume" if unchecked else "")]
     by_module: dict[str, Counter[str]] = {}
     for mutant, status in statuses.items():
         by_module.setdefault(module_of(mutant), Counter())[status] += 1
     for module, counts in sorted(by_module.items()):
         k = sum(n for s, n in counts.items() if s in KILLED)
-        t = sum(n for s, n in counts.items() if s not in {"skipped", "not checked"})
+        t = sum(n for s, n in counts.items() if s not in UNCOUNTED)
         lines.append(f"    {module}: {k}/{t}  " + ", ".join(f"{s} {n}" for s, n in sorted(counts.items())))
     return "\n".join(lines)
 
@@ -159,8 +172,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"== mutation testing {name} in {here}", flush=True)
                 subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
                                 "--max-children", str(args.max_children), *chosen_mutants], cwd=here, check=False)
-        statuses = results(here)
-        survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped"})
+        equivalent = dict(pyproject["tool"]["mutation"][name].get("equivalent", {}))
+        statuses = judged(results(here), equivalent)
+        not_equivalent = sorted(m for m in equivalent if statuses.get(m) in KILLED)
+        if not_equivalent:
+            print(f"{name}: listed as equivalent but killed (remove from the list): {not_equivalent}")
+        unknown_equivalent = sorted(m for m in equivalent if m not in statuses)
+        if unknown_equivalent:
+            print(f"{name}: listed as equivalent but no such mutant (the function changed?): {unknown_equivalent}")
+        survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped", "equivalent"})
         (here / "survivors.txt").write_text("".join(f"{m}: {statuses[m]}\n" for m in survivors), encoding="utf-8")
         summary.append(report(name, statuses))
     print("\n".join(["", "Mutation score per package", *summary]))
