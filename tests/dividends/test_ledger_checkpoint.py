@@ -224,3 +224,10 @@ def test_verify_against_reports_every_village_in_sorted_order_and_a_vanished_vil
         v for v, entries in ledger.items() if len(entries) > 1)
     assert [e.village_id for e in verify_against(shortened, checkpoint)] == sorted(
         v for v, entries in ledger.items() if len(entries) > 1)
+
+
+def test_the_error_is_english_whatever_the_language_of_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIVIDENDS_LANG", "zh")
+    error = refusal(b"[]")
+    assert str(error) == error.msg.text("en") != error.text()
+    assert error.text() == error.msg.text("zh")
