@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from dividends.actors import Actor, Place, sees
-from dividends.policy import RULES, allow, check_notice_start, may, require
+from dividends.policy import RULES, Rule, _r, allow, check_notice_start, may, require
 from dividends.refusals import Forbidden, NotAllowed
 from schemes.i18n import Msg
 from schemes.problems import InputError
@@ -154,3 +154,10 @@ def test_a_notice_may_start_today_but_not_yesterday() -> None:
         check_notice_start(date(2025, 2, 28), date(2025, 3, 1))
     [problem] = caught.value.problems
     assert (problem.msg.key, problem.msg.params) == ("refusal.notice_past", {"start": "2025-02-28", "today": "2025-03-01"})
+
+
+def test_a_rule_is_written_as_its_roles_and_options() -> None:
+    assert _r("accountant", "committee", states=("draft",), checker=True) == Rule(
+        frozenset({"accountant", "committee"}), states=("draft",), checker=True)
+    assert _r("admin", scope="county") == Rule(frozenset({"admin"}), scope="county")
+    assert _r() == Rule(frozenset())
