@@ -161,3 +161,15 @@ def test_a_rule_is_written_as_its_roles_and_options() -> None:
         frozenset({"accountant", "committee"}), states=("draft",), checker=True)
     assert _r("admin", scope="county") == Rule(frozenset({"admin"}), scope="county")
     assert _r() == Rule(frozenset())
+
+
+def test_a_county_rule_refuses_a_village_role_even_if_a_rule_were_to_list_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scope guard behind the roles: a county page rule mistakenly naming a village role
+    still refuses it (the table test checks no rule does)."""
+    monkeypatch.setitem(RULES, "county.test", Rule(frozenset({"accountant", "admin"}), scope="county"))
+    with pytest.raises(Forbidden) as caught:
+        allow(ACC, "county.test")
+    assert (caught.value.action, caught.value.role, caught.value.roles) == ("county.test", "accountant", ())
+    allow(ADM, "county.test")
+    monkeypatch.setitem(RULES, "village.test", Rule(frozenset({"accountant"}), scope="village"))
+    allow(ACC, "village.test")
