@@ -18,10 +18,14 @@
     evidence/<kind>-<sha256>.<ext> those files, named by their hash
 
     run/policy.json               the policy rules that pass or fail and the numbers without a source (format 5)
+    bank/cash.json                cash payments against the signed receipt list, their lines and settlement (format 6)
+    bank/cash-<id>-<sha256>.<ext> the scan of each signed list, named by its hash
 
 Format versions: 1 (the first), 2 (adds the ledger head), 3 (adds the resolution, decisions and
 evidence), 4 (the ledger head in the manifest), 5 (adds ``run/policy.json``, re-evaluated from the
-recomputation when verified); every version is read and verified.
+recomputation when verified), 6 (adds ``bank/cash.json`` and the scans of the signed lists, checked
+against the ``cash:<id>`` settlements, the payout items and the audit trail); every version is read
+and verified.
 
 ``verify_pack`` checks the hashes, recomputes the run from ``computation/inputs`` bit for bit,
 and checks that stored lines, ledger entries, bank files and results agree with each other.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Awaitable, Callable
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -49,6 +54,7 @@ from dividends.compute import compute
 from dividends.runs import get_run, lines_frame, run_inputs
 from dividends.store import approvals as approvals_store
 from dividends.store import audit
+from dividends.store import cash as cash_store
 from dividends.store import ledger as ledger_store
 from dividends.store import packs
 from schemes.i18n import Msg, load_catalog
@@ -56,9 +62,11 @@ from schemes.problems import InputError, Problem
 
 load_catalog(Path(__file__).with_name("locale"), "dividends")
 
-FORMAT = "dividends.auditpack/5"
-#: Formats this version reads; 4 adds the ledger head, 5 the policy results (earlier packs keep verifying).
-FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", "dividends.auditpack/3", "dividends.auditpack/4", FORMAT)
+FORMAT = "dividends.auditpack/6"
+#: Formats this version reads; 4 adds the ledger head, 5 the policy results, 6 the cash payments
+#: (earlier packs keep verifying).
+FORMATS = ("dividends.auditpack/1", "dividends.auditpack/2", "dividends.auditpack/3", "dividends.auditpack/4",
+           "dividends.auditpack/5", FORMAT)
 _SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf", "text/html": "html"}
 
 
@@ -111,6 +119,11 @@ async def build_pack(run_id: int) -> bytes:
         files[f"bank/batch-{batch.number}.xlsx"] = batch.xlsx
         for k, (ext, data) in enumerate(batch.results, start=1):
             files[f"bank/result-{batch.number}-{k}{ext}"] = data
+    payments = await cash_store.of_run(run.id)
+    if payments:
+        await _add_scans(files, payments, lambda p: f"bank/cash-{p['id']}-{p['evidence_sha256']}", "evidence_sha256",
+                         cash_store.evidence_bytes)
+        files["bank/cash.json"] = _json(payments)
     resolution = await approvals_store.resolution_of(run.id)
     if resolution is not None:
         files["run/resolution.json"] = _json(resolution)
@@ -119,9 +132,8 @@ async def build_pack(run_id: int) -> bytes:
         files["run/decisions.json"] = _json(decisions)
     evidence = await approvals_store.evidence_of(run.id)
     if evidence:
-        for item in evidence:
-            item["file"] = f"evidence/{item['kind']}-{item['sha256']}.{_SUFFIX.get(item['media_type'], 'bin')}"
-            files[item["file"]] = await approvals_store.evidence_bytes(item["sha256"])
+        await _add_scans(files, evidence, lambda e: f"evidence/{e['kind']}-{e['sha256']}", "sha256",
+                         approvals_store.evidence_bytes)
         files["run/evidence.json"] = _json(evidence)
     notices = await packs.notices(run.id)
     if notices:
@@ -143,6 +155,15 @@ async def build_pack(run_id: int) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue()
+
+
+async def _add_scans(files: dict[str, bytes], records: list[dict[str, Any]], stem: Callable[[dict[str, Any]], str],
+                     digest: str, load: Callable[[str], Awaitable[bytes]]) -> None:
+    """Each record's stored file (a photo, a scan) into the pack under ``stem`` and the suffix of
+    its media type; the record notes the name as ``file``."""
+    for record in records:
+        record["file"] = f"{stem(record)}.{_SUFFIX.get(record['media_type'], 'bin')}"
+        files[record["file"]] = await load(record[digest])
 
 
 def _json(value: Any) -> bytes:
@@ -272,7 +293,7 @@ def _head_agrees(manifest: dict[str, Any], entries: list[ledger.Entry]) -> list[
     """A version-4 pack records the village's chain head when it was written: it is at or after
     every entry of the run, and if it is one of them, it has that entry's hash. (Checking the
     database's chain still holds this head is ``ledger verify --against`` on a checkpoint.)"""
-    if manifest["format"] != FORMAT:
+    if _version(manifest) < 4:
         return []
     head = manifest["ledger_head"]
     if head is None:
@@ -337,6 +358,45 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
         if not all(str(h) in text for h in group["household_id"].to_list()):
             problems.append(Problem(Msg("pack.bank_file", file=name)))
     problems += _decision_checks(archive, manifest, approvals)
+    problems += _cash_checks(archive, manifest, approvals, entries, items)
+    return problems
+
+
+def _cash_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], approvals: dict[str, Any],
+                 entries: list[ledger.Entry], items: pl.DataFrame) -> list[Problem]:
+    """Format 6: every ``cash:<id>`` settlement is an approved payment of ``bank/cash.json`` and
+    debits exactly its households' payables; each of them has a paid payout item; the scan of the
+    signed list is the file the audit trail recorded, by hash."""
+    if _version(manifest) < 6:
+        return []
+    names = set(archive.namelist())
+    try:
+        payments = json.loads(archive.read("bank/cash.json")) if "bank/cash.json" in names else []
+        approved = {f"cash:{p['id']}": p for p in payments if p["state"] == "approved"}
+        scans = [(str(p["file"]), str(p["evidence_sha256"])) for p in payments]
+        lines = {ref: {str(x["household_id"]): int(x["amount_fen"]) for x in p["lines"]} for ref, p in approved.items()}
+    except (ValueError, KeyError, TypeError):
+        return [Problem(Msg("pack.bad_manifest", detail="bank/cash.json is malformed"))]
+    problems: list[Problem] = []
+    village = manifest["village"]
+    posted = {e.ref: e for e in entries if e.kind == "settlement" and e.ref.startswith("cash:")}
+    for ref in sorted(set(posted) ^ set(approved)):
+        problems.append(Problem(Msg("pack.cash", detail=f"{ref}: " + ("no approved payment" if ref in posted
+                                                                           else "no settlement entry"))))
+    paid = set(items.filter(pl.col("status") == "paid")["household_id"].to_list())
+    for ref in sorted(set(posted) & set(approved)):
+        got = dict(posted[ref].postings.filter(pl.col("account").str.starts_with("Liabilities:Payable:"))
+                   .select("account", "amount_fen").iter_rows())
+        if got != {ledger.payable(village, h): a for h, a in lines[ref].items()}:
+            problems.append(Problem(Msg("pack.cash", detail=f"{ref}: the entry's payables are not the payment's lines")))
+        if not set(lines[ref]) <= paid:
+            problems.append(Problem(Msg("pack.cash", detail=f"{ref}: {', '.join(sorted(set(lines[ref]) - paid))} not paid")))
+    recorded = {e.get("detail", {}).get("evidence_sha256") for e in approvals.get("events", [])
+                if e.get("action") in ("run.cash_recorded", "run.cash_paid")}
+    for name, digest in scans:
+        if name not in names or sha256_bytes(archive.read(name)) != digest or digest not in name \
+                or digest not in recorded:
+            problems.append(Problem(Msg("pack.cash", detail=f"{name}: the scan does not match its recorded hash")))
     return problems
 
 

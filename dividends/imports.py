@@ -12,6 +12,13 @@ county's (a county's villages share a form) and used for the next import that gi
 A households file given without a posts or members roster keeps the roster of the village's
 current version of the period (its rows of households no longer in the file are dropped); the
 report says so. Rosters are checked against the new households exactly as given files are.
+
+An events file (:func:`dividends.period_inputs.read_event_rows`: joined, left, died, status
+changed, each with its date within the period) is stored with each village's version as a
+canonical CSV of that village's events; a run whose scheme prorates by months reads it. Like a
+roster, an events file not given keeps the current version's events (of households still in
+the file); a header-only file says "no events". A change of the events alone makes a new
+version, and the version's diff lists the events added and removed (:func:`event_changes`).
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from dividends.hashing import frame_csv, sha256_file
+from dividends.period_inputs import events_csv, read_event_rows
 from dividends.registry import Registry, read_registry
 from dividends.registry.facts import RegistryFacts
 from dividends.registry.mapping import ColumnMapping
@@ -49,6 +57,17 @@ load_catalog(Path(__file__).with_name("locale"), "dividends")
 
 
 @dataclass(frozen=True)
+class EventChanges:
+    """The events of a version against those of the version before it in the period: each event
+    a row of the canonical file (``household_id, event, date, member, from_status``)."""
+
+    added: tuple[dict[str, str], ...] = ()
+    removed: tuple[dict[str, str], ...] = ()
+    count: int = 0  # the events of the version
+    against: int | None = None  # the version compared with (None: the first of the period)
+
+
+@dataclass(frozen=True)
 class VillageImport:
     village: str
     version: int
@@ -58,6 +77,10 @@ class VillageImport:
     changed: int
     unchanged: bool
     snapshot_id: int | None = None
+    events: int = 0  # the version's events
+    events_added: int = 0  # against the previous version of the period
+    events_removed: int = 0
+    event_changes: EventChanges | None = None  # the events added and removed (a new version only)
 
 
 @dataclass(frozen=True)
@@ -76,11 +99,12 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
                           members: Path | None = None, county: str = "default", exclude_invalid: bool = False,
                           reference_date: date | None = None, mapping: ColumnMapping | None = None,
                           sheets: dict[str, str] | None = None, names: dict[str, str] | None = None,
-                          vocabulary: Vocabulary | None = None, keep_rosters: bool = True) -> ImportReport:
+                          vocabulary: Vocabulary | None = None, keep_rosters: bool = True,
+                          events: Path | None = None) -> ImportReport:
     """Read, validate and store. ``mapping`` is added to the county's remembered mapping (and
-    remembered); without one the county's is used. ``keep_rosters``: a roster not given is
-    kept from the current version (see the module docstring)."""
-    given = {"households": households, "posts": posts, "members": members}
+    remembered); without one the county's is used. ``keep_rosters``: a roster (and the events)
+    not given is kept from the current version (see the module docstring)."""
+    given = {"households": households, "posts": posts, "members": members, "events": events}
     names = dict(names or {k: Path(p).name for k, p in given.items() if p is not None})  # never a temporary path
     effective = ColumnMapping.from_dict(await store.county_mapping(county)).merged(mapping)
 
@@ -89,7 +113,27 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
                              exclude_invalid=exclude_invalid, reference_date=reference_date, mapping=effective,
                              sheets=sheets, names=file_names, vocabulary=vocabulary)
 
-    registry = await asyncio.to_thread(read, given, names)  # parsing stays off the event loop
+    def read_all() -> tuple[Registry, pl.DataFrame | None]:
+        """The registry and the events, every problem of every file at once."""
+        problems: list[Problem] = []
+        read_registry_: Registry | None = None
+        try:
+            read_registry_ = read(given, names)
+        except InputError as error:
+            problems.extend(error.problems)
+        rows = None
+        if events is not None:
+            ids = read_registry_.households["household_id"].to_list() if read_registry_ is not None else None
+            try:
+                rows = read_event_rows(events, period, name=names["events"], households=ids)
+            except InputError as error:
+                problems.extend(error.problems)
+        if problems:
+            raise InputError(problems)
+        assert read_registry_ is not None
+        return read_registry_, rows
+
+    registry, event_rows = await asyncio.to_thread(read_all)  # parsing stays off the event loop
     kept_notes: list[Problem] = []
     facts = registry.facts
     missing = [k for k in ROSTERS if given[k] is None] if keep_rosters else []
@@ -109,6 +153,13 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
                     what = Msg(f"registry.roster.{kind}")
                     kept_notes.append(Problem(Msg("registry.kept_roster", what=what, version=roster.version,
                                                   rows=roster.rows, dropped=dropped), file=roster.name))
+    if event_rows is None and keep_rosters:
+        event_rows, kept_events = await _kept_events(registry, period)
+        if kept_events is not None:
+            dropped = Msg("registry.kept_dropped", count=kept_events.dropped) if kept_events.dropped else ""
+            kept_notes.append(Problem(Msg("registry.kept_roster", what=Msg("registry.roster.events"),
+                                          version=kept_events.version, rows=kept_events.rows, dropped=dropped),
+                                      file=kept_events.name))
     registry = replace(registry, facts=facts)
     notes = tuple(kept_notes) + registry.notes
     if effective:
@@ -121,7 +172,7 @@ async def import_registry(households: Path, *, period: int, actor: str, posts: P
         record = await store.new_import(period=period, actor=actor, files=files, households=registry.households.height,
                                         excluded=[p.text("en") for p in registry.exclusions],
                                         columns=effective.to_dict())
-        for village_id, frames in _by_village(registry).items():
+        for village_id, frames in _by_village(registry, event_rows).items():
             village = await store.village(village_id, county_row)
             results.append(await _snapshot(record, village, period, frames, facts, effective))
         if mapping:
@@ -183,21 +234,47 @@ async def _kept_rosters(registry: Registry, period: int, kinds: list[str], direc
     return out
 
 
+def _events_of(data: bytes) -> pl.DataFrame:
+    """A stored (canonical) events file read back: the columns of :func:`read_event_rows` but ``_row``."""
+    frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+    return frame.with_columns(pl.col("date").str.to_date())
+
+
+async def _kept_events(registry: Registry, period: int) -> tuple[pl.DataFrame | None, _Kept | None]:
+    """The current versions' events of the villages of ``registry``, of households still in it."""
+    frames = []
+    version = 0
+    for code in registry.households["village_id"].unique().sort().to_list():
+        village = await store.village_id(code)
+        snapshot = await store.latest_snapshot(village, period) if village is not None else None
+        if snapshot is not None and snapshot.events_file is not None:
+            frames.append(_events_of(await get_file(snapshot.events_file)))
+            version = max(version, snapshot.version)
+    if not frames:
+        return None, None
+    frame = pl.concat(frames, how="vertical_relaxed")
+    kept = frame.filter(pl.col("household_id").is_in(registry.households["household_id"].implode()))
+    return kept, _Kept(Path(), f"events-v{version}.csv", version, kept.height, frame.height - kept.height,
+                       RegistryFacts())
+
+
 @dataclass(frozen=True)
 class _Frames:
     households: pl.DataFrame
     persons: pl.DataFrame | None
     posts: pl.DataFrame | None
+    events: pl.DataFrame | None = None
 
 
-def _by_village(registry: Registry) -> dict[str, _Frames]:
+def _by_village(registry: Registry, events: pl.DataFrame | None = None) -> dict[str, _Frames]:
     out: dict[str, _Frames] = {}
     hh = registry.households
     for (village_id,), frame in hh.partition_by("village_id", as_dict=True, maintain_order=True).items():
         ids = frame["household_id"].implode()
         persons = registry.persons.filter(pl.col("household_id").is_in(ids)) if registry.persons is not None else None
         posts = registry.posts.filter(pl.col("household_id").is_in(ids)) if registry.posts is not None else None
-        out[str(village_id)] = _Frames(frame, persons, posts)
+        mine = events.filter(pl.col("household_id").is_in(ids)) if events is not None else None
+        out[str(village_id)] = _Frames(frame, persons, posts, mine)
     return dict(sorted(out.items()))
 
 
@@ -210,11 +287,17 @@ async def _snapshot(record: RegistryImport, village: Village, period: int, frame
     hh_sha = await put_file(f"{village.code}-{period}-households.csv", hh_csv)
     members_sha = await put_file(f"{village.code}-{period}-members.csv", members_csv) if members_csv else None
     posts_sha = await put_file(f"{village.code}-{period}-posts.csv", posts_csv) if posts_csv else None
+    # no event rows: no events file (a header-only file and none at all say the same)
+    events_data = events_csv(frames.events) if frames.events is not None and frames.events.height else None
+    events_sha = await put_file(f"{village.code}-{period}-events.csv", events_data) if events_data else None
     facts_value = facts.to_dict()
-    if latest and (latest.households_file, latest.members_file, latest.posts_file) == (hh_sha, members_sha, posts_sha) \
-            and _same_facts(latest.facts or {}, facts_value):
+    if latest and (latest.households_file, latest.members_file, latest.posts_file, latest.events_file) \
+            == (hh_sha, members_sha, posts_sha, events_sha) and _same_facts(latest.facts or {}, facts_value):
+        count = frames.events.height if events_sha and frames.events is not None else 0
         return VillageImport(village.code, latest.version, frames.households.height, 0, 0, 0, unchanged=True,
-                             snapshot_id=latest.id)
+                             snapshot_id=latest.id, events=count)
+    event_diff = event_changes(await get_file(latest.events_file) if latest and latest.events_file else None,
+                               events_data)
     previous = await store.previous_snapshot(village.id, period)
     old = _read_households(await get_file(previous.households_file)) if previous else None
     changes = _diff(old, _read_households(hh_csv))
@@ -226,7 +309,7 @@ async def _snapshot(record: RegistryImport, village: Village, period: int, frame
             stored_frames[kind] = await put_file(f"{village.code}-{period}-{kind}.parquet", frame_parquet(frame))
     snapshot = await store.create_snapshot(
         record, village, period=period, version=await store.next_version(village.id, period),
-        households_file=hh_sha, members_file=members_sha, posts_file=posts_sha,
+        households_file=hh_sha, members_file=members_sha, posts_file=posts_sha, events_file=events_sha,
         households=frames.households.height, added=changes.added, removed=changes.removed, changed=changes.changed,
         facts=facts_value, columns=mapping.to_dict(), format=SNAPSHOT_FORMAT, frames=stored_frames)
     h = frames.households
@@ -235,7 +318,8 @@ async def _snapshot(record: RegistryImport, village: Village, period: int, frame
         "capital_fen", "account_no", "bank", "language").rows())
     await store.insert_changes(snapshot.id, changes.rows)
     return VillageImport(village.code, snapshot.version, h.height, changes.added, changes.removed, changes.changed,
-                         False, snapshot.id)
+                         False, snapshot.id, event_diff.count, len(event_diff.added), len(event_diff.removed),
+                         event_diff)
 
 
 def _same_facts(old: dict[str, object], new: dict[str, object]) -> bool:
@@ -273,6 +357,39 @@ def _diff(old: pl.DataFrame | None, new: pl.DataFrame) -> _Diff:
         rows.append((r["household_id"], "changed",
                      {f: [r[f], r[f"{f}_new"]] for f in HOUSEHOLD_FIELDS if r[f] != r[f"{f}_new"]}))
     return _Diff(len(added), len(removed), changed.height, rows)
+
+
+def _event_set(data: bytes | None) -> list[dict[str, str]]:
+    if not data:
+        return []
+    frame = pl.read_csv(io.BytesIO(data), infer_schema=False).fill_null("")
+    return [dict(r) for r in frame.iter_rows(named=True)]
+
+
+def event_changes(old: bytes | None, new: bytes | None, against: int | None = None) -> EventChanges:
+    """The events of ``new`` not in ``old`` (added) and of ``old`` not in ``new`` (removed), of
+    two canonical events files (None: no events), in file order.
+
+    >>> old = b"household_id,event,date,member,from_status\\nH1,died,2025-03-10,Wang,\\n"
+    >>> new = b"household_id,event,date,member,from_status\\nH2,joined,2025-05-01,,\\n"
+    >>> diff = event_changes(old, new)
+    >>> [r["household_id"] for r in diff.added], [r["household_id"] for r in diff.removed], diff.count
+    (['H2'], ['H1'], 1)
+    """
+    before, after = _event_set(old), _event_set(new)
+    key = lambda r: tuple(sorted(r.items()))  # noqa: E731
+    old_keys, new_keys = {key(r) for r in before}, {key(r) for r in after}
+    return EventChanges(tuple(r for r in after if key(r) not in old_keys),
+                        tuple(r for r in before if key(r) not in new_keys), len(after), against)
+
+
+async def snapshot_event_changes(snapshot: RegistrySnapshot) -> EventChanges:
+    """A stored version's events against the version before it in the period (withdrawn
+    versions skipped), as its import reported them."""
+    earlier = await store.earlier_version(snapshot)
+    old = await get_file(earlier.events_file) if earlier is not None and earlier.events_file else None
+    new = await get_file(snapshot.events_file) if snapshot.events_file else None
+    return event_changes(old, new, earlier.version if earlier is not None else None)
 
 
 # --------------------------------------------------------------------------- withdrawal

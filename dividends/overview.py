@@ -28,6 +28,7 @@ from dividends.auditpack import PackVerification, build_pack, verify_pack
 from dividends.clock import CHINA
 from dividends.carryover import BroughtForward, carry_over_accounts  # noqa: F401  (re-exported)
 from dividends.compute import Computation, compute, resolve_scheme
+from dividends.imports import EventChanges, snapshot_event_changes
 from dividends.recoveries import owed_of
 from dividends.runs import lines_frame, overpaid_by, refuse, write_inputs
 from dividends.store import county as county_store
@@ -549,6 +550,11 @@ async def village_page(village: Village) -> VillagePage:
 
 async def snapshot_changes(snapshot: RegistrySnapshot, limit: int = 500) -> list[RegistryChange]:
     return await county_store.snapshot_changes(snapshot, limit)
+
+
+async def snapshot_events(snapshot: RegistrySnapshot) -> EventChanges:
+    """A registry version's events, added and removed against the version before it in the period."""
+    return await snapshot_event_changes(snapshot)
 
 
 async def display_names(usernames: Sequence[str | None]) -> dict[str, str]:

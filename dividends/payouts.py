@@ -8,6 +8,7 @@ most once per run: the database holds one ``paid_key`` per (run, household).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from datetime import date
@@ -24,7 +25,7 @@ from dividends.registry import ColumnSpec, read_table
 from dividends.runs import (
     Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households, state_name, states,
 )
-from dividends.store import audit, payees
+from dividends.store import audit, cash, payees
 from dividends.store import ledger as ledger_store
 from dividends.store import payouts as store
 from dividends.store.files import get_file, put_file
@@ -100,7 +101,8 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         if pending:
             last = await store.last_batch(run)
             raise refuse("run.pending_results", batch=last.number if last else "?", count=pending)
-        items = await _unpaid_after_failures(run)
+        waiting = await cash.awaiting(run.id)  # recorded as paid in cash: not sent to the bank again
+        items = (await _unpaid_after_failures(run)).filter(~pl.col("household_id").is_in(list(waiting)))
     else:
         _check(run, "pay", "approved", "paid")
         raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="pay", needed=states("approved"))
@@ -163,6 +165,18 @@ class ResultOutcome:
     changed: bool
 
 
+async def post_settlement(run: Run, paid: Sequence[tuple[str, int]], ref: str, clock: Clock) -> int:
+    """Post one settlement entry for households paid (household, amount_fen): each household's
+    payable is debited, the bank account credited with the total; ``ref`` is the idempotency key
+    (``settlement:<import>`` for a bank result, ``cash:<payment>`` for a cash payment). Inside the
+    caller's transaction; returns the entry's id."""
+    frame = pl.DataFrame({"household_id": [h for h, _ in paid], "amount_fen": [a for _, a in paid]},
+                         schema={"household_id": pl.String, "amount_fen": pl.Int64})
+    draft = ledger.draft_settlement(run.village.code, ledger_store.run_ref(run.id), today(clock), frame, ref=ref)
+    entries = await ledger_store.append(run.village, [draft], run_id=run.id)
+    return await store.ledger_entry_id(entries[0].ref)
+
+
 def _status(text: str | None) -> str | None:
     word = (text or "").strip().lower()
     return "paid" if word in PAID_WORDS else "failed" if word in FAILED_WORDS else None
@@ -219,13 +233,8 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
         record = await store.create_result(batch, file=stored, imported_by=actor, paid=len(paid), failed=len(failed))
         entry_id = None
         if paid:
-            frame = pl.DataFrame({"household_id": [i.household_id for i, _ in paid],
-                                  "amount_fen": [i.amount_fen for i, _ in paid]},
-                                 schema={"household_id": pl.String, "amount_fen": pl.Int64})
-            draft = ledger.draft_settlement(run.village.code, ledger_store.run_ref(run.id), today(clock), frame,
-                                            ref=f"settlement:{record.id}")
-            entries = await ledger_store.append(run.village, [draft], run_id=run.id)
-            entry_id = await store.ledger_entry_id(entries[0].ref)
+            entry_id = await post_settlement(run, [(i.household_id, i.amount_fen) for i, _ in paid],
+                                             f"settlement:{record.id}", clock)
         await store.record_result_lines((record.id, i.id, s, ref, reason, entry_id if s == "paid" else None)
                                         for i, s, ref, reason in decided)
         checkpoint("bank_result.settlement_posted")
@@ -253,6 +262,9 @@ async def closing(run_id: int) -> ClosingView:
     if pending:
         last = await store.last_batch(run)
         blocker = Msg("run.pending_results", batch=last.number if last else "?", count=pending)
+    waiting = await cash.awaiting(run.id)
+    if blocker is None and waiting:  # a recorded cash payment is approved (or not) before closing
+        blocker = Msg("cash.awaiting_close", payment=min(waiting.values()), count=len(waiting))
     unpaid = await _unpaid_after_failures(run)
     return ClosingView(blocker, unpaid["household_id"].to_list(), int(unpaid["amount_fen"].sum()))
 
@@ -278,3 +290,40 @@ async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: 
     return Outcome(run, True)
 
 
+
+
+async def cash_blocker(run_id: int, payment_id: int) -> Msg | None:
+    """Why a recorded cash payment cannot be approved now (None: it can): one of its households
+    is no longer owed by the same failed payout item (a later batch paid it or is at the bank)."""
+    owed = await cash.owed_in_cash(run_id)
+    for household, item_id, amount in await cash.lines_of(payment_id):
+        if owed.get(household) != (item_id, amount):
+            return Msg("cash.not_owed", household=household, run=run_id)
+    return None
+
+
+async def pay_in_cash(run_id: int, payment_id: int, actor: str, *, clock: Clock = SystemClock()) -> bool:
+    """Approve a recorded cash payment: its households become paid (each still owed after a
+    failed bank payment, by the same payout item as when it was recorded) and one settlement
+    entry ``cash:<id>`` is posted exactly as for a bank result; audited ``run.cash_paid``.
+    False when it was approved already (a no-op)."""
+    run = await get_run(run_id)
+    payment = await cash.get(run.id, payment_id)
+    if payment is None or payment.state != "prepared":  # approved or turned down already: a no-op
+        return False
+    lines = await cash.lines_of(payment.id)
+    blocker = await cash_blocker(run.id, payment.id)
+    if blocker is not None:
+        raise InputError([Problem(blocker)])
+    ref = f"cash:{payment.id}"
+    async with transaction():
+        if not await cash.approve(payment.id, actor, clock.now()):
+            return False
+        entry_id = await post_settlement(run, [(h, a) for h, _, a in lines], ref, clock)
+        checkpoint("cash.settlement_posted")
+        if await cash.settle(payment.id, [i for _, i, _ in lines], entry_id) != len(lines):
+            raise refuse("cash.not_owed", household=", ".join(h for h, _, _ in lines), run=run.id)
+        await audit.record(actor, "run.cash_paid", "run", run.id, village=run.village, payment=payment.id,
+                           households=[h for h, _, _ in lines], total_fen=payment.total_fen, ref=ref,
+                           evidence_sha256=payment.evidence)
+    return True

@@ -25,6 +25,7 @@ the status after. Dates are within the period.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -35,6 +36,7 @@ from dividends.registry.columns import ColumnSpec
 from dividends.registry.reading import ROW, Table, read_table
 from schemes.engine import Extra
 from schemes.filters import STATUS_NAMES
+from schemes.statuses import LABELS as STATUS_LABELS
 from schemes.i18n import Msg, load_catalog
 from schemes.months import EVENT_COLUMNS
 from schemes.problems import InputError, Problem
@@ -132,9 +134,13 @@ def read_earlier_paid(path: Path) -> pl.DataFrame:
             .group_by("household_id").agg(pl.col("amount_fen").sum()).sort("household_id"))
 
 
-def read_events(path: Path, period: int) -> pl.DataFrame:
-    """``household_id, event, scope, date, from_status`` (the frame :mod:`schemes.months` reads)."""
-    table = read_table(Path(path), EVENT_FILE_COLUMNS, allow_no_rows=True)
+def read_event_rows(path: Path, period: int, *, name: str | None = None,
+                    households: Collection[str] | None = None) -> pl.DataFrame:
+    """The rows of an events file: ``household_id, event, date, member, from_status`` (English
+    event and status names, ``member`` null for a household's event) and the file's row ``_row``.
+    ``name`` is how problems name the file (default: the path); ``households``, when given, the
+    ids of the registry the events belong to: an event of any other household is a problem."""
+    table = read_table(Path(path), EVENT_FILE_COLUMNS, name=name, allow_no_rows=True)
     problems = list(table.problems)
     _required_text(table, ("household_id",), problems)
     f = table.frame.with_columns(
@@ -143,7 +149,11 @@ def read_events(path: Path, period: int) -> pl.DataFrame:
         _from=pl.col("from_status").str.to_lowercase().replace_strict(dict(STATUS_NAMES), default=None,
                                                                       return_dtype=pl.String),
     )
+    known = set(households) if households is not None else None
     for r in f.iter_rows(named=True):
+        if known is not None and r["household_id"] is not None and r["household_id"] not in known:
+            problems.append(table.problem(Msg("inputs.event_household", household=r["household_id"]), r[ROW],
+                                          "household_id"))
         if r["_event"] is None:
             problems.append(table.problem(Msg("inputs.need_event", found=r["event"] or "(empty)"), r[ROW], "event"))
         if r["_date"] is None or r["_date"].year != period:
@@ -153,14 +163,52 @@ def read_events(path: Path, period: int) -> pl.DataFrame:
                                           "from_status"))
     if problems:
         raise InputError(problems)
-    person = pl.col("member").is_not_null() | (pl.col("_event") == "died")
-    frame = f.select(
-        "household_id", pl.col("_event").alias("event"),
-        pl.when(person & (pl.col("_event") != "status_changed")).then(pl.lit("person")).otherwise(pl.lit("household")).alias("scope"),
-        pl.col("_date").alias("date"), pl.col("_from").alias("from_status"),
+    return f.select(ROW, "household_id", pl.col("_event").alias("event"), pl.col("_date").alias("date"),
+                    pl.col("member").cast(pl.String), pl.col("_from").alias("from_status")).sort(
+        "household_id", "date", "event", "member", "from_status", nulls_last=True)
+
+
+def event_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """The frame :mod:`schemes.months` reads, of :func:`read_event_rows`' rows: with a member
+    name (and always for a death) the event is a member's, else the household's."""
+    person = pl.col("member").is_not_null() | (pl.col("event") == "died")
+    frame = rows.select(
+        "household_id", "event",
+        pl.when(person & (pl.col("event") != "status_changed")).then(pl.lit("person")).otherwise(pl.lit("household")).alias("scope"),
+        "date", "from_status",
     )
     return frame.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()]).sort(
         "household_id", "date", "event", "scope", "from_status", nulls_last=True)
+
+
+STORED_EVENT_COLUMNS = ("household_id", "event", "date", "member", "from_status")
+NO_EVENTS = (",".join(STORED_EVENT_COLUMNS) + "\n").encode()  # the header only: nothing changed
+
+
+def events_csv(rows: pl.DataFrame) -> bytes:
+    """The canonical events file of :func:`read_event_rows`' rows (English names, ISO dates,
+    sorted): what a registry version stores and a run reads back as ``inputs/events.csv``."""
+    out = rows.with_columns(pl.col("date").cast(pl.String)).select(STORED_EVENT_COLUMNS).sort(
+        "household_id", "date", "event", "member", "from_status", nulls_last=True)
+    return out.write_csv().encode("utf-8")
+
+
+def event_text(row: Mapping[str, str | None], lang: str) -> str:
+    """One event of a canonical events file as people read it (the registry diff, the import
+    report): household, what happened, when, and whose or from which status."""
+    detail: Msg | str = ""
+    if row.get("member"):
+        detail = Msg("events.member", name=str(row["member"]))
+    elif row.get("from_status"):
+        zh, en = STATUS_LABELS.get(str(row["from_status"]), (str(row["from_status"]),) * 2)
+        detail = Msg("events.from_status", status=zh if lang == "zh" else en)
+    return Msg("events.line", household=row["household_id"], event=Msg(f"events.kind.{row['event']}"),
+               date=row["date"], detail=detail).text(lang)
+
+
+def read_events(path: Path, period: int, name: str | None = None) -> pl.DataFrame:
+    """``household_id, event, scope, date, from_status`` (the frame :mod:`schemes.months` reads)."""
+    return event_frame(read_event_rows(path, period, name=name))
 
 
 def read_extra(*, brought_forward: Path | None, deductions: Path | None, earlier_paid: Path | None,

@@ -14,7 +14,11 @@ household, a column per run and the total.
 
 Rules:
 
-- a household none of whose runs pays it anything (every line 0) gets no statement;
+- a household none of whose runs pays it anything (every line 0) gets no statement, unless a run
+  took a debt from its payout;
+- a run's deductions (debts recovered from the payout) add up over the period: each run's item
+  is its payout before the deduction, the text says what was deducted in all, what is paid and
+  what is still owed after the period's runs (the ``_deduction`` / ``_deduction_owed`` variants);
 - a household's name, phone, language and account come from the newest run's registry snapshot
   that lists it;
 - a correction run's lines count as they are (a cancelled or reversed run does not count).
@@ -28,6 +32,7 @@ from typing import Any
 from dividends.outbox import content
 from dividends.outbox.messages import phrase
 from dividends.store import period as store
+from dividends.store import recoveries as recoveries_store
 from notify.catalog import Channel, TemplateError
 from notify.texts import DEFAULT_CHANNEL, BreakdownItem, PeriodStatement, RenderedText, render
 from schemes.i18n import LANGS, register
@@ -46,6 +51,10 @@ class PeriodLine:
     period: int
     row: content.HouseholdRow
     paid: tuple[tuple[int, int], ...]
+    deducted: tuple[tuple[int, int], ...] = ()
+    """What each run took from the household's payout for its debts (run id -> fen)."""
+    owed_fen: int = 0
+    """What the household still owes once every run of the statement counts."""
 
     @property
     def key(self) -> tuple[int, str]:
@@ -55,6 +64,16 @@ class PeriodLine:
     @property
     def total_fen(self) -> int:
         return sum(f for _, f in self.paid)
+
+    @property
+    def deducted_fen(self) -> int:
+        return sum(f for _, f in self.deducted)
+
+    def before_deductions(self) -> tuple[tuple[int, int], ...]:
+        """Each run's payout before its deduction (run id -> fen), runs that paid or took something."""
+        paid, taken = dict(self.paid), dict(self.deducted)
+        return tuple((r, paid.get(r, 0) + taken.get(r, 0)) for r in sorted(paid.keys() | taken.keys())
+                     if paid.get(r, 0) + taken.get(r, 0))
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,11 @@ async def period_of(village_code: str, period: int, run_ids: Sequence[int] | Non
     for run_id, household, fen in await store.household_amounts([r.id for r in runs]):
         mine = paid.setdefault(household, {})
         mine[run_id] = mine.get(run_id, 0) + fen
-    wanted = sorted(h for h, by_run in paid.items() if any(by_run.values()))
+    deducted: dict[str, dict[int, int]] = {}
+    for (run_id, household), fen in (await recoveries_store.deducted_by_runs([r.id for r in runs])).items():
+        deducted.setdefault(household, {})[run_id] = fen
+    owed = await recoveries_store.owed_after(runs[0].village_id, [r.id for r in runs]) if deducted else {}
+    wanted = sorted(h for h, by_run in paid.items() if any(by_run.values()) or deducted.get(h))
     rows: dict[str, content.HouseholdRow] = {}
     for run in reversed(runs):  # newest snapshot first
         missing = [h for h in wanted if h not in rows]
@@ -86,7 +109,8 @@ async def period_of(village_code: str, period: int, run_ids: Sequence[int] | Non
         for r in await store.households_of(run.snapshot.id, missing):
             rows[r[0]] = content.HouseholdRow(*r)
     order = [r.id for r in runs]
-    lines = tuple(PeriodLine(period, rows[h], tuple((i, paid[h][i]) for i in order if paid[h].get(i)))
+    lines = tuple(PeriodLine(period, rows[h], tuple((i, paid[h][i]) for i in order if paid[h].get(i)),
+                             tuple((i, deducted[h][i]) for i in order if deducted.get(h, {}).get(i)), owed.get(h, 0))
                   for h in wanted if h in rows)
     name = runs[-1].village.name or village_code if runs else village_code
     return Period(name, period, tuple(runs), words, lines)
@@ -95,10 +119,11 @@ async def period_of(village_code: str, period: int, run_ids: Sequence[int] | Non
 def record(p: Period, line: PeriodLine) -> PeriodStatement:
     """The household's period statement in its language."""
     lang = line.row.lang
-    head = p.words[line.paid[0][0]].header(lang)
+    items = line.before_deductions()
+    head = p.words[items[0][0]].header(lang)
     return PeriodStatement(**{**head, "project": phrase("outbox.project.period", lang)}, household=line.row.head_name,
-                           amount_fen=line.total_fen,
-                           breakdown=tuple(BreakdownItem(p.project(run_id, lang), fen) for run_id, fen in line.paid))
+                           amount_fen=line.total_fen, deducted_fen=line.deducted_fen, owed_fen=line.owed_fen,
+                           breakdown=tuple(BreakdownItem(p.project(run_id, lang), fen) for run_id, fen in items))
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ RULES: dict[str, Rule] = {
     "run.bank_result": _r(ACCOUNTANT, states=("paid",)),
     "payee.correct": _r(ACCOUNTANT, states=("paid",)),
     "payee.approve": _r(COMMITTEE, states=("paid",), checker=True),
+    # a household still owed after a failed bank payment, paid in cash against the signed list
+    "cash.prepare": _r(ACCOUNTANT, states=("paid",)),
+    "cash.approve": _r(COMMITTEE, states=("paid",), checker=True),
     "run.close": _r(ACCOUNTANT, states=("paid",), done=("closed",)),
     "run.cancel": _r(ACCOUNTANT, states=("draft", "computed", "publicized"), done=("cancelled",)),
     "run.reverse": _r(ACCOUNTANT, COMMITTEE, states=POSTED, done=("reversed",)),
@@ -111,6 +114,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "run.return": ("驳回", "return"), "run.review": ("审核备案", "review"), "run.pay": ("生成银行代发文件", "pay"),
     "run.bank_result": ("导入银行回单", "record the bank result"), "run.close": ("结束批次", "close"),
     "payee.correct": ("更正收款账户", "correct the payee account"), "payee.approve": ("审批收款账户更正", "approve the payee correction"),
+    "cash.prepare": ("登记现金发放", "record a cash payment"), "cash.approve": ("审批现金发放", "approve a cash payment"),
     "village.read": ("查看本村", "read the village"), "ledger.read": ("查看账簿", "read the ledger"),
     "ledger.checkpoint": ("记录账簿核验点", "write a ledger checkpoint"), "run.pack": ("下载审计包", "download the audit pack"),
     "registry.import": ("导入名册", "import a registry"), "registry.withdraw": ("撤回名册导入", "withdraw a registry import"),
@@ -156,7 +160,7 @@ def allow(actor: Actor, action: str, place: Place | None = None, *, state: str |
                      needed=[Msg(f"state.{s}") for s in rule.states])
     if rule.checker and prepared_by is not None and prepared_by == actor.username and state not in rule.done:
         key = {"reversal.approve": "refusal.reversal_same_person",
-               "payee.approve": "payee.same_person"}.get(action, "run.same_person")
+               "payee.approve": "payee.same_person", "cash.approve": "cash.same_person"}.get(action, "run.same_person")
         raise refuse(key, user=actor.username, run=what)
 
 

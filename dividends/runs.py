@@ -31,14 +31,15 @@ from dividends.clock import Clock, SystemClock, today
 from dividends.compute import Inputs, compute, resolve_scheme
 from dividends.faults import checkpoint
 from dividends.hashing import sha256_bytes
-from dividends.period_inputs import read_deductions
+from dividends.period_inputs import NO_EVENTS, read_deductions
 from dividends.recoveries import REVERSED as RECOVERY_REVERSED
 from dividends.recoveries import Owed, creditor_for, match_results, merged_deductions, overpayment_reason, overpayments, \
     owed_of, recovered_from_lines
 from dividends.registry import Registry
 from dividends.registry.facts import RegistryFacts
-from dividends.registry.needs import check_needs
+from dividends.registry.needs import check_needs, prorated_steps
 from schemes.engine import roster_problems
+from schemes.loader import parse_scheme
 from schemes.model import Cap, Scheme
 from dividends.store import audit
 from dividends.store import carryover as carryover_store
@@ -362,11 +363,22 @@ async def write_inputs(directory: Path, scheme_text: str, snapshot: RegistrySnap
     if earlier_paid is not None:
         paid = directory / "earlier_paid.csv"
         paid.write_text(earlier_paid, encoding="utf-8")
+    events = await _events_input(directory, scheme_text, snapshot)
     facts = RegistryFacts.from_dict(snapshot.facts or {})
     return Inputs(scheme=str(scheme_path), registry=paths["households"], members=paths["members"],
                   posts=paths["posts"], period=period, amount_yuan=format_yuan(pool_fen, grouping=False),
                   reference_date=reference_date, facts=facts, trusted=await trusted_registry(snapshot, paths),
-                  brought_forward=carried, deductions=deducted, earlier_paid=paid)
+                  brought_forward=carried, deductions=deducted, earlier_paid=paid, events=events)
+
+
+async def _events_input(directory: Path, scheme_text: str, snapshot: RegistrySnapshot) -> Path | None:
+    """``events.csv``, the registry version's events, when the scheme prorates by months (a
+    version without events: the header only, nothing changed in the period); else None."""
+    if not prorated_steps(parse_scheme(scheme_text)):
+        return None
+    path = directory / "events.csv"
+    path.write_bytes(await get_file(snapshot.events_file) if snapshot.events_file else NO_EVENTS)
+    return path
 
 
 async def trusted_registry(snapshot: RegistrySnapshot, paths: dict[str, Path | None]) -> Registry | None:

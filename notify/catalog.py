@@ -22,7 +22,7 @@ and the checks every message passes before it is sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -123,6 +123,8 @@ fen digits (``${amount_yuan}.${amount_fen}``), so a provider with short variable
 characters) can carry any amount below 1,000,000 yuan (``1,234.50`` is 8 characters). Each is a
 template of its own to register with that provider (``publicity_split``...)."""
 SPLIT_AMOUNT = "${amount_yuan}.${amount_fen}"
+"""How ``${amount}`` reads in a split variant (every other yuan variable of it likewise:
+``${deducted_yuan}.${deducted_fen}``)."""
 SPLIT_BELOW = len("999,999.99")
 """A provider whose variables are shorter than this gets the split variants."""
 
@@ -151,12 +153,55 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
             twin = templates.get(t.oneway)
             if twin is None or twin.reply:
                 raise ValueError(f"{path}: the one-way twin {t.oneway!r} of {t.id} is missing or asks for a reply")
+    yuan = [p.name for p in params.values() if p.type == "yuan"]
     for t in list(templates.values()):  # the split-amount variants (see SPLIT)
-        if any("${amount}" in t.text[lang] for lang in LANGS):
+        shown = [name for name in yuan if any("${%s}" % name in t.text[lang] for lang in LANGS)]
+        if "amount" in shown:
             oneway = t.oneway + SPLIT if t.oneway else None
-            templates[t.id + SPLIT] = Template(t.id + SPLIT, t.kind, t.reply, oneway,
-                                               {lang: t.text[lang].replace("${amount}", SPLIT_AMOUNT) for lang in LANGS})
+            text = {lang: split_amounts(t.text[lang], shown) for lang in LANGS}
+            for lang in LANGS:
+                unknown = set(_VARIABLE.findall(text[lang])) - set(params)
+                if unknown:
+                    raise ValueError(f"{path}: the split variant of {t.id} ({lang}) uses undeclared {sorted(unknown)}")
+            templates[t.id + SPLIT] = Template(t.id + SPLIT, t.kind, t.reply, oneway, text)
     return Catalog(int(data["version"]), params, templates)
+
+
+def split_amounts(text: str, names: Sequence[str] = ("amount",)) -> str:
+    """``text`` with each yuan variable of ``names`` as yuan and fen (:data:`SPLIT`).
+
+    >>> split_amounts("扣还${deducted}元，实发${amount}元", ["amount", "deducted"])
+    '扣还${deducted_yuan}.${deducted_fen}元，实发${amount_yuan}.${amount_fen}元'
+    """
+    for name in names:
+        text = text.replace("${%s}" % name, "${%s_yuan}.${%s_fen}" % (name, name))
+    return text
+
+
+DEDUCTION = "_deduction"
+"""Suffix of a template's variant for a payout a run deducted a debt from: ``${gross}`` before
+the deduction, ``${deducted}``, and ``${amount}`` paid (``publicity_deduction``...)."""
+OWED = "_owed"
+"""Added to :data:`DEDUCTION` when something is still owed after the run (``${owed}``)."""
+#: The templates that carry a payout breakdown: each has both deduction variants (and their
+#: one-way twins), registered with every template provider like the others.
+BREAKDOWN_TEMPLATES = ("publicity", "publicity_oneway", "payment_confirmation", "payment_confirmation_oneway",
+                       "statement_publicity", "statement_approved", "statement_paid", "statement_failed",
+                       "period_statement", "period_statement_oneway")
+
+
+def deduction_variant(template_id: str, deducted_fen: int, owed_fen: int) -> str:
+    """The template a payout is told with: ``template_id`` when nothing was deducted, else its
+    deduction variant, with what is still owed when anything is.
+
+    >>> deduction_variant("publicity", 0, 500), deduction_variant("publicity", 300, 0)
+    ('publicity', 'publicity_deduction')
+    >>> deduction_variant("statement_paid", 300, 500)
+    'statement_paid_deduction_owed'
+    """
+    if deducted_fen <= 0:
+        return template_id
+    return template_id + DEDUCTION + (OWED if owed_fen > 0 else "")
 
 
 CATALOG = load_catalog()

@@ -24,6 +24,10 @@ Kinds and their records:
 - ``help`` (:class:`Help`): the answer to any other reply;
 - ``objection_received`` (:class:`ObjectionReceived`): the answer to 异议….
 
+A payout a run deducted a debt from (``deducted_fen``; ``owed_fen`` what is left to recover) is
+told with the template's ``_deduction`` / ``_deduction_owed`` variant: the amount before the
+deduction with its breakdown, what was deducted, what is paid (and what is still owed).
+
 A breakdown longer than three items keeps the first two and sums the rest as 其他 / other,
 so a text stays within two UCS-2 segments in Chinese for a typical household.
 """
@@ -35,7 +39,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Literal, NamedTuple, cast
 
-from notify.catalog import CATALOG, Channel, TemplateError, fill
+from notify.catalog import CATALOG, Channel, TemplateError, deduction_variant, fill
 from notify.privacy import mask_account, mask_name
 from notify.segments import SegmentInfo
 from schemes.i18n import LANGS
@@ -89,17 +93,34 @@ class _Household:
 @dataclass(frozen=True, kw_only=True)
 class _WithBreakdown(_Household):
     breakdown: Sequence[BreakdownItem] = ()
-    """``[(label, fen), ...]`` summing to ``amount_fen``, or empty for no breakdown."""
+    """``[(label, fen), ...]`` summing to ``amount_fen`` plus ``deducted_fen`` (the payout before
+    the deduction), or empty for no breakdown."""
+    deducted_fen: int = 0
+    """What the run deducted from the payout for a debt (``amount_fen`` is what is paid): the
+    text is the template's ``_deduction`` variant (:func:`notify.catalog.deduction_variant`)."""
+    owed_fen: int = 0
+    """What the household still owes after the run (shown with a deduction only:
+    ``_deduction_owed``)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _require_fen("deducted_fen", self.deducted_fen)
+        _require_fen("owed_fen", self.owed_fen)
+        if self.deducted_fen < 0 or self.owed_fen < 0:
+            raise ValueError("deducted_fen and owed_fen are never negative")
         items = tuple(BreakdownItem(str(label), fen) for label, fen in self.breakdown)
         for item in items:
             _require_fen(f"breakdown[{item.label!r}]", item.fen)
         total = sum(i.fen for i in items)
-        if items and total != self.amount_fen:
-            raise ValueError(f"breakdown sums to {total} fen but amount_fen is {self.amount_fen}")
+        if items and total != self.amount_fen + self.deducted_fen:
+            raise ValueError(f"breakdown sums to {total} fen but amount_fen is {self.amount_fen}"
+                             + (f" plus {self.deducted_fen} deducted" if self.deducted_fen else ""))
         object.__setattr__(self, "breakdown", items)
+
+    @property
+    def gross_fen(self) -> int:
+        """The payout before the deduction."""
+        return self.amount_fen + self.deducted_fen
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,7 +243,7 @@ def breakdown_param(record: _WithBreakdown, lang: str, max_chars: int | None) ->
     """The breakdown as one parameter: at most three items (the rest summed as 其他), fewer when
     the provider's variable limit needs it, and the project alone when nothing else fits (a
     provider refuses an empty variable)."""
-    items = tuple(record.breakdown) or (BreakdownItem(record.project, record.amount_fen),)
+    items = tuple(record.breakdown) or (BreakdownItem(record.project, record.gross_fen),)
     for keep in range(min(MAX_BREAKDOWN_ITEMS, len(items)), 0, -1):
         text = _breakdown_text(_short_breakdown(items, lang, keep), lang)
         if max_chars is None or len(text) <= max_chars:
@@ -246,11 +267,24 @@ def _coerce(kind: str, context: Record | Mapping[str, Any]) -> Record:
 
 def template_and_params(kind: str, lang: str, record: Record, channel: Channel) -> tuple[str, dict[str, str]]:
     """The logical template a record is told with, and every parameter a variant may use."""
+    template_id, params = _template_and_params(kind, lang, record, channel)
+    if isinstance(record, _WithBreakdown) and record.deducted_fen:
+        params.update(_yuan("gross", record.gross_fen), **_yuan("deducted", record.deducted_fen),
+                      **_yuan("owed", record.owed_fen))
+        template_id = deduction_variant(template_id, record.deducted_fen, record.owed_fen)
+    return template_id, params
+
+
+def _yuan(name: str, fen: int) -> dict[str, str]:
+    """A yuan parameter and its split twins (``amount``, ``amount_yuan``, ``amount_fen``)."""
+    return {name: format_yuan(fen), f"{name}_yuan": str(fen // 100), f"{name}_fen": f"{fen % 100:02d}"}
+
+
+def _template_and_params(kind: str, lang: str, record: Record, channel: Channel) -> tuple[str, dict[str, str]]:
     params: dict[str, str] = {"village": record.village}
     if isinstance(record, _Household):
         params.update(household=mask_name(record.household), year=str(record.year), project=record.project,
-                      amount=format_yuan(record.amount_fen), amount_yuan=str(record.amount_fen // 100),
-                      amount_fen=f"{record.amount_fen % 100:02d}")
+                      **_yuan("amount", record.amount_fen))
         if record.office_phone:
             params["office_phone"] = record.office_phone
     if isinstance(record, _WithBreakdown):
@@ -261,7 +295,7 @@ def template_and_params(kind: str, lang: str, record: Record, channel: Channel) 
         params.update(channel=record.channel or "", account=mask_account(record.account or "", lang))
     if isinstance(record, Publicity):
         params["deadline"] = _date(record.deadline, lang)
-        return ("publicity" if record.amount_fen else "publicity_nothing"), params
+        return ("publicity" if record.amount_fen or record.deducted_fen else "publicity_nothing"), params
     if isinstance(record, PaymentConfirmation):
         params["paid_on"] = _date(record.paid_on, lang)
         return "payment_confirmation", params

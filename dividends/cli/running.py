@@ -62,6 +62,8 @@ def import_registry_cmd(
     columns: Annotated[Optional[Path], typer.Option("--columns", help="column mapping file (YAML)")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="the households workbook's sheet")] = None,
     vocabulary: Annotated[Optional[Path], typer.Option("--vocabulary", help="the county's status words")] = None,
+    events: Annotated[Optional[Path], typer.Option(
+        "--events", help="household and member events within the period (joined, left, died, status changed)")] = None,
 ) -> None:
     """Validate and store your village's registry as a new version with its diff (accountant)."""
     from dividends.cli.computing import reading_options, show_reading_report
@@ -72,7 +74,7 @@ def import_registry_cmd(
     async def work(actor: Actor):  # type: ignore[no-untyped-def]
         return await registry_cases.import_registry(
             actor, village or actor.village_code or "", registry, period=period, posts=posts, members=members,
-            exclude_invalid=exclude_invalid, mapping=mapping, sheets=sheets, vocabulary=words)
+            exclude_invalid=exclude_invalid, mapping=mapping, sheets=sheets, vocabulary=words, events=events)
     report = as_user(user, password_stdin, work, busy=text("cli.busy.import"))
     show_reading_report(report.notes, report.warnings)
     t = table(text("cli.col.village"), text("cli.col.version"), text("cli.col.households"), text("cli.col.added"),
@@ -81,10 +83,32 @@ def import_registry_cmd(
         t.add_row(v.village, str(v.version) + (f" ({text('cli.import.unchanged')})" if v.unchanged else ""),
                   str(v.households), str(v.added), str(v.removed), str(v.changed))
     out.print(t)
+    for v in report.villages:
+        _show_event_changes(v)
     if report.exclusions:
         show_problems(report.exclusions, limit=20)
     if report.import_id is not None:
         say("cli.import.number", id=report.import_id)
+
+
+EVENT_LINES = 20
+
+
+def _show_event_changes(village) -> None:  # type: ignore[no-untyped-def]
+    """The events of a new version and those added and removed against the previous one."""
+    from dividends.period_inputs import event_text
+    from schemes.i18n import current_language
+
+    diff = village.event_changes
+    if diff is None or not (diff.count or diff.removed):
+        return
+    say("cli.import.events", village=village.village, count=diff.count, added=len(diff.added), removed=len(diff.removed))
+    lang = current_language()
+    for key, rows in (("cli.import.event_added", diff.added), ("cli.import.event_removed", diff.removed)):
+        for row in rows[:EVENT_LINES]:
+            say(key, event=event_text(row, lang))
+        if len(rows) > EVENT_LINES:
+            say("cli.import.events_more", count=len(rows) - EVENT_LINES)
 
 
 @import_app.command("withdraw")
@@ -258,6 +282,37 @@ def close_cmd(run: RunArg, allow_unpaid: Annotated[bool, typer.Option("--allow-u
     from dividends.usecases import payments
     _transition("close", user, password_stdin,
                 lambda actor: payments.close(actor, run, allow_unpaid=allow_unpaid, reason=reason))
+
+
+@run_app.command("cash-record")
+def cash_record_cmd(run: RunArg, scan: Annotated[Path, typer.Option("--scan", help="the scan of the signed receipt list (JPEG, PNG or PDF)")],
+                    household: Annotated[list[str], typer.Option("--household", help="a household paid in cash (repeat the option)")],
+                    note: Annotated[str, typer.Option("--note")] = "",
+                    user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Record households of a paid run paid in cash against the signed list, failed bank payments only (accountant; a committee member approves)."""
+    from dividends.usecases import payments
+    row = as_user(user, password_stdin, lambda actor: payments.record_cash(actor, run, household, name=scan.name,
+                                                                           data=scan.read_bytes(), note=note))
+    say("cli.run.cash_recorded", payment=row.id, count=len(set(household)), total=yuan(row.total_fen))  # type: ignore[attr-defined]
+
+
+@run_app.command("cash-approve")
+def cash_approve_cmd(run: RunArg, payment: Annotated[int, typer.Argument(help="the cash payment's number")],
+                     user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Approve a recorded cash payment (a committee member who did not record it): its households become paid and the settlement is posted."""
+    from dividends.usecases import payments
+    changed = as_user(user, password_stdin, lambda actor: payments.approve_cash(actor, run, payment))
+    say("cli.run.cash_paid" if changed else "cli.run.cash_same", payment=payment)
+
+
+@run_app.command("cash-reject")
+def cash_reject_cmd(run: RunArg, payment: Annotated[int, typer.Argument(help="the cash payment's number")],
+                    reason: Annotated[str, typer.Option("--reason", help="why it is turned down")],
+                    user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
+    """Turn a recorded cash payment down, saying why (a committee member who did not record it): nothing is paid."""
+    from dividends.usecases import payments
+    changed = as_user(user, password_stdin, lambda actor: payments.reject_cash(actor, run, payment, reason))
+    say("cli.run.cash_rejected" if changed else "cli.run.cash_same", payment=payment)
 
 
 @run_app.command("cancel")

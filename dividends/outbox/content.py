@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from dividends.clock import CHINA
 from dividends.outbox.messages import phrase
+from dividends.store import recoveries as recoveries_store
 from notify.privacy import scrub
 from notify.texts import (
     BreakdownItem,
@@ -54,12 +55,43 @@ class RunWords:
     """The village office's published phone (one-way texts give it instead of asking for a reply)."""
     language: str = "zh"
     """The village's document language: the texts of a household without a language of its own."""
+    deducted: Mapping[str, int] = field(default_factory=dict)
+    """Household -> what the run's deductions step took from its payout (debts recovered)."""
+    owed: Mapping[str, int] = field(default_factory=dict)
+    """Household -> what it still owes after the run (its debts left, this run counted)."""
 
     def breakdown(self, raw: str | Mapping[str, Any] | None, lang: str) -> tuple[BreakdownItem, ...]:
         """Non-zero steps of an allocation line's breakdown (step id -> fen), in scheme order."""
         if raw is None:
             return ()
         values: Mapping[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+        return self._items(values, lang)
+
+    def shown(self, raw: str | Mapping[str, Any] | None, lang: str, amount_fen: int,
+              household: str) -> dict[str, Any]:
+        """The breakdown fields of a text record for a line paying ``amount_fen``: with a
+        deduction, the steps before it (``deducted_fen``, and ``owed_fen`` still owed after the
+        run: the template's deduction variant); else the line's breakdown when it adds up to the
+        amount (a correction pays a difference: no breakdown).
+
+        >>> w = RunWords(run_id=1, village="v", year=2024, deadline=None, project={"zh": "p"},
+        ...              labels={"zh": {"a": "分红", "deductions": "扣款"}}, steps=("a",), owed={"H1": 50})
+        >>> w.shown('{"a": 500, "deductions": -200}', "zh", 300, "H1")
+        {'breakdown': (BreakdownItem(label='分红', fen=500),), 'deducted_fen': 200, 'owed_fen': 50}
+        >>> w.shown('{"a": 500, "deductions": -200}', "zh", 100, "H1")["breakdown"]
+        ()
+        """
+        if raw is None:
+            return {"breakdown": ()}
+        values: Mapping[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+        deducted = -int(values.get(DEDUCTIONS) or 0)
+        if deducted > 0:
+            before = self._items({k: v for k, v in values.items() if k != DEDUCTIONS}, lang)
+            if sum(i.fen for i in before) == amount_fen + deducted:
+                return {"breakdown": before, "deducted_fen": deducted, "owed_fen": int(self.owed.get(household, 0))}
+        return {"breakdown": with_breakdown(self._items(values, lang), amount_fen)}
+
+    def _items(self, values: Mapping[str, Any], lang: str) -> tuple[BreakdownItem, ...]:
         labels = self.labels.get(lang, {})
         order = list(self.steps) + sorted(k for k in values if k not in self.steps)
         return tuple(BreakdownItem(labels.get(step, step), int(values[step]))
@@ -71,6 +103,8 @@ class RunWords:
 
 
 DEDUCTION_LABEL = {"zh": "扣款", "en": "deduction"}
+DEDUCTIONS = "deductions"
+"""The breakdown key of what a run's deductions took back (negative)."""
 
 
 async def run_words(run: Any) -> RunWords:
@@ -83,11 +117,13 @@ async def run_words(run: Any) -> RunWords:
     asset = (run.asset_return.asset or "").strip()
     project: dict[str, str] = {lang: (asset if asset and asset != DEFAULT_ASSET else phrase("outbox.project.default", lang))
                for lang in LANGS}
+    deducted = {h: f for (_, h), f in (await recoveries_store.deducted_by_runs([run.id])).items()}
+    owed = await recoveries_store.owed_after(run.village_id, [run.id]) if deducted else {}
     return RunWords(run_id=run.id, village=run.village.name or run.village.code, year=run.period,
                     deadline=run.notice_end, project=project, labels=labels,
                     steps=tuple(step.id for step in scheme.steps),
                     office_phone=(getattr(run.village, "contact_phone", "") or "").strip(),
-                    language=getattr(run.village, "language", "") or "zh")
+                    language=getattr(run.village, "language", "") or "zh", deducted=deducted, owed=owed)
 
 
 @dataclass(frozen=True)
@@ -125,14 +161,14 @@ def publicity(words: RunWords, row: HouseholdRow, amount_fen: int, breakdown: st
     assert words.deadline is not None
     lang = row.lang
     return Publicity(**words.header(lang), household=row.head_name, amount_fen=amount_fen,
-                     breakdown=with_breakdown(words.breakdown(breakdown, lang), amount_fen), deadline=words.deadline)
+                     **words.shown(breakdown, lang, amount_fen, row.household_id), deadline=words.deadline)
 
 
 def payment_confirmation(words: RunWords, row: HouseholdRow, amount_fen: int, breakdown: str | None,
                          paid_on: date) -> PaymentConfirmation:
     lang = row.lang
     return PaymentConfirmation(**words.header(lang), household=row.head_name, amount_fen=amount_fen,
-                               breakdown=with_breakdown(words.breakdown(breakdown, lang), amount_fen),
+                               **words.shown(breakdown, lang, amount_fen, row.household_id),
                                paid_on=paid_on, channel=channel(row), account=row.account_no)
 
 
@@ -147,9 +183,8 @@ def statement(words: RunWords, row: HouseholdRow, *, state: str, amount_fen: int
               paid_on: date | None, failed: bool) -> Statement:
     """The answer to 查询 for the household's latest run (``state`` is the run's)."""
     lang = row.lang
-    items = with_breakdown(words.breakdown(breakdown, lang), amount_fen)
     common: dict[str, Any] = {**words.header(lang), "household": row.head_name, "amount_fen": amount_fen,
-                              "breakdown": items}
+                              **words.shown(breakdown, lang, amount_fen, row.household_id)}
     if state == "publicized":
         return Statement(**common, status="publicity", deadline=words.deadline)
     if paid_on is not None:

@@ -23,7 +23,7 @@ from typing import Any
 from dividends.clock import Clock, SystemClock
 from dividends.outbox import content
 from dividends.outbox.messages import refuse
-from dividends.outbox.prepare import PrepareReport, _draft, _Tally, check_templates, duplicate
+from dividends.outbox.prepare import PrepareReport, _draft, _Tally, check_deduction_templates, check_templates, duplicate
 from dividends.period_statement import KIND, Period, period_of, record
 from dividends.store import notices as store
 from notify.catalog import Channel, ProviderTemplates
@@ -48,6 +48,8 @@ async def prepare_period(village_code: str, period: int, actor: str, clock: Cloc
         raise refuse("outbox.period_none", village=village_code, period=period)
     check_templates(KIND, channel, templates)
     anchor = found.runs[-1]
+    check_deduction_templates(anchor.id, KIND, ((line.row.household_id, line.row.lang, line.deducted_fen, line.owed_fen)
+                                                for line in found.lines), channel, templates)
     tally = _Tally()
     existing = superseded = 0
     ids = [line.row.household_id for line in found.lines]

@@ -32,7 +32,7 @@ segments, the estimated price in fen, and the notices over the segment limit (li
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -46,13 +46,14 @@ from notify.phones import to_e164
 from dividends.runs import get_run
 from dividends.store import notices as store
 from dividends.store import outbox as outbox_store
+from dividends.store import period as period_store
 from dividends.store.notices import NOTICE_COLUMNS
 from dividends.store.period import TOLD
 from dividends.store.transactions import IntegrityError
 from notify.privacy import mask_phone, scrub
 from notify.segments import estimate_cost_fen
 from notify.settings import DEFAULT_MAX_SEGMENTS, DEFAULT_PRICE_PER_SEGMENT_FEN
-from notify.catalog import CATALOG, Channel, ProviderTemplates, TemplateError
+from notify.catalog import CATALOG, Channel, ProviderTemplates, TemplateError, deduction_variant
 from notify.texts import DEFAULT_CHANNEL, render
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
@@ -230,6 +231,67 @@ def check_templates(kind: str, channel: Channel, templates: ProviderTemplates | 
             raise InputError([Problem(exc.msg)]) from None
 
 
+#: The template a kind tells a deducted payout with, as :func:`notify.catalog.deduction_variant`
+#: turns it into its deduction variants (``payment_failed`` shows no breakdown).
+DEDUCTION_TEMPLATES: dict[str, str] = {
+    "publicity": "publicity",
+    "payment_confirmation": "payment_confirmation",
+    "period_statement": "period_statement",
+}
+
+
+def check_deduction_templates(run_id: int, kind: str, needs: Iterable[tuple[str, str, int, int]], channel: Channel,
+                              templates: ProviderTemplates | None) -> None:
+    """Refuse, before anything is written, notices of households whose payout the run deducted
+    a debt from when the deduction variant they need (``publicity_deduction``,
+    ``..._deduction_owed`` when something is still owed; one-way and split as the channel
+    sends it) is not approved at a template provider, or is longer than a notice row holds
+    (whatever the provider: ``notice.template``). ``needs``: (household, language,
+    deducted fen, fen still owed). The message names the run, the template, the language, how
+    many households need it and the first of them."""
+    base = DEDUCTION_TEMPLATES.get(kind)
+    if base is None:
+        return
+    mapping = templates or ProviderTemplates()
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for household, lang, deducted, owed in needs:
+        if deducted > 0:
+            template = CATALOG.for_channel(deduction_variant(base, deducted, owed), two_way=channel.two_way,
+                                           provider=channel.provider, split=channel.splits_amount)
+            wanted.setdefault((template.id, lang), []).append(household)
+    problems = []
+    longest = store.template_max()
+    for (template_id, lang), households in sorted(wanted.items()):
+        where = {"run": run_id, "kind": Msg(f"notify.kind.{kind}"), "count": len(households), "household": min(households)}
+        if len(template_id) > longest:
+            problems.append(Problem(Msg("outbox.deduction_template_long", **where, template=template_id,
+                                        length=len(template_id), max=longest)))
+            continue
+        if not channel.profile.templated:
+            continue
+        try:
+            mapping.require(channel.provider, CATALOG.template(template_id), lang)
+        except TemplateError as exc:
+            problems.append(Problem(Msg("outbox.deduction_template", **where, problem=exc.msg)))
+    if problems:
+        raise InputError(problems)
+
+
+async def deduction_needs(run: Any, kind: str, words: content.RunWords) -> list[tuple[str, str, int, int]]:
+    """(household, language, deducted, still owed) of the households the run deducted from (for
+    a payment confirmation: those it paid)."""
+    ids = sorted(words.deducted)
+    if kind == "payment_confirmation":
+        paid: set[str] = set()
+        for start in range(0, len(ids), PAGE):
+            paid |= {h for _, h, _, status in await store.payout_items(run.id, ids[start:start + PAGE]) if status == "paid"}
+        ids = sorted(paid)
+    rows = await period_store.households_of(run.snapshot.id, ids)
+    langs = {r[0]: content.HouseholdRow(*r, fallback=words.language).lang for r in rows}
+    return [(h, langs.get(h, words.language), fen, int(words.owed.get(h, 0)))
+            for h, fen in sorted(words.deducted.items()) if h in langs]
+
+
 async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock(), *,
                   max_segments: int = DEFAULT_MAX_SEGMENTS, channel: Channel = DEFAULT_CHANNEL,
                   templates: ProviderTemplates | None = None) -> PrepareReport:
@@ -245,6 +307,8 @@ async def prepare(run_id: int, kind: str, actor: str, clock: Clock = SystemClock
     await check_run_for(run, kind, clock)
     check_templates(kind, channel, templates)
     words = await content.run_words(run)
+    if words.deducted:
+        check_deduction_templates(run.id, kind, await deduction_needs(run, kind, words), channel, templates)
     tally = _Tally()
     existing = 0
     async for skipped, page in _pages(run, kind, words, max_segments, channel, templates):

@@ -98,6 +98,12 @@ def scheme_needs(scheme: Scheme) -> list[Need]:
     return list(dict.fromkeys(needs))
 
 
+def prorated_steps(scheme: Scheme) -> list[str]:
+    """The steps that prorate by months of eligibility: they read the registry version's events
+    (a run writes them as its ``events`` input; a version without events: nothing changed)."""
+    return [step.id for step in scheme.steps if getattr(step, "prorate", None) is not None]
+
+
 def need_problems(scheme: Scheme, facts: RegistryFacts) -> list[Problem]:
     """The problems of running ``scheme`` on a registry with these ``facts`` (empty: fine).
 

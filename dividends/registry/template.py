@@ -6,6 +6,9 @@ phone and code columns are formatted as text, so Excel keeps every digit of an I
 same workbook can be given as the households, the members and the posts file: the reader skips
 the instructions and reads the sheet that holds each file's header.
 
+The events file (household and member events within the period, :mod:`dividends.period_inputs`)
+has a CSV template of its own (kind ``events``); it is not a sheet of the workbook.
+
 :func:`template_file` is what the command line writes and what the import page will serve.
 """
 from __future__ import annotations
@@ -21,14 +24,17 @@ from typing import Literal
 from dividends.registry import messages as _messages  # noqa: F401  (registers the catalog)
 from dividends.registry.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, POST_COLUMNS, ColumnSpec
 from dividends.registry.vocabulary import Vocabulary
+from dividends.period_inputs import EVENT_FILE_COLUMNS
 from schemes.i18n import Msg, load_catalog
 
-TemplateKind = Literal["households", "members", "posts"]
-KINDS: tuple[TemplateKind, ...] = ("households", "members", "posts")
+TemplateKind = Literal["households", "members", "posts", "events"]
+KINDS: tuple[TemplateKind, ...] = ("households", "members", "posts")  # the workbook's sheets
+CSV_KINDS: tuple[TemplateKind, ...] = (*KINDS, "events")
 SPECS: dict[TemplateKind, tuple[ColumnSpec, ...]] = {
     "households": HOUSEHOLD_COLUMNS,
     "members": MEMBER_COLUMNS,
     "posts": POST_COLUMNS,
+    "events": EVENT_FILE_COLUMNS,
 }
 TEXT_COLUMNS = {"household_id", "village_id", "id_number", "phone", "account_no"}
 _FIXED_TIME = datetime.datetime(2024, 1, 1)

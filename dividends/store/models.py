@@ -197,6 +197,9 @@ class RegistrySnapshot(Model):
     households_file = fields.CharField(max_length=64)  # StoredFile sha256 (canonical CSV)
     members_file = fields.CharField(max_length=64, null=True)
     posts_file = fields.CharField(max_length=64, null=True)
+    # household and member events within the period (dividends.period_inputs.read_events), the
+    # file as uploaded (StoredFile sha256); None: no events recorded (nothing changed)
+    events_file = fields.CharField(max_length=64, null=True)
     households = fields.IntField()
     added = fields.IntField(default=0)
     removed = fields.IntField(default=0)
@@ -454,7 +457,7 @@ class Notice(Model):
     # the provider the text was written for, its logical template and parameter values (JSON),
     # and the provider's own code of a failure (Aliyun "MK:0001", Tencent "MI:0045"...)
     provider = fields.CharField(max_length=16, default="", db_default="")
-    template = fields.CharField(max_length=40, default="", db_default="")
+    template = fields.CharField(max_length=64, default="", db_default="")
     params = fields.TextField(default="", db_default="")
     provider_code = fields.CharField(max_length=64, default="", db_default="")
 
@@ -609,3 +612,43 @@ class DebtRecovery(Model):
     class Meta:
         table = "debt_recovery"
         unique_together = (("debt", "run"),)
+
+
+class CashPayment(Model):
+    """Households of a paid run paid in cash against the signed receipt list (签字领取表), issue 12
+    item 4: recorded by the accountant with the scanned signed list (``evidence``, a StoredFile
+    sha256), approved by a committee member who did not record it. At approval its lines become
+    paid and one settlement entry (ref ``cash:<id>``) is posted."""
+
+    id = fields.IntField(primary_key=True)
+    run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="cash_payments", on_delete=RESTRICT)
+    evidence = fields.CharField(max_length=64)  # StoredFile sha256 of the signed list's scan
+    evidence_type = fields.CharField(max_length=32)
+    note = fields.TextField(default="")
+    total_fen = fields.BigIntField()
+    state = fields.CharField(max_length=16, default="prepared")  # prepared | approved | rejected
+    prepared_by = fields.CharField(max_length=64)
+    approved_by = fields.CharField(max_length=64, null=True)  # who approved or rejected it
+    reason = fields.TextField(default="")  # why it was rejected
+    created_at = fields.DatetimeField(auto_now_add=True)
+    approved_at = fields.DatetimeField(null=True)
+    settlement: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "dividends.LedgerEntry", null=True, related_name="cash_payments", on_delete=RESTRICT)
+
+    class Meta:
+        table = "cash_payment"
+
+
+class CashPaymentLine(Model):
+    """One household of a cash payment: the failed payout item it pays (marked paid, with its
+    ``paid_key``, at approval) and the amount."""
+
+    id = fields.BigIntField(primary_key=True)
+    payment: fields.ForeignKeyRelation[CashPayment] = fields.ForeignKeyField("dividends.CashPayment", related_name="lines", on_delete=RESTRICT)
+    item: fields.ForeignKeyRelation[PayoutItem] = fields.ForeignKeyField("dividends.PayoutItem", related_name="cash_lines", on_delete=RESTRICT)
+    household_id = fields.CharField(max_length=64)
+    amount_fen = fields.BigIntField()
+
+    class Meta:
+        table = "cash_payment_line"
+        unique_together = (("payment", "household_id"),)

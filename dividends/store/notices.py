@@ -31,6 +31,11 @@ NOTICE_COLUMNS = ("run_id", "household_id", "kind", "attempt", "phone", "lang", 
 HOUSEHOLD_COLUMNS = ("household_id", "head_name", "phone", "language", "account_no", "bank")
 
 
+def template_max() -> int:
+    """The longest template id a notice row holds (``notice.template``)."""
+    return int(Notice._meta.fields_map["template"].max_length)  # type: ignore[attr-defined]
+
+
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), PAGE_IN):
         yield values[start:start + PAGE_IN]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from tortoise.expressions import Q
+
 from dividends.recoveries import Owed, Taken
 from dividends.store.models import Debt, DebtRecovery, PayoutItem, Run
 
@@ -103,3 +105,39 @@ async def taken_by_run(run_id: int) -> dict[int, int]:
     for debt, fen in await DebtRecovery.filter(run_id=run_id).values_list("debt_id", "recovered_fen"):
         out[int(debt)] = out.get(int(debt), 0) + int(fen)
     return out
+
+
+async def deducted_by_runs(run_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+    """(run, household) -> fen the run's deductions step took from the household's payout
+    (written at compute; the same as the ``deductions`` column of its line, negated)."""
+    out: dict[tuple[int, str], int] = {}
+    if not run_ids:
+        return out
+    for run_id, household, fen in await DebtRecovery.filter(run_id__in=list(run_ids)).values_list(
+            "run_id", "debt__household_id", "recovered_fen"):
+        if int(fen):
+            key = (int(run_id), str(household))
+            out[key] = out.get(key, 0) + int(fen)
+    return out
+
+
+async def owed_after(village_id: int, run_ids: Sequence[int]) -> dict[str, int]:
+    """Household -> what it still owes once ``run_ids`` count (posted or not yet: their own
+    deductions file's debts and what they take), beside the posted runs: each debt recorded by
+    a posted run or one of ``run_ids``, minus what those runs recovered of it (> 0 only)."""
+    ids = [int(i) for i in run_ids]
+    counted = Q(run__state__in=list(POSTED)) | Q(run_id__in=ids)
+    left: dict[int, tuple[str, int]] = {
+        int(d): (str(h), int(f)) for d, h, f in await Debt.filter(counted, village_id=village_id).values_list(
+            "id", "household_id", "amount_fen")}
+    if not left:
+        return {}
+    for debt_id, fen in await DebtRecovery.filter(counted, debt__village_id=village_id).values_list(
+            "debt_id", "recovered_fen"):
+        if int(debt_id) in left:
+            household, rest = left[int(debt_id)]
+            left[int(debt_id)] = (household, rest - int(fen))
+    out: dict[str, int] = {}
+    for household, rest in left.values():
+        out[household] = out.get(household, 0) + rest
+    return {h: f for h, f in sorted(out.items()) if f > 0}

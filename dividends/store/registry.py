@@ -87,6 +87,13 @@ async def previous_snapshot(village_id: int, period: int) -> RegistrySnapshot | 
         village_id=village_id, period__lt=period, **_live()).order_by("-period", "-version").first()
 
 
+async def earlier_version(snapshot: RegistrySnapshot) -> RegistrySnapshot | None:
+    """The version a snapshot's events are compared with: the latest one before it in the same
+    period (withdrawn imports skipped)."""
+    return await RegistrySnapshot.filter(village_id=snapshot.village_id, period=snapshot.period,  # type: ignore[attr-defined]
+                                         version__lt=snapshot.version, **_live()).order_by("-version").first()
+
+
 async def next_version(village_id: int, period: int) -> int:
     """Versions are never reused, a withdrawn one included."""
     row = await RegistrySnapshot.filter(village_id=village_id, period=period).order_by("-version").first()

@@ -39,6 +39,11 @@ async def pending_reversal_of(run_id: int) -> Run | None:
     return await Run.filter(reverses_id=run_id, kind="reversal", state__in=["computed", "closed"]).first()
 
 
+async def correction_of(run_id: int) -> Run | None:
+    """The correction run replacing the reversed run ``run_id`` (not a cancelled one)."""
+    return await Run.filter(replaces_id=run_id, state__not="cancelled").order_by("-id").first()
+
+
 # ---------------------------------------------------------------------------- lines
 
 

@@ -29,16 +29,23 @@ def media_type(data: bytes) -> str | None:
     return next((kind for magic, kind in _MEDIA if data.startswith(magic)), None)
 
 
+def checked_scan(name: str, data: bytes, refusals: str) -> tuple[str, str]:
+    """A photo or scan's safe name and media type, or the refusal ``<refusals>_size`` (empty or
+    above :data:`MAX_EVIDENCE`) or ``<refusals>_type`` (not JPEG, PNG or PDF by its first bytes)."""
+    name = name.replace("/", "_").replace("\\", "_")[:200]
+    if not 0 < len(data) <= MAX_EVIDENCE:
+        raise refuse(f"{refusals}_size", file=name, size=len(data), limit=MAX_EVIDENCE)
+    kind = media_type(data)
+    if kind is None:
+        raise refuse(f"{refusals}_type", file=name)
+    return name, kind
+
+
 async def attach_evidence(actor: Actor, run_id: int, name: str, data: bytes, clock: Clock = SystemClock()) -> str:
     """Record a photo or scan of the posted notice; returns its sha256."""
     found = await scope.run(actor, run_id)
     allow(actor, "publicity.evidence", found.place, state=found.state, what=run_id)
-    name = (name or "notice").replace("/", "_").replace("\\", "_")[:200]
-    if not 0 < len(data) <= MAX_EVIDENCE:
-        raise refuse("publicity.evidence_size", file=name, size=len(data), limit=MAX_EVIDENCE)
-    kind = media_type(data)
-    if kind is None:
-        raise refuse("publicity.evidence_type", file=name)
+    name, kind = checked_scan(name or "notice", data, "publicity.evidence")
     return await approvals.add_evidence(found.id, "notice_photo", name=name, media_type=kind, data=data,
                                         actor=actor.username, at=clock.now())
 

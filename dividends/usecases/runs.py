@@ -5,6 +5,7 @@ resolution, a township review) extend it here.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,8 @@ from dividends.refusals import Forbidden, NotAllowed, refuse
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 from dividends.store import approvals, facts
+from dividends.store import runs as run_store
+from dividends.store.records import RunFacts
 from dividends.usecases import scope
 
 Outcome = runs.Outcome
@@ -108,7 +111,60 @@ async def _check_review(found: Any, bound: Any, rules: ApprovalRules) -> None:
 
 
 #: the run page's actions, in the order of the lifecycle
-PAGE_ACTIONS = ("run.compute", "run.publicize", "run.return", "run.approve", "run.pay", "run.bank_result", "run.close")
+PAGE_ACTIONS = ("run.compute", "run.publicize", "run.return", "run.approve", "run.pay", "run.bank_result", "run.close",
+                "run.cancel", "run.reverse", "reversal.approve", "run.correct")
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """Where a run stands between reversal and correction: the reversal of this run (prepared or
+    approved), the run this reversal undoes, the correction replacing this reversed run, the
+    reversed run this correction replaces (ids; None where there is none)."""
+
+    reversal: int | None
+    reversal_state: str | None
+    reverses: int | None
+    correction: int | None
+    replaces: int | None
+
+
+async def reversal(actor: Actor, run_id: int) -> Reversal:
+    """The links of the run page between a run, its reversal and its correction."""
+    found = await scope.run(actor, run_id)
+    mirror = await run_store.pending_reversal_of(found.id) if found.kind != "reversal" else None
+    correction = await run_store.correction_of(found.id) if found.state == "reversed" else None
+    return Reversal(mirror.id if mirror else None, mirror.state if mirror else None, found.reverses_id,
+                    correction.id if correction else None, found.replaces_id)
+
+
+async def _page_check(actor: Actor, action: str, found: RunFacts) -> None:
+    """The checks beyond the policy table that the transition itself runs, asked in advance."""
+    if action == "run.reverse":
+        if found.kind == "reversal":
+            raise refuse("approval.not_regular", run=found.id)
+        mirror = await run_store.pending_reversal_of(found.id)
+        if mirror is not None and mirror.state == "computed":
+            raise refuse("run.reversal_pending", run=found.id, reversal=mirror.id)
+    elif action == "run.correct":
+        if found.state != "reversed":
+            raise refuse("run.replaces_not_reversed", run=found.id, state=runs.state_name(found.state))
+        correction = await run_store.correction_of(found.id)
+        if correction is not None:
+            raise refuse("run.correction_exists", run=found.id, correction=correction.id)
+
+
+def _allow_page(actor: Actor, action: str, found: RunFacts) -> None:
+    """The policy table's answer for one button of the run page."""
+    if action == "reversal.approve":
+        if found.kind != "reversal":
+            raise refuse("refusal.not_a_reversal", run=found.id)
+        if found.state == "closed":
+            raise refuse("run.reversal_approved", run=found.id, user=found.approved_by or "-")
+        allow(actor, action, found.place, prepared_by=found.prepared_by, what=found.id)
+    elif action == "run.correct":  # a correction is a new run of the village
+        allow(actor, "run.create", found.place, what=found.id)
+    else:
+        allow(actor, action, found.place, state=found.state, prepared_by=found.prepared_by, what=found.id)
 
 
 async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
@@ -121,7 +177,8 @@ async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
     out: dict[str, Msg | None] = {}
     for action in PAGE_ACTIONS:
         try:
-            allow(actor, action, found.place, state=found.state, prepared_by=found.prepared_by, what=run_id)
+            _allow_page(actor, action, found)
+            await _page_check(actor, action, found)
             if action == "run.approve" and found.state == "publicized":
                 if found.kind == "reversal":
                     raise refuse("approval.not_regular", run=run_id)
@@ -192,14 +249,30 @@ async def reverse(actor: Actor, run_id: int, reason: str, clock: Clock = SystemC
     the village approves it (:func:`approve_reversal`)."""
     found = await scope.run(actor, run_id)
     allow(actor, "run.reverse", found.place, state=found.state, what=run_id)
+    if found.kind == "reversal":
+        raise refuse("approval.not_regular", run=run_id)
     if not reason.strip():
         raise refuse("web.form.required", field="reason")
     return await runs.prepare_reversal(found.id, actor.username, reason.strip(), clock)
 
 
+async def correct(actor: Actor, run_id: int, scheme_ref: str) -> runs.Run:
+    """A correction run replacing the reversed run ``run_id``: same village, period and asset
+    return, the latest registry version, ``scheme_ref`` (the reversed run's scheme by default
+    on the page). Refused while another correction of it is live."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "run.create", found.place, what=run_id)
+    await _page_check(actor, "run.correct", found)
+    reversed_run = await runs.get_run(found.id)
+    return await create(actor, found.place.village_code, found.period, scheme_ref,
+                        asset=reversed_run.asset_return.asset if reversed_run.asset_return else None,  # type: ignore[attr-defined]
+                        replaces=found.id)
+
+
 async def approve_reversal(actor: Actor, reversal_id: int, clock: Clock = SystemClock()) -> runs.Run:
     """Approve a prepared reversal: a committee member of the village who did not prepare it."""
     found = await scope.run(actor, reversal_id)
+    allow(actor, "reversal.approve", found.place, what=reversal_id)  # the role first, then the run
     if found.kind != "reversal":
         raise refuse("refusal.not_a_reversal", run=reversal_id)
     allow(actor, "reversal.approve", found.place, prepared_by=found.prepared_by if found.state != "closed" else None,

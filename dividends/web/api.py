@@ -118,10 +118,11 @@ async def create_run(request: Request, actor: Actor) -> Response:
 
 @api
 async def import_registry(request: Request, actor: Actor) -> Response:
-    """multipart/form-data: ``period``, ``households`` (file), optional ``members``, ``posts``."""
+    """multipart/form-data: ``period``, ``households`` (file), optional ``members``, ``posts``,
+    ``events``."""
     v = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "registry.import")
-    form = await request.form(max_files=3, max_part_size=64 * 1024 * 1024)
+    form = await request.form(max_files=4, max_part_size=64 * 1024 * 1024)
     try:
         period = forms.integer(form.get("period"), "period", low=2000, high=2100)
         with tempfile.TemporaryDirectory(prefix="api-upload-") as tmp:
@@ -130,6 +131,7 @@ async def import_registry(request: Request, actor: Actor) -> Response:
             report = await registry.import_registry(
                 actor, v.code, households, period=period, members=await forms.save_upload(form, "members", Path(tmp), required=False),
                 posts=await forms.save_upload(form, "posts", Path(tmp), required=False),
+                events=await forms.save_upload(form, "events", Path(tmp), required=False),
                 reference_date=today(request.app.state.clock))
     finally:
         await form.close()
@@ -138,7 +140,8 @@ async def import_registry(request: Request, actor: Actor) -> Response:
                                       removed=mine.removed, changed=mine.changed, unchanged=mine.unchanged,
                                       import_id=report.import_id,
                                       warnings=[w.text(language(request)) for w in report.warnings],
-                                      notes=[n.text(language(request)) for n in report.notes]), 201)
+                                      notes=[n.text(language(request)) for n in report.notes], events=mine.events,
+                                      events_added=mine.events_added, events_removed=mine.events_removed), 201)
 
 
 @api

@@ -30,6 +30,14 @@ def text(form: Mapping[str, Any], field: str, *, required: bool = True, limit: i
     return value[:limit]
 
 
+def upload(form: Mapping[str, Any], field: str) -> UploadFile:
+    """The uploaded file of ``field`` (a file with a name), else the field's error."""
+    found = form.get(field)
+    if not isinstance(found, UploadFile) or not found.filename:
+        raise bad("form.file", field=field)
+    return found
+
+
 def integer(value: object, field: str, *, low: int = 0, high: int = 2**31 - 1) -> int:
     raw = value.strip() if isinstance(value, str) else str(value if value is not None else "")
     if not re.fullmatch(r"-?[0-9]{1,12}", raw) or not low <= int(raw) <= high:

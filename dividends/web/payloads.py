@@ -100,6 +100,7 @@ class RegistryForm(Request):
     households: Upload
     members: OptionalUpload = None
     posts: OptionalUpload = None
+    events: OptionalUpload = None  # household and member events within the period
 
 
 class BankResultForm(Request):
@@ -192,6 +193,9 @@ class RegistryImported(RegistryVersion):
     import_id: int | None
     warnings: list[str]
     notes: list[str]
+    events: int = 0  # the version's household and member events
+    events_added: int = 0  # against the previous version of the period
+    events_removed: int = 0
 
 
 class Run(Payload):

@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from dividends.access import Actor, Forbidden, NotAllowed
 from dividends.clock import CHINA
+from dividends.period_inputs import event_text
 from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, PROVIDER_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
                                 named, t)
 from dividends.web.security import csrf_token
@@ -93,6 +94,7 @@ def _context(request: Request) -> dict[str, Any]:
         "provider_name": lambda p: named(PROVIDER_NAMES, p, lang),
         "field_name": lambda f: named(FIELD_NAMES, f, lang),
         "field_value": lambda f, v: field_value(f, v, lang),
+        "event_text": lambda row: event_text(row, lang),
         "account_name": lambda a: account_label(a, lang),
         "asset_name": lambda a: asset_label(a, lang),
         "url_with": url_with,

@@ -54,9 +54,10 @@ class DeductionCheck:
     frame: pl.DataFrame  # vix, household_id, before, protected, asked, recovered, after (Int64)
 
 
-def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple[StepOutcome, pl.DataFrame]:
+def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.DataFrame]:
     """The ``deductions`` column (households negative, creditors positive) and one result row
-    per deduction. ``before`` is each household row's total after the scheme's steps."""
+    per deduction, taken from each household row's total after the scheme's steps (summed on the
+    rows with a deduction only; the per-village totals of the column come from those rows too)."""
     rule = ctx.scheme.deductions
     known = set(ctx.scheme.accounts)
     allowed = set(rule.creditors) or known
@@ -76,7 +77,8 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
     rows = d["hrow"].unique().sort()
     sub = ctx.hh[rows]
     protected = _protected(ctx, sub)
-    before_u = before.gather(rows)
+    before_u = (sub.select(pl.sum_horizontal([pl.col(c) for c in ctx.household_steps]).cast(pl.Int64).alias("t"))["t"]
+                if ctx.household_steps else pl.zeros(sub.height, dtype=pl.Int64, eager=True))
     room = pl.DataFrame({"hrow": rows, "room": (before_u - protected).clip(lower_bound=0)})
     # what earlier deductions of the same household asked: d is sorted by household row, so a
     # running sum less its value at each household's first row (no window over groups)
@@ -105,6 +107,10 @@ def deductions(ctx: RunContext, frame: pl.DataFrame, before: pl.Series) -> tuple
     asked = ctx.per_village(sums["asked"], sums.select("vix"))
     recovered = ctx.per_village(sums["recovered"], sums.select("vix"))
     outcome = StepOutcome(-taken, accounts, asked, recovered, asked - recovered)
+    outcome.household_totals = -recovered
+    # per_household is in household-row order, like ``rows`` and ``sub``
+    outcome.household_recipients = ctx.per_village((per_household["recovered_fen"] != 0).cast(pl.Int64),
+                                                   sub.select(pl.col("vix").cast(pl.Int64)))
     evidence = pl.DataFrame({"vix": sub["vix"].cast(pl.Int64), "household_id": sub["household_id"], "before": before_u,
                              "protected": protected, "asked": per_household["asked"],
                              "recovered": per_household["recovered_fen"]}).with_columns(

@@ -52,6 +52,10 @@ class StepOutcome:
     floors_applied: pl.Series | None = None  # per village: recipients topped up
     parts: list[tuple[str, StepOutcome]] = field(default_factory=list)  # share classes
     checks: list[SplitCheck | FloorCheck] = field(default_factory=list)
+    # per village, when the step already knows them (a step touching few rows): the sum of
+    # ``households`` and how many rows are not zero, so the engine need not scan every row
+    household_totals: pl.Series | None = None
+    household_recipients: pl.Series | None = None
 
 
 class RunContext:

@@ -148,7 +148,7 @@ async def test_the_audit_pack_carries_the_resolution_and_verify_checks_the_bindi
     with zipfile.ZipFile(pack) as z:
         manifest = json.loads(z.read("manifest.json"))
         resolution = json.loads(z.read("run/resolution.json"))
-    assert manifest["format"] == "dividends.auditpack/5"
+    assert manifest["format"] == "dividends.auditpack/6"
     assert resolution["content_hash"] == manifest["content_hash"] and resolution["votes_for"] == 15
     assert verify_pack(pack).ok
 
@@ -189,7 +189,7 @@ async def test_older_pack_formats_still_verify(clean_db, tmp_path, clock) -> Non
             for n, data in files.items():
                 z.writestr(n, data)
         assert verify_pack(old).ok, verify_pack(old).problems
-    future = rewrite(pack, "manifest.json", lambda d: d.replace(b"auditpack/5", b"auditpack/9"), fix_manifest=False)
+    future = rewrite(pack, "manifest.json", lambda d: d.replace(b"auditpack/6", b"auditpack/9"), fix_manifest=False)
     assert not verify_pack(future).ok
 
 
@@ -224,7 +224,7 @@ async def test_a_pack_of_format_3_or_later_of_an_approved_run_needs_its_resoluti
         pack.write_bytes(await build_pack(run_id))
         assert json.loads(zipfile.ZipFile(pack).read("run/approvals.json"))["state"] == state
         assert verify_pack(pack).ok, verify_pack(pack).problems
-        for fmt in ("dividends.auditpack/3", "dividends.auditpack/4", "dividends.auditpack/5"):
+        for fmt in ("dividends.auditpack/3", "dividends.auditpack/4", "dividends.auditpack/5", "dividends.auditpack/6"):
             bare = verify_pack(without_resolution(pack, fmt))
             assert not bare.ok, (state, fmt)
             assert [p.msg.key for p in bare.problems] == ["pack.resolution_missing"], (state, fmt)

@@ -103,7 +103,7 @@ def test_a_pack_written_by_format_version_1_keeps_verifying(tmp_path: Path) -> N
 async def test_a_pack_records_the_ledger_head(paid_pack: Path) -> None:
     from dividends.store import ledger as ledger_store
     manifest = json.loads(zipfile.ZipFile(paid_pack).read("manifest.json"))
-    assert manifest["format"] == "dividends.auditpack/5"
+    assert manifest["format"] == "dividends.auditpack/6"
     head = (await ledger_store.heads(["V0001"]))["V0001"]
     assert manifest["ledger_head"] == {"seq": head.seq, "hash": head.hash}
 

@@ -130,3 +130,25 @@ async def test_bank_result_killed_after_the_settlement(clean_db, tmp_path: Path)
     assert await LedgerEntry.filter(run_id=run_id, kind="settlement").count() == 1
     assert await BankResultLine.all().count() == len(ids)
     assert await PayoutItem.filter(run_id=run_id, status="paid").count() == len(ids)
+
+
+async def test_cash_approval_killed_after_the_settlement(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from dividends.store import cash
+    from dividends.store.models import CashPayment
+    run_id = await prepared(clean_db, tmp_path, "paid")
+    ids = await PayoutItem.filter(run_id=run_id).order_by("household_id").values_list("household_id", flat=True)
+    clock = FixedClock(datetime(2025, 1, 14, 2, 0, tzinfo=UTC))
+    await payouts.import_bank_result(run_id, bank_result(tmp_path / "r.csv", [(h, "失败" if h == ids[0] else "成功") for h in ids]),
+                                     "accountant", clock=clock)
+    owed = await cash.owed_in_cash(run_id)
+    row = await cash.prepare(await runs.get_run(run_id), [(ids[0], *owed[ids[0]])], name="s.png", media_type="image/png",
+                             data=b"\x89PNG\r\n\x1a\nscan", note="", actor="accountant")
+    approve = ("run", "cash-approve", str(run_id), str(row.id))
+    kill_at(clean_db, "cash.settlement_posted", tmp_path, *approve, who=PEOPLE["chair"])
+    assert (await CashPayment.get(id=row.id)).state == "prepared"  # nothing of the transaction stayed
+    assert await LedgerEntry.filter(run_id=run_id, ref=f"cash:{row.id}").count() == 0
+    assert await PayoutItem.filter(run_id=run_id, household_id=ids[0], status="paid").count() == 0
+    finish(clean_db, *approve, who=PEOPLE["chair"])
+    assert "nothing to do" in finish(clean_db, *approve, who=PEOPLE["chair"])
+    assert await LedgerEntry.filter(run_id=run_id, ref=f"cash:{row.id}").count() == 1
+    assert await PayoutItem.filter(run_id=run_id, status="paid").count() == len(ids)

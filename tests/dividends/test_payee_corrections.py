@@ -23,16 +23,23 @@ pytestmark = pytest.mark.db
 MEETING = Resolution(date(2025, 1, 13), entitled=30, present=21, votes_for=15, votes_against=4, abstaining=2)
 
 
-async def test_a_failed_households_account_is_corrected_by_two_people_and_the_follow_up_pays_it(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    w = await world(tmp_path)
-    p = w.people
-    acc, com1, com2 = p["acc1"].actor, p["com1"].actor, p["com2"].actor
-    clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
+async def approved_run(w, clock: FixedClock):  # type: ignore[no-untyped-def]
+    """V0001's run of 80,000 yuan, prepared by acc1, approved by com1 after the notice period."""
+    acc, com1 = w.people["acc1"].actor, w.people["com1"].actor
     run = await runs.create(acc, "V0001", 2024, "shareholding", amount_yuan="80000")
     await runs.compute(acc, run.id, clock)
     await runs.publicize(acc, run.id, clock=clock)
     clock.advance(days=7)
     await runs.approve(com1, run.id, clock, MEETING)
+    return run
+
+
+async def test_a_failed_households_account_is_corrected_by_two_people_and_the_follow_up_pays_it(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = await world(tmp_path)
+    p = w.people
+    acc, com1, com2 = p["acc1"].actor, p["com1"].actor, p["com2"].actor
+    clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
+    run = await approved_run(w, clock)
     assert await outcome(payments.correct_payee(acc, run.id, "V0001-00001", "6222000011112222", reason="x")) == "run.illegal"
     batch = (await payments.pay(acc, run.id, bank_format="psbc", clock=clock)).batch
     ids = await payout_household_ids(run.id, batch.number)

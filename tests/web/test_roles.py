@@ -72,7 +72,14 @@ PAGES = [
     Spec("POST", "/runs/{run}/payees", "payee.correct",
          data=(("household_id", "V0001-00001"), ("account_no", "6222000011112222"), ("reason", "x"))),
     Spec("POST", "/runs/{run}/payees/999/approve", always="404"),  # nobody's correction
+    Spec("POST", "/runs/{run}/cash", "cash.prepare"),  # no scan: 400 for the accountant
+    Spec("POST", "/runs/{run}/cash/999/approve", always="404"),  # nobody's cash payment
+    Spec("POST", "/runs/{run}/cash/999/reject", always="404"),
+    Spec("GET", "/runs/{run}/cash/999/scan", always="404"),
     Spec("POST", "/runs/{run}/cancel", "run.cancel", data=(("reason", "test"),)),
+    Spec("POST", "/runs/{run}/reverse", "run.reverse", data=(("reason", "test"),)),
+    Spec("POST", "/runs/{run}/approve-reversal", "reversal.approve"),
+    Spec("POST", "/runs/{run}/correct", "run.create", data=(("scheme", "shareholding"),)),
     Spec("GET", "/runs/{run}/notices"),
     Spec("POST", "/runs/{run}/notices/send", "notices.send", data=(("kind", "publicity"),)),
     Spec("POST", "/runs/{run}/notices/resend", "notices.send", data=(("kind", "payment_confirmation"),)),
@@ -171,7 +178,7 @@ def test_every_route_is_in_the_role_table() -> None:
     covered = {s.path for s in PAGES + API} | UNGUARDED
     paths = {r.path.replace("{run_id:int}", "{run}").replace("{code}", "{v}").replace("{snapshot_id:int}", "{sid}")
              .replace("{objection_id:int}", "{oid}").replace("{number:int}.{kind}", "1.csv")
-             .replace("{user_id:int}", "1").replace("{token_id:int}", "999").replace("{correction_id:int}", "999").replace("{scheme_id}", "shareholding").replace("{sha}", "0" * 64)
+             .replace("{user_id:int}", "1").replace("{token_id:int}", "999").replace("{correction_id:int}", "999").replace("{payment_id:int}", "999").replace("{scheme_id}", "shareholding").replace("{sha}", "0" * 64)
              for r in app.routes if isinstance(r, (Route, Mount))}
     assert paths - covered == set()
 

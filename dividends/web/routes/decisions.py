@@ -3,7 +3,6 @@ review and filing, the photo of the posted notice, the result notice after payme
 calls one use-case (:mod:`dividends.usecases.runs`, :mod:`dividends.usecases.publicity`)."""
 from __future__ import annotations
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -77,9 +76,7 @@ async def evidence(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "publicity.evidence", run_id=run_id)  # before reading the upload
     form = await request.form(max_files=1, max_part_size=MAX_PHOTO + 1)
     try:
-        upload = form.get("photo")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise forms.bad("form.file", field="photo")
+        upload = forms.upload(form, "photo")
         data = await upload.read()
         await publicity_cases.attach_evidence(actor, run_id, upload.filename, data, request.app.state.clock)
     finally:

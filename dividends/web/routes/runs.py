@@ -44,8 +44,10 @@ async def run_view(request: Request, actor: Actor) -> Response:
     data = await overview.run_page(run, lang)
     formats = [(f, fmt.name.text(lang)) for f, fmt in sorted(load_formats().items())]
     payees = await payments.payee_corrections(actor, run.id)
+    cash = await payments.cash_payments(actor, run.id)
     people = await overview.display_names([run.prepared_by, run.approved_by, *(c.approved_by for c in payees),
-                                           *(c.prepared_by for c in payees)])
+                                           *(c.prepared_by for c in payees),
+                                           *(str(c[k]) for c in cash for k in ("prepared_by", "approved_by") if c[k])])
     summary = await overview.approval_summary(run, lang)
     return render(request, "run.html", {"run": run, "data": data, "formats": formats, "people": people, "summary": summary,
                                         "today": today(request.app.state.clock),
@@ -59,7 +61,11 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                         "debts": await overview.outstanding_debts(run),
                                         "unpaid": ((await payments.closing(actor, run.id)).unpaid
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
-                                        "mask_account": mask_account})
+                                        "cash": cash,
+                                        "cash_owed": await payments.cash_owed(actor, run.id),
+                                        "mask_account": mask_account,
+                                        "reversal": await run_cases.reversal(actor, run.id),
+                                        "correction_schemes": overview.scheme_choices() if run.state == "reversed" else ()})
 
 
 
@@ -247,12 +253,81 @@ async def approve_payee(request: Request, actor: Actor) -> Response:
 
 
 @page
+async def record_cash(request: Request, actor: Actor) -> Response:
+    """The accountant records households paid in cash, with the scan of the signed list."""
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "cash.prepare", run_id=run_id)  # before reading the upload
+    form = await request.form(max_files=1, max_part_size=publicity_cases.MAX_EVIDENCE + 1)
+    try:
+        upload = forms.upload(form, "scan")
+        await payments.record_cash(actor, run_id, [str(h) for h in form.getlist("household_id")][:10_000],
+                                   name=upload.filename, data=await upload.read(),
+                                   note=forms.text(form, "note", required=False))
+    finally:
+        await form.close()
+    return redirect(f"/runs/{run_id}#cash")
+
+
+@page
+async def approve_cash(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])
+    await payments.approve_cash(actor, run_id, int(request.path_params["payment_id"]), clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#cash")
+
+
+@page
+async def reject_cash(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])
+    form = await request.form()
+    await payments.reject_cash(actor, run_id, int(request.path_params["payment_id"]),
+                               forms.text(form, "reason", required=False), clock=request.app.state.clock)
+    return redirect(f"/runs/{run_id}#cash")
+
+
+@page
+async def cash_scan(request: Request, actor: Actor) -> Response:
+    run_id, payment_id = int(request.path_params["run_id"]), int(request.path_params["payment_id"])
+    kind, data = await payments.cash_scan(actor, run_id, payment_id)
+    return Response(data, media_type=kind, headers={"content-disposition": f'inline; filename="cash-{payment_id}"',
+                                                    "x-content-type-options": "nosniff"})
+
+
+@page
 async def cancel(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
     await scope.precheck(actor, "run.cancel", run_id=run_id)
     form = await request.form()
     await run_cases.cancel(actor, run_id, forms.text(form, "reason"), request.app.state.clock)
     return redirect(f"/runs/{run_id}")
+
+
+@page
+async def reverse(request: Request, actor: Actor) -> Response:
+    """Prepare the reversal of a posted run; the page of the reversal awaits a second approver."""
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.reverse", run_id=run_id)
+    form = await request.form()
+    mirror = await run_cases.reverse(actor, run_id, forms.text(form, "reason"), request.app.state.clock)
+    return redirect(f"/runs/{mirror.id}")
+
+
+@page
+async def approve_reversal(request: Request, actor: Actor) -> Response:
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "reversal.approve", run_id=run_id)  # the role before the run's kind
+    await run_cases.approve_reversal(actor, run_id, request.app.state.clock)
+    return redirect(f"/runs/{run_id}")
+
+
+@page
+async def correct(request: Request, actor: Actor) -> Response:
+    """A correction run replacing a reversed run (its page opens on the draft)."""
+    run_id = int(request.path_params["run_id"])
+    await scope.precheck(actor, "run.create", run_id=run_id)
+    form = await request.form()
+    scheme = forms.choice(form.get("scheme"), "scheme", [c.name for c in overview.scheme_choices()])
+    created = await run_cases.correct(actor, run_id, scheme)
+    return redirect(f"/runs/{created.id}")
 
 
 @page
@@ -287,7 +362,14 @@ ROUTES = [
     Route("/runs/{run_id:int}/close", close, methods=["POST"]),
     Route("/runs/{run_id:int}/payees", correct_payee, methods=["POST"]),
     Route("/runs/{run_id:int}/payees/{correction_id:int}/approve", approve_payee, methods=["POST"]),
+    Route("/runs/{run_id:int}/cash", record_cash, methods=["POST"]),
+    Route("/runs/{run_id:int}/cash/{payment_id:int}/approve", approve_cash, methods=["POST"]),
+    Route("/runs/{run_id:int}/cash/{payment_id:int}/reject", reject_cash, methods=["POST"]),
+    Route("/runs/{run_id:int}/cash/{payment_id:int}/scan", cash_scan, methods=["GET"]),
     Route("/runs/{run_id:int}/cancel", cancel, methods=["POST"]),
+    Route("/runs/{run_id:int}/reverse", reverse, methods=["POST"]),
+    Route("/runs/{run_id:int}/approve-reversal", approve_reversal, methods=["POST"]),
+    Route("/runs/{run_id:int}/correct", correct, methods=["POST"]),
     Route("/runs/{run_id:int}/verify", verify, methods=["GET"]),
     Route("/runs/{run_id:int}/audit-pack", audit_pack, methods=["GET"]),
 ]

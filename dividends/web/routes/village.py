@@ -23,7 +23,7 @@ from dividends.web import forms
 from dividends.web.auth import page
 from dividends.registry.columns import header_of
 from dividends.registry.mapping import SPECS, ColumnMapping
-from dividends.registry.template import KINDS as TEMPLATE_KINDS
+from dividends.registry.template import CSV_KINDS as TEMPLATE_KINDS
 from dividends.registry.template import template_file
 from dividends.web.i18n import language, t
 from dividends.web.render import problem_rows, redirect, render
@@ -137,7 +137,7 @@ async def registry_template(request: Request, actor: Actor) -> Response:
 async def registry_import(request: Request, actor: Actor) -> Response:
     village = await access.village_for(actor, request.path_params["code"])
     access.require(actor, "registry.import")
-    form = await request.form(max_files=3, max_part_size=64 * 1024 * 1024)
+    form = await request.form(max_files=4, max_part_size=64 * 1024 * 1024)
     period = _period_default(request)
     lang = language(request)
     names: dict[str, str] = {}
@@ -150,11 +150,13 @@ async def registry_import(request: Request, actor: Actor) -> Response:
             households = await forms.save_upload(form, "households", directory)
             members = await forms.save_upload(form, "members", directory, required=False)
             posts = await forms.save_upload(form, "posts", directory, required=False)
+            events = await forms.save_upload(form, "events", directory, required=False)
             assert households is not None
-            names = {k: p.name for k, p in (("households", households), ("members", members), ("posts", posts)) if p}
+            names = {k: p.name for k, p in (("households", households), ("members", members), ("posts", posts),
+                                            ("events", events)) if p}
             report = await registry.import_registry(actor, village.code, households, period=period, members=members,
                                                     posts=posts, reference_date=today(request.app.state.clock),
-                                                    mapping=mapping or None)
+                                                    mapping=mapping or None, events=events)
     except InputError as error:
         return await _registry_page(request, actor, village, period, status=400,
                                     problems=problem_rows(error.problems, lang),
@@ -165,6 +167,7 @@ async def registry_import(request: Request, actor: Actor) -> Response:
     snapshot = await access.snapshot_for(actor, mine.snapshot_id)  # type: ignore[arg-type]
     changes = await overview.snapshot_changes(snapshot)
     return await _registry_page(request, actor, village, period, report=mine, snapshot=snapshot, changes=changes,
+                                events=await overview.snapshot_events(snapshot),
                                 withdrawable=report.import_id is not None, notes=problem_rows(report.notes, lang),
                                 warnings=problem_rows(report.warnings, lang),
                                 unknown=_unknown_rows(report.warnings, names))
@@ -199,6 +202,7 @@ async def snapshot_view(request: Request, actor: Actor) -> Response:
     withdrawn = f"{record.withdrawn_by} · {record.withdrawn_reason}" if record.withdrawn_at else ""
     payee_changes = await payments.corrections_not_in_registry(actor, snapshot)
     return render(request, "snapshot.html", {"village": village, "snapshot": snapshot, "changes": changes,
+                                             "events": await overview.snapshot_events(snapshot),
                                              "payee_changes": payee_changes, "mask_account": mask_account,
                                              "withdrawn": withdrawn, "may_withdraw": actor.may("registry.withdraw")})
 
