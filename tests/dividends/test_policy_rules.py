@@ -125,6 +125,7 @@ def test_a_done_state_passes_and_no_state_passes() -> None:
 def test_the_preparer_may_not_check_their_own_work_with_the_key_of_each_action() -> None:
     cases = [("run.approve", "publicized", "run.same_person"),
              ("payee.approve", "paid", "payee.same_person"),
+             ("cash.approve", "paid", "cash.same_person"),
              ("reversal.approve", None, "refusal.reversal_same_person")]
     for action, state, key in cases:
         error = refusal(COM, action, HERE, state=state, prepared_by="com1", what="R9")
