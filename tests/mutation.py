@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -85,6 +86,35 @@ def prepare(name: str) -> Path:
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
     return here
+
+
+def refresh_copies(here: Path, only_mutate: list[str]) -> int:
+    """Bring the unmutated files of the workspace's ``mutants/`` copy up to date with the source.
+
+    mutmut copies the source tree once and never refreshes a file that exists, so after a merge
+    the copy keeps old message catalogs and modules (a "clean test" then fails). Mutated modules
+    are left to mutmut (it regenerates them when their source changes). Returns the number of
+    files copied."""
+    copy = here / "mutants"
+    if not copy.is_dir():
+        return 0
+    copied = 0
+    for entry in LINKED:
+        for source in (ROOT / entry).rglob("*"):
+            relative = source.relative_to(ROOT)
+            if not source.is_file() or "__pycache__" in relative.parts:
+                continue
+            if any(fnmatch.fnmatchcase(relative.as_posix(), pattern) for pattern in only_mutate):
+                continue
+            target = copy / relative
+            here_stat = source.stat()
+            if target.exists() and target.stat().st_size == here_stat.st_size and \
+                    target.stat().st_mtime == here_stat.st_mtime:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            copied += 1
+    return copied
 
 
 def results(here: Path) -> dict[str, str]:
@@ -163,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:  # one package at a time: the machine is shared
         here = prepare(name)
         if not args.score_only:
+            refreshed = refresh_copies(here, pyproject["tool"]["mutation"][name]["only_mutate"])
+            if refreshed:
+                print(f"== {name}: {refreshed} unmutated files of the workspace copy refreshed", flush=True)
             chosen_mutants = list(args.mutants)
             if args.survivors:
                 chosen_mutants = survivors_among(results(here), chosen_mutants)
