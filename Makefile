@@ -67,15 +67,19 @@ test: install-test
 # Mutation testing (not part of CI or `make test`): mutmut over schemes/, dividends/ledger/,
 # dividends/payouts.py and the access rules, one package at a time under nice, each with its own
 # fast tests (pyproject.toml [tool.mutation.*]); prints the score per package. Resumes where it
-# stopped. One package: make mutation PACKAGES=ledger
+# stopped. One package: make mutation PACKAGES=ledger; some of its mutants (re-tested even when
+# already checked): make mutation PACKAGES=ledger MUTANTS='dividends.ledger.checkpoint.*'; only the
+# survivors of the last run, after adding tests: make mutation PACKAGES=ledger SURVIVORS=1
 PACKAGES ?=
+MUTANTS ?=
+SURVIVORS ?=
 MAX_CHILDREN ?= 1
 $(VENV)/.mutation: pyproject.toml $(VENV)/.test
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
 	touch $@
 
 mutation: $(VENV)/.mutation
-	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES)
+	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES) $(if $(MUTANTS),--mutants $(MUTANTS)) $(if $(SURVIVORS),--survivors)
 
 # every benchmark under bench/ (README "Benchmarks" lists them), each printing its figures beside
 # their floor or target and the ratio; the long ones at a modest size. PostgreSQL ones need the

@@ -1,7 +1,7 @@
 """``make mutation``: mutmut over one package at a time, each with its own fast tests, then the
 score per package.
 
-    python -m tests.mutation [PACKAGE ...] [--max-children N]
+    python -m tests.mutation [PACKAGE ...] [--max-children N] [--mutants GLOB ...] [--survivors]
 
 The packages, the modules each mutates and the tests each runs are the ``[tool.mutation.*]``
 tables of ``pyproject.toml``; the options common to all are its ``[tool.mutmut]`` table. mutmut
@@ -12,13 +12,17 @@ workspace ``.cache/mutation/<package>/``: symbolic links to the source and the t
 ``only_mutate`` and test selection. A second run resumes: mutmut re-tests only what changed.
 
 Score = killed / (mutants - skipped); a mutant no selected test reaches ("no tests") counts as a
-survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace). Equivalent mutants carry ``# pragma: no mutate`` and are never
-generated (README, "Mutation testing", lists them). Not run by CI: it takes long on purpose.
+survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace).
+Mutants judged equivalent (no test can tell them from the original) are listed by name with the
+reason in ``[tool.mutation.<package>.equivalent]`` and left out of the score (README, "Mutation
+testing", lists them); a listed mutant that a test kills is reported. Not run by CI: it takes long on purpose.
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -32,6 +36,7 @@ LINKED = ("schemes", "dividends", "notify", "support", "tests")
 # as timeouts, and counting them would inflate the score. Timeouts are listed per module.
 KILLED = {"killed", "caught by type check"}
 GOAL = 0.90
+UNCOUNTED = {"skipped", "not checked", "equivalent"}
 
 
 def packages(pyproject: dict) -> dict[str, dict]:
@@ -83,6 +88,35 @@ def prepare(name: str) -> Path:
     return here
 
 
+def refresh_copies(here: Path, only_mutate: list[str]) -> int:
+    """Bring the unmutated files of the workspace's ``mutants/`` copy up to date with the source.
+
+    mutmut copies the source tree once and never refreshes a file that exists, so after a merge
+    the copy keeps old message catalogs and modules (a "clean test" then fails). Mutated modules
+    are left to mutmut (it regenerates them when their source changes). Returns the number of
+    files copied."""
+    copy = here / "mutants"
+    if not copy.is_dir():
+        return 0
+    copied = 0
+    for entry in LINKED:
+        for source in (ROOT / entry).rglob("*"):
+            relative = source.relative_to(ROOT)
+            if not source.is_file() or "__pycache__" in relative.parts:
+                continue
+            if any(fnmatch.fnmatchcase(relative.as_posix(), pattern) for pattern in only_mutate):
+                continue
+            target = copy / relative
+            here_stat = source.stat()
+            if target.exists() and target.stat().st_size == here_stat.st_size and \
+                    target.stat().st_mtime == here_stat.st_mtime:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            copied += 1
+    return copied
+
+
 def results(here: Path) -> dict[str, str]:
     """mutant name -> status, from ``mutmut results --all``."""
     done = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all=true"], cwd=here,
@@ -95,10 +129,25 @@ def results(here: Path) -> dict[str, str]:
     return out
 
 
+def judged(statuses: dict[str, str], equivalent: dict[str, str]) -> dict[str, str]:
+    """``statuses`` with the mutants judged equivalent (``[tool.mutation.<package>.equivalent]``:
+    mutant name -> why no test can tell it from the original) marked ``equivalent``; one a test
+    kills was not equivalent and keeps its status (the report names it)."""
+    return {m: ("equivalent" if m in equivalent and s not in KILLED | {"not checked"} else s)
+            for m, s in statuses.items()}
+
+
 def score(statuses: dict[str, str]) -> tuple[int, int, float]:
-    counted = {m: s for m, s in statuses.items() if s not in {"skipped", "not checked"}}
+    counted = {m: s for m, s in statuses.items() if s not in UNCOUNTED}
     killed = sum(1 for s in counted.values() if s in KILLED)
     return killed, len(counted), (killed / len(counted) if counted else 1.0)
+
+
+def survivors_among(statuses: dict[str, str], patterns: list[str]) -> list[str]:
+    """The mutants checked and not killed (survived, no tests, timeout...), among ``patterns``
+    (globs; none: all)."""
+    return sorted(m for m, s in statuses.items() if s not in KILLED | UNCOUNTED
+                  and (not patterns or any(fnmatch.fnmatchcase(m, p) for p in patterns)))
 
 
 def module_of(mutant: str) -> str:
@@ -108,14 +157,16 @@ def module_of(mutant: str) -> str:
 def report(name: str, statuses: dict[str, str]) -> str:
     killed, total, share = score(statuses)
     unchecked = sum(1 for s in statuses.values() if s == "not checked")
+    equivalent = sum(1 for s in statuses.values() if s == "equivalent")
     lines = [f"{name}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"
+             + (f"; {equivalent} equivalent left out" if equivalent else "")
              + (f"; {unchecked} of {len(statuses)} mutants not yet checked: run again to resume" if unchecked else "")]
     by_module: dict[str, Counter[str]] = {}
     for mutant, status in statuses.items():
         by_module.setdefault(module_of(mutant), Counter())[status] += 1
     for module, counts in sorted(by_module.items()):
         k = sum(n for s, n in counts.items() if s in KILLED)
-        t = sum(n for s, n in counts.items() if s not in {"skipped", "not checked"})
+        t = sum(n for s, n in counts.items() if s not in UNCOUNTED)
         lines.append(f"    {module}: {k}/{t}  " + ", ".join(f"{s} {n}" for s, n in sorted(counts.items())))
     return "\n".join(lines)
 
@@ -127,20 +178,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", help=f"some of {names} (default: all)")
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--score-only", action="store_true", help="print the scores of the last runs")
+    parser.add_argument("--mutants", nargs="+", default=[], metavar="GLOB",
+                        help="(re)test only these mutants, e.g. 'dividends.ledger.checkpoint.*' (one package)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="re-test only the survivors of the last run (of --mutants, if given): after adding tests")
     args = parser.parse_args(argv)
     chosen = args.packages or names
     unknown = [n for n in chosen if n not in names]
     if unknown:
         parser.error(f"unknown package(s) {unknown}: choose from {names}")
+    if (args.mutants or args.survivors) and len(chosen) != 1:
+        parser.error("--mutants and --survivors need exactly one package")
     summary = []
     for name in chosen:  # one package at a time: the machine is shared
         here = prepare(name)
         if not args.score_only:
-            print(f"== mutation testing {name} in {here}", flush=True)
-            subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
-                            "--max-children", str(args.max_children)], cwd=here, check=False)
-        statuses = results(here)
-        survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped"})
+            refreshed = refresh_copies(here, pyproject["tool"]["mutation"][name]["only_mutate"])
+            if refreshed:
+                print(f"== {name}: {refreshed} unmutated files of the workspace copy refreshed", flush=True)
+            chosen_mutants = list(args.mutants)
+            if args.survivors:
+                chosen_mutants = survivors_among(results(here), chosen_mutants)
+                if not chosen_mutants:
+                    print(f"== {name}: no survivors to re-test", flush=True)
+            if chosen_mutants or not args.survivors:
+                print(f"== mutation testing {name} in {here}", flush=True)
+                subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
+                                "--max-children", str(args.max_children), *chosen_mutants], cwd=here, check=False)
+        equivalent = dict(pyproject["tool"]["mutation"][name].get("equivalent", {}))
+        statuses = judged(results(here), equivalent)
+        not_equivalent = sorted(m for m in equivalent if statuses.get(m) in KILLED)
+        if not_equivalent:
+            print(f"{name}: listed as equivalent but killed (remove from the list): {not_equivalent}")
+        unknown_equivalent = sorted(m for m in equivalent if m not in statuses)
+        if unknown_equivalent:
+            print(f"{name}: listed as equivalent but no such mutant (the function changed?): {unknown_equivalent}")
+        survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped", "equivalent"})
         (here / "survivors.txt").write_text("".join(f"{m}: {statuses[m]}\n" for m in survivors), encoding="utf-8")
         summary.append(report(name, statuses))
     print("\n".join(["", "Mutation score per package", *summary]))

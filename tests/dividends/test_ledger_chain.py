@@ -237,3 +237,63 @@ def test_messages_name_the_village_the_entry_and_what_was_expected(ledger: Ledge
     unbalanced = verify(tampered(ledger, edited))[0]
     assert unbalanced.text("en") == "village V0001, entry #1: the postings should sum to 0, they sum to 0.01 yuan"
     assert unbalanced.text("zh") == "村 V0001 第 1 号分录借贷不平：各笔金额之和应为 0，实际为 0.01 元"
+
+
+# --------------------------------------------------------------------------- table rows, in detail
+
+def test_entry_rows_are_one_row_per_entry_with_the_stored_columns_and_types(ledger: Ledger) -> None:
+    entries = ledger[V][:2]
+    rows = entry_rows(entries)
+    assert rows.schema == pl.Schema({"village_id": pl.String, "seq": pl.Int64, "on": pl.Date, "kind": pl.String,
+                                     "run_id": pl.String, "ref": pl.String, "narration": pl.String,
+                                     "prev_hash": pl.String, "hash": pl.String})
+    assert rows.to_dicts() == [e.row() for e in entries]
+    assert rows["seq"].to_list() == [1, 2] and rows["prev_hash"][0] == ZERO_HASH
+    assert entry_rows([]).schema == rows.schema and entry_rows([]).height == 0
+
+
+def test_posting_rows_carry_each_entrys_village_and_seq_in_entry_order(ledger: Ledger) -> None:
+    entries = [ledger[V][1], ledger[V][0]]
+    rows = posting_rows(entries)
+    assert rows.columns == ["village_id", "seq", "account", "amount_fen"]
+    assert rows.schema == pl.Schema({"village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64})
+    expected = [(V, e.seq, a, f) for e in entries for a, f in e.postings.select("account", "amount_fen").iter_rows()]
+    assert rows.rows() == expected
+    assert rows.n_chunks() == 1
+
+
+def test_no_entries_make_an_empty_posting_table_of_the_same_columns_and_types() -> None:
+    empty = posting_rows([])
+    assert empty.height == 0
+    assert empty.schema == pl.Schema({"village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64})
+    assert entries_from_rows(entry_rows([]), empty) == {}
+
+
+def test_rows_are_read_back_by_village_in_row_order_with_their_postings(ledger: Ledger) -> None:
+    other = next(v for v in ledger if v != V)
+    everything = [*ledger[other], *ledger[V]]
+    back = entries_from_rows(entry_rows(everything), posting_rows(reversed(everything)))
+    assert list(back) == [other, V]
+    assert back[V] == ledger[V] and back[other] == ledger[other]
+    for entry in back[V]:
+        assert entry.postings.columns == ["account", "amount_fen"]
+
+
+def test_an_entry_row_without_posting_rows_reads_back_with_no_postings(ledger: Ledger) -> None:
+    entries = ledger[V][:2]
+    postings = posting_rows(entries).filter(pl.col("seq") != 2)
+    first, second = entries_from_rows(entry_rows(entries), postings)[V]
+    assert first == entries[0]
+    assert second.seq == 2 and second.hash == entries[1].hash and second.prev_hash == entries[1].prev_hash
+    assert second.postings.height == 0 and second.postings.columns == ["account", "amount_fen"]
+    assert second.postings.schema == pl.Schema({"account": pl.String, "amount_fen": pl.Int64})
+    assert (second.village_id, second.on, second.kind, second.run_id, second.ref, second.narration) == (
+        V, entries[1].on, entries[1].kind, entries[1].run_id, entries[1].ref, entries[1].narration)
+    assert [e.code for e in verify({V: [first, second]})]  # verify sees the missing postings
+
+
+def test_postings_read_with_another_type_keep_it(ledger: Ledger) -> None:
+    entries = ledger[V][:1]
+    postings = posting_rows(entries).with_columns(pl.col("amount_fen").cast(pl.Float64))
+    [entry] = entries_from_rows(entry_rows(entries), postings)[V]
+    assert entry.postings.schema["amount_fen"] == pl.Float64

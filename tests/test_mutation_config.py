@@ -1,0 +1,44 @@
+"""``make mutation``'s bookkeeping (tests/mutation.py) without running mutmut: each package's
+workspace table, the score, mutants judged equivalent, the survivors re-tested."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tests import mutation
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_every_package_gets_one_mutmut_table_with_its_modules_and_tests() -> None:
+    data = tomllib.loads(PYPROJECT)
+    for name, spec in mutation.packages(data).items():
+        table = tomllib.loads(mutation.workspace_pyproject(PYPROJECT, name))["tool"]
+        assert "mutation" not in table, name
+        assert table["mutmut"]["only_mutate"] == spec["only_mutate"]
+        selection = table["mutmut"]["pytest_add_cli_args_test_selection"]
+        assert selection[:len(spec["tests"])] == spec["tests"]
+        assert selection.count("--deselect") == len(spec.get("deselect", []))
+        for path in spec["tests"]:
+            assert path.startswith("-") or (ROOT / path).exists() or path in {"not db"}, (name, path)
+
+
+def test_every_equivalent_mutant_is_listed_with_a_reason() -> None:
+    for name, spec in mutation.packages(tomllib.loads(PYPROJECT)).items():
+        for mutant, reason in spec.get("equivalent", {}).items():
+            assert "__mutmut_" in mutant and len(reason) > 10, (name, mutant)
+
+
+def test_the_score_leaves_out_skipped_unchecked_and_equivalent_mutants() -> None:
+    statuses = {"m.x_f__mutmut_1": "killed", "m.x_f__mutmut_2": "survived", "m.x_f__mutmut_3": "no tests",
+                "m.x_f__mutmut_4": "timeout", "m.x_f__mutmut_5": "skipped", "m.x_f__mutmut_6": "not checked",
+                "m.x_f__mutmut_7": "survived", "m.x_f__mutmut_8": "caught by type check", "m.x_f__mutmut_9": "killed"}
+    equivalent = {"m.x_f__mutmut_7": "the same", "m.x_f__mutmut_9": "wrongly listed", "m.x_f__mutmut_6": "unchecked"}
+    judged = mutation.judged(statuses, equivalent)
+    assert judged["m.x_f__mutmut_7"] == "equivalent"
+    assert judged["m.x_f__mutmut_9"] == "killed" and judged["m.x_f__mutmut_6"] == "not checked"
+    assert mutation.score(judged) == (3, 6, 0.5)
+    assert mutation.survivors_among(judged, []) == ["m.x_f__mutmut_2", "m.x_f__mutmut_3", "m.x_f__mutmut_4"]
+    assert mutation.survivors_among(judged, ["m.x_f__mutmut_[23]"]) == ["m.x_f__mutmut_2", "m.x_f__mutmut_3"]
+    assert "m: 3/6" in mutation.report("p", judged) and "1 equivalent left out" in mutation.report("p", judged)
