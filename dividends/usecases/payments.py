@@ -106,7 +106,8 @@ async def payee_corrections(actor: Actor, run_id: int) -> list[object]:
 
 
 async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
-    """The households of a paid run still owed after a failed bank payment, for the printable
+    """The households of a paid run still owed after a failed bank payment or with no bank
+    account (approved to be paid in cash), for the printable
     signed receipt list (签字领取表): household, masked head name and id number, amount in fen.
     Names are masked as on the public notice (``notify.privacy``)."""
     from notify.privacy import mask_id_number, mask_name
@@ -116,7 +117,8 @@ async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
     return [{"household_id": r["household_id"], "amount_fen": int(r["amount_fen"]),
              "name": mask_name(r["head_name"]) if r["head_name"] else "",
              "id_number": mask_id_number(r["id_number"]) if r["id_number"] else ""}
-            for r in await approvals.result_rows(found.id) if r["status"] == "failed" and r["household_id"] not in recorded]
+            for r in await approvals.result_rows(found.id)
+            if r["status"] in ("failed", "cash") and r["household_id"] not in recorded]
 
 
 async def cash_owed(actor: Actor, run_id: int) -> dict[str, int]:

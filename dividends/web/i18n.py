@@ -235,6 +235,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "payee.offer_title": ("已审批的收款账户更正（本名册未采用）", "Approved payee-account corrections this registry does not carry"),
     "payee.offer_hint": ("以下农户的收款账户在分配批次中已更正并审批，本版名册仍是旧账户：请在下一版名册文件中改正。",
                          "These households' accounts were corrected and approved on a run; this registry version still has the old account: apply the change in the next registry file."),
+    "decide.cash_without_account": ("{count} 户无银行账号，以现金发放（签字领取）：{households}",
+                                    "{count} household(s) have no bank account: pay them in cash (signed receipt list): {households}"),
     "cashpay.title": ("现金发放（凭签字领取表）", "Cash payments (against the signed receipt list)"),
     "cashpay.number": ("记录号", "Record"), "cashpay.scan": ("签字领取表扫描件", "Scan of the signed list"),
     "cashpay.scan_link": ("查看扫描件", "View the scan"), "cashpay.note": ("备注", "Note"),
