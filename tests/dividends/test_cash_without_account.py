@@ -33,14 +33,22 @@ SCAN = b"%PDF-1.4\n" + b"signed receipt list" * 10
 NO_ACCOUNT = ("V0001-00001", "V0001-00002")
 
 
-async def test_no_account_households_are_approved_for_cash_left_out_of_the_bank_and_paid_in_cash(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    w = await world(tmp_path, no_account=NO_ACCOUNT)
-    acc, com1, com2 = w.people["acc1"].actor, w.people["com1"].actor, w.people["com2"].actor
+async def after_the_notice(tmp_path: Path, no_account: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """V0001's run of 80,000 yuan (``no_account``: households the registry gives no bank account),
+    prepared by acc1, publicized, its notice period over."""
+    w = await world(tmp_path, no_account=no_account)
+    acc = w.people["acc1"].actor
     clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
     run = await runs.create(acc, "V0001", 2024, "shareholding", amount_yuan="80000")
     await runs.compute(acc, run.id, clock)
     await runs.publicize(acc, run.id, clock=clock)
     clock.advance(days=7)
+    return w, run, clock
+
+
+async def test_no_account_households_are_approved_for_cash_left_out_of_the_bank_and_paid_in_cash(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w, run, clock = await after_the_notice(tmp_path, NO_ACCOUNT)
+    acc, com1, com2 = w.people["acc1"].actor, w.people["com1"].actor, w.people["com2"].actor
     assert await runs.without_account(com1, run.id) == list(NO_ACCOUNT)
 
     # without the option the refusal stays, and it says how to pay them in cash
@@ -120,13 +128,8 @@ async def test_no_account_households_are_approved_for_cash_left_out_of_the_bank_
 
 
 async def test_without_no_account_households_the_option_changes_nothing(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    w = await world(tmp_path)
+    w, run, clock = await after_the_notice(tmp_path)
     acc, com1 = w.people["acc1"].actor, w.people["com1"].actor
-    clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
-    run = await runs.create(acc, "V0001", 2024, "shareholding", amount_yuan="80000")
-    await runs.compute(acc, run.id, clock)
-    await runs.publicize(acc, run.id, clock=clock)
-    clock.advance(days=7)
     assert await runs.without_account(com1, run.id) == []
     await runs.approve(com1, run.id, clock, MEETING, cash_without_account=True)
     event = [e for e in await audit.events("run", run.id) if e.action == "run.approve"][0]
