@@ -253,8 +253,10 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
     ids_sorted = hh["household_id"].is_sorted() if (extra.events is not None or extra.earlier_paid is not None) else None
+    events = None  # typed, with each event's household row
     if extra.events is not None and prorated:  # events matter only to prorated steps
-        problems.extend(_event_problems(extra.events, hh, period, ids_sorted))
+        event_problems, events = _event_problems(extra.events, hh, period, ids_sorted)
+        problems.extend(event_problems)
 
     needs_posts = _posts_needed(scheme)
     person_needs = list(_person_filters(scheme))
@@ -298,8 +300,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         assert step.prorate is not None and extra.events is not None
         effect = step.prorate.effect
         if effect not in tables:
-            tables[effect] = month_table(hh, extra.events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()]), effect,
-                                         ids_sorted)
+            assert events is not None
+            tables[effect] = month_table(hh, events, effect, ids_sorted)
         ctx.unit_months[step.id] = unit_months(hh, tables[effect], step.rate.basis, step.eligible)
     return ctx
 
@@ -325,13 +327,17 @@ def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.
     return joined.with_columns(pool_fen=total.cast(pl.Int64)), problems
 
 
-def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int, ids_sorted: bool | None) -> list[Problem]:
+def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int,
+                    ids_sorted: bool | None) -> tuple[list[Problem], pl.DataFrame]:
+    """What is wrong with the events frame, and the frame typed, with each event's household row
+    (``hrow``, found once for the month table too)."""
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise TypeError(f"events frame lacks columns {missing}")
     ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
     problems = []
-    unknown = ev.filter(rows_of(hh["household_id"], ev["household_id"], ids_sorted).is_null())["household_id"].unique().sort()
+    ev = ev.with_columns(hrow=rows_of(hh["household_id"], ev["household_id"], ids_sorted))
+    unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
     if unknown.len():
         problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
     bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()
@@ -340,7 +346,7 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int, ids_sor
                     | ~pl.col("scope").is_in(["household", "person"]))
     if bad.height:
         problems.append(Problem(Msg("compute.event_rows", count=bad.height, period=period)))
-    return problems
+    return problems, ev
 
 
 def _sorted(hh: pl.DataFrame) -> bool:

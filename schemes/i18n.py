@@ -105,23 +105,28 @@ def entries(compiled: Translations) -> Iterator[tuple[str, str, str]]:
 def gettext_callables(lang: str | None = None) -> dict[str, Any]:
     """``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` in one language, over the same
     catalogs as :class:`Msg`, for templates using ``jinja2.ext.i18n``: ``{% trans "key" %}English
-    text{% endtrans %}`` (msgctxt = the key) renders the key's text in ``lang``; a text without a
-    key is looked up by its English msgid (left in English when no message has it)."""
+    text{% endtrans %}`` or ``{{ pgettext("key", "English {name}", name=x) }}`` (msgctxt = the
+    key; keyword arguments fill the text's ``{placeholders}`` as :class:`Msg` does) renders the
+    key's text in ``lang``; a text without a key is looked up by its English msgid (left in English
+    when no message has it)."""
     language = current_language(lang)
 
-    def pgettext(context: str, message: str) -> str:
+    def filled(text: str, params: Mapping[str, Any]) -> str:
+        return text.format(**{k: _render_param(v, language) for k, v in params.items()}) if params else text
+
+    def pgettext(context: str, message: str, /, **params: Any) -> str:
         templates = catalog().get(context)
-        return templates[language] if templates is not None else gettext(message)
+        return filled(templates[language], params) if templates is not None else gettext(message, **params)
 
-    def npgettext(context: str, singular: str, plural: str, n: int) -> str:
-        return pgettext(context, singular if n == 1 else plural)
+    def npgettext(context: str, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        return pgettext(context, singular if n == 1 else plural, **params)
 
-    def gettext(message: str) -> str:
+    def gettext(message: str, /, **params: Any) -> str:
         found = {texts[language] for texts in catalog().values() if texts["en"] == message}
-        return found.pop() if len(found) == 1 else message
+        return filled(found.pop() if len(found) == 1 else message, params)
 
-    def ngettext(singular: str, plural: str, n: int) -> str:
-        return gettext(singular if n == 1 else plural)
+    def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
+        return gettext(singular if n == 1 else plural, **params)
 
     return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
 

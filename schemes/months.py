@@ -59,8 +59,9 @@ def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sort
     from schemes.steps.context import rows_of
 
     shift = 1 if effect == "next_month" else 0
-    ev = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"], ids_sorted)).filter(
-        pl.col("hrow").is_not_null()).select(
+    if "hrow" not in events.columns:  # the engine passes the rows it found checking the events
+        events = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"], ids_sorted))
+    ev = events.filter(pl.col("hrow").is_not_null()).select(
         "hrow", "event", "scope", "from_status", (pl.col("date").dt.month().cast(pl.Int64) + shift).alias("start"))
     hrows = ev["hrow"].unique().sort()
     base = hh[hrows].with_columns(hrows.alias("hrow"))

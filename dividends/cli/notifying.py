@@ -22,7 +22,7 @@ from dividends.cli.console import err, out, progress, say, table, text, yuan
 from dividends.cli.login import PasswordStdinOpt, UserOpt, credentials, sign_in
 from dividends.clock import SystemClock
 from dividends.outbox.dispatcher import DispatchReport, dispatch, record_dispatch
-from dividends.outbox.fates import FATES, KINDS
+from dividends.outbox.fates import FATES, KINDS, fate_label, kind_label
 from dividends.outbox.prepare import NoticeEstimate, PrepareReport, estimate
 from dividends.outbox.worker import WorkerReport
 from dividends.outbox.report import DeliveryReport, report
@@ -69,14 +69,6 @@ def _as_user(settings: Settings, user: str | None, password_stdin: bool, work: C
     return asyncio.run(main())
 
 
-def _status(status: str) -> str:
-    return text(f"notify.status.{status}") if status in FATES else status
-
-
-def _kind(kind: str) -> str:
-    return text(f"notify.kind.{kind}") if kind in KINDS else kind
-
-
 def _reason(code: int | None, stored: str) -> str:
     key = f"notify.code.{code}"
     try:
@@ -96,7 +88,7 @@ def prepare_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password_stdin
 
 
 def _print_prepared(done: PrepareReport) -> None:
-    say("notify.prepared", run=done.run_id, kind=_kind(done.kind), created=done.created, queued=done.queued,
+    say("notify.prepared", run=done.run_id, kind=kind_label(done.kind), created=done.created, queued=done.queued,
         no_phone=done.no_phone, opted_out=done.opted_out, unrenderable=done.unrenderable, existing=done.existing)
     for household, reason in done.failures[:10]:
         err.print(text("notify.unrenderable", household=household, reason=reason), style="yellow", markup=False)
@@ -129,7 +121,7 @@ def nothing_reason(e: NoticeEstimate) -> tuple[str, dict[str, object]]:
 
 
 def _print_estimate(e: NoticeEstimate) -> None:
-    title = text("notify.estimate.title", run=e.run_id, kind=_kind(e.kind))
+    title = text("notify.estimate.title", run=e.run_id, kind=kind_label(e.kind))
     if not e.prepared:
         title += " " + text("notify.estimate.not_prepared")
     t = table(text("notify.col.item"), text("notify.col.value"), title=title)
@@ -299,10 +291,10 @@ def _print_report(r: DeliveryReport) -> None:
     if not r.counts:
         say("notify.report.no_notices", run=r.run_id)
         return
-    t = table(text("notify.col.status"), *[_kind(k) for k in r.counts], text("notify.col.total"),
+    t = table(text("notify.col.status"), *[kind_label(k) for k in r.counts], text("notify.col.total"),
               title=text("notify.report.title", run=r.run_id))
     for status in FATES:
-        t.add_row(_status(status), *[str(by[status]) for by in r.counts.values()], str(r.total(status)))
+        t.add_row(fate_label(status), *[str(by[status]) for by in r.counts.values()], str(r.total(status)))
     t.add_row(text("notify.col.total"), *[str(sum(by.values())) for by in r.counts.values()], str(r.total()))
     out.print(t)
     say("notify.report.totals", segments=r.segments_sent, cost=yuan(r.cost_fen), superseded=r.superseded)
@@ -313,7 +305,7 @@ def _print_report(r: DeliveryReport) -> None:
               text("notify.col.status"), text("notify.col.code"), text("notify.col.reason"), text("notify.col.attempt"),
               title=text("notify.report.failed_title", count=r.failed_count))
     for n in r.failed:
-        f.add_row(n.household_id, _kind(n.kind), n.phone, _status(n.status), str(n.code or ""), _reason(n.code, n.reason),
+        f.add_row(n.household_id, kind_label(n.kind), n.phone, fate_label(n.status), str(n.code or ""), _reason(n.code, n.reason),
                   str(n.attempt))
     out.print(f)
 
@@ -410,6 +402,6 @@ def resend_failed_cmd(run: RunArg, kind: KindOpt, user: UserOpt = None, password
     settings = _settings()
     done = _as_user(settings, user, password_stdin, lambda actor: notices.resend_failed(actor, run, kind, SystemClock()))
     if done.queued + done.opted_out == 0:
-        say("outbox.nothing_to_resend", run=run, kind=_kind(kind))
+        say("outbox.nothing_to_resend", run=run, kind=kind_label(kind))
         return
-    say("notify.resent", count=done.queued, kind=_kind(kind))
+    say("notify.resent", count=done.queued, kind=kind_label(kind))

@@ -33,7 +33,12 @@ status           meaning                                                        
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final, Literal
+
+from schemes.i18n import Msg, load_catalog
+
+load_catalog(Path(__file__).parents[1] / "locale", "dividends")  # notify.status.<fate>, notify.kind.<kind>
 
 Fate = Literal["queued", "sending", "sent", "delivered", "undelivered", "failed", "opted_out", "no_phone"]
 NoticeKind = Literal["publicity", "payment_confirmation", "payment_failed", "period_statement"]
@@ -83,3 +88,14 @@ def from_provider(status: str) -> str:
     if status in ("failed", "canceled"):
         return FAILED
     return SENT
+
+
+def fate_label(fate: str, lang: str | None = None) -> str:
+    """A notice's fate as people read it (pages, CLI): the catalog's ``notify.status.<fate>``;
+    anything else as it is."""
+    return Msg(f"notify.status.{fate}").text(lang) if fate in FATES else fate
+
+
+def kind_label(kind: str, lang: str | None = None) -> str:
+    """A notice kind as people read it: the catalog's ``notify.kind.<kind>``; anything else as it is."""
+    return Msg(f"notify.kind.{kind}").text(lang) if kind in KINDS else kind

@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from dividends.access import Actor, Forbidden, NotAllowed
 from dividends.clock import CHINA
+from dividends.outbox.fates import fate_label, kind_label
 from dividends.period_inputs import event_text
 from dividends.web.i18n import (FIELD_NAMES, LANGUAGE_NAMES, PROVIDER_NAMES, OBJECTION_NAMES, ROLE_NAMES, STATE_NAMES, STATUS_NAMES, field_value, language,
                                 named, t)
@@ -92,6 +93,8 @@ def _context(request: Request) -> dict[str, Any]:
         "objection_name": lambda s: named(OBJECTION_NAMES, s, lang),
         "language_name": lambda code: named(LANGUAGE_NAMES, code, lang),
         "provider_name": lambda p: named(PROVIDER_NAMES, p, lang),
+        "fate_name": lambda f: fate_label(f, lang),
+        "kind_name": lambda k: kind_label(k, lang),
         "field_name": lambda f: named(FIELD_NAMES, f, lang),
         "field_value": lambda f, v: field_value(f, v, lang),
         "event_text": lambda row: event_text(row, lang),
