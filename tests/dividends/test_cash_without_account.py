@@ -142,3 +142,9 @@ async def test_without_no_account_households_the_option_changes_nothing(clean_db
 async def reading_run(run_id: int):  # type: ignore[no-untyped-def]
     from dividends.runs import get_run
     return await get_run(run_id)
+
+
+def test_the_cli_approval_takes_the_option() -> None:
+    from tests.dividends.support import run_cli
+    shown = run_cli("run", "approve", "--help")
+    assert shown.returncode == 0 and "--cash-without-account" in shown.stdout
