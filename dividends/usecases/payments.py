@@ -78,6 +78,14 @@ async def correct_payee(actor: Actor, run_id: int, household_id: str, account_no
     return await payees.prepare(await runs_get(found.id), household_id, account_no, bank, reason, actor.username)
 
 
+async def payee_households(actor: Actor, run_id: int) -> list[str]:
+    """The households whose payment account may be corrected now (failed at the bank, unpaid;
+    not those with no account, paid in cash): the payee form's choice."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "village.read", found.place, what=run_id)
+    return sorted(await payees.unpaid_failed(found.id))
+
+
 async def _checked(actor: Actor, run_id: int, action: str, get: Callable[[int, int], Awaitable[Any]],
                    object_id: int) -> tuple[Any, Any]:
     """The run and its maker–checker object (a payee correction, a cash payment) ``object_id``

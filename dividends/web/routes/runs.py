@@ -59,7 +59,7 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                                     if run.state == "paid" and actor.may("run.close") else None),
                                         "payees": payees, "policy": (run.manifest or {}).get("policy"),
                                         "debts": await overview.outstanding_debts(run),
-                                        "unpaid": ((await payments.closing(actor, run.id)).unpaid
+                                        "unpaid": (await payments.payee_households(actor, run.id)
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
                                         "cash": cash,
                                         "no_account": await run_cases.without_account(actor, run.id),
