@@ -143,7 +143,14 @@ def phone_columns(text: pl.Series) -> pl.DataFrame:
     s = text
     if s.str.contains(_SEPARATORS).any():
         s = s.str.replace_all(_SEPARATORS, "")
-    mobile = s.str.extract(mobile_pattern(), 1)
+    # a match of 11 characters has no prefix: it is its own group (a match test is ~7x cheaper
+    # than extracting the group); the prefixed few are extracted
+    matches = s.str.contains(mobile_pattern()).fill_null(False)
+    plain = matches & (s.str.len_bytes() == 11)
+    mobile = pl.select(pl.when(plain).then(s)).to_series().alias(s.name)
+    prefixed = (matches & ~plain).arg_true()
+    if prefixed.len():
+        mobile = mobile.scatter(prefixed, s.gather(prefixed).str.extract(mobile_pattern(), 1))
     others = (mobile.is_null() & s.is_not_null()).arg_true()  # few rows: the long pattern runs on them only
     landline = pl.repeat(None, s.len(), dtype=pl.String, eager=True).alias("landline")
     if others.len():

@@ -26,6 +26,7 @@ import polars as pl
 import schemes.messages  # noqa: F401
 from schemes.money import INT64_MAX
 from schemes.model import STATUSES
+from schemes.frames import ordered_distinct
 from schemes.filters import Filter, compile_filter, persons_column, person_filters, uses_posts
 from schemes.i18n import Msg
 from schemes.model import (
@@ -92,8 +93,11 @@ class Allocation:
             pl.col("household_id").alias("recipient_id"), pl.lit("household").alias("recipient_kind"),
             "village_id", "amount_fen", *steps,
         )
-        lines = pl.concat([accounts, households], how="vertical")
         nonzero = pl.any_horizontal([pl.col(s) != 0 for s in steps])
+        households = households.filter(nonzero)
+        if _sorted(households.rename({"recipient_id": "household_id"})):
+            return _accounts_first(accounts.filter(nonzero), households)
+        lines = pl.concat([accounts, households], how="vertical")
         return lines.filter(nonzero).sort("village_id", "recipient_kind", "recipient_id")
 
 
@@ -231,7 +235,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     hh = households.select([pl.col(c).cast(t) for c, t in HOUSEHOLD_COLUMNS.items()])
     if not _sorted(hh):
         hh = hh.sort("village_id", "household_id")
-    if hh["household_id"].n_unique() != hh.height:
+    ids = hh["household_id"]
+    if not ordered_distinct(ids) and ids.n_unique() != hh.height:
         dup = hh.filter(pl.col("household_id").is_duplicated())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.duplicate_households", ids=dup.head(20).to_list())))
     vix = villages.select("village_id").with_row_index("vix")
@@ -347,6 +352,19 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int,
     if bad.height:
         problems.append(Problem(Msg("compute.event_rows", count=bad.height, period=period)))
     return problems, ev
+
+
+def _accounts_first(accounts: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """The lines in (village, kind, id) order, from household lines already in (village, id)
+    order: each village's account lines ("account" < "household"), sorted, go before its first
+    household line. A sort of the few account lines and of one integer key instead of sorting
+    every line by three text columns."""
+    accounts = accounts.sort("village_id", "recipient_id")
+    at = households.get_column("village_id").search_sorted(accounts.get_column("village_id"), side="left")
+    key = pl.concat([(at.cast(pl.Int64) * 2).alias("_key"),
+                     pl.int_range(0, households.height, dtype=pl.Int64, eager=True).alias("_key") * 2 + 1])
+    lines = pl.concat([accounts, households], how="vertical")
+    return lines.with_columns(key).sort("_key", maintain_order=True).drop("_key")
 
 
 def _sorted(hh: pl.DataFrame) -> bool:

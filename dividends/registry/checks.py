@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from dividends.registry.reading import ROW, Table
+from schemes.frames import ordered_distinct
 from schemes.i18n import Msg
 from schemes.problems import Problem
 
@@ -79,16 +80,19 @@ def duplicate_problems(
     """Rows sharing the same ``keys``: each row gets a problem naming the other rows (and the
     ``other`` column's values on those rows). ``carry`` columns (equal within a group, such as
     the text behind a numeric key) are passed to ``message`` with the group."""
+    if len(keys) == 1 and eligible is None and ordered_distinct(frame.get_column(keys[0])):
+        return []
     condition = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
     if eligible is not None:
         condition = condition & eligible.fill_null(False)
     key = pl.struct(keys) if len(keys) > 1 else pl.col(keys[0])
     extra = [other] if other and other not in keys else []
-    needed = dict.fromkeys([ROW, *keys, *extra, *carry, *(eligible.meta.root_names() if eligible is not None else ())])
-    dups = (frame.select(*needed).filter(condition)  # only the columns used: a filter copies every column
-            .filter(key.is_duplicated()).select(ROW, *keys, *extra, *carry))
-    if dups.height == 0:
+    # duplicated among the eligible rows (the others' keys are null there): a mask first, so
+    # that no text column is copied when nothing is duplicated (the usual case)
+    duplicated = frame.select((condition & pl.when(condition).then(key).is_duplicated()).alias("_dup")).to_series()
+    if not duplicated.any():
         return []
+    dups = frame.filter(duplicated).select(ROW, *keys, *extra, *carry)
     groups = (
         dups.sort(ROW)
         .group_by(keys, maintain_order=True)

@@ -102,18 +102,29 @@ the few candidate rows, and only they meet the patterns above."""
 _KINDS = {"_totals": pl.Boolean, "_subtotal": pl.Boolean, "_footer": pl.Boolean}
 
 
-def row_kinds(body: pl.DataFrame) -> pl.DataFrame:
+def keyword_lines(lines: pl.Series) -> pl.Series:
+    """Per line of a CSV file: does it hold one of the :data:`KEYWORDS`? A line holds every
+    cell of its record (a keyword has no quote, so escaping cannot split it): the records
+    with a keyword cell are among these. One pass over the lines instead of one per column."""
+    return lines.str.contains_any(list(KEYWORDS), ascii_case_insensitive=True).fill_null(False)
+
+
+def row_kinds(body: pl.DataFrame, keyword_rows: pl.Series | None = None) -> pl.DataFrame:
     """For each record of ``body`` (raw String cells): ``_totals`` (a totals or subtotal row),
-    ``_subtotal`` (a subtotal row) and ``_footer`` (a signature, date or note row)."""
+    ``_subtotal`` (a subtotal row) and ``_footer`` (a signature, date or note row).
+    ``keyword_rows`` (from :func:`keyword_lines`, one per record) saves the keyword pass."""
     none = pl.DataFrame([pl.repeat(False, body.height, dtype=t, eager=True).alias(k) for k, t in _KINDS.items()])
     if body.width == 0 or body.height == 0:
         return none
-    words = list(KEYWORDS)
-    rows = body.select(
-        pl.any_horizontal(
-            pl.col(c).str.contains_any(words, ascii_case_insensitive=True) for c in body.columns
-        ).fill_null(False)
-    ).to_series()
+    if keyword_rows is not None and keyword_rows.len() == body.height:
+        rows = keyword_rows
+    else:
+        words = list(KEYWORDS)
+        rows = body.select(
+            pl.any_horizontal(
+                pl.col(c).str.contains_any(words, ascii_case_insensitive=True) for c in body.columns
+            ).fill_null(False)
+        ).to_series()
     candidates = rows.arg_true()
     if candidates.len() == 0:
         return none

@@ -42,7 +42,7 @@ import polars as pl
 from dividends.files.limits import FileKind, Limits, current_limits
 from dividends.registry import messages as _messages  # noqa: F401  (registers the catalog)
 from dividends.registry.columns import ColumnSpec, UnknownHeader, match_headers, unknown_headers
-from dividends.registry.layout import Header, find_header, row_kinds
+from dividends.registry.layout import Header, find_header, keyword_lines, row_kinds
 from dividends.registry.workbook import (
     OLE_MAGIC,
     ZIP_MAGIC,
@@ -92,6 +92,8 @@ class Table:
     notes: tuple[Problem, ...] = ()
     totals: pl.DataFrame | None = None
     columns: tuple[ColumnSpec, ...] = ()
+    may_hold_invisible: bool = True
+    """False when no cell of the file holds an invisible character (its bytes were searched)."""
 
     def has(self, column: str) -> bool:
         return column in self.headers
@@ -116,9 +118,13 @@ class _Sheet:
     frame: pl.DataFrame
     widths: pl.Series | None  # CSV: cells per record; None for Excel
     full_width: bool = True  # False when no cell can hold a full-width character
+    invisible: bool = True  # False when no cell can hold an invisible character (excel.INVISIBLE)
     workbook: Workbook | None = None  # Excel: the workbook, to ask which cells were numbers
     name: str | None = None  # Excel: the sheet read
     notes: tuple[Msg, ...] = ()
+    # CSV read line by line: per record, whether its line holds a totals/footer keyword
+    # (a superset of the records with such a cell), found while the lines are at hand
+    keyword_rows: pl.Series | None = None
 
 
 def read_table(
@@ -162,7 +168,12 @@ def read_table(
             raise fail(Msg("registry.sheet_in_csv", sheet=sheet))
         raw = _read_csv(data, limits, fail)
     _check_cells(raw, limits, fail)
+    del data  # the file's bytes (as large as the file): parsed, no longer needed
     table = _to_table(raw, columns, file, fmt, mapping, fail)
+    del raw  # the parser's cells, freed before the copy below
+    # one chunk per column: the parser leaves many, and every later expression mixing columns
+    # of different chunkings would align them again (10-50x slower checks)
+    table = dataclasses.replace(table, frame=table.frame.rechunk())
     if table.frame.height == 0 and not allow_no_rows:
         raise fail(Msg("registry.no_data_rows"))
     return table
@@ -247,10 +258,13 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         lines = _lines(text)
     separator = _sniff_separator(text)
     _check_lines(lines, limits, fail)
-    sheet = _read_csv_fast(text, separator, lines) or _read_csv_exact(text, separator, fail)
+    keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
+    sheet = _read_csv_fast(text, separator, lines, keywords) or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
         raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
-    return dataclasses.replace(sheet, full_width=_may_hold_full_width(text))
+    return dataclasses.replace(
+        sheet, full_width=_may_hold_full_width(text), invisible=_may_hold_invisible(text)
+    )
 
 
 def _lines(text: bytes) -> pl.Series:
@@ -275,7 +289,9 @@ def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> None:
         raise fail(Msg("limits.line_too_long", limit=limits.line_bytes), row=int(long[0]) + 1)
 
 
-def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | None:
+def _read_csv_fast(
+    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None
+) -> _Sheet | None:
     """Polars' parser, checked against a count of cells per line.
 
     Returns None (use the exact reader) when the file has a cell with a line break inside
@@ -297,7 +313,7 @@ def _read_csv_fast(text: bytes, separator: str, lines: pl.Series) -> _Sheet | No
         return None
     if frame.height and widths.max() > frame.width:  # type: ignore[operator]
         return None
-    return _Sheet(frame, widths)
+    return _Sheet(frame, widths, keyword_rows=keywords)
 
 
 def _cells_per_line(lines: pl.Series, separator: str, *, quotes: bool = True) -> pl.Series | None:
@@ -491,7 +507,8 @@ def _to_table(
                 )
             )
             extra += [pl.col(f"_number_{n}") for n in text_only]
-    kinds = row_kinds(body.select(raw.columns))
+    keywords = sheet.keyword_rows.slice(header.end + 1) if sheet.keyword_rows is not None else None
+    kinds = row_kinds(body.select(raw.columns), keywords)
     frame = body.select(
         pl.int_range(first_data_row, first_data_row + body.height, dtype=pl.Int64).alias(ROW),
         *selected,
@@ -553,6 +570,7 @@ def _to_table(
         notes=tuple(notes),
         totals=totals if totals.height else None,
         columns=tuple(columns),
+        may_hold_invisible=sheet.invisible,
     )
 
 
@@ -583,6 +601,16 @@ def _may_hold_full_width(data: bytes) -> bool:
     no ideographic space (E3 80 80): then code-like cells need no normalising. Single bytes are
     searched first (memchr); Chinese text is mostly E4-E9 lead bytes."""
     return b"\xef" in data or (b"\xe3" in data and b"\xe3\x80\x80" in data)
+
+
+def _may_hold_invisible(data: bytes) -> bool:
+    """False when UTF-8 ``data`` has none of the invisible characters of
+    :data:`dividends.registry.excel.INVISIBLE`: their lead bytes are E2 (U+200B-U+206F), EF
+    (U+FEFF), D8 (U+061C) and C2 (U+00AD, searched as C2 AD only when a C2 is there), each
+    found with one memchr pass; then no cell needs the pattern."""
+    if any(lead in data for lead in (b"\xe2", b"\xef", b"\xd8")):
+        return True
+    return b"\xc2" in data and b"\xc2\xad" in data
 
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:

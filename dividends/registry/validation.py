@@ -93,7 +93,7 @@ def validate_households(
         _shares=parse_whole(pl.col("shares")),
         _capital=parse_fen(pl.col("capital_yuan")),
         _account=normalize_account(pl.col("account_no")),
-        **text_flags(IDENTITY_COLUMNS),
+        **text_flags(IDENTITY_COLUMNS, table),
     )
     parsed = _on_distinct(
         parsed, "status",
@@ -294,12 +294,16 @@ IDENTITY_COLUMNS = ("household_id", "village_id", "head_name", "id_number")
 """The households columns :func:`identity_checks` covers."""
 
 
-def text_flags(columns: tuple[str, ...]) -> dict[str, pl.Expr]:
+def text_flags(columns: tuple[str, ...], table: Table | None = None) -> dict[str, pl.Expr]:
     """``_invisible_<column>`` and ``_formula_<column>`` for :func:`identity_checks` and
-    :func:`_odd_text`: each pattern runs once per cell, however many checks use it."""
+    :func:`_odd_text`: each pattern runs once per cell, however many checks use it; the
+    invisible-character pattern not at all when ``table``'s bytes hold none."""
     flags: dict[str, pl.Expr] = {}
+    invisible = table is None or table.may_hold_invisible
     for column in columns:
-        flags[f"_invisible_{column}"] = pl.col(column).str.contains(INVISIBLE)
+        flags[f"_invisible_{column}"] = (
+            pl.col(column).str.contains(INVISIBLE) if invisible else pl.lit(False)
+        )
         flags[f"_formula_{column}"] = pl.col(column).str.contains(FORMULA_START)
     return flags
 
@@ -308,8 +312,13 @@ def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.Dat
     """``frame`` with ``parsers`` (expressions of ``column`` alone) evaluated once per distinct
     value of ``column`` and joined back: a status or language column holds a handful of words
     in a million rows. Empty cells get nulls, as the parsers give them."""
-    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
-    return frame.join(distinct.with_columns(**parsers), on=column, how="left", maintain_order="left")
+    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null()).with_columns(**parsers)
+    keys = distinct.get_column(column)
+    return frame.with_columns(  # a lookup per parsed column: a join would gather every column of the frame
+        pl.col(column).replace_strict(keys, distinct.get_column(name), default=None,
+                                      return_dtype=distinct.schema[name]).alias(name)
+        for name in parsers
+    )
 
 
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
@@ -424,7 +433,7 @@ def validate_members(table: Table, reference_date: date) -> Checked:
         _birth=parse_date(pl.col("birth_date")),
         _able=parse_boolean(pl.col("able_to_work")),
         _student=parse_boolean(pl.col("student")),
-        **text_flags(("household_id", "name")),
+        **text_flags(("household_id", "name"), table),
     )
     checks = [
         *required_checks(_required(MEMBER_COLUMNS)),
@@ -484,7 +493,7 @@ def persons_frame(parsed: pl.DataFrame) -> pl.DataFrame:
 
 def validate_posts(table: Table) -> Checked:
     parsed = table.frame.with_columns(
-        _months=parse_whole(pl.col("months_served")), **text_flags(("household_id", "person_name"))
+        _months=parse_whole(pl.col("months_served")), **text_flags(("household_id", "person_name"), table)
     )
     checks = [
         *required_checks(_required(POST_COLUMNS)),
@@ -523,7 +532,7 @@ def posts_frame(parsed: pl.DataFrame) -> pl.DataFrame:
 
 def validate_returns(table: Table) -> Checked:
     parsed = table.frame.with_columns(
-        _amount=parse_fen(pl.col("amount_yuan")), **text_flags(("village_id",))
+        _amount=parse_fen(pl.col("amount_yuan")), **text_flags(("village_id",), table)
     )
     checks = [
         *required_checks(_required(RETURN_COLUMNS)),

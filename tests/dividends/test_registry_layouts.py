@@ -168,3 +168,16 @@ def test_a_workbook_of_instructions_only_says_so(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_registry(path)
     assert caught.value.problems[0].msg.key == "registry.no_data_sheet"
+
+
+def test_keyword_lines_give_the_same_row_kinds_as_the_cells() -> None:
+    """The CSV reader finds keyword candidates on whole lines: a superset of the cells' (a keyword
+    split by a separator, a quoted cell), so the row kinds are the same."""
+    import polars as pl
+
+    from dividends.registry.layout import keyword_lines, row_kinds
+
+    lines = ["V0001-001,V0001,章三,3", '合计,,,9', "制表人：李四,,,", '"审,核",x,复,核', "小计,,,4",
+             "V0001-002,V0001,Total Wang,2", "日期：2024年3月1日,,,", '"a ""计"" b",,,']
+    cells = pl.read_csv("\n".join(lines).encode(), has_header=False, infer_schema=False)
+    assert row_kinds(cells, keyword_lines(pl.Series(lines))).equals(row_kinds(cells))

@@ -153,3 +153,18 @@ def test_the_vocabulary_maps_only_onto_the_four_statuses_defined_in_schemes() ->
     vocabulary = Vocabulary.shipped()
     assert set(vocabulary.words.values()) == set(STATUS_NAMES)
     assert not set(vocabulary.words) & set(vocabulary.decide)
+
+
+def test_the_byte_search_for_invisible_characters_finds_every_one_the_pattern_names() -> None:
+    """Validation skips the invisible-character pattern when the file's bytes hold none of them:
+    the byte search must find each character of the pattern, alone or inside Chinese text."""
+    import re
+
+    from dividends.registry.excel import INVISIBLE
+    from dividends.registry.reading import _may_hold_invisible
+
+    invisible = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF and re.fullmatch(INVISIBLE, chr(c))]
+    assert len(invisible) >= 18
+    for char in invisible:
+        assert _may_hold_invisible(f"V0001,张{char}三,1".encode())
+    assert not _may_hold_invisible("V0001,张三·买买提,1\n".encode())

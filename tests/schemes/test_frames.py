@@ -1,0 +1,50 @@
+"""schemes.frames.ordered_distinct: the fast answer to "no value twice" for ordered ids."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemes.frames import ordered_distinct
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([], True),
+    (["a"], True),
+    (["a", "b", "c"], True),
+    (["a", "b", "b"], False),  # neighbours equal
+    (["b", "a"], False),  # not in order: a general check must answer
+    (["a", "c", "b", "a"], False),
+    (["a", None], False),  # nulls: the general check
+    ([1, 2, 3], True),
+    ([1, 1], False),
+])
+def test_ordered_distinct(values: list[object], expected: bool) -> None:
+    assert ordered_distinct(pl.Series("id", values)) is expected
+
+
+def test_never_true_when_a_value_repeats() -> None:
+    for values in (["a", "b", "a"], ["x", "x"], ["a", "b", "c", "a"]):
+        series = pl.Series("id", values)
+        assert not ordered_distinct(series) or series.n_unique() == series.len()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["V1", "V2", "V3", "V10"]), st.text("abc", min_size=1, max_size=3)),
+                max_size=30, unique=True),
+       st.lists(st.tuples(st.sampled_from(["V1", "V2", "V4", "V10"]), st.sampled_from(["collective", "reserve"])),
+                max_size=8, unique=True))
+def test_lines_with_accounts_first_are_the_sorted_lines(households: list[tuple[str, str]],
+                                                        accounts: list[tuple[str, str]]) -> None:
+    from schemes.engine import _accounts_first
+
+    def frame(rows: list[tuple[str, str]], kind: str) -> pl.DataFrame:
+        return pl.DataFrame({"recipient_id": [r for _, r in rows], "recipient_kind": [kind] * len(rows),
+                             "village_id": [v for v, _ in rows], "amount_fen": list(range(len(rows)))},
+                            schema={"recipient_id": pl.String, "recipient_kind": pl.String, "village_id": pl.String,
+                                    "amount_fen": pl.Int64})
+
+    hh = frame(sorted(households), "household")
+    acc = frame(accounts, "account")
+    expected = pl.concat([acc, hh]).sort("village_id", "recipient_kind", "recipient_id")
+    assert _accounts_first(acc, hh).equals(expected)
