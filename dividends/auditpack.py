@@ -352,7 +352,7 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
     if int(settled_payables["amount_fen"].sum()) != int(paid["amount_fen"].sum()):
         problems.append(Problem(Msg("pack.settlement", detail=f"{settled_payables['amount_fen'].sum()} "
                                                               f"vs {paid['amount_fen'].sum()}")))
-    for batch, group in items.group_by("batch", maintain_order=True):
+    for batch, group in items.filter(pl.col("batch").is_not_null()).group_by("batch", maintain_order=True):
         name = f"bank/batch-{batch[0]}.csv"
         text = archive.read(name).decode("utf-8-sig")
         if not all(str(h) in text for h in group["household_id"].to_list()):

@@ -23,7 +23,7 @@ from dividends.files import BatchMeta, load_formats, write_bank_csv, write_bank_
 from dividends.hashing import sha256_file
 from dividends.registry import ColumnSpec, read_table
 from dividends.runs import (
-    Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households, state_name, states,
+    Outcome, _advance, _check, get_run, lines_frame, refuse, snapshot_households, state_name, states, without_account,
 )
 from dividends.store import audit, cash, payees
 from dividends.store import ledger as ledger_store
@@ -51,7 +51,7 @@ FAILED_WORDS = {"failed", "failure", "fail", "失败", "支付失败", "交易�
 @dataclass(frozen=True)
 class BatchOutcome:
     run: Run
-    batch: PayoutBatch
+    batch: PayoutBatch | None  # None: every household owed is paid in cash (no bank account)
     changed: bool
 
 
@@ -74,12 +74,14 @@ async def _items_owed(run: Run) -> pl.DataFrame:
     return owed
 
 
-async def _unpaid_after_failures(run: Run) -> pl.DataFrame:
+async def _unpaid_after_failures(run: Run, statuses: tuple[str, ...] = ("failed",)) -> pl.DataFrame:
+    """Households whose last item has one of ``statuses`` and none paid: ``failed`` for a
+    follow-up bank batch; with ``cash`` (no bank account, to be paid in cash) for closing."""
     rows = await store.item_rows(run)
     frame = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String},
                          orient="row")
     paid = frame.filter(pl.col("status") == "paid")["household_id"].implode()
-    return (frame.filter((pl.col("status") == "failed") & ~pl.col("household_id").is_in(paid))
+    return (frame.filter(pl.col("status").is_in(statuses) & ~pl.col("household_id").is_in(paid))
             .unique("household_id", keep="last").select("household_id", "amount_fen").sort("household_id"))
 
 
@@ -94,8 +96,13 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         bank_format = first.bank_format
     if bank_format not in formats:
         raise InputError([Problem(Msg("scheme.need_choice", expected=sorted(formats), found=bank_format, hint=""))])
+    in_cash = pl.DataFrame(schema={"household_id": pl.String, "amount_fen": pl.Int64})
     if run.state == "approved":
         items = await _items_owed(run)
+        # no bank account: approved to be paid in cash against the signed list, never to the bank
+        no_account = await without_account(run)
+        in_cash = items.filter(pl.col("household_id").is_in(no_account))
+        items = items.filter(~pl.col("household_id").is_in(no_account))
     elif run.state == "paid":
         pending = await store.pending_count(run)
         if pending:
@@ -106,8 +113,13 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     else:
         _check(run, "pay", "approved", "paid")
         raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="pay", needed=states("approved"))
-    if items.height == 0:
+    if items.height == 0 and in_cash.height == 0:
         raise refuse("run.nothing_to_pay", run=run.id)
+    if items.height == 0:  # every household owed is paid in cash: no bank batch at all
+        async with transaction():
+            await _advance(run, "approved", "paid", paid_at=clock.now())
+            await _to_cash(run, in_cash, actor)
+        return BatchOutcome(run, None, True)
     number = (await store.batch_count(run)) + 1
     people = (await snapshot_households(run.snapshot)).select(
         "household_id", pl.col("head_name").alias("payee_name"), "id_number", "account_no", "bank")
@@ -139,7 +151,19 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         checkpoint("pay.items_written")
         await audit.record(actor, "run.pay", "run", run.id, village=run.village, batch=number, items=frame.height,
                            total_fen=batch.total_fen, bank_format=bank_format, csv_sha256=batch.csv_file)
+        await _to_cash(run, in_cash, actor)
     return BatchOutcome(run, batch, True)
+
+
+async def _to_cash(run: Run, in_cash: pl.DataFrame, actor: str) -> None:
+    """The households with no bank account approved to be paid in cash get a payout item in no
+    batch (status ``cash``): owed until a cash payment of theirs is approved; audited."""
+    if in_cash.height == 0:
+        return
+    rows = in_cash.sort("household_id").rows()
+    await store.create_cash_items(run, rows)
+    await audit.record(actor, "run.pay_in_cash", "run", run.id, village=run.village,
+                       households=[h for h, _ in rows], total_fen=sum(a for _, a in rows))
 
 
 async def export_batch(run_id: int, number: int, directory: Path) -> list[Path]:
@@ -265,7 +289,7 @@ async def closing(run_id: int) -> ClosingView:
     waiting = await cash.awaiting(run.id)
     if blocker is None and waiting:  # a recorded cash payment is approved (or not) before closing
         blocker = Msg("cash.awaiting_close", payment=min(waiting.values()), count=len(waiting))
-    unpaid = await _unpaid_after_failures(run)
+    unpaid = await _unpaid_after_failures(run, ("failed", "cash"))
     return ClosingView(blocker, unpaid["household_id"].to_list(), int(unpaid["amount_fen"].sum()))
 
 
@@ -294,7 +318,7 @@ async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: 
 
 async def cash_blocker(run_id: int, payment_id: int) -> Msg | None:
     """Why a recorded cash payment cannot be approved now (None: it can): one of its households
-    is no longer owed by the same failed payout item (a later batch paid it or is at the bank)."""
+    is no longer owed by the same failed (or cash) payout item (a later batch paid it or is at the bank)."""
     owed = await cash.owed_in_cash(run_id)
     for household, item_id, amount in await cash.lines_of(payment_id):
         if owed.get(household) != (item_id, amount):

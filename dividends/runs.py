@@ -509,15 +509,18 @@ async def resolve_objection(objection_id: int, resolution: str, actor: str, cloc
 # -------------------------------------------------------------------------- approval
 
 
-async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolution: dict[str, object] | None = None) -> Outcome:
+async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolution: dict[str, object] | None = None,
+                  *, cash_without_account: bool = False) -> Outcome:
     """Approval by someone other than the preparer, after the notice period, with no open
     objection; posts the return and the accrual to the village's ledger. ``resolution`` (checked
     by :func:`dividends.usecases.runs.approve`) is stored in the same transaction, bound to the
-    run's content hash."""
+    run's content hash. ``cash_without_account``: the households owed money with no bank account
+    are paid in cash (the audit event lists them)."""
     run = await get_run(run_id)
     if not _check(run, "approve", "publicized", "approved"):
         return Outcome(run, False)
-    lines = await check_approval(run, actor, clock)
+    lines = await check_approval(run, actor, clock, cash_without_account=cash_without_account)
+    in_cash = await without_account(run, lines) if cash_without_account else []
     now = today(clock)
     carried = run_brought_forward(run)
     recovered, recovered_to = recovered_from_lines(lines)
@@ -539,7 +542,8 @@ async def approve(run_id: int, actor: str, clock: Clock = SystemClock(), resolut
                                                        overpayment_reason(run.id, run.replaces_id))  # type: ignore[attr-defined]
         await ledger_store.append(run.village, drafts, run_id=run.id)
         checkpoint("approve.accrual_posted")
-        await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen)
+        await audit.record(actor, "run.approve", "run", run.id, village=run.village, pool_fen=run.pool_fen,
+                           **({"cash_without_account": in_cash} if in_cash else {}))
     return Outcome(run, True)
 
 
@@ -612,11 +616,13 @@ async def prepare_reversal(run_id: int, actor: str, reason: str, clock: Clock = 
     return mirror
 
 
-async def check_approval(run: Run, actor: str, clock: Clock = SystemClock()) -> pl.DataFrame:
+async def check_approval(run: Run, actor: str, clock: Clock = SystemClock(), *,
+                         cash_without_account: bool = False) -> pl.DataFrame:
     """Why ``actor`` cannot approve the publicized ``run`` now (raised as an input error): the
     preparer, a carried-over reversed run, open objections, the notice period still running,
-    households owed money without an account. The checks :func:`approve` runs, also asked by the
-    run page to say why its approve button is disabled. Returns the run's lines."""
+    households owed money without an account (unless ``cash_without_account``: the approver agrees
+    they are paid in cash). The checks :func:`approve` runs, also asked by the run page to say why
+    its approve button is disabled. Returns the run's lines."""
     if actor == run.prepared_by:
         raise refuse("run.same_person", user=actor, run=run.id)
     if run.correction_needed == REVERSED:
@@ -635,13 +641,22 @@ async def check_approval(run: Run, actor: str, clock: Clock = SystemClock()) -> 
         raise refuse("run.notice_running", end=run.notice_end.isoformat(),
                      next=(run.notice_end + timedelta(days=1)).isoformat())
     lines = await lines_frame(run.id)
-    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))["recipient_id"]
-    people = await snapshot_households(run.snapshot)
-    missing = people.filter((pl.col("account_no") == "") & pl.col("household_id").is_in(owed.implode())) \
-        .sort("household_id")["household_id"].to_list()
-    if missing:
+    missing = await without_account(run, lines)
+    if missing and not cash_without_account:
         raise refuse("run.no_account", count=len(missing), households=list(missing)[:10])
     return lines
+
+
+async def without_account(run: Run, lines: pl.DataFrame | None = None) -> list[str]:
+    """The households the run owes money that have no bank account number in its registry
+    snapshot, by id: approval refuses them unless the approver agrees they are paid in cash
+    against the signed receipt list (``cash_without_account``); ``pay`` then leaves them out of
+    the bank batches."""
+    lines = await lines_frame(run.id) if lines is None else lines
+    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0))["recipient_id"]
+    people = await snapshot_households(run.snapshot)
+    return people.filter((pl.col("account_no") == "") & pl.col("household_id").is_in(owed.implode())) \
+        .sort("household_id")["household_id"].to_list()
 
 
 async def approve_reversal(reversal_id: int, actor: str, clock: Clock = SystemClock()) -> Run:

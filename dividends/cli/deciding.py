@@ -40,6 +40,7 @@ def approve_cmd(run: RunArg,
                 abstaining: Annotated[int, typer.Option("--abstaining")] = 0,
                 body: Annotated[str, typer.Option("--body", help="representatives | members")] = "representatives",
                 content_hash: Annotated[str, typer.Option("--content-hash", help="the content hash the meeting voted on (as on the notice)")] = "",
+                cash_without_account: Annotated[bool, typer.Option("--cash-without-account", help="households owed money with no bank account are paid in cash against the signed receipt list")] = False,
                 user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """Approve on the meeting's resolution (not by the preparer; after the notice period; no open
     objection; quorum and majority met; the township's review first where the county requires it)."""
@@ -52,7 +53,8 @@ def approve_cmd(run: RunArg,
         raise InputError([Problem(Msg("cli.decide.date", found=meeting))]) from None
     resolution = Resolution(day, entitled=entitled, present=present, votes_for=votes_for, votes_against=against,
                             abstaining=abstaining, body=body, content_hash=content_hash.strip())
-    _transition("approve", user, password_stdin, lambda actor: run_cases.approve(actor, run, resolution=resolution))
+    _transition("approve", user, password_stdin, lambda actor: run_cases.approve(actor, run, resolution=resolution,
+                                                                            cash_without_account=cash_without_account))
 
 
 @run_app.command("return")

@@ -252,11 +252,16 @@ def pay_cmd(run: RunArg, bank_format: Annotated[str, typer.Option("--bank-format
 
     async def work(actor: Actor):  # type: ignore[no-untyped-def]
         outcome = await payments.pay(actor, run, bank_format=bank_format)
+        if outcome.batch is None:  # every household owed has no bank account: all paid in cash
+            return outcome, []
         files = await payments.export_batch(actor, run, outcome.batch.number, out_dir / f"run-{run}")
         for f in files:
             os.chmod(f, 0o600)  # full account numbers
         return outcome, files
     outcome, files = as_user(user, password_stdin, work, busy=text("cli.busy.transition", action="pay"))
+    if outcome.batch is None:
+        say("cli.run.all_in_cash", run=run)
+        return
     say("cli.run.batch", batch=outcome.batch.number, items=outcome.batch.items, total=yuan(outcome.batch.total_fen),
         files=", ".join(str(f) for f in files))
 

@@ -138,7 +138,8 @@ async def evidence_bytes(digest: str) -> bytes:
 
 async def result_rows(run_id: int) -> list[dict[str, Any]]:
     """Each household owed by the run with its amount and what became of it: ``paid``,
-    ``failed`` (last item failed) or ``unpaid`` (never issued or still pending)."""
+    ``failed`` (last item failed), ``cash`` (no bank account, to be paid in cash) or ``unpaid``
+    (never issued or still pending)."""
     run = await Run.get(id=run_id)
     lines = await AllocationLine.filter(run_id=run_id, recipient_kind="household", amount_fen__gt=0) \
         .order_by("recipient_id").values_list("recipient_id", "amount_fen")

@@ -15,7 +15,8 @@ from dividends.store.transactions import transaction
 
 async def owed_in_cash(run_id: int) -> dict[str, tuple[int, int]]:
     """Household -> (item id, amount_fen) of its last payout item, for the households that may be
-    paid in cash: their last item failed, none was paid, none is pending at the bank."""
+    paid in cash: their last item failed (or, with no bank account, was approved for cash), none
+    was paid, none is pending at the bank."""
     last: dict[str, tuple[int, int, str]] = {}
     settled: set[str] = set()
     for item_id, household, amount, status in await PayoutItem.filter(run_id=run_id).order_by("id").values_list(
@@ -23,7 +24,7 @@ async def owed_in_cash(run_id: int) -> dict[str, tuple[int, int]]:
         last[household] = (item_id, amount, status)
         if status in ("paid", "pending"):
             settled.add(household)
-    return {h: (i, a) for h, (i, a, s) in sorted(last.items()) if s == "failed" and h not in settled}
+    return {h: (i, a) for h, (i, a, s) in sorted(last.items()) if s in ("failed", "cash") and h not in settled}
 
 
 async def awaiting(run_id: int) -> dict[str, int]:
@@ -77,13 +78,13 @@ async def reject(payment_id: int, run: Run, actor: str, now: datetime, reason: s
 
 
 async def settle(payment_id: int, item_ids: Sequence[int], entry_id: int) -> int:
-    """The payment's failed items become paid (with the run's one ``paid_key`` per household: a
+    """The payment's failed (or cash) items become paid (with the run's one ``paid_key`` per household: a
     household paid otherwise meanwhile makes this fail) and the payment points at its ledger
     entry. Returns how many items changed."""
     changed = 0
     for item_id in item_ids:
         item = await PayoutItem.get(id=item_id)
-        changed += await PayoutItem.filter(id=item_id, status="failed").update(
+        changed += await PayoutItem.filter(id=item_id, status__in=("failed", "cash")).update(
             status="paid", paid_key=f"{item.run_id}:{item.household_id}")  # type: ignore[attr-defined]
     await CashPayment.filter(id=payment_id).update(settlement_id=entry_id)
     return changed

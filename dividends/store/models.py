@@ -392,11 +392,12 @@ class PayoutBatch(Model):
 
 class PayoutItem(Model):
     id = fields.BigIntField(primary_key=True)
-    batch: fields.ForeignKeyRelation[PayoutBatch] = fields.ForeignKeyField("dividends.PayoutBatch", related_name="payout_items", on_delete=RESTRICT)
+    # None: a household with no bank account paid in cash (status "cash" until its cash payment is approved)
+    batch: fields.ForeignKeyNullableRelation[PayoutBatch] = fields.ForeignKeyField("dividends.PayoutBatch", null=True, related_name="payout_items", on_delete=RESTRICT)
     run: fields.ForeignKeyRelation[Run] = fields.ForeignKeyField("dividends.Run", related_name="payout_items", on_delete=RESTRICT)
     household_id = fields.CharField(max_length=64)
     amount_fen = fields.BigIntField()
-    status = fields.CharField(max_length=8, default="pending")  # pending | paid | failed
+    status = fields.CharField(max_length=8, default="pending")  # pending | paid | failed | cash
     paid_key = fields.CharField(max_length=80, null=True, unique=True)  # f"{run}:{household}" once paid
 
     class Meta:

@@ -47,6 +47,13 @@ async def create_batch(run: Run, rows: Sequence[tuple[str, int]], **fields: obje
     return batch
 
 
+async def create_cash_items(run: Run, rows: Sequence[tuple[str, int]]) -> None:
+    """Items in no bank batch (status ``cash``) for households with no bank account, to be paid
+    in cash; inside the caller's transaction."""
+    await insert_rows(PayoutItem._meta.db_table, ["batch_id", "run_id", "household_id", "amount_fen", "status"],
+                      [(None, run.id, h, a, "cash") for h, a in rows])
+
+
 async def result_already_imported(batch: PayoutBatch, digest: str) -> bool:
     return await BankResultImport.filter(batch=batch, file=digest).exists()
 

@@ -78,6 +78,14 @@ async def correct_payee(actor: Actor, run_id: int, household_id: str, account_no
     return await payees.prepare(await runs_get(found.id), household_id, account_no, bank, reason, actor.username)
 
 
+async def payee_households(actor: Actor, run_id: int) -> list[str]:
+    """The households whose payment account may be corrected now (failed at the bank, unpaid;
+    not those with no account, paid in cash): the payee form's choice."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "village.read", found.place, what=run_id)
+    return sorted(await payees.unpaid_failed(found.id))
+
+
 async def _checked(actor: Actor, run_id: int, action: str, get: Callable[[int, int], Awaitable[Any]],
                    object_id: int) -> tuple[Any, Any]:
     """The run and its maker–checker object (a payee correction, a cash payment) ``object_id``
@@ -106,7 +114,8 @@ async def payee_corrections(actor: Actor, run_id: int) -> list[object]:
 
 
 async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
-    """The households of a paid run still owed after a failed bank payment, for the printable
+    """The households of a paid run still owed after a failed bank payment or with no bank
+    account (approved to be paid in cash), for the printable
     signed receipt list (签字领取表): household, masked head name and id number, amount in fen.
     Names are masked as on the public notice (``notify.privacy``)."""
     from notify.privacy import mask_id_number, mask_name
@@ -116,7 +125,8 @@ async def cash_list(actor: Actor, run_id: int) -> list[dict[str, object]]:
     return [{"household_id": r["household_id"], "amount_fen": int(r["amount_fen"]),
              "name": mask_name(r["head_name"]) if r["head_name"] else "",
              "id_number": mask_id_number(r["id_number"]) if r["id_number"] else ""}
-            for r in await approvals.result_rows(found.id) if r["status"] == "failed" and r["household_id"] not in recorded]
+            for r in await approvals.result_rows(found.id)
+            if r["status"] in ("failed", "cash") and r["household_id"] not in recorded]
 
 
 async def cash_owed(actor: Actor, run_id: int) -> dict[str, int]:

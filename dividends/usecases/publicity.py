@@ -52,7 +52,9 @@ async def attach_evidence(actor: Actor, run_id: int, name: str, data: bytes, clo
 
 async def _result_html(run_id: int, lang: str, clock: Clock) -> str:
     run = await get_run(run_id)
-    rows = [ResultRow(r["household_id"], r["head_name"], r["id_number"], r["members"], r["amount_fen"], r["status"])
+    # no bank account, to be paid in cash: not paid yet, like a line never issued
+    rows = [ResultRow(r["household_id"], r["head_name"], r["id_number"], r["members"], r["amount_fen"],
+                      "unpaid" if r["status"] == "cash" else r["status"])
             for r in await approvals.result_rows(run_id)]
     return render_result_notice(run.village.name, run.period, run.id, run.content_hash or "", rows, today(clock), lang)
 

@@ -70,13 +70,15 @@ async def publicize(actor: Actor, run_id: int, start: date | None = None, end: d
 
 
 async def approve(actor: Actor, run_id: int, clock: Clock = SystemClock(), resolution: Resolution | None = None,
-                  rules: ApprovalRules | None = None) -> Outcome:
+                  rules: ApprovalRules | None = None, *, cash_without_account: bool = False) -> Outcome:
     """Approval by a committee member of the run's village who did not prepare it, after the
     notice period, with no open objection (checked by :func:`dividends.runs.approve`), on the
     villagers' (representatives') meeting resolution: it must meet the quorum and majority rules
     and be about this run's content (its hash); where the county requires it, the township's
     review and filing of exactly this content comes first. Posts the accrual and stores the
-    resolution bound to the content hash, in one transaction."""
+    resolution bound to the content hash, in one transaction. Households owed money with no bank
+    account stop it unless ``cash_without_account``: the approver agrees they are paid in cash
+    against the signed receipt list (the approval's audit event lists them)."""
     found = await scope.run(actor, run_id)
     allow(actor, "run.approve", found.place, state=found.state, prepared_by=found.prepared_by, what=run_id)
     if found.state != "publicized":  # already approved: a no-op
@@ -98,7 +100,8 @@ async def approve(actor: Actor, run_id: int, clock: Clock = SystemClock(), resol
     await _check_review(found, bound, rules)
     record = {"counts": {"meeting_date": resolution.meeting_date, "body": resolution.body, **resolution.counts()},
               "quorum": f">={rules.quorum}", "majority": f">{rules.majority}"}
-    return await runs.approve(found.id, actor.username, clock, resolution=record)
+    return await runs.approve(found.id, actor.username, clock, resolution=record,
+                              cash_without_account=cash_without_account)
 
 
 async def _check_review(found: Any, bound: Any, rules: ApprovalRules) -> None:
@@ -182,7 +185,8 @@ async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
             if action == "run.approve" and found.state == "publicized":
                 if found.kind == "reversal":
                     raise refuse("approval.not_regular", run=run_id)
-                await runs.check_approval(await runs.get_run(found.id), actor.username, clock)
+                # households without an account are the approval form's own choice (paid in cash)
+                await runs.check_approval(await runs.get_run(found.id), actor.username, clock, cash_without_account=True)
                 await _check_review(found, await approvals.approval_facts(found.id), rules or ApprovalRules.from_env())
             if action == "run.close":  # the same checks payouts.close runs (bank results pending)
                 out[action] = (await payouts.closing(found.id)).blocker
@@ -193,6 +197,16 @@ async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
         except Forbidden as refused:
             out[action] = refused.msg
     return out
+
+
+async def without_account(actor: Actor, run_id: int) -> list[str]:
+    """The households of a publicized run owed money with no bank account: the approval form
+    asks whether they are paid in cash (empty in any other state)."""
+    found = await scope.run(actor, run_id)
+    allow(actor, "village.read", found.place, what=run_id)
+    if found.state != "publicized":
+        return []
+    return await runs.without_account(await runs.get_run(found.id))
 
 
 async def return_run(actor: Actor, run_id: int, reason: str, clock: Clock = SystemClock()) -> runs.Run:

@@ -213,7 +213,8 @@ async def approve(request: Request, actor: Actor) -> Response:
     await scope.precheck(actor, "run.approve", run_id=request.path_params["run_id"])
     data = await _body(request)
     outcome = await run_cases.approve(actor, request.path_params["run_id"], request.app.state.clock,
-                                      resolution=forms.resolution(data))
+                                      resolution=forms.resolution(data),
+                                      cash_without_account=data.get("cash_without_account") in (True, "1", "true"))
     return _json(await _changed(outcome.run.id, outcome.changed))
 
 
@@ -242,6 +243,8 @@ async def pay(request: Request, actor: Actor) -> Response:
     outcome = await payments.pay(actor, request.path_params["run_id"], bank_format=bank_format,
                                  clock=request.app.state.clock)
     run, b = outcome.run, outcome.batch
+    if b is None:  # every household owed has no bank account: all paid in cash, no bank file
+        return _json(await _changed(run.id, outcome.changed), 201)
     return _json(out.Batch(batch=b.number, items=b.items, total_fen=b.total_fen,
                            csv=f"/runs/{run.id}/batches/{b.number}.csv", xlsx=f"/runs/{run.id}/batches/{b.number}.xlsx"), 201)
 

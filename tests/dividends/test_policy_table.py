@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from dividends import access
@@ -188,9 +189,15 @@ class World:
         return "allowed" if p.role in WHO[action] else "forbidden"
 
 
-async def world(tmp: Path) -> World:
+async def world(tmp: Path, no_account: tuple[str, ...] = ()) -> World:
+    """Users of every role over two villages of 16 households; ``no_account``: households whose
+    bank account number the registry leaves empty."""
     from dividends.imports import import_registry
     files = sample_files(tmp / "reg", households=16, villages=2, seed=5)
+    if no_account:
+        frame = pl.read_csv(files.households, infer_schema=False)
+        frame.with_columns(pl.when(pl.col("household_id").is_in(no_account)).then(pl.lit(""))
+                           .otherwise(pl.col("account_no")).alias("account_no")).write_csv(files.households)
     await import_registry(files.households, period=2024, actor="setup", posts=files.posts, members=files.members,
                           reference_date=date(2025, 1, 1))
     w = World()

@@ -71,3 +71,33 @@ async def test_a_cash_payment_is_recorded_with_its_scan_and_approved_on_the_run_
     assert entry.kind == "settlement"
     events = [e.action for e in await AuditEvent.filter(object_type="run", object_id=str(run_id)).order_by("id")]
     assert events.index("run.cash_recorded") < events.index("run.cash_paid") < events.index("run.close")
+
+
+async def test_households_without_an_account_are_approved_for_cash_on_the_approval_form(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    from tests.web.flows import RESOLUTION, publicized
+    reg = registry_files(tmp_path)
+    frame = pl.read_csv(reg.households, infer_schema=False)
+    owed = frame.filter((pl.col("village_id") == "V0001") & (pl.col("shares").cast(pl.Int64) > 0))
+    missing = owed["household_id"].sort().to_list()[:2]
+    frame.with_columns(pl.when(pl.col("household_id").is_in(missing)).then(pl.lit("")).otherwise(pl.col("account_no"))
+                       .alias("account_no")).write_csv(reg.households)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await publicized(acc, reg)
+        clock.advance(days=7)
+        page = (await com.get(f"/runs/{run_id}")).text
+        assert 'name="cash_without_account"' in page and "2 户无银行账号，以现金发放（签字领取）" in page
+        assert 'id="approve-why"' not in page  # the checkbox is the way, not a disabled button
+        refused = await com.post(f"/runs/{run_id}/approve", RESOLUTION)
+        assert refused.status_code in (400, 409) and "以现金发放" in refused.text and missing[0] in refused.text
+        assert (await Run.get(id=run_id)).state == "publicized"
+        done = await com.post(f"/runs/{run_id}/approve", {**RESOLUTION, "cash_without_account": "1"})
+        assert done.status_code == 303, done.text[-2000:]
+        event = await AuditEvent.get(action="run.approve", object_id=str(run_id))
+        assert event.detail["cash_without_account"] == missing
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        csv = (await acc.get(f"/runs/{run_id}/batches/1.csv")).content.decode("utf-8-sig")
+        assert not any(h in csv for h in missing)
+        assert sorted(await PayoutItem.filter(run_id=run_id, batch_id=None).values_list("household_id", flat=True)) == missing
+        assert re.findall(r"<tr><td>(V\d{4}-\d{5})</td>", (await acc.get(f"/runs/{run_id}/cash-list")).text) == missing

@@ -59,9 +59,10 @@ async def run_view(request: Request, actor: Actor) -> Response:
                                                     if run.state == "paid" and actor.may("run.close") else None),
                                         "payees": payees, "policy": (run.manifest or {}).get("policy"),
                                         "debts": await overview.outstanding_debts(run),
-                                        "unpaid": ((await payments.closing(actor, run.id)).unpaid
+                                        "unpaid": (await payments.payee_households(actor, run.id)
                                                    if run.state == "paid" and actor.may("payee.correct") else []),
                                         "cash": cash,
+                                        "no_account": await run_cases.without_account(actor, run.id),
                                         "cash_owed": await payments.cash_owed(actor, run.id),
                                         "mask_account": mask_account,
                                         "reversal": await run_cases.reversal(actor, run.id),
@@ -178,7 +179,8 @@ async def approve(request: Request, actor: Actor) -> Response:
     run_id = int(request.path_params["run_id"])
     await scope.precheck(actor, "run.approve", run_id=run_id)
     form = await request.form()
-    await run_cases.approve(actor, run_id, request.app.state.clock, resolution=forms.resolution(form))
+    await run_cases.approve(actor, run_id, request.app.state.clock, resolution=forms.resolution(form),
+                            cash_without_account=form.get("cash_without_account") == "1")
     return redirect(f"/runs/{run_id}")
 
 
