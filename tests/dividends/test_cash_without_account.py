@@ -55,7 +55,7 @@ async def test_no_account_households_are_approved_for_cash_left_out_of_the_bank_
     with pytest.raises(InputError) as refused:
         await runs.approve(com1, run.id, clock, MEETING)
     msg = refused.value.problems[0].msg
-    assert msg.key == "run.no_account" and "--cash-without-account" in msg.text("en")
+    assert msg.key == "run.no_account" and "pay in cash" in msg.text("en") and "以现金发放" in msg.text("zh")
     assert "现金" in msg.text("zh") and "V0001-00001" in msg.text("zh")
     assert await outcome(runs.approve(com1, run.id, clock, MEETING)) == "run.no_account"
     assert "run.approve" not in [e.action for e in await audit.events("run", run.id)]

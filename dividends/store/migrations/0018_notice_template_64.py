@@ -1,6 +1,7 @@
 from tortoise import migrations
-from tortoise.migrations import operations as ops
 from tortoise import fields
+
+from dividends.store.migration_ops import AlterFieldKeepingKeys
 
 
 class Migration(migrations.Migration):
@@ -12,6 +13,6 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AlterField(model_name='Notice', name='template',
+        AlterFieldKeepingKeys(model_name='Notice', name='template',
                        field=fields.CharField(max_length=64, default='', db_default='')),
     ]

@@ -1,7 +1,8 @@
 from tortoise import migrations
-from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+
+from dividends.store.migration_ops import AlterFieldKeepingKeys
 
 
 class Migration(migrations.Migration):
@@ -13,7 +14,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AlterField(model_name='PayoutItem', name='batch',
+        AlterFieldKeepingKeys(model_name='PayoutItem', name='batch',
                        field=fields.ForeignKeyField('dividends.PayoutBatch', source_field='batch_id', null=True,
                                                     db_constraint=True, to_field='id', related_name='payout_items',
                                                     on_delete=OnDelete.RESTRICT)),
