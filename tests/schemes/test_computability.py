@@ -19,6 +19,7 @@ from schemes.engine import allocate
 from schemes.invariants import check
 from schemes.loader import parse_scheme
 from schemes.problems import InputError
+from tests.reach import reached
 
 STATUSES = ["poor", "exited", "monitored", "non_poor"]
 
@@ -117,6 +118,7 @@ def test_a_scheme_that_validates_computes_exactly(text: str, registry: tuple[pl.
         assert all(p.file == "extreme.yaml" and p.line and p.key for p in error.problems), error.text("en")
         return
     households, returns = registry
+    reached()
     allocation = allocate(scheme, households, returns, period=2024)  # never an exception here
     assert check(allocation) == []
     assert allocation.lines()["amount_fen"].sum() == returns["amount_fen"].sum()
