@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notify.segments import (
@@ -83,6 +83,8 @@ def test_batch_estimate_totals_and_flags_texts_over_the_limit() -> None:
 _GSM_TEXT = st.text(alphabet=sorted(GSM7_BASIC | GSM7_EXTENSION), max_size=800)
 
 
+# no Hypothesis deadline: a timing assertion, failing at random on a loaded machine
+@settings(deadline=None)
 @given(_GSM_TEXT)
 def test_gsm_parts_hold_at_most_153_units(text: str) -> None:
     info = count_segments(text)
@@ -94,6 +96,7 @@ def test_gsm_parts_hold_at_most_153_units(text: str) -> None:
         assert -(-info.units // 153) <= info.segments <= -(-info.units // 152)
 
 
+@settings(deadline=None)
 @given(
     st.text(min_size=1, max_size=400).filter(lambda t: not set(t) <= GSM7_BASIC | GSM7_EXTENSION)
 )
