@@ -297,3 +297,38 @@ def test_postings_read_with_another_type_keep_it(ledger: Ledger) -> None:
     postings = posting_rows(entries).with_columns(pl.col("amount_fen").cast(pl.Float64))
     [entry] = entries_from_rows(entry_rows(entries), postings)[V]
     assert entry.postings.schema["amount_fen"] == pl.Float64
+
+
+# --------------------------------------------------------------------------- records (mutation survivors)
+
+def test_a_draft_error_is_english_whatever_the_language_of_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIVIDENDS_LANG", "zh")
+    with pytest.raises(DraftError) as refused:
+        chain([draft("V1"), draft("V2")], None)
+    error = refused.value
+    assert str(error) == error.msg.text("en") != error.text()
+    assert error.text() == error.msg.text("zh")
+    assert error.text("en") == str(error)
+
+
+def test_drafts_are_equal_only_when_fields_and_postings_both_are() -> None:
+    a = draft()
+    assert a == draft() and hash(a) == hash(draft())
+    assert a != draft(amount=101)  # same fields, other postings
+    other = dataclasses.replace(a, narration="another")
+    assert other.postings.equals(a.postings) and other != a  # same postings, another field
+    assert a != "return:R1" and a.__eq__(object()) is NotImplemented
+
+
+def test_drafts_and_entries_hash_by_their_fields() -> None:
+    a, b = draft(), draft(ref="return:R2")
+    assert hash(a) == hash(draft()) != hash(b)  # different fields spread over a set's buckets
+    assert len({a, draft(), b}) == 2
+    first, second = chain([a, b], None)
+    assert hash(first) == hash(dataclasses.replace(first)) != hash(second)
+
+
+def test_the_head_of_no_entries_is_none_and_of_a_chain_its_last_entry() -> None:
+    assert head_of([]) is None
+    entries = chain([draft(), draft(ref="return:R2")], None)
+    assert head_of(entries) == ChainHead(2, entries[-1].hash)
