@@ -7,6 +7,8 @@ pass everything) fails a test.
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -115,6 +117,86 @@ def test_a_broken_allocation_is_reported_by_the_check_that_names_it(name: str, b
     assert {v.check for v in named} == {name}
     assert name in {v.check for v in check(allocation)}
     assert all(v.text("zh") and v.text("en") for v in named)
+
+
+# what each broken case reports, word for word: the auditor reads these (village, step, recipient
+# and both amounts), so a violation naming the wrong value or none is a failure too
+MESSAGES: dict[str, list[str]] = {
+    'a household total one fen too high': [
+        '[conservation] village V1: the lines add up to 10500001 fen, not the distributable 10500000 fen',
+    ],
+    'an account total one fen too low': [
+        '[conservation] village V1: the lines add up to 10499999 fen, not the distributable 10500000 fen',
+    ],
+    'a step line moved without the balance': [
+        "[step_conservation] village V1, step 'dividend': the lines add up to 777779 fen but the balance moved by 777778 fen",
+    ],
+    'a summary balance that does not chain': [
+        "[step_conservation] village V1, step 'collective': the lines add up to 9722222 fen but the balance moved by 9722227 fen",
+        "[step_conservation] village V1, step 'collective': opening balance 9722227 fen differs from the previous closing 9722222 fen",
+    ],
+    'money left at the end': [
+        "[step_conservation] village V1, step 'development': the lines add up to 0 fen but the balance moved by -7 fen",
+        '[step_conservation] village V1: 7 fen left unassigned at the end',
+    ],
+    'a negative household': [
+        '[no_negative_line] village V1: household N1 has a negative amount (-5 fen)',
+    ],
+    'an account drawn below zero mid-way': [
+        "[no_negative_line] village V1: account collective is negative after step 'guarantee' (-10000 fen)",
+        "[no_negative_line] village V1: account collective is negative after step 'carry_over' (-10000 fen)",
+    ],
+    'a household below its floor with no shortfall': [
+        "[floors_met] step 'guarantee': 1 household(s) in village V1 are below their floor but no shortfall is reported",
+    ],
+    'a line two fen from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a split that does not add up': [
+        "[within_one_fen] step 'dividend': the split does not add up to its pool",
+    ],
+    'a line beyond Int64 products from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a group cut off by more than a fen': [
+        "[within_one_fen] step 'promise' (group): 2 line(s) are more than one fen from their exact share",
+    ],
+    'a group paying more than was available': [
+        "[groups_settled] group 'promise': 1 line(s) are above their claim or negative",
+        "[groups_settled] village V1, group 'promise': the claims add up to 10500001 fen, not 10500000 fen (the lesser of the claims and what was available)",
+    ],
+    'a claim line above its claim': [
+        "[groups_settled] group 'claims': 1 line(s) are above their claim or negative",
+    ],
+    'a later level paid before an earlier one is full': [
+        "[groups_settled] village V1, group 'claims': the claims add up to 2200100 fen, not 2200000 fen (the lesser of the claims and what was available)",
+        "[groups_settled] village V1, group 'claims': a later priority level is paid while an earlier one is not paid in full",
+    ],
+    'a deduction below the protected minimum': [
+        '[deductions_bounded] household H2: deductions of 55100 fen take it from 75000 to 19900 fen, below its protected 20000 fen or below zero',
+        '[deductions_bounded] household H2: 55100 fen recovered does not match its deductions column or exceeds the 80000 fen asked',
+        '[deductions_bounded] household H3: 10100 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
+    ],
+    'a debt carried forward while money was left to recover': [
+        '[deductions_bounded] household H2: 54999 fen recovered does not match its deductions column or exceeds the 80000 fen asked',
+        '[deductions_bounded] household H3: 9999 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
+        '[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (20001 fen > 20000 fen)',
+        '[deductions_bounded] household H3: part of its debt is carried forward although it is still above its protected amount (40001 fen > 20000 fen)',
+    ],
+    'recovered more than the line shows': [
+        '[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
+    ],
+}
+
+
+@pytest.mark.parametrize(("name", "what", "broken"), [(n, w, b) for n, items in BROKEN.items() for w, b in items],
+                         ids=[f"{n}: {what}" for n, items in BROKEN.items() for what, _ in items])
+def test_a_violation_names_the_village_step_recipient_and_amounts(name: str, what: str,
+                                                                  broken: Callable[[], Allocation]) -> None:
+    named = getattr(invariants, name)(broken())
+    assert [v.text("en") for v in named] == MESSAGES[what]
+    for v, english in zip(named, MESSAGES[what], strict=True):  # the same values in Chinese
+        assert not Counter(re.findall(r"-?\d+", english)) - Counter(re.findall(r"-?\d+", v.text("zh")))
 
 
 def test_every_invariant_has_a_negative_test() -> None:
