@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 import polars as pl
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from schemes import invariants
 from schemes.engine import Allocation, allocate
 from schemes.invariants import CHECKS, check
+from schemes.loader import parse_scheme
 from schemes.steps.adjustments import DeductionCheck
 from schemes.steps.context import FloorCheck, SplitCheck
 from schemes.steps.groups import GroupCheck
@@ -38,6 +40,41 @@ PRIORITY = "Claims in priority order with enough for the first level cut only th
 MONTHS = "Months of eligibility, a cap over the year's total, deductions and a carry-over sent to the collective"
 FLOOR = "A floor top-up drains the first source before it touches the second"
 SPLIT = "Equal remainders go to the lowest household id, whatever the row order"
+
+
+HUGE_SCHEME = """id: big
+version: 1
+effective: 2020-01-01
+title: t
+description: d
+accounts: {carry_over: c}
+steps:
+  - id: split
+    kind: pro_rata
+    percent: 50
+    weight: {by: capital, multiplier: {poor: "999999.999999", others: "0.000001"}, bonus: {poor: "1/999983"}}
+  - {id: even, kind: pro_rata, percent: 100, of: remaining, weight: {by: household}}
+  - {id: rest, kind: remainder, to: carry_over}
+"""
+
+
+@cache
+def _huge() -> Allocation:
+    """Capital in fen times fine multipliers: the first split's exact comparison needs Python
+    integers (beyond Int128); the second split is an ordinary one after it."""
+    households = pl.DataFrame({"household_id": ["A", "B", "C"], "village_id": ["V1"] * 3,
+                               "status": ["poor", "non_poor", "poor"], "members": [1, 1, 1], "able_members": [0, 0, 0],
+                               "shares": [0, 0, 0], "capital_fen": [2**62, 2**62 - 1, 3]})
+    returns = pl.DataFrame({"village_id": ["V1"], "amount_fen": [2**63 - 1]})
+    a = allocate(parse_scheme(HUGE_SCHEME, "big.yaml"), households, returns, period=2024)
+    assert check(a) == []
+    return a
+
+
+def _split_of(a: Allocation, step: str, fix: Callable[[pl.DataFrame], pl.DataFrame]) -> Allocation:
+    checks = tuple(replace(c, frame=fix(c.frame)) if isinstance(c, SplitCheck) and c.step_id == step else c
+                   for c in a.checks)
+    return replace(a, checks=checks, _lines=[])
 
 
 def _bump(frame: pl.DataFrame, column: str, row: int, by: int) -> pl.DataFrame:
@@ -82,6 +119,14 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(c.frame, "out", 2, 1)))),  # type: ignore[arg-type]
         ("a line beyond Int64 products from its share", lambda: _replace_check(
             _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 2**61), "out", 1, -2**61)))),  # type: ignore[arg-type]
+        ("a line two fen from its share of weights beyond Int128", lambda: _split_of(
+            _huge(), "split", lambda f: _bump(_bump(f, "out", 0, 2), "out", 1, -2))),
+        ("a split of weights beyond Int128 that does not add up", lambda: _split_of(
+            _huge(), "split", lambda f: _bump(f, "out", 2, 1))),
+        ("a split after one of weights beyond Int128 that does not add up", lambda: _split_of(
+            _huge(), "even", lambda f: _bump(f, "out", 2, 1))),
+        ("a line far below zero from its share", lambda: _split_of(
+            _run(SPLIT), "dividend", lambda f: _bump(_bump(f, "out", 0, -2**61), "out", 1, 2**61))),
         ("a group cut off by more than a fen", lambda: _replace_check(
             _run(WEI), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 3), "out", 1, -3)))),  # type: ignore[arg-type]
     ],
@@ -156,6 +201,18 @@ MESSAGES: dict[str, list[str]] = {
         "[within_one_fen] step 'dividend': the split does not add up to its pool",
     ],
     'a line beyond Int64 products from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a line two fen from its share of weights beyond Int128': [
+        "[within_one_fen] step 'split': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a split of weights beyond Int128 that does not add up': [
+        "[within_one_fen] step 'split': the split does not add up to its pool",
+    ],
+    'a split after one of weights beyond Int128 that does not add up': [
+        "[within_one_fen] step 'even': the split does not add up to its pool",
+    ],
+    'a line far below zero from its share': [
         "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
     ],
     'a group cut off by more than a fen': [
