@@ -1,6 +1,7 @@
 """The scenario cases under scenarios/: hand-checked numbers for every preset and step kind."""
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from schemes.engine import allocate
@@ -48,6 +49,11 @@ def test_scenario(case: Case) -> None:
         want_d = {(h, c, reason): (parse_yuan(str(rec)), parse_yuan(str(left)))
                   for h, c, reason, rec, left in case.expect["deductions"]}
         assert got_d == want_d
+        # integer fen, one row per deduction in a stable order: village, household, creditor, reason, amount
+        assert {c: t for c, t in allocation.deductions.schema.items() if c.endswith("_fen")} == {
+            "amount_fen": pl.Int64, "recovered_fen": pl.Int64, "carried_forward_fen": pl.Int64}
+        assert allocation.deductions.equals(allocation.deductions.sort(
+            "village_id", "household_id", "creditor", "reason", "amount_fen"))
 
     for step, fields in case.expect.get("summary", {}).items():
         row = allocation.summary.filter((allocation.summary["step_id"] == step) & (allocation.summary["part"] == "")
