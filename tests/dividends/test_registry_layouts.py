@@ -15,6 +15,7 @@ from dividends.registry import read_registry, read_returns
 from dividends.registry.idnumber import check_character
 from schemes.problems import InputError
 from tests.dividends.workbooks import FORMATS, write
+from tests.reach import reached
 
 REFERENCE = date(2025, 6, 30)
 
@@ -192,6 +193,7 @@ def test_keyword_lines_give_the_same_row_kinds_as_the_cells() -> None:
 def test_the_keyword_pattern_is_the_keyword_list_either_case(texts: list[str | None]) -> None:
     from dividends.registry.layout import KEYWORDS, has_keyword
 
+    reached()
     cells = pl.Series("c", texts, dtype=pl.String)
     expected = cells.str.contains_any(list(KEYWORDS), ascii_case_insensitive=True)
     assert cells.to_frame().select(has_keyword(pl.col("c"))).to_series().to_list() == expected.to_list()

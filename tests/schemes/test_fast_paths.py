@@ -20,6 +20,7 @@ from schemes.loader import parse_scheme
 from schemes.months import month_by_month, month_table, unit_months
 from schemes.steps import adjustments
 from schemes.steps.context import rows_of
+from tests.reach import reached
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STATUSES = ["poor", "exited", "monitored", "non_poor"]
@@ -51,7 +52,7 @@ def registry(draw: Any) -> pl.DataFrame:
 def events_of(draw: Any, households: pl.DataFrame) -> pl.DataFrame:
     ids = households["household_id"].to_list()
     rows = []
-    for _ in range(draw(st.integers(0, 3 * len(ids)))):
+    for _ in range(draw(st.integers(1, 3 * len(ids)))):  # (no events: the whole year, tested elsewhere)
         event = draw(st.sampled_from(["joined", "left", "died", "status_changed"]))
         scope = "person" if event == "died" else ("household" if event == "status_changed" else
                                                   draw(st.sampled_from(["person", "household"])))
@@ -78,6 +79,8 @@ def test_stretches_between_event_dates_give_the_unit_months_of_month_by_month(
         step["eligible"] = eligible
     parsed = _scheme({"steps": [step, {"id": "rest", "kind": "remainder", "to": "carry_over"}]}).step("x")
     where, unit = parsed.eligible, parsed.rate.basis
+    if events.height:  # (examples without events compare two whole years)
+        reached()
     fast = month_table(hh, events, effect)  # type: ignore[arg-type]
     general = month_by_month(hh, events, effect)  # type: ignore[arg-type]
     assert fast.hrows.equals(general.hrows)
@@ -103,6 +106,8 @@ def test_prorating_only_the_households_with_events_pays_what_every_households_un
     villages = sorted(set(hh["village_id"].to_list()))
     returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
     scheme = _months_scheme(effect)
+    if events.height:
+        reached()
     a = allocate(scheme, hh, returns, period=2024, extra=Extra(events=events))
     assert check(a) == []
     frame = _engine_frame(hh)
@@ -142,7 +147,7 @@ def test_one_deduction_per_household_in_order_is_settled_as_the_general_path_set
         data: Any, pool: int, two_creditors: bool) -> None:
     hh = data.draw(registry())
     ids = sorted(hh["household_id"].to_list())
-    chosen = sorted(data.draw(st.sets(st.sampled_from(ids))))
+    chosen = sorted(data.draw(st.sets(st.sampled_from(ids), min_size=1)))
     rows = [(h, data.draw(st.integers(0, 10**6)), "loan",
              data.draw(st.sampled_from(["collective", "carry_over"])) if two_creditors else "collective") for h in chosen]
     deductions = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String,
@@ -150,6 +155,8 @@ def test_one_deduction_per_household_in_order_is_settled_as_the_general_path_set
     villages = sorted(set(hh["village_id"].to_list()))
     returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
     scheme = _scheme(DEDUCTING)
+    if chosen:
+        reached()
     fast = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
     assert check(fast) == []
     with pytest.MonkeyPatch.context() as m:
@@ -172,12 +179,14 @@ CAPPED = {"steps": [{"id": "d", "kind": "per_unit", "per": "person", "amount": "
 def test_earlier_payments_one_row_per_household_in_order_cap_as_the_grouped_path_caps(data: Any, pool: int) -> None:
     hh = data.draw(registry())
     ids = sorted(hh["household_id"].to_list())
-    chosen = sorted(data.draw(st.sets(st.sampled_from([*ids, "ZZ-unknown"]))))
+    chosen = sorted(data.draw(st.sets(st.sampled_from(ids), min_size=1)) | data.draw(st.sets(st.just("ZZ-unknown"))))
     earlier = pl.DataFrame({"household_id": chosen, "amount_fen": [data.draw(st.integers(0, 300000)) for _ in chosen]},
                            schema={"household_id": pl.String, "amount_fen": pl.Int64})
     villages = sorted(set(hh["village_id"].to_list()))
     returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
     scheme = _scheme(CAPPED)
+    if set(chosen) & set(ids):
+        reached()
     fast = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
     assert check(fast) == []
     with pytest.MonkeyPatch.context() as m:
@@ -194,6 +203,7 @@ def test_sorted_ids_are_found_by_the_as_of_join_where_the_binary_search_finds_th
     ids = pl.Series(household_ids, dtype=pl.String)
     asked = pl.Series(sorted(wanted) if in_order else wanted, dtype=pl.String)
     expected = [household_ids.index(w) if w in household_ids else None for w in asked.to_list()]
+    reached()
     assert rows_of(ids, asked, True).to_list() == expected
     assert rows_of(ids, asked).to_list() == expected
 
