@@ -222,7 +222,8 @@ def process_bench(households: int, villages: int, data: Path | None, rounds: int
     load = os.getloadavg()
     print(f"whole process, {households:,} households in {villages:,} villages, median of {rounds} alternating rounds; "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    print(f"{'program':<24}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}{'peak RSS GiB':>14}{'target':>8}")
+    print(f"{'program':<24}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}{'peak RSS GiB':>14}{'target':>8}"
+          f"{'cpu range s':>16}")
     floor = runs["floor (bench/floor.py)"]
     floor_wall = statistics.median(r[0] for r in floor)
     floor_cpu = statistics.median(r[1] for r in floor)
@@ -231,7 +232,9 @@ def process_bench(households: int, villages: int, data: Path | None, rounds: int
         cpu = statistics.median(r[1] for r in measured)
         peak = max(r[2] for r in measured)
         verdict = "" if measured is floor else f"{PROCESS_TARGET:>7.1f}x {'ok' if cpu / floor_cpu <= PROCESS_TARGET else 'OVER'}"
-        print(f"{name:<24}{wall:>8.2f}{wall / floor_wall:>7.2f}{cpu:>8.2f}{cpu / floor_cpu:>7.2f}{peak:>14.2f} {verdict}")
+        low, high = min(r[1] for r in measured), max(r[1] for r in measured)
+        print(f"{name:<24}{wall:>8.2f}{wall / floor_wall:>7.2f}{cpu:>8.2f}{cpu / floor_cpu:>7.2f}{peak:>14.2f} "
+              f"{verdict:<10}{low:>7.2f}-{high:.2f}")
 
 
 def main() -> None:
