@@ -59,10 +59,14 @@ demo: install
 
 # every test on the embedded SQLite default, then the database tests again on PostgreSQL
 # (one backend per process: tortoise caches SQL per connection). Outside CI a missing PostgreSQL
-# skips that second run with its reason; with CI=true it fails.
+# skips that second run with its reason; with CI=true it fails. Both passes run on TEST_WORKERS
+# pytest-xdist processes, a module's tests on one worker (--dist loadscope: module fixtures are
+# built once); each worker has its own SQLite files and PostgreSQL databases (tests/dbsupport.py).
+# TEST_WORKERS=0: one process. -n is not in pytest's addopts: targeted runs and mutmut stay single.
+TEST_WORKERS ?= 2
 test: install-test
-	$(BIN)/python -m pytest
-	TEST_DATABASE=postgres $(BIN)/python -m pytest -m db
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	TEST_DATABASE=postgres $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m db
 
 # Mutation testing (not part of CI or `make test`): mutmut over schemes/, dividends/ledger/,
 # dividends/payouts.py and the access rules, one package at a time under nice, each with its own
