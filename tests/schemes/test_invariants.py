@@ -127,6 +127,12 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _huge(), "even", lambda f: _bump(f, "out", 2, 1))),
         ("a line far below zero from its share", lambda: _split_of(
             _run(SPLIT), "dividend", lambda f: _bump(_bump(f, "out", 0, -2**61), "out", 1, 2**61))),
+        # 4 fen by weights 2:2, a line of 2 - 2**62 fen: in Int64, (2 - 2**62) x 4 wraps round to
+        # exactly its share's 8, so the check must widen when a line is negative
+        ("a line so far below zero that Int64 products wrap", lambda: _split_of(
+            _run(SPLIT), "dividend", lambda f: pl.DataFrame(
+                {"group": [0, 0], "pool": [4, 4], "weight": [2, 2], "out": [2 - 2**62, 2]},
+                schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}))),
         ("a group cut off by more than a fen", lambda: _replace_check(
             _run(WEI), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 3), "out", 1, -3)))),  # type: ignore[arg-type]
     ],
@@ -214,6 +220,10 @@ MESSAGES: dict[str, list[str]] = {
     ],
     'a line far below zero from its share': [
         "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a line so far below zero that Int64 products wrap': [
+        "[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
+        "[within_one_fen] step 'dividend': the split does not add up to its pool",
     ],
     'a group cut off by more than a fen': [
         "[within_one_fen] step 'promise' (group): 2 line(s) are more than one fen from their exact share",

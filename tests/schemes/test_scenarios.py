@@ -1,6 +1,8 @@
 """The scenario cases under scenarios/: hand-checked numbers for every preset and step kind."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
@@ -70,6 +72,11 @@ def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
     order (brought forward first, deductions last), each with its kind; what a step asked is
     what it paid, fell short of or left unallocated; its recipients are its lines not zero."""
     summary, scheme = allocation.summary, allocation.scheme
+    villages = allocation.villages
+    assert villages.columns == ["village_id", "pool_fen", "households", "return_fen", "brought_forward_fen"]
+    assert (villages["pool_fen"] == villages["return_fen"] + villages["brought_forward_fen"]).all()
+    assert allocation.households.equals(allocation.households.sort("village_id", "household_id"))
+    assert allocation.accounts.equals(allocation.accounts.sort("village_id", "account"))
     assert (summary["requested_fen"] == summary["paid_fen"] + summary["shortfall_fen"] + summary["unallocated_fen"]).all()
     kinds = {s.id: s.kind for s in scheme.steps} | {"brought_forward": "brought_forward", "deductions": "deductions"}
     order = ["brought_forward"] * ("brought_forward" in summary["step_id"]) + list(scheme.step_ids) \
@@ -101,3 +108,20 @@ def test_row_order_does_not_change_anything(case: Case) -> None:
     a, b = _run(case), _run(reversed_case)
     assert a.lines().equals(b.lines())
     assert a.summary.equals(b.summary)
+
+
+def test_lines_come_in_the_same_order_whatever_the_order_of_the_household_rows() -> None:
+    for case in ORDER_CASES:
+        allocation = _run(case)
+        shuffled = replace(allocation, households=allocation.households.reverse(), _lines=[])
+        assert shuffled.lines().equals(allocation.lines()), case.name
+
+
+def test_no_villages_and_no_households_make_an_empty_allocation_of_the_same_types() -> None:
+    case = ORDER_CASES[0]
+    full = _run(case)
+    empty = allocate(case.scheme, case.households.clear(), case.returns.clear(), period=case.period)
+    assert check(empty) == []
+    for got, want in ((empty.summary, full.summary), (empty.lines(), full.lines()),
+                      (empty.households, full.households), (empty.villages, full.villages)):
+        assert got.height == 0 and got.schema == want.schema
