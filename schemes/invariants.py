@@ -38,11 +38,24 @@ def _village(allocation: Allocation, vix: int) -> str:
     return str(allocation.villages["village_id"][vix])
 
 
+def _sums_by_village(frames: list[pl.DataFrame], columns: list[str]) -> pl.DataFrame:
+    """Each column's sum per village over the rows of every frame, exactly: in Int64 when no
+    sum can leave it (every value times the number of rows below 2**62), else in Int128."""
+    rows = max(sum(f.height for f in frames), 1)
+    biggest = 0
+    for f in frames:
+        if f.height and columns:
+            stats = f.select(*[pl.col(c).max().alias(f"{c}+") for c in columns],
+                             *[pl.col(c).min().alias(f"{c}-") for c in columns]).row(0)
+            biggest = max(biggest, *(abs(int(x or 0)) for x in stats))
+    wide = pl.Int64 if biggest * rows < 2**62 else I128
+    return pl.concat([f.lazy().select("village_id", *[pl.col(c).cast(wide) for c in columns]) for f in frames]).group_by(
+        "village_id").agg([pl.col(c).sum().cast(I128) for c in columns]).collect()
+
+
 def conservation(a: Allocation) -> list[Violation]:
     """The lines of every village add up to its distributable amount, to the fen."""
-    totals = pl.concat([
-        a.households.select("village_id", "amount_fen"), a.accounts.select("village_id", "amount_fen"),
-    ]).group_by("village_id").agg(pl.col("amount_fen").cast(I128).sum().alias("lines"))
+    totals = _sums_by_village([a.households, a.accounts], ["amount_fen"]).rename({"amount_fen": "lines"})
     joined = a.villages.join(totals, on="village_id", how="left").with_columns(pl.col("lines").fill_null(0))
     bad = joined.filter(pl.col("lines") != pl.col("pool_fen"))
     return [Violation("conservation", Msg("inv.conservation", village=r["village_id"], lines=r["lines"], pool=r["pool_fen"]))
@@ -54,9 +67,7 @@ def step_conservation(a: Allocation) -> list[Violation]:
     nothing is left at the end."""
     out: list[Violation] = []
     steps = a.summary.filter(pl.col("part") == "")
-    per_step = pl.concat([
-        a.households.select("village_id", *a.step_ids), a.accounts.select("village_id", *a.step_ids),
-    ]).group_by("village_id").agg([pl.col(s).cast(I128).sum() for s in a.step_ids])
+    per_step = _sums_by_village([a.households, a.accounts], list(a.step_ids))
     joined = steps.join(per_step.unpivot(index="village_id", variable_name="step_id", value_name="lines"),
                         on=["village_id", "step_id"], how="left").with_columns(pl.col("lines").fill_null(0))
     bad = joined.filter(pl.col("lines") != pl.col("available_fen") - pl.col("remaining_fen"))
