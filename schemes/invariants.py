@@ -183,7 +183,8 @@ def groups_settled(a: Allocation) -> list[Violation]:
         bad_lines = f.filter((pl.col("paid") < 0) | (pl.col("paid") > pl.col("need"))).height
         if bad_lines:
             out.append(Violation("groups_settled", Msg("inv.group_line", group=check.group_id, count=bad_lines)))
-        per = f.group_by("vix").agg(pl.col("paid").cast(I128).sum(), pl.col("need").cast(I128).sum()).join(
+        per = _sums_by_village([f.select(pl.col("vix").alias("village_id"), "paid", "need")], ["paid", "need"]).rename(
+            {"village_id": "vix"}).join(
             pl.DataFrame({"vix": pl.arange(0, len(check.available), eager=True, dtype=pl.Int64), "avail": check.available}),
             on="vix", how="right").with_columns(pl.col("paid").fill_null(0), pl.col("need").fill_null(0))
         per = per.with_columns(expected=pl.min_horizontal(pl.col("need"), pl.col("avail").cast(I128)))
