@@ -121,6 +121,21 @@ def _general(monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
     monkeypatch.setattr(module, "ordered_distinct", lambda values: False)
 
 
+def _both_paths(doc: dict[str, Any], hh: pl.DataFrame, pool: int, extra: Extra, module: Any) -> tuple[Any, Any]:
+    """The allocation by the fast path and by the general one (``module``'s check forced off):
+    the same lines, households, summary and deduction rows."""
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _scheme(doc)
+    fast = allocate(scheme, hh, returns, period=2024, extra=extra)
+    assert check(fast) == []
+    with pytest.MonkeyPatch.context() as m:
+        _general(m, module)
+        general = allocate(scheme, hh, returns, period=2024, extra=extra)
+    _same(fast, general)
+    return fast, general
+
+
 def _same(a: Any, b: Any) -> None:
     assert a.lines().equals(b.lines())
     assert a.households.equals(b.households)
@@ -147,15 +162,7 @@ def test_one_deduction_per_household_in_order_is_settled_as_the_general_path_set
              data.draw(st.sampled_from(["collective", "carry_over"])) if two_creditors else "collective") for h in chosen]
     deductions = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String,
                                             "creditor": pl.String}, orient="row")
-    villages = sorted(set(hh["village_id"].to_list()))
-    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
-    scheme = _scheme(DEDUCTING)
-    fast = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
-    assert check(fast) == []
-    with pytest.MonkeyPatch.context() as m:
-        _general(m, adjustments)
-        general = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
-    _same(fast, general)
+    fast, general = _both_paths(DEDUCTING, hh, pool, Extra(deductions=deductions), adjustments)
     fast_check = [c for c in fast.checks if isinstance(c, adjustments.DeductionCheck)][0]
     general_check = [c for c in general.checks if isinstance(c, adjustments.DeductionCheck)][0]
     assert fast_check.frame.equals(general_check.frame)
@@ -175,15 +182,7 @@ def test_earlier_payments_one_row_per_household_in_order_cap_as_the_grouped_path
     chosen = sorted(data.draw(st.sets(st.sampled_from([*ids, "ZZ-unknown"]))))
     earlier = pl.DataFrame({"household_id": chosen, "amount_fen": [data.draw(st.integers(0, 300000)) for _ in chosen]},
                            schema={"household_id": pl.String, "amount_fen": pl.Int64})
-    villages = sorted(set(hh["village_id"].to_list()))
-    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
-    scheme = _scheme(CAPPED)
-    fast = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
-    assert check(fast) == []
-    with pytest.MonkeyPatch.context() as m:
-        _general(m, engine)
-        general = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
-    _same(fast, general)
+    _both_paths(CAPPED, hh, pool, Extra(earlier_paid=earlier), engine)
 
 
 @SETTINGS
