@@ -20,6 +20,18 @@ BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 
+def worker() -> str:
+    """This pytest-xdist worker's id (``gw0``, ``gw1``, ...; ``main`` without xdist): in the name of
+    every database a test session creates, so parallel workers never share one (their temporary
+    directories, and so their SQLite files, are per worker already)."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def scratch_name(prefix: str) -> str:
+    """A fresh PostgreSQL database name of this worker: ``<prefix>_<worker>_<random>``."""
+    return f"{prefix}_{worker()}_{secrets.token_hex(4)}"
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -47,7 +59,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Tests that need a database get their own copy of it (``clean_db``): the ledger tables refuse
     DELETE and TRUNCATE (migration 0005), so no fixture empties tables."""
     if BACKEND == "sqlite":
-        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'template.sqlite3'}"
+        url = f"sqlite://{tmp_path_factory.mktemp(f'db-{worker()}') / 'template.sqlite3'}"
         asyncio.run(_migrate(url))
         yield url
         return
@@ -56,7 +68,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if _in_ci():
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_ADMIN_URL}: {reason}")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({reason}); set TEST_POSTGRES_URL")
-    name = f"dividends_test_{secrets.token_hex(4)}"
+    name = scratch_name("dividends_test")
     asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
     url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     try:
