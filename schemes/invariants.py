@@ -201,6 +201,16 @@ def groups_settled(a: Allocation) -> list[Violation]:
     return out
 
 
+def _rows_held(household_ids: pl.Series, ids: pl.Series, hrows: pl.Series | None) -> pl.Series:
+    """The row of each id in ``household_ids``: the rows the evidence names where they hold those
+    ids, else looked up (null where absent)."""
+    if hrows is not None and hrows.len() == ids.len() and hrows.null_count() == 0 \
+            and (hrows.len() == 0 or (hrows.min() >= 0 and hrows.max() < household_ids.len())) \
+            and (household_ids.gather(hrows) == ids).all():
+        return hrows
+    return rows_of(household_ids, ids)
+
+
 def deductions_bounded(a: Allocation) -> list[Violation]:
     """Deductions never take a household below zero or below its protected minimum, recover no
     more than asked, match the ``deductions`` column, and carry forward only what the protected
@@ -215,7 +225,7 @@ def deductions_bounded(a: Allocation) -> list[Violation]:
             out.append(Violation("deductions_bounded", Msg("inv.deduction", household=r["household_id"], recovered=r["recovered"],
                                                            before=r["before"], after=r["after"], protected=r["protected"])))
         if "deductions" in a.households.columns:  # the households concerned, found by binary search
-            rows = rows_of(a.households["household_id"], f["household_id"])
+            rows = _rows_held(a.households["household_id"], f["household_id"], check.hrows)
             taken = -a.households["deductions"].gather(rows.fill_null(0))
             joined = f.with_columns(column=pl.when(rows.is_not_null()).then(taken))
         else:

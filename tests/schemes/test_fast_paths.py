@@ -211,3 +211,27 @@ def test_the_bench_inputs_take_the_fast_paths() -> None:
                             "from_status": None}], schema=EVENT_SCHEMA)
     table = month_table(hh, events, "next_month")
     assert table.frame.select("hrow", "month", "months", "members").rows() == [(3, 1, 5, 4), (3, 6, 7, 3)]
+
+
+def test_the_deduction_evidence_rows_are_used_only_where_they_hold_the_households() -> None:
+    """The invariant reads each household's deductions line at the row the evidence names, and
+    looks the household up when that row holds another household (or none)."""
+    from dataclasses import replace
+
+    from schemes.invariants import deductions_bounded
+
+    hh = pl.DataFrame([{"household_id": f"V0-{i:02d}", "village_id": "V0", "status": "poor", "members": 2,
+                        "able_members": 1, "shares": 0, "capital_fen": 0} for i in range(6)], schema=HH_SCHEMA)
+    deductions = pl.DataFrame({"household_id": ["V0-01", "V0-04"], "amount_fen": [500, 900], "reason": ["loan", "loan"],
+                               "creditor": ["collective", "collective"]})
+    returns = pl.DataFrame({"village_id": ["V0"], "amount_fen": [600000]})
+    a = allocate(_scheme(DEDUCTING), hh, returns, period=2024, extra=Extra(deductions=deductions))
+    [evidence] = [c for c in a.checks if isinstance(c, adjustments.DeductionCheck)]
+    assert evidence.hrows is not None and evidence.hrows.to_list() == [1, 4]
+    assert deductions_bounded(a) == []
+    for wrong in (pl.Series([0, 3], dtype=pl.Int64), pl.Series([1, 99], dtype=pl.Int64), None):
+        moved = replace(a, checks=tuple(replace(c, hrows=wrong) if c is evidence else c for c in a.checks))
+        assert deductions_bounded(moved) == []  # found by looking the households up
+    broken = a.households.with_columns(pl.when(pl.col("household_id") == "V0-04").then(-1).otherwise(pl.col("deductions"))
+                                       .alias("deductions"))
+    assert deductions_bounded(replace(a, households=broken))  # the line read at the named row disagrees
