@@ -59,27 +59,34 @@ demo: install
 
 # every test on the embedded SQLite default, then the database tests again on PostgreSQL
 # (one backend per process: tortoise caches SQL per connection). Outside CI a missing PostgreSQL
-# skips that second run with its reason; with CI=true it fails.
+# skips that second run with its reason; with CI=true it fails. Both passes run on TEST_WORKERS
+# pytest-xdist processes, a module's tests on one worker (--dist loadscope: module fixtures are
+# built once); each worker has its own SQLite files and PostgreSQL databases (tests/dbsupport.py).
+# TEST_WORKERS=0: one process. -n is not in pytest's addopts: targeted runs and mutmut stay single.
+TEST_WORKERS ?= 2
 test: install-test
-	$(BIN)/python -m pytest
-	TEST_DATABASE=postgres $(BIN)/python -m pytest -m db
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	TEST_DATABASE=postgres $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m db
 
 # Mutation testing (not part of CI or `make test`): mutmut over schemes/, dividends/ledger/,
 # dividends/payouts.py and the access rules, one package at a time under nice, each with its own
 # fast tests (pyproject.toml [tool.mutation.*]); prints the score per package. Resumes where it
 # stopped. One package: make mutation PACKAGES=ledger; some of its mutants (re-tested even when
 # already checked): make mutation PACKAGES=ledger MUTANTS='dividends.ledger.checkpoint.*'; only the
-# survivors of the last run, after adding tests: make mutation PACKAGES=ledger SURVIVORS=1
+# survivors of the last run, after adding tests: make mutation PACKAGES=ledger SURVIVORS=1; a random
+# sample of a package's mutants, scored over the sample: make mutation PACKAGES=schemes-money SAMPLE=60 SEED=1
 PACKAGES ?=
 MUTANTS ?=
 SURVIVORS ?=
+SAMPLE ?=
+SEED ?= 0
 MAX_CHILDREN ?= 1
 $(VENV)/.mutation: pyproject.toml $(VENV)/.test
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
 	touch $@
 
 mutation: $(VENV)/.mutation
-	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES) $(if $(MUTANTS),--mutants $(MUTANTS)) $(if $(SURVIVORS),--survivors)
+	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES) $(if $(MUTANTS),--mutants $(MUTANTS)) $(if $(SURVIVORS),--survivors) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED))
 
 # every benchmark under bench/ (README "Benchmarks" lists them), each printing its figures beside
 # their floor or target and the ratio; the long ones at a modest size. PostgreSQL ones need the

@@ -18,7 +18,8 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 import uvicorn
@@ -48,15 +49,37 @@ class StartStop:
         await asyncio.to_thread(self.stop)
 
 
+def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A TCP socket bound and listening on ``host`` (port 0: one the operating system picks).
+    Bind it first when the app must know its own URL before it is made (``BackgroundServer(app,
+    sock=...)``): no other process can take the port in between, as it could between picking a
+    "free" port and binding it later."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+@contextmanager
+def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port where connections are refused for the whole ``with`` block: a socket bound to it
+    but not listening (a port merely found free could be taken by a parallel test's server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        yield int(sock.getsockname()[1])
+
+
 class BackgroundServer(StartStop):
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0,
+                 sock: socket.socket | None = None) -> None:
         self.app = app
         self.host = host
         self._requested_port = port
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._socket: socket.socket | None = sock
         self.loop: asyncio.AbstractEventLoop | None = None
         self._error: BaseException | None = None
 
@@ -71,12 +94,9 @@ class BackgroundServer(StartStop):
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._requested_port))
-        sock.listen(2048)
-        self._socket = sock
-        self._port = int(sock.getsockname()[1])
+        if self._socket is None:
+            self._socket = listening_socket(self.host, self._requested_port)
+        self._port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(
             self.app,
             lifespan="on",
@@ -126,6 +146,7 @@ class BackgroundServer(StartStop):
                 self._thread.join(timeout)
         if self._socket is not None:
             self._socket.close()
+            self._socket = None
         self._thread = None
         self._server = None
 

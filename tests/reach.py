@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hypothesis import event, settings
+from hypothesis.errors import StopTest
 
 EVENT = "reached the checks"
 GOAL = 0.90
@@ -44,11 +45,17 @@ def track(test: Callable[..., Any]) -> Callable[..., Any]:
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         _state["example"] = False
+        overrun = False
         try:
             return inner(*args, **kwargs)
+        except StopTest:
+            # Hypothesis ran out of its data buffer while drawing and discards the example (it
+            # is never run to the end, nor counted among the test's examples): not one of ours
+            overrun = True
+            raise
         finally:
             item = _state["item"]
-            if item is not None:
+            if item is not None and not overrun:
                 counts = COUNTS.setdefault(item, [0, 0])
                 counts[0] += 1
                 counts[1] += bool(_state["example"])

@@ -55,31 +55,42 @@ def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _unavailable("Node.js is not installed (needed by Prism; `make prism` installs Prism)")
     if not os.access(PRISM, os.X_OK):
         _unavailable(f"Prism is not installed at {PRISM.relative_to(ROOT)} (run `make prism`)")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("prism") / "prism.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    try:
+    logs = tmp_path_factory.mktemp("prism")
+    for attempt in range(5):  # a port found free may be taken by a parallel test before Prism binds it
+        port = _free_port()
+        log = logs / f"prism-{attempt}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         deadline = time.monotonic() + 60
-        while "Prism is listening" not in log.read_text(errors="replace"):
-            if process.poll() is not None:
-                pytest.fail(f"Prism exited with {process.returncode}: {log.read_text()[-2000:]}")
+        while "Prism is listening" not in log.read_text(errors="replace") and process.poll() is None:
             if time.monotonic() > deadline:
+                _stop(process)
                 pytest.fail(f"Prism did not start within 60 s: {log.read_text()[-2000:]}")
             time.sleep(0.1)
+        if process.poll() is None:
+            break
+        if "EADDRINUSE" not in log.read_text(errors="replace"):
+            pytest.fail(f"Prism exited with {process.returncode}: {log.read_text()[-2000:]}")
+    else:
+        pytest.fail(f"Prism found no free port in five tries: {log.read_text()[-2000:]}")
+    try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()  # our own child, by its pid
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()  # our own child, by its pid
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def settings(prism_url: str, **sender: str) -> SmsSettings:

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dividends.auditpack import verify_pack
@@ -161,6 +161,8 @@ def test_formula_leading_text_is_quoted_and_numbers_stay_numbers(text: str, expe
 
 # every example starts with a character neutralising acts on (the quote, a formula sign, a tab or
 # carriage return); the parametrized cases above cover text that starts otherwise
+# no Hypothesis deadline: a timing assertion, failing at random on a loaded machine
+@settings(deadline=None)
 @given(st.tuples(st.sampled_from(list("'=+-@\t\r")),
                  st.text(alphabet="'=+-@\t\r0123456789.,eE王a ", max_size=8)).map("".join))
 def test_neutralising_is_undone_exactly_by_a_verifier(text: str) -> None:

@@ -3,14 +3,13 @@ tortoise's global state never mixes with the test session's database)."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.dbsupport import BACKEND, PG_ADMIN_URL, _pg, database_url  # noqa: F401
+from tests.dbsupport import BACKEND, PG_ADMIN_URL, _pg, database_url, scratch_name  # noqa: F401
 
 pytestmark = pytest.mark.db
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +19,7 @@ def test_a_database_at_an_older_migration_is_upgraded_with_its_data(database_url
     if BACKEND == "sqlite":
         url = f"sqlite://{tmp_path / 'old.sqlite3'}"
     else:
-        name = f"dividends_mig_{secrets.token_hex(4)}"
+        name = scratch_name("dividends_mig")
         asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
         url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     try:

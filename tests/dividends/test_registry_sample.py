@@ -126,6 +126,8 @@ def _polars_valid(ids: list[str], reference: date) -> list[bool]:
     )
 
 
+# no Hypothesis deadline: a timing assertion, failing at random on a loaded machine
+@settings(deadline=None)
 @given(regions, births, sequences)
 def test_a_valid_id_number_always_passes(region: str, born: date, sequence: int) -> None:
     number = _valid_id(region, born, sequence)
@@ -134,6 +136,7 @@ def test_a_valid_id_number_always_passes(region: str, born: date, sequence: int)
     assert _polars_valid([number], date(2025, 1, 1)) == [True]
 
 
+@settings(deadline=None)
 @given(
     regions,
     births,
@@ -156,6 +159,7 @@ def test_changing_one_character_of_an_id_number_always_fails(
     assert _polars_valid([changed], date(2025, 1, 1)) == [False]
 
 
+@settings(deadline=None)
 @given(regions, births, sequences, st.data())
 def test_swapping_two_different_adjacent_digits_always_fails(
     region: str, born: date, sequence: int, data: st.DataObject
@@ -170,6 +174,7 @@ def test_swapping_two_different_adjacent_digits_always_fails(
     assert _polars_valid([swapped], date(2025, 1, 1)) == [False]
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10**17 - 1), min_size=1, max_size=50))
 def test_the_column_check_digits_agree_with_the_definition(numbers: list[int]) -> None:
     series = pl.Series(numbers, dtype=pl.Int64)
@@ -183,6 +188,7 @@ def test_the_column_check_digits_agree_with_the_definition(numbers: list[int]) -
 # --------------------------------------------------------------------------- money
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet="0123456789.,-¥ ", max_size=14)
     | st.decimals(min_value=0, max_value=10**15, places=2).map(str)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -19,6 +18,7 @@ from support.fake_twilio import (
     FakeTwilioProcess,
     FakeTwilioServer,
 )
+from support.serve import refused_port
 from notify.senders import OutgoingSms, RetryableSendError, UnknownOutcomeError
 from notify.status import parse_status_callback
 from notify.twilio_sender import TwilioSender, validate_signature
@@ -227,14 +227,13 @@ async def test_callbacks_can_come_out_of_order_final_only_or_not_at_all(
 async def test_an_unreachable_webhook_does_not_stop_the_callback_workers(
     fake_twilio: FakeTwilioServer, receiver: CallbackReceiver
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        nobody = f"http://127.0.0.1:{probe.getsockname()[1]}/webhooks/twilio/status"
-    async with TwilioSender(fake_twilio.sms_settings()) as sender:
-        for _ in range(fake_twilio.state.callback_concurrency + 1):
-            await sender.send(OutgoingSms(PHONE, "x", nobody))
-        await sender.send(OutgoingSms(OTHER, "x", f"{receiver.url}/webhooks/twilio/status"))
-    await fake_twilio.wait_for_callbacks()
+    with refused_port() as port:
+        nobody = f"http://127.0.0.1:{port}/webhooks/twilio/status"
+        async with TwilioSender(fake_twilio.sms_settings()) as sender:
+            for _ in range(fake_twilio.state.callback_concurrency + 1):
+                await sender.send(OutgoingSms(PHONE, "x", nobody))
+            await sender.send(OutgoingSms(OTHER, "x", f"{receiver.url}/webhooks/twilio/status"))
+        await fake_twilio.wait_for_callbacks()
     assert fake_twilio.state.callbacks_failed == 2 * (fake_twilio.state.callback_concurrency + 1)
     assert [r.form["To"] for r in receiver.received] == [OTHER, OTHER]
 

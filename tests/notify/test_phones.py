@@ -45,3 +45,9 @@ def test_the_column_rule_agrees_with_phonenumbers_on_every_value(cells: list[tup
 def test_free_text_with_a_whole_mobile_is_found() -> None:
     assert phones.contains_mobile("请拨打 13800138000 查询")
     assert not phones.contains_mobile("账号 6222138001380001234")
+
+
+def test_the_kept_patterns_are_phonenumbers_metadata() -> None:
+    # the registry reads with the patterns kept in notify.phones (no phonenumbers import); an
+    # update of phonenumbers that changes region CN's metadata fails here first
+    assert (phones.MOBILE_NATIONAL, phones.FIXED_LINE_NATIONAL) == phones.metadata_patterns()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notify.segments import (
@@ -87,6 +87,8 @@ _GSM_TEXT = st.integers(150, 800).flatmap(
     lambda n: st.text(alphabet=sorted(GSM7_BASIC | GSM7_EXTENSION), min_size=n, max_size=n))
 
 
+# no Hypothesis deadline: a timing assertion, failing at random on a loaded machine
+@settings(deadline=None)
 @given(_GSM_TEXT)
 def test_gsm_parts_hold_at_most_153_units(text: str) -> None:
     info = count_segments(text)
@@ -99,6 +101,7 @@ def test_gsm_parts_hold_at_most_153_units(text: str) -> None:
         assert -(-info.units // 153) <= info.segments <= -(-info.units // 152)
 
 
+@settings(deadline=None)
 @given(
     st.integers(60, 400).flatmap(lambda n: st.text(min_size=n, max_size=n))
     .filter(lambda t: not set(t) <= GSM7_BASIC | GSM7_EXTENSION)

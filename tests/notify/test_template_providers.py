@@ -23,6 +23,7 @@ from notify.senders import (
 from notify.settings import make_sender
 from notify.texts import render
 from support.fake_provider import FAKE_SIGNATURE, TEMPLATES_FILE, FakeProviderServer, provider_settings
+from support.serve import refused_port
 
 PROVIDERS = ["aliyun", "tencent"]
 PHONE = "+8613800138000"
@@ -240,12 +241,9 @@ async def test_a_period_statement_is_sent_through_the_providers_templates(fake: 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_a_provider_that_cannot_be_reached_is_safe_to_try_again(provider: str) -> None:
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    async with make_sender(provider_settings(provider, url, SMS_TIMEOUT_SECONDS="1")) as sender:
-        with pytest.raises(RetryableSendError):
-            await sender.send(message(provider))
+    with refused_port() as port:  # a port nothing listens on
+        url = f"http://127.0.0.1:{port}"
+        async with make_sender(provider_settings(provider, url, SMS_TIMEOUT_SECONDS="1")) as sender:
+            with pytest.raises(RetryableSendError):
+                await sender.send(message(provider))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from support.fake_twilio import FAKE_SERVICE_SID, FakeTwilioServer
+from support.serve import refused_port
 from notify.senders import (
     OutgoingSms,
     PermanentSendError,
@@ -164,15 +164,13 @@ async def test_wrong_credentials_are_a_configuration_error(fake_twilio: FakeTwil
 
 
 async def test_no_server_listening_is_retryable(fake_twilio: FakeTwilioServer) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    settings = dataclasses.replace(
-        fake_twilio.sms_settings(), api_base_url=f"http://127.0.0.1:{closed_port}"
-    )
-    async with TwilioSender(settings) as sender:
-        with pytest.raises(RetryableSendError) as caught:
-            await sender.send(OutgoingSms(PHONE, BODY))
+    with refused_port() as closed_port:
+        settings = dataclasses.replace(
+            fake_twilio.sms_settings(), api_base_url=f"http://127.0.0.1:{closed_port}"
+        )
+        async with TwilioSender(settings) as sender:
+            with pytest.raises(RetryableSendError) as caught:
+                await sender.send(OutgoingSms(PHONE, BODY))
     assert caught.value.code is None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemes.money import MoneyFormatError, half_width, parse_yuan, parse_yuan_column
@@ -30,6 +30,8 @@ def test_half_width_is_the_one_table() -> None:
     assert half_width("ＡＢ１２　－") == "AB12 -"
 
 
+# no Hypothesis deadline: a timing assertion, failing at random on a loaded machine
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789０１２.．,，-¥￥ \u0661", max_size=14))
 def test_the_column_and_the_value_parser_agree(text: str) -> None:
     stripped = text.strip()

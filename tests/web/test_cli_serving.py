@@ -59,29 +59,52 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
 
 
-def test_serve_migrates_and_answers_health_checks(tmp_path: Path) -> None:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "dividends", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=_env(tmp_path, SECRET_KEY="k" * 64), cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
-    try:
+        return int(s.getsockname()[1])
+
+
+def _serve(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, httpx.Response]:
+    """``dividends serve`` on a free port, once its health check answers. The port is only free
+    when picked: a parallel test may take it before the server binds it, so a server that exits
+    with "address already in use" is started again on another port."""
+    for _ in range(5):
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "dividends", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                  env=_env(tmp_path, SECRET_KEY="k" * 64), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
+                return server, port, httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
             except httpx.TransportError:
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-                assert time.monotonic() < deadline, "the server did not start"
+                if server.poll() is not None:
+                    break
+                if time.monotonic() > deadline:
+                    _stop(server)
+                    raise AssertionError("the server did not start") from None
                 time.sleep(0.2)
+        assert server.stderr is not None
+        stderr = server.stderr.read().decode()
+        server.stderr.close()
+        assert "address already in use" in stderr, stderr
+    raise AssertionError("no free port in five tries")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    os.kill(server.pid, signal.SIGTERM)  # our own child, by its pid
+    server.wait(timeout=30)
+    if server.stderr:
+        server.stderr.close()
+
+
+def test_serve_migrates_and_answers_health_checks(tmp_path: Path) -> None:
+    server, port, response = _serve(tmp_path)
+    try:
         assert response.status_code == 200 and response.json() == {"status": "ok"}
         login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
         assert login.status_code == 200 and "Sign in" in login.text  # DIVIDENDS_LANG=en
     finally:
-        os.kill(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        if server.stderr:
-            server.stderr.close()
+        _stop(server)
     assert ROOT.exists()

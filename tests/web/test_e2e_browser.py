@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from dividends.clock import FixedClock
 from dividends.settings import Settings
 from dividends.web.app import create_app
 from support.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM, FakeTwilioServer
-from support.serve import BackgroundServer
+from support.serve import BackgroundServer, listening_socket
 from tests.dividends.support import sample_files
 from tests.web.flows import bank_result_csv
 from tests.web.support import PASSWORD, SECRET, make_clock, seed_people
@@ -31,12 +30,6 @@ pytestmark = [pytest.mark.db, pytest.mark.slow]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Site:
@@ -51,13 +44,13 @@ async def site(clean_db: str) -> AsyncIterator[Site]:
     await seed_people()
     clock = make_clock()
     with FakeTwilioServer(deterministic_sids=True) as twilio:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
+        sock = listening_socket()  # bound now: the app's PUBLIC_BASE_URL names its port
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
         settings = Settings.from_env({
             "SECRET_KEY": SECRET, "DATABASE_URL": clean_db, "PUBLIC_BASE_URL": base, "SESSION_HTTPS_ONLY": "false",
             "SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN,
             "TWILIO_FROM": FAKE_FROM, "TWILIO_API_BASE_URL": twilio.url, "SMS_RATE_PER_SECOND": "50"})
-        with BackgroundServer(create_app(settings, clock), port=port):
+        with BackgroundServer(create_app(settings, clock), sock=sock):
             yield Site(base, clock, twilio)
 
 
