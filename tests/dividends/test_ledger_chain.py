@@ -353,8 +353,8 @@ def test_an_invalid_draft_refusal_gives_the_first_five_problems_in_order() -> No
     assert msg.key == "ledger.draft.invalid"
     details = msg.params["details"]
     assert len(details) == 5
-    assert [(d.key, d.params["seq"], d.params["found"]) for d in details] == [
-        ("ledger.unbalanced", i, f"0.0{i}") for i in range(1, 6)]
+    assert [(d.key, d.params["village"], d.params["seq"], d.params["found"]) for d in details] == [
+        ("ledger.unbalanced", V, i, f"0.0{i}") for i in range(1, 6)]
 
 
 def test_chaining_after_a_last_entry_continues_its_seq_and_hash() -> None:

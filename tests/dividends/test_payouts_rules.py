@@ -206,3 +206,10 @@ def test_a_cash_payment_is_refused_at_its_first_household_no_longer_owed_by_the_
         assert msg is not None and (msg.key, msg.params) == ("cash.not_owed", {"household": "H2", "run": 5})
     gone = not_owed({}, [("H4", 1, 1)], 8)
     assert gone is not None and gone.params == {"household": "H4", "run": 8}
+
+
+def test_lines_after_a_blank_or_summary_line_are_still_read() -> None:
+    items = {"H1": Item("H1", 100), "H2": Item("H2", 200)}
+    decided, problems = result_lines([row("H1", "paid", 2), row(" ", " ", 3), row("H2", "nope", 4)], items, 1, problem)
+    assert [(i.household_id, s) for i, s, _, _ in decided] == [("H1", "paid")]
+    assert keys(problems) == [("bank.status", 4, "status")]
