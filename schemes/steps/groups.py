@@ -121,7 +121,12 @@ def _cut(group_id: str, rows: pl.DataFrame, available: pl.Series, levels: int,
     ).with_columns(granted=pl.min_horizontal(pl.col("level_need"), pl.max_horizontal(pl.col("avail") - pl.col("before"), 0)))
     frame = frame.with_columns(level_need=table["level_need"].gather(frame["key"]),
                                granted=table["granted"].gather(frame["key"]))
-    cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("level_need"), pl.col("granted"), "key")
+    # every product need x grant below 2**62 (nothing negative): the same integers in Int64, faster
+    biggest = int(frame["need"].max() or 0) * int(table["granted"].max() or 0)
+    narrow = biggest < 2**62 and int(frame["need"].min() or 0) >= 0 and int(table["granted"].min() or 0) >= 0
+    wide = pl.Int64 if narrow else I128
+    cut = hamilton(frame, pl.col("need").cast(wide) * pl.col("granted").cast(wide), pl.col("level_need"),
+                   pl.col("granted"), "key", dtype=pl.Int64 if narrow else None)
     frame = frame.with_columns(paid=pl.when(pl.col("granted") == pl.col("level_need")).then(pl.col("need"))
                                .otherwise(pl.lit(cut)).cast(pl.Int64))
     partial = frame.filter(pl.col("granted") < pl.col("level_need"))
