@@ -73,17 +73,20 @@ test: install-test
 # fast tests (pyproject.toml [tool.mutation.*]); prints the score per package. Resumes where it
 # stopped. One package: make mutation PACKAGES=ledger; some of its mutants (re-tested even when
 # already checked): make mutation PACKAGES=ledger MUTANTS='dividends.ledger.checkpoint.*'; only the
-# survivors of the last run, after adding tests: make mutation PACKAGES=ledger SURVIVORS=1
+# survivors of the last run, after adding tests: make mutation PACKAGES=ledger SURVIVORS=1; a random
+# sample of a package's mutants, scored over the sample: make mutation PACKAGES=schemes-money SAMPLE=60 SEED=1
 PACKAGES ?=
 MUTANTS ?=
 SURVIVORS ?=
+SAMPLE ?=
+SEED ?= 0
 MAX_CHILDREN ?= 1
 $(VENV)/.mutation: pyproject.toml $(VENV)/.test
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
 	touch $@
 
 mutation: $(VENV)/.mutation
-	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES) $(if $(MUTANTS),--mutants $(MUTANTS)) $(if $(SURVIVORS),--survivors)
+	$(BIN)/python -m tests.mutation --max-children $(MAX_CHILDREN) $(PACKAGES) $(if $(MUTANTS),--mutants $(MUTANTS)) $(if $(SURVIVORS),--survivors) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED))
 
 # every benchmark under bench/ (README "Benchmarks" lists them), each printing its figures beside
 # their floor or target and the ratio; the long ones at a modest size. PostgreSQL ones need the

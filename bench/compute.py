@@ -18,9 +18,12 @@ same households: the claim group (golden-chicken-pro-rata against golden-chicken
 eligibility with events, a cap over the period, deductions and a carry-over arriving
 (per-person-months with its four inputs against the same steps per person, capped per run, with
 no inputs), and a carry-over joining the pool (pv-public-welfare-2020 with and without). The
-schemes alternate for ``--rounds`` rounds (each a fresh child, best of 3 inside) and each keeps
-its best CPU figure, so a loaded machine's drift does not land on one side. Each ratio is
-printed beside its floor: the new shape may cost at most 20% more.
+schemes alternate for ``--rounds`` rounds (each a fresh child, best of 3 inside; the twin that
+goes first swaps every round), so a loaded machine's drift does not land on one side. Each
+round gives one CPU ratio per pair; the report prints every round's ratio, their median and
+range (the verdict, against the floor: the new shape may cost at most 20% more), the best
+figures of all rounds, and the load (``uptime``) before and after. ``--threads N`` runs each
+child with ``POLARS_MAX_THREADS=N``.
 
 The sample registry is generated once (deterministic) and saved as Parquet; each scheme is then
 measured in a fresh child process, so "peak RSS" is that scheme's own high-water mark (frames
@@ -240,6 +243,8 @@ def main() -> None:
     parser.add_argument("--process", action="store_true",
                         help="the whole `dividends compute` process against the floor program bench/floor.py")
     parser.add_argument("--rounds", type=int, default=3, help="--process, --shapes: alternating rounds")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="polars threads in each measured child (POLARS_MAX_THREADS; default: polars decides)")
     parser.add_argument("--data", type=Path, default=None, help="--process: keep (and reuse) the CSV files here")
     parser.add_argument("--child", nargs=2, metavar=("DATA", "SCHEME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -275,18 +280,27 @@ def main() -> None:
             header += f"{'read+validate+compute s':>25}{'write s':>9}"
         print(header)
         results: dict[str, dict[str, float]] = {}
-        # --shapes: each twin pair alternates for --rounds rounds (a loaded machine drifts; the
-        # best of every round of each scheme is compared)
-        order = [ref for _ in range(args.rounds) for ref in schemes] if args.shapes else schemes
-        for scheme in order:
+        rounds: list[dict[str, dict[str, float]]] = []  # --shapes: each round's figures per scheme
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if args.threads:
+            env["POLARS_MAX_THREADS"] = str(args.threads)
+        load_before = _uptime()
+        # --shapes: each twin pair alternates for --rounds rounds, the twin that goes first
+        # swapping every round (a loaded machine drifts); each round gives one ratio per pair
+        order = ([(i, ref) for i in range(args.rounds) for pair in SHAPES for ref in (pair if i % 2 == 0 else pair[::-1])]
+                 if args.shapes else [(0, ref) for ref in schemes])
+        for i, scheme in order:
             cmd = [sys.executable, __file__, "--child", str(data), scheme, "--villages", str(args.villages)]
             if args.full:
                 cmd.append("--full")
-            done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if done.returncode != 0:
                 print(f"{scheme}: failed\n{done.stderr}")
                 continue
             r = json.loads(done.stdout.strip().splitlines()[-1])
+            while len(rounds) <= i:
+                rounds.append({})
+            rounds[i][scheme] = dict(r)
             if scheme in results:  # a later round: keep the best steady-state figures
                 r["best_cpu_s"] = min(r["best_cpu_s"], results[scheme]["best_cpu_s"])
                 r["best_compute_s"] = min(r["best_compute_s"], results[scheme]["best_compute_s"])
@@ -300,21 +314,46 @@ def main() -> None:
             if r["violations"]:
                 line += f"   {r['violations']} INVARIANT VIOLATIONS"
             print(line)
+        load_after = _uptime()
         print("compute = allocate + invariants, first (cold) run; households/s from it; peak RSS includes the input frames.")
         if args.shapes:
-            print(f"best of 3 x {args.rounds} alternating rounds, allocate + invariants, in CPU seconds of the process "
-                  "(all threads) and wall seconds")
-            print(f"{'new shape':<26}{'plain twin':<26}{'cpu s':>7}{'twin':>7}{'ratio':>7}{'wall s':>8}{'twin':>7}"
-                  f"{'ratio':>7}{'floor':>7}")
-            for new, plain in SHAPES:
-                a, b = results.get(new), results.get(plain)
-                if a and b:
-                    cpu = a["best_cpu_s"] / b["best_cpu_s"]
-                    wall = a["best_compute_s"] / b["best_compute_s"]
-                    verdict = "ok" if cpu <= SHAPE_FLOOR else "OVER"
-                    print(f"{new:<26}{plain:<26}{a['best_cpu_s']:>7.2f}{b['best_cpu_s']:>7.2f}{cpu:>7.2f}"
-                          f"{a['best_compute_s']:>8.2f}{b['best_compute_s']:>7.2f}{wall:>7.2f}{SHAPE_FLOOR:>7.2f}  {verdict}")
+            shapes_report(results, rounds, load_before, load_after, args.threads)
 
+
+def _uptime() -> str:
+    """The load average as ``uptime`` prints it."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        load = os.getloadavg()
+        return f"load average: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
+
+
+def shapes_report(results: dict[str, dict[str, float]], rounds: list[dict[str, dict[str, float]]],
+                  load_before: str, load_after: str, threads: int | None) -> None:
+    """Per pair: each round's CPU ratio (new shape / plain twin, best of 3 each), their median
+    and range, and the best-of-all-rounds figures beside the floor."""
+    import statistics
+
+    print(f"threads: {threads or 'polars default'}; cores: {os.cpu_count()}")
+    print(f"load before: {load_before}")
+    print(f"load after:  {load_after}")
+    print(f"best of 3 per round, {len(rounds)} alternating rounds, allocate + invariants, CPU seconds of the process "
+          "(all threads); the verdict is on the median ratio")
+    print(f"{'new shape':<26}{'plain twin':<26}{'rounds (cpu ratio)':<40}{'median':>7}{'min':>6}{'max':>6}"
+          f"{'best cpu s':>11}{'twin':>6}{'wall':>6}{'floor':>7}")
+    for new, plain in SHAPES:
+        ratios = [r[new]["best_cpu_s"] / r[plain]["best_cpu_s"] for r in rounds if new in r and plain in r]
+        a, b = results.get(new), results.get(plain)
+        if not ratios or not a or not b:
+            print(f"{new:<26}{plain:<26}failed")
+            continue
+        median = statistics.median(ratios)
+        verdict = "ok" if median <= SHAPE_FLOOR else "OVER"
+        per_round = " ".join(f"{x:.2f}" for x in ratios)
+        wall = a["best_compute_s"] / b["best_compute_s"]
+        print(f"{new:<26}{plain:<26}{per_round:<40}{median:>7.2f}{min(ratios):>6.2f}{max(ratios):>6.2f}"
+              f"{a['best_cpu_s']:>11.2f}{b['best_cpu_s']:>6.2f}{wall:>6.2f}{SHAPE_FLOOR:>7.2f}  {verdict}")
 
 if __name__ == "__main__":
     main()

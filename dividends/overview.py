@@ -30,7 +30,7 @@ from dividends.carryover import BroughtForward, carry_over_accounts  # noqa: F40
 from dividends.compute import Computation, compute, resolve_scheme
 from dividends.imports import EventChanges, snapshot_event_changes
 from dividends.recoveries import owed_of
-from dividends.runs import lines_frame, overpaid_by, refuse, write_inputs
+from dividends.runs import events_read, lines_frame, overpaid_by, refuse, write_inputs
 from dividends.store import county as county_store
 from dividends.store import ledger as ledger_store
 from dividends.store import registry as registry_store
@@ -575,6 +575,7 @@ class RunPage:
     households_fen: int
     households_paid: int
     notices: dict[str, int]
+    events_read: int | None = None  # dated events the computation read (inputs/events.csv), if any
 
 
 async def run_page(run: Run, lang: str) -> RunPage:
@@ -589,7 +590,8 @@ async def run_page(run: Run, lang: str) -> RunPage:
     notices: dict[str, int] = {}
     for status in statuses:
         notices[status] = notices.get(status, 0) + 1
-    return RunPage(run, scheme, objections, batches, results, accounts, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()), notices)
+    return RunPage(run, scheme, objections, batches, results, accounts, int(hh["amount_fen"].sum()), int((hh["amount_fen"] > 0).sum()), notices,
+                   await events_read(run))
 
 
 # --------------------------------------------------------------------------- what is being approved

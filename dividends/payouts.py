@@ -8,9 +8,9 @@ most once per run: the database holds one ``paid_key`` per (run, household).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 from datetime import date
 from pathlib import Path
 
@@ -62,27 +62,52 @@ async def previously_paid(run: Run) -> dict[str, int]:
     return await paid_under_replaced(run)
 
 
-async def _items_owed(run: Run) -> pl.DataFrame:
-    lines = await lines_frame(run.id)
-    owed = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0)).select(
+def owed(lines: pl.DataFrame, before: Mapping[str, int]) -> pl.DataFrame:
+    """``[household_id, amount_fen]`` owed by a run: its household lines above zero, less what
+    each household was paid under the runs this one replaces (``before``); none owed left out."""
+    out = lines.filter((pl.col("recipient_kind") == "household") & (pl.col("amount_fen") > 0)).select(
         pl.col("recipient_id").alias("household_id"), "amount_fen")
-    before = await previously_paid(run)
     if before:
-        owed = owed.with_columns(
-            (pl.col("amount_fen") - pl.col("household_id").replace_strict(before, default=0, return_dtype=pl.Int64))
+        out = out.with_columns(
+            (pl.col("amount_fen") - pl.col("household_id").replace_strict(dict(before), default=0, return_dtype=pl.Int64))
             .alias("amount_fen")).filter(pl.col("amount_fen") > 0)
-    return owed
+    return out
+
+
+async def _items_owed(run: Run) -> pl.DataFrame:
+    return owed(await lines_frame(run.id), await previously_paid(run))
+
+
+def unpaid(rows: Sequence[tuple[str, int, str]], statuses: tuple[str, ...] = ("failed",)) -> pl.DataFrame:
+    """Of the payout items ``(household_id, amount_fen, status)`` of a run (in batch order), the
+    households whose last item has one of ``statuses`` and none paid, ``[household_id,
+    amount_fen]`` sorted by household."""
+    frame = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String},
+                         orient="row")
+    paid = frame.filter(pl.col("status") == "paid")["household_id"].implode()
+    return (frame.filter(pl.col("status").is_in(statuses) & ~pl.col("household_id").is_in(paid))
+            .unique("household_id", keep="last").select("household_id", "amount_fen")
+            .sort("household_id"))
 
 
 async def _unpaid_after_failures(run: Run, statuses: tuple[str, ...] = ("failed",)) -> pl.DataFrame:
     """Households whose last item has one of ``statuses`` and none paid: ``failed`` for a
     follow-up bank batch; with ``cash`` (no bank account, to be paid in cash) for closing."""
-    rows = await store.item_rows(run)
-    frame = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String},
-                         orient="row")
-    paid = frame.filter(pl.col("status") == "paid")["household_id"].implode()
-    return (frame.filter(pl.col("status").is_in(statuses) & ~pl.col("household_id").is_in(paid))
-            .unique("household_id", keep="last").select("household_id", "amount_fen").sort("household_id"))
+    return unpaid(await store.item_rows(run), statuses)
+
+
+def with_corrected_accounts(frame: pl.DataFrame, corrected: Mapping[str, tuple[str, str]]) -> pl.DataFrame:
+    """A batch's lines with the payee accounts corrected and approved since the run was paid
+    (household -> (account, bank); an empty bank keeps the household's bank)."""
+    if not corrected:
+        return frame
+    fixes = pl.DataFrame([(h, a, b) for h, (a, b) in corrected.items()], orient="row",
+                         schema={"household_id": pl.String, "fixed_account": pl.String, "fixed_bank": pl.String})
+    return (frame.join(fixes, on="household_id", how="left")
+            .with_columns(pl.coalesce("fixed_account", "account_no").alias("account_no"),
+                          pl.when(pl.col("fixed_account").is_not_null() & (pl.col("fixed_bank") != ""))
+                          .then(pl.col("fixed_bank")).otherwise(pl.col("bank")).alias("bank"))
+            .drop("fixed_account", "fixed_bank"))
 
 
 async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: Clock = SystemClock()) -> BatchOutcome:
@@ -125,14 +150,7 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
         "household_id", pl.col("head_name").alias("payee_name"), "id_number", "account_no", "bank")
     frame = items.join(people, on="household_id", how="left").sort("household_id")
     corrected = await payees.approved_accounts(run.id) if run.state == "paid" else {}
-    if corrected:
-        fixes = pl.DataFrame([(h, a, b) for h, (a, b) in corrected.items()], orient="row",
-                             schema={"household_id": pl.String, "fixed_account": pl.String, "fixed_bank": pl.String})
-        frame = (frame.join(fixes, on="household_id", how="left")
-                 .with_columns(pl.coalesce("fixed_account", "account_no").alias("account_no"),
-                               pl.when(pl.col("fixed_account").is_not_null() & (pl.col("fixed_bank") != ""))
-                               .then(pl.col("fixed_bank")).otherwise(pl.col("bank")).alias("bank"))
-                 .drop("fixed_account", "fixed_bank"))
+    frame = with_corrected_accounts(frame, corrected)
     meta = BatchMeta(village_id=run.village.code, village_name=run.village.name, period=run.period,
                      run_id=str(run.id), batch_no=str(number), scheme_title=run.scheme.title, created_on=today(clock))
     fmt = formats[bank_format]
@@ -206,6 +224,52 @@ def _status(text: str | None) -> str | None:
     return "paid" if word in PAID_WORDS else "failed" if word in FAILED_WORDS else None
 
 
+class Item(Protocol):
+    """What the result rules read of a payout item (the store's ``PayoutItem``)."""
+
+    household_id: str
+    amount_fen: int
+    status: str
+
+
+def result_lines(rows: Iterable[Mapping[str, Any]], items: Mapping[str, Item], batch: int,
+                 problem: Callable[[Msg, int, str], Problem]) -> tuple[list[tuple[Any, str, str, str]], list[Problem]]:
+    """The per-line rules of a bank result for batch ``batch``: each row (``household_id``,
+    ``status``, optional ``amount_yuan``, ``bank_ref``, ``reason``, ``_row``) names an item of
+    the batch still pending, once, with a status word the bank uses and, when it gives one, the
+    item's exact amount. Blank and summary lines (no household, no status) are skipped. Returns
+    the decided lines ``(item, "paid" | "failed", bank_ref, reason)`` and the problems (each made
+    by ``problem(msg, row, column)``); any problem refuses the whole file."""
+    problems: list[Problem] = []
+    decided: list[tuple[Any, str, str, str]] = []
+    seen: set[str] = set()
+    for row in rows:
+        hid, r = (row["household_id"] or "").strip(), row["_row"]
+        if not hid and not (row["status"] or "").strip():
+            continue  # a blank or summary line (totals), not a result
+        status = _status(row["status"])
+        item = items.get(hid)
+        if status is None:
+            problems.append(problem(Msg("bank.status", found=row["status"] or ""), r, "status"))
+        if item is None:
+            problems.append(problem(Msg("bank.unknown_household", household=hid, batch=batch), r, "household_id"))
+            continue
+        if hid in seen or item.status != "pending":
+            problems.append(problem(Msg("bank.already", household=hid, batch=batch,
+                                        status=item.status if item.status != "pending" else "—"), r, "household_id"))
+        seen.add(hid)
+        if row.get("amount_yuan"):
+            try:
+                if parse_yuan(row["amount_yuan"]) != item.amount_fen:
+                    raise MoneyFormatError(row["amount_yuan"])
+            except MoneyFormatError:
+                problems.append(problem(Msg("bank.amount", household=hid, found=row["amount_yuan"],
+                                            expected=format_yuan(item.amount_fen)), r, "amount_yuan"))
+        if status:
+            decided.append((item, status, (row.get("bank_ref") or "").strip(), (row.get("reason") or "").strip()))
+    return decided, problems
+
+
 async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_number: int | None = None,
                              clock: Clock = SystemClock()) -> ResultOutcome:
     """Record the bank's result for a batch, line by line; paid lines post one settlement."""
@@ -221,33 +285,9 @@ async def import_bank_result(run_id: int, path: Path, actor: str, *, batch_numbe
         return ResultOutcome(run, batch.number, 0, 0, False)  # the same file again: nothing to do
     table = read_table(path, RESULT_COLUMNS, name=path.name, kind="bank_result")
     items = {i.household_id: i for i in await store.items_of_batch(batch)}
-    problems = list(table.problems)
-    decided: list[tuple[PayoutItem, str, str, str]] = []
-    seen: set[str] = set()
-    for row in table.frame.iter_rows(named=True):
-        hid, r = (row["household_id"] or "").strip(), row["_row"]
-        if not hid and not (row["status"] or "").strip():
-            continue  # a blank or summary line (totals), not a result
-        status = _status(row["status"])
-        item = items.get(hid)
-        if status is None:
-            problems.append(table.problem(Msg("bank.status", found=row["status"] or ""), r, "status"))
-        if item is None:
-            problems.append(table.problem(Msg("bank.unknown_household", household=hid, batch=batch.number), r, "household_id"))
-            continue
-        if hid in seen or item.status != "pending":
-            problems.append(table.problem(Msg("bank.already", household=hid, batch=batch.number,
-                                              status=item.status if item.status != "pending" else "—"), r, "household_id"))
-        seen.add(hid)
-        if row.get("amount_yuan"):
-            try:
-                if parse_yuan(row["amount_yuan"]) != item.amount_fen:
-                    raise MoneyFormatError(row["amount_yuan"])
-            except MoneyFormatError:
-                problems.append(table.problem(Msg("bank.amount", household=hid, found=row["amount_yuan"],
-                                                  expected=format_yuan(item.amount_fen)), r, "amount_yuan"))
-        if status:
-            decided.append((item, status, (row.get("bank_ref") or "").strip(), (row.get("reason") or "").strip()))
+    decided_lines, line_problems = result_lines(table.frame.iter_rows(named=True), items, batch.number, table.problem)
+    decided: list[tuple[PayoutItem, str, str, str]] = decided_lines
+    problems = [*table.problems, *line_problems]
     if problems:
         raise InputError(problems)
     paid = [(i, ref) for i, s, ref, _ in decided if s == "paid"]
@@ -279,18 +319,36 @@ class ClosingView:
     unpaid_fen: int
 
 
+def closing_blocker(pending: int, last_batch: int | None, waiting: Mapping[str, int]) -> Msg | None:
+    """Why a paid run cannot close yet (None: it can): ``pending`` items of the last batch
+    (number ``last_batch``) wait for the bank's result, or the cash payments ``waiting``
+    (household -> payment) are recorded but not yet approved or turned down."""
+    if pending:
+        return Msg("run.pending_results", batch=last_batch if last_batch is not None else "?", count=pending)
+    if waiting:  # a recorded cash payment is approved (or not) before closing
+        return Msg("cash.awaiting_close", payment=min(waiting.values()), count=len(waiting))
+    return None
+
+
 async def closing(run_id: int) -> ClosingView:
     run = await get_run(run_id)
     pending = await store.pending_count(run)
-    blocker = None
-    if pending:
-        last = await store.last_batch(run)
-        blocker = Msg("run.pending_results", batch=last.number if last else "?", count=pending)
-    waiting = await cash.awaiting(run.id)
-    if blocker is None and waiting:  # a recorded cash payment is approved (or not) before closing
-        blocker = Msg("cash.awaiting_close", payment=min(waiting.values()), count=len(waiting))
-    unpaid = await _unpaid_after_failures(run, ("failed", "cash"))
-    return ClosingView(blocker, unpaid["household_id"].to_list(), int(unpaid["amount_fen"].sum()))
+    last = await store.last_batch(run) if pending else None
+    blocker = closing_blocker(pending, last.number if last else None, await cash.awaiting(run.id))
+    left = await _unpaid_after_failures(run, ("failed", "cash"))
+    return ClosingView(blocker, left["household_id"].to_list(), int(left["amount_fen"].sum()))
+
+
+def close_refusal(view: ClosingView, run_id: int, allow_unpaid: bool, reason: str) -> InputError | None:
+    """Why ``close`` refuses (None: it closes): a blocker, or households left unpaid without
+    ``allow_unpaid`` and a stated ``reason``."""
+    if view.blocker is not None:
+        return InputError([Problem(view.blocker)])
+    if view.unpaid and not allow_unpaid:
+        return refuse("run.unpaid", run=run_id, count=len(view.unpaid), households=view.unpaid[:10])
+    if view.unpaid and not reason.strip():
+        return refuse("run.unpaid_reason", run=run_id, count=len(view.unpaid))
+    return None
 
 
 async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: str = "",
@@ -301,12 +359,9 @@ async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: 
     if not _check(run, "close", "paid", "closed"):
         return Outcome(run, False)
     view = await closing(run.id)
-    if view.blocker is not None:
-        raise InputError([Problem(view.blocker)])
-    if view.unpaid and not allow_unpaid:
-        raise refuse("run.unpaid", run=run.id, count=len(view.unpaid), households=view.unpaid[:10])
-    if view.unpaid and not reason.strip():
-        raise refuse("run.unpaid_reason", run=run.id, count=len(view.unpaid))
+    refused = close_refusal(view, run.id, allow_unpaid, reason)
+    if refused is not None:
+        raise refused
     async with transaction():
         await _advance(run, "paid", "closed", closed_at=clock.now())
         await audit.record(actor, "run.close", "run", run.id, village=run.village, unpaid=view.unpaid,
@@ -319,9 +374,15 @@ async def close(run_id: int, actor: str, *, allow_unpaid: bool = False, reason: 
 async def cash_blocker(run_id: int, payment_id: int) -> Msg | None:
     """Why a recorded cash payment cannot be approved now (None: it can): one of its households
     is no longer owed by the same failed (or cash) payout item (a later batch paid it or is at the bank)."""
-    owed = await cash.owed_in_cash(run_id)
-    for household, item_id, amount in await cash.lines_of(payment_id):
-        if owed.get(household) != (item_id, amount):
+    return not_owed(await cash.owed_in_cash(run_id), await cash.lines_of(payment_id), run_id)
+
+
+def not_owed(owed_now: Mapping[str, tuple[int, int]], lines: Iterable[tuple[str, int, int]], run_id: int) -> Msg | None:
+    """The first line ``(household, item_id, amount_fen)`` of a cash payment whose household is
+    no longer owed that amount by that same item (``owed_now``: household -> (item_id,
+    amount_fen)), as the refusal; None when every line still is."""
+    for household, item_id, amount in lines:
+        if owed_now.get(household) != (item_id, amount):
             return Msg("cash.not_owed", household=household, run=run_id)
     return None
 

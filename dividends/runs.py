@@ -381,6 +381,21 @@ async def _events_input(directory: Path, scheme_text: str, snapshot: RegistrySna
     return path
 
 
+EVENTS_INPUT = "inputs/events.csv"
+
+
+async def events_read(run: Run) -> int | None:
+    """How many dated household and member events a computed run read (``inputs/events.csv``,
+    its pinned registry version's events); None when it read none (not computed, or its scheme
+    does not prorate by months)."""
+    if EVENTS_INPUT not in ((run.manifest or {}).get("inputs") or {}):
+        return None
+    snapshot = run.snapshot
+    data = await get_file(snapshot.events_file) if snapshot.events_file else NO_EVENTS
+    import io
+    return pl.read_csv(io.BytesIO(data), infer_schema=False).height
+
+
 async def trusted_registry(snapshot: RegistrySnapshot, paths: dict[str, Path | None]) -> Registry | None:
     """A ``parquet-v2`` snapshot's validated frames, when every stored file still hashes to the
     digest the snapshot recorded; otherwise None (the CSV files are read and validated again).

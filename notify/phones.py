@@ -19,12 +19,10 @@ regular expressions, so a million rows never make a million Python calls.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-import phonenumbers
 import polars as pl
 
 REGION = "CN"
@@ -49,9 +47,35 @@ class Phone:
         return to_e164(self.digits) if self.kind == "mobile" else None
 
 
-@functools.cache
+#: region CN's national-number patterns in phonenumbers' metadata (mobile, fixed line), kept here
+#: so reading a registry does not import phonenumbers (0.1 s); tests/notify/test_phones.py holds
+#: them equal to the installed metadata, so an update of phonenumbers fails that test first
+MOBILE_NATIONAL = '1(?:610\\d|740[0-5])\\d{6}|1(?:[38]\\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\\d{8}'
+FIXED_LINE_NATIONAL = (
+    '(?:10(?:[02-79]\\d\\d|[18](?:0[1-9]|[1-9]\\d))|2(?:[02-57-9]\\d{3}|1(?:[18](?:0[1-9]|[1-9]\\d)'
+    '|[2-79]\\d\\d))|9(?:78|94)\\d\\d)\\d{5}|(?:43[35]|754|851)\\d{7,8}|(?:10|2[0-57-9])(?:1(?:00'
+    '|23)\\d\\d|95\\d{3,4})|(?:43[35]|754|851)(?:1(?:00\\d|23)\\d|95\\d{3,4})|9(?:78|94)(?:100\\d\\d'
+    '|95\\d{3,4})|(?:3(?:11|7[179])|4(?:[15]1|3[12])|5(?:1\\d|2[37]|3[12]|51|7[13-79]|9[15])|7(?:[39]1'
+    '|5[57]|6[09])|8(?:71|98))(?:[02-8]\\d{7}|1(?:0(?:0\\d\\d(?:\\d{3})?|[1-9]\\d{5})|[13-9]\\d{6}'
+    '|2(?:[0-24-9]\\d{5}|3\\d(?:\\d{4})?))|9(?:[0-46-9]\\d{6}|5\\d{3}(?:\\d(?:\\d{2})?)?))'
+    '|(?:3(?:1[02-9]|35|49|5\\d|7[02-6]|9[1-68])|4(?:1[25-9]|2[179]|3[46-9]|5[2-9]|6[47-9]|7\\d|8[23])'
+    '|5(?:3[03-9]|4[36]|5[02-9]|6[1-46]|7[028]|80|9[2-46-9])|6(?:3[1-35]|6[0238]|9[12])|7(?:01|[17]\\d'
+    '|2[248]|3[04-9]|4[3-6]|5[0-3689]|6[2368]|9[02-9])|8(?:1[236-8]|2[5-7]|3\\d|5[4-9]|7[02-9]|8[36-8]'
+    '|9[1-7])|9(?:0[1-3689]|1[1-79]|3\\d|4[13]|5[1-5]|7[0-79]|9[0-35-9]))(?:[02-8]\\d{6}'
+    '|1(?:0(?:0\\d\\d(?:\\d{2})?|[1-9]\\d{4})|[13-9]\\d{5}|2(?:[0-24-9]\\d{4}|3\\d(?:\\d{3})?))'
+    '|9(?:[0-46-9]\\d{5}|5\\d{3,5}))'
+)
+
+
 def _patterns() -> tuple[str, str]:
-    """(mobile, fixed line) national-number patterns of region CN, from phonenumbers."""
+    """(mobile, fixed line) national-number patterns of region CN (phonenumbers' metadata)."""
+    return MOBILE_NATIONAL, FIXED_LINE_NATIONAL
+
+
+def metadata_patterns() -> tuple[str, str]:
+    """The same two patterns read from the installed phonenumbers metadata."""
+    import phonenumbers
+
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(REGION)
     assert metadata is not None and metadata.mobile and metadata.fixed_line
     return (
@@ -80,6 +104,8 @@ def parse(text: str | None) -> Phone:
     raw = re.sub(_SEPARATORS, "", text or "")
     if not raw:
         return Phone("invalid", "")
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(raw, REGION)
     except phonenumbers.NumberParseException:
@@ -119,6 +145,8 @@ def national(e164: str | None) -> str | None:
 
 def country_code(text: str) -> str | None:
     """The country calling code of an international ``+`` number (``"86"``, ``"1"``), else None."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text.strip(), None)
     except phonenumbers.NumberParseException:

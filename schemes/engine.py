@@ -33,7 +33,7 @@ from schemes.model import (
     BROUGHT_FORWARD, DEDUCTIONS, POOL, Basis, Cap, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Scheme,
     ShareClasses,
 )
-from schemes.months import EVENT_COLUMNS, EVENT_KINDS, month_table, unit_months
+from schemes.months import EVENT_COLUMNS, EVENT_KINDS, month_table, prorated_unit_months
 from schemes.problems import InputError, Problem
 from schemes.steps import EVALUATORS
 from schemes.steps.adjustments import DEDUCTION_RESULT_COLUMNS, deductions
@@ -290,9 +290,11 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         hh = _person_counts(hh, persons, {f for _, f in person_needs}, scheme.age_reference(period))
     if extra.earlier_paid is not None and period_caps:  # what earlier runs paid matters only to caps over the period
         paid = extra.earlier_paid.select(pl.col("household_id").cast(pl.String), pl.col("amount_fen").cast(pl.Int64))
-        paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted)).filter(
-            pl.col("hrow").is_not_null())
-        paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
+        paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted))
+        if paid["hrow"].null_count():
+            paid = paid.filter(pl.col("hrow").is_not_null())
+        if not ordered_distinct(paid["household_id"]):  # one row per household in id order: nothing to add up
+            paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
         hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
                              .scatter(paid["hrow"], paid["amount_fen"]))
     ctx = RunContext(scheme, hh, villages, post_frame, persons, period)
@@ -307,7 +309,7 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         if effect not in tables:
             assert events is not None
             tables[effect] = month_table(hh, events, effect, ids_sorted)
-        ctx.unit_months[step.id] = unit_months(hh, tables[effect], step.rate.basis, step.eligible)
+        ctx.unit_months[step.id] = prorated_unit_months(tables[effect], step.rate.basis, step.eligible)
     return ctx
 
 

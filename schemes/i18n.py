@@ -59,7 +59,7 @@ def catalog() -> Mapping[str, Mapping[str, str]]:
         _LOADED.add((locale_dir, domain))
         texts: dict[str, dict[str, str]] = {}
         for lang in LANGS:
-            for key, _english, text in entries(translations(locale_dir, domain, lang)):
+            for key, _english, text in catalog_entries(compiled_catalog(locale_dir, domain, lang)):
                 texts.setdefault(key, {})[lang] = text
         register(texts)
     return _CATALOG
@@ -83,6 +83,23 @@ def translations(locale_dir: Path, domain: str, lang: str) -> Translations:
         return Translations(fp, domain=domain)
 
 
+def compiled_catalog(locale_dir: Path, domain: str, lang: str) -> dict[Any, str]:
+    """The messages of one language as gettext reads a ``.mo`` (``"context\x04msgid"`` -> text):
+    the standard library's reader when the ``.mo`` is up to date, so rendering a message does not
+    import Babel (0.1 s of every command); :func:`translations` (Babel) compiles a stale one."""
+    po = locale_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+    mo = po.with_suffix(".mo")
+    try:
+        fresh = mo.stat().st_mtime >= po.stat().st_mtime
+    except OSError:
+        fresh = False
+    if not fresh:
+        return dict(translations(locale_dir, domain, lang)._catalog)
+    import gettext
+    with mo.open("rb") as fp:
+        return dict(gettext.GNUTranslations(fp)._catalog)  # type: ignore[attr-defined]
+
+
 def compile_po(po: Path) -> bytes:
     """The ``.mo`` bytes of one ``.po`` file (what ``pybabel compile`` writes)."""
     from babel.messages.mofile import write_mo
@@ -96,7 +113,12 @@ def compile_po(po: Path) -> bytes:
 
 def entries(compiled: Translations) -> Iterator[tuple[str, str, str]]:
     """``(key, English msgid, text)`` of every message with a context in a compiled catalog."""
-    for raw, text in compiled._catalog.items():  # gettext stores "context\x04msgid"
+    return catalog_entries(compiled._catalog)
+
+
+def catalog_entries(messages: Mapping[Any, str]) -> Iterator[tuple[str, str, str]]:
+    """:func:`entries` of a catalog's messages (``"context\x04msgid"`` -> text)."""
+    for raw, text in messages.items():  # gettext stores "context\x04msgid"
         if isinstance(raw, str) and "\x04" in raw:
             key, english = raw.split("\x04", 1)
             yield key, english, text

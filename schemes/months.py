@@ -41,42 +41,49 @@ EVENT_COLUMNS = {"household_id": pl.String, "event": pl.String, "scope": pl.Stri
 
 @dataclass(frozen=True)
 class MonthTable:
-    """Per month (1..12) state of the households that have events: ``hrow`` (the household's row
-    in the engine's frame), ``month``, ``present``, and the household columns with ``status``,
-    ``members`` and ``unable_members`` as they were that month."""
+    """The state of the households that have events, one row per *stretch*: the months between
+    two of the household's event dates, over which nothing changes. Columns: ``hrow`` (the
+    household's row in the engine's frame), ``month`` (the stretch's first month), ``months``
+    (how many months it lasts; a household's stretches add up to 12), ``present``, and the
+    household columns with ``status``, ``members`` and ``unable_members`` as they were then.
+    A household with one event has two stretches, not twelve months."""
 
     frame: pl.DataFrame
-    hrows: pl.Series  # the rows of households with events, unique
+    hrows: pl.Series  # the rows of households with events, unique, sorted
 
 
 def month_of_effect(day: date, effect: Effect) -> int:
     return day.month + 1 if effect == "next_month" else day.month
 
 
-def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None = None) -> MonthTable:
-    """The month-by-month state of every household with an event (``hh`` has ``household_id``,
-    sorted, and the engine's household columns)."""
+def _typed_events(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None) -> pl.DataFrame:
+    """Each event's household row and ``start``, the month it takes effect (13: after the period)."""
     from schemes.steps.context import rows_of
 
     shift = 1 if effect == "next_month" else 0
     if "hrow" not in events.columns:  # the engine passes the rows it found checking the events
         events = events.with_columns(hrow=rows_of(hh["household_id"], events["household_id"], ids_sorted))
-    ev = events.filter(pl.col("hrow").is_not_null()).select(
+    return events.filter(pl.col("hrow").is_not_null()).select(
         "hrow", "event", "scope", "from_status", (pl.col("date").dt.month().cast(pl.Int64) + shift).alias("start"))
-    hrows = ev["hrow"].unique().sort()
+
+
+def _state(hh: pl.DataFrame, ev: pl.DataFrame, hrows: pl.Series, months: pl.DataFrame) -> pl.DataFrame:
+    """The households' state in each of ``months`` (rows ``hrow, month``, with any other columns
+    carried along): a member counts in the months before a ``left``/``died`` event and from a
+    ``joined`` one; a household is absent before it joined and from the month it left; before a
+    status change it had ``from_status`` (the earliest change still to come decides)."""
     base = hh[hrows].with_columns(hrows.alias("hrow"))
-    months = base.select("hrow").join(pl.DataFrame({"month": pl.arange(1, MONTHS + 1, eager=True, dtype=pl.Int64)}),
-                                      how="cross")
-    before = months.join(ev, on="hrow").filter(pl.col("month") < pl.col("start"))  # months before each event
+    before = months.select("hrow", "month").join(ev, on="hrow", maintain_order="left_right").filter(
+        pl.col("month") < pl.col("start"))  # the events still to come in each month
     person = before.filter(pl.col("scope") == "person").group_by("hrow", "month").agg(
         pl.when(pl.col("event") == "joined").then(-1).otherwise(1).sum().alias("delta"))
     household = before.filter((pl.col("scope") == "household") & pl.col("event").is_in(["joined", "left"]))
     absent_before = household.filter(pl.col("event") == "joined").select("hrow", "month").unique()
     left = ev.filter((pl.col("scope") == "household") & (pl.col("event") == "left")).group_by("hrow").agg(
         pl.col("start").min().alias("left_from"))
-    status = (before.filter(pl.col("event") == "status_changed").sort("hrow", "month", "start")
+    status = (before.filter(pl.col("event") == "status_changed").sort("hrow", "month", "start", maintain_order=True)
               .group_by("hrow", "month", maintain_order=True).agg(pl.col("from_status").first().alias("status_m")))
-    frame = (
+    return (
         months.join(person, on=["hrow", "month"], how="left")
         .join(absent_before.with_columns(pl.lit(True).alias("absent")), on=["hrow", "month"], how="left")
         .join(left, on="hrow", how="left")
@@ -91,17 +98,54 @@ def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sort
         .drop("delta", "absent", "left_from", "status_m")
         .sort("hrow", "month")
     )
-    return MonthTable(frame, hrows)
+
+
+def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None = None) -> MonthTable:
+    """The stretch-by-stretch state of every household with an event (``hh`` has
+    ``household_id``, sorted, and the engine's household columns): a stretch starts in month 1
+    and in each month an event of the household takes effect (2..12)."""
+    ev = _typed_events(hh, events, effect, ids_sorted)
+    hrows = ev["hrow"].unique().sort()
+    cuts = pl.concat([
+        hrows.to_frame("hrow").with_columns(month=pl.lit(1, pl.Int64)),
+        ev.filter((pl.col("start") > 1) & (pl.col("start") <= MONTHS)).select("hrow", pl.col("start").alias("month")),
+    ]).unique().sort("hrow", "month")
+    stretches = cuts.with_columns(months=pl.when(pl.col("hrow").shift(-1) == pl.col("hrow"))
+                                  .then(pl.col("month").shift(-1)).otherwise(MONTHS + 1) - pl.col("month"))
+    return MonthTable(_state(hh, ev, hrows, stretches), hrows)
+
+
+def month_by_month(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None = None) -> MonthTable:
+    """The general form of :func:`month_table`: every household with an event, every month
+    (``months`` = 1 on each row). The engine uses the stretches; tests check both agree."""
+    ev = _typed_events(hh, events, effect, ids_sorted)
+    hrows = ev["hrow"].unique().sort()
+    months = hrows.to_frame("hrow").join(
+        pl.DataFrame({"month": pl.arange(1, MONTHS + 1, eager=True, dtype=pl.Int64)}), how="cross").with_columns(
+        months=pl.lit(1, pl.Int64))
+    return MonthTable(_state(hh, ev, hrows, months), hrows)
+
+
+def prorated_unit_months(table: MonthTable, basis: Basis, eligible: Filter | None) -> pl.DataFrame:
+    """Eligible unit-months (``um``, Int64) of each household with events (``hrow``, in order):
+    its units in each stretch it was present and eligible, times the stretch's months."""
+    from schemes.steps.context import units_expr
+
+    ok = compile_filter(eligible).fill_null(False)
+    return table.frame.group_by("hrow").agg(
+        (pl.when(pl.col("present") & ok).then(units_expr(basis).cast(pl.Int64) * pl.col("months")).otherwise(0))
+        .sum().alias("um")).sort("hrow")
 
 
 def unit_months(hh: pl.DataFrame, table: MonthTable | None, basis: Basis, eligible: Filter | None) -> pl.Series:
-    """Eligible unit-months per household row (Int64)."""
+    """Eligible unit-months of every household row (Int64): 12 times its units when eligible
+    and without events (the general form; the engine prices the whole year directly and
+    prorates only the households with events, see :func:`prorated_unit_months`)."""
     from schemes.steps.context import units_expr
 
     ok = compile_filter(eligible).fill_null(False)
     full = hh.with_columns(pl.when(ok).then(units_expr(basis).cast(pl.Int64) * MONTHS).otherwise(0).alias("um"))["um"]
     if table is None or table.hrows.len() == 0:
         return full
-    per = table.frame.group_by("hrow").agg(
-        (pl.when(pl.col("present") & ok).then(units_expr(basis).cast(pl.Int64)).otherwise(0)).sum().alias("um"))
+    per = prorated_unit_months(table, basis, eligible)
     return full.scatter(per["hrow"], per["um"])

@@ -2,6 +2,7 @@
 score per package.
 
     python -m tests.mutation [PACKAGE ...] [--max-children N] [--mutants GLOB ...] [--survivors]
+                             [--sample N [--seed S]]
 
 The packages, the modules each mutates and the tests each runs are the ``[tool.mutation.*]``
 tables of ``pyproject.toml``; the options common to all are its ``[tool.mutmut]`` table. mutmut
@@ -16,12 +17,24 @@ survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in th
 Mutants judged equivalent (no test can tell them from the original) are listed by name with the
 reason in ``[tool.mutation.<package>.equivalent]`` and left out of the score (README, "Mutation
 testing", lists them); a listed mutant that a test kills is reported. Not run by CI: it takes long on purpose.
+
+``--sample N --seed S`` scores a random sample of the package's mutants instead of all of them
+(the same N and S pick the same mutants as long as the mutated modules do not change): the
+mutants are generated first, N are drawn, those not yet checked are tested (with ``--survivors``:
+the sample's survivors are re-tested) and the score is printed over the sample, with its size.
+
+The fork server of mutmut imports the modules listed in ``tests/mutation_preload.txt`` once
+(``forkserver_warmup = "import"``); every mutant's run forks from it, so pytest, polars, numpy,
+hypothesis and the product modules are not imported again per mutant. Nothing there may start
+polars' thread pool (importing polars does not; computing a frame does), and no test module with
+module-level data is listed: its data must be built under the mutant, as without the preload.
 """
 from __future__ import annotations
 
 import argparse
 import fnmatch
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -36,6 +49,7 @@ LINKED = ("schemes", "dividends", "notify", "support", "tests")
 # as timeouts, and counting them would inflate the score. Timeouts are listed per module.
 KILLED = {"killed", "caught by type check"}
 GOAL = 0.90
+PRELOAD = "tests/mutation_preload.txt"  # relative to the workspace (its tests/ links to ours)
 UNCOUNTED = {"skipped", "not checked", "equivalent"}
 
 
@@ -69,6 +83,8 @@ def workspace_pyproject(text: str, name: str) -> str:
     for node in spec.get("deselect", []):
         selection += ["--deselect", node]
     table["pytest_add_cli_args_test_selection"] = selection
+    if table.get("forkserver_warmup") == "import":
+        table.setdefault("preload_modules_file", PRELOAD)
     lines = _without_mutation_tables(text) + ["", "[tool.mutmut]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
     return "\n".join(lines) + "\n"
@@ -117,6 +133,33 @@ def refresh_copies(here: Path, only_mutate: list[str]) -> int:
     return copied
 
 
+GENERATE = """
+import os
+from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, setup_source_paths
+from mutmut.mutation.trampoline import set_mutant_under_test
+set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+copy_src_dir()
+copy_also_copy_files()
+setup_source_paths()
+create_mutants(1)
+"""
+
+
+def generate(here: Path) -> None:
+    """Let mutmut generate (or bring up to date) the package's mutants without testing any: what
+    ``mutmut run`` does first. A sample is drawn from them."""
+    subprocess.run(["nice", "-n", "10", sys.executable, "-c", GENERATE], cwd=here, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def sample(names: list[str], size: int, seed: int) -> list[str]:
+    """``size`` of the mutant ``names``, drawn with ``seed``: the same names, size and seed give
+    the same sample (the names are sorted first, whatever order mutmut lists them in)."""
+    ordered = sorted(names)
+    return sorted(random.Random(seed).sample(ordered, min(size, len(ordered))))
+
+
 def results(here: Path) -> dict[str, str]:
     """mutant name -> status, from ``mutmut results --all``."""
     done = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all=true"], cwd=here,
@@ -154,11 +197,13 @@ def module_of(mutant: str) -> str:
     return mutant.split(".x", 1)[0].split(".xǁ", 1)[0]
 
 
-def report(name: str, statuses: dict[str, str]) -> str:
+def report(name: str, statuses: dict[str, str], sampled: str = "") -> str:
+    """The score of ``statuses`` (all of the package's mutants, or the sample ``sampled``
+    describes) and a line per module."""
     killed, total, share = score(statuses)
     unchecked = sum(1 for s in statuses.values() if s == "not checked")
     equivalent = sum(1 for s in statuses.values() if s == "equivalent")
-    lines = [f"{name}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"
+    lines = [f"{name}{sampled}: {killed}/{total} killed = {share:.1%} (goal {GOAL:.0%})"
              + (f"; {equivalent} equivalent left out" if equivalent else "")
              + (f"; {unchecked} of {len(statuses)} mutants not yet checked: run again to resume" if unchecked else "")]
     by_module: dict[str, Counter[str]] = {}
@@ -182,40 +227,61 @@ def main(argv: list[str] | None = None) -> int:
                         help="(re)test only these mutants, e.g. 'dividends.ledger.checkpoint.*' (one package)")
     parser.add_argument("--survivors", action="store_true",
                         help="re-test only the survivors of the last run (of --mutants, if given): after adding tests")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="score a random sample of N mutants of the package (one package)")
+    parser.add_argument("--seed", type=int, default=0, help="the seed of --sample (default 0)")
     args = parser.parse_args(argv)
     chosen = args.packages or names
     unknown = [n for n in chosen if n not in names]
     if unknown:
         parser.error(f"unknown package(s) {unknown}: choose from {names}")
-    if (args.mutants or args.survivors) and len(chosen) != 1:
-        parser.error("--mutants and --survivors need exactly one package")
+    if (args.mutants or args.survivors or args.sample) and len(chosen) != 1:
+        parser.error("--mutants, --survivors and --sample need exactly one package")
+    if args.sample is not None and (args.sample < 1 or args.mutants):
+        parser.error("--sample needs N >= 1 and no --mutants")
     summary = []
     for name in chosen:  # one package at a time: the machine is shared
         here = prepare(name)
+        drawn: list[str] = []
+        if args.sample:
+            generate(here)
+            drawn = sample(list(results(here)), args.sample, args.seed)
         if not args.score_only:
             refreshed = refresh_copies(here, pyproject["tool"]["mutation"][name]["only_mutate"])
             if refreshed:
                 print(f"== {name}: {refreshed} unmutated files of the workspace copy refreshed", flush=True)
             chosen_mutants = list(args.mutants)
-            if args.survivors:
+            if drawn:
+                statuses = results(here)
+                chosen_mutants = (survivors_among({m: statuses[m] for m in drawn}, []) if args.survivors
+                                  else [m for m in drawn if statuses[m] == "not checked"])
+                if not chosen_mutants:
+                    print(f"== {name}: every mutant of the sample is checked" + (" and killed" if args.survivors else ""),
+                          flush=True)
+            elif args.survivors:
                 chosen_mutants = survivors_among(results(here), chosen_mutants)
                 if not chosen_mutants:
                     print(f"== {name}: no survivors to re-test", flush=True)
-            if chosen_mutants or not args.survivors:
+            if chosen_mutants or not (args.survivors or drawn):
                 print(f"== mutation testing {name} in {here}", flush=True)
                 subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
                                 "--max-children", str(args.max_children), *chosen_mutants], cwd=here, check=False)
         equivalent = dict(pyproject["tool"]["mutation"][name].get("equivalent", {}))
-        statuses = judged(results(here), equivalent)
+        every = results(here)
+        statuses = judged(every, equivalent)
         not_equivalent = sorted(m for m in equivalent if statuses.get(m) in KILLED)
         if not_equivalent:
             print(f"{name}: listed as equivalent but killed (remove from the list): {not_equivalent}")
         unknown_equivalent = sorted(m for m in equivalent if m not in statuses)
         if unknown_equivalent:
             print(f"{name}: listed as equivalent but no such mutant (the function changed?): {unknown_equivalent}")
-        survivors = sorted(m for m, s in statuses.items() if s not in KILLED | {"skipped", "equivalent"})
+        survivors = survivors_among(statuses, [])  # checked and not killed (not the unchecked)
         (here / "survivors.txt").write_text("".join(f"{m}: {statuses[m]}\n" for m in survivors), encoding="utf-8")
-        summary.append(report(name, statuses))
+        if drawn:
+            summary.append(report(name, {m: statuses[m] for m in drawn},
+                                  f" (sample of {len(drawn)} of {len(every)} mutants, seed {args.seed})"))
+        else:
+            summary.append(report(name, statuses))
     print("\n".join(["", "Mutation score per package", *summary]))
     return 0
 

@@ -103,3 +103,25 @@ def test_every_catalog_is_announced_by_the_code():
         for message in _read(base.parent, base.name, "zh"):
             if message.id:
                 assert known[message.context] == {"zh": message.string, "en": message.id}
+
+
+def test_the_standard_library_reads_every_catalog_as_babel_does(tmp_path):
+    # messages are read with gettext (no Babel import) when the .mo is up to date
+    from pathlib import Path
+    roots = [Path(__file__).resolve().parents[1] / name / "locale" for name in ("dividends", "schemes", "notify")]
+    seen = 0
+    for root in roots:
+        for po in root.glob("*/LC_MESSAGES/*.po"):
+            lang, domain = po.parent.parent.name, po.stem
+            assert i18n.compiled_catalog(root, domain, lang) == dict(i18n.translations(root, domain, lang)._catalog)
+            seen += 1
+    assert seen >= 6
+    # a stale .mo is compiled again through the same function
+    locale = tmp_path / "zh" / "LC_MESSAGES"
+    locale.mkdir(parents=True)
+    (locale / "d.po").write_text('msgctxt "k"\nmsgid "one"\nmsgstr "一"\n', encoding="utf-8")
+    assert [(k, t) for k, _, t in i18n.catalog_entries(i18n.compiled_catalog(tmp_path, "d", "zh"))] == [("k", "一")]
+    import os
+    os.utime(locale / "d.mo", (1, 1))
+    (locale / "d.po").write_text('msgctxt "k"\nmsgid "one"\nmsgstr "壹"\n', encoding="utf-8")
+    assert [(k, t) for k, _, t in i18n.catalog_entries(i18n.compiled_catalog(tmp_path, "d", "zh"))] == [("k", "壹")]

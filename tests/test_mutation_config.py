@@ -42,3 +42,23 @@ def test_the_score_leaves_out_skipped_unchecked_and_equivalent_mutants() -> None
     assert mutation.survivors_among(judged, []) == ["m.x_f__mutmut_2", "m.x_f__mutmut_3", "m.x_f__mutmut_4"]
     assert mutation.survivors_among(judged, ["m.x_f__mutmut_[23]"]) == ["m.x_f__mutmut_2", "m.x_f__mutmut_3"]
     assert "m: 3/6" in mutation.report("p", judged) and "1 equivalent left out" in mutation.report("p", judged)
+
+
+def test_a_sample_is_the_same_for_the_same_seed_whatever_the_order_of_the_names() -> None:
+    names = [f"m.x_f__mutmut_{i}" for i in range(1, 200)]
+    drawn = mutation.sample(names, 40, seed=1)
+    assert len(drawn) == len(set(drawn)) == 40 and set(drawn) <= set(names)
+    assert mutation.sample(list(reversed(names)), 40, seed=1) == drawn
+    assert mutation.sample(names, 40, seed=2) != drawn
+    assert mutation.sample(names[:10], 40, seed=1) == sorted(names[:10])
+
+
+def test_the_import_warm_up_reads_the_preload_list_and_the_list_names_modules() -> None:
+    table = tomllib.loads(mutation.workspace_pyproject(PYPROJECT, "schemes-money"))["tool"]["mutmut"]
+    assert table["forkserver_warmup"] == "import" and table["preload_modules_file"] == mutation.PRELOAD
+    assert "ignore::pytest.PytestAssertRewriteWarning" in table["pytest_add_cli_args"]
+    listed = [line.strip() for line in (ROOT / mutation.PRELOAD).read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert "polars" in listed and all(name.replace(".", "").replace("_", "").isalnum() for name in listed)
+    # no test module: their module-level data must be built under the mutant
+    assert not [name for name in listed if name.rsplit(".", 1)[-1].startswith("test_")]

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 import dividends.messages  # noqa: F401
-from dividends.cli import helptext
+from dividends.cli import helptext, params
 from dividends.cli.lazy import Lazy, lazy_group
 from schemes.problems import InputError
 
@@ -49,6 +49,7 @@ COMMANDS: dict[str, Lazy] = {
 }
 
 helptext.install()
+params.install()  # plain option values without typer's pydantic validators
 
 app = typer.Typer(
     cls=lazy_group(COMMANDS),

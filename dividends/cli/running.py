@@ -360,7 +360,7 @@ def pack_cmd(run: RunArg, out_file: Annotated[Path, typer.Option("--out", help="
 @run_app.command("show")
 def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt = False) -> None:
     """A run's facts: state, scheme, totals, objections, batches, ledger entries (every role, in scope)."""
-    from dividends.runs import lines_frame
+    from dividends.runs import events_read, lines_frame
     from dividends.store import ledger as ledger_store
     from dividends.usecases import reading
 
@@ -368,9 +368,9 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         r, details = await reading.run_details(actor, run)
         from dividends.overview import outstanding_debts
         owed = await outstanding_debts(r)
-        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id), owed
+        return r, await lines_frame(r.id), details, await ledger_store.entries_of_run(r.id), owed, await events_read(r)
 
-    r, lines, details, entries, owed = as_user(user, password_stdin, work)
+    r, lines, details, entries, owed, events = as_user(user, password_stdin, work)
     t = table(text("cli.col.kind"), text("cli.col.id"), title=text("cli.show.title", run=r.id))
     households = lines.filter(pl.col("recipient_kind") == "household")
     rows = [
@@ -380,6 +380,7 @@ def show_cmd(run: RunArg, user: UserOpt = None, password_stdin: PasswordStdinOpt
         ("pool", yuan(r.pool_fen)),
         *([("brought forward", f"{yuan(bf['fen'])} (run {bf['run']}, {bf['period']})")] if (bf := _carried(r)) else []),
         *([("correction needed", r.correction_needed)] if r.correction_needed else []),
+        *([("events", text("cli.show.events", count=events))] if events is not None else []),
         ("households paid", f"{(households['amount_fen'] > 0).sum()} / {yuan(households['amount_fen'].sum())}"),
         ("accounts", ", ".join(f"{a} {yuan(f)}" for a, f in lines.filter(pl.col("recipient_kind") == "account")
                                .select("recipient_id", "amount_fen").iter_rows())),

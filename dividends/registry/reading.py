@@ -297,16 +297,29 @@ def _read_csv_fast(
     Returns None (use the exact reader) when the file has a cell with a line break inside
     quotes, a row longer than the first, or anything polars rejects.
     """
-    try:
-        frame = pl.read_csv(
+    def parse(truncate: bool) -> pl.DataFrame:
+        return pl.read_csv(
             text,
             has_header=False,
             infer_schema=False,
             empty_string_is_null=False,
             separator=separator,
-            truncate_ragged_lines=True,
+            truncate_ragged_lines=truncate,
         )
-        widths = _cells_per_line(lines, separator, quotes=b'"' in text)
+
+    try:
+        try:  # no row longer than the first: each line without quotes has at most its separators
+            frame, longest = parse(False), True
+        except pl.exceptions.PolarsError:
+            frame, longest = parse(True), False
+        quotes = b'"' in text
+        if longest:
+            widths = _cells_per_line(
+                lines, separator, quotes=quotes, width=frame.width,
+                separators=text.count(separator.encode()),
+            )
+        else:
+            widths = _cells_per_line(lines, separator, quotes=quotes)
     except pl.exceptions.PolarsError:
         return None
     if widths is None or widths.len() != frame.height:
@@ -316,16 +329,35 @@ def _read_csv_fast(
     return _Sheet(frame, widths, keyword_rows=keywords)
 
 
-def _cells_per_line(lines: pl.Series, separator: str, *, quotes: bool = True) -> pl.Series | None:
+def _cells_per_line(
+    lines: pl.Series,
+    separator: str,
+    *,
+    quotes: bool = True,
+    width: int | None = None,
+    separators: int | None = None,
+) -> pl.Series | None:
     """Cells in each line, counting separators outside double quotes (vectorized). ``quotes``
-    False: the file has no double quote (one scan of its bytes), no line is looked at for one."""
-    widths = lines.str.count_matches(separator, literal=True).cast(pl.Int64) + 1
+    False: the file has no double quote (one scan of its bytes), no line is looked at for one.
+
+    ``width`` and ``separators``: no line without quotes has more than ``width`` cells (the
+    parser said so) and the lines hold ``separators`` separators in all (one count of the
+    file's bytes). When the lines without quotes hold ``width - 1`` each on average, each holds
+    exactly that, and only the lines with quotes are counted one by one."""
     quoted = lines.str.contains('"', literal=True) if quotes else None
-    if quoted is not None and quoted.any():
-        at = quoted.arg_true()
-        with_quotes = lines.gather(at)
-        if not (with_quotes.str.count_matches('"', literal=True) % 2 == 0).all():
-            return None  # a quoted cell spans lines
+    at = quoted.arg_true() if quoted is not None and quoted.any() else None
+    with_quotes = lines.gather(at) if at is not None else None
+    if with_quotes is not None and not (with_quotes.str.count_matches('"', literal=True) % 2 == 0).all():
+        return None  # a quoted cell spans lines
+    widths = None
+    if width is not None and separators is not None:
+        on_quoted = 0 if with_quotes is None else int(with_quotes.str.count_matches(separator, literal=True).sum())
+        plain = lines.len() - (0 if at is None else at.len())
+        if separators - on_quoted == plain * (width - 1):
+            widths = pl.repeat(width, lines.len(), dtype=pl.Int64, eager=True)
+    if widths is None:
+        widths = lines.str.count_matches(separator, literal=True).cast(pl.Int64) + 1
+    if at is not None and with_quotes is not None:
         unquoted = with_quotes.str.replace_all('"[^"]*"', "")
         widths = widths.scatter(
             at, (unquoted.str.count_matches(separator, literal=True) + 1).cast(pl.Int64)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from schemes.frames import ordered_distinct
 from schemes.i18n import Msg
 from schemes.model import DEDUCTIONS
 from schemes.problems import InputError, Problem
@@ -57,7 +58,10 @@ class DeductionCheck:
 def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.DataFrame]:
     """The ``deductions`` column (households negative, creditors positive) and one result row
     per deduction, taken from each household row's total after the scheme's steps (summed on the
-    rows with a deduction only; the per-village totals of the column come from those rows too)."""
+    rows with a deduction only; the per-village totals of the column come from those rows too).
+
+    A file with at most one deduction per household, in the registry's order (the usual case)
+    takes a path without sorting, grouping or joining; the results are the same."""
     rule = ctx.scheme.deductions
     known = set(ctx.scheme.accounts)
     allowed = set(rule.creditors) or known
@@ -66,46 +70,60 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
     d = d.with_columns(hrow=ctx.rows_of(d["household_id"]))
     for hid in d.filter(pl.col("hrow").is_null())["household_id"].unique().sort().head(20).to_list():
         problems.append(Problem(Msg("compute.deduction_household", household=hid)))
-    for creditor in sorted(set(d["creditor"].to_list()) - allowed):
+    creditors = set(d["creditor"].unique().to_list())
+    for creditor in sorted(creditors - allowed):
         problems.append(Problem(Msg("compute.deduction_creditor", found=creditor, expected=sorted(allowed))))
     if (d["amount_fen"] < 0).any():
         problems.append(Problem(Msg("compute.deduction_negative")))
     if problems:
         raise InputError(problems)
     # only the households with a deduction are looked at (a few in a million)
-    d = d.sort("hrow", "creditor", "reason", "amount_fen")
-    rows = d["hrow"].unique().sort()
+    one_each = ordered_distinct(d["hrow"])  # one deduction per household, in row order
+    if not one_each:
+        d = d.sort("hrow", "creditor", "reason", "amount_fen")
+    rows = d["hrow"] if one_each else d["hrow"].unique().sort()
     sub = ctx.hh[rows]
     protected = _protected(ctx, sub)
     before_u = (sub.select(pl.sum_horizontal([pl.col(c) for c in ctx.household_steps]).cast(pl.Int64).alias("t"))["t"]
                 if ctx.household_steps else pl.zeros(sub.height, dtype=pl.Int64, eager=True))
-    room = pl.DataFrame({"hrow": rows, "room": (before_u - protected).clip(lower_bound=0)})
-    # what earlier deductions of the same household asked: d is sorted by household row, so a
-    # running sum less its value at each household's first row (no window over groups)
-    before_me = pl.col("amount_fen").cum_sum() - pl.col("amount_fen")
-    first = pl.col("hrow") != pl.col("hrow").shift(1, fill_value=-1)
-    d = d.join(room, on="hrow", how="left", maintain_order="left").with_columns(
-        prior=before_me - pl.when(first).then(before_me).otherwise(None).forward_fill())
-    d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"),
-                                                       (pl.col("room") - pl.col("prior")).clip(lower_bound=0)))
-    d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
-                       vix=sub["vix"].cast(pl.Int64).gather(rows.search_sorted(d["hrow"])),
-                       village_id=sub["village_id"].gather(rows.search_sorted(d["hrow"])))
-    per_household = d.group_by("hrow", maintain_order=True).agg(pl.col("recovered_fen").sum(),
-                                                                pl.col("amount_fen").sum().alias("asked"))
+    room = (before_u - protected).clip(lower_bound=0)
+    if one_each:  # no earlier deduction of the same household: each takes what its room allows
+        d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"), room))
+        d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
+                           vix=sub["vix"].cast(pl.Int64), village_id=sub["village_id"])
+        per_household = d.select("hrow", "recovered_fen", pl.col("amount_fen").alias("asked"))
+    else:
+        # what earlier deductions of the same household asked: d is sorted by household row, so a
+        # running sum less its value at each household's first row (no window over groups)
+        before_me = pl.col("amount_fen").cum_sum() - pl.col("amount_fen")
+        first = pl.col("hrow") != pl.col("hrow").shift(1, fill_value=-1)
+        d = d.join(pl.DataFrame({"hrow": rows, "room": room}), on="hrow", how="left", maintain_order="left").with_columns(
+            prior=before_me - pl.when(first).then(before_me).otherwise(None).forward_fill())
+        d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"),
+                                                           (pl.col("room") - pl.col("prior")).clip(lower_bound=0)))
+        d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
+                           vix=sub["vix"].cast(pl.Int64).gather(rows.search_sorted(d["hrow"])),
+                           village_id=sub["village_id"].gather(rows.search_sorted(d["hrow"])))
+        per_household = d.group_by("hrow", maintain_order=True).agg(pl.col("recovered_fen").sum(),
+                                                                    pl.col("amount_fen").sum().alias("asked"))
     taken = pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen").scatter(
         per_household["hrow"], per_household["recovered_fen"])
-    # one pass over the deductions: per village and creditor; the per-village sums then add up
-    # those few rows (not every deduction again)
     from schemes.steps.context import I128
-    sums = d.group_by("vix", "creditor").agg(pl.col("amount_fen").cast(I128).sum().alias("asked"),
-                                             pl.col("recovered_fen").cast(I128).sum().alias("recovered"))
     accounts: dict[str, pl.Series] = {}
-    for creditor in sorted(set(sums["creditor"].to_list())):
-        mine = sums.filter(pl.col("creditor") == creditor)
-        accounts[creditor] = ctx.per_village(mine["recovered"], mine.select("vix"))
-    asked = ctx.per_village(sums["asked"], sums.select("vix"))
-    recovered = ctx.per_village(sums["recovered"], sums.select("vix"))
+    if len(creditors) == 1:  # one creditor: the per-village sums come straight from the rows
+        vix = d.select("vix")
+        accounts[next(iter(creditors))] = recovered = ctx.per_village(d["recovered_fen"], vix)
+        asked = ctx.per_village(d["amount_fen"], vix)
+    else:
+        # one pass over the deductions: per village and creditor; the per-village sums then add up
+        # those few rows (not every deduction again)
+        sums = d.group_by("vix", "creditor").agg(pl.col("amount_fen").cast(I128).sum().alias("asked"),
+                                                 pl.col("recovered_fen").cast(I128).sum().alias("recovered"))
+        for creditor in sorted(creditors):
+            mine = sums.filter(pl.col("creditor") == creditor)
+            accounts[creditor] = ctx.per_village(mine["recovered"], mine.select("vix"))
+        asked = ctx.per_village(sums["asked"], sums.select("vix"))
+        recovered = ctx.per_village(sums["recovered"], sums.select("vix"))
     outcome = StepOutcome(-taken, accounts, asked, recovered, asked - recovered)
     outcome.household_totals = -recovered
     # per_household is in household-row order, like ``rows`` and ``sub``
@@ -117,9 +135,12 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
         after=pl.col("before") - pl.col("recovered"))
     held = evidence.filter((pl.col("recovered") > 0) & (pl.col("after") == pl.col("protected")))
     outcome.floors_applied = ctx.per_village(pl.repeat(1, held.height, dtype=pl.Int64, eager=True).alias(""), held.select("vix"))
-    outcome.checks.append(DeductionCheck(evidence.select("vix", "household_id", "before", "protected", "asked",
-                                                         "recovered", "after").sort("vix", "household_id")))
-    results = d.select(*DEDUCTION_RESULT_COLUMNS).sort("village_id", "household_id", "creditor", "reason", "amount_fen")
+    evidence = evidence.select("vix", "household_id", "before", "protected", "asked", "recovered", "after")
+    results = d.select(*DEDUCTION_RESULT_COLUMNS)
+    if not one_each:  # else in household-row order, which is (village, household) order already
+        evidence = evidence.sort("vix", "household_id")
+        results = results.sort("village_id", "household_id", "creditor", "reason", "amount_fen")
+    outcome.checks.append(DeductionCheck(evidence))
     return outcome, results
 
 

@@ -76,7 +76,8 @@ class RunContext:
         self.household_steps: list[str] = []
         self.step_id = ""  # the step being evaluated, for messages
         self._ids_sorted: bool | None = None
-        self.unit_months: dict[str, pl.Series] = {}  # prorated steps: eligible unit-months per household
+        # prorated steps: eligible unit-months (hrow, um) of the households with events
+        self.unit_months: dict[str, pl.DataFrame] = {}
 
     def rows_of(self, ids: pl.Series) -> pl.Series:
         """The household row of each id (null where the registry has no such household)."""
@@ -171,12 +172,18 @@ class RunContext:
         self.too_large(value)
         return value.cast(pl.Int64)
 
-    def prorated_needs(self, rate: Rate, unit_months: pl.Series) -> pl.Series:
-        """Per household row: ``amount * eligible unit-months / 12``, rounded half up once."""
+    def prorated_needs(self, rate: Rate, eligible: pl.Series, unit_months: pl.DataFrame) -> pl.Series:
+        """Per household row: ``amount * eligible unit-months / 12``, rounded half up once. A
+        household without events has 12 times its units when eligible: that is the whole
+        year's ``units * amount`` exactly, priced as an unprorated step would; only the rows of
+        ``unit_months`` (households with events: ``hrow``, ``um``) are prorated."""
         assert rate.amount_fen is not None
-        value = pl.select(divide(pl.lit(unit_months).cast(I128) * rate.amount_fen, 12, "half_up").alias("need"))["need"]
+        whole = self.needs(rate, eligible, "half_up")
+        if unit_months.height == 0:
+            return whole
+        value = unit_months.select(divide(pl.col("um").cast(I128) * rate.amount_fen, 12, "half_up").alias("need"))["need"]
         self.too_large(value)
-        return value.cast(pl.Int64)
+        return whole.scatter(unit_months["hrow"], value.cast(pl.Int64))
 
     # ------------------------------------------------------------------- paying needs
 
@@ -266,14 +273,27 @@ def rows_of(household_ids: pl.Series, ids: pl.Series, ids_sorted: bool | None = 
     of the few ids asked for, instead of hashing a million strings."""
     ids = ids.cast(pl.String)
     if household_ids.is_sorted() if ids_sorted is None else ids_sorted:
-        if household_ids.len() == 0:
+        if household_ids.len() == 0 or ids.len() == 0:
             return pl.repeat(None, ids.len(), dtype=pl.Int64, eager=True).alias("hrow")
-        pos = household_ids.search_sorted(ids, side="left").cast(pl.Int64).clip(upper_bound=household_ids.len() - 1)
+        if ids.null_count() == 0 and ids.is_sorted():
+            pos = _asof_rows(household_ids, ids)
+        else:
+            pos = household_ids.search_sorted(ids, side="left").cast(pl.Int64).clip(upper_bound=household_ids.len() - 1)
         found = household_ids.gather(pos) == ids
         return pl.select(pl.when(pl.lit(found)).then(pl.lit(pos))).to_series().rename("hrow")
     rows = household_ids.to_frame("household_id").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
     return ids.to_frame("household_id").join(rows, on="household_id", how="left", maintain_order="left")["hrow"]
 
+
+
+def _asof_rows(household_ids: pl.Series, ids: pl.Series) -> pl.Series:
+    """For sorted ``ids`` (an input file in id order, the usual case): the row of the last
+    household id not above each id, by one merge of the two sorted columns (an as-of join)
+    instead of a binary search per id; 0 where none is (the caller compares the ids found)."""
+    left = ids.rename("_id").to_frame().set_sorted("_id")
+    right = pl.DataFrame({"_id": household_ids, "_row": pl.int_range(0, household_ids.len(), eager=True, dtype=pl.Int64)})
+    joined = left.join_asof(right.set_sorted("_id"), on="_id", strategy="backward", check_sortedness=False)
+    return joined["_row"].fill_null(0)
 
 
 def units_expr(basis: Basis) -> pl.Expr:

@@ -22,7 +22,7 @@ def per_unit(step: PerUnit, ctx: RunContext) -> StepOutcome:
 def per_unit_need(step: PerUnit, ctx: RunContext) -> pl.Series:
     """What each household is owed by a per-unit step (prorated steps: by eligible months)."""
     if step.prorate is not None:
-        return ctx.prorated_needs(step.rate, ctx.unit_months[step.id])
+        return ctx.prorated_needs(step.rate, ctx.eligible(step.eligible), ctx.unit_months[step.id])
     return ctx.needs(step.rate, ctx.eligible(step.eligible), "half_up")
 
 

@@ -87,3 +87,17 @@ def test_every_command_runs_through_the_table() -> None:
     typo = runner.invoke(app, ["schemse"])
     assert typo.exit_code == 2 and "schemes" in typo.output
     assert isinstance(app, typer.Typer)
+
+
+def test_a_compute_imports_neither_pydantic_nor_babel_nor_phonenumbers(tmp_path: Path) -> None:
+    # issue 13: the compute path converts its options without typer's pydantic validators
+    # (dividends.cli.params), reads its messages with gettext and its phone patterns from
+    # notify.phones; a real computation on sample files, in a fresh process
+    from support.sample import generate, write_csv
+
+    files = write_csv(generate(200, 3, seed=7), tmp_path)
+    code, modules = imported_by("compute", "--scheme", "tourism-cooperative", "--registry", str(files["households"]),
+                                "--returns", str(files["returns"]), "--period", "2024", "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert (tmp_path / "out" / "allocations.csv").exists()
+    assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "babel", "phonenumbers")) == []

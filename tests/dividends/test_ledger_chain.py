@@ -297,3 +297,130 @@ def test_postings_read_with_another_type_keep_it(ledger: Ledger) -> None:
     postings = posting_rows(entries).with_columns(pl.col("amount_fen").cast(pl.Float64))
     [entry] = entries_from_rows(entry_rows(entries), postings)[V]
     assert entry.postings.schema["amount_fen"] == pl.Float64
+
+
+# --------------------------------------------------------------------------- records (mutation survivors)
+
+def test_a_draft_error_is_english_whatever_the_language_of_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIVIDENDS_LANG", "zh")
+    with pytest.raises(DraftError) as refused:
+        chain([draft("V1"), draft("V2")], None)
+    error = refused.value
+    assert str(error) == error.msg.text("en") != error.text()
+    assert error.text() == error.msg.text("zh")
+    assert error.text("en") == str(error)
+
+
+def test_drafts_are_equal_only_when_fields_and_postings_both_are() -> None:
+    a = draft()
+    assert a == draft() and hash(a) == hash(draft())
+    assert a != draft(amount=101)  # same fields, other postings
+    other = dataclasses.replace(a, narration="another")
+    assert other.postings.equals(a.postings) and other != a  # same postings, another field
+    assert a != "return:R1" and a.__eq__(object()) is NotImplemented
+
+
+def test_drafts_and_entries_hash_by_their_fields() -> None:
+    a, b = draft(), draft(ref="return:R2")
+    assert hash(a) == hash(draft()) != hash(b)  # different fields spread over a set's buckets
+    assert len({a, draft(), b}) == 2
+    first, second = chain([a, b], None)
+    assert hash(first) == hash(dataclasses.replace(first)) != hash(second)
+
+
+def test_the_head_of_no_entries_is_none_and_of_a_chain_its_last_entry() -> None:
+    assert head_of([]) is None
+    entries = chain([draft(), draft(ref="return:R2")], None)
+    assert head_of(entries) == ChainHead(2, entries[-1].hash)
+
+
+def test_a_mixed_village_refusal_names_every_village_in_order() -> None:
+    with pytest.raises(DraftError) as refused:
+        chain([draft("V3"), draft("V1"), draft("V3")], None)
+    assert (refused.value.msg.key, refused.value.msg.params) == ("ledger.draft.mixed_villages", {"found": ["V1", "V3"]})
+    last = chain([draft("V2")], None)[-1]
+    with pytest.raises(DraftError) as refused:
+        chain([draft("V1")], last)
+    assert refused.value.msg.params == {"found": ["V1", "V2"]}
+
+
+def test_an_invalid_draft_refusal_gives_the_first_five_problems_in_order() -> None:
+    drafts = [dataclasses.replace(draft(ref=f"return:R{i}"), postings=postings_of([("Assets:Bank:V0001", i)]))
+              for i in range(1, 8)]
+    with pytest.raises(DraftError) as refused:
+        chain(drafts, None)
+    msg = refused.value.msg
+    assert msg.key == "ledger.draft.invalid"
+    details = msg.params["details"]
+    assert len(details) == 5
+    assert [(d.key, d.params["seq"], d.params["found"]) for d in details] == [
+        ("ledger.unbalanced", i, f"0.0{i}") for i in range(1, 6)]
+
+
+def test_chaining_after_a_last_entry_continues_its_seq_and_hash() -> None:
+    first = chain([draft(), draft(ref="return:R2")], None)
+    more = chain([draft(ref="return:R3")], first[-1])
+    assert [(e.seq, e.prev_hash) for e in more] == [(3, first[-1].hash)]
+    assert more[0].hash == entry_hash(first[-1].hash, more[0])
+    assert (first[0].seq, first[0].prev_hash, first[1].prev_hash) == (1, ZERO_HASH, first[0].hash)
+
+
+def test_non_ascii_fields_are_hashed_as_json_escapes_and_postings_sorted_by_account_then_amount() -> None:
+    postings = pl.DataFrame({"account": ["Income:AssetReturn:V0001", "Assets:Bank:V0001", "Assets:Bank:V0001"],
+                             "amount_fen": [-300, 200, 100]}, schema={"account": pl.String, "amount_fen": pl.Int64})
+    entry = dataclasses.replace(draft(), narration="收益", postings=postings)  # rows not in canonical order
+    assert hashed_bytes("ab" * 32, 7, entry) == (
+        b'["dividends.ledger/1","' + b"ab" * 32 + b'","V0001",7,"2025-01-20","return","R1",'
+        b'"return:R1","\\u6536\\u76ca"]\n'
+        b"account,amount_fen\nAssets:Bank:V0001,100\nAssets:Bank:V0001,200\nIncome:AssetReturn:V0001,-300\n"
+    )
+
+
+# --------------------------------------------------------------------------- postings and records
+
+def test_canonical_postings_sort_cast_and_refuse_what_is_not_integer_fen() -> None:
+    from dividends.ledger.entries import POSTINGS_SCHEMA, canonical_postings
+
+    frame = pl.DataFrame({"amount_fen": [5, -2, -3], "account": ["B", "A", "A"], "extra": [1, 2, 3]},
+                         schema={"amount_fen": pl.Int32, "account": pl.String, "extra": pl.Int64})
+    out = canonical_postings(frame)
+    assert out.schema == POSTINGS_SCHEMA and out.rows() == [("A", -3), ("A", -2), ("B", 5)]
+    big = pl.DataFrame({"account": ["A"], "amount_fen": [2**63]}, schema={"account": pl.String, "amount_fen": pl.UInt64})
+    with pytest.raises(pl.exceptions.InvalidOperationError):
+        canonical_postings(big)  # an amount no Int64 holds is refused, not wrapped or nulled
+    with pytest.raises(TypeError, match="amount_fen must be integer fen, found Float64"):
+        canonical_postings(pl.DataFrame({"account": ["A"], "amount_fen": [1.0]}))
+    with pytest.raises(TypeError, match=r"need the columns account and amount_fen, found \['account'\]"):
+        canonical_postings(pl.DataFrame({"account": ["A"]}))
+    with pytest.raises(TypeError, match="need the columns"):
+        canonical_postings(pl.DataFrame({"amount_fen": [1]}))
+
+
+def test_a_draft_takes_a_date_only_and_keeps_its_own_copy_of_the_postings() -> None:
+    from datetime import datetime
+
+    with pytest.raises(TypeError, match="on must be a datetime.date, found datetime"):
+        dataclasses.replace(draft(), on=datetime(2025, 1, 20, 12))
+    with pytest.raises(TypeError, match="found str"):
+        dataclasses.replace(draft(), on="2025-01-20")
+    postings = postings_of([("Assets:Bank:V0001", 100), ("Income:AssetReturn:V0001", -100)])
+    d = EntryDraft(V, date(2025, 1, 20), "return", "R1", "return:R1", "", postings)
+    postings[0, "amount_fen"] = 999
+    assert d.postings["amount_fen"].to_list() == [100, -100]
+
+
+def test_total_debits_sum_only_the_positive_postings_exactly() -> None:
+    big = 2**62
+    d = dataclasses.replace(draft(), postings=postings_of([("Assets:A", big), ("Assets:B", big), ("Income:C", -big),
+                                                          ("Income:C", -big), ("Assets:D", 0)]))
+    assert d.total_debits() == 2**63  # over Int64: summed as Int128
+    assert dataclasses.replace(draft(), postings=postings_of([])).total_debits() == 0
+
+
+def test_a_posted_entrys_row_and_draft() -> None:
+    entry = chain([draft(ref="return:R9")], None)[0]
+    assert entry.row() == {"village_id": V, "on": date(2025, 1, 20), "kind": "return", "run_id": "R1",
+                           "ref": "return:R9", "narration": "asset return", "seq": 1, "prev_hash": ZERO_HASH,
+                           "hash": entry.hash}
+    assert entry.draft == draft(ref="return:R9") and type(entry.draft) is EntryDraft
+    assert entry.draft.row() == {k: v for k, v in entry.row().items() if k not in ("seq", "prev_hash", "hash")}

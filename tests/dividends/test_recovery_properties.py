@@ -17,6 +17,7 @@ from dividends.ledger import accounts
 from dividends.recoveries import Owed, match_results, recovered_from_lines
 from schemes.engine import Extra, allocate
 from tests.schemes.test_shape_properties import _returns, _scheme, village
+from tests.reach import reached
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -45,6 +46,7 @@ def test_debts_are_conserved_and_never_make_a_line_negative(households: pl.DataF
     hand = [(ids[i % len(ids)], fen, reason) for i, fen, reason, over in debts if not over]
     owed = [Owed(k, ids[i % len(ids)], fen, reason, "collective") for k, (i, fen, reason, over) in enumerate(debts) if over]
     recorded = sum(fen for _, fen, _, _ in debts)
+    reached()
     postings: dict[str, int] = {}
     for h, fen in ((o.household, o.fen) for o in owed):  # overpayments: receivable against the payable
         for account, amount in ((accounts.receivable("V1", h), fen), (accounts.payable("V1", h), -fen)):

@@ -220,6 +220,7 @@ async def test_a_scheme_prorating_by_months_computes_through_a_run_from_the_vers
     await runs.compute_run(run.id, "accountant", clock)
     run = await runs.get_run(run.id)
     assert run.state == "computed" and "inputs/events.csv" in run.manifest["inputs"]
+    assert await runs.events_read(run) == 2
     lines = _households(await runs.lines_frame(run.id))
     # the dead member counted January to May (stops from the month after): 12 * m + 5 person-months
     assert lines[died] == 500_00 * (12 * m_died + 5) // 12 or lines[died] == -(-500_00 * (12 * m_died + 5) // 12)
@@ -254,10 +255,43 @@ async def test_a_version_without_events_prorates_nothing_and_other_schemes_read_
     await runs.compute_run(run.id, "accountant", clock)
     run = await runs.get_run(run.id)
     assert run.state == "computed" and "inputs/events.csv" in run.manifest["inputs"]  # the header only
+    assert await runs.events_read(run) == 0
     frame = pl.read_csv(files.households, infer_schema=False).with_columns(pl.col("members").cast(pl.Int64))
     lines = _households(await runs.lines_frame(run.id))
     for r in frame.filter(pl.col("status").is_in(["poor", "monitored"])).iter_rows(named=True):
         assert lines[r["household_id"]] == min(500_00 * r["members"], 2000_00)
     other = await runs.create_run("V0001", 2024, "golden-chicken", "accountant", amount_yuan="1000", asset="kiwi")
     await runs.compute_run(other.id, "accountant", clock)
-    assert "inputs/events.csv" not in (await runs.get_run(other.id)).manifest["inputs"]
+    other = await runs.get_run(other.id)
+    assert "inputs/events.csv" not in other.manifest["inputs"] and await runs.events_read(other) is None
+    draft = await runs.create_run("V0001", 2024, MONTHS, "accountant", amount_yuan="1000", asset="tea")
+    assert await runs.events_read(await runs.get_run(draft.id)) is None  # not computed: nothing read yet
+
+
+async def test_run_show_says_how_many_dated_events_the_run_read(clean_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import re
+    from datetime import UTC, datetime
+
+    from dividends import runs
+    from dividends.clock import FixedClock
+    from tests.people import cli, person
+
+    clock = FixedClock(datetime(2025, 1, 6, 2, 0, tzinfo=UTC))
+    files = sample_files(tmp_path, households=12, villages=1, seed=3)
+    h = _ids(files)
+    path = events_file(tmp_path, [f"{h[0]},死亡,2024-05-10,某某,", f"{h[1]},迁出,2024-03-01,,",
+                                  f"{h[2]},类别变更,2024-07-01,,贫困户"])
+    await import_registry(files.households, period=2024, actor="accountant", members=files.members, posts=files.posts,
+                          reference_date=date(2025, 1, 1), events=path)
+    prorated = await runs.create_run("V0001", 2024, MONTHS, "accountant", amount_yuan="100000", asset="pv")
+    await runs.compute_run(prorated.id, "accountant", clock)
+    plain = await runs.create_run("V0001", 2024, "golden-chicken", "accountant", amount_yuan="1000", asset="kiwi")
+    await runs.compute_run(plain.id, "accountant", clock)
+    acc = await person("acc1", "accountant", village="V0001")
+    shown = cli(acc, "run", "show", str(prorated.id), env={"DATABASE_URL": clean_db})
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"events\s+│?\s*3 dated events read \(inputs/events\.csv\)", shown.stdout), shown.stdout
+    zh = cli(acc, "run", "show", str(prorated.id), env={"DATABASE_URL": clean_db}, lang="zh")
+    assert zh.returncode == 0 and "读取了 3 条带日期的人口变动（inputs/events.csv）" in zh.stdout, zh.stdout
+    other = cli(acc, "run", "show", str(plain.id), env={"DATABASE_URL": clean_db})
+    assert other.returncode == 0 and "dated events" not in other.stdout, other.stdout

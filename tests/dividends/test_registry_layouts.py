@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dividends.registry import read_registry, read_returns
 from dividends.registry.idnumber import check_character
 from schemes.problems import InputError
 from tests.dividends.workbooks import FORMATS, write
+from tests.reach import reached
 
 REFERENCE = date(2025, 6, 30)
 
@@ -181,3 +185,17 @@ def test_keyword_lines_give_the_same_row_kinds_as_the_cells() -> None:
              "V0001-002,V0001,Total Wang,2", "日期：2024年3月1日,,,", '"a ""计"" b",,,']
     cells = pl.read_csv("\n".join(lines).encode(), has_header=False, infer_schema=False)
     assert row_kinds(cells, keyword_lines(pl.Series(lines))).equals(row_kinds(cells))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("tToOaAlLſKk计章制审复核填负责经办主任支书出纳日期时间注说明,\" x中")),
+                        max_size=12) | st.none(), max_size=30))
+def test_the_keyword_pattern_is_the_keyword_list_either_case(texts: list[str | None]) -> None:
+    from dividends.registry.layout import KEYWORDS, has_keyword
+
+    reached()
+    cells = pl.Series("c", texts, dtype=pl.String)
+    expected = cells.str.contains_any(list(KEYWORDS), ascii_case_insensitive=True)
+    assert cells.to_frame().select(has_keyword(pl.col("c"))).to_series().to_list() == expected.to_list()
+    assert pl.Series(["TOTAL", "ToTaL", "合计", "盖章", "tota", "ſum"]).to_frame("c").select(
+        has_keyword(pl.col("c"))).to_series().to_list() == [True, True, True, True, False, False]

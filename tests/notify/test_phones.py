@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notify import phones
+from tests.reach import reached
 
 
 @pytest.mark.parametrize("text, kind, digits", [
@@ -34,6 +35,8 @@ separators = st.sampled_from(["", " ", "-"])
 def test_the_column_rule_agrees_with_phonenumbers_on_every_value(cells: list[tuple[str, str, str]]) -> None:
     texts = [p + (d[:3] + sep + d[3:]) for p, d, sep in cells]
     frame = phones.phone_columns(pl.Series(texts, dtype=pl.String))
+    if texts:
+        reached()
     for text, got, kind in zip(texts, frame["phone"].to_list(), frame["kind"].to_list(), strict=True):
         expected = phones.parse(text)
         assert (kind or "invalid", got or "") == (expected.kind, expected.digits), text
@@ -42,3 +45,9 @@ def test_the_column_rule_agrees_with_phonenumbers_on_every_value(cells: list[tup
 def test_free_text_with_a_whole_mobile_is_found() -> None:
     assert phones.contains_mobile("请拨打 13800138000 查询")
     assert not phones.contains_mobile("账号 6222138001380001234")
+
+
+def test_the_kept_patterns_are_phonenumbers_metadata() -> None:
+    # the registry reads with the patterns kept in notify.phones (no phonenumbers import); an
+    # update of phonenumbers that changes region CN's metadata fails here first
+    assert (phones.MOBILE_NATIONAL, phones.FIXED_LINE_NATIONAL) == phones.metadata_patterns()

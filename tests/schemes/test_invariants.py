@@ -7,8 +7,11 @@ pass everything) fails a test.
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 import polars as pl
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from schemes import invariants
 from schemes.engine import Allocation, allocate
 from schemes.invariants import CHECKS, check
+from schemes.loader import parse_scheme
 from schemes.steps.adjustments import DeductionCheck
 from schemes.steps.context import FloorCheck, SplitCheck
 from schemes.steps.groups import GroupCheck
@@ -36,6 +40,41 @@ PRIORITY = "Claims in priority order with enough for the first level cut only th
 MONTHS = "Months of eligibility, a cap over the year's total, deductions and a carry-over sent to the collective"
 FLOOR = "A floor top-up drains the first source before it touches the second"
 SPLIT = "Equal remainders go to the lowest household id, whatever the row order"
+
+
+HUGE_SCHEME = """id: big
+version: 1
+effective: 2020-01-01
+title: t
+description: d
+accounts: {carry_over: c}
+steps:
+  - id: split
+    kind: pro_rata
+    percent: 50
+    weight: {by: capital, multiplier: {poor: "999999.999999", others: "0.000001"}, bonus: {poor: "1/999983"}}
+  - {id: even, kind: pro_rata, percent: 100, of: remaining, weight: {by: household}}
+  - {id: rest, kind: remainder, to: carry_over}
+"""
+
+
+@cache
+def _huge() -> Allocation:
+    """Capital in fen times fine multipliers: the first split's exact comparison needs Python
+    integers (beyond Int128); the second split is an ordinary one after it."""
+    households = pl.DataFrame({"household_id": ["A", "B", "C"], "village_id": ["V1"] * 3,
+                               "status": ["poor", "non_poor", "poor"], "members": [1, 1, 1], "able_members": [0, 0, 0],
+                               "shares": [0, 0, 0], "capital_fen": [2**62, 2**62 - 1, 3]})
+    returns = pl.DataFrame({"village_id": ["V1"], "amount_fen": [2**63 - 1]})
+    a = allocate(parse_scheme(HUGE_SCHEME, "big.yaml"), households, returns, period=2024)
+    assert check(a) == []
+    return a
+
+
+def _split_of(a: Allocation, step: str, fix: Callable[[pl.DataFrame], pl.DataFrame]) -> Allocation:
+    checks = tuple(replace(c, frame=fix(c.frame)) if isinstance(c, SplitCheck) and c.step_id == step else c
+                   for c in a.checks)
+    return replace(a, checks=checks, _lines=[])
 
 
 def _bump(frame: pl.DataFrame, column: str, row: int, by: int) -> pl.DataFrame:
@@ -80,6 +119,14 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(c.frame, "out", 2, 1)))),  # type: ignore[arg-type]
         ("a line beyond Int64 products from its share", lambda: _replace_check(
             _run(SPLIT), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 2**61), "out", 1, -2**61)))),  # type: ignore[arg-type]
+        ("a line two fen from its share of weights beyond Int128", lambda: _split_of(
+            _huge(), "split", lambda f: _bump(_bump(f, "out", 0, 2), "out", 1, -2))),
+        ("a split of weights beyond Int128 that does not add up", lambda: _split_of(
+            _huge(), "split", lambda f: _bump(f, "out", 2, 1))),
+        ("a split after one of weights beyond Int128 that does not add up", lambda: _split_of(
+            _huge(), "even", lambda f: _bump(f, "out", 2, 1))),
+        ("a line far below zero from its share", lambda: _split_of(
+            _run(SPLIT), "dividend", lambda f: _bump(_bump(f, "out", 0, -2**61), "out", 1, 2**61))),
         ("a group cut off by more than a fen", lambda: _replace_check(
             _run(WEI), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 3), "out", 1, -3)))),  # type: ignore[arg-type]
     ],
@@ -115,6 +162,98 @@ def test_a_broken_allocation_is_reported_by_the_check_that_names_it(name: str, b
     assert {v.check for v in named} == {name}
     assert name in {v.check for v in check(allocation)}
     assert all(v.text("zh") and v.text("en") for v in named)
+
+
+# what each broken case reports, word for word: the auditor reads these (village, step, recipient
+# and both amounts), so a violation naming the wrong value or none is a failure too
+MESSAGES: dict[str, list[str]] = {
+    'a household total one fen too high': [
+        '[conservation] village V1: the lines add up to 10500001 fen, not the distributable 10500000 fen',
+    ],
+    'an account total one fen too low': [
+        '[conservation] village V1: the lines add up to 10499999 fen, not the distributable 10500000 fen',
+    ],
+    'a step line moved without the balance': [
+        "[step_conservation] village V1, step 'dividend': the lines add up to 777779 fen but the balance moved by 777778 fen",
+    ],
+    'a summary balance that does not chain': [
+        "[step_conservation] village V1, step 'collective': the lines add up to 9722222 fen but the balance moved by 9722227 fen",
+        "[step_conservation] village V1, step 'collective': opening balance 9722227 fen differs from the previous closing 9722222 fen",
+    ],
+    'money left at the end': [
+        "[step_conservation] village V1, step 'development': the lines add up to 0 fen but the balance moved by -7 fen",
+        '[step_conservation] village V1: 7 fen left unassigned at the end',
+    ],
+    'a negative household': [
+        '[no_negative_line] village V1: household N1 has a negative amount (-5 fen)',
+    ],
+    'an account drawn below zero mid-way': [
+        "[no_negative_line] village V1: account collective is negative after step 'guarantee' (-10000 fen)",
+        "[no_negative_line] village V1: account collective is negative after step 'carry_over' (-10000 fen)",
+    ],
+    'a household below its floor with no shortfall': [
+        "[floors_met] step 'guarantee': 1 household(s) in village V1 are below their floor but no shortfall is reported",
+    ],
+    'a line two fen from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a split that does not add up': [
+        "[within_one_fen] step 'dividend': the split does not add up to its pool",
+    ],
+    'a line beyond Int64 products from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a line two fen from its share of weights beyond Int128': [
+        "[within_one_fen] step 'split': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a split of weights beyond Int128 that does not add up': [
+        "[within_one_fen] step 'split': the split does not add up to its pool",
+    ],
+    'a split after one of weights beyond Int128 that does not add up': [
+        "[within_one_fen] step 'even': the split does not add up to its pool",
+    ],
+    'a line far below zero from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'a group cut off by more than a fen': [
+        "[within_one_fen] step 'promise' (group): 2 line(s) are more than one fen from their exact share",
+    ],
+    'a group paying more than was available': [
+        "[groups_settled] group 'promise': 1 line(s) are above their claim or negative",
+        "[groups_settled] village V1, group 'promise': the claims add up to 10500001 fen, not 10500000 fen (the lesser of the claims and what was available)",
+    ],
+    'a claim line above its claim': [
+        "[groups_settled] group 'claims': 1 line(s) are above their claim or negative",
+    ],
+    'a later level paid before an earlier one is full': [
+        "[groups_settled] village V1, group 'claims': the claims add up to 2200100 fen, not 2200000 fen (the lesser of the claims and what was available)",
+        "[groups_settled] village V1, group 'claims': a later priority level is paid while an earlier one is not paid in full",
+    ],
+    'a deduction below the protected minimum': [
+        '[deductions_bounded] household H2: deductions of 55100 fen take it from 75000 to 19900 fen, below its protected 20000 fen or below zero',
+        '[deductions_bounded] household H2: 55100 fen recovered does not match its deductions column or exceeds the 80000 fen asked',
+        '[deductions_bounded] household H3: 10100 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
+    ],
+    'a debt carried forward while money was left to recover': [
+        '[deductions_bounded] household H2: 54999 fen recovered does not match its deductions column or exceeds the 80000 fen asked',
+        '[deductions_bounded] household H3: 9999 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
+        '[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (20001 fen > 20000 fen)',
+        '[deductions_bounded] household H3: part of its debt is carried forward although it is still above its protected amount (40001 fen > 20000 fen)',
+    ],
+    'recovered more than the line shows': [
+        '[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
+    ],
+}
+
+
+@pytest.mark.parametrize(("name", "what", "broken"), [(n, w, b) for n, items in BROKEN.items() for w, b in items],
+                         ids=[f"{n}: {what}" for n, items in BROKEN.items() for what, _ in items])
+def test_a_violation_names_the_village_step_recipient_and_amounts(name: str, what: str,
+                                                                  broken: Callable[[], Allocation]) -> None:
+    named = getattr(invariants, name)(broken())
+    assert [v.text("en") for v in named] == MESSAGES[what]
+    for v, english in zip(named, MESSAGES[what], strict=True):  # the same values in Chinese
+        assert not Counter(re.findall(r"-?\d+", english)) - Counter(re.findall(r"-?\d+", v.text("zh")))
 
 
 def test_every_invariant_has_a_negative_test() -> None:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemes.money import MoneyFormatError, half_width, parse_yuan, parse_yuan_column
+from tests.reach import reached
 
 OTHER_DIGITS = ["\u0661\u0662", "\u06f1\u06f2", "\u0967\u0968", "12\u0663", "\u0e51\u0e52"]
 
@@ -34,6 +35,7 @@ def test_half_width_is_the_one_table() -> None:
 @given(st.text(alphabet="0123456789０１２.．,，-¥￥ \u0661", max_size=14))
 def test_the_column_and_the_value_parser_agree(text: str) -> None:
     stripped = text.strip()
+    reached()
     try:
         expected: int | None = parse_yuan(stripped)
     except MoneyFormatError:

@@ -14,6 +14,7 @@ from schemes.invariants import check
 from schemes.loader import parse_scheme
 from schemes.money import apportion, split_by_weight
 from schemes.problems import InputError
+from tests.reach import reached, track
 
 STATUSES = ["poor", "exited", "monitored", "non_poor"]
 BASES = ["household", "person", "able_person", "unable_person", "share", "post"]
@@ -28,6 +29,7 @@ def test_polars_split_matches_the_reference_apportionment(pool: int, weights: li
     frame = pl.DataFrame({"g": [0] * len(weights), "pool": [pool] * len(weights), "w": weights},
                          schema={"g": pl.Int64, "pool": pl.Int64, "w": pl.Int64})
     got = split_by_weight(frame, pl.col("pool"), pl.col("w"), "g").to_list()
+    reached()
     assert got == apportion(pool, weights)
     if sum(weights):
         assert sum(got) == pool
@@ -37,6 +39,7 @@ def test_polars_split_matches_the_reference_apportionment(pool: int, weights: li
 @given(st.integers(0, 2**31), st.lists(st.integers(0, 2**31), min_size=1, max_size=12))
 def test_the_int64_split_of_small_values_matches_the_reference(pool: int, weights: list[int]) -> None:
     """Products below 2**62 take the Int64 arithmetic; the integers must be the same."""
+    reached()
     frame = pl.DataFrame({"g": [0] * len(weights), "pool": [pool] * len(weights), "w": weights},
                          schema={"g": pl.Int64, "pool": pl.Int64, "w": pl.Int64})
     assert split_by_weight(frame, pl.col("pool"), pl.col("w"), "g").to_list() == apportion(pool, weights)
@@ -269,7 +272,7 @@ def test_invariants_hold_for_random_schemes_and_registries() -> None:
         seen["examples"] += 1
         _invariants_hold(text, registry, rnd, data, seen)
 
-    run()
+    track(run)()
     share = seen["checked"] / seen["examples"]
     print(f"\ninvariant property: {seen['checked']} of {seen['examples']} examples reached the invariants ({share:.0%})")
     assert share >= REACHED_FLOOR, f"only {share:.0%} of the examples reached the invariants"
@@ -285,6 +288,7 @@ def _invariants_hold(text: str, registry: Any, rnd: Any, data: Any, seen: dict[s
         assert _refusal_only(error), error.text("en")
         return
     seen["checked"] += 1
+    reached()
     assert check(allocation) == []
     lines = allocation.lines()
     per_village = lines.group_by("village_id").agg(pl.col("amount_fen").sum())

@@ -1,6 +1,7 @@
 """The scenario cases under scenarios/: hand-checked numbers for every preset and step kind."""
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from schemes.engine import allocate
@@ -48,6 +49,13 @@ def test_scenario(case: Case) -> None:
         want_d = {(h, c, reason): (parse_yuan(str(rec)), parse_yuan(str(left)))
                   for h, c, reason, rec, left in case.expect["deductions"]}
         assert got_d == want_d
+        # integer fen, one row per deduction in a stable order: village, household, creditor, reason, amount
+        assert {c: t for c, t in allocation.deductions.schema.items() if c.endswith("_fen")} == {
+            "amount_fen": pl.Int64, "recovered_fen": pl.Int64, "carried_forward_fen": pl.Int64}
+        assert allocation.deductions.equals(allocation.deductions.sort(
+            "village_id", "household_id", "creditor", "reason", "amount_fen"))
+
+    _summary_is_consistent(allocation)
 
     for step, fields in case.expect.get("summary", {}).items():
         row = allocation.summary.filter((allocation.summary["step_id"] == step) & (allocation.summary["part"] == "")
@@ -55,6 +63,26 @@ def test_scenario(case: Case) -> None:
         for field, value in fields.items():
             expected = value if isinstance(value, int) else parse_yuan(str(value))
             assert row[SUMMARY_FIELDS[field]] == expected, f"{step}.{field}"
+
+
+def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
+    """What every summary must say of every case: per village one row per step in the scheme's
+    order (brought forward first, deductions last), each with its kind; what a step asked is
+    what it paid, fell short of or left unallocated; its recipients are its lines not zero."""
+    summary, scheme = allocation.summary, allocation.scheme
+    assert (summary["requested_fen"] == summary["paid_fen"] + summary["shortfall_fen"] + summary["unallocated_fen"]).all()
+    kinds = {s.id: s.kind for s in scheme.steps} | {"brought_forward": "brought_forward", "deductions": "deductions"}
+    order = ["brought_forward"] * ("brought_forward" in summary["step_id"]) + list(scheme.step_ids) \
+        + ["deductions"] * ("deductions" in summary["step_id"])
+    lines = pl.concat([allocation.households.select("village_id", *allocation.step_ids),
+                       allocation.accounts.select("village_id", *allocation.step_ids)])
+    for village in allocation.villages["village_id"]:
+        rows = summary.filter((pl.col("village_id") == village) & (pl.col("part") == ""))
+        assert rows["step_id"].to_list() == order
+        assert rows["step_index"].to_list() == [i + 1 - ("brought_forward" in order) for i in range(len(order))]
+        assert rows["kind"].to_list() == [kinds[s] for s in order]
+        for r in rows.filter(pl.col("step_id").is_in(allocation.step_ids)).iter_rows(named=True):
+            assert r["recipients"] == lines.filter((pl.col("village_id") == village) & (pl.col(r["step_id"]) != 0)).height
 
 
 ORDER_CASES = [c for c in CASES if "error" not in c.expect]

@@ -56,3 +56,31 @@ async def test_a_script_imports_events_through_the_api(app, tmp_path) -> None:  
         assert imported.status_code == 201, imported.text
         body = imported.json()
         assert (body["version"], body["events"], body["events_added"], body["events_removed"]) == (1, 2, 2, 0)
+
+
+async def test_the_run_page_says_how_many_dated_events_the_run_read(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+    from pathlib import Path
+
+    from dividends import runs
+    from dividends.imports import import_registry
+    from tests.dividends.support import sample_files
+    from tests.dividends.test_registry_events import MONTHS, events_file
+
+    reg = sample_files(Path(tmp_path) / "reg", households=12, villages=1, seed=3)
+    ids = [line.split(",")[0] for line in reg.households.read_text(encoding="utf-8").splitlines()[1:]]
+    events = events_file(Path(tmp_path), [f"{ids[0]},死亡,2024-05-10,王伟,", f"{ids[1]},迁出,2024-08-01,,"])
+    await import_registry(reg.households, period=2024, actor="acc1", posts=reg.posts, members=reg.members,
+                          reference_date=date(2025, 1, 1), events=events)
+    prorated = await runs.create_run("V0001", 2024, MONTHS, "acc1", amount_yuan="100000", asset="pv")
+    plain = await runs.create_run("V0001", 2024, "golden-chicken", "acc1", amount_yuan="1000", asset="kiwi")
+    async with browser(app, "acc1") as acc:
+        draft = (await acc.get(f"/runs/{prorated.id}?lang=en")).text
+        assert 'id="events-read"' not in draft  # nothing read before the computation
+        await runs.compute_run(prorated.id, "acc1", clock)
+        await runs.compute_run(plain.id, "acc1", clock)
+        en = (await acc.get(f"/runs/{prorated.id}?lang=en")).text
+        assert '<p id="events-read">2 dated events read (inputs/events.csv)</p>' in en, en[-3000:]
+        zh = (await acc.get(f"/runs/{prorated.id}?lang=zh")).text
+        assert '<p id="events-read">读取了 2 条带日期的人口变动（inputs/events.csv）</p>' in zh
+        assert 'id="events-read"' not in (await acc.get(f"/runs/{plain.id}?lang=en")).text

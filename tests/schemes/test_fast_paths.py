@@ -1,0 +1,224 @@
+"""The engine's fast paths give what its general paths give, byte for byte: months of eligibility
+by stretches between event dates (against month by month), prorating only the households with
+events, deductions and earlier payments with one row per household in registry order (against
+sorting and grouping), and sorted id look-ups by an as-of join (against a binary search)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemes import engine
+from schemes.engine import Extra, allocate
+from schemes.invariants import check
+from schemes.loader import parse_scheme
+from schemes.months import month_by_month, month_table, unit_months
+from schemes.steps import adjustments
+from schemes.steps.context import rows_of
+from tests.reach import reached
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+STATUSES = ["poor", "exited", "monitored", "non_poor"]
+HH_SCHEMA = {"household_id": pl.String, "village_id": pl.String, "status": pl.String, "members": pl.Int64,
+             "able_members": pl.Int64, "shares": pl.Int64, "capital_fen": pl.Int64}
+EVENT_SCHEMA = {"household_id": pl.String, "event": pl.String, "scope": pl.String, "date": pl.Date,
+                "from_status": pl.String}
+
+
+def _scheme(doc: dict[str, Any]) -> Any:
+    base = {"id": "p", "version": 1, "effective": "2020-01-01", "title": "p", "description": "p",
+            "accounts": {"collective": "c", "carry_over": "r"}}
+    return parse_scheme(yaml.safe_dump({**base, **doc}, sort_keys=False), "p.yaml")
+
+
+@st.composite
+def registry(draw: Any) -> pl.DataFrame:
+    rows = []
+    for v in range(draw(st.integers(1, 3))):
+        for i in range(draw(st.integers(1, 12))):
+            members = draw(st.integers(0, 8))
+            rows.append({"household_id": f"V{v}-{i:02d}", "village_id": f"V{v}", "status": draw(st.sampled_from(STATUSES)),
+                         "members": members, "able_members": draw(st.integers(0, members)),
+                         "shares": draw(st.integers(0, 9)), "capital_fen": 0})
+    return pl.DataFrame(rows, schema=HH_SCHEMA)
+
+
+@st.composite
+def events_of(draw: Any, households: pl.DataFrame) -> pl.DataFrame:
+    ids = households["household_id"].to_list()
+    rows = []
+    for _ in range(draw(st.integers(1, 3 * len(ids)))):  # (no events: the whole year, tested elsewhere)
+        event = draw(st.sampled_from(["joined", "left", "died", "status_changed"]))
+        scope = "person" if event == "died" else ("household" if event == "status_changed" else
+                                                  draw(st.sampled_from(["person", "household"])))
+        day = date(2024, draw(st.integers(1, 12)), draw(st.integers(1, 28)))
+        rows.append({"household_id": draw(st.sampled_from(ids)), "event": event, "scope": scope, "date": day,
+                     "from_status": draw(st.sampled_from(STATUSES)) if event == "status_changed" else None})
+    return pl.DataFrame(rows, schema=EVENT_SCHEMA)
+
+
+def _engine_frame(households: pl.DataFrame) -> pl.DataFrame:
+    return households.sort("village_id", "household_id").with_columns(
+        (pl.col("members") - pl.col("able_members")).alias("unable_members"))
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(["next_month", "same_month"]), st.sampled_from(["person", "household"]),
+       st.sampled_from([None, {"status": ["poor", "monitored"]}, {"members": {"gte": 2}}]))
+def test_stretches_between_event_dates_give_the_unit_months_of_month_by_month(
+        data: Any, effect: str, basis: str, eligible: Any) -> None:
+    hh = _engine_frame(data.draw(registry()))
+    events = data.draw(events_of(hh))
+    step: dict[str, Any] = {"id": "x", "kind": "per_unit", "per": basis, "amount": "1", "prorate": {"by": "months", "effect": effect}}
+    if eligible is not None:
+        step["eligible"] = eligible
+    parsed = _scheme({"steps": [step, {"id": "rest", "kind": "remainder", "to": "carry_over"}]}).step("x")
+    where, unit = parsed.eligible, parsed.rate.basis
+    if events.height:  # (examples without events compare two whole years)
+        reached()
+    fast = month_table(hh, events, effect)  # type: ignore[arg-type]
+    general = month_by_month(hh, events, effect)  # type: ignore[arg-type]
+    assert fast.hrows.equals(general.hrows)
+    assert fast.frame.group_by("hrow").agg(pl.col("months").sum())["months"].to_list() == [12] * fast.hrows.len()
+    assert unit_months(hh, fast, unit, where).equals(unit_months(hh, general, unit, where))
+
+
+def _months_scheme(effect: str) -> Any:
+    return _scheme({"steps": [
+        {"id": "dividend", "kind": "per_unit", "per": "person", "amount": "500", "eligible": {"status": ["poor", "monitored"]},
+         "prorate": {"by": "months", "effect": effect}, "on_shortfall": "pro_rate"},
+        {"id": "rest", "kind": "remainder", "to": "carry_over"}]})
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(["next_month", "same_month"]), st.integers(0, 10**7))
+def test_prorating_only_the_households_with_events_pays_what_every_households_unit_months_pay(
+        data: Any, effect: str, pool: int) -> None:
+    """The general rule, ``amount x unit-months / 12`` half up on every household (12 months
+    for those without events), gives the engine's needs; the lines then agree."""
+    hh = data.draw(registry())
+    events = data.draw(events_of(hh))
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _months_scheme(effect)
+    if events.height:
+        reached()
+    a = allocate(scheme, hh, returns, period=2024, extra=Extra(events=events))
+    assert check(a) == []
+    frame = _engine_frame(hh)
+    step = scheme.step("dividend")
+    um = unit_months(frame, month_by_month(frame, events, effect), step.rate.basis, step.eligible)  # type: ignore[arg-type]
+    need = (um * 50000 * 2 + 12) // 24
+    requested = a.summary.filter(pl.col("step_id") == "dividend")["requested_fen"]
+    per_village = frame.with_columns(need=need).group_by("village_id").agg(pl.col("need").sum()).sort("village_id")
+    assert requested.to_list() == per_village["need"].to_list()
+    if (a.summary.filter(pl.col("step_id") == "dividend")["shortfall_fen"] == 0).all():
+        assert a.households.sort("village_id", "household_id")["dividend"].to_list() == need.to_list()
+
+
+def _general(monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
+    """Force the general path: no input counts as one row per household in order."""
+    monkeypatch.setattr(module, "ordered_distinct", lambda values: False)
+
+
+def _same(a: Any, b: Any) -> None:
+    assert a.lines().equals(b.lines())
+    assert a.households.equals(b.households)
+    assert a.summary.equals(b.summary)
+    if a.deductions is None:
+        assert b.deductions is None
+    else:
+        assert a.deductions.equals(b.deductions)
+
+
+DEDUCTING = {"steps": [{"id": "d", "kind": "pro_rata", "percent": "100", "weight": "person", "on_shortfall": "pro_rate"},
+                       {"id": "rest", "kind": "remainder", "to": "carry_over"}],
+             "deductions": {"protected": {"per": "person", "amount": "30"}, "creditors": ["collective", "carry_over"]}}
+
+
+@SETTINGS
+@given(st.data(), st.integers(0, 10**6), st.booleans())
+def test_one_deduction_per_household_in_order_is_settled_as_the_general_path_settles_it(
+        data: Any, pool: int, two_creditors: bool) -> None:
+    hh = data.draw(registry())
+    ids = sorted(hh["household_id"].to_list())
+    chosen = sorted(data.draw(st.sets(st.sampled_from(ids), min_size=1)))
+    rows = [(h, data.draw(st.integers(0, 10**6)), "loan",
+             data.draw(st.sampled_from(["collective", "carry_over"])) if two_creditors else "collective") for h in chosen]
+    deductions = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String,
+                                            "creditor": pl.String}, orient="row")
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _scheme(DEDUCTING)
+    if chosen:
+        reached()
+    fast = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
+    assert check(fast) == []
+    with pytest.MonkeyPatch.context() as m:
+        _general(m, adjustments)
+        general = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
+    _same(fast, general)
+    fast_check = [c for c in fast.checks if isinstance(c, adjustments.DeductionCheck)][0]
+    general_check = [c for c in general.checks if isinstance(c, adjustments.DeductionCheck)][0]
+    assert fast_check.frame.equals(general_check.frame)
+
+
+CAPPED = {"steps": [{"id": "d", "kind": "per_unit", "per": "person", "amount": "500", "on_shortfall": "pro_rate"},
+                    {"id": "cap", "kind": "cap", "limit": {"per": "household", "amount": "2000"}, "counts": ["d"],
+                     "over": "period", "excess_to": "remaining"},
+                    {"id": "rest", "kind": "remainder", "to": "carry_over"}]}
+
+
+@SETTINGS
+@given(st.data(), st.integers(0, 10**7))
+def test_earlier_payments_one_row_per_household_in_order_cap_as_the_grouped_path_caps(data: Any, pool: int) -> None:
+    hh = data.draw(registry())
+    ids = sorted(hh["household_id"].to_list())
+    chosen = sorted(data.draw(st.sets(st.sampled_from(ids), min_size=1)) | data.draw(st.sets(st.just("ZZ-unknown"))))
+    earlier = pl.DataFrame({"household_id": chosen, "amount_fen": [data.draw(st.integers(0, 300000)) for _ in chosen]},
+                           schema={"household_id": pl.String, "amount_fen": pl.Int64})
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _scheme(CAPPED)
+    if set(chosen) & set(ids):
+        reached()
+    fast = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
+    assert check(fast) == []
+    with pytest.MonkeyPatch.context() as m:
+        _general(m, engine)
+        general = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
+    _same(fast, general)
+
+
+@SETTINGS
+@given(st.lists(st.text("AB0-9", min_size=1, max_size=4), unique=True).map(sorted),
+       st.lists(st.text("AB0-9", min_size=0, max_size=5), max_size=30), st.booleans())
+def test_sorted_ids_are_found_by_the_as_of_join_where_the_binary_search_finds_them(
+        household_ids: list[str], wanted: list[str], in_order: bool) -> None:
+    ids = pl.Series(household_ids, dtype=pl.String)
+    asked = pl.Series(sorted(wanted) if in_order else wanted, dtype=pl.String)
+    expected = [household_ids.index(w) if w in household_ids else None for w in asked.to_list()]
+    reached()
+    assert rows_of(ids, asked, True).to_list() == expected
+    assert rows_of(ids, asked).to_list() == expected
+
+
+def test_the_bench_inputs_take_the_fast_paths() -> None:
+    """The bench's deductions and earlier payments (one row per household, in id order) skip
+    the sort and the grouping; its events make two stretches per household, not twelve months."""
+    from schemes.frames import ordered_distinct
+
+    ids = pl.Series([f"V0001-{i:05d}" for i in range(0, 400, 20)])
+    assert ordered_distinct(ids)
+    hh = _engine_frame(pl.DataFrame([{"household_id": f"V0001-{i:05d}", "village_id": "V0001", "status": "poor",
+                                      "members": 3, "able_members": 1, "shares": 0, "capital_fen": 0}
+                                     for i in range(10)], schema=HH_SCHEMA))
+    events = pl.DataFrame([{"household_id": "V0001-00003", "event": "died", "scope": "person", "date": date(2024, 5, 10),
+                            "from_status": None}], schema=EVENT_SCHEMA)
+    table = month_table(hh, events, "next_month")
+    assert table.frame.select("hrow", "month", "months", "members").rows() == [(3, 1, 5, 4), (3, 6, 7, 3)]
