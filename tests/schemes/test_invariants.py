@@ -153,6 +153,8 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
         ("a debt carried forward while money was left to recover", lambda: _replace_check(
             _run(MONTHS), DeductionCheck, lambda c: replace(c, frame=c.frame.with_columns(  # type: ignore[attr-defined]
                 recovered=pl.col("recovered") - 1, after=pl.col("after") + 1)))),
+        ("a deduction row whose recovered and carried forward do not make its amount", lambda: replace(
+            _run(MONTHS), deductions=_bump(_run(MONTHS).deductions, "carried_forward_fen", 0, 1))),  # type: ignore[arg-type]
         ("recovered more than the line shows", lambda: _households(_run(MONTHS), lambda h: h.with_columns(
             pl.when(pl.col("household_id") == "H3").then(-101).otherwise(pl.col("deductions")).alias("deductions")))),
     ],
@@ -249,6 +251,9 @@ MESSAGES: dict[str, list[str]] = {
         '[deductions_bounded] household H3: 9999 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
         '[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (20001 fen > 20000 fen)',
         '[deductions_bounded] household H3: part of its debt is carried forward although it is still above its protected amount (40001 fen > 20000 fen)',
+    ],
+    'a deduction row whose recovered and carried forward do not make its amount': [
+        '[deductions_bounded] household *: - fen recovered does not match its deductions column or exceeds the - fen asked',
     ],
     'recovered more than the line shows': [
         '[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
