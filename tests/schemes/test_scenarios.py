@@ -77,6 +77,7 @@ def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
     assert (villages["pool_fen"] == villages["return_fen"] + villages["brought_forward_fen"]).all()
     assert allocation.households.equals(allocation.households.sort("village_id", "household_id"))
     assert allocation.accounts.equals(allocation.accounts.sort("village_id", "account"))
+    assert summary.null_count().sum_horizontal().item() == 0  # every row and part has every figure
     assert (summary["requested_fen"] == summary["paid_fen"] + summary["shortfall_fen"] + summary["unallocated_fen"]).all()
     kinds = {s.id: s.kind for s in scheme.steps} | {"brought_forward": "brought_forward", "deductions": "deductions"}
     order = ["brought_forward"] * ("brought_forward" in summary["step_id"]) + list(scheme.step_ids) \
