@@ -76,7 +76,8 @@ def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
     what it paid, fell short of or left unallocated; its recipients are its lines not zero."""
     summary, scheme = allocation.summary, allocation.scheme
     villages = allocation.villages
-    assert villages.columns == ["village_id", "pool_fen", "households", "return_fen", "brought_forward_fen"]
+    assert villages.schema == {"village_id": pl.String, "pool_fen": pl.Int64, "households": pl.Int64,
+                               "return_fen": pl.Int64, "brought_forward_fen": pl.Int64}
     assert (villages["pool_fen"] == villages["return_fen"] + villages["brought_forward_fen"]).all()
     assert allocation.households.equals(allocation.households.sort("village_id", "household_id"))
     assert allocation.accounts.equals(allocation.accounts.sort("village_id", "account"))
