@@ -186,15 +186,16 @@ def process_bench(households: int, villages: int, data: Path | None, rounds: int
     import shutil
     import statistics
 
-    from support.sample import generate, write_csv
-
     keep = data is not None
     data = data or Path(tempfile.mkdtemp(prefix="bench-process-"))
     data.mkdir(parents=True, exist_ok=True)
     stamp = data / f".sample-{households}-{villages}"
     if not stamp.exists():
+        # generated in a child: a child forked from this process after it held the sample would
+        # report this process's peak as its own (Linux carries the high-water mark over fork and exec)
         t = time.perf_counter()
-        write_csv(generate(households, villages, seed=2024), data)
+        subprocess.run([sys.executable, __file__, "--generate", str(data), "--households", str(households),
+                        "--villages", str(villages)], check=True)
         stamp.touch()
         print(f"generated {households:,} households in {villages:,} villages in {time.perf_counter() - t:.1f} s")
     registry, returns = data / "households.csv", data / "returns.csv"
@@ -221,7 +222,8 @@ def process_bench(households: int, villages: int, data: Path | None, rounds: int
     load = os.getloadavg()
     print(f"whole process, {households:,} households in {villages:,} villages, median of {rounds} alternating rounds; "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    print(f"{'program':<24}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}{'peak RSS GiB':>14}{'target':>8}")
+    print(f"{'program':<24}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}{'peak RSS GiB':>14}{'target':>8}"
+          f"{'cpu range s':>16}")
     floor = runs["floor (bench/floor.py)"]
     floor_wall = statistics.median(r[0] for r in floor)
     floor_cpu = statistics.median(r[1] for r in floor)
@@ -230,7 +232,9 @@ def process_bench(households: int, villages: int, data: Path | None, rounds: int
         cpu = statistics.median(r[1] for r in measured)
         peak = max(r[2] for r in measured)
         verdict = "" if measured is floor else f"{PROCESS_TARGET:>7.1f}x {'ok' if cpu / floor_cpu <= PROCESS_TARGET else 'OVER'}"
-        print(f"{name:<24}{wall:>8.2f}{wall / floor_wall:>7.2f}{cpu:>8.2f}{cpu / floor_cpu:>7.2f}{peak:>14.2f} {verdict}")
+        low, high = min(r[1] for r in measured), max(r[1] for r in measured)
+        print(f"{name:<24}{wall:>8.2f}{wall / floor_wall:>7.2f}{cpu:>8.2f}{cpu / floor_cpu:>7.2f}{peak:>14.2f} "
+              f"{verdict:<10}{low:>7.2f}-{high:.2f}")
 
 
 def main() -> None:
@@ -247,7 +251,12 @@ def main() -> None:
                         help="polars threads in each measured child (POLARS_MAX_THREADS; default: polars decides)")
     parser.add_argument("--data", type=Path, default=None, help="--process: keep (and reuse) the CSV files here")
     parser.add_argument("--child", nargs=2, metavar=("DATA", "SCHEME"), help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        from support.sample import generate, write_csv
+        write_csv(generate(args.households, args.villages, seed=2024), args.generate)
+        return
     if args.child:
         print(json.dumps(child(Path(args.child[0]), args.child[1], args.villages, args.full)))
         return

@@ -38,11 +38,24 @@ def _village(allocation: Allocation, vix: int) -> str:
     return str(allocation.villages["village_id"][vix])
 
 
+def _sums_by_village(frames: list[pl.DataFrame], columns: list[str]) -> pl.DataFrame:
+    """Each column's sum per village over the rows of every frame, exactly: in Int64 when no
+    sum can leave it (every value times the number of rows below 2**62), else in Int128."""
+    rows = max(sum(f.height for f in frames), 1)
+    biggest = 0
+    for f in frames:
+        if f.height and columns:
+            stats = f.select(*[pl.col(c).max().alias(f"{c}+") for c in columns],
+                             *[pl.col(c).min().alias(f"{c}-") for c in columns]).row(0)
+            biggest = max(biggest, *(abs(int(x or 0)) for x in stats))
+    wide = pl.Int64 if biggest * rows < 2**62 else I128
+    return pl.concat([f.lazy().select("village_id", *[pl.col(c).cast(wide) for c in columns]) for f in frames]).group_by(
+        "village_id").agg([pl.col(c).sum().cast(I128) for c in columns]).collect()
+
+
 def conservation(a: Allocation) -> list[Violation]:
     """The lines of every village add up to its distributable amount, to the fen."""
-    totals = pl.concat([
-        a.households.select("village_id", "amount_fen"), a.accounts.select("village_id", "amount_fen"),
-    ]).group_by("village_id").agg(pl.col("amount_fen").cast(I128).sum().alias("lines"))
+    totals = _sums_by_village([a.households, a.accounts], ["amount_fen"]).rename({"amount_fen": "lines"})
     joined = a.villages.join(totals, on="village_id", how="left").with_columns(pl.col("lines").fill_null(0))
     bad = joined.filter(pl.col("lines") != pl.col("pool_fen"))
     return [Violation("conservation", Msg("inv.conservation", village=r["village_id"], lines=r["lines"], pool=r["pool_fen"]))
@@ -54,9 +67,7 @@ def step_conservation(a: Allocation) -> list[Violation]:
     nothing is left at the end."""
     out: list[Violation] = []
     steps = a.summary.filter(pl.col("part") == "")
-    per_step = pl.concat([
-        a.households.select("village_id", *a.step_ids), a.accounts.select("village_id", *a.step_ids),
-    ]).group_by("village_id").agg([pl.col(s).cast(I128).sum() for s in a.step_ids])
+    per_step = _sums_by_village([a.households, a.accounts], list(a.step_ids))
     joined = steps.join(per_step.unpivot(index="village_id", variable_name="step_id", value_name="lines"),
                         on=["village_id", "step_id"], how="left").with_columns(pl.col("lines").fill_null(0))
     bad = joined.filter(pl.col("lines") != pl.col("available_fen") - pl.col("remaining_fen"))
@@ -172,7 +183,8 @@ def groups_settled(a: Allocation) -> list[Violation]:
         bad_lines = f.filter((pl.col("paid") < 0) | (pl.col("paid") > pl.col("need"))).height
         if bad_lines:
             out.append(Violation("groups_settled", Msg("inv.group_line", group=check.group_id, count=bad_lines)))
-        per = f.group_by("vix").agg(pl.col("paid").cast(I128).sum(), pl.col("need").cast(I128).sum()).join(
+        per = _sums_by_village([f.select(pl.col("vix").alias("village_id"), "paid", "need")], ["paid", "need"]).rename(
+            {"village_id": "vix"}).join(
             pl.DataFrame({"vix": pl.arange(0, len(check.available), eager=True, dtype=pl.Int64), "avail": check.available}),
             on="vix", how="right").with_columns(pl.col("paid").fill_null(0), pl.col("need").fill_null(0))
         per = per.with_columns(expected=pl.min_horizontal(pl.col("need"), pl.col("avail").cast(I128)))
@@ -189,6 +201,16 @@ def groups_settled(a: Allocation) -> list[Violation]:
     return out
 
 
+def _rows_held(household_ids: pl.Series, ids: pl.Series, hrows: pl.Series | None) -> pl.Series:
+    """The row of each id in ``household_ids``: the rows the evidence names where they hold those
+    ids, else looked up (null where absent)."""
+    if hrows is not None and hrows.len() == ids.len() and hrows.null_count() == 0 \
+            and (hrows.len() == 0 or (hrows.min() >= 0 and hrows.max() < household_ids.len())) \
+            and (household_ids.gather(hrows) == ids).all():
+        return hrows
+    return rows_of(household_ids, ids)
+
+
 def deductions_bounded(a: Allocation) -> list[Violation]:
     """Deductions never take a household below zero or below its protected minimum, recover no
     more than asked, match the ``deductions`` column, and carry forward only what the protected
@@ -203,7 +225,7 @@ def deductions_bounded(a: Allocation) -> list[Violation]:
             out.append(Violation("deductions_bounded", Msg("inv.deduction", household=r["household_id"], recovered=r["recovered"],
                                                            before=r["before"], after=r["after"], protected=r["protected"])))
         if "deductions" in a.households.columns:  # the households concerned, found by binary search
-            rows = rows_of(a.households["household_id"], f["household_id"])
+            rows = _rows_held(a.households["household_id"], f["household_id"], check.hrows)
             taken = -a.households["deductions"].gather(rows.fill_null(0))
             joined = f.with_columns(column=pl.when(rows.is_not_null()).then(taken))
         else:

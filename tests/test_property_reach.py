@@ -50,12 +50,16 @@ def test_reached_outside_the_plugin_counts_nothing() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    before = dict(reach.COUNTS)
+    before = {k: list(v) for k, v in reach.COUNTS.items()}
+    item, reach._state["item"] = reach._state["item"], None  # as outside the plugin: no current test
 
     @settings(max_examples=5, database=None)
     @given(st.integers())
     def prop(n: int) -> None:
         reach.reached()
 
-    reach.track(prop)()
+    try:
+        reach.track(prop)()
+    finally:
+        reach._state["item"] = item
     assert reach.COUNTS == before

@@ -19,6 +19,7 @@ from dividends.cli.console import out, say, show_problems
 from dividends.clock import FixedClock, SystemClock, today
 from dividends.compare import compare
 from dividends.compute import Computation, Inputs, compute
+import schemes
 from support.sample import generate, write_csv
 from schemes.i18n import Msg, current_language, load_catalog
 from schemes.money import format_yuan
@@ -145,7 +146,6 @@ async def _people(step) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
     from dividends import ledger, runs
-    from dividends.auditpack import verify_pack
     from dividends.refusals import Forbidden
     from dividends.store.db import database
     from dividends.store.listing import payout_household_ids
@@ -203,6 +203,10 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
                                  abstaining=2, body="representatives")  # the representatives' meeting, on record
             await run_cases.approve(member, run.id, clock, resolution=meeting)  # type: ignore[arg-type]
             step("cli.run.state", run=run.id, state=runs.state_name("approved"))
+            if int(hh["amount_fen"].sum()) == 0:  # a small registry: every fen to the accounts, no bank file
+                step("demo.nothing_to_pay", run=run.id)
+                await _pack(accountant, run.id, village, period, directory, step)
+                continue
             batch = (await payments.pay(accountant, run.id, clock=clock)).batch  # type: ignore[arg-type]
             bank_files = await payments.export_batch(accountant, run.id, batch.number,  # type: ignore[arg-type]
                                                      directory / "runs" / f"{village}-bank")
@@ -224,14 +228,10 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
             await _sms(accountant, run.id, "payment_confirmation", directory, step, clock, example=village == "V0001")
             await payments.close(accountant, run.id, clock=clock)  # type: ignore[arg-type]
             step("cli.run.state", run=run.id, state=runs.state_name("closed"))
-            pack = directory / "runs" / f"{village}-audit-pack.zip"
-            pack.write_bytes(await reading.audit_pack(accountant, run.id))  # type: ignore[arg-type]
-            pack.chmod(0o600)
-            checked = verify_pack(pack)
-            if not checked.ok:
-                show_problems(checked.problems)
-                raise typer.Exit(1)
-            step("pack.ok", run=run.id, village=village, period=period)
+            await _pack(accountant, run.id, village, period, directory, step)
+        out.print()
+        out.rule(Msg("demo.part3").text())
+        await _dated_events(people, data, directory, period, step, clock)
         entries, heads = await reading.ledgers(admin)  # type: ignore[arg-type]
         errors = ledger.verify(entries, heads)
         if errors:
@@ -243,6 +243,110 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
         books = directory / "ledger.beancount"
         books.write_text(buffer.getvalue(), encoding="utf-8")
         say("cli.ledger.exported", entries=sum(len(v) for v in entries.values()), file=str(books))
+
+
+async def _pack(actor, run_id: int, village: str, period: int, directory: Path, step) -> None:  # type: ignore[no-untyped-def]
+    """Write the run's audit pack and check it offline."""
+    from dividends.auditpack import verify_pack
+    from dividends.usecases import reading
+
+    pack = directory / "runs" / f"{village}-audit-pack.zip"
+    pack.write_bytes(await reading.audit_pack(actor, run_id))
+    pack.chmod(0o600)
+    checked = verify_pack(pack)
+    if not checked.ok:
+        show_problems(checked.problems)
+        raise typer.Exit(1)
+    step("pack.ok", run=run_id, village=village, period=period)
+
+
+EVENTS_VILLAGE = "V0001"
+MONTHS_SCHEME = Path(schemes.__file__).resolve().parent / "examples" / "per-person-months.yaml"
+MONTHS_ASSET = "村集体经济合作社分红"
+
+
+def demo_events(households: pl.DataFrame, period: int) -> list[tuple[str, str, str, str, str]]:
+    """Four dated events of one village's households (户编号, 变动类型, 变动日期, 成员姓名, 原类别):
+    a member's death, a household moving out, a new member, and a poor household that exited
+    poverty, each of a different household, poor or monitored ones first (the months scheme
+    pays those), an exited one for the status change."""
+    ordered = households.sort("household_id")
+    paid = ordered.filter(pl.col("status").is_in(["poor", "monitored"]))["household_id"].to_list()
+    exited = ordered.filter(pl.col("status") == "exited")["household_id"].to_list()
+    rest = ordered["household_id"].to_list()
+    taken: list[str] = []
+
+    def pick(*pools: list[str]) -> str:
+        for pool in pools:
+            for h in pool:
+                if h not in taken:
+                    taken.append(h)
+                    return h
+        raise ValueError("fewer than four households")
+
+    died, moved, grew = pick(paid, rest), pick(paid, rest), pick(paid, rest)
+    changed = pick(exited, rest)
+    return [(died, "死亡", f"{period}-05-10", "王秀英", ""), (moved, "迁出", f"{period}-08-20", "", ""),
+            (grew, "新增", f"{period}-03-02", "李小宝", ""), (changed, "类别变更", f"{period}-10-15", "", "贫困户")]
+
+
+async def _dated_events(people, data, directory: Path, period: int, step, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    """A new registry version of one village with four dated events, and a run of the example
+    scheme that prorates by months of eligibility: each affected household's dividend by months
+    beside what a whole year would have paid it."""
+    from dividends import runs
+    from dividends.period_inputs import event_text, read_event_rows
+    from dividends.usecases import registry as registry_cases
+    from dividends.usecases import runs as run_cases
+
+    village = EVENTS_VILLAGE
+    accountant = people[f"acc-{village}"]
+    files = _village_files(data, village, directory / "registry" / f"{village}-events")
+    rows = demo_events(data.households.filter(pl.col("village_id") == village), period)
+    events = files["households"].with_name("events.csv")
+    events.write_text("户编号,变动类型,变动日期,成员姓名,原类别\n" + "".join(",".join(r) + "\n" for r in rows),
+                      encoding="utf-8-sig")
+    report = await registry_cases.import_registry(accountant, village, files["households"], period=period,
+                                                  posts=files["posts"], members=files["persons"], events=events)
+    for v in report.villages:
+        step("demo.events_imported", village=v.village, version=v.version, events=len(rows))
+    lang = current_language()
+    for r in read_event_rows(events, period).iter_rows(named=True):
+        step("demo.event", text=event_text({**r, "date": r["date"].isoformat()}, lang))
+    # a return that keeps every promise (500 yuan a person a year), so nothing is cut pro rata
+    amount = format_yuan(50000 * int(data.households.filter(pl.col("village_id") == village)["members"].sum()), grouping=False)
+    run = await run_cases.create(accountant, village, period, str(MONTHS_SCHEME), asset=MONTHS_ASSET, amount_yuan=amount)
+    await run_cases.compute(accountant, run.id, clock)
+    computed = await runs.get_run(run.id)
+    say("demo.village", village=f"{village} {LIFECYCLE[village][1]}", scheme=computed.scheme.scheme_id,
+        amount=format_yuan(computed.pool_fen))
+    step("cli.show.events", count=await runs.events_read(computed))
+    prorated = _step_of(await runs.lines_frame(run.id), "dividend")
+    whole = _whole_year(files, period, amount)
+    for household, *_ in rows:
+        step("demo.prorated", household=household, months=format_yuan(prorated.get(household, 0)),
+             year=format_yuan(whole.get(household, 0)))
+
+
+def _step_of(lines: pl.DataFrame, step_id: str) -> dict[str, int]:
+    """Each household line's amount from one step (its breakdown)."""
+    import json
+    hh = lines.filter(pl.col("recipient_kind") == "household")
+    return {h: int(json.loads(b).get(step_id, 0)) for h, b in zip(hh["recipient_id"], hh["breakdown"])}
+
+
+def _whole_year(files: dict[str, Path], period: int, amount: str) -> dict[str, int]:
+    """What the months scheme's dividend would pay each household had nothing changed in the
+    year (no events, nothing paid earlier): its units for all twelve months."""
+    from dividends.period_inputs import NO_EVENTS
+    none = files["households"].with_name("no-events.csv")
+    none.write_bytes(NO_EVENTS)
+    unpaid = files["households"].with_name("nothing-paid.csv")
+    unpaid.write_text("household_id,amount_yuan\n", encoding="utf-8")
+    c = compute(Inputs(scheme=str(MONTHS_SCHEME), registry=files["households"], members=files["persons"],
+                       posts=files["posts"], period=period, amount_yuan=amount, events=none, earlier_paid=unpaid))
+    hh = c.allocation.households
+    return dict(zip(hh["household_id"].to_list(), hh["dividend"].to_list()))
 
 
 async def _sms(actor, run_id: int, kind: str, directory: Path, step, clock: FixedClock, *,  # type: ignore[no-untyped-def]

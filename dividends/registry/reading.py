@@ -172,8 +172,11 @@ def read_table(
     table = _to_table(raw, columns, file, fmt, mapping, fail)
     del raw  # the parser's cells, freed before the copy below
     # one chunk per column: the parser leaves many, and every later expression mixing columns
-    # of different chunkings would align them again (10-50x slower checks)
-    table = dataclasses.replace(table, frame=table.frame.rechunk())
+    # of different chunkings would align them again (10-50x slower checks). Column by column:
+    # the frame's rechunk also compacts the text buffers (0.17 s on 1M rows, against 0.03 s)
+    table = dataclasses.replace(
+        table, frame=pl.DataFrame([column.rechunk() for column in table.frame.iter_columns()])
+    )
     if table.frame.height == 0 and not allow_no_rows:
         raise fail(Msg("registry.no_data_rows"))
     return table

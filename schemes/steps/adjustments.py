@@ -53,6 +53,9 @@ class DeductionCheck:
     per household with a deduction, its total before, its protected minimum and what was taken."""
 
     frame: pl.DataFrame  # vix, household_id, before, protected, asked, recovered, after (Int64)
+    # the household row of each row of ``frame`` in the allocation's households (the invariant
+    # checks it holds that household, and reads its line there without a look-up)
+    hrows: pl.Series | None = None
 
 
 def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.DataFrame]:
@@ -137,10 +140,12 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
     outcome.floors_applied = ctx.per_village(pl.repeat(1, held.height, dtype=pl.Int64, eager=True).alias(""), held.select("vix"))
     evidence = evidence.select("vix", "household_id", "before", "protected", "asked", "recovered", "after")
     results = d.select(*DEDUCTION_RESULT_COLUMNS)
+    hrows: pl.Series | None = rows.cast(pl.Int64)
     if not one_each:  # else in household-row order, which is (village, household) order already
         evidence = evidence.sort("vix", "household_id")
         results = results.sort("village_id", "household_id", "creditor", "reason", "amount_fen")
-    outcome.checks.append(DeductionCheck(evidence))
+        hrows = None
+    outcome.checks.append(DeductionCheck(evidence, hrows))
     return outcome, results
 
 

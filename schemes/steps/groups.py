@@ -69,7 +69,7 @@ def settle_group(group: ClaimGroup, claims: list[AnyStep], ctx: RunContext) -> l
         frame = rows.with_columns(paid=pl.col("need"))
         lines = needs
     else:
-        frame, split_check = _cut(group.id, rows, available, len(group.levels))
+        frame, split_check = _cut(group.id, rows, available, len(group.levels), total128 if len(group.levels) == 1 else None)
         checks.append(split_check)
         lines = [frame["paid"].slice(start, size).rechunk() for start, size in zip(starts, sizes)]
     outcomes = []
@@ -97,16 +97,23 @@ def _rows(ctx: RunContext, claims: list[AnyStep], needs: list[pl.Series], househ
     return pl.concat(parts, rechunk=True)
 
 
-def _cut(group_id: str, rows: pl.DataFrame, available: pl.Series, levels: int) -> tuple[pl.DataFrame, SplitCheck]:
+def _cut(group_id: str, rows: pl.DataFrame, available: pl.Series, levels: int,
+         total: pl.Series | None = None) -> tuple[pl.DataFrame, SplitCheck]:
     """Grant each (village, level) what is left for it, and split the grant over its lines.
 
     A (village, level) is one dense key ``vix * levels + level``: the grants are looked up by
-    position, and the largest-remainder window runs over that one key in the rows' own order."""
+    position, and the largest-remainder window runs over that one key in the rows' own order.
+    One level (``pro_rate``): the key is the village and its need the group's ``total`` per
+    village, already known (no grouping of the lines)."""
     v = available.len()
-    frame = rows.with_columns(key=pl.col("vix") * levels + pl.col("level"))
-    need = pl.zeros(v * levels, dtype=pl.Int128, eager=True)
-    sums = frame.group_by("key").agg(pl.col("need").cast(I128).sum())
-    need = need.scatter(sums["key"], sums["need"])
+    if levels == 1 and total is not None:
+        frame = rows.with_columns(key=pl.col("vix"))
+        need = total.cast(I128)
+    else:
+        frame = rows.with_columns(key=pl.col("vix") * levels + pl.col("level"))
+        need = pl.zeros(v * levels, dtype=pl.Int128, eager=True)
+        sums = frame.group_by("key").agg(pl.col("need").cast(I128).sum())
+        need = need.scatter(sums["key"], sums["need"])
     table = pl.DataFrame({"vix": pl.arange(0, v, eager=True, dtype=pl.Int64).repeat_by(levels).explode(),
                           "level_need": need}).with_columns(
         before=pl.col("level_need").cum_sum().over("vix") - pl.col("level_need"),

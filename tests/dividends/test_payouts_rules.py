@@ -53,6 +53,7 @@ def test_a_correction_owes_only_the_difference_and_nothing_to_a_household_paid_i
     frame = lines(("household", "H1", 300), ("household", "H2", 200), ("household", "H3", 100))
     assert owed(frame, {"H1": 100, "H2": 200, "H3": 150, "H9": 5}).rows() == [("H1", 200)]
     assert owed(frame, {"H9": 5}).rows() == [("H1", 300), ("H2", 200), ("H3", 100)]
+    assert owed(frame, {"H1": 299, "H2": 201, "H3": 100}).rows() == [("H1", 1)]  # one fen left is owed
 
 
 def test_unpaid_are_the_households_whose_last_item_failed_and_none_was_paid() -> None:

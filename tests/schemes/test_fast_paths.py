@@ -126,6 +126,21 @@ def _general(monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
     monkeypatch.setattr(module, "ordered_distinct", lambda values: False)
 
 
+def _both_paths(doc: dict[str, Any], hh: pl.DataFrame, pool: int, extra: Extra, module: Any) -> tuple[Any, Any]:
+    """The allocation by the fast path and by the general one (``module``'s check forced off):
+    the same lines, households, summary and deduction rows."""
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _scheme(doc)
+    fast = allocate(scheme, hh, returns, period=2024, extra=extra)
+    assert check(fast) == []
+    with pytest.MonkeyPatch.context() as m:
+        _general(m, module)
+        general = allocate(scheme, hh, returns, period=2024, extra=extra)
+    _same(fast, general)
+    return fast, general
+
+
 def _same(a: Any, b: Any) -> None:
     assert a.lines().equals(b.lines())
     assert a.households.equals(b.households)
@@ -152,17 +167,8 @@ def test_one_deduction_per_household_in_order_is_settled_as_the_general_path_set
              data.draw(st.sampled_from(["collective", "carry_over"])) if two_creditors else "collective") for h in chosen]
     deductions = pl.DataFrame(rows, schema={"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String,
                                             "creditor": pl.String}, orient="row")
-    villages = sorted(set(hh["village_id"].to_list()))
-    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
-    scheme = _scheme(DEDUCTING)
-    if chosen:
-        reached()
-    fast = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
-    assert check(fast) == []
-    with pytest.MonkeyPatch.context() as m:
-        _general(m, adjustments)
-        general = allocate(scheme, hh, returns, period=2024, extra=Extra(deductions=deductions))
-    _same(fast, general)
+    reached()
+    fast, general = _both_paths(DEDUCTING, hh, pool, Extra(deductions=deductions), adjustments)
     fast_check = [c for c in fast.checks if isinstance(c, adjustments.DeductionCheck)][0]
     general_check = [c for c in general.checks if isinstance(c, adjustments.DeductionCheck)][0]
     assert fast_check.frame.equals(general_check.frame)
@@ -182,17 +188,8 @@ def test_earlier_payments_one_row_per_household_in_order_cap_as_the_grouped_path
     chosen = sorted(data.draw(st.sets(st.sampled_from(ids), min_size=1)) | data.draw(st.sets(st.just("ZZ-unknown"))))
     earlier = pl.DataFrame({"household_id": chosen, "amount_fen": [data.draw(st.integers(0, 300000)) for _ in chosen]},
                            schema={"household_id": pl.String, "amount_fen": pl.Int64})
-    villages = sorted(set(hh["village_id"].to_list()))
-    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
-    scheme = _scheme(CAPPED)
-    if set(chosen) & set(ids):
-        reached()
-    fast = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
-    assert check(fast) == []
-    with pytest.MonkeyPatch.context() as m:
-        _general(m, engine)
-        general = allocate(scheme, hh, returns, period=2024, extra=Extra(earlier_paid=earlier))
-    _same(fast, general)
+    reached()
+    _both_paths(CAPPED, hh, pool, Extra(earlier_paid=earlier), engine)
 
 
 @SETTINGS
@@ -222,3 +219,27 @@ def test_the_bench_inputs_take_the_fast_paths() -> None:
                             "from_status": None}], schema=EVENT_SCHEMA)
     table = month_table(hh, events, "next_month")
     assert table.frame.select("hrow", "month", "months", "members").rows() == [(3, 1, 5, 4), (3, 6, 7, 3)]
+
+
+def test_the_deduction_evidence_rows_are_used_only_where_they_hold_the_households() -> None:
+    """The invariant reads each household's deductions line at the row the evidence names, and
+    looks the household up when that row holds another household (or none)."""
+    from dataclasses import replace
+
+    from schemes.invariants import deductions_bounded
+
+    hh = pl.DataFrame([{"household_id": f"V0-{i:02d}", "village_id": "V0", "status": "poor", "members": 2,
+                        "able_members": 1, "shares": 0, "capital_fen": 0} for i in range(6)], schema=HH_SCHEMA)
+    deductions = pl.DataFrame({"household_id": ["V0-01", "V0-04"], "amount_fen": [500, 900], "reason": ["loan", "loan"],
+                               "creditor": ["collective", "collective"]})
+    returns = pl.DataFrame({"village_id": ["V0"], "amount_fen": [600000]})
+    a = allocate(_scheme(DEDUCTING), hh, returns, period=2024, extra=Extra(deductions=deductions))
+    [evidence] = [c for c in a.checks if isinstance(c, adjustments.DeductionCheck)]
+    assert evidence.hrows is not None and evidence.hrows.to_list() == [1, 4]
+    assert deductions_bounded(a) == []
+    for wrong in (pl.Series([0, 3], dtype=pl.Int64), pl.Series([1, 99], dtype=pl.Int64), None):
+        moved = replace(a, checks=tuple(replace(c, hrows=wrong) if c is evidence else c for c in a.checks))
+        assert deductions_bounded(moved) == []  # found by looking the households up
+    broken = a.households.with_columns(pl.when(pl.col("household_id") == "V0-04").then(-1).otherwise(pl.col("deductions"))
+                                       .alias("deductions"))
+    assert deductions_bounded(replace(a, households=broken))  # the line read at the named row disagrees

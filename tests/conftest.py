@@ -1,0 +1,17 @@
+"""Test-session hooks for every test directory."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test``), the modules holding a ``slow`` test go first: with
+    ``--dist loadscope`` a worker takes whole modules in collection order, and a long module
+    handed out last keeps one worker busy alone at the end. Every worker collects the same
+    order (xdist requires it); a run in one process keeps the usual order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    slow = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow)

@@ -1,0 +1,49 @@
+"""``dividends demo``: the whole run on a small registry (a village whose scheme pays no household
+has no bank file to make, instead of stopping), and its third part: a registry version with four
+dated events (a death, a move-out, a new member, a poor household that exited poverty) and a
+run of the months scheme, each affected household paid by months beside a whole year."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dividends.cli.demo import demo_events
+from tests.dividends.support import ROOT
+
+
+def test_the_demo_picks_four_events_of_different_households_paid_ones_first() -> None:
+    households = pl.DataFrame({"household_id": [f"V0001-{i:05d}" for i in range(1, 8)],
+                               "status": ["non_poor", "poor", "exited", "monitored", "poor", "non_poor", "exited"]})
+    rows = demo_events(households, 2024)
+    assert [r[1] for r in rows] == ["死亡", "迁出", "新增", "类别变更"]
+    assert [r[0] for r in rows] == ["V0001-00002", "V0001-00004", "V0001-00005", "V0001-00003"]
+    assert all(r[2].startswith("2024-") for r in rows) and rows[3][4] == "贫困户" and rows[0][3]
+    few = demo_events(households.head(4), 2024)  # fewer paid households: the others stand in
+    assert len({r[0] for r in few}) == 4
+
+
+@pytest.mark.slow
+def test_the_demo_runs_on_a_small_registry_and_pays_the_changed_households_by_months(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DIVIDENDS_DEBUG")}
+    done = subprocess.run([sys.executable, "-m", "dividends", "demo", "--dir", str(tmp_path / "demo"), "--households", "60"],
+                          capture_output=True, text=True, env={**env, "DIVIDENDS_LANG": "en", "COLUMNS": "200"},
+                          cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    text = done.stdout
+    # 20 households in the photovoltaic village: every fen to the accounts, nothing to send to the bank
+    assert "no household is owed anything" in text and "has nothing left to pay" not in text
+    assert "3. Households that changed during the year" in text
+    assert "with 4 dated events" in text and "4 dated events read (inputs/events.csv)" in text
+    for kind in ("died on", "left on", "joined on", "status changed on"):
+        assert kind in text, kind
+    shown = re.findall(r"household (\S+): ([\d,.]+) yuan by months of eligibility \(a whole year would pay ([\d,.]+) yuan\)",
+                       text)
+    assert len(shown) == 4, text[-3000:]
+    assert any(months != year for _, months, year in shown)  # proration changed what someone gets
+    assert "demo finished" in text
