@@ -129,6 +129,10 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _run(SPLIT), "dividend", lambda f: _bump(_bump(f, "out", 0, -2**61), "out", 1, 2**61))),
         # 4 fen by weights 2:2, a line of 2 - 2**62 fen: in Int64, (2 - 2**62) x 4 wraps round to
         # exactly its share's 8, so the check must widen when a line is negative
+        ("lines exactly one fen from whole shares", lambda: _split_of(  # 4 fen by 1:1 is 2 and 2, not 3 and 1
+            _run(SPLIT), "dividend", lambda f: pl.DataFrame(
+                {"group": [0, 0], "pool": [4, 4], "weight": [1, 1], "out": [3, 1]},
+                schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}))),
         ("a line so far below zero that Int64 products wrap", lambda: _split_of(
             _run(SPLIT), "dividend", lambda f: pl.DataFrame(
                 {"group": [0, 0], "pool": [4, 4], "weight": [2, 2], "out": [2 - 2**62, 2]},
@@ -221,6 +225,9 @@ MESSAGES: dict[str, list[str]] = {
         "[within_one_fen] step 'even': the split does not add up to its pool",
     ],
     'a line far below zero from its share': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
+    'lines exactly one fen from whole shares': [
         "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
     ],
     'a line so far below zero that Int64 products wrap': [
