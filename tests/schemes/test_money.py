@@ -99,6 +99,7 @@ def test_a_decimal_refuses_a_percent_sign_a_sign_a_zero_denominator_and_words(te
     with pytest.raises(MoneyFormatError) as caught:
         parse_decimal(text)
     assert not isinstance(caught.value, PrecisionError)
+    assert str(caught.value) == str(text)  # the refusal names what was written
 
 
 @pytest.mark.parametrize("text", ["0.0000001", "1/1000001", "1000000000000000", "1000000000000000/3", "0.1234567"])

@@ -133,3 +133,9 @@ def test_no_villages_and_no_households_make_an_empty_allocation_of_the_same_type
     for got, want in ((empty.summary, full.summary), (empty.lines(), full.lines()),
                       (empty.households, full.households), (empty.villages, full.villages)):
         assert got.height == 0 and got.schema == want.schema
+
+
+def test_a_households_frame_without_a_column_is_refused_naming_it() -> None:
+    case = ORDER_CASES[0]
+    with pytest.raises(TypeError, match="households frame lacks columns.*'shares'"):
+        allocate(case.scheme, case.households.drop("shares"), case.returns, period=case.period)
