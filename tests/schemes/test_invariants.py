@@ -129,6 +129,10 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _run(SPLIT), "dividend", lambda f: _bump(_bump(f, "out", 0, -2**61), "out", 1, 2**61))),
         # 4 fen by weights 2:2, a line of 2 - 2**62 fen: in Int64, (2 - 2**62) x 4 wraps round to
         # exactly its share's 8, so the check must widen when a line is negative
+        ("lines exactly one fen from whole shares", lambda: _split_of(  # 4 fen by 1:1 is 2 and 2, not 3 and 1
+            _run(SPLIT), "dividend", lambda f: pl.DataFrame(
+                {"group": [0, 0], "pool": [4, 4], "weight": [1, 1], "out": [3, 1]},
+                schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}))),
         ("a line so far below zero that Int64 products wrap", lambda: _split_of(
             _run(SPLIT), "dividend", lambda f: pl.DataFrame(
                 {"group": [0, 0], "pool": [4, 4], "weight": [2, 2], "out": [2 - 2**62, 2]},
@@ -153,6 +157,8 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
         ("a debt carried forward while money was left to recover", lambda: _replace_check(
             _run(MONTHS), DeductionCheck, lambda c: replace(c, frame=c.frame.with_columns(  # type: ignore[attr-defined]
                 recovered=pl.col("recovered") - 1, after=pl.col("after") + 1)))),
+        ("a deduction row whose recovered and carried forward do not make its amount", lambda: replace(
+            _run(MONTHS), deductions=_bump(_run(MONTHS).deductions, "carried_forward_fen", 0, 1))),  # type: ignore[arg-type]
         ("recovered more than the line shows", lambda: _households(_run(MONTHS), lambda h: h.with_columns(
             pl.when(pl.col("household_id") == "H3").then(-101).otherwise(pl.col("deductions")).alias("deductions")))),
     ],
@@ -221,6 +227,9 @@ MESSAGES: dict[str, list[str]] = {
     'a line far below zero from its share': [
         "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
     ],
+    'lines exactly one fen from whole shares': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
     'a line so far below zero that Int64 products wrap': [
         "[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
         "[within_one_fen] step 'dividend': the split does not add up to its pool",
@@ -249,6 +258,9 @@ MESSAGES: dict[str, list[str]] = {
         '[deductions_bounded] household H3: 9999 fen recovered does not match its deductions column or exceeds the 10000 fen asked',
         '[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (20001 fen > 20000 fen)',
         '[deductions_bounded] household H3: part of its debt is carried forward although it is still above its protected amount (40001 fen > 20000 fen)',
+    ],
+    'a deduction row whose recovered and carried forward do not make its amount': [
+        '[deductions_bounded] household *: - fen recovered does not match its deductions column or exceeds the - fen asked',
     ],
     'recovered more than the line shows': [
         '[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked',

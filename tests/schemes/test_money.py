@@ -25,6 +25,11 @@ def test_a_percent_is_written_exactly_as_a_decimal_or_else_a_fraction(value: Fra
     assert parse_percent(text) == value
 
 
+def test_a_percent_finer_than_six_decimals_is_written_as_a_fraction_as_a_scheme_would_write_it() -> None:
+    assert format_percent(Fraction(1, 10**9)) == "1/10000000%"  # 0.0000001%: seven decimals
+    assert format_percent(Fraction(123456789, 10**15)) == "123456789/10000000000000%"
+
+
 @pytest.mark.parametrize("fen, grouped, plain", [
     (0, "0.00", "0.00"), (5, "0.05", "0.05"), (-5, "-0.05", "-0.05"), (123450, "1,234.50", "1234.50"),
     (-123456789, "-1,234,567.89", "-1234567.89"), (100, "1.00", "1.00"),
@@ -94,6 +99,7 @@ def test_a_decimal_refuses_a_percent_sign_a_sign_a_zero_denominator_and_words(te
     with pytest.raises(MoneyFormatError) as caught:
         parse_decimal(text)
     assert not isinstance(caught.value, PrecisionError)
+    assert str(caught.value) == str(text)  # the refusal names what was written
 
 
 @pytest.mark.parametrize("text", ["0.0000001", "1/1000001", "1000000000000000", "1000000000000000/3", "0.1234567"])
@@ -130,12 +136,12 @@ def _frame(groups: list[str], pools: list[int], weights: list[int], dtype: pl.Da
 
 def test_each_group_is_split_on_its_own_in_every_width() -> None:
     groups = ["a", "a", "b", "b", "b", "c"]
-    for scale in (1, 2**40, 2**70):  # Int64, Int128 and Python-integer arithmetic
+    for scale in (1, 2**40, 2**124):  # Int64, Int128 and Python-integer arithmetic
         weights = [1 * scale, 2 * scale, 1, 1, 1, 0]
         pools = [10, 10, 7, 7, 7, 5]
         frame = _frame(groups, pools, weights, pl.Int128)
         got = split_by_weight(frame, pl.col("pool"), pl.col("w"), "g")
-        assert got.dtype == pl.Int64
+        assert got.dtype == pl.Int64 and got.name == "fen"  # the same Series from every path
         assert got.to_list() == apportion(10, weights[:2]) + apportion(7, weights[2:5]) + [0] == [3, 7, 3, 2, 2, 0]
         by_two = split_by_weight(frame.with_columns(h=pl.lit("x")), pl.col("pool"), pl.col("w"), ["h", "g"])
         assert by_two.to_list() == got.to_list()

@@ -67,16 +67,21 @@ def test_scenario(case: Case) -> None:
             assert row[SUMMARY_FIELDS[field]] == expected, f"{step}.{field}"
 
 
+MOVING = {"cap", "minimum_guarantee", "deductions"}  # steps that move fen between lines (drawn, cut)
+
+
 def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
     """What every summary must say of every case: per village one row per step in the scheme's
     order (brought forward first, deductions last), each with its kind; what a step asked is
     what it paid, fell short of or left unallocated; its recipients are its lines not zero."""
     summary, scheme = allocation.summary, allocation.scheme
     villages = allocation.villages
-    assert villages.columns == ["village_id", "pool_fen", "households", "return_fen", "brought_forward_fen"]
+    assert villages.schema == {"village_id": pl.String, "pool_fen": pl.Int64, "households": pl.Int64,
+                               "return_fen": pl.Int64, "brought_forward_fen": pl.Int64}
     assert (villages["pool_fen"] == villages["return_fen"] + villages["brought_forward_fen"]).all()
     assert allocation.households.equals(allocation.households.sort("village_id", "household_id"))
     assert allocation.accounts.equals(allocation.accounts.sort("village_id", "account"))
+    assert summary.null_count().sum_horizontal().item() == 0  # every row and part has every figure
     assert (summary["requested_fen"] == summary["paid_fen"] + summary["shortfall_fen"] + summary["unallocated_fen"]).all()
     kinds = {s.id: s.kind for s in scheme.steps} | {"brought_forward": "brought_forward", "deductions": "deductions"}
     order = ["brought_forward"] * ("brought_forward" in summary["step_id"]) + list(scheme.step_ids) \
@@ -89,7 +94,10 @@ def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
         assert rows["step_index"].to_list() == [i + 1 - ("brought_forward" in order) for i in range(len(order))]
         assert rows["kind"].to_list() == [kinds[s] for s in order]
         for r in rows.filter(pl.col("step_id").is_in(allocation.step_ids)).iter_rows(named=True):
-            assert r["recipients"] == lines.filter((pl.col("village_id") == village) & (pl.col(r["step_id"]) != 0)).height
+            mine = lines.filter(pl.col("village_id") == village)[r["step_id"]]
+            assert r["recipients"] == (mine != 0).sum()
+            if r["kind"] not in MOVING:  # what a paying step paid is what its lines hold
+                assert r["paid_fen"] == mine.sum(), (village, r["step_id"])
 
 
 ORDER_CASES = [c for c in CASES if "error" not in c.expect]
@@ -125,3 +133,9 @@ def test_no_villages_and_no_households_make_an_empty_allocation_of_the_same_type
     for got, want in ((empty.summary, full.summary), (empty.lines(), full.lines()),
                       (empty.households, full.households), (empty.villages, full.villages)):
         assert got.height == 0 and got.schema == want.schema
+
+
+def test_a_households_frame_without_a_column_is_refused_naming_it() -> None:
+    case = ORDER_CASES[0]
+    with pytest.raises(TypeError, match="households frame lacks columns.*'shares'"):
+        allocate(case.scheme, case.households.drop("shares"), case.returns, period=case.period)
