@@ -243,3 +243,26 @@ def test_the_deduction_evidence_rows_are_used_only_where_they_hold_the_household
     broken = a.households.with_columns(pl.when(pl.col("household_id") == "V0-04").then(-1).otherwise(pl.col("deductions"))
                                        .alias("deductions"))
     assert deductions_bounded(replace(a, households=broken))  # the line read at the named row disagrees
+
+
+@SETTINGS
+@given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=40),
+       st.sampled_from([pl.Int64, pl.Int32, pl.UInt32]))
+def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list[tuple[int, int]], dtype: Any) -> None:
+    from schemes.steps.context import I128, sums_by_sorted_vix
+
+    rows = sorted((min(i, v - 1), x) for i, x in rows)
+    if dtype != pl.Int64:
+        rows = [(i, abs(x) % 2**31) for i, x in rows]
+    vix = pl.Series([i for i, _ in rows], dtype=pl.Int64)
+    values = pl.Series([x for _, x in rows], dtype=dtype)
+    fast = sums_by_sorted_vix(vix, values, v)
+    assert fast is not None
+    general = [sum(x for i, x in rows if i == k) for k in range(v)]
+    reached()
+    assert fast.dtype == pl.Int64 and fast.name == "fen"
+    assert fast.to_list() == general
+    # unsorted rows, nulls or sums that could leave Int64 take the general path
+    if len(set(vix.to_list())) > 1:
+        assert sums_by_sorted_vix(vix.reverse(), values, v) is None
+    assert sums_by_sorted_vix(vix, pl.Series([2**62] * len(rows) or [0], dtype=I128)[:len(rows)], v) is None
