@@ -19,11 +19,11 @@ import pytest
 from schemes import invariants
 from schemes.engine import Allocation, allocate
 from schemes.invariants import CHECKS, check
-from schemes.loader import parse_scheme
+from schemes.loader import load_scheme, parse_scheme
 from schemes.steps.adjustments import DeductionCheck
 from schemes.steps.context import FloorCheck, SplitCheck
 from schemes.steps.groups import GroupCheck
-from tests.schemes.scenario import Case, load_cases
+from tests.schemes.scenario import HERE, Case, households_frame, load_cases
 
 CASES = {c.name: c for c in load_cases("presets.yaml") + load_cases("steps.yaml") + load_cases("shapes.yaml")}
 
@@ -280,3 +280,24 @@ def test_a_violation_names_the_village_step_recipient_and_amounts(name: str, wha
 
 def test_every_invariant_has_a_negative_test() -> None:
     assert {c.__name__ for c in CHECKS} == set(BROKEN)
+
+
+def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
+    """25 villages each broken the same way: each kind of step_conservation violation is
+    reported for 20 villages, not for all 25 (nor for 21)."""
+    villages = [f"V{i:02d}" for i in range(1, 26)]
+    households = households_frame([{"household_id": f"H{v}", "village_id": v, "status": "poor"} for v in villages])
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [10_000] * len(villages)},
+                           schema={"village_id": pl.String, "amount_fen": pl.Int64})
+    a = allocate(load_scheme(HERE / "schemes/status-weights.yaml"), households, returns, period=2024)
+    assert check(a) == []
+    last = pl.col("step_index") == pl.col("step_index").max()
+    # the last step of every village: opens 7 fen above the previous closing, closes with 14 left
+    summary = a.summary.with_columns(
+        available_fen=pl.when(last & (pl.col("part") == "")).then(pl.col("available_fen") + 7).otherwise(pl.col("available_fen")),
+        remaining_fen=pl.when(last & (pl.col("part") == "")).then(pl.col("remaining_fen") + 14).otherwise(pl.col("remaining_fen")))
+    texts = [v.text("en") for v in invariants.step_conservation(replace(a, summary=summary))]
+    kinds = Counter("left unassigned" if "left unassigned" in t else "opening balance" if "opening balance" in t
+                    else "lines add up" if "lines add up" in t else t for t in texts)
+    assert kinds == {"lines add up": 20, "opening balance": 20, "left unassigned": 20}
+    assert all(t.endswith(": 14 fen left unassigned at the end") for t in texts if "left unassigned" in t)

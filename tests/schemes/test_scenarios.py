@@ -10,6 +10,7 @@ from schemes.engine import allocate
 from schemes.invariants import check
 from schemes.money import parse_yuan
 from schemes.problems import InputError
+from schemes.engine import Extra
 from tests.schemes.scenario import Case, load_cases
 
 CASES = load_cases("presets.yaml") + load_cases("steps.yaml") + load_cases("shapes.yaml")
@@ -59,12 +60,13 @@ def test_scenario(case: Case) -> None:
 
     _summary_is_consistent(allocation)
 
-    for step, fields in case.expect.get("summary", {}).items():
-        row = allocation.summary.filter((allocation.summary["step_id"] == step) & (allocation.summary["part"] == "")
+    for key, fields in case.expect.get("summary", {}).items():
+        step, _, part = key.partition("/")  # "step/part": a share class's own row
+        row = allocation.summary.filter((allocation.summary["step_id"] == step) & (allocation.summary["part"] == part)
                                         & (allocation.summary["village_id"] == "V1")).row(0, named=True)
         for field, value in fields.items():
             expected = value if isinstance(value, int) else parse_yuan(str(value))
-            assert row[SUMMARY_FIELDS[field]] == expected, f"{step}.{field}"
+            assert row[SUMMARY_FIELDS[field]] == expected, f"{key}.{field}"
 
 
 MOVING = {"cap", "minimum_guarantee", "deductions"}  # steps that move fen between lines (drawn, cut)
@@ -139,3 +141,14 @@ def test_a_households_frame_without_a_column_is_refused_naming_it() -> None:
     case = ORDER_CASES[0]
     with pytest.raises(TypeError, match="households frame lacks columns.*'shares'"):
         allocate(case.scheme, case.households.drop("shares"), case.returns, period=case.period)
+
+
+def test_a_negative_deduction_is_refused() -> None:
+    """The scenario loader refuses negative yuan, so the deductions frame is built here."""
+    case = next(c for c in CASES if c.extra.deductions is not None and "error" not in c.expect)
+    deductions = pl.DataFrame({"household_id": [case.households["household_id"][0]], "amount_fen": [-100],
+                               "reason": ["loan"], "creditor": [case.extra.deductions["creditor"][0]]},
+                              schema=case.extra.deductions.schema)
+    with pytest.raises(InputError) as caught:
+        _run(replace(case, extra=replace(case.extra, deductions=deductions)))
+    assert caught.value.text("en") == "1 problem(s) found:\n  - a deduction amount cannot be negative"
