@@ -40,6 +40,7 @@ PRIORITY = "Claims in priority order with enough for the first level cut only th
 MONTHS = "Months of eligibility, a cap over the year's total, deductions and a carry-over sent to the collective"
 FLOOR = "A floor top-up drains the first source before it touches the second"
 SPLIT = "Equal remainders go to the lowest household id, whatever the row order"
+SHORT_YEAR = "In a short year the poor are paid first, then monitored households, then the rest"
 
 
 HUGE_SCHEME = """id: big
@@ -125,6 +126,8 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
             _huge(), "split", lambda f: _bump(f, "out", 2, 1))),
         ("a split after one of weights beyond Int128 that does not add up", lambda: _split_of(
             _huge(), "even", lambda f: _bump(f, "out", 2, 1))),
+        ("a priority split whose lines are missing", lambda: _split_of(
+            _run(SHORT_YEAR), "guaranteed", lambda f: f.with_columns(out=None))),
         ("a line far below zero from its share", lambda: _split_of(
             _run(SPLIT), "dividend", lambda f: _bump(_bump(f, "out", 0, -2**61), "out", 1, 2**61))),
         # 4 fen by weights 2:2, a line of 2 - 2**62 fen: in Int64, (2 - 2**62) x 4 wraps round to
@@ -211,6 +214,9 @@ MESSAGES: dict[str, list[str]] = {
     ],
     'a split that does not add up': [
         "[within_one_fen] step 'dividend': the split does not add up to its pool",
+    ],
+    'a priority split whose lines are missing': [
+        "[within_one_fen] step 'guaranteed' (priority): the split does not add up to its pool",
     ],
     'a line beyond Int64 products from its share': [
         "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
