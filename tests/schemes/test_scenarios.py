@@ -152,3 +152,16 @@ def test_a_negative_deduction_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         _run(replace(case, extra=replace(case.extra, deductions=deductions)))
     assert caught.value.text("en") == "1 problem(s) found:\n  - a deduction amount cannot be negative"
+
+
+@pytest.mark.parametrize("amounts", [[100, 200], [-100]], ids=["a village twice", "a negative amount"])
+def test_brought_forward_rows_must_be_one_non_negative_row_per_village(amounts: list[int]) -> None:
+    """Built here: the scenario loader's brought_forward is a mapping of non-negative yuan."""
+    case = next(c for c in CASES if c.extra.brought_forward is not None and "error" not in c.expect)
+    village = case.returns["village_id"][0]
+    bf = pl.DataFrame({"village_id": [village] * len(amounts), "amount_fen": amounts},
+                      schema={"village_id": pl.String, "amount_fen": pl.Int64})
+    with pytest.raises(InputError) as caught:
+        _run(replace(case, extra=replace(case.extra, brought_forward=bf)))
+    assert caught.value.text("en") == ("1 problem(s) found:\n  - amounts brought forward must be one non-negative row "
+                                       "per village, and with the return within the largest amount")
