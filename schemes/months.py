@@ -83,13 +83,19 @@ def _state(hh: pl.DataFrame, ev: pl.DataFrame, hrows: pl.Series, months: pl.Data
         pl.col("start").min().alias("left_from"))
     status = (before.filter(pl.col("event") == "status_changed").sort("hrow", "month", "start", maintain_order=True)
               .group_by("hrow", "month", maintain_order=True).agg(pl.col("from_status").first().alias("status_m")))
-    return (
+    return _finish(
         months.join(person, on=["hrow", "month"], how="left")
         .join(absent_before.with_columns(pl.lit(True).alias("absent")), on=["hrow", "month"], how="left")
         .join(left, on="hrow", how="left")
         .join(status, on=["hrow", "month"], how="left")
-        .join(base, on="hrow", how="left")
-        .with_columns(
+        .join(base, on="hrow", how="left"))
+
+
+def _finish(stretches: pl.DataFrame) -> pl.DataFrame:
+    """The state from the stretches' columns ``delta`` (members to add back), ``absent``,
+    ``left_from`` and ``status_m`` (null: nothing changes) and the household columns."""
+    return (
+        stretches.with_columns(
             present=pl.col("absent").is_null() & (pl.col("left_from").is_null() | (pl.col("month") < pl.col("left_from"))),
             status=pl.coalesce("status_m", "status"),
             members=(pl.col("members") + pl.col("delta").fill_null(0)).clip(lower_bound=0),
@@ -105,6 +111,19 @@ def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sort
     ``household_id``, sorted, and the engine's household columns): a stretch starts in month 1
     and in each month an event of the household takes effect (2..12)."""
     ev = _typed_events(hh, events, effect, ids_sorted)
+    one = ev["hrow"].is_unique()
+    if one.all():  # every household with one event (the common case): no joins
+        return _one_event_table(hh, ev)
+    if not one.any():
+        return _stretch_table(hh, ev)
+    single, several = _one_event_table(hh, ev.filter(one)), _stretch_table(hh, ev.filter(~one))
+    return MonthTable(pl.concat([single.frame, several.frame]).sort("hrow", "month"),
+                      pl.concat([single.hrows, several.hrows]).sort())
+
+
+def _stretch_table(hh: pl.DataFrame, ev: pl.DataFrame) -> MonthTable:
+    """The stretches by joining each stretch with the events still to come (any number of
+    events per household)."""
     hrows = ev["hrow"].unique().sort()
     cuts = pl.concat([
         hrows.to_frame("hrow").with_columns(month=pl.lit(1, pl.Int64)),
@@ -113,6 +132,34 @@ def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sort
     stretches = cuts.with_columns(months=pl.when(pl.col("hrow").shift(-1) == pl.col("hrow"))
                                   .then(pl.col("month").shift(-1)).otherwise(MONTHS + 1) - pl.col("month"))
     return MonthTable(_state(hh, ev, hrows, stretches), hrows)
+
+
+def _one_event_table(hh: pl.DataFrame, ev: pl.DataFrame) -> MonthTable:
+    """The stretches of households with exactly one event each, row by row without joins: the
+    months before the event's ``start`` (when ``start > 1``), with the event still to come, and
+    the months from it (when ``start <= 12``), with the registry's state (a household that
+    left is absent from then on). The same frame as :func:`_stretch_table` gives."""
+    if not ev["hrow"].is_sorted():
+        ev = ev.sort("hrow")
+    hrows = ev["hrow"]
+    start, event, household = pl.col("start"), pl.col("event"), pl.col("scope") == "household"
+    flags = ev.select(
+        "hrow", "start",
+        _delta=pl.when(household).then(None).when(event == "joined").then(pl.lit(-1, pl.Int32)).otherwise(pl.lit(1, pl.Int32)),
+        _absent=pl.when(household & (event == "joined")).then(True).otherwise(pl.lit(None, pl.Boolean)),
+        left_from=pl.when(household & (event == "left")).then(start).otherwise(pl.lit(None, pl.Int64)),
+        _status=pl.when(event == "status_changed").then(pl.col("from_status")).otherwise(pl.lit(None, pl.String)),
+    )
+    wide = pl.concat([flags, hh[hrows]], how="horizontal")
+    one, none_i32, none_bool = pl.lit(1, pl.Int64), pl.lit(None, pl.Int32), pl.lit(None, pl.Boolean)
+    columns = ["hrow", "month", "months", "delta", "absent", "left_from", "status_m", *hh.columns]
+    before = wide.filter(start > 1).select(
+        "hrow", month=one, months=pl.min_horizontal(start, MONTHS + 1) - 1, delta="_delta", absent="_absent",
+        left_from="left_from", status_m="_status", *hh.columns)
+    after = wide.filter(start <= MONTHS).select(
+        "hrow", month=pl.max_horizontal(start, one), months=MONTHS + 1 - pl.max_horizontal(start, one), delta=none_i32,
+        absent=none_bool, left_from="left_from", status_m=pl.lit(None, pl.String), *hh.columns)
+    return MonthTable(_finish(pl.concat([before, after]).select(columns)), hrows)
 
 
 def month_by_month(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sorted: bool | None = None) -> MonthTable:

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemes import engine
+from schemes import engine, months
 from schemes.engine import Extra, allocate
 from schemes.invariants import check
 from schemes.loader import parse_scheme
@@ -86,6 +86,35 @@ def test_stretches_between_event_dates_give_the_unit_months_of_month_by_month(
     assert fast.hrows.equals(general.hrows)
     assert fast.frame.group_by("hrow").agg(pl.col("months").sum())["months"].to_list() == [12] * fast.hrows.len()
     assert unit_months(hh, fast, unit, where).equals(unit_months(hh, general, unit, where))
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(["next_month", "same_month"]), st.booleans(),
+       st.sampled_from(["household", "person"]),
+       st.sampled_from([None, {"status": ["poor", "monitored"]}, {"members": {"gte": 2}}]))
+def test_households_with_one_event_get_the_stretches_the_joins_give(
+        data: Any, effect: str, only_one: bool, basis: str, eligible: Any) -> None:
+    """The path without joins for households with exactly one event (all of them, or beside
+    households with several) gives the frame of the stretch joins, row for row and type for
+    type, and the unit-months added up from its two states are the stretches' sums."""
+    hh = _engine_frame(data.draw(registry()))
+    events = data.draw(events_of(hh))
+    if only_one:
+        events = events.unique("household_id", keep="first", maintain_order=True)
+    ev = months._typed_events(hh, events, effect, None)  # type: ignore[arg-type]
+    if ev["hrow"].is_unique().any():
+        reached()
+    fast = month_table(hh, events, effect)  # type: ignore[arg-type]
+    general = months._stretch_table(hh, ev)
+    assert fast.hrows.equals(general.hrows)
+    assert fast.frame.schema == general.frame.schema
+    assert fast.frame.equals(general.frame)
+    step: dict[str, Any] = {"id": "x", "kind": "per_unit", "per": basis, "amount": "1", "prorate": {"by": "months", "effect": effect}}
+    if eligible is not None:
+        step["eligible"] = eligible
+    parsed = _scheme({"steps": [step, {"id": "rest", "kind": "remainder", "to": "carry_over"}]}).step("x")
+    assert months.prorated_unit_months(fast, parsed.rate.basis, parsed.eligible).equals(
+        months.prorated_unit_months(general, parsed.rate.basis, parsed.eligible))
 
 
 def _months_scheme(effect: str) -> Any:
