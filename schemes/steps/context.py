@@ -139,9 +139,6 @@ class RunContext:
     def eligible(self, f: Filter | None) -> pl.Series:
         return self.column(compile_filter(f).fill_null(False), "eligible")
 
-    def units(self, basis: Basis) -> pl.Expr:
-        return units_expr(basis)
-
     def take(self, take: Take) -> pl.Series:
         """What a step asks for, per village (percent rounds down; the fraction stays behind)."""
         if take.amount_fen is not None:
