@@ -239,6 +239,13 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if not ordered_distinct(ids) and ids.n_unique() != hh.height:
         dup = hh.filter(pl.col("household_id").is_duplicated())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.duplicate_households", ids=dup.head(20).to_list())))
+    # a status the scheme language does not know would weigh nothing in every status map (the
+    # registry refuses such rows before; the engine is called directly too); no status is allowed
+    strange = hh.filter(pl.col("status").is_not_null() & ~pl.col("status").is_in(list(STATUSES)))
+    if strange.height:
+        problems.append(Problem(Msg("compute.unknown_status", ids=strange["household_id"].head(20).to_list(),
+                                    statuses=strange["status"].unique().sort().head(20).to_list(),
+                                    known=list(STATUSES))))
     vix = villages.select("village_id").with_row_index("vix")
     hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
     orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
