@@ -466,13 +466,14 @@ class FakeStore:
 
     # --------------------------------------------------------------- setting up a run
 
-    def add_run(self, households: Sequence[tuple[str, str]] | pl.DataFrame, *, state: str = "approved",
+    def add_run(self, households: Sequence[tuple[str, int]] | pl.DataFrame, *, state: str = "approved",
                 run_id: int | None = None, village: tuple[str, str] = ("V0001", "一村"), period: int = 2024,
                 scheme_title: str = "按股分红", replaces: int | None = None,
-                lines: Sequence[tuple[str, str, int]] = ()) -> Run:
+                lines: Sequence[tuple[str, str, int]] = (), snapshot: pl.DataFrame | None = None) -> Run:
         """A run owing ``households`` ``(household_id, amount_fen)`` (or a snapshot frame with
         ``amount_fen``), each with a bank account unless its ``account_no`` is empty. ``lines``
-        adds other allocation lines ``(recipient_kind, recipient_id, amount_fen)``."""
+        adds other allocation lines ``(recipient_kind, recipient_id, amount_fen)``; ``snapshot``
+        is the registry snapshot's households as stored (instead of the one made up here)."""
         if isinstance(households, pl.DataFrame):
             people = households
         else:
@@ -483,7 +484,7 @@ class FakeStore:
                         "account_no": pl.String, "bank": pl.String, "amount_fen": pl.Int64}, orient="row")
         run_id = run_id if run_id is not None else self.tables.new_id()
         buffer = io.BytesIO()
-        people.drop("amount_fen").write_csv(buffer)
+        (snapshot if snapshot is not None else people.drop("amount_fen")).write_csv(buffer)
         digest = sha256_bytes(buffer.getvalue())
         self.tables.files.setdefault(digest, ("households.csv", buffer.getvalue()))
         run = Run(run_id, state, Village(self.tables.new_id(), *village), Scheme(scheme_title),
