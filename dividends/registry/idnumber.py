@@ -71,10 +71,18 @@ def check_value_of_column(first17: pl.Expr) -> pl.Expr:
 
 
 def check_values(first17: pl.Series) -> pl.Series:
-    """:func:`check_value_of_column` on a series. (Three look-ups in tables of 10**6 weighted
-    digit sums were tried: building the tables alone cost every process 0.12 s CPU, and the
-    arithmetic is as fast on a million ID numbers.)"""
-    return first17.to_frame("q").select(check_value_of_column(pl.col("q"))).to_series().alias(first17.name)
+    """:func:`check_value_of_column` on a series (Int64), computed in Int32 on the first 8 and
+    the last 9 digits (half the bytes per digit: ~0.06 against ~0.1 s on a million ID numbers).
+    (Three look-ups in tables of 10**6 weighted digit sums were tried: building the tables
+    alone cost every process 0.12 s CPU, and the arithmetic is as fast on a million.)"""
+    halves = first17.to_frame("q").select(
+        (pl.col("q") // 10**9).cast(pl.Int32).alias("high"), (pl.col("q") % 10**9).cast(pl.Int32).alias("low")
+    )
+    total: pl.Expr = pl.lit(0, pl.Int32)
+    for i, weight in enumerate(WEIGHTS):
+        half, power = ("high", 7 - i) if i < 8 else ("low", 16 - i)
+        total = total + (pl.col(half) // 10**power) % 10 * weight
+    return halves.select(((12 - total % 11) % 11).cast(pl.Int64)).to_series().alias(first17.name)
 
 
 def id_number_parts(ids: pl.Series) -> pl.DataFrame:
