@@ -236,7 +236,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if not _sorted(hh):
         hh = hh.sort("village_id", "household_id")
     ids = hh["household_id"]
-    if not ordered_distinct(ids) and ids.n_unique() != hh.height:
+    distinct = ordered_distinct(ids)  # True: the ids are sorted too (no second scan to ask)
+    if not distinct and ids.n_unique() != hh.height:
         dup = hh.filter(pl.col("household_id").is_duplicated())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.duplicate_households", ids=dup.head(20).to_list())))
     # a status the scheme language does not know would weigh nothing in every status map (the
@@ -264,7 +265,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     prorated = [s for s in scheme.steps if isinstance(s, PerUnit) and s.prorate is not None]
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
-    ids_sorted = hh["household_id"].is_sorted() if (extra.events is not None or extra.earlier_paid is not None) else None
+    ids_sorted = True if distinct else None
+    if ids_sorted is None and (extra.events is not None or extra.earlier_paid is not None):
+        ids_sorted = hh["household_id"].is_sorted()
     events = None  # typed, with each event's household row
     if extra.events is not None and prorated:  # events matter only to prorated steps
         event_problems, events = _event_problems(extra.events, hh, period, ids_sorted)
@@ -540,10 +543,13 @@ def _result(scheme: Scheme, period: int, ctx: RunContext, run: _Run,
         + ([DEDUCTIONS] if DEDUCTIONS in extra else [])
     hh = ctx.hh
     household_steps = set(ctx.household_steps)
+    # the total adds up the columns of steps that pay households (the others are zero on every
+    # household row: summing a column of zeros costs a pass over a million rows for nothing)
+    paying = [pl.col(s) for s in steps if s in household_steps]
     households = hh.select(
         "village_id", "household_id", "status",
         *[pl.col(s) if s in household_steps else pl.lit(0, pl.Int64).alias(s) for s in steps],
-    ).with_columns(pl.sum_horizontal([pl.col(s) for s in steps]).cast(pl.Int64).alias("amount_fen"))
+    ).with_columns((pl.sum_horizontal(paying) if paying else pl.lit(0)).cast(pl.Int64).alias("amount_fen"))
     account_frames = []
     for account in scheme.accounts:
         columns = {s: run.cells.get((account, s), ctx.zeros()) for s in steps}
