@@ -247,14 +247,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         problems.append(Problem(Msg("compute.unknown_status", ids=strange["household_id"].head(20).to_list(),
                                     statuses=strange["status"].unique().sort().head(20).to_list(),
                                     known=list(STATUSES))))
-    vix = villages.select("village_id").with_row_index("vix")
-    hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
-    orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
+    hh, villages, orphans = _village_rows(hh, villages)
     if orphans.len():
         problems.append(Problem(Msg("compute.no_return", villages=orphans.head(20).to_list())))
-    counts = hh.group_by("village_id").len()
-    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
-                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
     villages = villages.with_columns(return_fen=pl.col("pool_fen"), brought_forward_fen=pl.lit(0, pl.Int64))
     if extra.brought_forward is not None:
         villages, bf_problems = _with_brought_forward(villages, extra.brought_forward)
@@ -324,6 +319,33 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
 
 
 EARLIER_PAID = "__earlier_paid"
+
+
+def _village_rows(hh: pl.DataFrame, villages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """``hh`` with ``vix`` (the row of its village in ``villages``, null without a return),
+    ``villages`` with ``households`` (how many rows each has), and the villages of ``hh`` that
+    have no return (sorted). Household rows are in village order and the villages sorted and
+    distinct (the usual case): one pass finds the runs of equal village ids and each run's
+    village is found by binary search among the returns, instead of joining a million text keys
+    twice; otherwise the joins."""
+    ids, keys = hh.get_column("village_id"), villages.get_column("village_id")
+    if hh.height and keys.len() and not ids.null_count() and ids.is_sorted() and ordered_distinct(keys):
+        runs = ids.rle().struct.unnest()
+        values, lengths = runs["value"], runs["len"]
+        pos = keys.search_sorted(values, side="left").clip(upper_bound=keys.len() - 1)
+        found = keys.gather(pos) == values
+        run_vix = pos.cast(pl.UInt32).zip_with(found, pl.repeat(None, pos.len(), dtype=pl.UInt32, eager=True))
+        counts = (pl.zeros(keys.len(), dtype=pl.Int64, eager=True)
+                  .scatter(pos.filter(found), lengths.filter(found).cast(pl.Int64)))
+        return (hh.with_columns(run_vix.gather(ids.rle_id()).alias("vix")),
+                villages.with_columns(counts.alias("households")), values.filter(~found))
+    vix = villages.select("village_id").with_row_index("vix")
+    hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
+    orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
+    counts = hh.group_by("village_id").len()
+    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
+                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
+    return hh, villages, orphans
 
 
 def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:

@@ -214,7 +214,11 @@ class RunContext:
                                   "granted": self.to_rows(granted)})
             paid = need
             if (granted < needed).any():
-                cut = hamilton(frame, pl.col("need").cast(I128) * pl.col("granted"), pl.col("needed"), pl.col("granted"), "vix")
+                # every product need x grant below 2**62 (nothing negative): the same integers in
+                # Int64, faster than Int128 and half the memory (as a claim group's cut does)
+                wide = pl.Int64 if _narrow(need, granted) else I128
+                cut = hamilton(frame, pl.col("need").cast(wide) * pl.col("granted").cast(wide), pl.col("needed"),
+                               pl.col("granted"), "vix", dtype=pl.Int64 if wide == pl.Int64 else None)
                 paid = frame.select(pl.when(pl.col("granted") == pl.col("needed")).then(pl.col("need"))
                                     .otherwise(pl.lit(cut)).alias("paid"))["paid"]
             if (granted < needed).any():
@@ -275,6 +279,16 @@ class RunContext:
 
 
 # ------------------------------------------------------------------------ pure expressions
+
+
+def _narrow(need: pl.Series, granted: pl.Series) -> bool:
+    """Whether ``need * granted`` (per row, ``granted`` per village) and every sum of needs stay
+    below 2**62 with nothing negative: then Int64 gives the integers Int128 would."""
+    if need.len() == 0 or granted.len() == 0 or need.null_count() or granted.null_count():
+        return False
+    lo, hi, g_lo, g_hi = need.min(), need.max(), granted.min(), granted.max()
+    assert isinstance(lo, int) and isinstance(hi, int) and isinstance(g_lo, int) and isinstance(g_hi, int)
+    return lo >= 0 and g_lo >= 0 and hi * max(g_hi, need.len()) < 2**62
 
 
 def sums_by_sorted_vix(vix: pl.Series, values: pl.Series, v: int) -> pl.Series | None:
