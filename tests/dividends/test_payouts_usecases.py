@@ -321,7 +321,8 @@ async def test_the_same_result_file_again_changes_nothing(fake, clock, tmp_path)
     run = await paid_run(fake, clock, tmp_path, (A, "成功"), (B, "失败"))
     before = (list(fake.tables.results), list(fake.tables.entries), list(fake.tables.audit))
     again = await payouts.import_bank_result(run.id, tmp_path / "first.csv", "acc", clock=clock)
-    assert (again.batch, again.paid, again.failed, again.changed) == (1, 0, 0, False)
+    assert (again.run.id, again.run.state, again.batch, again.paid, again.failed, again.changed) == (
+        run.id, "paid", 1, 0, 0, False)
     assert (fake.tables.results, fake.tables.entries, fake.tables.audit) == before
 
 
