@@ -120,7 +120,7 @@ async def pay(run_id: int, actor: str, *, bank_format: str = "generic", clock: C
     if first is not None:
         bank_format = first.bank_format
     if bank_format not in formats:
-        raise InputError([Problem(Msg("scheme.need_choice", expected=sorted(formats), found=bank_format, hint=""))])
+        raise InputError([Problem(Msg("yaml.need_choice", expected=sorted(formats), found=bank_format, hint=""))])
     in_cash = pl.DataFrame(schema={"household_id": pl.String, "amount_fen": pl.Int64})
     if run.state == "approved":
         items = await _items_owed(run)

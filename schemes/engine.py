@@ -236,7 +236,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if not _sorted(hh):
         hh = hh.sort("village_id", "household_id")
     ids = hh["household_id"]
-    if not ordered_distinct(ids) and ids.n_unique() != hh.height:
+    distinct = ordered_distinct(ids)  # True: the ids are sorted too (no second scan to ask)
+    if not distinct and ids.n_unique() != hh.height:
         dup = hh.filter(pl.col("household_id").is_duplicated())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.duplicate_households", ids=dup.head(20).to_list())))
     # a status the scheme language does not know would weigh nothing in every status map (the
@@ -246,14 +247,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         problems.append(Problem(Msg("compute.unknown_status", ids=strange["household_id"].head(20).to_list(),
                                     statuses=strange["status"].unique().sort().head(20).to_list(),
                                     known=list(STATUSES))))
-    vix = villages.select("village_id").with_row_index("vix")
-    hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
-    orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
+    hh, villages, orphans = _village_rows(hh, villages)
     if orphans.len():
         problems.append(Problem(Msg("compute.no_return", villages=orphans.head(20).to_list())))
-    counts = hh.group_by("village_id").len()
-    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
-                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
     villages = villages.with_columns(return_fen=pl.col("pool_fen"), brought_forward_fen=pl.lit(0, pl.Int64))
     if extra.brought_forward is not None:
         villages, bf_problems = _with_brought_forward(villages, extra.brought_forward)
@@ -264,7 +260,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     prorated = [s for s in scheme.steps if isinstance(s, PerUnit) and s.prorate is not None]
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
-    ids_sorted = hh["household_id"].is_sorted() if (extra.events is not None or extra.earlier_paid is not None) else None
+    ids_sorted = True if distinct else None
+    if ids_sorted is None and (extra.events is not None or extra.earlier_paid is not None):
+        ids_sorted = hh["household_id"].is_sorted()
     events = None  # typed, with each event's household row
     if extra.events is not None and prorated:  # events matter only to prorated steps
         event_problems, events = _event_problems(extra.events, hh, period, ids_sorted)
@@ -321,6 +319,33 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
 
 
 EARLIER_PAID = "__earlier_paid"
+
+
+def _village_rows(hh: pl.DataFrame, villages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """``hh`` with ``vix`` (the row of its village in ``villages``, null without a return),
+    ``villages`` with ``households`` (how many rows each has), and the villages of ``hh`` that
+    have no return (sorted). Household rows are in village order and the villages sorted and
+    distinct (the usual case): one pass finds the runs of equal village ids and each run's
+    village is found by binary search among the returns, instead of joining a million text keys
+    twice; otherwise the joins."""
+    ids, keys = hh.get_column("village_id"), villages.get_column("village_id")
+    if hh.height and keys.len() and not ids.null_count() and ids.is_sorted() and ordered_distinct(keys):
+        runs = ids.rle().struct.unnest()
+        values, lengths = runs["value"], runs["len"]
+        pos = keys.search_sorted(values, side="left").clip(upper_bound=keys.len() - 1)
+        found = keys.gather(pos) == values
+        run_vix = pos.cast(pl.UInt32).zip_with(found, pl.repeat(None, pos.len(), dtype=pl.UInt32, eager=True))
+        counts = (pl.zeros(keys.len(), dtype=pl.Int64, eager=True)
+                  .scatter(pos.filter(found), lengths.filter(found).cast(pl.Int64)))
+        return (hh.with_columns(run_vix.gather(ids.rle_id()).alias("vix")),
+                villages.with_columns(counts.alias("households")), values.filter(~found))
+    vix = villages.select("village_id").with_row_index("vix")
+    hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
+    orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
+    counts = hh.group_by("village_id").len()
+    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
+                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
+    return hh, villages, orphans
 
 
 def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
@@ -540,10 +565,13 @@ def _result(scheme: Scheme, period: int, ctx: RunContext, run: _Run,
         + ([DEDUCTIONS] if DEDUCTIONS in extra else [])
     hh = ctx.hh
     household_steps = set(ctx.household_steps)
+    # the total adds up the columns of steps that pay households (the others are zero on every
+    # household row: summing a column of zeros costs a pass over a million rows for nothing)
+    paying = [pl.col(s) for s in steps if s in household_steps]
     households = hh.select(
         "village_id", "household_id", "status",
         *[pl.col(s) if s in household_steps else pl.lit(0, pl.Int64).alias(s) for s in steps],
-    ).with_columns(pl.sum_horizontal([pl.col(s) for s in steps]).cast(pl.Int64).alias("amount_fen"))
+    ).with_columns((pl.sum_horizontal(paying) if paying else pl.lit(0)).cast(pl.Int64).alias("amount_fen"))
     account_frames = []
     for account in scheme.accounts:
         columns = {s: run.cells.get((account, s), ctx.zeros()) for s in steps}

@@ -1,0 +1,509 @@
+"""In-memory fakes of the repositories dividends/payouts.py asks (issue 14, item 2): the run, payout,
+cash, payee, audit, file, ledger and recovery repositories of ``dividends/store/`` and its
+``transaction()``, so the rules of paying a run (batches, bank results, retries, closing, cash)
+can be tested without a database.
+
+Each fake repository has the same functions, with the same parameters, as the store module it
+stands for (``tests/dividends/test_fake_store.py`` checks the signatures, and runs the same
+scenarios against SQLite and the fake so the fake cannot drift). The fake keeps the store's
+own rules that the use cases rely on: a transaction is all or nothing, ``move_state`` and
+``mark_items`` are conditional updates, a household is marked paid once per run (``paid_key``),
+a ledger reference is posted once, the same bytes are one stored file.
+
+``FakeStore.install(monkeypatch)`` puts the fakes in place of the store's functions (also where
+a product module imported a function by name); nothing of the database is reached then.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from tortoise.exceptions import DoesNotExist, IntegrityError
+
+from dividends import ledger
+from dividends.hashing import sha256_bytes
+
+
+# ------------------------------------------------------------------------------- rows
+
+
+@dataclass
+class Village:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass
+class Scheme:
+    title: str
+
+
+@dataclass
+class Snapshot:
+    id: int
+    households_file: str
+
+
+@dataclass
+class Run:
+    id: int
+    state: str
+    village: Village
+    scheme: Scheme
+    snapshot: Snapshot
+    period: int = 2024
+    kind: str = "regular"
+    replaces_id: int | None = None
+    paid_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass
+class Batch:
+    id: int
+    run_id: int
+    number: int
+    bank_format: str
+    csv_file: str
+    xlsx_file: str
+    items: int
+    total_fen: int
+    created_by: str
+
+
+@dataclass
+class Item:
+    id: int
+    batch_id: int | None
+    run_id: int
+    household_id: str
+    amount_fen: int
+    status: str
+    paid_key: str | None = None
+
+
+@dataclass
+class ResultImport:
+    id: int
+    batch_id: int
+    file: str
+    imported_by: str
+    paid: int
+    failed: int
+
+
+@dataclass
+class CashPayment:
+    id: int
+    run_id: int
+    evidence: str
+    evidence_type: str
+    note: str
+    total_fen: int
+    prepared_by: str
+    state: str = "prepared"
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    reason: str = ""
+    settlement_id: int | None = None
+
+
+@dataclass
+class AuditEvent:
+    id: int
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    village: Village | None
+    detail: dict[str, Any]
+
+
+@dataclass
+class Tables:
+    """Everything the fake database holds (copied whole at a transaction's start, put back on
+    an exception)."""
+
+    runs: dict[int, Run] = field(default_factory=dict)
+    lines: dict[int, list[tuple[str, str, int, object]]] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    batches: list[Batch] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    results: list[ResultImport] = field(default_factory=list)
+    result_lines: list[tuple[int, int, str, str, str, int | None]] = field(default_factory=list)
+    cash: list[CashPayment] = field(default_factory=list)
+    cash_lines: list[tuple[int, int, str, int]] = field(default_factory=list)  # payment, item, household, fen
+    corrections: list[tuple[int, str, str, str]] = field(default_factory=list)  # approved: run, household, account, bank
+    audit: list[AuditEvent] = field(default_factory=list)
+    entries: list[tuple[int, int | None, ledger.Entry]] = field(default_factory=list)  # id, run_id, entry
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+# ------------------------------------------------------------------------ repositories
+
+
+class _Repository:
+    def __init__(self, fake: FakeStore) -> None:
+        self._fake = fake
+
+    @property
+    def t(self) -> Tables:
+        return self._fake.tables
+
+
+class FakeRuns(_Repository):
+    """dividends/store/runs.py (what the payout use cases reach of it)."""
+
+    async def run_by_id(self, run_id: int) -> Run | None:
+        run = self.t.runs.get(run_id)
+        return copy.copy(run) if run is not None else None  # a read: the caller's copy, not the row
+
+    async def move_state(self, run_id: int, sources: Sequence[str], target: str, **values: object) -> int:
+        run = self.t.runs.get(run_id)
+        if run is None or run.state not in list(sources):
+            return 0
+        run.state = target
+        for name, value in values.items():
+            setattr(run, name, value)
+        return 1
+
+    async def line_rows(self, run_id: int) -> list[tuple[str, str, int, object]]:
+        return sorted(self.t.lines.get(run_id, []), key=lambda r: (r[0], r[1]))
+
+
+class FakeFiles(_Repository):
+    """dividends/store/files.py."""
+
+    async def put_file(self, name: str, data: bytes) -> str:
+        digest = sha256_bytes(data)
+        self.t.files.setdefault(digest, (name, bytes(data)))
+        return digest
+
+    async def get_file(self, digest: str) -> bytes:
+        if digest not in self.t.files:
+            raise DoesNotExist(f"no stored file {digest}")
+        return self.t.files[digest][1]
+
+    async def file_name(self, digest: str) -> str:
+        if digest not in self.t.files:
+            raise DoesNotExist(f"no stored file {digest}")
+        return self.t.files[digest][0]
+
+
+class FakePayouts(_Repository):
+    """dividends/store/payouts.py."""
+
+    def _batches(self, run: Run) -> list[Batch]:
+        return sorted((b for b in self.t.batches if b.run_id == run.id), key=lambda b: b.number)
+
+    async def item_rows(self, run: Run) -> list[tuple[str, int, str]]:
+        return [(i.household_id, i.amount_fen, i.status) for i in self.t.items if i.run_id == run.id]
+
+    async def first_batch(self, run: Run) -> Batch | None:
+        return await self.batch_numbered(run, 1)
+
+    async def last_batch(self, run: Run) -> Batch | None:
+        batches = self._batches(run)
+        return batches[-1] if batches else None
+
+    async def batch_numbered(self, run: Run, number: int) -> Batch | None:
+        return next((b for b in self._batches(run) if b.number == number), None)
+
+    async def get_batch(self, run_id: int, number: int) -> Batch:
+        for b in self.t.batches:
+            if b.run_id == run_id and b.number == number:
+                return b
+        raise DoesNotExist(f"no batch {number} of run {run_id}")
+
+    async def batch_count(self, run: Run) -> int:
+        return len(self._batches(run))
+
+    async def pending_count(self, run: Run) -> int:
+        return sum(1 for i in self.t.items if i.run_id == run.id and i.status == "pending")
+
+    async def create_batch(self, run: Run, rows: Sequence[tuple[str, int]], **fields: Any) -> Batch:
+        if any(b.run_id == run.id and b.number == fields["number"] for b in self.t.batches):
+            raise IntegrityError(f"batch {fields['number']} of run {run.id} exists")  # unique (run, number)
+        batch = Batch(id=self.t.new_id(), run_id=run.id, **fields)
+        self.t.batches.append(batch)
+        self.t.items.extend(Item(self.t.new_id(), batch.id, run.id, h, a, "pending") for h, a in rows)
+        return batch
+
+    async def create_cash_items(self, run: Run, rows: Sequence[tuple[str, int]]) -> None:
+        self.t.items.extend(Item(self.t.new_id(), None, run.id, h, a, "cash") for h, a in rows)
+
+    async def result_already_imported(self, batch: Batch, digest: str) -> bool:
+        return any(r.batch_id == batch.id and r.file == digest for r in self.t.results)
+
+    async def items_of_batch(self, batch: Batch) -> list[Item]:
+        return [copy.copy(i) for i in self.t.items if i.batch_id == batch.id]
+
+    async def create_result(self, batch: Batch, **fields: Any) -> ResultImport:
+        record = ResultImport(id=self.t.new_id(), batch_id=batch.id, **fields)
+        self.t.results.append(record)
+        return record
+
+    async def ledger_entry_id(self, ref: str) -> int:
+        for entry_id, _, entry in self.t.entries:
+            if entry.ref == ref:
+                return entry_id
+        raise DoesNotExist(f"no ledger entry {ref}")
+
+    async def record_result_lines(self, rows: Iterable[tuple[int, int, str, str, str, int | None]]) -> None:
+        self.t.result_lines.extend(rows)
+
+    async def mark_items(self, paid: list[int], failed: list[int]) -> None:
+        for item in self.t.items:
+            if item.status != "pending":
+                continue
+            if item.id in paid:
+                self._fake.mark_paid(item)
+            elif item.id in failed:
+                item.status = "failed"
+
+
+class FakeCash(_Repository):
+    """dividends/store/cash.py."""
+
+    async def owed_in_cash(self, run_id: int) -> dict[str, tuple[int, int]]:
+        last: dict[str, tuple[int, int, str]] = {}
+        settled: set[str] = set()
+        for item in sorted((i for i in self.t.items if i.run_id == run_id), key=lambda i: i.id):
+            last[item.household_id] = (item.id, item.amount_fen, item.status)
+            if item.status in ("paid", "pending"):
+                settled.add(item.household_id)
+        return {h: (i, a) for h, (i, a, s) in sorted(last.items()) if s in ("failed", "cash") and h not in settled}
+
+    async def awaiting(self, run_id: int) -> dict[str, int]:
+        prepared = {p.id for p in self.t.cash if p.run_id == run_id and p.state == "prepared"}
+        return {h: p for p, _, h, _ in self.t.cash_lines if p in prepared}
+
+    async def prepare(self, run: Run, lines: Sequence[tuple[str, int, int]], *, name: str, media_type: str,
+                      data: bytes, note: str, actor: str) -> CashPayment:
+        async with self._fake.transaction():
+            digest = await self._fake.files.put_file(name, data)
+            row = CashPayment(self.t.new_id(), run.id, digest, media_type, note, sum(a for _, _, a in lines), actor)
+            self.t.cash.append(row)
+            self.t.cash_lines.extend((row.id, i, h, a) for h, i, a in lines)
+            await self._fake.audit.record(actor, "run.cash_recorded", "run", run.id, village=run.village,
+                                          payment=row.id, households=[h for h, _, _ in lines],
+                                          total_fen=row.total_fen, evidence_sha256=digest)
+        return copy.copy(row)
+
+    async def get(self, run_id: int, payment_id: int) -> CashPayment | None:
+        row = next((p for p in self.t.cash if p.id == payment_id and p.run_id == run_id), None)
+        return copy.copy(row) if row is not None else None
+
+    async def lines_of(self, payment_id: int) -> list[tuple[str, int, int]]:
+        return sorted((h, i, a) for p, i, h, a in self.t.cash_lines if p == payment_id)
+
+    async def approve(self, payment_id: int, actor: str, now: datetime) -> bool:
+        for p in self.t.cash:
+            if p.id == payment_id and p.state == "prepared":
+                p.state, p.approved_by, p.approved_at = "approved", actor, now
+                return True
+        return False
+
+    async def settle(self, payment_id: int, item_ids: Sequence[int], entry_id: int) -> int:
+        changed = 0
+        for item in self.t.items:
+            if item.id in item_ids and item.status in ("failed", "cash"):
+                self._fake.mark_paid(item)
+                changed += 1
+        for p in self.t.cash:
+            if p.id == payment_id:
+                p.settlement_id = entry_id
+        return changed
+
+
+class FakePayees(_Repository):
+    """dividends/store/payees.py (the approved corrections payouts reads)."""
+
+    async def approved_accounts(self, run_id: int) -> dict[str, tuple[str, str]]:
+        return {h: (a, b) for r, h, a, b in self.t.corrections if r == run_id}
+
+
+class FakeAudit(_Repository):
+    """dividends/store/audit.py."""
+
+    async def record(self, actor: str, action: str, object_type: str, object_id: object, *,
+                     village: Village | None = None, **detail: Any) -> None:
+        self.t.audit.append(AuditEvent(self.t.new_id(), actor, action, object_type, str(object_id), village, detail))
+
+    async def events(self, object_type: str, object_id: object) -> list[AuditEvent]:
+        return [e for e in self.t.audit if e.object_type == object_type and e.object_id == str(object_id)]
+
+
+class FakeLedger(_Repository):
+    """dividends/store/ledger.py (appending; reading a run's entries back)."""
+
+    async def append(self, village: Village, drafts: Sequence[ledger.EntryDraft], *,
+                     run_id: int | None) -> list[ledger.Entry]:
+        if not drafts:
+            return []
+        refs = {e.ref for _, _, e in self.t.entries}
+        if any(d.ref in refs for d in drafts):
+            raise IntegrityError("a ledger reference is posted once")
+        chain = [e for _, _, e in self.t.entries if e.village_id == village.code]
+        entries = ledger.chain(drafts, chain[-1] if chain else None)
+        self.t.entries.extend((self.t.new_id(), run_id, e) for e in entries)
+        return entries
+
+    async def entries_of_run(self, run_id: int, kinds: Sequence[str] | None = None) -> list[ledger.Entry]:
+        return [e for _, r, e in self.t.entries if r == run_id and (kinds is None or e.kind in kinds)]
+
+
+class FakeRecoveries(_Repository):
+    """dividends/store/recoveries.py (what was paid under the runs a correction replaces)."""
+
+    async def paid_under_replaced(self, run: Run) -> dict[str, int]:
+        paid: dict[str, int] = {}
+        current = run
+        while current.replaces_id is not None:
+            current = self.t.runs[current.replaces_id]
+            for item in self.t.items:
+                if item.run_id == current.id and item.status == "paid":
+                    paid[item.household_id] = paid.get(item.household_id, 0) + item.amount_fen
+        return paid
+
+
+# ------------------------------------------------------------------------------ store
+
+
+#: (store module, function) -> the fake repository attribute holding it; the modules that
+#: imported a function by name are patched too (IMPORTED_BY).
+FAKED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "dividends.store.runs": ("runs", ("run_by_id", "move_state", "line_rows")),
+    "dividends.store.files": ("files", ("put_file", "get_file", "file_name")),
+    "dividends.store.payouts": ("payouts", (
+        "item_rows", "first_batch", "last_batch", "batch_numbered", "get_batch", "batch_count", "pending_count",
+        "create_batch", "create_cash_items", "result_already_imported", "items_of_batch", "create_result",
+        "ledger_entry_id", "record_result_lines", "mark_items")),
+    "dividends.store.cash": ("cash", ("owed_in_cash", "awaiting", "prepare", "get", "lines_of", "approve", "settle")),
+    "dividends.store.payees": ("payees", ("approved_accounts",)),
+    "dividends.store.audit": ("audit", ("record", "events")),
+    "dividends.store.ledger": ("ledger", ("append", "entries_of_run")),
+    "dividends.store.recoveries": ("recoveries", ("paid_under_replaced",)),
+    "dividends.store.transactions": ("", ("transaction",)),
+}
+IMPORTED_BY: dict[str, tuple[str, ...]] = {
+    "put_file": ("dividends.payouts", "dividends.runs", "dividends.store.cash"),
+    "get_file": ("dividends.payouts", "dividends.runs", "dividends.store.cash"),
+    "file_name": ("dividends.runs",),
+    "transaction": ("dividends.payouts", "dividends.runs", "dividends.store.cash"),
+}
+
+
+class FakeStore:
+    """The fake database and its repositories; ``fake.payouts.pending_count(run)`` is what
+    ``dividends.store.payouts.pending_count(run)`` would answer."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.runs = FakeRuns(self)
+        self.files = FakeFiles(self)
+        self.payouts = FakePayouts(self)
+        self.cash = FakeCash(self)
+        self.payees = FakePayees(self)
+        self.audit = FakeAudit(self)
+        self.ledger = FakeLedger(self)
+        self.recoveries = FakeRecoveries(self)
+        self._depth = 0
+        self.committed = 0  # outermost transactions committed
+        self.rolled_back = 0
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """All or nothing: the tables as they were are put back when the block raises."""
+        self._depth += 1
+        saved = copy.deepcopy(self.tables) if self._depth == 1 else None
+        try:
+            yield
+        except BaseException:
+            if saved is not None:
+                self.tables = saved
+                self.rolled_back += 1
+            raise
+        else:
+            if saved is not None:
+                self.committed += 1
+        finally:
+            self._depth -= 1
+
+    def mark_paid(self, item: Item) -> None:
+        """The store's unique ``paid_key``: one paid item per (run, household)."""
+        key = f"{item.run_id}:{item.household_id}"
+        if any(i.paid_key == key for i in self.tables.items):
+            raise IntegrityError(f"paid_key {key} exists")
+        item.status, item.paid_key = "paid", key
+
+    def repository(self, module: str) -> object:
+        attribute = FAKED[module][0]
+        return getattr(self, attribute) if attribute else self
+
+    def install(self, monkeypatch: Any) -> FakeStore:
+        import importlib
+
+        for module, (_, names) in FAKED.items():
+            target = importlib.import_module(module)
+            repository = self.repository(module)
+            for name in names:
+                monkeypatch.setattr(target, name, getattr(repository, name))
+                for user in IMPORTED_BY.get(name, ()):
+                    monkeypatch.setattr(importlib.import_module(user), name, getattr(repository, name))
+        return self
+
+    # --------------------------------------------------------------- setting up a run
+
+    def add_run(self, households: Sequence[tuple[str, int]] | pl.DataFrame, *, state: str = "approved",
+                run_id: int | None = None, village: tuple[str, str] = ("V0001", "一村"), period: int = 2024,
+                scheme_title: str = "按股分红", replaces: int | None = None,
+                lines: Sequence[tuple[str, str, int]] = (), snapshot: pl.DataFrame | None = None) -> Run:
+        """A run owing ``households`` ``(household_id, amount_fen)`` (or a snapshot frame with
+        ``amount_fen``), each with a bank account unless its ``account_no`` is empty. ``lines``
+        adds other allocation lines ``(recipient_kind, recipient_id, amount_fen)``; ``snapshot``
+        is the registry snapshot's households as stored (instead of the one made up here)."""
+        if isinstance(households, pl.DataFrame):
+            people = households
+        else:
+            people = pl.DataFrame(
+                [(h, f"户主{h[-3:]}", f"11010119800101{h[-4:]}", f"6217000000{h[-6:]}", "农业银行", fen)
+                 for h, fen in households],
+                schema={"household_id": pl.String, "head_name": pl.String, "id_number": pl.String,
+                        "account_no": pl.String, "bank": pl.String, "amount_fen": pl.Int64}, orient="row")
+        run_id = run_id if run_id is not None else self.tables.new_id()
+        buffer = io.BytesIO()
+        (snapshot if snapshot is not None else people.drop("amount_fen")).write_csv(buffer)
+        digest = sha256_bytes(buffer.getvalue())
+        self.tables.files.setdefault(digest, ("households.csv", buffer.getvalue()))
+        run = Run(run_id, state, Village(self.tables.new_id(), *village), Scheme(scheme_title),
+                  Snapshot(self.tables.new_id(), digest), period=period, replaces_id=replaces)
+        self.tables.runs[run_id] = run
+        self.tables.lines[run_id] = [("household", h, int(a), "{}") for h, a in people.select(
+            "household_id", "amount_fen").rows()] + [(k, r, a, "{}") for k, r, a in lines]
+        return run
+
+    def approve_correction(self, run_id: int, household_id: str, account_no: str, bank: str = "") -> None:
+        """A payee account correction approved on the run (what dividends/store/payees.py keeps)."""
+        self.tables.corrections = [c for c in self.tables.corrections if c[:2] != (run_id, household_id)]
+        self.tables.corrections.append((run_id, household_id, account_no, bank))
+
+    def items(self, run_id: int) -> list[tuple[str, int, str, int | None]]:
+        """(household, fen, status, batch number or None) of every item of the run, in order."""
+        numbers = {b.id: b.number for b in self.tables.batches}
+        return [(i.household_id, i.amount_fen, i.status, numbers.get(i.batch_id) if i.batch_id else None)
+                for i in self.tables.items if i.run_id == run_id]
+
+    def actions(self, run_id: int) -> list[str]:
+        return [e.action for e in self.tables.audit if e.object_id == str(run_id)]
