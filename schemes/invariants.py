@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from schemes.engine import Allocation
+from schemes.frames import largest_sorted_group
 from schemes.i18n import Msg, load_catalog
 from schemes.money import I128, INT128_SAFE
 from schemes.steps.adjustments import DeductionCheck
@@ -137,25 +138,44 @@ def within_one_fen(a: Allocation) -> list[Violation]:
                 out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
             continue
         wide = pl.Int64 if width == 64 else I128
-        f = check.frame.with_columns(W=pl.col("weight").cast(wide).sum().over("group"))
-        f = f.filter(pl.col("W") > 0)
-        off = f.filter((pl.col("out").cast(wide) * pl.col("W") - pl.col("pool").cast(wide) * pl.col("weight")).abs()
-                       >= pl.col("W"))
-        if off.height:
-            out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off.height)))
-        sums = f.group_by("group").agg(pl.col("out").sum(), pl.col("pool").first())
-        # ne_missing: evidence without its lines (null) does not add up either
-        if sums.filter(pl.col("out").ne_missing(pl.col("pool"))).height:
+        off_count, unsummed = _one_fen_counts(check.frame, wide)
+        if off_count:
+            out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off_count)))
+        if unsummed:
             out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
     return out
+
+
+def _one_fen_counts(frame: pl.DataFrame, wide: pl.DataType) -> tuple[int, int]:
+    """How many lines of groups with weight are a fen or more off their exact share
+    (``|out * W - pool * weight| >= W``, ``W`` the group's weight sum), and how many such groups'
+    lines do not add up to their pool. Rows in group order (a split's evidence always is): the
+    sums per group once, read back at each row by its run of equal groups; otherwise a window."""
+    group = frame.get_column("group")
+    if frame.height and not group.null_count() and group.is_sorted():
+        per = frame.group_by("group", maintain_order=True).agg(
+            pl.col("weight").cast(wide).sum().alias("W"), pl.col("out").sum(), pl.col("pool").first())
+        rows = frame.with_columns(W=per.get_column("W").gather(group.rle_id()))
+    else:
+        rows = frame.with_columns(W=pl.col("weight").cast(wide).sum().over("group"))
+        per = rows.filter(pl.col("W") > 0).group_by("group").agg(pl.col("W").first(), pl.col("out").sum(),
+                                                                   pl.col("pool").first())
+    w = pl.col("W")
+    exact = pl.col("pool").cast(wide) * pl.col("weight").cast(wide)  # in ``wide``: the bounds hold it
+    off = rows.select(((w > 0) & ((pl.col("out").cast(wide) * w - exact).abs() >= w)).sum()).item()
+    # ne_missing: evidence without its lines (null) does not add up either
+    unsummed = per.select(((w > 0) & pl.col("out").ne_missing(pl.col("pool"))).sum()).item()
+    return int(off), int(unsummed)
 
 
 def _width(frame: pl.DataFrame) -> int:
     """The integers the exact comparison needs: 64 when it stays below 2**62 (nothing negative:
     Int64 gives the same integers as Int128, faster), 128 below :data:`INT128_SAFE`, else 129
     (Python integers)."""
+    largest = largest_sorted_group(frame.get_column("group"))  # rows in group order: the longest run
     stats = frame.select(
-        pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(), pl.len().over("group").max(),
+        pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(),
+        (pl.lit(largest) if largest is not None else pl.len().over("group").max()).alias("n"),
         pl.min_horizontal(pl.col("weight").min(), pl.col("pool").min(), pl.col("out").min()).alias("low"),
     ).row(0)
     w, p, o, n, low = (int(x or 0) for x in stats)
