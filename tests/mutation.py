@@ -18,7 +18,8 @@ Mutants judged equivalent (no test can tell them from the original) are listed b
 reason in ``[tool.mutation.<package>.equivalent]`` and left out of the score (README, "Mutation
 testing", lists them); a listed mutant that a test kills is reported. Not run by CI: it takes long on purpose.
 
-``--sample N --seed S`` scores a random sample of the package's mutants instead of all of them
+``--sample N --seed S`` scores a random sample of the package's mutants (with ``--mutants``: of
+those matching the globs, e.g. one module's) instead of all of them
 (the same N and S pick the same mutants as long as the mutated modules do not change): the
 mutants are generated first, N are drawn, those not yet checked are tested (with ``--survivors``:
 the sample's survivors are re-tested) and the score is printed over the sample, with its size.
@@ -160,6 +161,12 @@ def sample(names: list[str], size: int, seed: int) -> list[str]:
     return sorted(random.Random(seed).sample(ordered, min(size, len(ordered))))
 
 
+def matching(names: list[str], patterns: list[str]) -> list[str]:
+    """The mutant ``names`` matching one of the globs ``patterns`` (none: all): with ``--mutants``
+    a sample is drawn from one module's mutants, e.g. ``dividends.ledger.drafts.*``."""
+    return [n for n in names if not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+
+
 def results(here: Path) -> dict[str, str]:
     """mutant name -> status, from ``mutmut results --all``."""
     done = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all=true"], cwd=here,
@@ -228,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", action="store_true",
                         help="re-test only the survivors of the last run (of --mutants, if given): after adding tests")
     parser.add_argument("--sample", type=int, metavar="N",
-                        help="score a random sample of N mutants of the package (one package)")
+                        help="score a random sample of N mutants of the package (one package; of --mutants, if given)")
     parser.add_argument("--seed", type=int, default=0, help="the seed of --sample (default 0)")
     args = parser.parse_args(argv)
     chosen = args.packages or names
@@ -237,20 +244,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown package(s) {unknown}: choose from {names}")
     if (args.mutants or args.survivors or args.sample) and len(chosen) != 1:
         parser.error("--mutants, --survivors and --sample need exactly one package")
-    if args.sample is not None and (args.sample < 1 or args.mutants):
-        parser.error("--sample needs N >= 1 and no --mutants")
+    if args.sample is not None and args.sample < 1:
+        parser.error("--sample needs N >= 1")
     summary = []
     for name in chosen:  # one package at a time: the machine is shared
         here = prepare(name)
         drawn: list[str] = []
+        pool = 0
         if args.sample:
             generate(here)
-            drawn = sample(list(results(here)), args.sample, args.seed)
+            among = matching(list(results(here)), args.mutants)
+            pool = len(among)
+            drawn = sample(among, args.sample, args.seed)
         if not args.score_only:
             refreshed = refresh_copies(here, pyproject["tool"]["mutation"][name]["only_mutate"])
             if refreshed:
                 print(f"== {name}: {refreshed} unmutated files of the workspace copy refreshed", flush=True)
-            chosen_mutants = list(args.mutants)
+            chosen_mutants = [] if drawn else list(args.mutants)
             if drawn:
                 statuses = results(here)
                 chosen_mutants = (survivors_among({m: statuses[m] for m in drawn}, []) if args.survivors
@@ -279,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         (here / "survivors.txt").write_text("".join(f"{m}: {statuses[m]}\n" for m in survivors), encoding="utf-8")
         if drawn:
             summary.append(report(name, {m: statuses[m] for m in drawn},
-                                  f" (sample of {len(drawn)} of {len(every)} mutants, seed {args.seed})"))
+                                  f" (sample of {len(drawn)} of {pool} mutants"
+                                  + (f" matching {' '.join(args.mutants)}" if args.mutants else "")
+                                  + f", seed {args.seed})"))
         else:
             summary.append(report(name, statuses))
     print("\n".join(["", "Mutation score per package", *summary]))

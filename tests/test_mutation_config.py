@@ -53,6 +53,15 @@ def test_a_sample_is_the_same_for_the_same_seed_whatever_the_order_of_the_names(
     assert mutation.sample(names[:10], 40, seed=1) == sorted(names[:10])
 
 
+def test_a_sample_can_be_drawn_from_one_module_of_a_package() -> None:
+    names = [f"p.{module}.x_f__mutmut_{i}" for module in ("a", "b") for i in range(1, 100)]
+    among = mutation.matching(names, ["p.b.*"])
+    assert len(among) == 99 and all(n.startswith("p.b.") for n in among)
+    assert mutation.matching(names, []) == names
+    drawn = mutation.sample(among, 40, seed=5)
+    assert len(drawn) == 40 and all(n.startswith("p.b.") for n in drawn)
+
+
 def test_the_import_warm_up_reads_the_preload_list_and_the_list_names_modules() -> None:
     table = tomllib.loads(mutation.workspace_pyproject(PYPROJECT, "schemes-money"))["tool"]["mutmut"]
     assert table["forkserver_warmup"] == "import" and table["preload_modules_file"] == mutation.PRELOAD

@@ -119,6 +119,9 @@ class _Sheet:
     widths: pl.Series | None  # CSV: cells per record; None for Excel
     full_width: bool = True  # False when no cell can hold a full-width character
     invisible: bool = True  # False when no cell can hold an invisible character (excel.INVISIBLE)
+    # False when no cell can start or end with white space and every empty cell is null or ""
+    # (CSV whose bytes hold no white space but line breaks): cells need no trimming
+    spaced: bool = True
     workbook: Workbook | None = None  # Excel: the workbook, to ask which cells were numbers
     name: str | None = None  # Excel: the sheet read
     notes: tuple[Msg, ...] = ()
@@ -262,11 +265,17 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     separator = _sniff_separator(text)
     _check_lines(lines, limits, fail)
     keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
-    sheet = _read_csv_fast(text, separator, lines, keywords) or _read_csv_exact(text, separator, fail)
+    fast = _read_csv_fast(text, separator, lines, keywords)
+    # (the exact reader's cells may hold line breaks, inside quotes: they are trimmed as ever)
+    sheet = fast or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
         raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
+    leads = {lead: lead in text for lead in _LEAD_BYTES}  # one memchr pass each
     return dataclasses.replace(
-        sheet, full_width=_may_hold_full_width(text), invisible=_may_hold_invisible(text)
+        sheet,
+        full_width=_may_hold_full_width(text, leads),
+        invisible=_may_hold_invisible(text, leads),
+        spaced=fast is None or any(leads[lead] for lead in _SPACE_LEADS),
     )
 
 
@@ -298,14 +307,15 @@ def _read_csv_fast(
     """Polars' parser, checked against a count of cells per line.
 
     Returns None (use the exact reader) when the file has a cell with a line break inside
-    quotes, a row longer than the first, or anything polars rejects.
+    quotes, a row longer than the first, or anything polars rejects. Empty unquoted cells and
+    the missing cells of a short row are null; a quoted empty cell (``""``) is ``""``.
     """
     def parse(truncate: bool) -> pl.DataFrame:
         return pl.read_csv(
             text,
             has_header=False,
             infer_schema=False,
-            empty_string_is_null=False,
+            empty_string_is_null=True,
             separator=separator,
             truncate_ragged_lines=truncate,
         )
@@ -317,9 +327,11 @@ def _read_csv_fast(
             frame, longest = parse(True), False
         quotes = b'"' in text
         if longest:
+            # the last cell of every record is there (not null): no record is short
+            complete = frame.width > 0 and frame.get_column(frame.columns[-1]).null_count() == 0
             widths = _cells_per_line(
-                lines, separator, quotes=quotes, width=frame.width,
-                separators=text.count(separator.encode()),
+                lines, separator, quotes=quotes, width=frame.width, complete=complete,
+                separators=None if complete else text.count(separator.encode()),
             )
         else:
             widths = _cells_per_line(lines, separator, quotes=quotes)
@@ -339,6 +351,7 @@ def _cells_per_line(
     quotes: bool = True,
     width: int | None = None,
     separators: int | None = None,
+    complete: bool = False,
 ) -> pl.Series | None:
     """Cells in each line, counting separators outside double quotes (vectorized). ``quotes``
     False: the file has no double quote (one scan of its bytes), no line is looked at for one.
@@ -346,14 +359,18 @@ def _cells_per_line(
     ``width`` and ``separators``: no line without quotes has more than ``width`` cells (the
     parser said so) and the lines hold ``separators`` separators in all (one count of the
     file's bytes). When the lines without quotes hold ``width - 1`` each on average, each holds
-    exactly that, and only the lines with quotes are counted one by one."""
+    exactly that, and only the lines with quotes are counted one by one. ``complete``: the
+    parser found the ``width``-th cell of every record (none is short), so each line without
+    quotes has exactly ``width`` cells, no count needed."""
     quoted = lines.str.contains('"', literal=True) if quotes else None
     at = quoted.arg_true() if quoted is not None and quoted.any() else None
     with_quotes = lines.gather(at) if at is not None else None
     if with_quotes is not None and not (with_quotes.str.count_matches('"', literal=True) % 2 == 0).all():
         return None  # a quoted cell spans lines
     widths = None
-    if width is not None and separators is not None:
+    if width is not None and complete:
+        widths = pl.repeat(width, lines.len(), dtype=pl.Int64, eager=True)
+    elif width is not None and separators is not None:
         on_quoted = 0 if with_quotes is None else int(with_quotes.str.count_matches(separator, literal=True).sum())
         plain = lines.len() - (0 if at is None else at.len())
         if separators - on_quoted == plain * (width - 1):
@@ -465,6 +482,16 @@ def _clean(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().replace("", None)
 
 
+def _cleaned(body: pl.DataFrame, column: str, spaced: bool) -> pl.Expr:
+    """:func:`_clean` of ``column``; for cells that hold no white space to trim (``spaced``
+    False) only the ``""`` cells become null, and the column is taken as it is without any."""
+    if spaced:
+        return _clean(pl.col(column))
+    if body.height and body.select((pl.col(column).str.len_bytes() == 0).any()).item():
+        return pl.col(column).replace("", None)
+    return pl.col(column)
+
+
 def _header_problems(
     header: Header, columns: Sequence[ColumnSpec], file: str, unknown: Sequence[UnknownHeader],
     mapping: Mapping[str, str] | None,
@@ -521,7 +548,7 @@ def _to_table(
     body = raw.slice(header.end + 1)
     first_data_row = header.end + 2
     selected = [
-        _clean(pl.col(raw.columns[found[c.name]])).alias(c.name)
+        _cleaned(body, raw.columns[found[c.name]], sheet.spaced).alias(c.name)
         if c.name in found
         else pl.lit(None, pl.String).alias(c.name)
         for c in columns
@@ -631,21 +658,36 @@ def _long_row_flag(raw: pl.DataFrame, sheet: _Sheet, header: Header) -> list[pl.
     return [pl.any_horizontal(_clean(pl.col(c)).is_not_null() for c in beyond).alias("_long")]
 
 
-def _may_hold_full_width(data: bytes) -> bool:
+_SPACE_LEADS = (b" ", b"\t", b"\x0b", b"\x0c", b"\r", b"\xc2", b"\xe1", b"\xe2", b"\xe3")
+"""The bytes that start every white-space character polars trims (``str.strip_chars``: the
+Unicode White_Space property) in UTF-8, but the line break: tab, VT, FF, CR, space; C2 (U+0085,
+U+00A0), E1 (U+1680), E2 (U+2000-U+200A, U+2028, U+2029, U+202F, U+205F), E3 (U+3000). A cell
+of a CSV file read by polars holds no line break (the fast reader leaves a file with a line
+break inside quotes to the exact reader): a file without these bytes has no cell to trim."""
+
+_LEAD_BYTES = (*_SPACE_LEADS, b"\xef", b"\xd8")
+
+
+def _has(data: bytes, lead: bytes, leads: Mapping[bytes, bool] | None) -> bool:
+    return leads[lead] if leads is not None else lead in data
+
+
+def _may_hold_full_width(data: bytes, leads: Mapping[bytes, bool] | None = None) -> bool:
     """False when UTF-8 ``data`` has no full-width form (U+FF01-U+FF5E: EF BC xx, EF BD xx) and
     no ideographic space (E3 80 80): then code-like cells need no normalising. Single bytes are
-    searched first (memchr); Chinese text is mostly E4-E9 lead bytes."""
-    return b"\xef" in data or (b"\xe3" in data and b"\xe3\x80\x80" in data)
+    searched first (memchr; ``leads``: the answers for :data:`_LEAD_BYTES`, found already);
+    Chinese text is mostly E4-E9 lead bytes."""
+    return _has(data, b"\xef", leads) or (_has(data, b"\xe3", leads) and b"\xe3\x80\x80" in data)
 
 
-def _may_hold_invisible(data: bytes) -> bool:
+def _may_hold_invisible(data: bytes, leads: Mapping[bytes, bool] | None = None) -> bool:
     """False when UTF-8 ``data`` has none of the invisible characters of
     :data:`dividends.registry.excel.INVISIBLE`: their lead bytes are E2 (U+200B-U+206F), EF
     (U+FEFF), D8 (U+061C) and C2 (U+00AD, searched as C2 AD only when a C2 is there), each
     found with one memchr pass; then no cell needs the pattern."""
-    if any(lead in data for lead in (b"\xe2", b"\xef", b"\xd8")):
+    if any(_has(data, lead, leads) for lead in (b"\xe2", b"\xef", b"\xd8")):
         return True
-    return b"\xc2" in data and b"\xc2\xad" in data
+    return _has(data, b"\xc2", leads) and b"\xc2\xad" in data
 
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:

@@ -50,3 +50,59 @@ def test_the_shortcut_on_equal_rows_and_on_a_short_one() -> None:
     text = b"a,b,c\n1,2\n4,5,6,\n"  # one row short of 4 cells: counted line by line
     lines = reading._lines(text)
     assert reading._cells_per_line(lines, ",", width=4, separators=text.count(b",")).to_list() == [3, 2, 4]
+
+
+LAST = st.sampled_from(["a", "12", "中文", '"x,y"', '""', '"a""b"'])
+
+
+@st.composite
+def complete_texts(draw: st.DrawFn) -> tuple[bytes, str]:
+    """Rows of one width whose last cell is not empty, and now and then one row short."""
+    separator = draw(st.sampled_from([",", "\t"]))
+    width = draw(st.integers(min_value=1, max_value=6))
+    rows = draw(st.lists(st.tuples(st.lists(CELL, min_size=width - 1, max_size=width - 1), LAST),
+                         min_size=1, max_size=12))
+    lines = [separator.join([*cells, last]) for cells, last in rows]
+    if draw(st.integers(min_value=0, max_value=4)) == 0 and width > 1:
+        lines.insert(draw(st.integers(min_value=1, max_value=len(lines))), "a")
+    text = "\n".join(lines) + ("\n" if draw(st.booleans()) else "")
+    return text.encode(), separator
+
+
+@settings(max_examples=400, deadline=None)
+@given(complete_texts())
+def test_complete_records_agree_with_counting_every_line(case: tuple[bytes, str]) -> None:
+    """When the parser finds the last cell of every record (none is short), the lines without
+    quotes have the parser's width, as counting them says."""
+    import polars as pl
+
+    text, separator = case
+    reached()
+    try:
+        frame = pl.read_csv(text, has_header=False, infer_schema=False, separator=separator,
+                            truncate_ragged_lines=False)
+    except pl.exceptions.PolarsError:
+        return  # (a row longer than the first: the reader counts every line)
+    lines = reading._lines(text)
+    quotes = b'"' in text
+    full = reading._cells_per_line(lines, separator, quotes=quotes)
+    complete = frame.get_column(frame.columns[-1]).null_count() == 0
+    short = reading._cells_per_line(lines, separator, quotes=quotes, width=frame.width, complete=complete,
+                                    separators=None if complete else text.count(separator.encode()))
+    if full is None:
+        assert short is None
+    elif full.len() == frame.height:  # (else the reader leaves the file to the exact reader)
+        assert short is not None and short.to_list() == full.to_list()
+
+
+def test_the_space_lead_bytes_start_every_character_polars_trims() -> None:
+    import polars as pl
+
+    points = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    cells = pl.Series(["a" + chr(c) for c in points])
+    trimmed = (cells.str.strip_chars().str.len_bytes() != cells.str.len_bytes()).arg_true()
+    spaces = [chr(points[i]) for i in trimmed.to_list()]
+    assert "\u3000" in spaces and " " in spaces
+    for space in spaces:
+        if space != "\n":  # (no cell of the fast reader holds a line break)
+            assert space.encode()[:1] in reading._SPACE_LEADS, hex(ord(space))

@@ -135,3 +135,61 @@ def test_a_hundred_thousand_postings_export_in_about_a_second() -> None:
 def test_example_helpers_build_the_frames_drafts_expect() -> None:
     assert lines([("household", "H1", 5)]).schema == pl.Schema(
         {"recipient_kind": pl.String, "recipient_id": pl.String, "amount_fen": pl.Int64})
+
+
+# --------------------------------------------------------------------------- a small file in full
+
+def small(village: str, on: date, amounts: list[int], run: str = "R1") -> list[Entry]:
+    drafts = [draft_approval(village, run, on, sum(amounts), lines([("household", f"{village}-{i}", a)
+                                                                      for i, a in enumerate(amounts, 1)]),
+                             lang="en")[0]]
+    return chain(drafts, None)
+
+
+def test_a_small_file_in_full_entries_by_date_then_village_then_seq_whatever_order_they_come_in() -> None:
+    day = date(2025, 1, 20)
+    v2 = small("V2", day, [5])
+    v1 = chain([*(e.draft for e in small("V1", day, [1, 2])), *(e.draft for e in small("V1", day, [4]))], None)
+    early = small("V3", date(2025, 1, 2), [7])
+    text = export([v2[0], v1[1], early[0], v1[0]], title="t\r")
+    header = "\n".join([
+        '{on} * "return" "asset return of run R1: {yuan} yuan received"',
+        '  village: "{v}"', '  run: "R1"', '  ref: "return:R1"', "  seq: {seq}",
+        '  prev_hash: "{prev}"', '  hash: "{hash}"',
+        "  Assets:Bank:{v}  {yuan} CNY", "  Income:AssetReturn:{v}  -{yuan} CNY"])
+    blocks = [header.format(on=e.on.isoformat(), v=e.village_id, seq=e.seq, prev=e.prev_hash, hash=e.hash,
+                            yuan=f"0.0{e.total_debits()}") for e in (early[0], v1[0], v1[1], v2[0])]
+    assert text == "\n".join([
+        'option "title" "t\\r"', 'option "operating_currency" "CNY"', "",
+        "2025-01-02 open Assets:Bank:V3 CNY", "2025-01-02 open Income:AssetReturn:V3 CNY",
+        "2025-01-20 open Assets:Bank:V1 CNY", "2025-01-20 open Assets:Bank:V2 CNY",
+        "2025-01-20 open Income:AssetReturn:V1 CNY", "2025-01-20 open Income:AssetReturn:V2 CNY",
+        "", blocks[0], "", blocks[1], "", blocks[2], "", blocks[3], ""])
+
+
+def test_an_account_opens_on_its_first_use_even_when_a_later_entry_uses_it_too() -> None:
+    first = small("V1", date(2025, 1, 2), [3])
+    later = chain([e.draft for e in small("V1", date(2025, 3, 4), [3], run="R2")], first[-1])
+    text = export([*later, *first])
+    assert text.count(" open ") == 2
+    assert "2025-01-02 open Assets:Bank:V1 CNY\n2025-01-02 open Income:AssetReturn:V1 CNY\n" in text
+
+
+def test_an_entry_without_postings_is_written_as_its_header_alone() -> None:
+    (entry,) = small("V1", date(2025, 1, 2), [3])
+    bare = dataclasses.replace(entry, postings=entry.postings.clear())
+    text = export([entry, dataclasses.replace(bare, seq=2)])
+    assert text.endswith(f'  hash: "{entry.hash}"\n')
+    assert text.count("  hash: ") == 2 and text.count(" CNY\n") == 2 + 2
+
+
+def test_postings_of_other_integer_types_are_written_as_yuan() -> None:
+    (entry,) = small("V1", date(2025, 1, 2), [123])
+    narrow = dataclasses.replace(entry, postings=entry.postings.with_columns(pl.col("amount_fen").cast(pl.Int32)))
+    assert export([narrow]) == export([entry])
+
+
+def test_quote_escapes_carriage_returns_and_leaves_other_text_alone() -> None:
+    assert quote("a\rb") == '"a\\rb"'
+    assert quote("张家村 'x'") == '"张家村 \'x\'"'
+    assert quote("") == '""'

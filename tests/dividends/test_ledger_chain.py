@@ -15,11 +15,19 @@ from dividends.ledger import (
     Entry,
     EntryDraft,
     LedgerError,
+    account_names,
+    amounts_are_integers,
+    balanced,
     chain,
+    chain_links,
+    entries_by_village,
     entries_from_rows,
     entry_hash,
     entry_rows,
+    hashes,
+    head,
     head_of,
+    no_empty_entries,
     posting_rows,
     verify,
 )
@@ -424,3 +432,147 @@ def test_a_posted_entrys_row_and_draft() -> None:
                            "hash": entry.hash}
     assert entry.draft == draft(ref="return:R9") and type(entry.draft) is EntryDraft
     assert entry.draft.row() == {k: v for k, v in entry.row().items() if k not in ("seq", "prev_hash", "hash")}
+
+
+# --------------------------------------------------------------------------- each check alone, its message in full
+
+POSTINGS = {"account": pl.String, "amount_fen": pl.Int64}
+
+
+def entry(seq: int = 1, prev: str = ZERO_HASH, postings: pl.DataFrame | None = None, village: str = V) -> Entry:
+    """A posted entry whose hash is that of its content (postings that cannot be hashed: the
+    hash of the sound postings), so only what a test breaks is wrong."""
+    d = draft(village)
+    posted = Entry(d.village_id, d.on, d.kind, d.run_id, d.ref, d.narration, d.postings, seq=seq, prev_hash=prev,
+                   hash="")
+    posted = dataclasses.replace(posted, hash=entry_hash(prev, posted))
+    if postings is None:
+        return posted
+    changed = dataclasses.replace(posted, postings=postings)
+    try:
+        return dataclasses.replace(changed, hash=entry_hash(prev, changed))
+    except (pl.exceptions.PolarsError, TypeError):
+        return changed
+
+
+def english(errors: list[LedgerError]) -> list[tuple[str, int | None, str, str]]:
+    return [(e.village_id, e.seq, e.code, e.text("en")) for e in errors]
+
+
+def test_a_missing_or_untyped_posting_column_is_reported_by_name_with_the_type_found() -> None:
+    no_account = entry(postings=pl.DataFrame({"amount_fen": [5, -5]}, schema={"amount_fen": pl.Int64}))
+    floats = entry(seq=2, postings=pl.DataFrame({"account": ["Assets:Bank:V0001", "Income:AssetReturn:V0001"],
+                                                  "amount_fen": [5.0, -5.0]}))
+    assert english(amounts_are_integers(V, [no_account, floats])) == [
+        (V, 1, "amount_type", "village V0001, entry #1: column account should be String, found -"),
+        (V, 2, "amount_type", "village V0001, entry #2: column amount_fen should be Int64, found Float64"),
+    ]
+    assert amounts_are_integers(V, [entry()]) == []
+
+
+def test_postings_without_an_amount_or_an_account_are_counted_per_column() -> None:
+    frame = pl.DataFrame({"account": ["Assets:Bank:V0001", None, None], "amount_fen": [None, None, 5]},
+                         schema={"account": pl.String, "amount_fen": pl.Int64})
+    assert english(amounts_are_integers(V, [entry(seq=3, postings=frame)])) == [
+        (V, 3, "amount_null", "village V0001, entry #3: 2 posting(s) have no account"),
+        (V, 3, "amount_null", "village V0001, entry #3: 2 posting(s) have no amount_fen"),
+    ]
+
+
+def test_an_empty_entry_is_reported_with_its_village_and_number() -> None:
+    empty = entry(seq=4, postings=postings_of([]))
+    assert english(no_empty_entries("V0009", [entry(), empty])) == [
+        ("V0009", 4, "empty", "village V0009, entry #4: expected at least two postings, found none")]
+
+
+def test_balance_is_checked_only_on_integer_postings_and_summed_beyond_int64() -> None:
+    big = 2**62
+    wraps = entry(seq=2, postings=pl.DataFrame({"account": ["Assets:A", "Assets:B", "Income:C"],
+                                                "amount_fen": [big, big, -big]}, schema=POSTINGS))
+    floats = entry(seq=3, postings=pl.DataFrame({"account": ["Assets:A"], "amount_fen": [1.5]}))
+    no_account = entry(seq=4, postings=pl.DataFrame({"amount_fen": [7]}, schema={"amount_fen": pl.Int64}))
+    text = balanced(V, [entry(), wraps, floats, no_account])
+    assert english(text) == [(V, 2, "unbalanced", "village V0001, entry #2: the postings should sum to 0, "
+                              f"they sum to {big // 100:,}.{big % 100:02d} yuan")]
+    assert balanced(V, [entry(postings=postings_of([]))]) == []
+
+
+def test_bad_account_names_are_shown_three_at_most_and_untyped_accounts_are_left_to_the_type_check() -> None:
+    names = ["Assets:bank", "Cash:V1", "Income:x", "Assets:Bank:V_1", "Assets:Bank:V0001"]
+    five = entry(seq=2, postings=pl.DataFrame({"account": names, "amount_fen": [1, 1, 1, 1, -4]}, schema=POSTINGS))
+    three = entry(seq=3, postings=pl.DataFrame({"account": names[:3] + [None], "amount_fen": [1, 1, -2, 0]},
+                                                schema=POSTINGS))
+    numbers = entry(seq=4, postings=pl.DataFrame({"account": [1, 2], "amount_fen": [1, -1]}))
+    assert english(account_names(V, [entry(), five, three, numbers])) == [
+        (V, 2, "account_name", "village V0001, entry #2: account name(s) Beancount would reject: "
+                               "'Assets:Bank:V_1', 'Assets:bank', 'Cash:V1', …"),
+        (V, 3, "account_name", "village V0001, entry #3: account name(s) Beancount would reject: "
+                               "'Assets:bank', 'Cash:V1', 'Income:x'"),
+    ]
+    no_column = entry(seq=5, postings=pl.DataFrame({"amount_fen": [1]}, schema={"amount_fen": pl.Int64}))
+    assert account_names(V, [no_column]) == []
+
+
+def test_a_wrong_hash_shows_twelve_digits_of_the_stored_and_the_computed_hash() -> None:
+    good = entry()
+    short = dataclasses.replace(good, hash="abc")
+    long = dataclasses.replace(good, hash="f" * 64)
+    assert english(hashes(V, [good, short, long])) == [
+        (V, 1, "hash", f"village V0001, entry #1: the stored hash is abc, its content hashes to {good.hash[:12]} "
+                       "(the entry or one of its postings was edited?)"),
+        (V, 1, "hash", f"village V0001, entry #1: the stored hash is ffffffffffff, its content hashes to "
+                       f"{good.hash[:12]} (the entry or one of its postings was edited?)"),
+    ]
+    twelve = dataclasses.replace(good, hash="a" * 12)
+    assert f"stored hash is {'a' * 12}," in hashes(V, [twelve])[0].text("en")
+    floats = dataclasses.replace(good, postings=good.postings.with_columns(pl.col("amount_fen").cast(pl.Float64)))
+    assert hashes(V, [floats]) == []  # only amounts_are_integers speaks about it
+
+
+def test_every_broken_link_of_a_chain_is_reported_in_words() -> None:
+    first = entry(seq=2, prev="1" * 64)
+    other = entry(seq=3, prev=first.hash, village="V0002")
+    gap = entry(seq=5, prev="2" * 64)
+    assert english(chain_links(V, [first, other, gap])) == [
+        (V, 2, "first_seq", "village V0001: the chain should start at entry #1, it starts at #2 "
+                            "(were the entries before it deleted?)"),
+        (V, 2, "first_prev_hash", "village V0001, entry #2: the first entry's prev_hash should be 64 zeros, "
+                                  "found 111111111111"),
+        (V, 3, "village_mismatch", "village V0001's chain holds entry #3 of village V0002"),
+        (V, 5, "seq_gap", "village V0001: after entry #3 expected entry #4, found #5 (a deleted or reordered entry?)"),
+        (V, 5, "prev_hash", f"village V0001, entry #5: prev_hash is 222222222222, but the entry before it (#3) "
+                            f"has hash {other.hash[:12]} (an entry deleted, reordered or edited?)"),
+    ]
+    assert chain_links(V, [entry(), entry(seq=2, prev=entry().hash)]) == []
+
+
+def test_a_chain_that_does_not_end_at_its_recorded_head_is_reported_in_words() -> None:
+    one, two = entry(), entry(seq=2, prev=entry().hash)
+    assert head(V, [one, two], ChainHead(2, two.hash)) == []
+    assert english(head(V, [one], ChainHead(2, two.hash))) == [
+        (V, 1, "head", f"village V0001: the chain ends at entry #1 (hash {one.hash[:12]}), but the recorded head "
+                       f"is entry #2 (hash {two.hash[:12]}): entries at the end deleted, or the chain rewritten?")]
+    assert english(head(V, [one, two], ChainHead(2, one.hash)))[0][:3] == (V, 2, "head")
+    assert english(head(V, [one, two], ChainHead(3, two.hash)))[0][:3] == (V, 2, "head")
+    assert english(head(V, [], ChainHead(7, two.hash))) == [
+        (V, None, "head", "village V0001 has a recorded head (entry #7) but no entries")]
+
+
+def test_verify_checks_villages_in_order_including_those_only_a_head_names() -> None:
+    one = entry()
+    broken = dataclasses.replace(entry(village="V0002"), hash="0" * 64)
+    errors = verify({"V0002": [broken], V: [dataclasses.replace(one, hash="1" * 64)]},
+                    heads={"V0003": ChainHead(1, one.hash), V: ChainHead(1, "1" * 64)})
+    assert [(e.village_id, e.seq, e.code) for e in errors] == [
+        (V, 1, "hash"), ("V0002", 1, "hash"), ("V0003", None, "head")]
+
+
+def test_entries_are_grouped_by_village_keeping_their_order() -> None:
+    a1, b1, a2 = entry(), entry(village="V0002"), entry(seq=2, prev=entry().hash)
+    grouped = entries_by_village([a1, b1, a2])
+    assert list(grouped) == [V, "V0002"] and grouped[V] == [a1, a2] and grouped["V0002"] == [b1]
+
+
+def test_a_ledger_error_speaks_the_language_asked_for() -> None:
+    (error,) = no_empty_entries(V, [entry(postings=postings_of([]))])
+    assert error.text("zh") != error.text("en") and "V0001" in error.text("zh")
