@@ -253,6 +253,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if orphans.len():
         problems.append(Problem(Msg("compute.no_return", villages=orphans.head(20).to_list())))
     counts = hh.group_by("village_id").len()
+    # before the look-ups of ids below: polars gives every column one piece here when the rows
+    # came in pieces (a Parquet file), which each as-of look-up would otherwise do for the ids
+    hh = hh.with_columns(pl.col("vix").cast(pl.Int64), (pl.col("members") - pl.col("able_members")).alias("unable_members"))
     villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
                              maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
     villages = villages.with_columns(return_fen=pl.col("pool_fen"), brought_forward_fen=pl.lit(0, pl.Int64))
@@ -266,6 +269,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
     ids_sorted = True if distinct else None
+    if (extra.events is not None or extra.earlier_paid is not None or extra.deductions is not None) \
+            and hh["household_id"].n_chunks() > 1:
+        hh = hh.with_columns(hh["household_id"].rechunk())
     if ids_sorted is None and (extra.events is not None or extra.earlier_paid is not None):
         ids_sorted = hh["household_id"].is_sorted()
     events = None  # typed, with each event's household row
@@ -279,7 +285,6 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if problems:
         raise InputError(problems)
 
-    hh = hh.with_columns(pl.col("vix").cast(pl.Int64), (pl.col("members") - pl.col("able_members")).alias("unable_members"))
     post_frame = None
     if needs_posts and posts is not None:
         rows = hh.select("household_id", "vix").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
@@ -303,7 +308,7 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted))
         if paid["hrow"].null_count():
             paid = paid.filter(pl.col("hrow").is_not_null())
-        if not ordered_distinct(paid["household_id"]):  # one row per household in id order: nothing to add up
+        if not ordered_distinct(paid["hrow"]):  # at most one row per household (rows in order): nothing to add up
             paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
         hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
                              .scatter(paid["hrow"], paid["amount_fen"]))
