@@ -359,8 +359,8 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int,
     ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
     problems = []
     ev = ev.with_columns(hrow=rows_of(hh["household_id"], ev["household_id"], ids_sorted))
-    unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
-    if unknown.len():
+    if ev["hrow"].null_count():
+        unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
     bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()
                     | (pl.col("date").dt.year() != period)
