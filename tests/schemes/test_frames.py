@@ -84,3 +84,13 @@ def test_village_rows_by_runs_are_the_joined_rows(households: list[tuple[str, st
     assert rows.equals(expected_rows) and rows.schema == expected_rows.schema
     assert per_village.equals(expected_villages) and per_village.schema == expected_villages.schema
     assert orphans.to_list() == expected_orphans
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([], 0), ([3], 1), ([1, 1, 2, 2, 2, 5], 3), ([0, 0, 0], 3),
+    ([2, 1], None), ([1, None], None),  # not in order, nulls: the window answers
+])
+def test_largest_sorted_group(values: list[int | None], expected: int | None) -> None:
+    from schemes.frames import largest_sorted_group
+
+    assert largest_sorted_group(pl.Series("g", values, dtype=pl.Int64)) == expected
