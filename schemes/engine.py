@@ -250,6 +250,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     hh, villages, orphans = _village_rows(hh, villages)
     if orphans.len():
         problems.append(Problem(Msg("compute.no_return", villages=orphans.head(20).to_list())))
+    # before the look-ups of ids below: polars gives every column one piece here when the rows
+    # came in pieces (a Parquet file), which each as-of look-up would otherwise do for the ids
+    hh = hh.with_columns(pl.col("vix").cast(pl.Int64), (pl.col("members") - pl.col("able_members")).alias("unable_members"))
     villages = villages.with_columns(return_fen=pl.col("pool_fen"), brought_forward_fen=pl.lit(0, pl.Int64))
     if extra.brought_forward is not None:
         villages, bf_problems = _with_brought_forward(villages, extra.brought_forward)
@@ -261,6 +264,9 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
     ids_sorted = True if distinct else None
+    if (extra.events is not None or extra.earlier_paid is not None or extra.deductions is not None) \
+            and hh["household_id"].n_chunks() > 1:
+        hh = hh.with_columns(hh["household_id"].rechunk())
     if ids_sorted is None and (extra.events is not None or extra.earlier_paid is not None):
         ids_sorted = hh["household_id"].is_sorted()
     events = None  # typed, with each event's household row
@@ -274,7 +280,6 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if problems:
         raise InputError(problems)
 
-    hh = hh.with_columns(pl.col("vix").cast(pl.Int64), (pl.col("members") - pl.col("able_members")).alias("unable_members"))
     post_frame = None
     if needs_posts and posts is not None:
         rows = hh.select("household_id", "vix").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
@@ -298,7 +303,7 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted))
         if paid["hrow"].null_count():
             paid = paid.filter(pl.col("hrow").is_not_null())
-        if not ordered_distinct(paid["household_id"]):  # one row per household in id order: nothing to add up
+        if not ordered_distinct(paid["hrow"]):  # at most one row per household (rows in order): nothing to add up
             paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
         hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
                              .scatter(paid["hrow"], paid["amount_fen"]))
@@ -376,8 +381,8 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int,
     ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
     problems = []
     ev = ev.with_columns(hrow=rows_of(hh["household_id"], ev["household_id"], ids_sorted))
-    unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
-    if unknown.len():
+    if ev["hrow"].null_count():
+        unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
     bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()
                     | (pl.col("date").dt.year() != period)

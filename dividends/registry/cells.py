@@ -161,7 +161,21 @@ parse_date = _stepwise(_date, pl.Date())
 
 
 def _account(text: pl.Series) -> pl.Series:
-    """A bank account number of 6 to 32 digits, spaces removed."""
+    """A bank account number of 6 to 32 digits, spaces removed. The usual cell (6-19 digits,
+    the first not 0) is known by one integer parse having as many digits as the cell has
+    bytes, and kept as it is; the others go to :func:`_account_exact`."""
+    length = text.str.len_bytes()
+    value = text.str.to_integer(dtype=pl.UInt64, strict=False)
+    frame = pl.DataFrame({"value": value, "length": length})
+    n = pl.col("length")
+    ok = frame.select(
+        ((n >= 6) & (n <= 19) & (pl.col("value") >= pl.lit(10, pl.UInt64).pow((n - 1).cast(pl.UInt64))))
+        .fill_null(False)
+    ).to_series()
+    return _exact_rest(text, text, ok, _account_exact)
+
+
+def _account_exact(text: pl.Series) -> pl.Series:
     s = text
     if s.str.contains(r"\s").any():
         s = s.str.replace_all(r"\s", "")

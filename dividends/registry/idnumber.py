@@ -92,6 +92,36 @@ def id_number_parts(ids: pl.Series) -> pl.DataFrame:
     7-14 are not a real date), ``checksum_ok`` and ``key`` (Int64, one value per distinct ID
     number, cheaper to compare than the text). Rows not in the format have nulls.
     """
+    # 18 bytes read as one number of 18 digits (no sign, no leading zero): in the format, and
+    # its first 17 digits and last digit by division; the pattern only on the other 18-byte
+    # cells (an X at the end, a leading zero, anything else)
+    whole = ids.str.to_integer(strict=False)
+    length = ids.str.len_bytes()
+    plain = pl.select(((length == 18) & (whole >= 10**17)).fill_null(False)).to_series()
+    ok = plain
+    first17 = pl.select(pl.when(plain).then(whole // 10)).to_series()
+    given = pl.select(pl.when(plain).then(whole % 10)).to_series()
+    rest = pl.select((~plain & (length == 18)).fill_null(False)).to_series().arg_true()
+    if rest.len():
+        others = _parts_by_pattern(ids.gather(rest))
+        ok = ok.scatter(rest, others.get_column("ok"))
+        first17 = first17.scatter(rest, others.get_column("first17"))
+        given = given.scatter(rest, others.get_column("given"))
+    check = check_values(first17)
+    frame = pl.DataFrame(
+        {"id": ids, "first17": first17, "given": given, "check": check, "format_ok": ok}
+    )
+    return frame.select(
+        "format_ok",
+        pl.when("format_ok").then(birth_date_expr(pl.col("id"))).alias("birth_date"),
+        (pl.col("check") == pl.col("given")).alias("checksum_ok"),
+        (pl.col("first17") * 11 + pl.col("given")).alias("key"),
+    )
+
+
+def _parts_by_pattern(ids: pl.Series) -> pl.DataFrame:
+    """``ok`` (the ID format), ``first17`` and ``given`` (the check value written: 0-9, X = 10),
+    null where not ``ok``."""
     ok = ids.str.contains(ID_PATTERN).fill_null(False)
     first17 = pl.select(
         pl.when(ok).then(ids.str.slice(0, 17).str.to_integer(strict=False))
@@ -104,16 +134,7 @@ def id_number_parts(ids: pl.Series) -> pl.DataFrame:
         .then(10)
         .otherwise(last.str.to_integer(strict=False))
     ).to_series()
-    check = check_values(first17)
-    frame = pl.DataFrame(
-        {"id": ids, "first17": first17, "given": given, "check": check, "format_ok": ok}
-    )
-    return frame.select(
-        "format_ok",
-        pl.when("format_ok").then(birth_date_expr(pl.col("id"))).alias("birth_date"),
-        (pl.col("check") == pl.col("given")).alias("checksum_ok"),
-        (pl.col("first17") * 11 + pl.col("given")).alias("key"),
-    )
+    return pl.DataFrame({"ok": ok, "first17": first17, "given": given.cast(pl.Int64)})
 
 
 def birth_date_expr(id_number: pl.Expr) -> pl.Expr:

@@ -151,7 +151,9 @@ async def test_every_household_in_cash_pays_the_run_without_a_bank_batch(fake, c
     assert (outcome.batch, outcome.changed, outcome.run.state, outcome.run.paid_at) == (None, True, "paid", NOW)
     assert fake.tables.runs[run.id].state == "paid" and fake.tables.batches == []
     assert fake.items(run.id) == [(A, 1000, "cash", None), (B, 2550, "cash", None)]
-    assert event(fake, "run.pay_in_cash").detail == {"households": [A, B], "total_fen": 3550}
+    audit = event(fake, "run.pay_in_cash")
+    assert (audit.actor, audit.object_id, audit.village.code) == ("acc", str(run.id), "V0001")
+    assert audit.detail == {"households": [A, B], "total_fen": 3550}
     assert fake.committed == 1
 
 

@@ -278,7 +278,7 @@ def test_the_deduction_evidence_rows_are_used_only_where_they_hold_the_household
 @given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=40),
        st.sampled_from([pl.Int64, pl.Int32, pl.UInt32]))
 def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list[tuple[int, int]], dtype: Any) -> None:
-    from schemes.steps.context import I128, sums_by_sorted_vix
+    from schemes.steps.context import I128, sums_by_sorted_vix, sums_by_sorted_vix_each
 
     rows = sorted((min(i, v - 1), x) for i, x in rows)
     if dtype != pl.Int64:
@@ -295,6 +295,14 @@ def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list
     if len(set(vix.to_list())) > 1:
         assert sums_by_sorted_vix(vix.reverse(), values, v) is None
     assert sums_by_sorted_vix(vix, pl.Series([2**62] * len(rows) or [0], dtype=I128)[:len(rows)], v) is None
+    # several columns on the same rows, the villages' bounds found once: each as if alone
+    counts = (values != 0).cast(pl.Int64)
+    each = sums_by_sorted_vix_each(vix, [values, counts], v)
+    assert each is not None and [s.to_list() for s in each] == [general, [sum(1 for i, x in rows if i == k and x)
+                                                                           for k in range(v)]]
+    assert all(s.dtype == pl.Int64 and s.name == "fen" for s in each)
+    # one column that cannot take the path sends them all to the general one
+    assert sums_by_sorted_vix_each(vix, [counts, pl.Series([2**62] * len(rows) or [0], dtype=I128)[:len(rows)]], v) is None
 
 
 GUARANTEED = {"steps": [
