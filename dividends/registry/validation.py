@@ -308,12 +308,23 @@ def text_flags(columns: tuple[str, ...], table: Table | None = None) -> dict[str
     return flags
 
 
+_FEW_WORDS = 8
+
+
 def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.DataFrame:
     """``frame`` with ``parsers`` (expressions of ``column`` alone) evaluated once per distinct
     value of ``column`` and joined back: a status or language column holds a handful of words
     in a million rows. Empty cells get nulls, as the parsers give them."""
     distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null()).with_columns(**parsers)
     keys = distinct.get_column(column)
+    if 0 < keys.len() <= _FEW_WORDS:
+        # a handful of words: each row's word numbered by comparisons (no hashing of a million
+        # texts), every parsed column gathered by that number
+        number: pl.Expr = pl.lit(None, pl.UInt32)
+        for i, key in reversed(list(enumerate(keys.to_list()))):
+            number = pl.when(pl.col(column) == key).then(pl.lit(i, pl.UInt32)).otherwise(number)
+        index = frame.select(number).to_series()
+        return frame.with_columns(distinct.get_column(name).gather(index).alias(name) for name in parsers)
     return frame.with_columns(  # a lookup per parsed column: a join would gather every column of the frame
         pl.col(column).replace_strict(keys, distinct.get_column(name), default=None,
                                       return_dtype=distinct.schema[name]).alias(name)
@@ -361,9 +372,11 @@ def _odd_text(column: str) -> pl.Expr:
 
 def _rounded_rule_applies(parsed: pl.DataFrame) -> bool:
     """See :data:`ROUNDED_MIN_IDS`."""
-    ids = parsed.get_column("_id").drop_nulls()
-    ending = int((ids.str.contains(r"^[0-9]{18}$") & ids.str.ends_with("000")).sum())
-    return ending >= ROUNDED_MIN_IDS and ending * 100 > ids.len()
+    # 18 digits ending in 000: in the ID format (17 digits and a digit or X), ending in 0
+    ending, ids = parsed.select(
+        (pl.col("_id_format") & pl.col("_id").str.ends_with("000")).sum(), pl.col("_id").count()
+    ).row(0)
+    return ending >= ROUNDED_MIN_IDS and ending * 100 > ids
 
 
 def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr, rounded: bool) -> pl.Expr:
@@ -371,7 +384,7 @@ def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr, rounded: bool) -> pl.Exp
     workbook (even if the mangled number happens to pass the checks), a number in scientific
     notation (``3.71321E+17``), and an 18-digit number ending in ``000`` that fails the checks,
     or, under the rounded-ID rule (:data:`ROUNDED_MIN_IDS`), that passes them."""
-    ends_000 = id_number.str.contains(r"^[0-9]{18}$") & id_number.str.ends_with("000")
+    ends_000 = pl.col("_id_format") & id_number.str.ends_with("000")  # (18 digits: see above)
     looks_rounded = ends_000 if rounded else ends_000 & ~valid
     return pl.col("_number_id") | id_number.str.contains(SCIENTIFIC) | looks_rounded
 
