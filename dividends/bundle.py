@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,30 +78,44 @@ def parameters(c: Computation) -> dict[str, Any]:
     return params
 
 
-def content_hash(c: Computation, outputs: dict[str, bytes], output_hashes: dict[str, str] | None = None) -> str:
+def frame_hashes(c: Computation) -> dict[str, str | None]:
+    """The SHA-256 of each canonical input frame the content hash covers (:func:`sha256_frame`):
+    registry, posts, members, returns, and each extra input only when given (so that earlier
+    bundles keep their hash)."""
     reg = c.registry
+    hashes: dict[str, str | None] = {
+        "registry": sha256_frame(reg.households),
+        "posts": sha256_frame(reg.posts) if reg.posts is not None else None,
+        "members": sha256_frame(reg.persons) if reg.persons is not None else None,
+        "returns": sha256_frame(c.returns),
+    }
+    for name in EXTRA_INPUTS:
+        frame = getattr(c.extra, name)
+        if frame is not None:
+            hashes[name] = sha256_frame(frame)
+    return hashes
+
+
+def content_hash(c: Computation, outputs: dict[str, bytes], output_hashes: dict[str, str] | None = None,
+                 frames: dict[str, str | None] | None = None) -> str:
+    """The hash of the canonical inputs and the outputs; ``frames``: :func:`frame_hashes` of
+    ``c`` when already computed."""
     hashes = output_hashes or {name: sha256_bytes(data) for name, data in outputs.items()}
     canonical = {
         "format": FORMAT,
         "scheme": sha256_bytes(c.scheme.text.encode("utf-8")),
         "parameters": {k: v for k, v in parameters(c).items() if k != "amount_yuan"},
-        "registry": sha256_frame(reg.households),
-        "posts": sha256_frame(reg.posts) if reg.posts is not None else None,
-        "members": sha256_frame(reg.persons) if reg.persons is not None else None,
-        "returns": sha256_frame(c.returns),
+        **(frames if frames is not None else frame_hashes(c)),
         "outputs": {name: hashes[name] for name in sorted(outputs)},
     }
-    for name in EXTRA_INPUTS:  # only when given, so that earlier bundles keep their hash
-        frame = getattr(c.extra, name)
-        if frame is not None:
-            canonical[name] = sha256_frame(frame)
     return sha256_bytes(canonical_json(canonical))
 
 
 def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, Path],
-                   input_hashes: dict[str, str] | None = None) -> dict[str, Any]:
+                   input_hashes: dict[str, str] | None = None,
+                   frames: dict[str, str | None] | None = None) -> dict[str, Any]:
     """The manifest; ``input_hashes`` (name inside ``inputs/`` -> SHA-256) when the copies were
-    hashed while being written."""
+    hashed while being written, ``frames`` (:func:`frame_hashes`) when already computed."""
     lines = c.allocation.lines()
     output_hashes = {name: sha256_bytes(data) for name, data in outputs.items()}
     inputs = input_hashes if input_hashes is not None else {name: sha256_file(path) for name, path in copies.items()}
@@ -117,7 +132,7 @@ def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, 
         "excluded_rows": len(c.registry.exclusions),
         "lines": lines.height,
         "total_fen": int(c.allocation.villages["pool_fen"].sum()),
-        "content_hash": content_hash(c, outputs, output_hashes),
+        "content_hash": content_hash(c, outputs, output_hashes, frames),
     }
 
 
@@ -126,14 +141,23 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False) -> dict[
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
-    outputs = render_outputs(c)
-    copies = input_copies(c.inputs, c)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    # the canonical input frames are rendered and hashed on a second thread while this one
+    # renders the outputs and copies the inputs (polars and hashlib release the GIL): the two
+    # largest renders of the bundle overlap instead of following each other
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes") as worker:
+        frames = worker.submit(frame_hashes, c)
+        outputs = render_outputs(c)
+        copies = input_copies(c.inputs, c)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            (staging / "inputs").mkdir()
+            hashes = {name: copy_hashed(path, staging / "inputs" / name) for name, path in copies.items()}  # one read each
+            manifest = build_manifest(c, outputs, copies, hashes, frames.result())
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     try:
-        (staging / "inputs").mkdir()
-        hashes = {name: copy_hashed(path, staging / "inputs" / name) for name, path in copies.items()}  # one read each
-        manifest = build_manifest(c, outputs, copies, hashes)
         for name, data in outputs.items():
             (staging / name).write_bytes(data)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -180,6 +180,10 @@ def phone_columns(text: pl.Series) -> pl.DataFrame:
     if prefixed.len():
         mobile = mobile.scatter(prefixed, s.gather(prefixed).str.extract(mobile_pattern(), 1))
     others = (mobile.is_null() & s.is_not_null()).arg_true()  # few rows: the long pattern runs on them only
+    if not others.len():  # every phone a mobile (or empty): no landline column to build
+        return mobile.to_frame("phone").select(
+            "phone", pl.when(pl.col("phone").is_not_null()).then(pl.lit("mobile")).alias("kind")
+        )
     landline = pl.repeat(None, s.len(), dtype=pl.String, eager=True).alias("landline")
     if others.len():
         landline = landline.scatter(others, s.gather(others).str.extract(landline_pattern(), 1))

@@ -236,7 +236,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if not _sorted(hh):
         hh = hh.sort("village_id", "household_id")
     ids = hh["household_id"]
-    if not ordered_distinct(ids) and ids.n_unique() != hh.height:
+    distinct = ordered_distinct(ids)  # True: the ids are sorted too (no second scan to ask)
+    if not distinct and ids.n_unique() != hh.height:
         dup = hh.filter(pl.col("household_id").is_duplicated())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.duplicate_households", ids=dup.head(20).to_list())))
     # a status the scheme language does not know would weigh nothing in every status map (the
@@ -246,14 +247,12 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         problems.append(Problem(Msg("compute.unknown_status", ids=strange["household_id"].head(20).to_list(),
                                     statuses=strange["status"].unique().sort().head(20).to_list(),
                                     known=list(STATUSES))))
-    vix = villages.select("village_id").with_row_index("vix")
-    hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
-    orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
+    hh, villages, orphans = _village_rows(hh, villages)
     if orphans.len():
         problems.append(Problem(Msg("compute.no_return", villages=orphans.head(20).to_list())))
-    counts = hh.group_by("village_id").len()
-    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
-                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
+    # before the look-ups of ids below: polars gives every column one piece here when the rows
+    # came in pieces (a Parquet file), which each as-of look-up would otherwise do for the ids
+    hh = hh.with_columns(pl.col("vix").cast(pl.Int64), (pl.col("members") - pl.col("able_members")).alias("unable_members"))
     villages = villages.with_columns(return_fen=pl.col("pool_fen"), brought_forward_fen=pl.lit(0, pl.Int64))
     if extra.brought_forward is not None:
         villages, bf_problems = _with_brought_forward(villages, extra.brought_forward)
@@ -264,7 +263,12 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     prorated = [s for s in scheme.steps if isinstance(s, PerUnit) and s.prorate is not None]
     if prorated and extra.events is None:
         problems.append(Problem(Msg("compute.needs_events", steps=[s.id for s in prorated])))
-    ids_sorted = hh["household_id"].is_sorted() if (extra.events is not None or extra.earlier_paid is not None) else None
+    ids_sorted = True if distinct else None
+    if (extra.events is not None or extra.earlier_paid is not None or extra.deductions is not None) \
+            and hh["household_id"].n_chunks() > 1:
+        hh = hh.with_columns(hh["household_id"].rechunk())
+    if ids_sorted is None and (extra.events is not None or extra.earlier_paid is not None):
+        ids_sorted = hh["household_id"].is_sorted()
     events = None  # typed, with each event's household row
     if extra.events is not None and prorated:  # events matter only to prorated steps
         event_problems, events = _event_problems(extra.events, hh, period, ids_sorted)
@@ -276,7 +280,6 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     if problems:
         raise InputError(problems)
 
-    hh = hh.with_columns(pl.col("vix").cast(pl.Int64), (pl.col("members") - pl.col("able_members")).alias("unable_members"))
     post_frame = None
     if needs_posts and posts is not None:
         rows = hh.select("household_id", "vix").with_row_index("hrow").with_columns(pl.col("hrow").cast(pl.Int64))
@@ -300,7 +303,7 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
         paid = paid.with_columns(hrow=rows_of(hh["household_id"], paid["household_id"], ids_sorted))
         if paid["hrow"].null_count():
             paid = paid.filter(pl.col("hrow").is_not_null())
-        if not ordered_distinct(paid["household_id"]):  # one row per household in id order: nothing to add up
+        if not ordered_distinct(paid["hrow"]):  # at most one row per household (rows in order): nothing to add up
             paid = paid.group_by("hrow").agg(pl.col("amount_fen").sum())
         hh = hh.with_columns(pl.zeros(hh.height, dtype=pl.Int64, eager=True).rename(EARLIER_PAID)
                              .scatter(paid["hrow"], paid["amount_fen"]))
@@ -321,6 +324,33 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
 
 
 EARLIER_PAID = "__earlier_paid"
+
+
+def _village_rows(hh: pl.DataFrame, villages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """``hh`` with ``vix`` (the row of its village in ``villages``, null without a return),
+    ``villages`` with ``households`` (how many rows each has), and the villages of ``hh`` that
+    have no return (sorted). Household rows are in village order and the villages sorted and
+    distinct (the usual case): one pass finds the runs of equal village ids and each run's
+    village is found by binary search among the returns, instead of joining a million text keys
+    twice; otherwise the joins."""
+    ids, keys = hh.get_column("village_id"), villages.get_column("village_id")
+    if hh.height and keys.len() and not ids.null_count() and ids.is_sorted() and ordered_distinct(keys):
+        runs = ids.rle().struct.unnest()
+        values, lengths = runs["value"], runs["len"]
+        pos = keys.search_sorted(values, side="left").clip(upper_bound=keys.len() - 1)
+        found = keys.gather(pos) == values
+        run_vix = pos.cast(pl.UInt32).zip_with(found, pl.repeat(None, pos.len(), dtype=pl.UInt32, eager=True))
+        counts = (pl.zeros(keys.len(), dtype=pl.Int64, eager=True)
+                  .scatter(pos.filter(found), lengths.filter(found).cast(pl.Int64)))
+        return (hh.with_columns(run_vix.gather(ids.rle_id()).alias("vix")),
+                villages.with_columns(counts.alias("households")), values.filter(~found))
+    vix = villages.select("village_id").with_row_index("vix")
+    hh = hh.join(vix, on="village_id", how="left", maintain_order="left")
+    orphans = hh.filter(pl.col("vix").is_null())["village_id"].unique().sort()
+    counts = hh.group_by("village_id").len()
+    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
+                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
+    return hh, villages, orphans
 
 
 def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
@@ -351,8 +381,8 @@ def _event_problems(events: pl.DataFrame, hh: pl.DataFrame, period: int,
     ev = events.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
     problems = []
     ev = ev.with_columns(hrow=rows_of(hh["household_id"], ev["household_id"], ids_sorted))
-    unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
-    if unknown.len():
+    if ev["hrow"].null_count():
+        unknown = ev.filter(pl.col("hrow").is_null())["household_id"].unique().sort()
         problems.append(Problem(Msg("compute.event_household", households=unknown.head(20).to_list())))
     bad = ev.filter(~pl.col("event").is_in(list(EVENT_KINDS)) | pl.col("date").is_null()
                     | (pl.col("date").dt.year() != period)
@@ -540,10 +570,13 @@ def _result(scheme: Scheme, period: int, ctx: RunContext, run: _Run,
         + ([DEDUCTIONS] if DEDUCTIONS in extra else [])
     hh = ctx.hh
     household_steps = set(ctx.household_steps)
+    # the total adds up the columns of steps that pay households (the others are zero on every
+    # household row: summing a column of zeros costs a pass over a million rows for nothing)
+    paying = [pl.col(s) for s in steps if s in household_steps]
     households = hh.select(
         "village_id", "household_id", "status",
         *[pl.col(s) if s in household_steps else pl.lit(0, pl.Int64).alias(s) for s in steps],
-    ).with_columns(pl.sum_horizontal([pl.col(s) for s in steps]).cast(pl.Int64).alias("amount_fen"))
+    ).with_columns((pl.sum_horizontal(paying) if paying else pl.lit(0)).cast(pl.Int64).alias("amount_fen"))
     account_frames = []
     for account in scheme.accounts:
         columns = {s: run.cells.get((account, s), ctx.zeros()) for s in steps}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from schemes.engine import Allocation
+from schemes.frames import largest_sorted_group
 from schemes.i18n import Msg, load_catalog
 from schemes.money import I128, INT128_SAFE
 from schemes.steps.adjustments import DeductionCheck
@@ -40,17 +41,31 @@ def _village(allocation: Allocation, vix: int) -> str:
 
 def _sums_by_village(frames: list[pl.DataFrame], columns: list[str]) -> pl.DataFrame:
     """Each column's sum per village over the rows of every frame, exactly: in Int64 when no
-    sum can leave it (every value times the number of rows below 2**62), else in Int128."""
+    sum can leave it (every value times the number of rows below 2**62), else in Int128. A
+    column that is zero on every row of a frame (its least and greatest value, read for the
+    width anyway, are 0: an account step's column on household rows) adds nothing there and is
+    not summed over that frame's rows."""
     rows = max(sum(f.height for f in frames), 1)
     biggest = 0
+    live: list[list[str]] = []
     for f in frames:
         if f.height and columns:
             stats = f.select(*[pl.col(c).max().alias(f"{c}+") for c in columns],
                              *[pl.col(c).min().alias(f"{c}-") for c in columns]).row(0)
             biggest = max(biggest, *(abs(int(x or 0)) for x in stats))
+            n = len(columns)
+            live.append([c for i, c in enumerate(columns) if stats[i] != 0 or stats[n + i] != 0 or stats[i] is None])
+        else:
+            live.append([])
     wide = pl.Int64 if biggest * rows < 2**62 else I128
-    return pl.concat([f.lazy().select("village_id", *[pl.col(c).cast(wide) for c in columns]) for f in frames]).group_by(
-        "village_id").agg([pl.col(c).sum().cast(I128) for c in columns]).collect()
+    if all(len(cs) == len(columns) for f, cs in zip(frames, live) if f.height):
+        return pl.concat([f.lazy().select("village_id", *[pl.col(c).cast(wide) for c in columns]) for f in frames]).group_by(
+            "village_id").agg([pl.col(c).sum().cast(I128) for c in columns]).collect()
+    # per frame over its live columns, then the few per-village rows added up
+    parts = [f.lazy().group_by("village_id").agg([pl.col(c).cast(wide).sum().cast(I128) for c in cs])
+             .select("village_id", *[pl.col(c) if c in cs else pl.lit(0, I128).alias(c) for c in columns])
+             for f, cs in zip(frames, live)]
+    return pl.concat(parts).group_by("village_id").agg([pl.col(c).sum() for c in columns]).collect()
 
 
 def conservation(a: Allocation) -> list[Violation]:
@@ -137,25 +152,44 @@ def within_one_fen(a: Allocation) -> list[Violation]:
                 out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
             continue
         wide = pl.Int64 if width == 64 else I128
-        f = check.frame.with_columns(W=pl.col("weight").cast(wide).sum().over("group"))
-        f = f.filter(pl.col("W") > 0)
-        off = f.filter((pl.col("out").cast(wide) * pl.col("W") - pl.col("pool").cast(wide) * pl.col("weight")).abs()
-                       >= pl.col("W"))
-        if off.height:
-            out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off.height)))
-        sums = f.group_by("group").agg(pl.col("out").sum(), pl.col("pool").first())
-        # ne_missing: evidence without its lines (null) does not add up either
-        if sums.filter(pl.col("out").ne_missing(pl.col("pool"))).height:
+        off_count, unsummed = _one_fen_counts(check.frame, wide)
+        if off_count:
+            out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off_count)))
+        if unsummed:
             out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
     return out
+
+
+def _one_fen_counts(frame: pl.DataFrame, wide: pl.DataType) -> tuple[int, int]:
+    """How many lines of groups with weight are a fen or more off their exact share
+    (``|out * W - pool * weight| >= W``, ``W`` the group's weight sum), and how many such groups'
+    lines do not add up to their pool. Rows in group order (a split's evidence always is): the
+    sums per group once, read back at each row by its run of equal groups; otherwise a window."""
+    group = frame.get_column("group")
+    if frame.height and not group.null_count() and group.is_sorted():
+        per = frame.group_by("group", maintain_order=True).agg(
+            pl.col("weight").cast(wide).sum().alias("W"), pl.col("out").sum(), pl.col("pool").first())
+        rows = frame.with_columns(W=per.get_column("W").gather(group.rle_id()))
+    else:
+        rows = frame.with_columns(W=pl.col("weight").cast(wide).sum().over("group"))
+        per = rows.filter(pl.col("W") > 0).group_by("group").agg(pl.col("W").first(), pl.col("out").sum(),
+                                                                   pl.col("pool").first())
+    w = pl.col("W")
+    exact = pl.col("pool").cast(wide) * pl.col("weight").cast(wide)  # in ``wide``: the bounds hold it
+    off = rows.select(((w > 0) & ((pl.col("out").cast(wide) * w - exact).abs() >= w)).sum()).item()
+    # ne_missing: evidence without its lines (null) does not add up either
+    unsummed = per.select(((w > 0) & pl.col("out").ne_missing(pl.col("pool"))).sum()).item()
+    return int(off), int(unsummed)
 
 
 def _width(frame: pl.DataFrame) -> int:
     """The integers the exact comparison needs: 64 when it stays below 2**62 (nothing negative:
     Int64 gives the same integers as Int128, faster), 128 below :data:`INT128_SAFE`, else 129
     (Python integers)."""
+    largest = largest_sorted_group(frame.get_column("group"))  # rows in group order: the longest run
     stats = frame.select(
-        pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(), pl.len().over("group").max(),
+        pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(),
+        (pl.lit(largest) if largest is not None else pl.len().over("group").max()).alias("n"),
         pl.min_horizontal(pl.col("weight").min(), pl.col("pool").min(), pl.col("out").min()).alias("low"),
     ).row(0)
     w, p, o, n, low = (int(x or 0) for x in stats)
@@ -221,30 +255,31 @@ def deductions_bounded(a: Allocation) -> list[Violation]:
         if not isinstance(check, DeductionCheck):
             continue
         f = check.frame
-        low = f.filter((pl.col("recovered") > 0) & ((pl.col("after") < pl.col("protected")) | (pl.col("after") < 0)))
-        for r in low.head(20).iter_rows(named=True):
-            out.append(Violation("deductions_bounded", Msg("inv.deduction", household=r["household_id"], recovered=r["recovered"],
-                                                           before=r["before"], after=r["after"], protected=r["protected"])))
         if "deductions" in a.households.columns:  # the households concerned, found by binary search
             rows = _rows_held(a.households["household_id"], f["household_id"], check.hrows)
             taken = -a.households["deductions"].gather(rows.fill_null(0))
             joined = f.with_columns(column=pl.when(rows.is_not_null()).then(taken))
         else:
             joined = f.with_columns(column=pl.lit(0, pl.Int64))
-        wrong = joined.filter((pl.col("column") != pl.col("recovered")) | (pl.col("recovered") > pl.col("asked"))
-                              | (pl.col("recovered") < 0))
-        for r in wrong.head(20).iter_rows(named=True):
+        low = (pl.col("recovered") > 0) & ((pl.col("after") < pl.col("protected")) | (pl.col("after") < 0))
+        wrong = (pl.col("column") != pl.col("recovered")) | (pl.col("recovered") > pl.col("asked")) | (pl.col("recovered") < 0)
+        floor = pl.max_horizontal(pl.min_horizontal(pl.col("before"), pl.col("protected")), 0)
+        short = (pl.col("recovered") < pl.col("asked")) & (pl.col("after") > floor)
+        # one pass says which of the three holds anywhere; only those rows are then listed
+        any_low, any_wrong, any_short = joined.select(low.any(), wrong.any().alias("w"), short.any().alias("s")).row(0)
+        for r in (joined.filter(low).head(20).iter_rows(named=True) if any_low else ()):
+            out.append(Violation("deductions_bounded", Msg("inv.deduction", household=r["household_id"], recovered=r["recovered"],
+                                                           before=r["before"], after=r["after"], protected=r["protected"])))
+        for r in (joined.filter(wrong).head(20).iter_rows(named=True) if any_wrong else ()):
             out.append(Violation("deductions_bounded", Msg("inv.deduction_rows", household=r["household_id"],
                                                            recovered=r["recovered"], asked=r["asked"])))
-        floor = pl.max_horizontal(pl.min_horizontal(pl.col("before"), pl.col("protected")), 0)
-        short = f.filter((pl.col("recovered") < pl.col("asked")) & (pl.col("after") > floor))
-        for r in short.with_columns(floor=floor).head(20).iter_rows(named=True):
+        for r in (joined.filter(short).with_columns(floor=floor).head(20).iter_rows(named=True) if any_short else ()):
             out.append(Violation("deductions_bounded", Msg("inv.deduction_short", household=r["household_id"], after=r["after"],
                                                            floor=r["floor"])))
     if a.deductions is not None:
         d = a.deductions
-        if d.filter((pl.col("recovered_fen") + pl.col("carried_forward_fen") != pl.col("amount_fen"))
-                    | (pl.col("carried_forward_fen") < 0) | (pl.col("recovered_fen") < 0)).height:
+        if d.select(((pl.col("recovered_fen") + pl.col("carried_forward_fen") != pl.col("amount_fen"))
+                     | (pl.col("carried_forward_fen") < 0) | (pl.col("recovered_fen") < 0)).any()).item():
             out.append(Violation("deductions_bounded", Msg("inv.deduction_rows", household="*", recovered="-", asked="-")))
     return out
 

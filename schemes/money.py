@@ -296,12 +296,14 @@ def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: 
     import polars as pl
     I128 = pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
-    f = frame.select(*[pl.col(g) for g in groups], pool.cast(I128).alias("_pool"), weight.cast(I128).alias("_w"))
+    # the bounds first, on the columns as they come (no Int128 copies when Int64 will do)
+    f = frame.select(*[pl.col(g) for g in groups], pool.alias("_pool"), weight.alias("_w"))
     width = _product_width(f, groups) if f.height else 64
     if width > 128:
-        return _split_exact_python(f, groups)
-    if width == 64:  # every product and sum below 2**62: the same integers in Int64
-        f = f.with_columns(pl.col("_pool").cast(pl.Int64), pl.col("_w").cast(pl.Int64))
+        return _split_exact_python(f.with_columns(pl.col("_pool").cast(I128), pl.col("_w").cast(I128)), groups)
+    # every product and sum below 2**62: the same integers in Int64
+    wide = pl.Int64 if width == 64 else I128
+    f = f.with_columns(pl.col("_pool").cast(wide), pl.col("_w").cast(wide))
     f = f.with_columns(_W=pl.col("_w").sum().over(groups))
     return hamilton(f, pl.col("_pool") * pl.col("_w"), pl.col("_W"), pl.col("_pool"), groups,
                     dtype=pl.Int64 if width == 64 else None)
@@ -311,9 +313,13 @@ def _product_width(f: pl.DataFrame, groups: list[str]) -> int:
     """64 when ``pool * weight`` and a group's weight sum stay below 2**62 (pool and weight not
     negative), 128 when below :data:`INT128_SAFE`, else 129 (Python integers needed)."""
     import polars as pl
+    from schemes.frames import largest_sorted_group
+
+    # one group column in order (a split over village rows): its largest group is its longest run
+    largest = largest_sorted_group(f.get_column(groups[0])) if len(groups) == 1 else None
     stats = f.select(pl.col("_pool").max().alias("p"), pl.col("_w").max().alias("w"),
-                     pl.len().over(groups).max().alias("n"), pl.col("_pool").min().alias("p0"),
-                     pl.col("_w").min().alias("w0")).row(0)
+                     (pl.lit(largest) if largest is not None else pl.len().over(groups).max()).alias("n"),
+                     pl.col("_pool").min().alias("p0"), pl.col("_w").min().alias("w0")).row(0)
     pool, w, n, pool_min, w_min = (int(x or 0) for x in stats)
     big = max(w * max(pool, 1), w * max(n, 1))
     if big >= INT128_SAFE:

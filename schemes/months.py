@@ -31,6 +31,7 @@ from datetime import date
 import polars as pl
 
 from schemes.filters import Filter, compile_filter
+from schemes.frames import ordered_distinct
 from schemes.model import Basis, Effect
 
 MONTHS = 12
@@ -111,6 +112,8 @@ def month_table(hh: pl.DataFrame, events: pl.DataFrame, effect: Effect, ids_sort
     ``household_id``, sorted, and the engine's household columns): a stretch starts in month 1
     and in each month an event of the household takes effect (2..12)."""
     ev = _typed_events(hh, events, effect, ids_sorted)
+    if ordered_distinct(ev["hrow"]):  # one event per household, in row order: no hashing to see it
+        return _one_event_table(hh, ev)
     one = ev["hrow"].is_unique()
     if one.all():  # every household with one event (the common case): no joins
         return _one_event_table(hh, ev)

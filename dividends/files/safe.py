@@ -60,9 +60,15 @@ def neutralize_frame(frame: pl.DataFrame) -> pl.DataFrame:
     text = [n for n, t in frame.schema.items() if t == pl.String]
     if not text or frame.height == 0:
         return frame
-    risky = (pl.col(n).str.contains(QUOTED_FORMULA) & ~pl.col(n).str.contains(NUMBER) for n in text)
-    needs = frame.select(r.any().alias(n) for r, n in zip(risky, text, strict=True)).row(0, named=True)
-    todo = [n for n in text if needs[n]]
+    # the columns with a cell starting like a formula first (one anchored scan each; ids,
+    # names and kinds never do); the number pattern only on those
+    starts = frame.select(pl.col(n).str.contains(QUOTED_FORMULA).any().alias(n) for n in text).row(0, named=True)
+    candidates = [n for n in text if starts[n]]
+    if not candidates:
+        return frame
+    risky = (pl.col(n).str.contains(QUOTED_FORMULA) & ~pl.col(n).str.contains(NUMBER) for n in candidates)
+    needs = frame.select(r.any().alias(n) for r, n in zip(risky, candidates, strict=True)).row(0, named=True)
+    todo = [n for n in candidates if needs[n]]
     if not todo:
         return frame
     return frame.with_columns(

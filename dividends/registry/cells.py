@@ -30,8 +30,31 @@ def _stepwise(
     return expression
 
 
+def _canonical_digits(text: pl.Series, value: pl.Series, length: pl.Series) -> pl.Series:
+    """Where ``value`` (the integer ``text`` parsed to, null where it did not) has exactly as
+    many digits as ``text`` has bytes: ``text`` is those digits, without sign, point or leading
+    zero (``"0"`` itself is). Cheaper than a pattern; the other cells are left to the exact parser."""
+    frame = pl.DataFrame({"value": value, "length": length})
+    return frame.select(_digit_count_is(pl.col("value"), pl.col("length")).fill_null(False)).to_series()
+
+
+def _exact_rest(text: pl.Series, value: pl.Series, ok: pl.Series, exact: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``value`` where ``ok``; ``exact`` of the other non-empty cells (gathered: usually none)."""
+    value = pl.select(pl.when(ok).then(value)).to_series()
+    rest = (~ok & text.is_not_null()).arg_true()
+    if rest.len():
+        value = value.scatter(rest, exact(text.gather(rest)))
+    return value.alias(text.name)
+
+
 def _whole(text: pl.Series) -> pl.Series:
-    """A whole number >= 0: ``12``, ``1,200``, ``3.0`` (what Excel sometimes writes) -> Int64."""
+    """A whole number >= 0: ``12``, ``1,200``, ``3.0`` (what Excel sometimes writes) -> Int64.
+    Cells of plain digits are read by one integer parse; the others by :func:`_whole_exact`."""
+    value = text.str.to_integer(strict=False)
+    return _exact_rest(text, value, _canonical_digits(text, value, text.str.len_bytes()), _whole_exact)
+
+
+def _whole_exact(text: pl.Series) -> pl.Series:
     s = text
     if s.str.contains("[.,]").any():
         s = s.str.replace(r"\.0+$", "")
@@ -48,7 +71,47 @@ def _whole(text: pl.Series) -> pl.Series:
 parse_whole = _stepwise(_whole, pl.Int64())
 
 
-parse_fen = _stepwise(parse_yuan_column, pl.Int64())
+def _fen(text: pl.Series) -> pl.Series:
+    """Yuan text -> Int64 fen by :func:`schemes.money.parse_yuan_column`, but the usual cells
+    are read by one integer parse: ``8000.00`` (digits, a point, two digits) as the text without
+    its point (``800000``), ``8000`` as itself times 100, taken where the number has as many
+    digits as the text (``0.50``: one whole digit, then 50 fen): no sign, no leading zero, at
+    most 16 digits before the point. The other cells go to the exact parser."""
+    length = text.str.len_bytes()
+    signed = text.str.starts_with("+") | text.str.starts_with("-")
+    cents = text.str.slice(-3, 1) == "."
+    joined = text.str.replace(".", "", literal=True, n=1).str.to_integer(strict=False)
+    plain = text.str.to_integer(strict=False)
+    frame = pl.DataFrame(
+        {"cents": cents, "signed": signed, "joined": joined, "plain": plain, "length": length}
+    )
+    value = frame.select(
+        pl.when("cents").then(pl.col("joined")).otherwise(pl.col("plain") * 100)
+    ).to_series()
+    n, joined_ = pl.col("length"), pl.col("joined")
+    ok = frame.select(
+        pl.when("cents")
+        .then(
+            ~pl.col("signed") & (joined_ >= 0) & (n >= 4) & (n <= 19)
+            & ((n == 4) | (joined_ >= pl.lit(10, pl.Int64).pow(n.cast(pl.Int64) - 2)))
+        )
+        .otherwise(_digit_count_is(pl.col("plain"), n) & (n <= 16))
+        .fill_null(False)
+    ).to_series()
+    return _exact_rest(text, value, ok, parse_yuan_column)
+
+
+def _digit_count_is(value: pl.Expr, length: pl.Expr) -> pl.Expr:
+    """``value`` >= 0 has exactly ``length`` (1-18) digits."""
+    return (
+        (value >= 0)
+        & (length >= 1)
+        & (length <= 18)
+        & ((length == 1) | (value >= pl.lit(10, pl.Int64).pow(length.cast(pl.Int64) - 1)))
+    )
+
+
+parse_fen = _stepwise(_fen, pl.Int64())
 """Yuan text -> Int64 fen: :func:`schemes.money.parse_yuan_column` (the one yuan grammar)."""
 
 
@@ -98,7 +161,21 @@ parse_date = _stepwise(_date, pl.Date())
 
 
 def _account(text: pl.Series) -> pl.Series:
-    """A bank account number of 6 to 32 digits, spaces removed."""
+    """A bank account number of 6 to 32 digits, spaces removed. The usual cell (6-19 digits,
+    the first not 0) is known by one integer parse having as many digits as the cell has
+    bytes, and kept as it is; the others go to :func:`_account_exact`."""
+    length = text.str.len_bytes()
+    value = text.str.to_integer(dtype=pl.UInt64, strict=False)
+    frame = pl.DataFrame({"value": value, "length": length})
+    n = pl.col("length")
+    ok = frame.select(
+        ((n >= 6) & (n <= 19) & (pl.col("value") >= pl.lit(10, pl.UInt64).pow((n - 1).cast(pl.UInt64))))
+        .fill_null(False)
+    ).to_series()
+    return _exact_rest(text, text, ok, _account_exact)
+
+
+def _account_exact(text: pl.Series) -> pl.Series:
     s = text
     if s.str.contains(r"\s").any():
         s = s.str.replace_all(r"\s", "")

@@ -86,6 +86,11 @@ def duplicate_problems(
     if eligible is not None:
         condition = condition & eligible.fill_null(False)
     key = pl.struct(keys) if len(keys) > 1 else pl.col(keys[0])
+    if len(keys) == 1 and frame.schema[keys[0]].is_integer():
+        # integer keys (the ID number's): sorted, no two equal neighbours means no duplicate,
+        # cheaper than hashing a million keys; any duplicate is then found as below
+        if ordered_distinct(frame.select(pl.when(condition).then(key)).to_series().drop_nulls().sort()):
+            return []
     extra = [other] if other and other not in keys else []
     # duplicated among the eligible rows (the others' keys are null there): a mask first, so
     # that no text column is copied when nothing is duplicated (the usual case)

@@ -71,10 +71,18 @@ def check_value_of_column(first17: pl.Expr) -> pl.Expr:
 
 
 def check_values(first17: pl.Series) -> pl.Series:
-    """:func:`check_value_of_column` on a series. (Three look-ups in tables of 10**6 weighted
-    digit sums were tried: building the tables alone cost every process 0.12 s CPU, and the
-    arithmetic is as fast on a million ID numbers.)"""
-    return first17.to_frame("q").select(check_value_of_column(pl.col("q"))).to_series().alias(first17.name)
+    """:func:`check_value_of_column` on a series (Int64), computed in Int32 on the first 8 and
+    the last 9 digits (half the bytes per digit: ~0.06 against ~0.1 s on a million ID numbers).
+    (Three look-ups in tables of 10**6 weighted digit sums were tried: building the tables
+    alone cost every process 0.12 s CPU, and the arithmetic is as fast on a million.)"""
+    halves = first17.to_frame("q").select(
+        (pl.col("q") // 10**9).cast(pl.Int32).alias("high"), (pl.col("q") % 10**9).cast(pl.Int32).alias("low")
+    )
+    total: pl.Expr = pl.lit(0, pl.Int32)
+    for i, weight in enumerate(WEIGHTS):
+        half, power = ("high", 7 - i) if i < 8 else ("low", 16 - i)
+        total = total + (pl.col(half) // 10**power) % 10 * weight
+    return halves.select(((12 - total % 11) % 11).cast(pl.Int64)).to_series().alias(first17.name)
 
 
 def id_number_parts(ids: pl.Series) -> pl.DataFrame:
@@ -84,6 +92,36 @@ def id_number_parts(ids: pl.Series) -> pl.DataFrame:
     7-14 are not a real date), ``checksum_ok`` and ``key`` (Int64, one value per distinct ID
     number, cheaper to compare than the text). Rows not in the format have nulls.
     """
+    # 18 bytes read as one number of 18 digits (no sign, no leading zero): in the format, and
+    # its first 17 digits and last digit by division; the pattern only on the other 18-byte
+    # cells (an X at the end, a leading zero, anything else)
+    whole = ids.str.to_integer(strict=False)
+    length = ids.str.len_bytes()
+    plain = pl.select(((length == 18) & (whole >= 10**17)).fill_null(False)).to_series()
+    ok = plain
+    first17 = pl.select(pl.when(plain).then(whole // 10)).to_series()
+    given = pl.select(pl.when(plain).then(whole % 10)).to_series()
+    rest = pl.select((~plain & (length == 18)).fill_null(False)).to_series().arg_true()
+    if rest.len():
+        others = _parts_by_pattern(ids.gather(rest))
+        ok = ok.scatter(rest, others.get_column("ok"))
+        first17 = first17.scatter(rest, others.get_column("first17"))
+        given = given.scatter(rest, others.get_column("given"))
+    check = check_values(first17)
+    frame = pl.DataFrame(
+        {"id": ids, "first17": first17, "given": given, "check": check, "format_ok": ok}
+    )
+    return frame.select(
+        "format_ok",
+        pl.when("format_ok").then(birth_date_expr(pl.col("id"))).alias("birth_date"),
+        (pl.col("check") == pl.col("given")).alias("checksum_ok"),
+        (pl.col("first17") * 11 + pl.col("given")).alias("key"),
+    )
+
+
+def _parts_by_pattern(ids: pl.Series) -> pl.DataFrame:
+    """``ok`` (the ID format), ``first17`` and ``given`` (the check value written: 0-9, X = 10),
+    null where not ``ok``."""
     ok = ids.str.contains(ID_PATTERN).fill_null(False)
     first17 = pl.select(
         pl.when(ok).then(ids.str.slice(0, 17).str.to_integer(strict=False))
@@ -96,16 +134,7 @@ def id_number_parts(ids: pl.Series) -> pl.DataFrame:
         .then(10)
         .otherwise(last.str.to_integer(strict=False))
     ).to_series()
-    check = check_values(first17)
-    frame = pl.DataFrame(
-        {"id": ids, "first17": first17, "given": given, "check": check, "format_ok": ok}
-    )
-    return frame.select(
-        "format_ok",
-        pl.when("format_ok").then(birth_date_expr(pl.col("id"))).alias("birth_date"),
-        (pl.col("check") == pl.col("given")).alias("checksum_ok"),
-        (pl.col("first17") * 11 + pl.col("given")).alias("key"),
-    )
+    return pl.DataFrame({"ok": ok, "first17": first17, "given": given.cast(pl.Int64)})
 
 
 def birth_date_expr(id_number: pl.Expr) -> pl.Expr:

@@ -115,14 +115,22 @@ def validate_households(
     id_present = _present("id_number")
     parsed = _with_number_cells(table, parsed)
     rounded = _rounded_rule_applies(parsed)
+    # Excel's scientific notation is neither a phone nor an account number (it holds a point or
+    # an E): the pattern runs on the cells that did not parse only
+    parsed = parsed.with_columns(
+        _where(parsed, _present("phone") & pl.col("_phone").is_null(), pl.col("phone").str.contains(SCIENTIFIC))
+        .alias("_phone_scientific"),
+        _where(parsed, _present("account_no") & pl.col("_account").is_null(),
+               pl.col("account_no").str.contains(SCIENTIFIC)).alias("_account_scientific"),
+    )
     # What several checks share, computed once as columns (each regex runs once per cell).
     parsed = (
         parsed.lazy()
         .with_columns(
             _birth_ok=pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date)),
-            _phone_lost=_present("phone") & pl.col("phone").str.contains(SCIENTIFIC),
+            _phone_lost=pl.col("_phone_scientific"),
             _account_lost=_present("account_no") & (
-                pl.col("account_no").str.contains(SCIENTIFIC)
+                pl.col("_account_scientific")
                 | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
             ),
         )
@@ -308,12 +316,33 @@ def text_flags(columns: tuple[str, ...], table: Table | None = None) -> dict[str
     return flags
 
 
+_FEW_WORDS = 8
+
+
+def _where(frame: pl.DataFrame, rows: pl.Expr, test: pl.Expr) -> pl.Series:
+    """``test`` (Boolean) on the rows of ``frame`` where ``rows`` holds, evaluated on those rows
+    only; False on the others (and where ``test`` is null)."""
+    at = frame.select(rows.fill_null(False)).to_series().arg_true()
+    out = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    if at.len():
+        out = out.scatter(at, frame[at].select(test.fill_null(False)).to_series())
+    return out
+
+
 def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.DataFrame:
     """``frame`` with ``parsers`` (expressions of ``column`` alone) evaluated once per distinct
     value of ``column`` and joined back: a status or language column holds a handful of words
     in a million rows. Empty cells get nulls, as the parsers give them."""
     distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null()).with_columns(**parsers)
     keys = distinct.get_column(column)
+    if 0 < keys.len() <= _FEW_WORDS:
+        # a handful of words: each row's word numbered by comparisons (no hashing of a million
+        # texts), every parsed column gathered by that number
+        number: pl.Expr = pl.lit(None, pl.UInt32)
+        for i, key in reversed(list(enumerate(keys.to_list()))):
+            number = pl.when(pl.col(column) == key).then(pl.lit(i, pl.UInt32)).otherwise(number)
+        index = frame.select(number).to_series()
+        return frame.with_columns(distinct.get_column(name).gather(index).alias(name) for name in parsers)
     return frame.with_columns(  # a lookup per parsed column: a join would gather every column of the frame
         pl.col(column).replace_strict(keys, distinct.get_column(name), default=None,
                                       return_dtype=distinct.schema[name]).alias(name)
@@ -361,9 +390,11 @@ def _odd_text(column: str) -> pl.Expr:
 
 def _rounded_rule_applies(parsed: pl.DataFrame) -> bool:
     """See :data:`ROUNDED_MIN_IDS`."""
-    ids = parsed.get_column("_id").drop_nulls()
-    ending = int((ids.str.contains(r"^[0-9]{18}$") & ids.str.ends_with("000")).sum())
-    return ending >= ROUNDED_MIN_IDS and ending * 100 > ids.len()
+    # 18 digits ending in 000: in the ID format (17 digits and a digit or X), ending in 0
+    ending, ids = parsed.select(
+        (pl.col("_id_format") & pl.col("_id").str.ends_with("000")).sum(), pl.col("_id").count()
+    ).row(0)
+    return ending >= ROUNDED_MIN_IDS and ending * 100 > ids
 
 
 def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr, rounded: bool) -> pl.Expr:
@@ -371,7 +402,7 @@ def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr, rounded: bool) -> pl.Exp
     workbook (even if the mangled number happens to pass the checks), a number in scientific
     notation (``3.71321E+17``), and an 18-digit number ending in ``000`` that fails the checks,
     or, under the rounded-ID rule (:data:`ROUNDED_MIN_IDS`), that passes them."""
-    ends_000 = id_number.str.contains(r"^[0-9]{18}$") & id_number.str.ends_with("000")
+    ends_000 = pl.col("_id_format") & id_number.str.ends_with("000")  # (18 digits: see above)
     looks_rounded = ends_000 if rounded else ends_000 & ~valid
     return pl.col("_number_id") | id_number.str.contains(SCIENTIFIC) | looks_rounded
 

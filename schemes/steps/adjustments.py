@@ -22,7 +22,8 @@ from schemes.frames import ordered_distinct
 from schemes.i18n import Msg
 from schemes.model import DEDUCTIONS
 from schemes.problems import InputError, Problem
-from schemes.steps.context import RunContext, StepOutcome
+from schemes.money import I128
+from schemes.steps.context import RunContext, StepOutcome, units_expr
 
 DEDUCTION_COLUMNS = {"household_id": pl.String, "amount_fen": pl.Int64, "reason": pl.String, "creditor": pl.String}
 DEDUCTION_RESULT_COLUMNS = ("village_id", "household_id", "creditor", "reason", "amount_fen", "recovered_fen",
@@ -31,7 +32,7 @@ DEDUCTION_RESULT_COLUMNS = ("village_id", "household_id", "creditor", "reason", 
 
 def _protected(ctx: RunContext, sub: pl.DataFrame) -> pl.Series:
     """The protected minimum of each household row of ``sub`` (rounded up to the fen)."""
-    from schemes.steps.context import I128, divide, units_expr
+    from schemes.steps.context import divide
 
     rate = ctx.scheme.deductions.protected
     if rate is None:
@@ -71,8 +72,9 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
     problems = []
     d = frame.select([pl.col(c).cast(t) for c, t in DEDUCTION_COLUMNS.items()])
     d = d.with_columns(hrow=ctx.rows_of(d["household_id"]))
-    for hid in d.filter(pl.col("hrow").is_null())["household_id"].unique().sort().head(20).to_list():
-        problems.append(Problem(Msg("compute.deduction_household", household=hid)))
+    if d["hrow"].null_count():
+        for hid in d.filter(pl.col("hrow").is_null())["household_id"].unique().sort().head(20).to_list():
+            problems.append(Problem(Msg("compute.deduction_household", household=hid)))
     creditors = set(d["creditor"].unique().to_list())
     for creditor in sorted(creditors - allowed):
         problems.append(Problem(Msg("compute.deduction_creditor", found=creditor, expected=sorted(allowed))))
@@ -80,20 +82,25 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
         problems.append(Problem(Msg("compute.deduction_negative")))
     if problems:
         raise InputError(problems)
-    # only the households with a deduction are looked at (a few in a million)
+    # only the households with a deduction are looked at (a few in a million), and of their rows
+    # only the columns read here (a gather of every registry column costs more than the rest)
     one_each = ordered_distinct(d["hrow"])  # one deduction per household, in row order
     if not one_each:
         d = d.sort("hrow", "creditor", "reason", "amount_fen")
     rows = d["hrow"] if one_each else d["hrow"].unique().sort()
-    sub = ctx.hh[rows]
+    read = {"vix", "village_id", "household_id", *ctx.household_steps}
+    if rule.protected is not None:
+        read.update(units_expr(rule.protected.basis).meta.root_names())
+    sub = ctx.hh.select([c for c in ctx.hh.columns if c in read])[rows]
     protected = _protected(ctx, sub)
     before_u = (sub.select(pl.sum_horizontal([pl.col(c) for c in ctx.household_steps]).cast(pl.Int64).alias("t"))["t"]
                 if ctx.household_steps else pl.zeros(sub.height, dtype=pl.Int64, eager=True))
     room = (before_u - protected).clip(lower_bound=0)
+    sub_vix = sub["vix"].cast(pl.Int64)
     if one_each:  # no earlier deduction of the same household: each takes what its room allows
         d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"), room))
         d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
-                           vix=sub["vix"].cast(pl.Int64), village_id=sub["village_id"])
+                           vix=sub_vix, village_id=sub["village_id"])
         per_household = d.select("hrow", "recovered_fen", pl.col("amount_fen").alias("asked"))
     else:
         # what earlier deductions of the same household asked: d is sorted by household row, so a
@@ -105,18 +112,23 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
         d = d.with_columns(recovered_fen=pl.min_horizontal(pl.col("amount_fen"),
                                                            (pl.col("room") - pl.col("prior")).clip(lower_bound=0)))
         d = d.with_columns(carried_forward_fen=pl.col("amount_fen") - pl.col("recovered_fen"),
-                           vix=sub["vix"].cast(pl.Int64).gather(rows.search_sorted(d["hrow"])),
+                           vix=sub_vix.gather(rows.search_sorted(d["hrow"])),
                            village_id=sub["village_id"].gather(rows.search_sorted(d["hrow"])))
         per_household = d.group_by("hrow", maintain_order=True).agg(pl.col("recovered_fen").sum(),
                                                                     pl.col("amount_fen").sum().alias("asked"))
+    recovered_each = per_household["recovered_fen"]
+    # the column: minus what was recovered on the rows with a deduction, zero elsewhere
     taken = pl.zeros(ctx.hh.height, dtype=pl.Int64, eager=True).rename("fen").scatter(
-        per_household["hrow"], per_household["recovered_fen"])
-    from schemes.steps.context import I128
+        per_household["hrow"], -recovered_each)
+    after = before_u - recovered_each
+    held = (recovered_each > 0) & (after == protected)  # cut down to the protected minimum
+    # per village, over the rows with a deduction (in household-row order, like ``sub``): how
+    # many households gave something, and how many were kept at their protected minimum
+    recipients, floors = ctx.per_village_each([(recovered_each != 0).cast(pl.Int64), held.cast(pl.Int64)], sub_vix)
     accounts: dict[str, pl.Series] = {}
     if len(creditors) == 1:  # one creditor: the per-village sums come straight from the rows
-        vix = d.select("vix")
-        accounts[next(iter(creditors))] = recovered = ctx.per_village(d["recovered_fen"], vix)
-        asked = ctx.per_village(d["amount_fen"], vix)
+        recovered, asked = ctx.per_village_each([d["recovered_fen"], d["amount_fen"]], d["vix"])
+        accounts[next(iter(creditors))] = recovered
     else:
         # one pass over the deductions: per village and creditor; the per-village sums then add up
         # those few rows (not every deduction again)
@@ -127,18 +139,13 @@ def deductions(ctx: RunContext, frame: pl.DataFrame) -> tuple[StepOutcome, pl.Da
             accounts[creditor] = ctx.per_village(mine["recovered"], mine.select("vix"))
         asked = ctx.per_village(sums["asked"], sums.select("vix"))
         recovered = ctx.per_village(sums["recovered"], sums.select("vix"))
-    outcome = StepOutcome(-taken, accounts, asked, recovered, asked - recovered)
+    outcome = StepOutcome(taken, accounts, asked, recovered, asked - recovered)
     outcome.household_totals = -recovered
-    # per_household is in household-row order, like ``rows`` and ``sub``
-    outcome.household_recipients = ctx.per_village((per_household["recovered_fen"] != 0).cast(pl.Int64),
-                                                   sub.select(pl.col("vix").cast(pl.Int64)))
-    evidence = pl.DataFrame({"vix": sub["vix"].cast(pl.Int64), "household_id": sub["household_id"], "before": before_u,
+    outcome.household_recipients = recipients
+    outcome.floors_applied = floors
+    evidence = pl.DataFrame({"vix": sub_vix, "household_id": sub["household_id"], "before": before_u,
                              "protected": protected, "asked": per_household["asked"],
-                             "recovered": per_household["recovered_fen"]}).with_columns(
-        after=pl.col("before") - pl.col("recovered"))
-    held = evidence.filter((pl.col("recovered") > 0) & (pl.col("after") == pl.col("protected")))
-    outcome.floors_applied = ctx.per_village(pl.repeat(1, held.height, dtype=pl.Int64, eager=True).alias(""), held.select("vix"))
-    evidence = evidence.select("vix", "household_id", "before", "protected", "asked", "recovered", "after")
+                             "recovered": recovered_each, "after": after})
     results = d.select(*DEDUCTION_RESULT_COLUMNS)
     hrows: pl.Series | None = rows.cast(pl.Int64)
     if not one_each:  # else in household-row order, which is (village, household) order already

@@ -151,7 +151,9 @@ async def test_every_household_in_cash_pays_the_run_without_a_bank_batch(fake, c
     assert (outcome.batch, outcome.changed, outcome.run.state, outcome.run.paid_at) == (None, True, "paid", NOW)
     assert fake.tables.runs[run.id].state == "paid" and fake.tables.batches == []
     assert fake.items(run.id) == [(A, 1000, "cash", None), (B, 2550, "cash", None)]
-    assert event(fake, "run.pay_in_cash").detail == {"households": [A, B], "total_fen": 3550}
+    audit = event(fake, "run.pay_in_cash")
+    assert (audit.actor, audit.object_id, audit.village.code) == ("acc", str(run.id), "V0001")
+    assert audit.detail == {"households": [A, B], "total_fen": 3550}
     assert fake.committed == 1
 
 
@@ -321,7 +323,8 @@ async def test_the_same_result_file_again_changes_nothing(fake, clock, tmp_path)
     run = await paid_run(fake, clock, tmp_path, (A, "成功"), (B, "失败"))
     before = (list(fake.tables.results), list(fake.tables.entries), list(fake.tables.audit))
     again = await payouts.import_bank_result(run.id, tmp_path / "first.csv", "acc", clock=clock)
-    assert (again.batch, again.paid, again.failed, again.changed) == (1, 0, 0, False)
+    assert (again.run.id, again.run.state, again.batch, again.paid, again.failed, again.changed) == (
+        run.id, "paid", 1, 0, 0, False)
     assert (fake.tables.results, fake.tables.entries, fake.tables.audit) == before
 
 
@@ -454,6 +457,9 @@ async def test_closing_names_the_unpaid_and_needs_a_reason_for_them(fake, clock,
     assert keys(raised) == [Msg("run.unpaid", run=run.id, count=2, households=[B, C])]
     with pytest.raises(InputError) as raised:
         await payouts.close(run.id, "chair", allow_unpaid=True, reason="  ", clock=clock)
+    assert keys(raised) == [Msg("run.unpaid_reason", run=run.id, count=2)]
+    with pytest.raises(InputError) as raised:  # no reason given at all
+        await payouts.close(run.id, "chair", allow_unpaid=True, clock=clock)
     assert keys(raised) == [Msg("run.unpaid_reason", run=run.id, count=2)]
     clock.advance(days=1)
     outcome = await payouts.close(run.id, "chair", allow_unpaid=True, reason=" 户主已迁出 ", clock=clock)
@@ -612,3 +618,20 @@ async def test_households_paid_in_cash_without_an_account_are_settled_by_their_p
                                       data=b"%PDF", note="", actor="acc")
     assert await payouts.pay_in_cash(run.id, payment.id, "chair", clock=clock) is True
     assert fake.items(run.id) == [(B, 2550, "pending", 1), (A, 1000, "paid", None)]
+
+
+async def test_without_a_clock_the_use_cases_read_the_system_clock(fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dividends.clock import today
+
+    start = datetime.now(UTC)
+    run = fake.add_run([(A, 1000), (B, 2550)])
+    paid = (await payouts.pay(run.id, "acc")).run.paid_at
+    await payouts.import_bank_result(run.id, result(tmp_path / "r.csv", (A, "成功"), (B, "失败")), "acc")
+    owed = await fake.cash.owed_in_cash(run.id)
+    payment = await fake.cash.prepare(run, [(B, *owed[B])], name="l.pdf", media_type="application/pdf", data=b"%PDF",
+                                      note="", actor="acc")
+    assert await payouts.pay_in_cash(run.id, payment.id, "chair") is True
+    closed = (await payouts.close(run.id, "chair")).run.closed_at
+    end = datetime.now(UTC)
+    assert start <= paid <= end and start <= closed <= end and start <= fake.tables.cash[0].approved_at <= end
+    assert {e.on for _, _, e in fake.tables.entries} <= {today(FixedClock(start)), today(FixedClock(end))}

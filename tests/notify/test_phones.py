@@ -51,3 +51,11 @@ def test_the_kept_patterns_are_phonenumbers_metadata() -> None:
     # the registry reads with the patterns kept in notify.phones (no phonenumbers import); an
     # update of phonenumbers that changes region CN's metadata fails here first
     assert (phones.MOBILE_NATIONAL, phones.FIXED_LINE_NATIONAL) == phones.metadata_patterns()
+
+
+def test_a_column_of_mobiles_only_reads_as_with_a_landline_beside() -> None:
+    texts = ["13800138000", None, "+86 138-0013-8000", "008613800138000"]
+    only = phones.phone_columns(pl.Series(texts, dtype=pl.String))
+    mixed = phones.phone_columns(pl.Series([*texts, "01065529988"], dtype=pl.String))
+    assert only.schema == mixed.schema and only.equals(mixed.head(len(texts)))
+    assert mixed["kind"].to_list()[-1] == "landline"

@@ -278,7 +278,7 @@ def test_the_deduction_evidence_rows_are_used_only_where_they_hold_the_household
 @given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=40),
        st.sampled_from([pl.Int64, pl.Int32, pl.UInt32]))
 def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list[tuple[int, int]], dtype: Any) -> None:
-    from schemes.steps.context import I128, sums_by_sorted_vix
+    from schemes.steps.context import I128, sums_by_sorted_vix, sums_by_sorted_vix_each
 
     rows = sorted((min(i, v - 1), x) for i, x in rows)
     if dtype != pl.Int64:
@@ -295,3 +295,59 @@ def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list
     if len(set(vix.to_list())) > 1:
         assert sums_by_sorted_vix(vix.reverse(), values, v) is None
     assert sums_by_sorted_vix(vix, pl.Series([2**62] * len(rows) or [0], dtype=I128)[:len(rows)], v) is None
+    # several columns on the same rows, the villages' bounds found once: each as if alone
+    counts = (values != 0).cast(pl.Int64)
+    each = sums_by_sorted_vix_each(vix, [values, counts], v)
+    assert each is not None and [s.to_list() for s in each] == [general, [sum(1 for i, x in rows if i == k and x)
+                                                                           for k in range(v)]]
+    assert all(s.dtype == pl.Int64 and s.name == "fen" for s in each)
+    # one column that cannot take the path sends them all to the general one
+    assert sums_by_sorted_vix_each(vix, [counts, pl.Series([2**62] * len(rows) or [0], dtype=I128)[:len(rows)]], v) is None
+
+
+GUARANTEED = {"steps": [
+    {"id": "collective", "kind": "carve_out", "to": "collective", "percent": "30"},
+    {"id": "dividend", "kind": "pro_rata", "percent": "100", "of": "remaining", "weight": "share",
+     "eligible": {"shares": {"gt": 0}}, "on_shortfall": "pro_rate"},
+    {"id": "guarantee", "kind": "minimum_guarantee", "eligible": {"capital": {"gt": 0}},
+     "floor": {"per": "capital", "percent": "25"}, "counts": ["dividend"], "funded_by": ["collective", "remaining"],
+     "on_shortfall": "pro_rate"},
+    {"id": "rest", "kind": "remainder", "to": "carry_over"}]}
+
+
+@SETTINGS
+@given(st.data(), st.integers(0, 10**7), st.integers(1, 10**12))
+def test_a_guarantee_cut_in_int64_pays_what_the_int128_cut_pays(data: Any, pool: int, capital: int) -> None:
+    """Top-ups cut pro rata where the money is short: in Int64 when every need x grant stays
+    below 2**62, as in Int128 (capital up to 10**12 fen takes both)."""
+    from schemes.steps import context
+
+    hh = data.draw(registry())
+    hh = hh.with_columns(capital_fen=pl.Series([data.draw(st.integers(0, capital)) for _ in range(hh.height)],
+                                               dtype=pl.Int64))
+    reached()
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _scheme(GUARANTEED)
+    narrow = allocate(scheme, hh, returns, period=2024)
+    assert check(narrow) == []
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(context, "_narrow", lambda need, granted: False)
+        wide = allocate(scheme, hh, returns, period=2024)
+    _same(narrow, wide)
+    for a, b in zip(narrow.checks, wide.checks, strict=True):  # the evidence the invariants read is the same too
+        assert a.frame.equals(b.frame) and a.frame.schema == b.frame.schema
+
+
+@pytest.mark.parametrize(("need", "granted", "narrow"), [
+    ([2**31 - 1, 0], [2**31 + 1], True),  # the product just below 2**62
+    ([2**31, 1], [2**31], False),  # at 2**62
+    ([-1, 5], [5], False),  # a negative need
+    ([3, 4], [-1], False),  # a negative grant
+    ([], [5], False),
+    ([1, None], [5], False),
+])
+def test_a_guarantee_cut_is_narrow_only_below_2_62(need: list[int | None], granted: list[int], narrow: bool) -> None:
+    from schemes.steps.context import _narrow
+
+    assert _narrow(pl.Series(need, dtype=pl.Int64), pl.Series(granted, dtype=pl.Int64)) is narrow

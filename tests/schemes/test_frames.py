@@ -54,3 +54,43 @@ def test_lines_with_accounts_first_are_the_sorted_lines(households: list[tuple[s
     acc = frame(accounts, "account")
     expected = pl.concat([acc, hh]).sort("village_id", "recipient_kind", "recipient_id")
     assert _accounts_first(acc, hh).equals(expected)
+
+
+def _village_rows_by_joins(hh: pl.DataFrame, villages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    vix = villages.select("village_id").with_row_index("vix")
+    joined = hh.join(vix, on="village_id", how="left", maintain_order="left")
+    orphans = joined.filter(pl.col("vix").is_null())["village_id"].unique().sort().to_list()
+    counts = joined.group_by("village_id").len()
+    villages = villages.join(counts.rename({"len": "households"}), on="village_id", how="left",
+                             maintain_order="left").with_columns(pl.col("households").fill_null(0).cast(pl.Int64))
+    return joined, villages, orphans
+
+
+# villages with households and no return, returns without households, empty sides
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["V1", "V2", "V3", "V10", "V9"]), st.text("abc", min_size=1, max_size=3)),
+                max_size=30, unique=True),
+       st.lists(st.sampled_from(["V1", "V2", "V4", "V10", "V0"]), max_size=5, unique=True))
+def test_village_rows_by_runs_are_the_joined_rows(households: list[tuple[str, str]], returns: list[str]) -> None:
+    from schemes.engine import _village_rows
+
+    hh = pl.DataFrame({"household_id": [h for _, h in households], "village_id": [v for v, _ in households]},
+                      schema={"household_id": pl.String, "village_id": pl.String}).sort("village_id", "household_id")
+    villages = pl.DataFrame({"village_id": sorted(returns), "pool_fen": list(range(len(returns)))},
+                            schema={"village_id": pl.String, "pool_fen": pl.Int64})
+    reached()
+    rows, per_village, orphans = _village_rows(hh, villages)
+    expected_rows, expected_villages, expected_orphans = _village_rows_by_joins(hh, villages)
+    assert rows.equals(expected_rows) and rows.schema == expected_rows.schema
+    assert per_village.equals(expected_villages) and per_village.schema == expected_villages.schema
+    assert orphans.to_list() == expected_orphans
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([], 0), ([3], 1), ([1, 1, 2, 2, 2, 5], 3), ([0, 0, 0], 3),
+    ([2, 1], None), ([1, None], None),  # not in order, nulls: the window answers
+])
+def test_largest_sorted_group(values: list[int | None], expected: int | None) -> None:
+    from schemes.frames import largest_sorted_group
+
+    assert largest_sorted_group(pl.Series("g", values, dtype=pl.Int64)) == expected

@@ -15,6 +15,8 @@ from functools import cache
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemes import invariants
 from schemes.engine import Allocation, allocate
@@ -23,6 +25,7 @@ from schemes.loader import load_scheme, parse_scheme
 from schemes.steps.adjustments import DeductionCheck
 from schemes.steps.context import FloorCheck, SplitCheck
 from schemes.steps.groups import GroupCheck
+from tests.reach import reached
 from tests.schemes.scenario import HERE, Case, households_frame, load_cases
 
 CASES = {c.name: c for c in load_cases("presets.yaml") + load_cases("steps.yaml") + load_cases("shapes.yaml")}
@@ -307,3 +310,22 @@ def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
                     else "lines add up" if "lines add up" in t else t for t in texts)
     assert kinds == {"lines add up": 20, "opening balance": 20, "left unassigned": 20}
     assert all(t.endswith(": 14 fen left unassigned at the end") for t in texts if "left unassigned" in t)
+
+
+# the one-fen counts read per group sums back at each row by its run of equal groups (rows in
+# group order) or by a window (any order): both are the counts of the rule written out
+@settings(deadline=None, max_examples=150)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 50), st.integers(0, 6), st.integers(0, 60)),
+                min_size=1, max_size=25))
+def test_one_fen_counts_in_group_order_and_in_any_order_are_the_rule(rows: list[tuple[int, int, int, int]]) -> None:
+    pools: dict[int, int] = {}
+    rows = sorted((g, pools.setdefault(g, p), w, o) for g, p, w, o in rows)  # one pool per group
+    frame = pl.DataFrame(rows, schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64},
+                         orient="row")
+    weight_sum = {g: sum(w for h, _, w, _ in rows if h == g) for g in pools}
+    off = sum(1 for g, p, w, o in rows if weight_sum[g] > 0 and abs(o * weight_sum[g] - p * w) >= weight_sum[g])
+    unsummed = sum(1 for g in pools if weight_sum[g] > 0 and sum(o for h, _, _, o in rows if h == g) != pools[g])
+    reached()
+    for wide in (pl.Int64, pl.Int128):
+        assert invariants._one_fen_counts(frame, wide) == (off, unsummed)
+        assert invariants._one_fen_counts(frame.reverse(), wide) == (off, unsummed)
