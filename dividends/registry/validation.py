@@ -115,14 +115,22 @@ def validate_households(
     id_present = _present("id_number")
     parsed = _with_number_cells(table, parsed)
     rounded = _rounded_rule_applies(parsed)
+    # Excel's scientific notation is neither a phone nor an account number (it holds a point or
+    # an E): the pattern runs on the cells that did not parse only
+    parsed = parsed.with_columns(
+        _where(parsed, _present("phone") & pl.col("_phone").is_null(), pl.col("phone").str.contains(SCIENTIFIC))
+        .alias("_phone_scientific"),
+        _where(parsed, _present("account_no") & pl.col("_account").is_null(),
+               pl.col("account_no").str.contains(SCIENTIFIC)).alias("_account_scientific"),
+    )
     # What several checks share, computed once as columns (each regex runs once per cell).
     parsed = (
         parsed.lazy()
         .with_columns(
             _birth_ok=pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date)),
-            _phone_lost=_present("phone") & pl.col("phone").str.contains(SCIENTIFIC),
+            _phone_lost=pl.col("_phone_scientific"),
             _account_lost=_present("account_no") & (
-                pl.col("account_no").str.contains(SCIENTIFIC)
+                pl.col("_account_scientific")
                 | (pl.col("_number_account") & (pl.col("account_no").str.len_chars() >= 16))
             ),
         )
@@ -309,6 +317,16 @@ def text_flags(columns: tuple[str, ...], table: Table | None = None) -> dict[str
 
 
 _FEW_WORDS = 8
+
+
+def _where(frame: pl.DataFrame, rows: pl.Expr, test: pl.Expr) -> pl.Series:
+    """``test`` (Boolean) on the rows of ``frame`` where ``rows`` holds, evaluated on those rows
+    only; False on the others (and where ``test`` is null)."""
+    at = frame.select(rows.fill_null(False)).to_series().arg_true()
+    out = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    if at.len():
+        out = out.scatter(at, frame[at].select(test.fill_null(False)).to_series())
+    return out
 
 
 def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.DataFrame:
