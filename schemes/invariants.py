@@ -141,7 +141,8 @@ def within_one_fen(a: Allocation) -> list[Violation]:
         if not isinstance(check, SplitCheck):
             continue
         part = f" ({check.part})" if check.part else ""
-        width = _width(check.frame) if check.frame.height else 64
+        per = _dense_groups(check.frame)
+        width = _width(check.frame, per) if check.frame.height else 64
         if width > 128:
             off_count = _off_by_more_than_one_python(check.frame)
             if off_count:
@@ -152,7 +153,7 @@ def within_one_fen(a: Allocation) -> list[Violation]:
                 out.append(Violation("within_one_fen", Msg("inv.split_sum", step=check.step_id, part=part)))
             continue
         wide = pl.Int64 if width == 64 else I128
-        off_count, unsummed = _one_fen_counts(check.frame, wide)
+        off_count, unsummed = _one_fen_counts(check.frame, wide, per)
         if off_count:
             out.append(Violation("within_one_fen", Msg("inv.one_fen", step=check.step_id, part=part, count=off_count)))
         if unsummed:
@@ -160,13 +161,34 @@ def within_one_fen(a: Allocation) -> list[Violation]:
     return out
 
 
-def _one_fen_counts(frame: pl.DataFrame, wide: pl.DataType) -> tuple[int, int]:
+def _dense_groups(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """For rows not in group order whose groups are small non-negative integers (a claim group's
+    cut: its claims' lines one claim after another, each in village order): per group its line
+    count ``n``, weight sum ``W`` (Int128: it holds whatever ``_width`` allows), line sum and pool,
+    by one group_by. None otherwise (rows in group order read their runs; other keys: a window)."""
+    group = frame.get_column("group")
+    if not frame.height or not group.dtype.is_integer() or group.null_count() or group.is_sorted():
+        return None
+    low, high = group.min(), group.max()
+    if low < 0 or high >= 4 * frame.height + 1024:  # the table indexed by group stays small
+        return None
+    return frame.group_by("group").agg(pl.len().alias("n"), pl.col("weight").cast(I128).sum().alias("W"),
+                                       pl.col("out").sum(), pl.col("pool").first())
+
+
+def _one_fen_counts(frame: pl.DataFrame, wide: pl.DataType, dense: pl.DataFrame | None = None) -> tuple[int, int]:
     """How many lines of groups with weight are a fen or more off their exact share
     (``|out * W - pool * weight| >= W``, ``W`` the group's weight sum), and how many such groups'
     lines do not add up to their pool. Rows in group order (a split's evidence always is): the
-    sums per group once, read back at each row by its run of equal groups; otherwise a window."""
+    sums per group once, read back at each row by its run of equal groups; small integer groups
+    in any order (``dense``, from :func:`_dense_groups`): the sums scattered into a table indexed
+    by group and gathered back at each row; otherwise a window."""
     group = frame.get_column("group")
-    if frame.height and not group.null_count() and group.is_sorted():
+    if dense is not None:
+        per = dense.with_columns(pl.col("W").cast(wide))
+        table = pl.zeros(int(per.get_column("group").max()) + 1, dtype=wide, eager=True).scatter(per.get_column("group"), per.get_column("W"))
+        rows = frame.with_columns(W=table.gather(group))
+    elif frame.height and not group.null_count() and group.is_sorted():
         per = frame.group_by("group", maintain_order=True).agg(
             pl.col("weight").cast(wide).sum().alias("W"), pl.col("out").sum(), pl.col("pool").first())
         rows = frame.with_columns(W=per.get_column("W").gather(group.rle_id()))
@@ -182,11 +204,14 @@ def _one_fen_counts(frame: pl.DataFrame, wide: pl.DataType) -> tuple[int, int]:
     return int(off), int(unsummed)
 
 
-def _width(frame: pl.DataFrame) -> int:
+def _width(frame: pl.DataFrame, dense: pl.DataFrame | None = None) -> int:
     """The integers the exact comparison needs: 64 when it stays below 2**62 (nothing negative:
     Int64 gives the same integers as Int128, faster), 128 below :data:`INT128_SAFE`, else 129
-    (Python integers)."""
-    largest = largest_sorted_group(frame.get_column("group"))  # rows in group order: the longest run
+    (Python integers). ``dense`` (:func:`_dense_groups`) already counted each group's lines."""
+    if dense is not None:
+        largest: int | None = int(dense.get_column("n").max() or 0)
+    else:
+        largest = largest_sorted_group(frame.get_column("group"))  # rows in group order: the longest run
     stats = frame.select(
         pl.col("weight").max(), pl.col("pool").max(), pl.col("out").max(),
         (pl.lit(largest) if largest is not None else pl.len().over("group").max()).alias("n"),

@@ -313,7 +313,8 @@ def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
 
 
 # the one-fen counts read per group sums back at each row by its run of equal groups (rows in
-# group order) or by a window (any order): both are the counts of the rule written out
+# group order), by a table indexed by group (small integer groups in any order: a claim group's
+# cut) or by a window (any order): each is the counts of the rule written out
 @settings(deadline=None, max_examples=150)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 50), st.integers(0, 6), st.integers(0, 60)),
                 min_size=1, max_size=25))
@@ -326,6 +327,12 @@ def test_one_fen_counts_in_group_order_and_in_any_order_are_the_rule(rows: list[
     off = sum(1 for g, p, w, o in rows if weight_sum[g] > 0 and abs(o * weight_sum[g] - p * w) >= weight_sum[g])
     unsummed = sum(1 for g in pools if weight_sum[g] > 0 and sum(o for h, _, _, o in rows if h == g) != pools[g])
     reached()
-    for wide in (pl.Int64, pl.Int128):
-        assert invariants._one_fen_counts(frame, wide) == (off, unsummed)
-        assert invariants._one_fen_counts(frame.reverse(), wide) == (off, unsummed)
+    half = len(rows) // 2  # two runs in group order one after the other, as a claim group's cut gives
+    for other in (frame.reverse(), pl.concat([frame.slice(half), frame.slice(0, half)])):
+        dense = invariants._dense_groups(other)
+        assert dense is not None or other["group"].is_sorted()
+        assert invariants._width(other, dense) == invariants._width(frame)
+        for wide in (pl.Int64, pl.Int128):
+            assert invariants._one_fen_counts(frame, wide) == (off, unsummed)
+            assert invariants._one_fen_counts(other, wide) == (off, unsummed)
+            assert invariants._one_fen_counts(other, wide, dense) == (off, unsummed)
