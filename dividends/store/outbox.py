@@ -35,7 +35,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from tortoise.connection import get_connection
@@ -428,8 +428,10 @@ async def sent_without_receipt(provider: str, before: datetime, limit: int) -> l
 
 async def sent_today(phones: Iterable[str], template: str, since: datetime) -> dict[str, int]:
     """Messages of ``template`` that reached the provider for each phone since ``since`` (the
-    daily per-number limits)."""
+    daily per-number limits). ``since`` is compared in UTC: SQLite compares the stored text, so a
+    China-time midnight (``…+08:00``) would miss what was sent between 00:00 and 08:00 there."""
     wanted = sorted(set(phones))
+    since = since.astimezone(UTC)
     counts: dict[str, int] = defaultdict(int)
     for start in range(0, len(wanted), 5_000):
         for phone in await Notice.filter(phone__in=wanted[start:start + 5_000], template=template,

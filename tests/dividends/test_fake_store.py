@@ -134,3 +134,122 @@ async def test_the_same_payment_gives_the_same_answers_on_sqlite_and_on_the_fake
         assert a == b, f"step {step}"
     assert on_sqlite[-1] and {h for h, _, s in on_sqlite[-1] if s == "paid"} == {h for h, _, _ in on_sqlite[-1]}
     assert sum(a for _, a, _ in on_sqlite[4]) == sum(a for k, _, a in lines if k == "household" and a > 0)
+
+
+# ----------------------------------------------------------------------------- the outbox
+
+
+def test_the_fake_outbox_has_the_parameters_of_every_outbox_store_function() -> None:
+    from dividends.store import outbox
+    from tests.fake_outbox import OUTBOX_FAKED, FakeOutbox
+
+    fake = FakeOutbox()
+    stored = {name for name, f in vars(outbox).items()
+              if inspect.iscoroutinefunction(f) and f.__module__ == outbox.__name__ and not name.startswith("_")}
+    assert stored == set(OUTBOX_FAKED), "every repository function of dividends.store.outbox is faked"
+    for name in OUTBOX_FAKED:
+        assert inspect.iscoroutinefunction(getattr(fake, name)), name
+        assert _shape(getattr(fake, name)) == _shape(getattr(outbox, name)), name
+
+
+def _moment(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def _dispatch_scenario(run_id: int, ids: list[int], phones: list[str], template: str, clock: FixedClock,
+                             monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What the outbox's store answers along a small dispatch: an opt-out, a daily limit, a
+    throttled send retried, a permanent refusal, an unknown outcome looked up, a receipt."""
+    import random
+
+    from dividends.clock import CHINA
+    from dividends.outbox.dispatcher import dispatch, next_morning
+    from dividends.outbox.receipts import apply_receipt
+    from dividends.store import outbox
+    from notify import retry
+    from notify.senders import Receipt
+    from notify.settings import SmsSettings
+    from support.fake_sender import FailPermanent, FailRetryable, FailUnknown, FakeSender
+
+    monkeypatch.setattr(retry, "_RNG", random.Random(5))
+    monkeypatch.setattr(outbox, "_RNG", random.Random(6))
+    sms = SmsSettings(backend="console", public_base_url="https://dividends.example.org", rate_per_second=1000,
+                      daily_limit=1)
+    sender = FakeSender(clock=clock.now)
+    sender.fail_for(phones[2], FailRetryable(retry_after_ms=5_000), times=1)
+    sender.fail_for(phones[3], FailPermanent(21211))
+    sender.fail_for(phones[4], FailUnknown(created=True), times=1)
+    scope = outbox.Scope(run_id)
+    seen: list[Any] = []
+
+    async def look(step: str, report: Any = None) -> None:
+        notices = [await outbox.notice_by_id(i) for i in ids]
+        midnight = datetime.combine(clock.now().astimezone(CHINA).date(), datetime.min.time(), CHINA)
+        queued, doubt, first = await outbox.waiting(scope)
+        figures = None if report is None else (
+            report.sent, report.resent, report.recovered, report.failed, report.opted_out, report.retry_scheduled,
+            report.in_doubt, report.released, report.lookups, report.held_for_tomorrow, report.queued_after,
+            report.in_doubt_after, _moment(report.next_due), report.codes)
+        seen.append((step, figures, [(n.status, n.tries, n.sid) for n in notices if n is not None],
+                     await outbox.progress(run_id), (queued, doubt, _moment(first)),
+                     await outbox.due(scope, clock.now()), dict(await outbox.sent_today(phones, template, midnight)), sorted(await outbox.opted_out(phones))))
+
+    await look("prepared")
+    await look("first", await dispatch(sender, sms, clock, run_id=run_id, concurrency=1))
+    clock.advance(seconds=10)
+    await look("retried", await dispatch(sender, sms, clock, run_id=run_id, concurrency=1))
+    delivered = await outbox.notice_by_id(ids[5])
+    assert delivered is not None and delivered.sid
+    seen.append(await apply_receipt(Receipt("console", delivered.sid, "", phones[5], "delivered"), clock,
+                                    wait_seconds=0))
+    seen.append(await apply_receipt(Receipt("console", delivered.sid, "", phones[5], "undelivered"), clock,
+                                    wait_seconds=0))
+    await look("receipts")
+    clock.at = next_morning(clock.now())
+    await look("next morning", await dispatch(sender, sms, clock, run_id=run_id, concurrency=1))
+    seen.append(([(s.to, s.reference) for s in sender.attempts], [m.sid for m in sender.messages]))
+    return seen
+
+
+@pytest.mark.db
+async def test_the_same_dispatch_gives_the_same_answers_on_sqlite_and_on_the_fake_outbox(
+        clean_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from dividends.store.models import Notice, OptOut
+    from tests.dividends.test_outbox_support import START, publicized_run, queued
+    from tests.fake_outbox import FakeOutbox
+
+    clock = FixedClock(START)
+    run = await publicized_run(tmp_path, clock, households=10)
+    await queued(run.id, "publicity", "accountant", clock)
+    first = await Notice.filter(run_id=run.id, status="queued").order_by("id").first()
+    assert first is not None
+    ids = list(await Notice.filter(run_id=run.id, status="queued").order_by("id").limit(7).values_list("id", flat=True))
+    assert len(ids) == 7
+    await Notice.filter(id__in=ids).update(template=first.template)  # one template: one daily count per number
+    twin = await Notice.get(id=ids[1])
+    await Notice.filter(id=ids[6]).update(phone=twin.phone)  # two notices, one number: the daily limit
+    await OptOut.create(phone=(await Notice.get(id=ids[0])).phone, opted_out=True, source="test")  # after prepare
+    rows = await Notice.filter(run_id=run.id).order_by("id").values(
+        "id", "household_id", "phone", "body", "kind", "attempt", "lang", "segments", "status", "tries",
+        "next_try_at", "provider", "template", "params")
+    by_id = {r["id"]: r for r in rows}
+    phones = [by_id[i]["phone"] for i in ids]
+    assert len(set(phones)) == 6
+    opt_outs = await OptOut.filter(opted_out=True).values_list("phone", flat=True)
+    on_sqlite = await _dispatch_scenario(run.id, ids, phones, first.template, FixedClock(START), monkeypatch)
+
+    fake = FakeOutbox().install(monkeypatch)
+    for r in rows:
+        fake.add_notice(r["phone"], r["body"], run_id=run.id, household_id=r["household_id"], due=r["next_try_at"],
+                        notice_id=r["id"], **{k: r[k] for k in ("kind", "attempt", "lang", "segments", "status",
+                                                                  "tries", "provider", "template", "params")})
+    for phone in opt_outs:
+        fake.opt_out(phone)
+    on_fake = await _dispatch_scenario(run.id, ids, phones, first.template, FixedClock(START), monkeypatch)
+    assert len(on_sqlite) == len(on_fake)
+    for step, (a, b) in enumerate(zip(on_sqlite, on_fake, strict=True)):
+        assert a == b, f"step {step}"
+    statuses = [s for s, _, _ in on_sqlite[-2][2]]
+    assert statuses[:6] == ["opted_out", "sent", "sent", "failed", "sent", "delivered"], statuses
+    assert on_sqlite[1][1][9] == 1 and statuses[6] == "sent"  # held for the morning, then sent
+    assert on_sqlite[-2][6] == {phones[1]: 1}  # sent at 08:00 in China counts for that day (a UTC comparison)
