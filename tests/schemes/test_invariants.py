@@ -299,15 +299,22 @@ def test_every_invariant_has_a_negative_test() -> None:
     assert {c.__name__ for c in CHECKS} == set(BROKEN)
 
 
-def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
-    """25 villages each broken the same way: each kind of step_conservation violation is
-    reported for 20 villages, not for all 25 (nor for 21)."""
+@cache
+def _twenty_five_villages() -> Allocation:
+    """A sound allocation of 25 villages of one poor household each."""
     villages = [f"V{i:02d}" for i in range(1, 26)]
     households = households_frame([{"household_id": f"H{v}", "village_id": v, "status": "poor"} for v in villages])
     returns = pl.DataFrame({"village_id": villages, "amount_fen": [10_000] * len(villages)},
                            schema={"village_id": pl.String, "amount_fen": pl.Int64})
     a = allocate(load_scheme(HERE / "schemes/status-weights.yaml"), households, returns, period=2024)
     assert check(a) == []
+    return a
+
+
+def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
+    """25 villages each broken the same way: each kind of step_conservation violation is
+    reported for 20 villages, not for all 25 (nor for 21)."""
+    a = _twenty_five_villages()
     last = pl.col("step_index") == pl.col("step_index").max()
     # the last step of every village: opens 7 fen above the previous closing, closes with 14 left
     summary = a.summary.with_columns(
@@ -318,6 +325,28 @@ def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
                     else "lines add up" if "lines add up" in t else t for t in texts)
     assert kinds == {"lines add up": 20, "opening balance": 20, "left unassigned": 20}
     assert all(t.endswith(": 14 fen left unassigned at the end") for t in texts if "left unassigned" in t)
+
+
+def test_a_conservation_report_of_many_broken_villages_is_cut_at_twenty() -> None:
+    a = _twenty_five_villages()
+    texts = [v.text("en") for v in invariants.conservation(_households(a, lambda h: h.with_columns(
+        pl.col("amount_fen") + 1)))]
+    assert len(texts) == 20 and all(t.endswith("the lines add up to 10001 fen, not the distributable 10000 fen")
+                                    for t in texts)
+
+
+def test_a_village_whose_lines_are_all_missing_is_reported_for_every_step_that_moved_money() -> None:
+    """No household or account line left in village V01: its steps have no sums at all (not sums
+    of 0), and each step that moved money must still be reported."""
+    a = _twenty_five_villages()
+    broken = replace(a, households=a.households.filter(pl.col("village_id") != "V01"),
+                     accounts=a.accounts.filter(pl.col("village_id") != "V01"), _lines=[])
+    moved = a.summary.filter((pl.col("village_id") == "V01") & (pl.col("part") == "")
+                             & (pl.col("available_fen") != pl.col("remaining_fen")))
+    assert moved.height
+    texts = [v.text("en") for v in invariants.step_conservation(broken)]
+    assert texts == [f"[step_conservation] village V01, step '{r['step_id']}': the lines add up to 0 fen but the balance moved by "
+                     f"{r['available_fen'] - r['remaining_fen']} fen" for r in moved.iter_rows(named=True)]
 
 
 # the one-fen counts read per group sums back at each row by its run of equal groups (rows in
