@@ -258,20 +258,35 @@ def _sniff_separator(data: bytes) -> str:
 
 def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     text = _to_utf8(data, fail, check=False)
-    try:
-        lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
-    except pl.exceptions.PolarsError:
-        text = _to_utf8(data, fail)  # GBK/GB18030 re-encoded, or the encoding problem raised
-        lines = _lines(text)
-    separator = _sniff_separator(text)
-    _check_lines(lines, limits, fail)
-    keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
-    # the lead-byte searches (one memchr pass each, ~0.15 s on 118 MB, holding the GIL) run on
-    # a worker thread while polars parses the cells (it releases the GIL)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leads") as pool:
+    lines: pl.Series | None = None
+    # Polars parses the cells on a worker thread while this thread splits and checks the lines
+    # and a second worker searches the lead bytes (one memchr pass each, holding the GIL; polars
+    # releases it). The parse starts at once only when the first line is within the line limit:
+    # a file of a million columns is still refused by its first line's length before any parse.
+    # Whatever the order, the same checks raise the same problems: a refused file waits for the
+    # parse to end, then raises as before.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv") as pool:
         leads_job = pool.submit(_lead_bytes, text)
-        fast = _read_csv_fast(text, separator, lines, keywords)
-        leads = leads_job.result()
+        separator = _sniff_separator(text)
+        cells_job = pool.submit(_parse_cells, text, separator) if _first_line_fits(text, limits) else None
+        try:
+            lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
+        except pl.exceptions.PolarsError:
+            lines = None
+        if lines is not None:
+            _check_lines(lines, limits, fail)
+            keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
+            cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
+            leads = leads_job.result()
+    if lines is None:  # GBK/GB18030 re-encoded, or the encoding problem raised: step by step
+        text = _to_utf8(data, fail)
+        lines = _lines(text)
+        separator = _sniff_separator(text)
+        _check_lines(lines, limits, fail)
+        keywords = keyword_lines(lines)
+        cells = _parse_cells(text, separator)
+        leads = _lead_bytes(text)
+    fast = _read_csv_fast(text, separator, lines, keywords, cells=cells, quotes=leads[b'"'])
     # (the exact reader's cells may hold line breaks, inside quotes: they are trimmed as ever)
     sheet = fast or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
@@ -284,9 +299,15 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     )
 
 
+def _first_line_fits(text: bytes, limits: Limits) -> bool:
+    """The first line (up to its line break) has at most ``limits.line_bytes`` bytes."""
+    end = text.find(b"\n")
+    return (len(text) if end < 0 else end) <= limits.line_bytes
+
+
 def _lead_bytes(text: bytes) -> dict[bytes, bool]:
-    """Which of :data:`_LEAD_BYTES` ``text`` holds (one memchr pass each)."""
-    return {lead: lead in text for lead in _LEAD_BYTES}
+    """Which of :data:`_LEAD_BYTES` and the double quote ``text`` holds (one memchr pass each)."""
+    return {lead: lead in text for lead in (*_LEAD_BYTES, b'"')}
 
 
 def _lines(text: bytes) -> pl.Series:
@@ -311,15 +332,9 @@ def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> None:
         raise fail(Msg("limits.line_too_long", limit=limits.line_bytes), row=int(long[0]) + 1)
 
 
-def _read_csv_fast(
-    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None
-) -> _Sheet | None:
-    """Polars' parser, checked against a count of cells per line.
-
-    Returns None (use the exact reader) when the file has a cell with a line break inside
-    quotes, a row longer than the first, or anything polars rejects. Empty unquoted cells and
-    the missing cells of a short row are null; a quoted empty cell (``""``) is ``""``.
-    """
+def _parse_cells(text: bytes, separator: str) -> tuple[pl.DataFrame, bool] | None:
+    """Polars' parse of every cell as text, and whether no row is longer than the first (else
+    the longer rows were truncated); None when polars rejects the text."""
     def parse(truncate: bool) -> pl.DataFrame:
         return pl.read_csv(
             text,
@@ -332,10 +347,34 @@ def _read_csv_fast(
 
     try:
         try:  # no row longer than the first: each line without quotes has at most its separators
-            frame, longest = parse(False), True
+            return parse(False), True
         except pl.exceptions.PolarsError:
-            frame, longest = parse(True), False
-        quotes = b'"' in text
+            return parse(True), False
+    except pl.exceptions.PolarsError:
+        return None
+
+
+_UNPARSED = object()
+
+
+def _read_csv_fast(
+    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None,
+    *, cells: tuple[pl.DataFrame, bool] | None | object = _UNPARSED, quotes: bool | None = None,
+) -> _Sheet | None:
+    """Polars' parser, checked against a count of cells per line.
+
+    Returns None (use the exact reader) when the file has a cell with a line break inside
+    quotes, a row longer than the first, or anything polars rejects. Empty unquoted cells and
+    the missing cells of a short row are null; a quoted empty cell (``""``) is ``""``.
+    ``cells``: :func:`_parse_cells` of the text, when parsed already; ``quotes``: whether the
+    text holds a double quote, when known.
+    """
+    parsed = _parse_cells(text, separator) if cells is _UNPARSED else cells
+    if parsed is None:
+        return None
+    frame, longest = parsed  # type: ignore[misc]
+    try:
+        quotes = b'"' in text if quotes is None else quotes
         if longest:
             # the last cell of every record is there (not null): no record is short
             complete = frame.width > 0 and frame.get_column(frame.columns[-1]).null_count() == 0
