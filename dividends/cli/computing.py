@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import polars as pl
+from dividends.cli import allocator  # noqa: F401  (before polars: its allocator's settings)
+
+import polars as pl  # noqa: E402
 import typer
 
 from dividends.bundle import verify_bundle, write_bundle
