@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,8 +31,10 @@ import polars as pl
 
 from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
+from dividends.registry import Registry
 from dividends.files.safe import export_csv
 from dividends.hashing import canonical_json, copy_hashed, sha256_bytes, sha256_file, sha256_frame
+from schemes.engine import Extra
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -82,18 +84,51 @@ def frame_hashes(c: Computation) -> dict[str, str | None]:
     """The SHA-256 of each canonical input frame the content hash covers (:func:`sha256_frame`):
     registry, posts, members, returns, and each extra input only when given (so that earlier
     bundles keep their hash)."""
-    reg = c.registry
+    return input_frame_hashes(c.registry, c.returns, c.extra)
+
+
+def input_frame_hashes(registry: Registry, returns: pl.DataFrame, extra: Extra) -> dict[str, str | None]:
+    """:func:`frame_hashes` of a computation holding these input frames."""
     hashes: dict[str, str | None] = {
-        "registry": sha256_frame(reg.households),
-        "posts": sha256_frame(reg.posts) if reg.posts is not None else None,
-        "members": sha256_frame(reg.persons) if reg.persons is not None else None,
-        "returns": sha256_frame(c.returns),
+        "registry": sha256_frame(registry.households),
+        "posts": sha256_frame(registry.posts) if registry.posts is not None else None,
+        "members": sha256_frame(registry.persons) if registry.persons is not None else None,
+        "returns": sha256_frame(returns),
     }
     for name in EXTRA_INPUTS:
-        frame = getattr(c.extra, name)
+        frame = getattr(extra, name)
         if frame is not None:
             hashes[name] = sha256_frame(frame)
     return hashes
+
+
+class FrameHashes:
+    """:func:`input_frame_hashes` computing on a second thread, started as soon as the input
+    frames are final (``compute(..., inputs_ready=FrameHashes.start)``): the canonical CSV
+    render of a million households (the largest render of the bundle) runs while the engine
+    allocates and checks (polars and hashlib release the GIL). :meth:`of` gives the hashes only
+    for a computation holding exactly those frame objects (frames are immutable), so a
+    computation of other inputs is hashed afresh, never given a stale digest."""
+
+    def __init__(self) -> None:
+        self._future: Future[dict[str, str | None]] | None = None
+        self._frames: tuple[object, ...] = ()
+
+    def start(self, registry: Registry, returns: pl.DataFrame, extra: Extra) -> None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes")
+        try:
+            self._future = executor.submit(input_frame_hashes, registry, returns, extra)
+        finally:
+            executor.shutdown(wait=False)  # the thread ends with its one task
+        self._frames = (registry, returns, extra)
+
+    def of(self, c: Computation) -> dict[str, str | None]:
+        started = self._future is not None and len(self._frames) == 3 and all(
+            a is b for a, b in zip(self._frames, (c.registry, c.returns, c.extra)))
+        if not started:
+            return frame_hashes(c)
+        assert self._future is not None
+        return self._future.result()
 
 
 def content_hash(c: Computation, outputs: dict[str, bytes], output_hashes: dict[str, str] | None = None,
@@ -136,16 +171,18 @@ def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, 
     }
 
 
-def write_bundle(c: Computation, out: Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Write the directory atomically; refuses to replace a non-empty one unless asked."""
+def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
+                 hashes: FrameHashes | None = None) -> dict[str, Any]:
+    """Write the directory atomically; refuses to replace a non-empty one unless asked.
+    ``hashes``: the input frames' hashes started early (:class:`FrameHashes`), if any."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
-    # the canonical input frames are rendered and hashed on a second thread while this one
-    # renders the outputs and copies the inputs (polars and hashlib release the GIL): the two
-    # largest renders of the bundle overlap instead of following each other
+    # the canonical input frames are rendered and hashed on a second thread (started early, or
+    # here) while this one renders the outputs and copies the inputs (polars and hashlib release
+    # the GIL): the two largest renders of the bundle overlap instead of following each other
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes") as worker:
-        frames = worker.submit(frame_hashes, c)
+        frames = worker.submit(hashes.of if hashes is not None else frame_hashes, c)
         outputs = render_outputs(c)
         copies = input_copies(c.inputs, c)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from schemes.presets import preset_names, preset_path
 from schemes.problems import InputError, Problem
 
 Phase = Callable[[str, int, int], None]  # (what, done, total)
+InputsReady = Callable[[Registry, pl.DataFrame, Extra], None]  # (registry, returns, extra), final
 
 
 class InvariantError(Exception):
@@ -138,9 +139,13 @@ class Computation:
         return self.source.scheme
 
 
-def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
+def compute(inputs: Inputs, progress: Phase | None = None, inputs_ready: InputsReady | None = None) -> Computation:
     """Read, validate, allocate and check. Raises :class:`InputError` for anything the user
-    must fix (every problem at once) and :class:`InvariantError` for an engine bug."""
+    must fix (every problem at once) and :class:`InvariantError` for an engine bug.
+
+    ``inputs_ready`` is called once the read and checked input frames are final, before the
+    allocation, with the very objects the result will hold (the CLI starts hashing them on a
+    second thread there: :func:`dividends.bundle.start_frame_hashes`)."""
     def phase(what: str, done: int = 0, total: int = 1) -> None:
         if progress:
             progress(what, done, total)
@@ -192,6 +197,8 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
         raise InputError([Problem(Msg("compute.return_without_households", village=v), file=str(inputs.returns))
                           for v in orphan_returns.to_list()])
 
+    if inputs_ready is not None:
+        inputs_ready(registry, returns, extra)
     return allocate_checked(inputs, source, registry, returns, reference, progress, extra)
 
 

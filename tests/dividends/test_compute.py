@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dividends.bundle import verify_bundle, write_bundle
+from dividends.bundle import FrameHashes, frame_hashes, verify_bundle, write_bundle
 from dividends.compare import compare
 from dividends.compute import Inputs, compute
 from schemes.problems import InputError
@@ -60,6 +60,18 @@ def test_any_row_order_gives_identical_files_and_hash(files: SampleFiles, tmp_pa
     assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
     assert original["content_hash"] == again["content_hash"]
     assert original["inputs"] != again["inputs"]  # the raw files differ; their content does not
+
+
+def test_frame_hashes_started_early_are_the_bundles_and_only_for_their_own_frames(files: SampleFiles,
+                                                                                 tmp_path: Path) -> None:
+    hashes = FrameHashes()
+    early = compute(inputs(files), inputs_ready=hashes.start)
+    assert hashes.of(early) == frame_hashes(early)
+    assert write_bundle(early, tmp_path / "a", hashes=hashes) == write_bundle(early, tmp_path / "b")
+    other = compute(inputs(files, period=2023))  # other frame objects: hashed afresh, never the early digests
+    assert hashes.of(other) == frame_hashes(other)
+    assert write_bundle(other, tmp_path / "c", hashes=hashes) == write_bundle(other, tmp_path / "d")
+    assert FrameHashes().of(early) == frame_hashes(early)  # never started: computed on the spot
 
 
 def test_verify_accepts_an_untouched_directory(files: SampleFiles, tmp_path: Path) -> None:
