@@ -27,7 +27,7 @@ from dividends.usecases import objections
 from dividends.usecases import runs as cases
 from schemes.problems import InputError
 from tests.dividends.support import sample_files
-from tests.fake_store import Debt, FakeStore, Run
+from tests.fake_store import Debt, FakeStore, Run, fake  # noqa: F401  (fixture)
 
 NOW = datetime(2025, 1, 13, 2, 0, tzinfo=UTC)  # 10:00 in China, the day after the notice period
 A, B, C = "V0001001", "V0001002", "V0001003"
@@ -48,11 +48,6 @@ STRANGERS = (Actor(11, "acc2", "会计", "accountant", village_id=2, county_id=1
 GOOD = Resolution(date(2025, 1, 13), entitled=30, present=21, votes_for=15, votes_against=4, abstaining=2)
 RULES = ApprovalRules()
 REVIEW = ApprovalRules(review_counties=frozenset({"default"}))
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
-    return FakeStore().install(monkeypatch)
 
 
 @pytest.fixture
