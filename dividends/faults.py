@@ -12,7 +12,8 @@ from pathlib import Path
 
 
 def checkpoint(name: str) -> None:
-    if os.environ.get("DIVIDENDS_FAILPOINT") != name:
+    failpoint = os.environ.get("DIVIDENDS_FAILPOINT")
+    if not failpoint or failpoint != name:  # unset (or empty): no point blocks, whatever its name
         return
     marker = os.environ.get("DIVIDENDS_FAILPOINT_FILE")
     if marker:
