@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
+import pytest
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
 from dividends import ledger
@@ -868,3 +869,9 @@ class FakeStore:
 
     def actions(self, run_id: int) -> list[str]:
         return [e.action for e in self.tables.audit if e.object_id == str(run_id)]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
+    """The fake store installed in place of the store's functions for one test."""
+    return FakeStore().install(monkeypatch)
