@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,8 +31,10 @@ import polars as pl
 
 from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
+from dividends.registry import Registry
 from dividends.files.safe import export_csv
 from dividends.hashing import canonical_json, copy_hashed, sha256_bytes, sha256_file, sha256_frame
+from schemes.engine import Allocation, Extra
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
 
@@ -47,15 +49,25 @@ EXTRA_INPUTS = ("brought_forward", "deductions", "earlier_paid", "events")
 
 
 def render_outputs(c: Computation) -> dict[str, bytes]:
-    outputs = {ALLOCATIONS: export_csv(c.allocation.lines()), SUMMARY: export_csv(c.allocation.summary)}
-    if c.allocation.deductions is not None:
-        outputs[DEDUCTIONS] = export_csv(c.allocation.deductions)
-    if c.registry.exclusions:
-        rows = [{"file": p.file or "", "row": p.row, "column": p.column or "", "problem_en": p.msg.text("en"),
-                 "problem_zh": p.msg.text("zh")} for p in c.registry.exclusions]
-        outputs[EXCLUDED] = export_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
-                                                                  "problem_en": pl.String, "problem_zh": pl.String}))
+    return {**allocation_outputs(c.allocation), **excluded_output(c)}
+
+
+def allocation_outputs(allocation: Allocation) -> dict[str, bytes]:
+    """The output files of the allocation: lines, summary and, with deductions, their rows."""
+    outputs = {ALLOCATIONS: export_csv(allocation.lines()), SUMMARY: export_csv(allocation.summary)}
+    if allocation.deductions is not None:
+        outputs[DEDUCTIONS] = export_csv(allocation.deductions)
     return outputs
+
+
+def excluded_output(c: Computation) -> dict[str, bytes]:
+    """``excluded.csv`` when bad rows were excluded on request."""
+    if not c.registry.exclusions:
+        return {}
+    rows = [{"file": p.file or "", "row": p.row, "column": p.column or "", "problem_en": p.msg.text("en"),
+             "problem_zh": p.msg.text("zh")} for p in c.registry.exclusions]
+    return {EXCLUDED: export_csv(pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64, "column": pl.String,
+                                                            "problem_en": pl.String, "problem_zh": pl.String}))}
 
 
 def input_copies(inputs: Inputs, c: Computation) -> dict[str, Path]:
@@ -82,18 +94,72 @@ def frame_hashes(c: Computation) -> dict[str, str | None]:
     """The SHA-256 of each canonical input frame the content hash covers (:func:`sha256_frame`):
     registry, posts, members, returns, and each extra input only when given (so that earlier
     bundles keep their hash)."""
-    reg = c.registry
+    return input_frame_hashes(c.registry, c.returns, c.extra)
+
+
+def input_frame_hashes(registry: Registry, returns: pl.DataFrame, extra: Extra) -> dict[str, str | None]:
+    """:func:`frame_hashes` of a computation holding these input frames."""
     hashes: dict[str, str | None] = {
-        "registry": sha256_frame(reg.households),
-        "posts": sha256_frame(reg.posts) if reg.posts is not None else None,
-        "members": sha256_frame(reg.persons) if reg.persons is not None else None,
-        "returns": sha256_frame(c.returns),
+        "registry": sha256_frame(registry.households),
+        "posts": sha256_frame(registry.posts) if registry.posts is not None else None,
+        "members": sha256_frame(registry.persons) if registry.persons is not None else None,
+        "returns": sha256_frame(returns),
     }
     for name in EXTRA_INPUTS:
-        frame = getattr(c.extra, name)
+        frame = getattr(extra, name)
         if frame is not None:
             hashes[name] = sha256_frame(frame)
     return hashes
+
+
+class EarlyBundle:
+    """The bundle's two large renders started on other threads as soon as their frames exist
+    (``compute(..., early=EarlyBundle())``, :class:`dividends.compute.EarlyWork`):
+    :func:`input_frame_hashes` (the canonical CSV of a million households) while the engine
+    allocates, and the output files (:func:`render_outputs`) while the invariants run; polars
+    and hashlib release the GIL. Nothing is written: :func:`write_bundle` writes only a
+    computation that passed every invariant. :meth:`frames` and :meth:`outputs` give a result
+    only to a computation holding exactly those frame objects (frames are immutable), so a
+    computation of other inputs is hashed and rendered afresh, never given stale bytes."""
+
+    def __init__(self) -> None:
+        self._frames: Future[dict[str, str | None]] | None = None
+        self._inputs: tuple[object, ...] = ()
+        self._outputs: Future[dict[str, bytes]] | None = None
+        self._allocation: object = None
+
+    def inputs_ready(self, registry: Registry, returns: pl.DataFrame, extra: Extra) -> None:
+        self._frames = _on_thread("frame-hashes", input_frame_hashes, registry, returns, extra)
+        self._inputs = (registry, returns, extra)
+
+    def allocated(self, allocation: Allocation) -> None:
+        self._outputs = _on_thread("outputs", allocation_outputs, allocation)
+        self._allocation = allocation
+
+    def frames(self, c: Computation) -> dict[str, str | None]:
+        """:func:`frame_hashes` of ``c``."""
+        if self._frames is None or not _same(self._inputs, (c.registry, c.returns, c.extra)):
+            return frame_hashes(c)
+        return self._frames.result()
+
+    def outputs(self, c: Computation) -> dict[str, bytes]:
+        """:func:`render_outputs` of ``c``."""
+        if self._outputs is None or self._allocation is not c.allocation:
+            return render_outputs(c)
+        return {**self._outputs.result(), **excluded_output(c)}
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _on_thread(name: str, work: Any, *args: object) -> Future[Any]:
+    """``work(*args)`` on a thread of its own, which ends with it."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
+        return executor.submit(work, *args)
+    finally:
+        executor.shutdown(wait=False)
 
 
 def content_hash(c: Computation, outputs: dict[str, bytes], output_hashes: dict[str, str] | None = None,
@@ -136,23 +202,26 @@ def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, 
     }
 
 
-def write_bundle(c: Computation, out: Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Write the directory atomically; refuses to replace a non-empty one unless asked."""
+def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
+                 early: EarlyBundle | None = None) -> dict[str, Any]:
+    """Write the directory atomically; refuses to replace a non-empty one unless asked.
+    ``early``: the hashes and renders started while computing (:class:`EarlyBundle`), if any."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
-    # the canonical input frames are rendered and hashed on a second thread while this one
-    # renders the outputs and copies the inputs (polars and hashlib release the GIL): the two
-    # largest renders of the bundle overlap instead of following each other
+    # the canonical input frames are rendered and hashed on a second thread (started early, or
+    # here) while this one copies the inputs and renders the outputs (unless rendered early
+    # meanwhile); polars and hashlib release the GIL: the largest renders of the bundle overlap
+    # instead of following each other
+    copies = input_copies(c.inputs, c)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes") as worker:
-        frames = worker.submit(frame_hashes, c)
-        outputs = render_outputs(c)
-        copies = input_copies(c.inputs, c)
+        frames = worker.submit(early.frames if early is not None else frame_hashes, c)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
             (staging / "inputs").mkdir()
             hashes = {name: copy_hashed(path, staging / "inputs" / name) for name, path in copies.items()}  # one read each
+            outputs = early.outputs(c) if early is not None else render_outputs(c)
             manifest = build_manifest(c, outputs, copies, hashes, frames.result())
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
@@ -30,6 +31,18 @@ from schemes.presets import preset_names, preset_path
 from schemes.problems import InputError, Problem
 
 Phase = Callable[[str, int, int], None]  # (what, done, total)
+
+
+class EarlyWork(Protocol):
+    """Work a caller starts on the computation's frames as soon as they exist, before the
+    computation returns (the CLI's bundle: :class:`dividends.bundle.EarlyBundle`). Frames are
+    immutable: whatever is done with them is valid for the result that will hold them."""
+
+    def inputs_ready(self, registry: Registry, returns: pl.DataFrame, extra: Extra) -> None:
+        """The read and checked input frames, final, before the allocation."""
+
+    def allocated(self, allocation: Allocation) -> None:
+        """The allocation, before its invariants are checked (nothing may be written before)."""
 
 
 class InvariantError(Exception):
@@ -138,9 +151,13 @@ class Computation:
         return self.source.scheme
 
 
-def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
+def compute(inputs: Inputs, progress: Phase | None = None, early: EarlyWork | None = None) -> Computation:
     """Read, validate, allocate and check. Raises :class:`InputError` for anything the user
-    must fix (every problem at once) and :class:`InvariantError` for an engine bug."""
+    must fix (every problem at once) and :class:`InvariantError` for an engine bug.
+
+    ``early`` is told of the input frames once they are final and of the allocation before its
+    invariants run (:class:`EarlyWork`), with the very objects the result will hold: the CLI
+    hashes and renders the bundle on other threads meanwhile."""
     def phase(what: str, done: int = 0, total: int = 1) -> None:
         if progress:
             progress(what, done, total)
@@ -192,12 +209,16 @@ def compute(inputs: Inputs, progress: Phase | None = None) -> Computation:
         raise InputError([Problem(Msg("compute.return_without_households", village=v), file=str(inputs.returns))
                           for v in orphan_returns.to_list()])
 
-    return allocate_checked(inputs, source, registry, returns, reference, progress, extra)
+    if early is not None:
+        early.inputs_ready(registry, returns, extra)
+    return allocate_checked(inputs, source, registry, returns, reference, progress, extra, early)
 
 
 def allocate_checked(inputs: Inputs, source: SchemeSource, registry: Registry, returns: pl.DataFrame,
-                     reference: date, progress: Phase | None = None, extra: Extra | None = None) -> Computation:
-    """Allocate already-read inputs under ``source`` and run every invariant."""
+                     reference: date, progress: Phase | None = None, extra: Extra | None = None,
+                     early: EarlyWork | None = None) -> Computation:
+    """Allocate already-read inputs under ``source`` and run every invariant (``early``: see
+    :func:`compute`)."""
     total = len(source.scheme.steps)
     extra = extra or Extra()
     allocation = allocate(
@@ -206,6 +227,8 @@ def allocate_checked(inputs: Inputs, source: SchemeSource, registry: Registry, r
         progress=(lambda i, n, step: progress(f"step:{step}", i, n)) if progress else None,
         extra=extra,
     )
+    if early is not None:
+        early.allocated(allocation)
     if progress:
         progress("invariants", total, total)
     violations = check(allocation)

@@ -581,7 +581,9 @@ def _scheme_of(run: Run):  # type: ignore[no-untyped-def]
 
 async def cancel(run_id: int, actor: str, reason: str, clock: Clock = SystemClock()) -> Outcome:
     """Abandon a run that posted nothing (draft, computed or publicized), e.g. when the
-    registry must be corrected first. Posted runs are reversed instead."""
+    registry must be corrected first. Posted runs are reversed instead. A cancelled correction
+    or prepared reversal gives up its link to the run it replaces or reverses (a one-to-one
+    column), so that run can be corrected or reversed again; the audit event keeps the link."""
     run = await get_run(run_id)
     if run.state == "cancelled":
         return Outcome(run, False)
@@ -589,9 +591,11 @@ async def cancel(run_id: int, actor: str, reason: str, clock: Clock = SystemCloc
         raise refuse("run.illegal", run=run.id, state=state_name(run.state), action="cancel",
                      needed=states("draft", "computed", "publicized"))
     source = run.state
+    links = {name: linked for name in ("replaces", "reverses")
+             if (linked := getattr(run, f"{name}_id", None)) is not None}
     async with transaction():
-        await _advance(run, source, "cancelled", closed_at=clock.now())
-        await audit.record(actor, "run.cancel", "run", run.id, village=run.village, reason=reason, was=source)
+        await _advance(run, source, "cancelled", closed_at=clock.now(), **{f"{name}_id": None for name in links})
+        await audit.record(actor, "run.cancel", "run", run.id, village=run.village, reason=reason, was=source, **links)
     return Outcome(run, True)
 
 

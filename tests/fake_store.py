@@ -18,16 +18,21 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
+import pytest
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
 from dividends import ledger
+from dividends.actors import Place
 from dividends.hashing import sha256_bytes
+from dividends.store.approvals import ApprovalFacts
+from dividends.store.facts import MAX_ID
+from dividends.store.records import ObjectionFacts, RunFacts
 
 
 # ------------------------------------------------------------------------------- rows
@@ -38,17 +43,39 @@ class Village:
     id: int
     code: str
     name: str
+    county_id: int | None = 1
+    township_id: int | None = None
+    county_code: str | None = "default"
 
 
 @dataclass
 class Scheme:
     title: str
+    text: str = ""
+    scheme_id: str = ""
+    version: int = 1
 
 
 @dataclass
 class Snapshot:
     id: int
     households_file: str
+    village_id: int = 0
+    period: int = 2024
+    version: int = 1
+    members_file: str | None = None
+    posts_file: str | None = None
+    events_file: str | None = None
+    format: str = "csv-v1"
+    frames: dict[str, str] | None = None
+    facts: dict[str, Any] | None = None
+
+
+@dataclass
+class AssetReturn:
+    id: int
+    asset: str = "asset"
+    amount_fen: int = 0
 
 
 @dataclass
@@ -63,6 +90,76 @@ class Run:
     replaces_id: int | None = None
     paid_at: datetime | None = None
     closed_at: datetime | None = None
+    prepared_by: str = "acc"
+    approved_by: str | None = None
+    pool_fen: int = 0
+    asset_return: AssetReturn | None = None
+    asset_return_id: int = 0
+    reverses_id: int | None = None
+    content_hash: str | None = None
+    manifest: dict[str, Any] | None = None
+    lines: int = 0
+    brought_forward: dict[str, Any] | None = None
+    correction_needed: str = ""
+    deductions_file: str | None = None
+    earlier_paid: dict[str, Any] | None = None
+    recoveries: list[Any] | None = None
+    notice_start: date | None = None
+    notice_end: date | None = None
+    created_at: datetime = datetime(2025, 1, 1, tzinfo=UTC)
+    computed_at: datetime | None = None
+    publicized_at: datetime | None = None
+    approved_at: datetime | None = None
+
+
+@dataclass
+class Objection:
+    """An objection row; ``run`` is the run as the store's ``objection_by_id`` prefetches it."""
+
+    id: int
+    run_id: int
+    household_id: str
+    text: str
+    channel: str
+    recorded_by: str
+    message_sid: str | None = None
+    status: str = "open"
+    resolution: str = ""
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    run: Run | None = field(default=None, repr=False, compare=False)
+    _fake: Any = field(default=None, repr=False, compare=False)
+
+    async def refresh_from_db(self) -> None:
+        """The ORM row's method the use case calls after resolving: the stored values again."""
+        stored = next(o for o in self._fake.tables.objections if o.id == self.id)
+        for name in ("status", "resolution", "resolved_by", "resolved_at", "text"):
+            setattr(self, name, getattr(stored, name))
+
+
+@dataclass
+class Decision:
+    id: int
+    run_id: int
+    kind: str  # review | return
+    content_hash: str
+    decided_by: str
+    decided_at: datetime
+    township_id: int | None = None
+    filing_number: str = ""
+    text: str = ""
+
+
+@dataclass
+class Debt:
+    id: int
+    village_id: int
+    run_id: int
+    household_id: str
+    kind: str  # deduction | overpayment
+    creditor: str
+    reason: str
+    amount_fen: int
 
 
 @dataclass
@@ -143,6 +240,13 @@ class Tables:
     corrections: list[tuple[int, str, str, str]] = field(default_factory=list)  # approved: run, household, account, bank
     audit: list[AuditEvent] = field(default_factory=list)
     entries: list[tuple[int, int | None, ledger.Entry]] = field(default_factory=list)  # id, run_id, entry
+    snapshots: list[Snapshot] = field(default_factory=list)
+    objections: list[Objection] = field(default_factory=list)
+    resolutions: dict[int, dict[str, Any]] = field(default_factory=dict)  # run id -> the stored resolution
+    decisions: list[Decision] = field(default_factory=list)
+    townships: dict[int, str] = field(default_factory=dict)  # id -> code
+    debts: list[Debt] = field(default_factory=list)
+    debt_recoveries: list[tuple[int, int, int]] = field(default_factory=list)  # debt, run, recovered fen
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -180,6 +284,174 @@ class FakeRuns(_Repository):
 
     async def line_rows(self, run_id: int) -> list[tuple[str, str, int, object]]:
         return sorted(self.t.lines.get(run_id, []), key=lambda r: (r[0], r[1]))
+
+    async def create_run(self, **fields: object) -> Run:
+        values: dict[str, Any] = dict(fields)
+        for link in ("reverses", "replaces"):
+            if link in values:
+                linked = values.pop(link)
+                values[f"{link}_id"] = linked.id if linked is not None else None  # type: ignore[attr-defined]
+        if values.get("asset_return") is not None:
+            values["asset_return_id"] = values["asset_return"].id
+        for link in ("reverses_id", "replaces_id"):  # one-to-one links: unique columns
+            if values.get(link) is not None and any(getattr(r, link) == values[link] for r in self.t.runs.values()):
+                raise IntegrityError(f"{link} {values[link]} is taken (one to one)")
+        run = Run(id=self.t.new_id(), state=str(values.pop("state", "draft")), created_at=datetime.now(UTC), **values)
+        self.t.runs[run.id] = run
+        self.t.lines.setdefault(run.id, [])
+        return copy.copy(run)
+
+    async def live_runs_of_return(self, asset_return_id: int, not_live: Sequence[str]) -> list[Run]:
+        return [copy.copy(r) for _, r in sorted(self.t.runs.items()) if r.asset_return_id == asset_return_id
+                and r.kind != "reversal" and r.state not in list(not_live)]
+
+    async def pending_reversal_of(self, run_id: int) -> Run | None:
+        found = [r for _, r in sorted(self.t.runs.items()) if r.reverses_id == run_id and r.kind == "reversal"
+                 and r.state in ("computed", "closed")]
+        return copy.copy(found[0]) if found else None
+
+    async def correction_of(self, run_id: int) -> Run | None:
+        found = [r for _, r in sorted(self.t.runs.items()) if r.replaces_id == run_id and r.state != "cancelled"]
+        return copy.copy(found[-1]) if found else None
+
+    async def insert_lines(self, rows: Sequence[Sequence[object]]) -> None:
+        for run_id, kind, recipient, amount, breakdown in rows:
+            if any((k, r) == (kind, recipient) for k, r, _, _ in self.t.lines.get(int(run_id), [])):  # type: ignore[call-overload]
+                raise IntegrityError(f"line {kind} {recipient} of run {run_id} exists")  # unique (run, kind, recipient)
+            self.t.lines.setdefault(int(run_id), []).append(  # type: ignore[call-overload]
+                (str(kind), str(recipient), int(amount), breakdown))  # type: ignore[call-overload]
+
+    async def household_in_snapshot(self, snapshot_id: int, household_id: str) -> bool:
+        snapshot = next((s for s in self.t.snapshots if s.id == snapshot_id), None)
+        if snapshot is None:
+            return False
+        people = pl.read_csv(io.BytesIO(self.t.files[snapshot.households_file][1]), infer_schema=False)
+        return household_id in people["household_id"].to_list()
+
+    async def objection_by_sid(self, message_sid: str) -> Objection | None:
+        found = next((o for o in self.t.objections if o.message_sid == message_sid), None)
+        return copy.copy(found) if found is not None else None
+
+    async def objection_by_id(self, objection_id: int) -> Objection | None:
+        found = next((o for o in self.t.objections if o.id == objection_id), None)
+        if found is None:
+            return None
+        return replace(found, run=copy.copy(self.t.runs[found.run_id]), _fake=self._fake)
+
+    async def create_objection(self, **fields: object) -> Objection:
+        values: dict[str, Any] = dict(fields)
+        run = values.pop("run")
+        if values.get("message_sid") and any(o.message_sid == values["message_sid"] for o in self.t.objections):
+            raise IntegrityError("an SMS objection is recorded once (unique message_sid)")
+        row = Objection(id=self.t.new_id(), run_id=run.id, **values)
+        self.t.objections.append(row)
+        return copy.copy(row)
+
+    async def resolve_open_objection(self, objection_id: int, resolution: str, actor: str, at: datetime) -> None:
+        for o in self.t.objections:
+            if o.id == objection_id and o.status == "open":
+                o.status, o.resolution, o.resolved_by, o.resolved_at = "resolved", resolution, actor, at
+
+    async def open_objections(self, run: Run) -> list[str]:
+        return sorted(o.household_id for o in self.t.objections if o.run_id == run.id and o.status == "open")
+
+
+class FakeFacts(_Repository):
+    """dividends/store/facts.py: the plain records the rules are checked on."""
+
+    async def run_facts(self, run_id: int) -> RunFacts | None:
+        if not (isinstance(run_id, int) and 0 < run_id <= MAX_ID):
+            return None
+        row = self.t.runs.get(run_id)
+        if row is None:
+            return None
+        v = row.village
+        return RunFacts(row.id, Place(v.id, v.county_id, v.code, v.township_id), row.period, row.kind, row.state,
+                        row.prepared_by, row.approved_by, row.asset_return_id, row.reverses_id, row.replaces_id,
+                        row.notice_start, row.notice_end)
+
+    async def objection_facts(self, objection_id: int) -> ObjectionFacts | None:
+        if not (isinstance(objection_id, int) and 0 < objection_id <= MAX_ID):
+            return None
+        row = next((o for o in self.t.objections if o.id == objection_id), None)
+        return None if row is None else ObjectionFacts(row.id, row.run_id, row.status)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class FakeApprovals(_Repository):
+    """dividends/store/approvals.py (resolutions, reviews, returns; not the evidence)."""
+
+    def _run(self, run_id: int) -> Run:
+        if run_id not in self.t.runs:
+            raise DoesNotExist(f"no run {run_id}")
+        return self.t.runs[run_id]
+
+    async def approval_facts(self, run_id: int) -> ApprovalFacts:
+        run = self._run(run_id)
+        return ApprovalFacts(run.content_hash or "", run.village.county_code, run.village.township_id)
+
+    async def record_resolution(self, run: Run, counts: dict[str, Any], *, content_hash: str, quorum: str,
+                                majority: str, actor: str, at: datetime) -> None:
+        if run.id in self.t.resolutions:
+            raise IntegrityError(f"run {run.id} has a resolution (one to one)")
+        self.t.resolutions[run.id] = {
+            "run": run.id, "content_hash": content_hash, "meeting_date": counts["meeting_date"].isoformat(),
+            "body": counts["body"], **{k: counts[k] for k in ("entitled", "present", "votes_for", "votes_against",
+                                                               "abstaining")},
+            "rules": {"quorum": quorum, "majority": majority}, "recorded_by": actor, "recorded_at": _iso(at)}
+
+    async def resolution_of(self, run_id: int) -> dict[str, Any] | None:
+        found = self.t.resolutions.get(run_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    async def record_decision(self, run_id: int, kind: str, *, content_hash: str, actor: str, at: datetime,
+                              township_id: int | None = None, filing_number: str = "", text: str = "") -> None:
+        run = self._run(run_id)
+        async with self._fake.transaction():
+            row = Decision(self.t.new_id(), run_id, kind, content_hash, actor, at, township_id, filing_number, text)
+            self.t.decisions.append(row)
+            await self._fake.audit.record(actor, f"run.{kind}", "run", run_id, village=run.village, decision=row.id,
+                                          content_hash=content_hash, filing_number=filing_number, text=text)
+
+    async def decisions_of(self, run_id: int) -> list[dict[str, Any]]:
+        return [{"kind": d.kind, "content_hash": d.content_hash,
+                 "township": self.t.townships.get(d.township_id) if d.township_id is not None else None,
+                 "filing_number": d.filing_number, "text": d.text, "by": d.decided_by, "at": _iso(d.decided_at)}
+                for d in self.t.decisions if d.run_id == run_id]
+
+    async def reviewed(self, run_id: int, content_hash: str) -> bool:
+        return any(d.run_id == run_id and d.kind == "review" and d.content_hash == content_hash
+                   for d in self.t.decisions)
+
+    async def was_returned(self, run_id: int) -> bool:
+        return any(d.run_id == run_id and d.kind == "return" for d in self.t.decisions)
+
+    async def return_to_draft(self, run_id: int, source: str, *, content_hash: str, reason: str, actor: str,
+                              at: datetime) -> bool:
+        run = self._run(run_id)
+        async with self._fake.transaction():
+            if await self._fake.runs.move_state(run_id, [source], "draft", content_hash=None, manifest=None, lines=0,
+                                                computed_at=None, notice_start=None, notice_end=None,
+                                                publicized_at=None) != 1:
+                return False
+            self.t.lines[run_id] = []
+            row = Decision(self.t.new_id(), run_id, "return", content_hash, actor, at, text=reason)
+            self.t.decisions.append(row)
+            await self._fake.audit.record(actor, "run.return", "run", run_id, village=run.village, decision=row.id,
+                                          was=source, content_hash=content_hash, reason=reason)
+        return True
+
+    async def refresh_snapshot(self, run_id: int) -> int | None:
+        run = self._run(run_id)
+        versions = [s for s in self.t.snapshots if s.village_id == run.village.id and s.period == run.period]
+        if not versions or run.state != "draft":
+            return None
+        newest = max(versions, key=lambda s: s.version)
+        run.snapshot = newest
+        return newest.version
 
 
 class FakeFiles(_Repository):
@@ -365,7 +637,43 @@ class FakeLedger(_Repository):
 
 
 class FakeRecoveries(_Repository):
-    """dividends/store/recoveries.py (what was paid under the runs a correction replaces)."""
+    """dividends/store/recoveries.py (what was paid under the runs a correction replaces; the
+    debts a run records and takes)."""
+
+    async def record_taken(self, run: Run, taken: Sequence[Any]) -> None:
+        self.t.debt_recoveries = [r for r in self.t.debt_recoveries if r[1] != run.id]
+        self.t.debts = [d for d in self.t.debts if not (d.run_id == run.id and d.kind == "deduction")]
+        for t in taken:
+            debt_id = t.debt
+            if debt_id is None:
+                debt = Debt(self.t.new_id(), run.village.id, run.id, t.household, "deduction", t.creditor, t.reason,
+                            t.amount_fen)
+                self.t.debts.append(debt)
+                debt_id = debt.id
+            if t.recovered_fen:
+                self.t.debt_recoveries.append((debt_id, run.id, t.recovered_fen))
+
+    async def new_debts(self, run_id: int) -> list[tuple[str, str, int]]:
+        return [(d.household_id, d.creditor, int(d.amount_fen)) for d in self.t.debts
+                if d.run_id == run_id and d.kind == "deduction"]
+
+    async def record_overpayments(self, run: Run, amounts: Mapping[str, int], creditor: str, reason: str) -> None:
+        for household, fen in sorted(amounts.items()):
+            self.t.debts.append(Debt(self.t.new_id(), run.village.id, run.id, household, "overpayment", creditor,
+                                     reason, fen))
+
+    async def runs_taking_debts_of(self, run: Run) -> list[Run]:
+        ids = {d.id for d in self.t.debts if d.run_id == run.id}
+        if not ids:
+            return []
+        return [copy.copy(r) for _, r in sorted(self.t.runs.items()) if r.village.id == run.village.id
+                and r.state not in ("cancelled", "reversed") and r.recoveries is not None
+                and any(int(o[0]) in ids for o in r.recoveries or [])]
+
+    async def reversed_source(self, run: Run) -> int | None:
+        ids = {int(o[0]) for o in run.recoveries or []}
+        sources = sorted(d.run_id for d in self.t.debts if d.id in ids and self.t.runs[d.run_id].state == "reversed")
+        return sources[0] if sources else None
 
     async def paid_under_replaced(self, run: Run) -> dict[str, int]:
         paid: dict[str, int] = {}
@@ -378,13 +686,41 @@ class FakeRecoveries(_Repository):
         return paid
 
 
+class FakeCarryover(_Repository):
+    """dividends/store/carryover.py (the live runs a reversal invalidates, and flagging them)."""
+
+    async def runs_to_flag(self, source: Run) -> list[tuple[Run, str]]:
+        from dividends.carryover import EARLIER_REVERSED, REVERSED
+        live = [r for _, r in sorted(self.t.runs.items()) if r.village.id == source.village.id
+                and r.kind in ("regular", "correction") and r.state not in ("cancelled", "reversed")]
+        drawing = [r for r in live if r.period == source.period + 1 and r.brought_forward is not None
+                   and r.brought_forward.get("run") == source.id]
+        capped = [r for r in live if r.period == source.period and r.id != source.id and r.earlier_paid is not None
+                  and source.id in (r.earlier_paid.get("runs") or [])]
+        return [(copy.copy(r), REVERSED) for r in drawing] + [(copy.copy(r), EARLIER_REVERSED) for r in capped]
+
+    async def flag(self, run_ids: Iterable[int], reason: str) -> int:
+        ids = list(run_ids)
+        for run_id in ids:
+            self.t.runs[run_id].correction_needed = reason
+        return len([i for i in ids if i in self.t.runs])
+
+
 # ------------------------------------------------------------------------------ store
 
 
 #: (store module, function) -> the fake repository attribute holding it; the modules that
 #: imported a function by name are patched too (IMPORTED_BY).
 FAKED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "dividends.store.runs": ("runs", ("run_by_id", "move_state", "line_rows")),
+    "dividends.store.runs": ("runs", (
+        "run_by_id", "move_state", "line_rows", "create_run", "live_runs_of_return", "pending_reversal_of",
+        "correction_of", "insert_lines", "household_in_snapshot", "objection_by_sid", "objection_by_id",
+        "create_objection", "resolve_open_objection", "open_objections")),
+    "dividends.store.facts": ("facts", ("run_facts", "objection_facts")),
+    "dividends.store.approvals": ("approvals", (
+        "approval_facts", "record_resolution", "resolution_of", "record_decision", "decisions_of", "reviewed",
+        "was_returned", "return_to_draft", "refresh_snapshot")),
+    "dividends.store.carryover": ("carryover", ("runs_to_flag", "flag")),
     "dividends.store.files": ("files", ("put_file", "get_file", "file_name")),
     "dividends.store.payouts": ("payouts", (
         "item_rows", "first_batch", "last_batch", "batch_numbered", "get_batch", "batch_count", "pending_count",
@@ -394,7 +730,9 @@ FAKED: dict[str, tuple[str, tuple[str, ...]]] = {
     "dividends.store.payees": ("payees", ("approved_accounts",)),
     "dividends.store.audit": ("audit", ("record", "events")),
     "dividends.store.ledger": ("ledger", ("append", "entries_of_run")),
-    "dividends.store.recoveries": ("recoveries", ("paid_under_replaced",)),
+    "dividends.store.recoveries": ("recoveries", (
+        "paid_under_replaced", "record_taken", "new_debts", "record_overpayments", "runs_taking_debts_of",
+        "reversed_source")),
     "dividends.store.transactions": ("", ("transaction",)),
 }
 IMPORTED_BY: dict[str, tuple[str, ...]] = {
@@ -419,6 +757,9 @@ class FakeStore:
         self.audit = FakeAudit(self)
         self.ledger = FakeLedger(self)
         self.recoveries = FakeRecoveries(self)
+        self.facts = FakeFacts(self)
+        self.approvals = FakeApprovals(self)
+        self.carryover = FakeCarryover(self)
         self._depth = 0
         self.committed = 0  # outermost transactions committed
         self.rolled_back = 0
@@ -469,11 +810,16 @@ class FakeStore:
     def add_run(self, households: Sequence[tuple[str, int]] | pl.DataFrame, *, state: str = "approved",
                 run_id: int | None = None, village: tuple[str, str] = ("V0001", "一村"), period: int = 2024,
                 scheme_title: str = "按股分红", replaces: int | None = None,
-                lines: Sequence[tuple[str, str, int]] = (), snapshot: pl.DataFrame | None = None) -> Run:
+                lines: Sequence[tuple[str, str, int]] = (), snapshot: pl.DataFrame | None = None,
+                village_id: int | None = None, county: tuple[int | None, str | None] = (1, "default"),
+                township: tuple[int, str] | None = None, **columns: Any) -> Run:
         """A run owing ``households`` ``(household_id, amount_fen)`` (or a snapshot frame with
         ``amount_fen``), each with a bank account unless its ``account_no`` is empty. ``lines``
         adds other allocation lines ``(recipient_kind, recipient_id, amount_fen)``; ``snapshot``
-        is the registry snapshot's households as stored (instead of the one made up here)."""
+        is the registry snapshot's households as stored (instead of the one made up here).
+        Runs of one village code share the village (``village_id``, ``county`` (id, code) and
+        ``township`` (id, code) set where it is first made); ``columns`` are other columns of
+        the run (``prepared_by``, ``content_hash``, ``notice_end``, ...)."""
         if isinstance(households, pl.DataFrame):
             people = households
         else:
@@ -483,16 +829,32 @@ class FakeStore:
                 schema={"household_id": pl.String, "head_name": pl.String, "id_number": pl.String,
                         "account_no": pl.String, "bank": pl.String, "amount_fen": pl.Int64}, orient="row")
         run_id = run_id if run_id is not None else self.tables.new_id()
+        place = self.village(*village, village_id=village_id, county=county, township=township)
         buffer = io.BytesIO()
         (snapshot if snapshot is not None else people.drop("amount_fen")).write_csv(buffer)
         digest = sha256_bytes(buffer.getvalue())
         self.tables.files.setdefault(digest, ("households.csv", buffer.getvalue()))
-        run = Run(run_id, state, Village(self.tables.new_id(), *village), Scheme(scheme_title),
-                  Snapshot(self.tables.new_id(), digest), period=period, replaces_id=replaces)
+        stored = Snapshot(self.tables.new_id(), digest, village_id=place.id, period=period)
+        self.tables.snapshots.append(stored)
+        asset_return = AssetReturn(self.tables.new_id())
+        run = Run(run_id, state, place, Scheme(scheme_title), stored, period=period, replaces_id=replaces,
+                  asset_return=asset_return, asset_return_id=asset_return.id, **columns)
         self.tables.runs[run_id] = run
         self.tables.lines[run_id] = [("household", h, int(a), "{}") for h, a in people.select(
             "household_id", "amount_fen").rows()] + [(k, r, a, "{}") for k, r, a in lines]
         return run
+
+    def village(self, code: str, name: str, *, village_id: int | None = None,
+                county: tuple[int | None, str | None] = (1, "default"),
+                township: tuple[int, str] | None = None) -> Village:
+        """The village of ``code`` (made on first use)."""
+        for run in self.tables.runs.values():
+            if run.village.code == code:
+                return run.village
+        if township is not None:
+            self.tables.townships[township[0]] = township[1]
+        return Village(village_id if village_id is not None else self.tables.new_id(), code, name, county[0],
+                       township[0] if township else None, county[1])
 
     def approve_correction(self, run_id: int, household_id: str, account_no: str, bank: str = "") -> None:
         """A payee account correction approved on the run (what dividends/store/payees.py keeps)."""
@@ -507,3 +869,9 @@ class FakeStore:
 
     def actions(self, run_id: int) -> list[str]:
         return [e.action for e in self.tables.audit if e.object_id == str(run_id)]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
+    """The fake store installed in place of the store's functions for one test."""
+    return FakeStore().install(monkeypatch)

@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import polars as pl
+from dividends.cli import allocator  # noqa: F401  (before polars: its allocator's settings)
+
+import polars as pl  # noqa: E402
 import typer
 
-from dividends.bundle import verify_bundle, write_bundle
+from dividends.bundle import EarlyBundle, verify_bundle, write_bundle
 from dividends.cli.console import err, out, progress, say, show_problems, table, text, yuan
 from dividends.registry import Registry
 from dividends.registry.mapping import ColumnMapping, load_mapping
@@ -74,14 +76,14 @@ def show_reading(registry: Registry) -> None:
         say("cli.compute.no_sms", count=unreachable.height, households=ids)
 
 
-def _with_progress(inputs: Inputs, big: bool) -> Computation:
+def _with_progress(inputs: Inputs, big: bool, early: EarlyBundle | None = None) -> Computation:
     with progress(big) as bar:
         task = bar.add_task("", total=None)
 
         def report(what: str, done: int, total: int) -> None:
             bar.update(task, description=what, completed=done, total=total)
 
-        return run_compute(inputs, report)
+        return run_compute(inputs, report, early)
 
 
 def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
@@ -98,10 +100,14 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
                              vocabulary),
                      brought_forward=brought_forward, deductions=deductions, earlier_paid=earlier_paid, events=events)
     big = registry.exists() and registry.stat().st_size > 2_000_000
-    result = _with_progress(inputs, big)
+    early = EarlyBundle()  # the bundle hashes and renders on other threads while the engine works
+    result = _with_progress(inputs, big, early)
     show_reading(result.registry)
-    manifest = write_bundle(result, out_dir, overwrite=overwrite)
-    print_summary(result)
+    with out.capture() as summary:  # the tables drawn while the bundle's threads finish, shown once it is written
+        print_summary(result)
+    manifest = write_bundle(result, out_dir, overwrite=overwrite, early=early)
+    out.file.write(summary.get())
+    out.file.flush()
     if result.registry.exclusions:
         show_problems(result.registry.exclusions, limit=20)
         say("cli.compute.excluded", count=len(result.registry.exclusions), file=str(out_dir / "excluded.csv"))

@@ -93,7 +93,7 @@ def _fen(text: pl.Series) -> pl.Series:
         pl.when("cents")
         .then(
             ~pl.col("signed") & (joined_ >= 0) & (n >= 4) & (n <= 19)
-            & ((n == 4) | (joined_ >= pl.lit(10, pl.Int64).pow(n.cast(pl.Int64) - 2)))
+            & ((n == 4) | (joined_ >= pl.lit(10, pl.Int64).pow((n.cast(pl.Int64) - 2).clip(0))))
         )
         .otherwise(_digit_count_is(pl.col("plain"), n) & (n <= 16))
         .fill_null(False)
@@ -102,12 +102,14 @@ def _fen(text: pl.Series) -> pl.Series:
 
 
 def _digit_count_is(value: pl.Expr, length: pl.Expr) -> pl.Expr:
-    """``value`` >= 0 has exactly ``length`` (1-18) digits."""
+    """``value`` >= 0 has exactly ``length`` (1-18) digits. (Polars evaluates the power on every
+    row, also where ``length`` is 0 and the answer is False already: the exponent is clipped at 0,
+    as a negative one fails the whole column since polars 2.2.)"""
     return (
         (value >= 0)
         & (length >= 1)
         & (length <= 18)
-        & ((length == 1) | (value >= pl.lit(10, pl.Int64).pow(length.cast(pl.Int64) - 1)))
+        & ((length == 1) | (value >= pl.lit(10, pl.Int64).pow((length.cast(pl.Int64) - 1).clip(0))))
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dividends.bundle import verify_bundle, write_bundle
+from dividends.bundle import EarlyBundle, frame_hashes, render_outputs, verify_bundle, write_bundle
 from dividends.compare import compare
 from dividends.compute import Inputs, compute
 from schemes.problems import InputError
@@ -60,6 +60,21 @@ def test_any_row_order_gives_identical_files_and_hash(files: SampleFiles, tmp_pa
     assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
     assert original["content_hash"] == again["content_hash"]
     assert original["inputs"] != again["inputs"]  # the raw files differ; their content does not
+
+
+def test_a_bundle_started_early_is_the_same_and_only_for_its_own_frames(files: SampleFiles, tmp_path: Path) -> None:
+    early = EarlyBundle()
+    result = compute(inputs(files), early=early)
+    assert early.frames(result) == frame_hashes(result)
+    assert early.outputs(result) == render_outputs(result)
+    assert write_bundle(result, tmp_path / "a", early=early) == write_bundle(result, tmp_path / "b")
+    assert (tmp_path / "a" / "allocations.csv").read_bytes() == (tmp_path / "b" / "allocations.csv").read_bytes()
+    other = compute(inputs(files, period=2023))  # other frame objects: hashed and rendered afresh
+    assert early.frames(other) == frame_hashes(other)
+    assert early.outputs(other) == render_outputs(other)
+    assert write_bundle(other, tmp_path / "c", early=early) == write_bundle(other, tmp_path / "d")
+    assert EarlyBundle().frames(result) == frame_hashes(result)  # never started: computed on the spot
+    assert EarlyBundle().outputs(result) == render_outputs(result)
 
 
 def test_verify_accepts_an_untouched_directory(files: SampleFiles, tmp_path: Path) -> None:

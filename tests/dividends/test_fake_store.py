@@ -253,3 +253,264 @@ async def test_the_same_dispatch_gives_the_same_answers_on_sqlite_and_on_the_fak
     assert statuses[:6] == ["opted_out", "sent", "sent", "failed", "sent", "delivered"], statuses
     assert on_sqlite[1][1][9] == 1 and statuses[6] == "sent"  # held for the morning, then sent
     assert on_sqlite[-2][6] == {phones[1]: 1}  # sent at 08:00 in China counts for that day (a UTC comparison)
+
+
+# ---------------------------------------------------------------------------- the run rules
+
+
+RUN_KEYS = ("run", "reversal", "source", "reverses", "correction", "replaces")
+"""The message and audit parameters that name a run (by its role in the scenario, not its id)."""
+
+
+def _rendered(value: Any, ids: dict[int, str], key: str = "") -> Any:
+    """A message parameter as the reader sees it; a run id as its role in the scenario."""
+    from schemes.i18n import Msg
+
+    if isinstance(value, Msg):
+        return value.text("en")
+    if isinstance(value, (list, tuple)):
+        return [_rendered(v, ids, key) for v in value]
+    if key in RUN_KEYS and isinstance(value, int) and not isinstance(value, bool) and value in ids:
+        return ids[value]
+    return value
+
+
+def _said(msg: Any, ids: dict[int, str]) -> tuple[str, dict[str, Any], str]:
+    """A message: its key, its parameters (run ids by their role) and its English text."""
+    params = {k: _rendered(v, ids, k) for k, v in sorted(msg.params.items())}
+    other_rows = any(k in RUN_KEYS and v in ids and ids[v] != "run" for k, v in msg.params.items())
+    return msg.key, params, "" if other_rows else msg.text("en")  # the text names the fake's own row ids
+
+
+async def _attempt(call: Any, ids: dict[int, str], summary: Any = None) -> Any:
+    """What a use case answers: its result summarised, or its refusal (key and parameters)."""
+    from dividends.refusals import Forbidden, NotAllowed
+    from schemes.problems import InputError
+
+    try:
+        result = await call
+    except InputError as refused:
+        return [("refused", *_said(p.msg, ids)) for p in refused.problems]
+    except Forbidden as refused:
+        return ("forbidden", refused.msg.text("en"))
+    except NotAllowed as refused:
+        return ("not found", str(refused.what))
+    return summary(result) if summary is not None else result
+
+
+def _run_seen(run: Any) -> tuple[Any, ...]:
+    return (run.state, run.kind, run.pool_fen, run.prepared_by, run.approved_by, run.content_hash, run.lines,
+            run.notice_start, run.notice_end, run.correction_needed)
+
+
+def _outcome(outcome: Any) -> tuple[Any, ...]:
+    return (outcome.changed, *_run_seen(outcome.run))
+
+
+def _detail(detail: dict[str, Any], ids: dict[int, str]) -> dict[str, Any]:
+    """An audit detail as stored (JSON), row ids of decisions left out, run ids by their role."""
+    import json
+
+    stored = json.loads(json.dumps(detail, default=str))
+    return {k: _rendered(v, ids, k) for k, v in sorted(stored.items()) if k != "decision"}
+
+
+async def _run_scenario(run_id: int, clock: FixedClock, people: dict[str, Any]) -> list[Any]:
+    """A run's whole life through the use cases of dividends/usecases/runs.py and objections.py,
+    each rule tried against the wrong person, state or time first: what a store answers."""
+    from dataclasses import replace as changed
+    from datetime import date, timedelta
+
+    from dividends.approval import ApprovalRules, Resolution
+    from dividends.store import approvals
+    from dividends.store import runs as run_store
+    from dividends.usecases import objections
+    from dividends.usecases import runs as cases
+
+    acc, com, preparer, town, aud, stranger = (people[k] for k in ("acc", "com", "preparer", "town", "aud",
+                                                                    "stranger"))
+    ids = {run_id: "run"}
+    seen: list[Any] = []
+
+    async def step(name: str, call: Any, summary: Any = None) -> Any:
+        seen.append((name, await _attempt(call, ids, summary)))
+        return seen[-1][1]
+
+    async def blockers(actor: Any) -> None:
+        found = await cases.blockers(actor, run_id, clock, rules=review)
+        seen.append(("blockers", actor.username, {a: _said(m, ids) if m else None for a, m in found.items()}))
+
+    review = ApprovalRules(review_counties=frozenset({"*"}))
+    await step("show, another village", cases.show(stranger, run_id))
+    await step("compute, committee", cases.compute(com, run_id, clock))
+    await step("compute", cases.compute(acc, run_id, clock), _outcome)
+    await step("compute again", cases.compute(acc, run_id, clock), _outcome)
+    lines = await runs.lines_frame(run_id)
+    owed = sorted(h for k, h, a, _ in lines.rows() if k == "household" and a > 0)
+    seen.append(("lines", sorted((k, h, a) for k, h, a, _ in lines.rows())))
+    await blockers(acc)
+    await step("approve a computed run", cases.approve(com, run_id, clock))
+    await step("return without a reason", cases.return_run(com, run_id, " ", clock))
+    await step("return, accountant", cases.return_run(acc, run_id, "人口数不对", clock))
+    await step("return", cases.return_run(com, run_id, "人口数不对", clock), _run_seen)
+    seen.append(("returned", await approvals.was_returned(run_id), await run_store.line_rows(run_id)))
+    await step("publicize a draft", cases.publicize(acc, run_id, clock=clock))
+    await step("compute after the return", cases.compute(acc, run_id, clock), _outcome)
+    today = clock.now().date()
+    await step("publicize from yesterday", cases.publicize(acc, run_id, today - timedelta(days=1), clock=clock))
+    await step("publicize for six days", cases.publicize(acc, run_id, today, today + timedelta(days=5), clock=clock))
+    await step("publicize, committee", cases.publicize(com, run_id, clock=clock))
+    await step("publicize", cases.publicize(acc, run_id, clock=clock), _outcome)
+    await step("publicize again", cases.publicize(acc, run_id, clock=clock), _outcome)
+    await step("object for a stranger household", objections.record(acc, run_id, "X9999999", "不对", clock=clock))
+    recorded = await objections.record(com, run_id, owed[0], " 人口数不对 ", channel="cli", clock=clock)
+    objection_id = recorded.id
+    seen.append(("object", (recorded.household_id, recorded.text, recorded.channel, recorded.recorded_by,
+                            recorded.status)))
+    good = Resolution(today + timedelta(days=7), entitled=30, present=21, votes_for=15, votes_against=4, abstaining=2)
+    clock.advance(days=7)
+    await step("approve with an open objection", cases.approve(com, run_id, clock, good))
+    await step("resolve, accountant", objections.resolve(acc, objection_id, "已核实"))
+    await step("resolve, another run", objections.resolve(com, objection_id, "已核实", run_id=run_id + 1),
+               lambda o: o.id)
+    assert seen[-1][1] == ("not found", str(objection_id))
+    seen[-1] = ("resolve, another run", "not found")
+    await step("resolve", objections.resolve(com, objection_id, " 已核实 ", clock=clock),
+               lambda o: (o.status, o.resolution, o.resolved_by, o.resolved_at))
+    await step("resolve again", objections.resolve(com, objection_id, "又核实", clock=clock),
+               lambda o: (o.status, o.resolution, o.resolved_by))
+    await step("object after the notice period", objections.record(acc, run_id, owed[1], "晚了", clock=clock))
+    clock.advance(days=-1)  # the last day of the notice period
+    await step("approve on the notice's last day", cases.approve(
+        com, run_id, clock, changed(good, meeting_date=today + timedelta(days=6))))
+    clock.advance(days=1)
+    await step("approve without a resolution", cases.approve(com, run_id, clock))
+    await step("approve without a quorum", cases.approve(com, run_id, clock, changed(good, present=19, votes_for=13)))
+    await step("approve on a later meeting", cases.approve(com, run_id, clock,
+                                                           changed(good, meeting_date=today + timedelta(days=8))))
+    await step("approve another content", cases.approve(com, run_id, clock, changed(good, content_hash="0" * 64)))
+    await step("approve before the review", cases.approve(com, run_id, clock, good, review))
+    await step("review, committee", cases.review(com, run_id, filing_number="F-1", clock=clock))
+    await step("review", cases.review(town, run_id, filing_number=" 农经备 2025-1 ", note="同意", clock=clock), _run_seen)
+    seen.append(("decisions", await _attempt(cases.decisions(aud, run_id), ids)))
+    await blockers(com)
+    await blockers(preparer)
+    await step("approve one's own run", cases.approve(preparer, run_id, clock, good, review))
+    await step("approve, accountant", cases.approve(acc, run_id, clock, good, review))
+    await step("approve, auditor", cases.approve(aud, run_id, clock, good, review))
+    content = (await runs.get_run(run_id)).content_hash
+    await step("approve", cases.approve(com, run_id, clock, changed(good, content_hash=content), review), _outcome)
+    await step("approve again", cases.approve(com, run_id, clock, good, review), _outcome)
+    seen.append(("resolution", await approvals.resolution_of(run_id)))
+    await step("cancel an approved run", cases.cancel(acc, run_id, "算错了", clock))
+    await step("return an approved run", cases.return_run(com, run_id, "算错了", clock))
+    await step("reverse without a reason", cases.reverse(acc, run_id, "  ", clock))
+    await step("reverse, auditor", cases.reverse(aud, run_id, "算错了", clock))
+    mirror = await step("reverse", cases.reverse(acc, run_id, " 算错了 ", clock), lambda m: m)
+    ids[mirror.id] = "reversal"
+    seen[-1] = ("reverse", _run_seen(mirror), mirror.reverses_id == run_id, mirror.manifest)
+    await step("reverse again", cases.reverse(com, run_id, "又错了", clock), lambda m: ids.get(m.id))
+    await step("links", cases.reversal(acc, run_id), lambda r: {k: _rendered(v, ids, "run") for k, v in vars(r).items()})
+    await blockers(com)
+    await step("approve the reversal of the run", cases.approve_reversal(com, run_id, clock))
+    await step("approve one's own reversal", cases.approve_reversal(preparer, mirror.id, clock))
+    await step("approve the reversal, accountant", cases.approve_reversal(acc, mirror.id, clock))
+    await step("approve the reversal", cases.approve_reversal(com, mirror.id, clock), _run_seen)
+    await step("approve the reversal again", cases.approve_reversal(preparer, mirror.id, clock), _run_seen)
+    await step("the run", cases.show(aud, run_id), _run_seen)
+    await step("links after", cases.reversal(aud, run_id), lambda r: {k: _rendered(v, ids, "run") for k, v in vars(r).items()})
+    await step("cancel the reversal", cases.cancel(acc, mirror.id, "不要", clock))
+    from dividends.store import audit
+    from dividends.store import ledger as ledger_store
+    for key in (run_id, mirror.id):
+        seen.append(("ledger", ids[key], [(e.kind, e.on, e.ref.replace(f"R{mirror.id}", "R<reversal>"),
+                                          sorted(e.postings.rows())) for e in await ledger_store.entries_of_run(key)]))
+        seen.append(("audit", ids[key], [(e.action, e.actor, _detail(e.detail, ids))
+                                         for e in await audit.events("run", key) if e.action != "run.create"]))
+    seen.append(("audit", "objection", [(e.action, e.actor, _detail(e.detail, ids))
+                                        for e in await audit.events("objection", objection_id)]))
+    return seen
+
+
+async def _copy_into_fake(fake: FakeStore, run_id: int) -> None:
+    """The rows of a real draft run, its village, scheme, snapshot and files, into the fake."""
+    from dividends.store.models import County, Run, Township
+    from tests import fake_store as rows
+
+    real = await Run.get(id=run_id).prefetch_related("village", "scheme", "snapshot", "asset_return")
+    village = real.village
+    county = await County.get(id=village.county_id)  # type: ignore[attr-defined]
+    township = await Township.get(id=village.township_id) if village.township_id else None  # type: ignore[attr-defined]
+    place = rows.Village(village.id, village.code, village.name, village.county_id, village.township_id,  # type: ignore[attr-defined]
+                         county.code)
+    if township is not None:
+        fake.tables.townships[township.id] = township.code
+    s = real.snapshot
+    snapshot = rows.Snapshot(s.id, s.households_file, s.village_id, s.period, s.version, s.members_file,  # type: ignore[attr-defined]
+                             s.posts_file, s.events_file, s.format, s.frames, s.facts)
+    fake.tables.snapshots.append(snapshot)
+    for digest in {s.households_file, s.members_file, s.posts_file, s.events_file, *(s.frames or {}).values()} - {None}:
+        fake.tables.files[digest] = (await files.file_name(digest), await files.get_file(digest))
+    a = real.asset_return
+    scheme = rows.Scheme(real.scheme.title, real.scheme.text, real.scheme.scheme_id, real.scheme.version)
+    fake.tables.runs[run_id] = rows.Run(
+        real.id, real.state, place, scheme, snapshot, period=real.period, kind=real.kind, prepared_by=real.prepared_by,
+        pool_fen=real.pool_fen, asset_return=rows.AssetReturn(a.id, a.asset, a.amount_fen), asset_return_id=a.id,
+        brought_forward=real.brought_forward, earlier_paid=real.earlier_paid, recoveries=real.recoveries,
+        deductions_file=real.deductions_file, created_at=real.created_at)
+    fake.tables.lines[run_id] = []
+    fake.tables.next_id = 10_000  # the fake's own row ids: unlike the database's
+
+
+async def _people(run_id: int) -> dict[str, Any]:
+    """The actors of the run scenario, made up from the run's village (no user rows needed)."""
+    from dividends.actors import Actor
+    from dividends.store import facts
+
+    found = await facts.run_facts(run_id)
+    assert found is not None and found.place.township_id is not None
+    p = found.place
+    village = {"village_id": p.village_id, "village_code": p.village_code, "county_id": p.county_id}
+    return {"acc": Actor(1, "acc", "会计", "accountant", **village),
+            "com": Actor(2, "com", "监委", "committee", **village),
+            "preparer": Actor(3, "acc", "会计", "committee", **village),  # the preparer, now a committee member
+            "town": Actor(4, "town", "农经站", "township", township_id=p.township_id),
+            "aud": Actor(5, "aud", "审计", "auditor", county_id=p.county_id),
+            "stranger": Actor(6, "acc2", "会计", "accountant", village_id=p.village_id + 1, county_id=p.county_id)}
+
+
+@pytest.mark.db
+async def test_the_same_run_lifecycle_gives_the_same_answers_on_the_database_and_on_the_fake(
+        clean_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from dividends import access
+    from dividends.actors import Actor
+    from dividends.imports import import_registry
+    from dividends.usecases import runs as cases
+
+    start = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
+    registry = sample_files(tmp_path / "reg", households=8, villages=1, seed=3)
+    await import_registry(registry.households, period=2024, actor="acc", posts=registry.posts,
+                          members=registry.members, reference_date=date(2025, 1, 1))
+    admin = Actor(0, "root", "root", "admin")
+    await access.create_township(admin, "T1", "东乡", county="default")
+    await access.set_village_township(admin, "V0001", "T1")
+    accountant = await access.create_user("acc", "a long password 1", "accountant", actor="t", village="V0001")
+    assert accountant is not None
+    draft = await runs.create_run("V0001", 2024, "shareholding", "acc", amount_yuan="50000")
+    people = await _people(draft.id)
+    fake = FakeStore()
+    await _copy_into_fake(fake, draft.id)
+    on_database = await _run_scenario(draft.id, FixedClock(start), people)
+
+    fake.install(monkeypatch)
+    on_fake = await _run_scenario(draft.id, FixedClock(start), people)
+    assert len(on_database) == len(on_fake)
+    for step, (a, b) in enumerate(zip(on_database, on_fake, strict=True)):
+        assert a == b, f"step {step}: {a[0]}: {a} != {b}"
+    named = dict(s[:2] for s in on_database if len(s) == 2)
+    assert named["approve"][:2] == (True, "approved") and named["approve the reversal"][0] == "closed"
+    assert named["approve one's own run"][0][1] == "run.same_person"
+    assert named["approve on the notice's last day"][0][1] == "run.notice_running"
+    assert cases is not None

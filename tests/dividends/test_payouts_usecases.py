@@ -18,15 +18,10 @@ from dividends.clock import FixedClock
 from dividends.files import load_formats
 from schemes.i18n import Msg
 from schemes.problems import InputError
-from tests.fake_store import FakeStore
+from tests.fake_store import FakeStore, fake  # noqa: F401  (fixture)
 
 NOW = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
 A, B, C = "V0001001", "V0001002", "V0001003"
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
-    return FakeStore().install(monkeypatch)
 
 
 @pytest.fixture

@@ -244,3 +244,32 @@ async def test_a_changed_scheme_text_needs_a_new_version(clean_db, registry, clo
     changed.write_text(text.replace("value: 20,", "value: 25,").replace("version: 1", "version: 2"), encoding="utf-8")
     second = await runs.create_run("V0001", 2024, str(changed), "accountant")
     assert (second.scheme.scheme_id, second.scheme.version) == ("shareholding", 2)
+
+
+async def test_a_cancelled_reversal_or_correction_lets_the_run_be_reversed_or_corrected_again(
+        clean_db, registry, clock) -> None:  # type: ignore[no-untyped-def]
+    """``reverses`` and ``replaces`` are one-to-one columns: a cancelled reversal or correction kept
+    them, so preparing the next one failed with an IntegrityError (a 500) although the run page
+    offered it. Cancelling gives up the link; the cancel's audit event keeps it."""
+    from dividends.actors import Actor
+    from dividends.usecases import runs as cases
+
+    run = await approved_run(registry, clock)
+    place = (await cases.scope.run(Actor(0, "root", "root", "admin"), run.id)).place
+    acc = Actor(1, "accountant", "会计", "accountant", village_id=place.village_id, county_id=place.county_id)
+    com = Actor(2, "com", "监委", "committee", village_id=place.village_id, county_id=place.county_id)
+    first = await cases.reverse(acc, run.id, "算错了", clock)
+    await cases.cancel(acc, first.id, "冲销有误", clock)
+    assert (await cases.blockers(acc, run.id, clock))["run.reverse"] is None
+    second = await cases.reverse(acc, run.id, "算错了", clock)
+    assert second.id != first.id and (await cases.reversal(acc, run.id)).reversal == second.id
+    await cases.approve_reversal(com, second.id, clock)
+    assert (await runs.get_run(run.id)).state == "reversed"
+    correction = await cases.correct(acc, run.id, "shareholding")
+    await cases.cancel(acc, correction.id, "方案选错", clock)
+    assert (await cases.blockers(acc, run.id, clock))["run.correct"] is None
+    again = await cases.correct(acc, run.id, "shareholding")
+    assert again.replaces_id == run.id and (await cases.reversal(acc, run.id)).correction == again.id  # type: ignore[attr-defined]
+    cancels = {e.object_id: e.detail for e in await AuditEvent.filter(action="run.cancel")}
+    assert cancels == {str(first.id): {"reason": "冲销有误", "was": "computed", "reverses": run.id},
+                       str(correction.id): {"reason": "方案选错", "was": "draft", "replaces": run.id}}
