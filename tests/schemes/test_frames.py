@@ -94,3 +94,14 @@ def test_largest_sorted_group(values: list[int | None], expected: int | None) ->
     from schemes.frames import largest_sorted_group
 
     assert largest_sorted_group(pl.Series("g", values, dtype=pl.Int64)) == expected
+
+
+def test_values_aligned_to_households_are_0_for_the_absent_first_and_last_too() -> None:
+    from schemes.engine import align_to_households
+
+    ids = pl.Series(["A", "B", "C", "D"])
+    keyed = pl.DataFrame({"household_id": ["B", "C"], "n": [5, 7]}, schema={"household_id": pl.String, "n": pl.Int64})
+    (n,) = align_to_households(ids, keyed, ["n"])
+    assert n.name == "n" and n.to_list() == [0, 5, 7, 0]
+    (empty,) = align_to_households(ids, keyed.clear(), ["n"])
+    assert empty.to_list() == [0, 0, 0, 0]
