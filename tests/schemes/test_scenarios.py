@@ -217,3 +217,34 @@ def test_money_brought_forward_to_one_village_leaves_the_others_pool_alone() -> 
     a = allocate(load_scheme(HERE / "schemes/status-weights.yaml"), households, returns, period=2024, extra=extra)
     assert dict(a.villages.select("village_id", "pool_fen").rows()) == {"V1": 10_500, "V2": 20_000}
     assert check(a) == []
+
+
+MONTHS = next(c for c in CASES if c.name.startswith("Months of eligibility, a cap over the year's total"))
+
+
+def _sorted_lines(case: Case) -> pl.DataFrame:
+    return _run(case).lines().sort(pl.all())
+
+
+def test_events_of_households_whose_ids_are_out_of_order_across_villages_are_found() -> None:
+    """H2 in V1 and H1 in V2: in village order the ids are not sorted, so the events' households
+    are looked up without the sorted shortcut."""
+    from tests.schemes.scenario import households_frame
+
+    households = households_frame([{"household_id": "H2", "village_id": "V1", "status": "poor", "members": 3},
+                                   {"household_id": "H1", "village_id": "V2", "status": "poor", "members": 3}])
+    returns = pl.DataFrame({"village_id": ["V1", "V2"], "amount_fen": [1_000_000, 1_000_000]})
+    c = MONTHS_SAME
+    a = allocate(c.scheme, households, returns, period=c.period, extra=c.extra)  # H1: a member died in May
+    paid = dict(a.households.select("household_id", "dividend").rows())
+    assert paid == {"H1": 400_000, "H2": 360_000}  # 1,200 yuan x 40 / 12 months, 1,200 x 3
+    assert check(a) == []
+
+
+def test_what_earlier_runs_paid_a_household_is_added_up_over_its_rows() -> None:
+    earlier = MONTHS.extra.earlier_paid
+    assert earlier is not None and earlier.height == 1
+    (household, fen), = earlier.rows()
+    split = pl.DataFrame({"household_id": [household, "H2", household], "amount_fen": [fen - 1, 0, 1]},
+                         schema=earlier.schema)
+    assert _sorted_lines(replace(MONTHS, extra=replace(MONTHS.extra, earlier_paid=split))).equals(_sorted_lines(MONTHS))
