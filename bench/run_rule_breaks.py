@@ -59,6 +59,11 @@ BREAKS = [
  ("approve_reversal: no debt flags", "dividends/runs.py", "    flagged += [(r, RECOVERY_REVERSED) for r in await recoveries_store.runs_taking_debts_of(run)]", "    pass"),
  ("blockers: approval checks skipped", "dividends/usecases/runs.py", "                await runs.check_approval(await runs.get_run(found.id), actor.username, clock, cash_without_account=True)", "                pass"),
  ("blockers: review skipped", "dividends/usecases/runs.py", "                await _check_review(found, await approvals.approval_facts(found.id), rules or ApprovalRules.from_env())", "                pass"),
+ ("create: one live run per return", "dividends/runs.py", "        if live:\n            raise refuse(\"refusal.live_run\"", "        if False:\n            raise refuse(\"refusal.live_run\""),
+ ("create: replaces another village", "dividends/usecases/runs.py", "if replaced is None or replaced.place.village_id != place.village_id:", "if replaced is None:"),
+ ("create: replaces a live run", "dividends/runs.py", "        if replaced.state != \"reversed\":", "        if False:"),
+ ("create: another amount", "dividends/runs.py", "        if not created and row.amount_fen != amount:", "        if False:"),
+ ("correct: a second correction", "dividends/usecases/runs.py", "        if correction is not None:\n            raise refuse(\"run.correction_exists\"", "        if False:\n            raise refuse(\"run.correction_exists\""),
 ]
 only = sys.argv[1:]
 caught = []
