@@ -54,6 +54,10 @@ class Scheme:
     text: str = ""
     scheme_id: str = ""
     version: int = 1
+    id: int = 0
+    sha256: str = ""
+    effective: date | None = None
+    created_by: str = ""
 
 
 @dataclass
@@ -76,6 +80,10 @@ class AssetReturn:
     id: int
     asset: str = "asset"
     amount_fen: int = 0
+    village_id: int = 0
+    period: int = 2024
+    created_by: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -241,6 +249,9 @@ class Tables:
     audit: list[AuditEvent] = field(default_factory=list)
     entries: list[tuple[int, int | None, ledger.Entry]] = field(default_factory=list)  # id, run_id, entry
     snapshots: list[Snapshot] = field(default_factory=list)
+    villages: dict[str, Village] = field(default_factory=dict)  # by code
+    returns: list[AssetReturn] = field(default_factory=list)
+    schemes: list[Scheme] = field(default_factory=list)
     objections: list[Objection] = field(default_factory=list)
     resolutions: dict[int, dict[str, Any]] = field(default_factory=dict)  # run id -> the stored resolution
     decisions: list[Decision] = field(default_factory=list)
@@ -300,6 +311,39 @@ class FakeRuns(_Repository):
         self.t.runs[run.id] = run
         self.t.lines.setdefault(run.id, [])
         return copy.copy(run)
+
+    async def village_by_code(self, code: str) -> Village | None:
+        return self.t.villages.get(code)
+
+    async def get_or_create_return(self, village: Village, period: int, asset: str,
+                                   defaults: dict[str, object]) -> tuple[AssetReturn, bool]:
+        for row in self.t.returns:
+            if (row.village_id, row.period, row.asset) == (village.id, period, asset):
+                return copy.copy(row), False
+        row = AssetReturn(self.t.new_id(), asset, village_id=village.id, period=period, **defaults)  # type: ignore[arg-type]
+        self.t.returns.append(row)
+        return copy.copy(row), True
+
+    async def lock_return(self, asset_return_id: int) -> AssetReturn:
+        for row in self.t.returns:
+            if row.id == asset_return_id:
+                return copy.copy(row)
+        raise DoesNotExist(f"no asset return {asset_return_id}")
+
+    async def returns_of_period(self, village: Village, period: int, asset: str | None) -> list[AssetReturn]:
+        return [copy.copy(r) for r in self.t.returns if r.village_id == village.id and r.period == period
+                and (not asset or r.asset == asset)]
+
+    async def scheme_version(self, scheme_id: str, version: object) -> Scheme | None:
+        found = next((s for s in self.t.schemes if (s.scheme_id, s.version) == (scheme_id, version)), None)
+        return copy.copy(found) if found is not None else None
+
+    async def create_scheme_version(self, **fields: object) -> Scheme:
+        if any((s.scheme_id, s.version) == (fields["scheme_id"], fields["version"]) for s in self.t.schemes):
+            raise IntegrityError("one text per scheme version")
+        row = Scheme(id=self.t.new_id(), **fields)  # type: ignore[arg-type]
+        self.t.schemes.append(row)
+        return copy.copy(row)
 
     async def live_runs_of_return(self, asset_return_id: int, not_live: Sequence[str]) -> list[Run]:
         return [copy.copy(r) for _, r in sorted(self.t.runs.items()) if r.asset_return_id == asset_return_id
@@ -369,6 +413,12 @@ class FakeFacts(_Repository):
         return RunFacts(row.id, Place(v.id, v.county_id, v.code, v.township_id), row.period, row.kind, row.state,
                         row.prepared_by, row.approved_by, row.asset_return_id, row.reverses_id, row.replaces_id,
                         row.notice_start, row.notice_end)
+
+    async def village_place(self, code: str) -> Place | None:
+        if not 0 < len(code) <= 64:
+            return None
+        v = self.t.villages.get(code)
+        return None if v is None else Place(v.id, v.county_id, v.code, v.township_id)
 
     async def objection_facts(self, objection_id: int) -> ObjectionFacts | None:
         if not (isinstance(objection_id, int) and 0 < objection_id <= MAX_ID):
@@ -640,6 +690,20 @@ class FakeRecoveries(_Repository):
     """dividends/store/recoveries.py (what was paid under the runs a correction replaces; the
     debts a run records and takes)."""
 
+    async def outstanding(self, village_id: int) -> list[Any]:
+        from dividends.recoveries import Owed
+        posted = ("approved", "paid", "closed")
+        debts = sorted((d for d in self.t.debts if d.village_id == village_id and self.t.runs[d.run_id].state in posted),
+                       key=lambda d: d.id)
+        taken: dict[int, int] = {}
+        for debt_id, run_id, fen in self.t.debt_recoveries:
+            if self.t.runs[run_id].state in posted:
+                taken[debt_id] = taken.get(debt_id, 0) + int(fen)
+        busy = {int(o[0]) for r in self.t.runs.values() if r.village.id == village_id
+                and r.state in ("draft", "computed", "publicized") for o in r.recoveries or []}
+        return [Owed(d.id, d.household_id, d.amount_fen - taken.get(d.id, 0), d.reason, d.creditor)
+                for d in debts if d.id not in busy and d.amount_fen - taken.get(d.id, 0) > 0]
+
     async def record_taken(self, run: Run, taken: Sequence[Any]) -> None:
         self.t.debt_recoveries = [r for r in self.t.debt_recoveries if r[1] != run.id]
         self.t.debts = [d for d in self.t.debts if not (d.run_id == run.id and d.kind == "deduction")]
@@ -686,6 +750,14 @@ class FakeRecoveries(_Repository):
         return paid
 
 
+class FakeRegistry(_Repository):
+    """dividends/store/registry.py (the registry version a new run is made on)."""
+
+    async def latest_snapshot(self, village_id: int, period: int) -> Snapshot | None:
+        found = [s for s in self.t.snapshots if s.village_id == village_id and s.period == period]
+        return max(found, key=lambda s: s.version) if found else None
+
+
 class FakeCarryover(_Repository):
     """dividends/store/carryover.py (the live runs a reversal invalidates, and flagging them)."""
 
@@ -698,6 +770,27 @@ class FakeCarryover(_Repository):
         capped = [r for r in live if r.period == source.period and r.id != source.id and r.earlier_paid is not None
                   and source.id in (r.earlier_paid.get("runs") or [])]
         return [(copy.copy(r), REVERSED) for r in drawing] + [(copy.copy(r), EARLIER_REVERSED) for r in capped]
+
+    def _posted(self, village_id: int, period: int) -> list[Run]:
+        return [r for _, r in sorted(self.t.runs.items()) if r.village.id == village_id and r.period == period
+                and r.kind in ("regular", "correction") and r.state in ("approved", "paid", "closed")]
+
+    async def posted_source(self, village_id: int, period: int, asset: str) -> Run | None:
+        found = [r for r in self._posted(village_id, period) if r.asset_return is not None and r.asset_return.asset == asset]
+        return copy.copy(found[-1]) if found else None
+
+    async def account_lines(self, run_id: int) -> dict[str, int]:
+        return {str(r): int(a) for k, r, a, _ in self.t.lines.get(run_id, []) if k == "account"}
+
+    async def earlier_posted_lines(self, village_id: int, period: int,
+                                   asset_return_id: int) -> tuple[list[int], dict[str, int]]:
+        ids = [r.id for r in self._posted(village_id, period) if r.asset_return_id != asset_return_id]
+        paid: dict[str, int] = {}
+        for run_id in ids:
+            for kind, household, fen, _ in self.t.lines.get(run_id, []):
+                if kind == "household":
+                    paid[household] = paid.get(household, 0) + int(fen)
+        return ids, {h: f for h, f in sorted(paid.items()) if f}
 
     async def flag(self, run_ids: Iterable[int], reason: str) -> int:
         ids = list(run_ids)
@@ -713,14 +806,18 @@ class FakeCarryover(_Repository):
 #: imported a function by name are patched too (IMPORTED_BY).
 FAKED: dict[str, tuple[str, tuple[str, ...]]] = {
     "dividends.store.runs": ("runs", (
-        "run_by_id", "move_state", "line_rows", "create_run", "live_runs_of_return", "pending_reversal_of",
+        "run_by_id", "move_state", "line_rows", "village_by_code", "get_or_create_return", "lock_return",
+        "returns_of_period", "scheme_version", "create_scheme_version", "create_run", "live_runs_of_return",
+        "pending_reversal_of",
         "correction_of", "insert_lines", "household_in_snapshot", "objection_by_sid", "objection_by_id",
         "create_objection", "resolve_open_objection", "open_objections")),
-    "dividends.store.facts": ("facts", ("run_facts", "objection_facts")),
+    "dividends.store.facts": ("facts", ("run_facts", "village_place", "objection_facts")),
     "dividends.store.approvals": ("approvals", (
         "approval_facts", "record_resolution", "resolution_of", "record_decision", "decisions_of", "reviewed",
         "was_returned", "return_to_draft", "refresh_snapshot")),
-    "dividends.store.carryover": ("carryover", ("runs_to_flag", "flag")),
+    "dividends.store.carryover": ("carryover", ("posted_source", "account_lines", "earlier_posted_lines",
+                                                "runs_to_flag", "flag")),
+    "dividends.store.registry": ("registry", ("latest_snapshot",)),
     "dividends.store.files": ("files", ("put_file", "get_file", "file_name")),
     "dividends.store.payouts": ("payouts", (
         "item_rows", "first_batch", "last_batch", "batch_numbered", "get_batch", "batch_count", "pending_count",
@@ -731,7 +828,7 @@ FAKED: dict[str, tuple[str, tuple[str, ...]]] = {
     "dividends.store.audit": ("audit", ("record", "events")),
     "dividends.store.ledger": ("ledger", ("append", "entries_of_run")),
     "dividends.store.recoveries": ("recoveries", (
-        "paid_under_replaced", "record_taken", "new_debts", "record_overpayments", "runs_taking_debts_of",
+        "paid_under_replaced", "outstanding", "record_taken", "new_debts", "record_overpayments", "runs_taking_debts_of",
         "reversed_source")),
     "dividends.store.transactions": ("", ("transaction",)),
 }
@@ -760,6 +857,7 @@ class FakeStore:
         self.facts = FakeFacts(self)
         self.approvals = FakeApprovals(self)
         self.carryover = FakeCarryover(self)
+        self.registry = FakeRegistry(self)
         self._depth = 0
         self.committed = 0  # outermost transactions committed
         self.rolled_back = 0
@@ -836,7 +934,9 @@ class FakeStore:
         self.tables.files.setdefault(digest, ("households.csv", buffer.getvalue()))
         stored = Snapshot(self.tables.new_id(), digest, village_id=place.id, period=period)
         self.tables.snapshots.append(stored)
-        asset_return = AssetReturn(self.tables.new_id())
+        asset_return = AssetReturn(self.tables.new_id(), amount_fen=int(columns.get("pool_fen", 0)), village_id=place.id,
+                                   period=period)
+        self.tables.returns.append(asset_return)
         run = Run(run_id, state, place, Scheme(scheme_title), stored, period=period, replaces_id=replaces,
                   asset_return=asset_return, asset_return_id=asset_return.id, **columns)
         self.tables.runs[run_id] = run
@@ -848,13 +948,14 @@ class FakeStore:
                 county: tuple[int | None, str | None] = (1, "default"),
                 township: tuple[int, str] | None = None) -> Village:
         """The village of ``code`` (made on first use)."""
-        for run in self.tables.runs.values():
-            if run.village.code == code:
-                return run.village
+        if code in self.tables.villages:
+            return self.tables.villages[code]
         if township is not None:
             self.tables.townships[township[0]] = township[1]
-        return Village(village_id if village_id is not None else self.tables.new_id(), code, name, county[0],
+        made = Village(village_id if village_id is not None else self.tables.new_id(), code, name, county[0],
                        township[0] if township else None, county[1])
+        self.tables.villages[code] = made
+        return made
 
     def approve_correction(self, run_id: int, household_id: str, account_no: str, bank: str = "") -> None:
         """A payee account correction approved on the run (what dividends/store/payees.py keeps)."""

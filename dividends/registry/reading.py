@@ -129,6 +129,9 @@ class _Sheet:
     # CSV read line by line: per record, whether its line holds a totals/footer keyword
     # (a superset of the records with such a cell), found while the lines are at hand
     keyword_rows: pl.Series | None = None
+    # CSV read by polars: the bytes of the longest line. Every cell lies within its line (a
+    # cell with a line break sends the file to the exact reader), so none has more bytes
+    longest_line: int | None = None
 
 
 def read_table(
@@ -274,7 +277,7 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         except pl.exceptions.PolarsError:
             lines = None
         if lines is not None:
-            _check_lines(lines, limits, fail)
+            longest = _check_lines(lines, limits, fail)
             keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
             cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
             leads = leads_job.result()
@@ -282,7 +285,7 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         text = _to_utf8(data, fail)
         lines = _lines(text)
         separator = _sniff_separator(text)
-        _check_lines(lines, limits, fail)
+        longest = _check_lines(lines, limits, fail)
         keywords = keyword_lines(lines)
         cells = _parse_cells(text, separator)
         leads = _lead_bytes(text)
@@ -293,6 +296,7 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
     return dataclasses.replace(
         sheet,
+        longest_line=longest if fast is not None else None,
         full_width=_may_hold_full_width(text, leads),
         invisible=_may_hold_invisible(text, leads),
         spaced=fast is None or any(leads[lead] for lead in _SPACE_LEADS),
@@ -322,14 +326,17 @@ def _lines(text: bytes) -> pl.Series:
     ).to_series()
 
 
-def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> None:
+def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> int:
     """Line length and the number of lines, before any CSV parsing (a file of a million
-    columns is refused by its first line's length)."""
+    columns is refused by its first line's length). Returns the longest line's bytes."""
     if lines.len() > limits.rows + 1:
         raise fail(Msg("limits.too_many_rows", limit=limits.rows))
-    long = (lines.str.len_bytes() > limits.line_bytes).arg_true()
-    if long.len():
+    lengths = lines.str.len_bytes()
+    longest = lengths.max() or 0
+    if longest > limits.line_bytes:  # type: ignore[operator]
+        long = (lengths > limits.line_bytes).arg_true()
         raise fail(Msg("limits.line_too_long", limit=limits.line_bytes), row=int(long[0]) + 1)
+    return int(longest)  # type: ignore[arg-type]
 
 
 def _parse_cells(text: bytes, separator: str) -> tuple[pl.DataFrame, bool] | None:
@@ -507,6 +514,8 @@ def _check_cells(sheet: _Sheet, limits: Limits, fail: _Fail) -> None:
     frame = sheet.frame
     if frame.width == 0 or frame.height == 0:
         return
+    if sheet.longest_line is not None and sheet.longest_line <= limits.cell_chars:
+        return  # no line, so no cell, has more bytes than the limit has characters
     if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) <= limits.cell_chars:
         return  # no cell has more bytes than the limit has characters (cheap bound, no decoding)
     lengths = frame.select(pl.max_horizontal(pl.all().str.len_chars()).alias("n")).to_series()

@@ -709,3 +709,68 @@ async def test_the_run_page_gives_the_same_reason_the_action_refuses_with(fake, 
     assert page["run.approve"] is None and page["run.return"] is None and page["run.compute"].key == "refusal.forbidden"  # type: ignore[union-attr]
     assert (await cases.blockers(COM, run.id, clock, REVIEW))["run.approve"].key == "approval.review_required"  # type: ignore[union-attr]
     assert (await cases.blockers(ACC, run.id, clock, RULES))["run.cancel"] is None
+
+
+# ---------------------------------------------------------------------------------- create
+
+
+FIVE = Actor(31, "acc5", "会计", "accountant", village_id=5, village_code="V0005", county_id=1)
+
+
+def village_with_registry(fake: FakeStore, tmp_path: Path) -> None:
+    """Village V0005 with a registry version of 2024 (sample files), no run yet."""
+    from tests.fake_store import Snapshot
+
+    files = sample_files(tmp_path / "reg5", households=6, villages=1, seed=3)
+    fake.village("V0005", "五村", village_id=5, township=(7, "T1"))
+    stored = {}
+    for kind, path in (("households", files.households), ("members", files.members), ("posts", files.posts)):
+        stored[kind] = f"{kind}-v5"
+        fake.tables.files[stored[kind]] = (f"{kind}.csv", path.read_bytes())
+    fake.tables.snapshots.append(Snapshot(55, stored["households"], village_id=5, period=2024,
+                                          members_file=stored["members"], posts_file=stored["posts"]))
+
+
+async def test_a_run_is_created_as_a_draft_once_per_asset_return_while_it_lives(fake, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    village_with_registry(fake, tmp_path)
+    with pytest.raises(InputError) as no_return:
+        await cases.create(FIVE, "V0005", 2024, "shareholding")
+    assert keys(no_return) == ["run.no_return"]
+    with pytest.raises(Forbidden):
+        await cases.create(replace(FIVE, role="committee"), "V0005", 2024, "shareholding", amount_yuan="50000")
+    with pytest.raises(NotAllowed):
+        await cases.create(ACC, "V0005", 2024, "shareholding", amount_yuan="50000")
+    draft = await cases.create(FIVE, "V0005", 2024, "shareholding", amount_yuan="50000")
+    assert (draft.state, draft.kind, draft.pool_fen, draft.prepared_by, draft.snapshot.id) == ("draft", "regular", 5_000_000, "acc5", 55)
+    assert [(e.action, e.object_type) for e in fake.tables.audit] == [
+        ("return.record", "asset_return"), ("scheme.store", "scheme_version"), ("run.create", "run")]
+    with pytest.raises(InputError) as live:
+        await cases.create(FIVE, "V0005", 2024, "shareholding")
+    assert keys(live) == ["refusal.live_run"] and live.value.problems[0].msg.params["run"] == draft.id
+    with pytest.raises(InputError) as other_amount:
+        await cases.create(FIVE, "V0005", 2024, "shareholding", amount_yuan="40000")
+    assert keys(other_amount) == ["compute.amount_invalid"]
+    await cases.cancel(FIVE, draft.id, "重做", clock)
+    again = await cases.create(FIVE, "V0005", 2024, "shareholding")  # the return is recorded once, booked again
+    assert again.id != draft.id and again.asset_return.id == draft.asset_return.id and len(fake.tables.returns) == 1
+    assert len(fake.tables.schemes) == 1  # the scheme text pinned once
+
+
+async def test_a_correction_replaces_only_a_reversed_run_of_its_own_village(fake, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    village_with_registry(fake, tmp_path)
+    elsewhere = add(fake, "reversed", run_id=400)  # V0001's
+    with pytest.raises(NotAllowed):
+        await cases.create(FIVE, "V0005", 2024, "shareholding", amount_yuan="50000", replaces=elsewhere.id)
+    first = await cases.create(FIVE, "V0005", 2024, "shareholding", amount_yuan="50000")
+    with pytest.raises(InputError) as live:
+        await cases.correct(FIVE, first.id, "shareholding")
+    assert keys(live) == ["run.replaces_not_reversed"]
+    with pytest.raises(InputError) as created:  # the same below the run page's check
+        await cases.create(FIVE, "V0005", 2024, "shareholding", replaces=first.id)
+    assert keys(created) == ["run.replaces_not_reversed"]
+    fake.tables.runs[first.id].state = "reversed"
+    correction = await cases.correct(FIVE, first.id, "shareholding")
+    assert (correction.kind, correction.replaces_id, correction.pool_fen) == ("correction", first.id, 5_000_000)
+    with pytest.raises(InputError) as twice:
+        await cases.correct(FIVE, first.id, "shareholding")
+    assert keys(twice) == ["run.correction_exists"]
