@@ -189,7 +189,8 @@ def _one_fen_counts(frame: pl.DataFrame, wide: pl.DataType, dense: pl.DataFrame 
         table = pl.zeros(int(per.get_column("group").max()) + 1, dtype=wide, eager=True).scatter(per.get_column("group"), per.get_column("W"))
         rows = frame.with_columns(W=table.gather(group))
     elif frame.height and not group.null_count() and group.is_sorted():
-        per = frame.group_by("group", maintain_order=True).agg(
+        # flagged sorted: polars takes each group as a slice instead of hashing every key
+        per = frame.with_columns(group.set_sorted()).group_by("group", maintain_order=True).agg(
             pl.col("weight").cast(wide).sum().alias("W"), pl.col("out").sum(), pl.col("pool").first())
         rows = frame.with_columns(W=per.get_column("W").gather(group.rle_id()))
     else:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import polars as pl
+from dividends.cli import allocator  # noqa: F401  (before polars: its allocator's settings)
+
+import polars as pl  # noqa: E402
 import typer
 
 from dividends.bundle import EarlyBundle, verify_bundle, write_bundle
@@ -101,8 +103,11 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
     early = EarlyBundle()  # the bundle hashes and renders on other threads while the engine works
     result = _with_progress(inputs, big, early)
     show_reading(result.registry)
+    with out.capture() as summary:  # the tables drawn while the bundle's threads finish, shown once it is written
+        print_summary(result)
     manifest = write_bundle(result, out_dir, overwrite=overwrite, early=early)
-    print_summary(result)
+    out.file.write(summary.get())
+    out.file.flush()
     if result.registry.exclusions:
         show_problems(result.registry.exclusions, limit=20)
         say("cli.compute.excluded", count=len(result.registry.exclusions), file=str(out_dir / "excluded.csv"))

@@ -33,6 +33,7 @@ import csv
 import dataclasses
 import io
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -128,6 +129,9 @@ class _Sheet:
     # CSV read line by line: per record, whether its line holds a totals/footer keyword
     # (a superset of the records with such a cell), found while the lines are at hand
     keyword_rows: pl.Series | None = None
+    # CSV read by polars: the bytes of the longest line. Every cell lies within its line (a
+    # cell with a line break sends the file to the exact reader), so none has more bytes
+    longest_line: int | None = None
 
 
 def read_table(
@@ -257,26 +261,57 @@ def _sniff_separator(data: bytes) -> str:
 
 def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     text = _to_utf8(data, fail, check=False)
-    try:
-        lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
-    except pl.exceptions.PolarsError:
-        text = _to_utf8(data, fail)  # GBK/GB18030 re-encoded, or the encoding problem raised
+    lines: pl.Series | None = None
+    # Polars parses the cells on a worker thread while this thread splits and checks the lines
+    # and a second worker searches the lead bytes (one memchr pass each, holding the GIL; polars
+    # releases it). The parse starts at once only when the first line is within the line limit:
+    # a file of a million columns is still refused by its first line's length before any parse.
+    # Whatever the order, the same checks raise the same problems: a refused file waits for the
+    # parse to end, then raises as before.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv") as pool:
+        leads_job = pool.submit(_lead_bytes, text)
+        separator = _sniff_separator(text)
+        cells_job = pool.submit(_parse_cells, text, separator) if _first_line_fits(text, limits) else None
+        try:
+            lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
+        except pl.exceptions.PolarsError:
+            lines = None
+        if lines is not None:
+            longest = _check_lines(lines, limits, fail)
+            keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
+            cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
+            leads = leads_job.result()
+    if lines is None:  # GBK/GB18030 re-encoded, or the encoding problem raised: step by step
+        text = _to_utf8(data, fail)
         lines = _lines(text)
-    separator = _sniff_separator(text)
-    _check_lines(lines, limits, fail)
-    keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
-    fast = _read_csv_fast(text, separator, lines, keywords)
+        separator = _sniff_separator(text)
+        longest = _check_lines(lines, limits, fail)
+        keywords = keyword_lines(lines)
+        cells = _parse_cells(text, separator)
+        leads = _lead_bytes(text)
+    fast = _read_csv_fast(text, separator, lines, keywords, cells=cells, quotes=leads[b'"'])
     # (the exact reader's cells may hold line breaks, inside quotes: they are trimmed as ever)
     sheet = fast or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
         raise fail(Msg("limits.too_many_columns", limit=limits.columns, found=sheet.frame.width))
-    leads = {lead: lead in text for lead in _LEAD_BYTES}  # one memchr pass each
     return dataclasses.replace(
         sheet,
+        longest_line=longest if fast is not None else None,
         full_width=_may_hold_full_width(text, leads),
         invisible=_may_hold_invisible(text, leads),
         spaced=fast is None or any(leads[lead] for lead in _SPACE_LEADS),
     )
+
+
+def _first_line_fits(text: bytes, limits: Limits) -> bool:
+    """The first line (up to its line break) has at most ``limits.line_bytes`` bytes."""
+    end = text.find(b"\n")
+    return (len(text) if end < 0 else end) <= limits.line_bytes
+
+
+def _lead_bytes(text: bytes) -> dict[bytes, bool]:
+    """Which of :data:`_LEAD_BYTES` and the double quote ``text`` holds (one memchr pass each)."""
+    return {lead: lead in text for lead in (*_LEAD_BYTES, b'"')}
 
 
 def _lines(text: bytes) -> pl.Series:
@@ -291,25 +326,22 @@ def _lines(text: bytes) -> pl.Series:
     ).to_series()
 
 
-def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> None:
+def _check_lines(lines: pl.Series, limits: Limits, fail: _Fail) -> int:
     """Line length and the number of lines, before any CSV parsing (a file of a million
-    columns is refused by its first line's length)."""
+    columns is refused by its first line's length). Returns the longest line's bytes."""
     if lines.len() > limits.rows + 1:
         raise fail(Msg("limits.too_many_rows", limit=limits.rows))
-    long = (lines.str.len_bytes() > limits.line_bytes).arg_true()
-    if long.len():
+    lengths = lines.str.len_bytes()
+    longest = lengths.max() or 0
+    if longest > limits.line_bytes:  # type: ignore[operator]
+        long = (lengths > limits.line_bytes).arg_true()
         raise fail(Msg("limits.line_too_long", limit=limits.line_bytes), row=int(long[0]) + 1)
+    return int(longest)  # type: ignore[arg-type]
 
 
-def _read_csv_fast(
-    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None
-) -> _Sheet | None:
-    """Polars' parser, checked against a count of cells per line.
-
-    Returns None (use the exact reader) when the file has a cell with a line break inside
-    quotes, a row longer than the first, or anything polars rejects. Empty unquoted cells and
-    the missing cells of a short row are null; a quoted empty cell (``""``) is ``""``.
-    """
+def _parse_cells(text: bytes, separator: str) -> tuple[pl.DataFrame, bool] | None:
+    """Polars' parse of every cell as text, and whether no row is longer than the first (else
+    the longer rows were truncated); None when polars rejects the text."""
     def parse(truncate: bool) -> pl.DataFrame:
         return pl.read_csv(
             text,
@@ -322,10 +354,34 @@ def _read_csv_fast(
 
     try:
         try:  # no row longer than the first: each line without quotes has at most its separators
-            frame, longest = parse(False), True
+            return parse(False), True
         except pl.exceptions.PolarsError:
-            frame, longest = parse(True), False
-        quotes = b'"' in text
+            return parse(True), False
+    except pl.exceptions.PolarsError:
+        return None
+
+
+_UNPARSED = object()
+
+
+def _read_csv_fast(
+    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None,
+    *, cells: tuple[pl.DataFrame, bool] | None | object = _UNPARSED, quotes: bool | None = None,
+) -> _Sheet | None:
+    """Polars' parser, checked against a count of cells per line.
+
+    Returns None (use the exact reader) when the file has a cell with a line break inside
+    quotes, a row longer than the first, or anything polars rejects. Empty unquoted cells and
+    the missing cells of a short row are null; a quoted empty cell (``""``) is ``""``.
+    ``cells``: :func:`_parse_cells` of the text, when parsed already; ``quotes``: whether the
+    text holds a double quote, when known.
+    """
+    parsed = _parse_cells(text, separator) if cells is _UNPARSED else cells
+    if parsed is None:
+        return None
+    frame, longest = parsed  # type: ignore[misc]
+    try:
+        quotes = b'"' in text if quotes is None else quotes
         if longest:
             # the last cell of every record is there (not null): no record is short
             complete = frame.width > 0 and frame.get_column(frame.columns[-1]).null_count() == 0
@@ -458,6 +514,8 @@ def _check_cells(sheet: _Sheet, limits: Limits, fail: _Fail) -> None:
     frame = sheet.frame
     if frame.width == 0 or frame.height == 0:
         return
+    if sheet.longest_line is not None and sheet.longest_line <= limits.cell_chars:
+        return  # no line, so no cell, has more bytes than the limit has characters
     if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) <= limits.cell_chars:
         return  # no cell has more bytes than the limit has characters (cheap bound, no decoding)
     lengths = frame.select(pl.max_horizontal(pl.all().str.len_chars()).alias("n")).to_series()

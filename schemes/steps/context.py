@@ -172,15 +172,35 @@ class RunContext:
     def needs(self, rate: Rate, eligible: pl.Series, rounding: str) -> pl.Series:
         """Per household row: ``units * amount`` or ``capital * percent`` in fen, rounded by
         ``rounding`` (``half_up`` for payments, ``ceil`` for floors, ``floor`` for caps)."""
-        units = units_expr(rate.basis).cast(I128)
+        factor = rate.amount_fen if rate.amount_fen is not None else rate.percent.numerator  # type: ignore[union-attr]
+        denominator = 1 if rate.amount_fen is not None else rate.percent.denominator  # type: ignore[union-attr]
+        # every intermediate below 2**62 (units * factor, doubled and plus the denominator for
+        # the rounding): the same integers in Int64, without Int128's slow division
+        wide = pl.Int64 if self._units_bound(rate.basis) * (2 * abs(factor) + 1) + 2 * denominator < 2**62 else I128
+        units = units_expr(rate.basis).cast(wide)
         if rate.amount_fen is not None:
             expr = units * rate.amount_fen
         else:
             assert rate.percent is not None
-            expr = divide(units * rate.percent.numerator, rate.percent.denominator, rounding)
-        value = self.column(pl.when(pl.lit(eligible)).then(expr).otherwise(pl.lit(0, I128)), "need")
-        self.too_large(value)
+            expr = divide(units * rate.percent.numerator, rate.percent.denominator, rounding, wide)
+        value = self.column(pl.when(pl.lit(eligible)).then(expr).otherwise(pl.lit(0, wide)), "need")
+        if wide == I128:
+            self.too_large(value)
         return value.cast(pl.Int64)
+
+    def _units_bound(self, basis: Basis) -> int:
+        """The largest magnitude of ``basis``'s units over the household rows (a huge number when
+        unknown: then Int128)."""
+        units = self.hh.select(units_expr(basis).alias("u"))
+        if units.height == 0:
+            return 0
+        column = units.get_column("u")
+        if not column.dtype.is_integer() or column.dtype == pl.UInt64:
+            return 2**64
+        low, high = column.min(), column.max()
+        if low is None or high is None:
+            return 0
+        return max(abs(int(low)), abs(int(high)))
 
     def prorated_needs(self, rate: Rate, eligible: pl.Series, unit_months: pl.DataFrame) -> pl.Series:
         """Per household row: ``amount * eligible unit-months / 12``, rounded half up once. A
@@ -381,9 +401,10 @@ def units_expr(basis: Basis) -> pl.Expr:
     raise AssertionError(basis.kind)
 
 
-def divide(numerator: pl.Expr, denominator: int, rounding: str) -> pl.Expr:
-    """Integer division of a non-negative Int128 expression with an explicit rounding rule."""
-    d = pl.lit(denominator, I128)
+def divide(numerator: pl.Expr, denominator: int, rounding: str, dtype: pl.DataType | None = None) -> pl.Expr:
+    """Integer division of a non-negative Int128 expression with an explicit rounding rule
+    (``dtype``: Int64 when the caller bounded every intermediate below 2**62)."""
+    d = pl.lit(denominator, dtype or I128)
     if rounding == "floor":
         return numerator // d
     if rounding == "ceil":

@@ -318,6 +318,15 @@ def test_debts_are_summed_per_account_and_counted_per_household() -> None:
     assert "5.55" in draft_approval(V, "R1", ON, 0, lines([]), debts=[("H1", None, 555)])[0].narration
 
 
+def test_a_debt_narration_is_in_the_language_asked_whatever_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIVIDENDS_LANG", "en")
+    (debt,) = draft_approval(V, "R1", ON, 0, lines([]), debts=[("H1", None, 555)])
+    assert debt.narration == "运行 R1 记录 1 户欠款共 5.55 元（应收款）"
+    monkeypatch.setenv("DIVIDENDS_LANG", "zh")
+    (debt,) = draft_approval(V, "R1", ON, 0, lines([]), lang="en", debts=[("H1", None, 555)])
+    assert debt.narration == "run R1: debts of 1 household(s) recorded, 5.55 yuan receivable"
+
+
 @pytest.mark.parametrize("fen", [0, -5, True, 2.5])
 def test_a_debt_that_is_not_positive_int_fen_is_refused_naming_it(fen: object) -> None:
     assert refusal(10, lines([("household", "H1", 10)]), debts=[("H9", None, 1), ("H1", None, fen)]) == (

@@ -351,3 +351,35 @@ def test_a_guarantee_cut_is_narrow_only_below_2_62(need: list[int | None], grant
     from schemes.steps.context import _narrow
 
     assert _narrow(pl.Series(need, dtype=pl.Int64), pl.Series(granted, dtype=pl.Int64)) is narrow
+
+
+def _floors_scheme(percent: str, per_unit: str) -> dict[str, Any]:
+    return {"steps": [
+        {"id": "base", "kind": "per_unit", "per": "person", "amount": per_unit, "on_shortfall": "pro_rate"},
+        {"id": "dividend", "kind": "pro_rata", "percent": "50", "weight": "share", "on_shortfall": "pro_rate"},
+        {"id": "guarantee", "kind": "minimum_guarantee", "floor": {"per": "capital", "percent": percent},
+         "counts": ["dividend"], "funded_by": ["remaining"], "on_shortfall": "pro_rate"},
+        {"id": "rest", "kind": "remainder", "to": "carry_over"}]}
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(["25", "33.333333", "100/3", "7.5", "1/7"]), st.sampled_from(["0.01", "12.34", "1000"]),
+       st.integers(0, 10**13))
+def test_needs_in_int64_where_the_bounds_allow_are_the_int128_needs(data: Any, percent: str, per_unit: str,
+                                                                     pool: int) -> None:
+    from schemes.steps.context import RunContext
+
+    hh = data.draw(registry())
+    capital = data.draw(st.lists(st.one_of(st.integers(0, 10**6), st.integers(0, 10**17)),
+                                 min_size=hh.height, max_size=hh.height))
+    hh = hh.with_columns(pl.Series("capital_fen", capital, dtype=pl.Int64))
+    reached()
+    villages = sorted(set(hh["village_id"].to_list()))
+    returns = pl.DataFrame({"village_id": villages, "amount_fen": [pool] * len(villages)})
+    scheme = _scheme(_floors_scheme(percent, per_unit))
+    narrow = allocate(scheme, hh, returns, period=2024)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(RunContext, "_units_bound", lambda self, basis: 2**70)  # every need in Int128
+        wide = allocate(scheme, hh, returns, period=2024)
+    _same(narrow, wide)
+    assert check(narrow) == []

@@ -99,6 +99,11 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
     "conservation": [
         ("a household total one fen too high", lambda: _households(_run(WEI), lambda h: _bump(h, "amount_fen", 0, 1))),
         ("an account total one fen too low", lambda: replace(_run(WEI), accounts=_bump(_run(WEI).accounts, "amount_fen", 0, -1))),
+        # three household lines 2**64 fen too high in all: an Int64 sum wraps round to the pool exactly,
+        # so the sum must widen for the biggest value of any frame, not only of the last (the accounts)
+        ("household lines 2**64 fen too high in all, which an Int64 sum wraps round to the pool", lambda: _households(
+            _run(WEI), lambda h: _bump(_bump(_bump(h, "amount_fen", 0, 2**64 // 3), "amount_fen", 1, 2**64 // 3),
+                                       "amount_fen", 2, 2**64 - 2 * (2**64 // 3)))),
     ],
     "step_conservation": [
         ("a step line moved without the balance", lambda: _households(_run(WEI), lambda h: _bump(h, "dividend", 0, 1))),
@@ -142,6 +147,17 @@ BROKEN: dict[str, list[tuple[str, Callable[[], Allocation]]]] = {
         ("a line so far below zero that Int64 products wrap", lambda: _split_of(
             _run(SPLIT), "dividend", lambda f: pl.DataFrame(
                 {"group": [0, 0], "pool": [4, 4], "weight": [2, 2], "out": [2 - 2**62, 2]},
+                schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}))),
+        # the pool near 2**62 and nothing paid: pool x weight leaves Int64 although every line is 0
+        ("a pool near 2**62 of which nothing is paid", lambda: _split_of(
+            _run(SPLIT), "dividend", lambda f: pl.DataFrame(
+                {"group": [0, 0], "pool": [2**62, 2**62], "weight": [2, 2], "out": [0, 0]},
+                schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}))),
+        # weights of 2**70 and a pool of 2**60: line x weight sum and pool x weight leave Int128
+        # (a difference of 2**129 wraps round to 0), so the comparison needs Python integers
+        ("a line 2**58 fen from its share of weights whose products leave Int128", lambda: _split_of(
+            _run(SPLIT), "dividend", lambda f: pl.DataFrame(
+                {"group": [0, 0], "pool": [2**60, 2**60], "weight": [2**70, 2**70], "out": [2**59 + 2**58, 2**59 - 2**58]},
                 schema={"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}))),
         ("a group cut off by more than a fen", lambda: _replace_check(
             _run(WEI), SplitCheck, lambda c: replace(c, frame=_bump(_bump(c.frame, "out", 0, 3), "out", 1, -3)))),  # type: ignore[arg-type]
@@ -190,6 +206,9 @@ MESSAGES: dict[str, list[str]] = {
     ],
     'an account total one fen too low': [
         '[conservation] village V1: the lines add up to 10499999 fen, not the distributable 10500000 fen',
+    ],
+    'household lines 2**64 fen too high in all, which an Int64 sum wraps round to the pool': [
+        '[conservation] village V1: the lines add up to 18446744073720051616 fen, not the distributable 10500000 fen',
     ],
     'a step line moved without the balance': [
         "[step_conservation] village V1, step 'dividend': the lines add up to 777779 fen but the balance moved by 777778 fen",
@@ -243,6 +262,13 @@ MESSAGES: dict[str, list[str]] = {
         "[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
         "[within_one_fen] step 'dividend': the split does not add up to its pool",
     ],
+    'a pool near 2**62 of which nothing is paid': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+        "[within_one_fen] step 'dividend': the split does not add up to its pool",
+    ],
+    'a line 2**58 fen from its share of weights whose products leave Int128': [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share",
+    ],
     'a group cut off by more than a fen': [
         "[within_one_fen] step 'promise' (group): 2 line(s) are more than one fen from their exact share",
     ],
@@ -291,15 +317,22 @@ def test_every_invariant_has_a_negative_test() -> None:
     assert {c.__name__ for c in CHECKS} == set(BROKEN)
 
 
-def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
-    """25 villages each broken the same way: each kind of step_conservation violation is
-    reported for 20 villages, not for all 25 (nor for 21)."""
+@cache
+def _twenty_five_villages() -> Allocation:
+    """A sound allocation of 25 villages of one poor household each."""
     villages = [f"V{i:02d}" for i in range(1, 26)]
     households = households_frame([{"household_id": f"H{v}", "village_id": v, "status": "poor"} for v in villages])
     returns = pl.DataFrame({"village_id": villages, "amount_fen": [10_000] * len(villages)},
                            schema={"village_id": pl.String, "amount_fen": pl.Int64})
     a = allocate(load_scheme(HERE / "schemes/status-weights.yaml"), households, returns, period=2024)
     assert check(a) == []
+    return a
+
+
+def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
+    """25 villages each broken the same way: each kind of step_conservation violation is
+    reported for 20 villages, not for all 25 (nor for 21)."""
+    a = _twenty_five_villages()
     last = pl.col("step_index") == pl.col("step_index").max()
     # the last step of every village: opens 7 fen above the previous closing, closes with 14 left
     summary = a.summary.with_columns(
@@ -310,6 +343,28 @@ def test_a_report_of_many_broken_villages_is_cut_at_twenty_per_kind() -> None:
                     else "lines add up" if "lines add up" in t else t for t in texts)
     assert kinds == {"lines add up": 20, "opening balance": 20, "left unassigned": 20}
     assert all(t.endswith(": 14 fen left unassigned at the end") for t in texts if "left unassigned" in t)
+
+
+def test_a_conservation_report_of_many_broken_villages_is_cut_at_twenty() -> None:
+    a = _twenty_five_villages()
+    texts = [v.text("en") for v in invariants.conservation(_households(a, lambda h: h.with_columns(
+        pl.col("amount_fen") + 1)))]
+    assert len(texts) == 20 and all(t.endswith("the lines add up to 10001 fen, not the distributable 10000 fen")
+                                    for t in texts)
+
+
+def test_a_village_whose_lines_are_all_missing_is_reported_for_every_step_that_moved_money() -> None:
+    """No household or account line left in village V01: its steps have no sums at all (not sums
+    of 0), and each step that moved money must still be reported."""
+    a = _twenty_five_villages()
+    broken = replace(a, households=a.households.filter(pl.col("village_id") != "V01"),
+                     accounts=a.accounts.filter(pl.col("village_id") != "V01"), _lines=[])
+    moved = a.summary.filter((pl.col("village_id") == "V01") & (pl.col("part") == "")
+                             & (pl.col("available_fen") != pl.col("remaining_fen")))
+    assert moved.height
+    texts = [v.text("en") for v in invariants.step_conservation(broken)]
+    assert texts == [f"[step_conservation] village V01, step '{r['step_id']}': the lines add up to 0 fen but the balance moved by "
+                     f"{r['available_fen'] - r['remaining_fen']} fen" for r in moved.iter_rows(named=True)]
 
 
 # the one-fen counts read per group sums back at each row by its run of equal groups (rows in

@@ -113,7 +113,7 @@ def test_numbers_finer_than_a_scheme_may_write_are_refused_as_too_precise(text: 
 
 def test_apportion_refuses_negative_totals_and_weights_and_gives_zeros_for_zero_weights() -> None:
     for total, weights in ((-1, [1]), (1, [1, -1])):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="^apportion needs a non-negative total and weights$"):
             apportion(total, weights)
     assert apportion(5, [0, 0, 0]) == [0, 0, 0]
     assert apportion(0, [1, 2]) == [0, 0]
@@ -126,7 +126,7 @@ def test_quotas_round_to_the_total_up_to_one_fen_each_and_no_further() -> None:
     assert apportion_quotas(halves, 0) == [0, 0, 0]  # every quota rounded down
     assert apportion_quotas([Fraction(5, 3), Fraction(4, 3)], 3) == [2, 1]
     for total in (4, -1):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="^total is not reachable from the quotas by largest remainder$"):
             apportion_quotas(halves, total)
 
 

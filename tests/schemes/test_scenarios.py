@@ -165,3 +165,86 @@ def test_brought_forward_rows_must_be_one_non_negative_row_per_village(amounts: 
         _run(replace(case, extra=replace(case.extra, brought_forward=bf)))
     assert caught.value.text("en") == ("1 problem(s) found:\n  - amounts brought forward must be one non-negative row "
                                        "per village, and with the return within the largest amount")
+
+
+# ------------------------------------------------------------------ inputs beyond the scenario format
+
+MONTHS_SAME = next(c for c in CASES if c.scheme.id == "months-same")
+
+
+def _refusals(case: Case, extra: Extra) -> list[tuple[str, dict[str, object]]]:
+    with pytest.raises(InputError) as caught:
+        allocate(case.scheme, case.households, case.returns, period=case.period, extra=extra)
+    return [(p.msg.key, dict(p.msg.params)) for p in caught.value.problems]
+
+
+def test_a_step_prorated_by_months_without_events_is_refused_naming_it() -> None:
+    assert _refusals(MONTHS_SAME, replace(MONTHS_SAME.extra, events=None)) == [
+        ("compute.needs_events", {"steps": ["dividend"]})]
+
+
+def test_events_of_another_period_are_refused_with_their_count() -> None:
+    events = MONTHS_SAME.extra.events
+    assert events is not None
+    wrong = pl.concat([events, events]).with_columns(pl.col("date").dt.offset_by("-1y"))
+    assert _refusals(MONTHS_SAME, replace(MONTHS_SAME.extra, events=wrong)) == [
+        ("compute.event_rows", {"count": 2, "period": 2024})]
+
+
+def test_progress_is_reported_per_step_and_once_at_the_end() -> None:
+    calls: list[tuple[int, int, str]] = []
+    c = MONTHS_SAME
+    allocate(c.scheme, c.households, c.returns, period=c.period, extra=c.extra,
+             progress=lambda i, n, step: calls.append((i, n, step)))
+    assert calls == [(0, 2, "dividend"), (1, 2, "carry"), (2, 2, "")]
+
+
+def test_the_households_of_an_allocation_keep_their_status() -> None:
+    c = next(c for c in CASES if c.households["status"].n_unique() > 2 and "error" not in c.expect)
+    allocation = _run(c)
+    statuses = dict(zip(c.households["household_id"], c.households["status"], strict=True))
+    assert dict(zip(allocation.households["household_id"], allocation.households["status"], strict=True)) == statuses
+
+
+def test_money_brought_forward_to_one_village_leaves_the_others_pool_alone() -> None:
+    from schemes.loader import load_scheme
+    from tests.schemes.scenario import HERE, households_frame
+
+    households = households_frame([{"household_id": "H1", "village_id": "V1", "status": "poor"},
+                                   {"household_id": "H2", "village_id": "V2", "status": "poor"}])
+    returns = pl.DataFrame({"village_id": ["V1", "V2"], "amount_fen": [10_000, 20_000]})
+    extra = Extra(brought_forward=pl.DataFrame({"village_id": ["V1"], "amount_fen": [500]}))
+    a = allocate(load_scheme(HERE / "schemes/status-weights.yaml"), households, returns, period=2024, extra=extra)
+    assert dict(a.villages.select("village_id", "pool_fen").rows()) == {"V1": 10_500, "V2": 20_000}
+    assert check(a) == []
+
+
+MONTHS = next(c for c in CASES if c.name.startswith("Months of eligibility, a cap over the year's total"))
+
+
+def _sorted_lines(case: Case) -> pl.DataFrame:
+    return _run(case).lines().sort(pl.all())
+
+
+def test_events_of_households_whose_ids_are_out_of_order_across_villages_are_found() -> None:
+    """H2 in V1 and H1 in V2: in village order the ids are not sorted, so the events' households
+    are looked up without the sorted shortcut."""
+    from tests.schemes.scenario import households_frame
+
+    households = households_frame([{"household_id": "H2", "village_id": "V1", "status": "poor", "members": 3},
+                                   {"household_id": "H1", "village_id": "V2", "status": "poor", "members": 3}])
+    returns = pl.DataFrame({"village_id": ["V1", "V2"], "amount_fen": [1_000_000, 1_000_000]})
+    c = MONTHS_SAME
+    a = allocate(c.scheme, households, returns, period=c.period, extra=c.extra)  # H1: a member died in May
+    paid = dict(a.households.select("household_id", "dividend").rows())
+    assert paid == {"H1": 400_000, "H2": 360_000}  # 1,200 yuan x 40 / 12 months, 1,200 x 3
+    assert check(a) == []
+
+
+def test_what_earlier_runs_paid_a_household_is_added_up_over_its_rows() -> None:
+    earlier = MONTHS.extra.earlier_paid
+    assert earlier is not None and earlier.height == 1
+    (household, fen), = earlier.rows()
+    split = pl.DataFrame({"household_id": [household, "H2", household], "amount_fen": [fen - 1, 0, 1]},
+                         schema=earlier.schema)
+    assert _sorted_lines(replace(MONTHS, extra=replace(MONTHS.extra, earlier_paid=split))).equals(_sorted_lines(MONTHS))
