@@ -1,7 +1,16 @@
 """Break one run rule at a time in the product code, run tests/dividends/test_runs_usecases.py,
-restore it: which breaks the fast run-rule tests catch (NOTES-runfake.md). Usage:
-``python bench/run_rule_breaks.py [part of a name ...]``."""
-import subprocess, sys, pathlib
+restore it: which breaks the fast run-rule tests catch (NOTES-runfake.md). Not part of CI (a
+minute or two); it rewrites product files while it runs, so do not interrupt it. Usage:
+
+    python -m tests.rule_breaks [part of a name ...]
+
+``tests/test_rule_breaks.py`` checks in CI that every break still finds the code it breaks."""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BREAKS = [
  ("policy: maker-checker off", "dividends/policy.py", "if rule.checker and prepared_by is not None", "if False and rule.checker and prepared_by is not None"),
@@ -65,19 +74,29 @@ BREAKS = [
  ("create: another amount", "dividends/runs.py", "        if not created and row.amount_fen != amount:", "        if False:"),
  ("correct: a second correction", "dividends/usecases/runs.py", "        if correction is not None:\n            raise refuse(\"run.correction_exists\"", "        if False:\n            raise refuse(\"run.correction_exists\""),
 ]
-only = sys.argv[1:]
-caught = []
-for name, path, old, new in BREAKS:
-    if only and not any(o in name for o in only):
-        continue
-    f = ROOT / path
-    text = f.read_text()
-    assert text.count(old) == 1, (name, text.count(old))
-    f.write_text(text.replace(old, new))
-    try:
-        r = subprocess.run(["nice", "-n", "10", ".venv/bin/python", "-m", "pytest", "tests/dividends/test_runs_usecases.py",
-                            "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
-    finally:
-        f.write_text(text)
-    failed = [l for l in r.stdout.splitlines() if l.startswith("FAILED")]
-    print(("CAUGHT  " if r.returncode else "MISSED  ") + name + ("  <- " + failed[0].split("::")[1][:90] if failed else ""), flush=True)
+
+
+def main(only: list[str]) -> int:
+    missed = []
+    for name, path, old, new in BREAKS:
+        if only and not any(o in name for o in only):
+            continue
+        f = ROOT / path
+        text = f.read_text()
+        assert text.count(old) == 1, (name, text.count(old))
+        f.write_text(text.replace(old, new))
+        try:
+            r = subprocess.run(["nice", "-n", "10", sys.executable, "-m", "pytest", "tests/dividends/test_runs_usecases.py",
+                                "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+        finally:
+            f.write_text(text)
+        failed = [l for l in r.stdout.splitlines() if l.startswith("FAILED")]
+        print(("CAUGHT  " if r.returncode else "MISSED  ") + name + ("  <- " + failed[0].split("::")[1][:90] if failed else ""), flush=True)
+        if not r.returncode:
+            missed.append(name)
+    print(f"{len(missed)} break(s) missed" + (": " + "; ".join(missed) if missed else ""))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
