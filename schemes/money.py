@@ -268,10 +268,10 @@ def hamilton(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, tota
     import polars as pl
     I128 = dtype or pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
-    f = _flag_sorted_group(frame.select(
+    f = frame.select(
         *[pl.col(g) for g in groups],
         numerator.cast(I128).alias("_n"), denominator.cast(I128).alias("_d"), total.cast(I128).alias("_t"),
-    ), groups)
+    )
     zero = pl.col("_d") == 0
     safe = pl.when(zero).then(pl.lit(1, I128)).otherwise(pl.col("_d"))
     f = f.with_columns(
@@ -283,20 +283,6 @@ def hamilton(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, tota
         _rank=pl.col("_r").rank("ordinal", descending=True).over(groups).cast(I128),
     )
     return f.select((pl.col("_q") + (pl.col("_rank") <= pl.col("_left")).cast(I128)).cast(pl.Int64).alias("fen"))["fen"]
-
-
-def _flag_sorted_group(f: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
-    """``f`` with its one group column flagged sorted when it is in order without nulls (rows
-    in village order: every split over household rows): polars then finds each group as a
-    slice for the windows (``over``) instead of hashing a million keys. Same values, same
-    groups, same order within each group: only the way the groups are found changes."""
-    import polars as pl
-    if len(groups) != 1 or f.height < 2:
-        return f
-    key = f.get_column(groups[0])
-    if key.null_count() or not key.dtype.is_integer() or not key.is_sorted():
-        return f
-    return f.with_columns(key.set_sorted())
 
 
 def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: str | list[str]) -> pl.Series:
@@ -311,7 +297,7 @@ def split_by_weight(frame: pl.DataFrame, pool: pl.Expr, weight: pl.Expr, group: 
     I128 = pl.Int128
     groups = [group] if isinstance(group, str) else list(group)
     # the bounds first, on the columns as they come (no Int128 copies when Int64 will do)
-    f = _flag_sorted_group(frame.select(*[pl.col(g) for g in groups], pool.alias("_pool"), weight.alias("_w")), groups)
+    f = frame.select(*[pl.col(g) for g in groups], pool.alias("_pool"), weight.alias("_w"))
     width = _product_width(f, groups) if f.height else 64
     if width > 128:
         return _split_exact_python(f.with_columns(pl.col("_pool").cast(I128), pl.col("_w").cast(I128)), groups)
