@@ -103,7 +103,9 @@ def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
 
 
 ORDER_CASES = [c for c in CASES if "error" not in c.expect]
-ORDER_CASES = ORDER_CASES[:6] + [c for c in ORDER_CASES[6:] if c.scheme.groups or any(
+# the first cases, and every case with claim groups, extra inputs or a members file (persons
+# counted per household: the file's rows in any order)
+ORDER_CASES = ORDER_CASES[:6] + [c for c in ORDER_CASES[6:] if c.scheme.groups or c.persons is not None or any(
     v is not None for v in vars(c.extra).values())]
 
 
