@@ -39,11 +39,14 @@ def _canonical_digits(text: pl.Series, value: pl.Series, length: pl.Series) -> p
 
 
 def _exact_rest(text: pl.Series, value: pl.Series, ok: pl.Series, exact: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    """``value`` where ``ok``; ``exact`` of the other non-empty cells (gathered: usually none)."""
-    value = pl.select(pl.when(ok).then(value)).to_series()
+    """``value`` where ``ok``; ``exact`` of the other non-empty cells (gathered: usually none).
+    ``value`` must be null where ``text`` is: when every non-empty cell is ``ok`` (the usual
+    column), ``value`` is the answer as it is, without a copy."""
     rest = (~ok & text.is_not_null()).arg_true()
-    if rest.len():
-        value = value.scatter(rest, exact(text.gather(rest)))
+    if not rest.len():
+        return value.alias(text.name)
+    value = pl.select(pl.when(ok).then(value)).to_series()
+    value = value.scatter(rest, exact(text.gather(rest)))
     return value.alias(text.name)
 
 

@@ -343,6 +343,15 @@ def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.Dat
     in a million rows. Empty cells get nulls, as the parsers give them."""
     distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null()).with_columns(**parsers)
     keys = distinct.get_column(column)
+    if keys.len() == 0:
+        return frame.with_columns(pl.lit(None, distinct.schema[name]).alias(name) for name in parsers)
+    # a parser giving every word back as it is (``zh`` -> ``zh``) is the column itself, and one
+    # giving the same value for every word is that value on the non-empty cells: no gather
+    shared = {name: _same_for_every_word(keys, distinct.get_column(name)) for name in parsers}
+    frame = frame.with_columns(expr.alias(name) for name, expr in shared.items() if expr is not None)
+    parsers = {name: expr for name, expr in parsers.items() if shared[name] is None}
+    if not parsers:
+        return frame
     if 0 < keys.len() <= _FEW_WORDS:
         # a handful of words: each row's word numbered by comparisons (no hashing of a million
         # texts), every parsed column gathered by that number
@@ -356,6 +365,17 @@ def _on_distinct(frame: pl.DataFrame, column: str, **parsers: pl.Expr) -> pl.Dat
                                       return_dtype=distinct.schema[name]).alias(name)
         for name in parsers
     )
+
+
+def _same_for_every_word(keys: pl.Series, values: pl.Series) -> pl.Expr | None:
+    """``pl.col(keys.name)`` when ``values`` (the parse of each word in ``keys``) are the words
+    themselves; the one value (on the rows where the cell is not empty) when every word parses
+    to it; else None."""
+    if values.dtype == keys.dtype and values.equals(keys.alias(values.name)):
+        return pl.col(keys.name)
+    if values.null_count() == 0 and values.n_unique() == 1:
+        return pl.when(pl.col(keys.name).is_not_null()).then(pl.lit(values[0], values.dtype))
+    return None
 
 
 def identity_checks(columns: tuple[str, ...]) -> list[RowCheck]:
@@ -454,12 +474,13 @@ def sorted_by(frame: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
     and household, as most are) is returned as is, checked with one comparison per row instead
     of gathering every column."""
     if frame.height > 1:
+        # each row against the next, as two slices of the same column (no shifted copy)
         order: pl.Expr | None = None
         for key in reversed(keys):
-            here, below = pl.col(key), pl.col(key).shift(-1)
+            here, below = pl.col(key).slice(0, frame.height - 1), pl.col(key).slice(1)
             order = (here <= below) if order is None else (here < below) | ((here == below) & order)
         assert order is not None
-        if frame.select(order.head(frame.height - 1).fill_null(False).all()).item():
+        if frame.select(order.fill_null(False).all()).item():
             return frame
     return frame.sort(*keys)
 
