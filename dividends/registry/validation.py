@@ -123,9 +123,11 @@ def validate_households(
     id_present = _present("id_number")
     parsed = _with_number_cells(table, parsed)
     rounded = _rounded_rule_applies(parsed)
-    # Excel's scientific notation is neither a phone nor an account number (it holds a point or
-    # an E): the pattern runs on the cells that did not parse only
+    # Excel's scientific notation is neither a phone nor an account number nor an ID number in
+    # the format (it holds a point or an E): the pattern runs on the cells that did not parse only
     parsed = parsed.with_columns(
+        _where(parsed, id_present & ~pl.col("_id_format"), pl.col("_id").str.contains(SCIENTIFIC))
+        .alias("_id_scientific"),
         _where(parsed, _present("phone") & pl.col("_phone").is_null(), pl.col("phone").str.contains(SCIENTIFIC))
         .alias("_phone_scientific"),
         _where(parsed, _present("account_no") & pl.col("_account").is_null(),
@@ -313,14 +315,18 @@ IDENTITY_COLUMNS = ("household_id", "village_id", "head_name", "id_number")
 def text_flags(columns: tuple[str, ...], table: Table | None = None) -> dict[str, pl.Expr]:
     """``_invisible_<column>`` and ``_formula_<column>`` for :func:`identity_checks` and
     :func:`_odd_text`: each pattern runs once per cell, however many checks use it; the
-    invisible-character pattern not at all when ``table``'s bytes hold none."""
+    invisible-character pattern not at all when ``table``'s bytes hold none, and of the formula
+    starts only ``-`` (a prefix test, ~4x cheaper than the pattern) when they hold no other."""
     flags: dict[str, pl.Expr] = {}
     invisible = table is None or table.may_hold_invisible
+    signs = table is None or table.may_hold_formula_signs
     for column in columns:
         flags[f"_invisible_{column}"] = (
             pl.col(column).str.contains(INVISIBLE) if invisible else pl.lit(False)
         )
-        flags[f"_formula_{column}"] = pl.col(column).str.contains(FORMULA_START)
+        flags[f"_formula_{column}"] = (
+            pl.col(column).str.contains(FORMULA_START) if signs else pl.col(column).str.starts_with("-")
+        )
     return flags
 
 
@@ -432,7 +438,8 @@ def _id_lost_digits(id_number: pl.Expr, valid: pl.Expr, rounded: bool) -> pl.Exp
     or, under the rounded-ID rule (:data:`ROUNDED_MIN_IDS`), that passes them."""
     ends_000 = pl.col("_id_format") & id_number.str.ends_with("000")  # (18 digits: see above)
     looks_rounded = ends_000 if rounded else ends_000 & ~valid
-    return pl.col("_number_id") | id_number.str.contains(SCIENTIFIC) | looks_rounded
+    # ``_id_scientific``: SCIENTIFIC on the cells out of the ID format (False on the others)
+    return pl.col("_number_id") | pl.col("_id_scientific") | looks_rounded
 
 
 def _with_number_cells(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
