@@ -7,6 +7,7 @@ is int fen; rates and percents are exact ``Fraction`` values.
 """
 from __future__ import annotations
 
+from calendar import isleap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -267,5 +268,9 @@ class Scheme:
         return self.groups[g] if g else None
 
     def age_reference(self, period: int) -> date:
+        """The day of ``period`` on which ages are taken; ``age_on: "02-29"`` is 28 February in
+        a common year (the loader admits 29 February, which only leap years have)."""
         month, day = self.age_on
+        if (month, day) == (2, 29) and not isleap(period):
+            return date(period, 2, 28)
         return date(period, month, day)

@@ -5,6 +5,11 @@ import os
 
 import pytest
 
+from tests.stable_examples import drop_local_constants
+
+# a property test's examples must not depend on which product modules earlier tests imported
+drop_local_constants()
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``make test``), the modules holding a ``slow`` test go first: with

@@ -105,3 +105,5 @@ def test_values_aligned_to_households_are_0_for_the_absent_first_and_last_too() 
     assert n.name == "n" and n.to_list() == [0, 5, 7, 0]
     (empty,) = align_to_households(ids, keyed.clear(), ["n"])
     assert empty.to_list() == [0, 0, 0, 0]
+    # the keyed columns' Int64 counts, with or without any household to align
+    assert n.dtype == empty.dtype == pl.Int64 and empty.name == "n"

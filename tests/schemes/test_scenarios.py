@@ -10,6 +10,7 @@ from schemes.engine import allocate
 from schemes.invariants import check
 from schemes.money import parse_yuan
 from schemes.problems import InputError
+from schemes.steps.context import FloorCheck, SplitCheck
 from schemes.engine import Extra
 from tests.schemes.scenario import Case, load_cases
 
@@ -32,6 +33,7 @@ def test_scenario(case: Case) -> None:
         return
     allocation = _run(case)
     assert check(allocation) == []
+    _evidence_has_its_types(allocation)
 
     got: dict[str, dict[str, int]] = {}
     for row in allocation.lines().iter_rows(named=True):
@@ -69,6 +71,21 @@ def test_scenario(case: Case) -> None:
             assert row[SUMMARY_FIELDS[field]] == expected, f"{key}.{field}"
 
 
+SPLIT_EVIDENCE = {"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}
+FLOOR_EVIDENCE = {"vix": pl.Int64, "floor": pl.Int64, "total": pl.Int64}
+
+
+def _evidence_has_its_types(allocation) -> None:  # type: ignore[no-untyped-def]
+    """The invariants' evidence carries the columns and types its classes document (the checks
+    compare and group those integers; an unsigned village index would be another key type)."""
+    for evidence in allocation.checks:
+        if isinstance(evidence, SplitCheck):
+            assert dict(evidence.frame.schema) == SPLIT_EVIDENCE, (evidence.step_id, evidence.part)
+        elif isinstance(evidence, FloorCheck):
+            assert dict(evidence.frame.schema) == FLOOR_EVIDENCE, evidence.step_id
+            assert evidence.shortfall.dtype == pl.Int64
+
+
 MOVING = {"cap", "minimum_guarantee", "deductions"}  # steps that move fen between lines (drawn, cut)
 
 
@@ -103,7 +120,9 @@ def _summary_is_consistent(allocation) -> None:  # type: ignore[no-untyped-def]
 
 
 ORDER_CASES = [c for c in CASES if "error" not in c.expect]
-ORDER_CASES = ORDER_CASES[:6] + [c for c in ORDER_CASES[6:] if c.scheme.groups or any(
+# the first cases, and every case with claim groups, extra inputs or a members file (persons
+# counted per household: the file's rows in any order)
+ORDER_CASES = ORDER_CASES[:6] + [c for c in ORDER_CASES[6:] if c.scheme.groups or c.persons is not None or any(
     v is not None for v in vars(c.extra).values())]
 
 
