@@ -92,7 +92,7 @@ def validate_households(
     # steps: they run on two worker threads (polars releases the GIL) while this thread parses
     # the other columns. Same functions on the same columns as one after the other.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate") as pool:
-        parts_job = pool.submit(id_number_parts, ids)
+        parts_job = pool.submit(id_number_parts, ids, (EARLIEST_BIRTH, reference_date))
         phone_job = pool.submit(phones.phone_columns, table.frame.get_column("phone"))
         parsed = table.frame.with_columns(
             ids,
@@ -116,7 +116,9 @@ def validate_households(
     )
     parsed = parsed.with_columns(
         parts.get_column("format_ok").alias("_id_format"),
-        parts.get_column("birth_date").alias("_id_birth"),
+        # the birth date is a real date from EARLIEST_BIRTH to the reference date (False when
+        # not a date: every check below reads a null and a False of it alike)
+        parts.get_column("birth_ok").alias("_birth_ok"),
         parts.get_column("checksum_ok").alias("_id_checksum"),
         parts.get_column("key").alias("_id_key"),
     )
@@ -137,7 +139,6 @@ def validate_households(
     parsed = (
         parsed.lazy()
         .with_columns(
-            _birth_ok=pl.col("_id_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(reference_date)),
             _phone_lost=pl.col("_phone_scientific"),
             _account_lost=_present("account_no") & (
                 pl.col("_account_scientific")

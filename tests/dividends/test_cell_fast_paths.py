@@ -124,3 +124,31 @@ def test_a_file_without_formula_signs_still_finds_a_leading_minus(tmp_path) -> N
     assert not table.may_hold_formula_signs
     path.write_text(f"{HEADER}\n＝V1-1,V1,张三,110105194912310021,,1,1,poor,1,1\n", encoding="utf-8")
     assert read_table(path, HOUSEHOLD_COLUMNS).may_hold_formula_signs  # ＝ becomes = in an id
+
+
+DATE_PIECES = st.sampled_from(["1949", "2000", "1900", "1899", "2024", "0000", "9999", "2100", "01", "02", "12",
+                               "13", "00", "28", "29", "30", "31", "32", "99"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(DATE_PIECES, DATE_PIECES, DATE_PIECES, st.sampled_from(["0", "X", "5"])), max_size=30),
+       st.dates(min_value=__import__("datetime").date(1890, 1, 1)), st.integers(min_value=0, max_value=60000))
+def test_birth_dates_within_bounds_by_arithmetic_equal_the_parsed_dates(pieces, latest, span) -> None:
+    """``birth_ok`` (integer arithmetic on the digits) is the parsed birth date within the bounds,
+    False where the digits are no date, on every row in the ID format."""
+    from datetime import timedelta
+
+    from dividends.registry.idnumber import id_number_parts
+
+    reached()
+    earliest = max(latest - timedelta(days=span), __import__("datetime").date(1, 1, 1))
+    cells = [f"110105{y[:4]}{m[:2]}{d[:2]}002{c}"[:18] for y, m, d, c in pieces]
+    ids = pl.Series("id", [*cells, "110105194912310021", "110105200002290021", "110105190002290021", None, "x"],
+                    dtype=pl.String)
+    dates = id_number_parts(ids)
+    within = id_number_parts(ids, (earliest, latest))
+    expected = dates.select(
+        pl.when("format_ok").then(pl.col("birth_date").is_between(pl.lit(earliest), pl.lit(latest)).fill_null(False))
+    ).to_series()
+    assert within.get_column("birth_ok").to_list() == expected.to_list()
+    assert within.drop("birth_ok").equals(dates.drop("birth_date"))
