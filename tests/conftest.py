@@ -5,6 +5,11 @@ import os
 
 import pytest
 
+from tests.stable_examples import drop_local_constants
+
+# a property test's examples must not depend on which product modules earlier tests imported
+drop_local_constants()
+
 if os.environ.get("MUTANT_UNDER_TEST"):
     # make mutation (mutmut sets the mutant's name): a property that fails only has to fail, so
     # its example is not shrunk; shrinking a mutant's crash took minutes and was cut off as a

@@ -83,10 +83,39 @@ def console_language(env: MutableMapping[str, str] = os.environ) -> None:
     env["DIVIDENDS_LANG"] = "zh"
 
 
+EXIT_AT_ONCE: list[bool] = []
+"""Set by :func:`exit_at_once_when_done` (a command whose process ends with it)."""
+
+
+def exit_at_once_when_done() -> None:
+    """Asked by a command that has written and closed every file it writes (``compute``): when
+    it ends successfully, :func:`main` flushes the standard streams and ends the process at once
+    (``os._exit(0)``) instead of tearing the interpreter down, which frees the command's frames
+    (a million households, the allocation, its lines) column by column only for the process to
+    end: ~0.15 s of a ``dividends compute`` on 1,000,000 households. Exit code 0 as before; a
+    command that fails, or a stream that cannot be flushed, exits the usual way. Only
+    :func:`main` does it: a command run in process (typer's ``CliRunner``) returns as usual."""
+    EXIT_AT_ONCE.append(True)
+
+
+def _exit_at_once() -> None:
+    """End a successful command's process now, its output flushed (see :func:`exit_at_once_when_done`)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken stream: the usual exit reports it
+        return
+    os._exit(0)
+
+
 def main() -> None:
     console_language()
     try:
         app()
+    except SystemExit as stop:
+        if EXIT_AT_ONCE and stop.code in (0, None):
+            _exit_at_once()
+        raise
     except InputError as error:
         from dividends.cli.console import show_problems
         show_problems(error.problems)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 from dividends.cli import allocator  # noqa: F401  (before polars: its allocator's settings)
+from dividends.cli import exit_at_once_when_done
 
 import polars as pl  # noqa: E402
 import typer
@@ -113,6 +114,7 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
         say("cli.compute.excluded", count=len(result.registry.exclusions), file=str(out_dir / "excluded.csv"))
     say("cli.compute.done", dir=str(out_dir), lines=manifest["lines"], villages=manifest["villages"],
         total=yuan(manifest["total_fen"]), hash=manifest["content_hash"][:16])
+    exit_at_once_when_done()  # every file is written and closed: no teardown of the frames
 
 
 def print_summary(result: Computation, villages: int = 10) -> None:

@@ -21,7 +21,9 @@ HEAVY = ("polars", "numpy", "tortoise", "pypika_tortoise", "aiosqlite", "asyncpg
 PROBE = """
 import json, sys
 sys.argv = ["dividends", *json.loads(sys.argv[1])]
+import dividends.cli
 from dividends.cli import main
+dividends.cli._exit_at_once = lambda: None  # a command ending the process at once would leave no report
 try:
     main()
 except SystemExit as stop:
@@ -101,3 +103,27 @@ def test_a_compute_imports_neither_pydantic_nor_babel_nor_phonenumbers(tmp_path:
     assert code == 0
     assert (tmp_path / "out" / "allocations.csv").exists()
     assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "babel", "phonenumbers")) == []
+
+
+def test_a_compute_ends_its_process_at_once_with_everything_written(tmp_path: Path) -> None:
+    # compute ends with os._exit(0) once every file is written (no interpreter teardown): the exit
+    # code, the whole output on a pipe and the bundle are as with the usual exit, and a failing
+    # compute still exits the usual way with its code
+    from support.sample import generate, write_csv
+
+    files = write_csv(generate(200, 3, seed=7), tmp_path)
+    argv = ["compute", "--scheme", "tourism-cooperative", "--registry", str(files["households"]),
+            "--returns", str(files["returns"]), "--period", "2024", "--out", str(tmp_path / "out")]
+    env = {"PATH": "", "DIVIDENDS_LANG": "en", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "dividends", *argv], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().splitlines()[-1].startswith("wrote ") and "content_hash" in done.stdout
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["content_hash"][:16] in done.stdout
+    verified = subprocess.run([sys.executable, "-m", "dividends", "verify", str(tmp_path / "out")], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=120)
+    assert verified.returncode == 0, verified.stderr
+    again = subprocess.run([sys.executable, "-m", "dividends", *argv], capture_output=True, text=True, cwd=ROOT,
+                           env=env, timeout=120)
+    assert again.returncode == 2 and "Traceback" not in again.stderr  # the directory exists: refused
