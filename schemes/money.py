@@ -119,10 +119,11 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
 
     ``1234`` -> 123400, ``1,234.5`` -> 123450, ``¥12.05`` -> 1205; ``1.005`` and ``-1`` -> null.
     Steps that only rare cells need (full-width forms, currency signs, thousands separators, a
-    minus sign) run only when some cell needs them.
+    minus sign) run only when some cell needs them. White space around a cell is stripped first,
+    as :func:`parse_yuan` strips it: a cell's value never depends on the other cells.
     """
     import polars as pl
-    s = text
+    s = text.str.strip_chars()
     rare = s.str.contains(r"[\u3000\uff01-\uff5e,]|" + CURRENCY_SIGNS).any()  # one scan for the usual column
     if rare and s.str.contains(r"[\u3000\uff01-\uff5e]").any():
         s = s.str.replace_many(list(FULL_WIDTH_FORMS), list(HALF_WIDTH_FORMS)).str.strip_chars()
@@ -149,7 +150,9 @@ def parse_yuan_column(text: pl.Series) -> pl.Series:
         .str.to_integer(dtype=wide, strict=False)
     )
     frame = pl.DataFrame({"shaped": shaped, "negative": negative, "whole": whole, "cents": cents})
-    fen = pl.col("whole") * 100 + pl.col("cents")
+    # a whole part beyond INT64_MAX // 100 is beyond Int64 fen: null before the product, which
+    # would wrap in Int128 for 37 digits or more (an amount of 0.44 yuan, or a failed cast)
+    fen = pl.when(pl.col("whole") <= INT64_MAX // FEN_PER_YUAN).then(pl.col("whole")) * 100 + pl.col("cents")
     ok = (
         pl.col("shaped")
         & fen.is_not_null()
