@@ -60,11 +60,13 @@ def sha256_frame(frame: pl.DataFrame, rows: int = HASH_ROWS) -> str:
     digest = hashlib.sha256()
     buffer = io.BytesIO()
     for start in range(0, max(frame.height, 1), rows):
+        # each slice is written over the last from the start, into the memory it already has
+        # (truncating would free it, and every slice would grow a fresh buffer: new pages);
+        # only the bytes this slice wrote are hashed
         buffer.seek(0)
-        buffer.truncate()
         frame.slice(start, rows).write_csv(buffer, include_header=start == 0, line_terminator="\n")
-        with buffer.getbuffer() as written:
-            digest.update(written)
+        with buffer.getbuffer() as written, written[:buffer.tell()] as part:
+            digest.update(part)
     return digest.hexdigest()
 
 

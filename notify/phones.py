@@ -175,7 +175,10 @@ def phone_columns(text: pl.Series) -> pl.DataFrame:
     # than extracting the group); the prefixed few are extracted
     matches = s.str.contains(mobile_pattern()).fill_null(False)
     plain = matches & (s.str.len_bytes() == 11)
-    mobile = pl.select(pl.when(plain).then(s)).to_series().alias(s.name)
+    if plain.sum() == s.len() - s.null_count():  # every cell a plain mobile: the column itself
+        mobile = s
+    else:
+        mobile = pl.select(pl.when(plain).then(s)).to_series().alias(s.name)
     prefixed = (matches & ~plain).arg_true()
     if prefixed.len():
         mobile = mobile.scatter(prefixed, s.gather(prefixed).str.extract(mobile_pattern(), 1))

@@ -17,7 +17,7 @@ from schemes.frames import largest_sorted_group
 from schemes.i18n import Msg, load_catalog
 from schemes.money import I128, INT128_SAFE
 from schemes.steps.adjustments import DeductionCheck
-from schemes.steps.context import FloorCheck, SplitCheck, rows_of
+from schemes.steps.context import FloorCheck, SplitCheck, rows_of, sums_by_sorted_vix_each
 from schemes.steps.groups import GroupCheck
 
 load_catalog(Path(__file__).with_name("locale"), "schemes")
@@ -66,6 +66,32 @@ def _sums_by_village(frames: list[pl.DataFrame], columns: list[str]) -> pl.DataF
              .select("village_id", *[pl.col(c) if c in cs else pl.lit(0, I128).alias(c) for c in columns])
              for f, cs in zip(frames, live)]
     return pl.concat(parts).group_by("village_id").agg([pl.col(c).sum() for c in columns]).collect()
+
+
+def _sums_by_runs(vix: pl.Series, columns: list[pl.Series], v: int, most: int = 16) -> list[pl.Series] | None:
+    """Each column's sum per village index (Int64, length ``v``) over rows whose ``vix`` comes
+    in at most ``most`` ascending runs (a claim group's lines: claim after claim, each claim's
+    lines in village order): every run summed by its running sum, the runs added, instead of
+    hashing every row's key. None when the rows are not so (or a sum could leave Int64): then
+    the general path."""
+    n = vix.len()
+    if vix.null_count() or not vix.dtype.is_integer():
+        return None
+    for c in columns:
+        if c.len() != n or not c.dtype.is_integer() or c.dtype in (pl.UInt64, I128) or c.null_count():
+            return None
+        if n and max(abs(int(c.min())), abs(int(c.max()))) * n >= 2**62:  # type: ignore[arg-type]
+            return None  # every partial sum and their total stay in Int64 below this
+    starts = [0, *(vix.diff() < 0).arg_true().to_list(), n]  # where vix goes down, a run begins
+    if len(starts) - 1 > most:
+        return None
+    total: list[pl.Series] | None = None
+    for start, end in zip(starts, starts[1:]):
+        part = sums_by_sorted_vix_each(vix.slice(start, end - start), [c.slice(start, end - start) for c in columns], v)
+        if part is None:
+            return None
+        total = part if total is None else [x + y for x, y in zip(total, part)]
+    return total
 
 
 def conservation(a: Allocation) -> list[Violation]:
@@ -244,10 +270,16 @@ def groups_settled(a: Allocation) -> list[Violation]:
         bad_lines = f.filter((pl.col("paid") < 0) | (pl.col("paid") > pl.col("need"))).height
         if bad_lines:
             out.append(Violation("groups_settled", Msg("inv.group_line", group=check.group_id, count=bad_lines)))
-        per = _sums_by_village([f.select(pl.col("vix").alias("village_id"), "paid", "need")], ["paid", "need"]).rename(
-            {"village_id": "vix"}).join(
-            pl.DataFrame({"vix": pl.arange(0, len(check.available), eager=True, dtype=pl.Int64), "avail": check.available}),
-            on="vix", how="right").with_columns(pl.col("paid").fill_null(0), pl.col("need").fill_null(0))
+        v = len(check.available)
+        runs = _sums_by_runs(f.get_column("vix"), [f.get_column("paid"), f.get_column("need")], v)
+        if runs is not None:  # the lines claim after claim, each claim's in village order (always, from the engine)
+            per = pl.DataFrame({"vix": pl.arange(0, v, eager=True, dtype=pl.Int64), "avail": check.available,
+                                "paid": runs[0].cast(I128), "need": runs[1].cast(I128)})
+        else:
+            per = _sums_by_village([f.select(pl.col("vix").alias("village_id"), "paid", "need")], ["paid", "need"]).rename(
+                {"village_id": "vix"}).join(
+                pl.DataFrame({"vix": pl.arange(0, v, eager=True, dtype=pl.Int64), "avail": check.available}),
+                on="vix", how="right").with_columns(pl.col("paid").fill_null(0), pl.col("need").fill_null(0))
         per = per.with_columns(expected=pl.min_horizontal(pl.col("need"), pl.col("avail").cast(I128)))
         for r in per.filter(pl.col("paid") != pl.col("expected")).head(20).iter_rows(named=True):
             out.append(Violation("groups_settled", Msg("inv.group_sum", village=_village(a, r["vix"]), group=check.group_id,

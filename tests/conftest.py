@@ -10,6 +10,15 @@ from tests.stable_examples import drop_local_constants
 # a property test's examples must not depend on which product modules earlier tests imported
 drop_local_constants()
 
+if os.environ.get("MUTANT_UNDER_TEST"):
+    # make mutation (mutmut sets the mutant's name): a property that fails only has to fail, so
+    # its example is not shrunk; shrinking a mutant's crash took minutes and was cut off as a
+    # timeout, which the score counts as a survivor (NOTES-mutA.md)
+    from hypothesis import Phase, settings
+
+    settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    settings.load_profile("mutation")
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``make test``), the modules holding a ``slow`` test go first: with

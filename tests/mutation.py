@@ -13,7 +13,9 @@ workspace ``.cache/mutation/<package>/``: symbolic links to the source and the t
 ``only_mutate`` and test selection. A second run resumes: mutmut re-tests only what changed.
 
 Score = killed / (mutants - skipped); a mutant no selected test reaches ("no tests") counts as a
-survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace).
+survivor, and so does a timeout (check those by hand: ``mutmut show NAME`` in the workspace),
+except one whose module fails to import with it and imports without it: mutmut reports those as
+timeouts, and they are counted as ``killed at import`` (:func:`killed_at_import`).
 Mutants judged equivalent (no test can tell them from the original) are listed by name with the
 reason in ``[tool.mutation.<package>.equivalent]`` and left out of the score (README, "Mutation
 testing", lists them); a listed mutant that a test kills is reported. Not run by CI: it takes long on purpose.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -48,7 +51,7 @@ WORK = ROOT / ".cache" / "mutation"
 LINKED = ("schemes", "dividends", "notify", "support", "tests")
 # A timeout is not counted as killed: a broken worker setup (a hung or crashed child) shows up
 # as timeouts, and counting them would inflate the score. Timeouts are listed per module.
-KILLED = {"killed", "caught by type check"}
+KILLED = {"killed", "caught by type check", "killed at import"}
 GOAL = 0.90
 PRELOAD = "tests/mutation_preload.txt"  # relative to the workspace (its tests/ links to ours)
 UNCOUNTED = {"skipped", "not checked", "equivalent"}
@@ -89,6 +92,15 @@ def workspace_pyproject(text: str, name: str) -> str:
     lines = _without_mutation_tables(text) + ["", "[tool.mutmut]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
     return "\n".join(lines) + "\n"
+
+
+def equivalent_list(pyproject: dict) -> list[str]:
+    """The README's list of mutants judged equivalent ("Mutation testing"), one Markdown line per
+    entry of the ``[tool.mutation.<package>.equivalent]`` tables, in their order:
+    ``python -m tests.mutation --equivalent-list`` prints it to paste, and
+    ``tests/test_mutation_readme.py`` fails when the README's list differs."""
+    return [f"- `{mutant}`: {reason}" for spec in packages(pyproject).values()
+            for mutant, reason in spec.get("equivalent", {}).items()]
 
 
 def prepare(name: str) -> Path:
@@ -187,6 +199,51 @@ def judged(statuses: dict[str, str], equivalent: dict[str, str]) -> dict[str, st
             for m, s in statuses.items()}
 
 
+# Imports the module named in argv[1] from the workspace's mutants/ copy (as mutmut's runs do),
+# with the mutant of MUTANT_UNDER_TEST active in its trampolines; exit 0 if the import succeeds.
+IMPORT_PROBE = """
+import importlib, os, sys
+copy = os.path.abspath("mutants")
+sys.path.insert(0, copy)
+module = importlib.import_module(sys.argv[1])
+assert os.path.abspath(module.__file__).startswith(copy + os.sep), module.__file__
+"""
+
+
+def _imports(here: Path, module: str, mutant: str) -> bool:
+    env = {**os.environ, "MUTANT_UNDER_TEST": mutant}
+    try:
+        done = subprocess.run(["nice", "-n", "10", sys.executable, "-c", IMPORT_PROBE, module], cwd=here, env=env,
+                              capture_output=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return True  # a hang is not a failed import: the mutant stays a timeout
+    return done.returncode == 0
+
+
+def killed_at_import(here: Path, statuses: dict[str, str]) -> dict[str, str]:
+    """``statuses`` with each timeout whose module imports without the mutant and fails to import
+    with it marked ``killed at import``.
+
+    A mutant of a function the module calls while it is imported (``policy._r`` building the rule
+    table) makes the import raise: every test that imports the module errors, so the suite
+    catches it. mutmut passes the tests by node id, pytest then finds no collectors and exits 4,
+    mutmut takes that for a bad command, its worker exits 255, and it reports a timeout, which is
+    not counted as killed (a hung worker also ends so). Probing the import itself, in a process of
+    its own, tells the two apart honestly: a mutant whose import hangs, or passes, stays a
+    timeout; so does every timeout of a module whose clean import fails."""
+    out = dict(statuses)
+    clean: dict[str, bool] = {}
+    for mutant, status in statuses.items():
+        if status != "timeout":
+            continue
+        module = module_of(mutant)
+        if module not in clean:
+            clean[module] = _imports(here, module, "")
+        if clean[module] and not _imports(here, module, mutant):
+            out[mutant] = "killed at import"
+    return out
+
+
 def score(statuses: dict[str, str]) -> tuple[int, int, float]:
     counted = {m: s for m, s in statuses.items() if s not in UNCOUNTED}
     killed = sum(1 for s in counted.values() if s in KILLED)
@@ -237,7 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, metavar="N",
                         help="score a random sample of N mutants of the package (one package; of --mutants, if given)")
     parser.add_argument("--seed", type=int, default=0, help="the seed of --sample (default 0)")
+    parser.add_argument("--equivalent-list", action="store_true",
+                        help="print the README's list of the mutants judged equivalent (from pyproject) and stop")
     args = parser.parse_args(argv)
+    if args.equivalent_list:
+        lines = equivalent_list(pyproject)
+        print("\n".join(lines))
+        return 0
     chosen = args.packages or names
     unknown = [n for n in chosen if n not in names]
     if unknown:
@@ -277,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                 subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run",
                                 "--max-children", str(args.max_children), *chosen_mutants], cwd=here, check=False)
         equivalent = dict(pyproject["tool"]["mutation"][name].get("equivalent", {}))
-        every = results(here)
+        every = killed_at_import(here, results(here))
         statuses = judged(every, equivalent)
         not_equivalent = sorted(m for m in equivalent if statuses.get(m) in KILLED)
         if not_equivalent:

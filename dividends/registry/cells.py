@@ -96,7 +96,7 @@ def _fen(text: pl.Series) -> pl.Series:
         pl.when("cents")
         .then(
             ~pl.col("signed") & (joined_ >= 0) & (n >= 4) & (n <= 19)
-            & ((n == 4) | (joined_ >= pl.lit(10, pl.Int64).pow((n.cast(pl.Int64) - 2).clip(0))))
+            & ((n == 4) | (joined_ >= _power_of_ten(n.cast(pl.Int64) - 2)))
         )
         .otherwise(_digit_count_is(pl.col("plain"), n) & (n <= 16))
         .fill_null(False)
@@ -105,15 +105,25 @@ def _fen(text: pl.Series) -> pl.Series:
 
 
 def _digit_count_is(value: pl.Expr, length: pl.Expr) -> pl.Expr:
-    """``value`` >= 0 has exactly ``length`` (1-18) digits. (Polars evaluates the power on every
-    row, also where ``length`` is 0 and the answer is False already: the exponent is clipped at 0,
-    as a negative one fails the whole column since polars 2.2.)"""
+    """``value`` >= 0 has exactly ``length`` (1-18) digits."""
     return (
         (value >= 0)
         & (length >= 1)
         & (length <= 18)
-        & ((length == 1) | (value >= pl.lit(10, pl.Int64).pow((length.cast(pl.Int64) - 1).clip(0))))
+        & ((length == 1) | (value >= _power_of_ten(length.cast(pl.Int64) - 1)))
     )
+
+
+_POWERS_OF_TEN = tuple(10**k for k in range(20))
+
+
+def _power_of_ten(exponent: pl.Expr, dtype: pl.DataType = pl.Int64()) -> pl.Expr:
+    """``10 ** exponent`` looked up in a table (cheaper than ``pow`` on every row). The
+    exponent is clipped to the table (0 to 18 in Int64, 19 in UInt64): polars evaluates it on
+    every row, also where the answer is False already, and a negative one would fail the column."""
+    top = 19 if dtype == pl.UInt64 else 18
+    table = pl.Series(_POWERS_OF_TEN[: top + 1], dtype=dtype)
+    return pl.lit(table).gather(exponent.clip(0, top))
 
 
 parse_fen = _stepwise(_fen, pl.Int64())
@@ -174,7 +184,7 @@ def _account(text: pl.Series) -> pl.Series:
     frame = pl.DataFrame({"value": value, "length": length})
     n = pl.col("length")
     ok = frame.select(
-        ((n >= 6) & (n <= 19) & (pl.col("value") >= pl.lit(10, pl.UInt64).pow((n - 1).cast(pl.UInt64))))
+        ((n >= 6) & (n <= 19) & (pl.col("value") >= _power_of_ten(n.cast(pl.Int64) - 1, pl.UInt64())))
         .fill_null(False)
     ).to_series()
     return _exact_rest(text, text, ok, _account_exact)

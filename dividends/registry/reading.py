@@ -95,6 +95,10 @@ class Table:
     columns: tuple[ColumnSpec, ...] = ()
     may_hold_invisible: bool = True
     """False when no cell of the file holds an invisible character (its bytes were searched)."""
+    may_hold_formula_signs: bool = True
+    """False when no cell can start with ``=``, ``+``, ``@``, a tab or a carriage return (the
+    file's bytes hold none and no full-width form became one): of the formula starts
+    (:data:`dividends.files.safe.FORMULA_START`) only ``-`` is left to look for."""
 
     def has(self, column: str) -> bool:
         return column in self.headers
@@ -120,6 +124,7 @@ class _Sheet:
     widths: pl.Series | None  # CSV: cells per record; None for Excel
     full_width: bool = True  # False when no cell can hold a full-width character
     invisible: bool = True  # False when no cell can hold an invisible character (excel.INVISIBLE)
+    formula_signs: bool = True  # False when no cell can start with = + @ tab CR (see Table)
     # False when no cell can start or end with white space and every empty cell is null or ""
     # (CSV whose bytes hold no white space but line breaks): cells need no trimming
     spaced: bool = True
@@ -299,6 +304,7 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         longest_line=longest if fast is not None else None,
         full_width=_may_hold_full_width(text, leads),
         invisible=_may_hold_invisible(text, leads),
+        formula_signs=_may_hold_formula_signs(leads),
         spaced=fast is None or any(leads[lead] for lead in _SPACE_LEADS),
     )
 
@@ -691,6 +697,8 @@ def _to_table(
         totals=totals if totals.height else None,
         columns=tuple(columns),
         may_hold_invisible=sheet.invisible,
+        # code-like cells get full-width forms made ASCII (＝ to =): then anything may start them
+        may_hold_formula_signs=sheet.formula_signs or sheet.full_width,
     )
 
 
@@ -723,7 +731,10 @@ U+00A0), E1 (U+1680), E2 (U+2000-U+200A, U+2028, U+2029, U+202F, U+205F), E3 (U+
 of a CSV file read by polars holds no line break (the fast reader leaves a file with a line
 break inside quotes to the exact reader): a file without these bytes has no cell to trim."""
 
-_LEAD_BYTES = (*_SPACE_LEADS, b"\xef", b"\xd8")
+_FORMULA_SIGNS = (b"=", b"+", b"@", b"\t", b"\r")
+"""The bytes of the formula starts (:data:`dividends.files.safe.FORMULA_START`) but ``-``."""
+
+_LEAD_BYTES = (*_SPACE_LEADS, b"\xef", b"\xd8", b"=", b"+", b"@")
 
 
 def _has(data: bytes, lead: bytes, leads: Mapping[bytes, bool] | None) -> bool:
@@ -736,6 +747,12 @@ def _may_hold_full_width(data: bytes, leads: Mapping[bytes, bool] | None = None)
     searched first (memchr; ``leads``: the answers for :data:`_LEAD_BYTES`, found already);
     Chinese text is mostly E4-E9 lead bytes."""
     return _has(data, b"\xef", leads) or (_has(data, b"\xe3", leads) and b"\xe3\x80\x80" in data)
+
+
+def _may_hold_formula_signs(leads: Mapping[bytes, bool]) -> bool:
+    """Whether the text (whose :func:`_lead_bytes` are ``leads``) holds a byte of
+    :data:`_FORMULA_SIGNS`: a cell of it can only start with one if the text holds it."""
+    return any(leads[sign] for sign in _FORMULA_SIGNS)
 
 
 def _may_hold_invisible(data: bytes, leads: Mapping[bytes, bool] | None = None) -> bool:

@@ -85,3 +85,70 @@ def test_the_fast_account_reading_equals_the_exact_one(cells: list[str | None]) 
     text = pl.Series("a", [*cells, *edges], dtype=pl.String)
     assert _account(text).to_list() == _account_exact(text).to_list()
     assert _account(text).dtype == pl.String
+
+
+FORMULA_PIECES = st.sampled_from([*"=+-@\t\rVa1 ", "＝", "＋", "＠", "－", "张", "\u3000"])
+HEADER = "household_id,village_id,head_name,id_number,phone,members,able_members,status,shares,capital_yuan"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(FORMULA_PIECES, min_size=1, max_size=5).map("".join),
+                          st.lists(FORMULA_PIECES, min_size=1, max_size=5).map("".join)), min_size=1, max_size=8))
+def test_formula_flags_from_the_bytes_equal_the_formula_pattern(tmp_path_factory, rows: list[tuple[str, str]]) -> None:
+    """Whether a CSV's bytes hold = + @ tab CR (or a full-width form that becomes one) decides
+    if the formula flags take the pattern or only look for a leading ``-``: the same flags."""
+    from dividends.files.safe import FORMULA_START
+    from dividends.registry.columns import HOUSEHOLD_COLUMNS
+    from dividends.registry.reading import read_table
+    from dividends.registry.validation import text_flags
+
+    reached()
+    path = tmp_path_factory.mktemp("formula") / "households.csv"
+    lines = [HEADER] + [f"{hid},V1,{name},110105194912310021,,1,1,poor,1,1" for hid, name in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = read_table(path, HOUSEHOLD_COLUMNS)
+    columns = ("household_id", "head_name")
+    flags = table.frame.select(**text_flags(columns, table))
+    for column in columns:
+        expected = table.frame.select(pl.col(column).str.contains(FORMULA_START)).to_series()
+        assert flags.get_column(f"_formula_{column}").to_list() == expected.to_list()
+
+
+def test_a_file_without_formula_signs_still_finds_a_leading_minus(tmp_path) -> None:
+    from dividends.registry.columns import HOUSEHOLD_COLUMNS
+    from dividends.registry.reading import read_table
+
+    path = tmp_path / "households.csv"
+    path.write_text(f"{HEADER}\n-V1-1,V1,张三,110105194912310021,,1,1,poor,1,1\n", encoding="utf-8")
+    table = read_table(path, HOUSEHOLD_COLUMNS)
+    assert not table.may_hold_formula_signs
+    path.write_text(f"{HEADER}\n＝V1-1,V1,张三,110105194912310021,,1,1,poor,1,1\n", encoding="utf-8")
+    assert read_table(path, HOUSEHOLD_COLUMNS).may_hold_formula_signs  # ＝ becomes = in an id
+
+
+DATE_PIECES = st.sampled_from(["1949", "2000", "1900", "1899", "2024", "0000", "9999", "2100", "01", "02", "12",
+                               "13", "00", "28", "29", "30", "31", "32", "99"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(DATE_PIECES, DATE_PIECES, DATE_PIECES, st.sampled_from(["0", "X", "5"])), max_size=30),
+       st.dates(min_value=__import__("datetime").date(1890, 1, 1)), st.integers(min_value=0, max_value=60000))
+def test_birth_dates_within_bounds_by_arithmetic_equal_the_parsed_dates(pieces, latest, span) -> None:
+    """``birth_ok`` (integer arithmetic on the digits) is the parsed birth date within the bounds,
+    False where the digits are no date, on every row in the ID format."""
+    from datetime import timedelta
+
+    from dividends.registry.idnumber import id_number_parts
+
+    reached()
+    earliest = max(latest - timedelta(days=span), __import__("datetime").date(1, 1, 1))
+    cells = [f"110105{y[:4]}{m[:2]}{d[:2]}002{c}"[:18] for y, m, d, c in pieces]
+    ids = pl.Series("id", [*cells, "110105194912310021", "110105200002290021", "110105190002290021", None, "x"],
+                    dtype=pl.String)
+    dates = id_number_parts(ids)
+    within = id_number_parts(ids, (earliest, latest))
+    expected = dates.select(
+        pl.when("format_ok").then(pl.col("birth_date").is_between(pl.lit(earliest), pl.lit(latest)).fill_null(False))
+    ).to_series()
+    assert within.get_column("birth_ok").to_list() == expected.to_list()
+    assert within.drop("birth_ok").equals(dates.drop("birth_date"))

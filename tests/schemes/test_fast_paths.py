@@ -276,8 +276,22 @@ def test_the_deduction_evidence_rows_are_used_only_where_they_hold_the_household
 
 @SETTINGS
 @given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=40),
-       st.sampled_from([pl.Int64, pl.Int32, pl.UInt32]))
-def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list[tuple[int, int]], dtype: Any) -> None:
+       st.sampled_from([pl.Int64, pl.Int32, pl.UInt32]), st.booleans())
+def test_per_village_sums_by_a_running_sum_match_the_group_by(v: int, rows: list[tuple[int, int]], dtype: Any,
+                                                              by_slices: bool) -> None:
+    from schemes.steps import context
+    from schemes.steps.context import I128, sums_by_sorted_vix, sums_by_sorted_vix_each
+
+    # by_slices: the many-rows path (a group_by of the villages flagged sorted), taken here on few rows
+    kept = context.SORTED_GROUP_ROWS
+    context.SORTED_GROUP_ROWS = 0 if by_slices else kept
+    try:
+        _per_village_sums_match(v, rows, dtype)
+    finally:
+        context.SORTED_GROUP_ROWS = kept
+
+
+def _per_village_sums_match(v: int, rows: list[tuple[int, int]], dtype: Any) -> None:
     from schemes.steps.context import I128, sums_by_sorted_vix, sums_by_sorted_vix_each
 
     rows = sorted((min(i, v - 1), x) for i, x in rows)
@@ -383,3 +397,28 @@ def test_needs_in_int64_where_the_bounds_allow_are_the_int128_needs(data: Any, p
         wide = allocate(scheme, hh, returns, period=2024)
     _same(narrow, wide)
     assert check(narrow) == []
+
+
+@SETTINGS
+@given(st.integers(1, 6), st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=12),
+                                   min_size=1, max_size=5))
+def test_per_village_sums_over_a_few_ascending_runs_match_the_group_by(v: int, runs: list[list[tuple[int, int]]]) -> None:
+    # a claim group's lines (groups_settled): claim after claim, each claim's lines in village order
+    from schemes.invariants import _sums_by_runs
+
+    rows = [(min(i, v - 1), x) for run in runs for i, x in sorted(run)]
+    vix = pl.Series([i for i, _ in rows], dtype=pl.Int64)
+    values = pl.Series([x for _, x in rows], dtype=pl.Int64)
+    counts = (values > 0).cast(pl.Int64)
+    sums = _sums_by_runs(vix, [values, counts], v)
+    reached()
+    assert sums is not None
+    assert [s.to_list() for s in sums] == [[sum(x for i, x in rows if i == k) for k in range(v)],
+                                           [sum(1 for i, x in rows if i == k and x > 0) for k in range(v)]]
+    assert all(s.dtype == pl.Int64 and s.len() == v for s in sums)
+    # more runs than asked for, nulls, or sums that could leave Int64: the general path (None)
+    descents = int((vix.diff() < 0).sum())
+    if descents:
+        assert _sums_by_runs(vix, [values], v, most=descents) is None
+    assert _sums_by_runs(vix, [values.scatter(0, None)], v) is None if rows else True
+    assert _sums_by_runs(vix, [pl.Series([2**61] * len(rows), dtype=pl.Int64)], v) is None if len(rows) > 1 else True

@@ -139,6 +139,21 @@ def test_row_order_does_not_change_anything(case: Case) -> None:
     assert a.summary.equals(b.summary)
 
 
+EXTRA_CASES = [c for c in ORDER_CASES if c.households.height >= 2 and any(v is not None for v in vars(c.extra).values())]
+
+
+@pytest.mark.parametrize("case", EXTRA_CASES, ids=lambda c: c.name)
+def test_households_in_pieces_give_the_same_allocation(case: Case) -> None:
+    """A registry read in pieces (a Parquet file's row groups) computes what the whole frame
+    does, with the inputs that look households up by id (deductions, earlier payments, events)."""
+    h = case.households
+    pieces = pl.concat([h.slice(0, h.height // 2), h.slice(h.height // 2)], rechunk=False)
+    assert pieces["household_id"].n_chunks() == 2
+    a, b = _run(case), _run(replace(case, households=pieces))
+    assert a.lines().equals(b.lines())
+    assert a.summary.equals(b.summary)
+
+
 def test_lines_come_in_the_same_order_whatever_the_order_of_the_household_rows() -> None:
     for case in ORDER_CASES:
         allocation = _run(case)
