@@ -143,3 +143,36 @@ def test_a_deduction_stops_at_zero_even_where_the_evidence_protects_less_than_no
         pl.when(pl.col("household_id") == "H2").then(-74999).otherwise(pl.col("deductions")).alias("deductions")))
     assert [v.text("en") for v in invariants.deductions_bounded(early)] == [
         "[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (1 fen > 0 fen)"]
+
+
+def _with_group(lines: pl.DataFrame) -> object:
+    from tests.schemes.test_invariants import _twenty_five_villages
+    from schemes.steps.groups import GroupCheck
+    a = _twenty_five_villages()
+    check_ = GroupCheck("claims", "pro_rate", lines, pl.Series("available", [100] * 25, dtype=pl.Int64))
+    return replace(a, checks=(*a.checks, check_), _lines=[])
+
+
+def test_a_claim_groups_lines_in_any_village_order_are_summed_alike() -> None:
+    """One claim line per village of 25, paid in full; V01's paid one fen more than its claim and
+    than what was available. In village order the lines are one ascending run; in reverse order
+    25 runs (the general sum by village): the same violations either way."""
+    ascending = pl.DataFrame({"vix": list(range(25)), "level": [0] * 25, "claim": [0] * 25, "need": [100] * 25,
+                              "paid": [101] + [100] * 24}, schema={c: pl.Int64 for c in ("vix", "level", "claim", "need", "paid")})
+    expected = ["[groups_settled] group 'claims': 1 line(s) are above their claim or negative",
+                "[groups_settled] village V01, group 'claims': the claims add up to 101 fen, not 100 fen "
+                "(the lesser of the claims and what was available)"]
+    for lines in (ascending, ascending.reverse()):
+        assert [v.text("en") for v in invariants.groups_settled(_with_group(lines))] == expected
+        sound = lines.with_columns(paid=pl.col("need"))
+        assert invariants.groups_settled(_with_group(sound)) == []
+
+
+def test_deductions_of_an_allocation_without_a_deductions_column_are_reported() -> None:
+    """Evidence of money recovered while the households carry no ``deductions`` column at all:
+    what the column shows is nothing, so each recovery is reported against it."""
+    a = _run(MONTHS)
+    broken = replace(a, households=a.households.drop("deductions"), _lines=[])
+    assert [v.text("en") for v in invariants.deductions_bounded(replace(broken, deductions=None))] == [
+        "[deductions_bounded] household H2: 55000 fen recovered does not match its deductions column or exceeds the 80000 fen asked",
+        "[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked"]

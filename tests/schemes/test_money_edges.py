@@ -53,3 +53,9 @@ def test_a_group_out_of_order_counts_its_rows_in_the_width_of_a_split() -> None:
     got = split_by_weight(frame, pl.col("pool"), pl.col("w"), "g").to_list()
     ones = apportion(1, [2**60] * 8)
     assert got == [ones[0], 1, *ones[1:]]
+
+
+@pytest.mark.parametrize("cells", [[], [None], [None, None]])
+def test_an_empty_or_all_null_yuan_column_reads_as_nulls(cells: list[str | None]) -> None:
+    got = parse_yuan_column(pl.Series("cell", cells, dtype=pl.String))
+    assert got.to_list() == cells and got.dtype == pl.Int64 and got.name == "cell"
