@@ -88,11 +88,17 @@ def _case(item: dict[str, Any]) -> Case:
         rows = _table(item["persons"])
         persons = pl.DataFrame({
             "household_id": [r["household_id"] for r in rows],
-            "birth_date": [r["birth_date"] if isinstance(r["birth_date"], date) else date.fromisoformat(r["birth_date"]) for r in rows],
-            "able_to_work": [bool(r["able_to_work"]) for r in rows], "student": [bool(r["student"]) for r in rows],
+            "birth_date": [r["birth_date"] if r["birth_date"] is None or isinstance(r["birth_date"], date)
+                           else date.fromisoformat(r["birth_date"]) for r in rows],
+            # null (a blank cell) stays null: a filter on it matches nobody
+            "able_to_work": [_flag(r["able_to_work"]) for r in rows], "student": [_flag(r["student"]) for r in rows],
         }, schema={"household_id": pl.String, "birth_date": pl.Date, "able_to_work": pl.Boolean, "student": pl.Boolean})
     return Case(item["name"], scheme, int(item["period"]), households, returns_frame, posts, persons, item["expect"],
                 _extra(item))
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _extra(item: dict[str, Any]) -> Extra:
