@@ -176,3 +176,17 @@ def test_deductions_of_an_allocation_without_a_deductions_column_are_reported() 
     assert [v.text("en") for v in invariants.deductions_bounded(replace(broken, deductions=None))] == [
         "[deductions_bounded] household H2: 55000 fen recovered does not match its deductions column or exceeds the 80000 fen asked",
         "[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked"]
+
+
+def test_a_claim_groups_lines_claim_after_claim_are_summed_per_village() -> None:
+    """Three claims over 25 villages, each claim's lines in village order (three ascending runs,
+    as the engine writes them): V01 paid one fen beyond its first claim, 91 fen in all where the
+    claims ask 90 and 100 were available."""
+    vix = list(range(25)) * 3
+    lines = pl.DataFrame({"vix": vix, "level": [0] * 75, "claim": [0] * 25 + [1] * 25 + [2] * 25, "need": [30] * 75,
+                          "paid": [31] + [30] * 74}, schema={c: pl.Int64 for c in ("vix", "level", "claim", "need", "paid")})
+    assert [v.text("en") for v in invariants.groups_settled(_with_group(lines))] == [
+        "[groups_settled] group 'claims': 1 line(s) are above their claim or negative",
+        "[groups_settled] village V01, group 'claims': the claims add up to 91 fen, not 90 fen "
+        "(the lesser of the claims and what was available)"]
+    assert invariants.groups_settled(_with_group(lines.with_columns(paid=pl.col("need")))) == []

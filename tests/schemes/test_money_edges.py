@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from schemes.money import apportion, parse_yuan, parse_yuan_column, split_by_weight
+from schemes.money import MoneyFormatError, apportion, parse_yuan, parse_yuan_column, split_by_weight
 
 
 @pytest.mark.parametrize("others", [[], ["¥5"], ["１"], ["1,234"], ["7"]])
@@ -59,3 +59,9 @@ def test_a_group_out_of_order_counts_its_rows_in_the_width_of_a_split() -> None:
 def test_an_empty_or_all_null_yuan_column_reads_as_nulls(cells: list[str | None]) -> None:
     got = parse_yuan_column(pl.Series("cell", cells, dtype=pl.String))
     assert got.to_list() == cells and got.dtype == pl.Int64 and got.name == "cell"
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_boolean_is_refused_as_an_amount_naming_it(value: bool) -> None:
+    with pytest.raises(MoneyFormatError, match=f"^{value}$"):
+        parse_yuan(value)
