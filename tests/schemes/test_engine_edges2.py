@@ -12,16 +12,10 @@ from schemes.steps import EVALUATORS
 from schemes.steps.context import StepOutcome
 from tests.schemes.scenario import households_frame
 
-SCHEME = """id: edges
-version: 1
-effective: 2020-01-01
-title: t
-description: d
-accounts: {reserve: {label: r}, carry_over: {label: c}}
-steps:
-  - {id: reserve, kind: carve_out, to: reserve, percent: 10}
-  - {id: carry, kind: remainder, to: carry_over}
-"""
+SCHEME = ("{id: edges, version: 1, effective: 2020-01-01, title: t, description: d,"
+          " accounts: {reserve: {label: r}, carry_over: {label: c}},"
+          " steps: [{id: reserve, kind: carve_out, to: reserve, percent: 10},"
+          " {id: carry, kind: remainder, to: carry_over}]}")
 
 
 def _inputs() -> tuple[pl.DataFrame, pl.DataFrame]:
