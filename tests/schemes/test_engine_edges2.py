@@ -1,0 +1,54 @@
+"""Engine edges the scenario format cannot state: a report cut at 20 names exactly 20, and the
+guard against a step that overdraws the balance (a bug, never a user error) names the step."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from schemes.engine import Extra, allocate
+from schemes.loader import parse_scheme
+from schemes.problems import InputError
+from schemes.steps import EVALUATORS
+from schemes.steps.context import StepOutcome
+from tests.schemes.scenario import households_frame
+
+SCHEME = ("{id: edges, version: 1, effective: 2020-01-01, title: t, description: d,"
+          " accounts: {reserve: {label: r}, carry_over: {label: c}},"
+          " steps: [{id: reserve, kind: carve_out, to: reserve, percent: 10},"
+          " {id: carry, kind: remainder, to: carry_over}]}")
+
+
+def _inputs() -> tuple[pl.DataFrame, pl.DataFrame]:
+    households = households_frame([{"household_id": "H1", "status": "poor", "members": 1}])
+    return households, pl.DataFrame({"village_id": ["V1"], "amount_fen": [10_000]})
+
+
+def test_amounts_brought_forward_to_21_unknown_villages_name_the_first_20() -> None:
+    households, returns = _inputs()
+    unknown = [f"X{i:02d}" for i in range(1, 22)]
+    bf = pl.DataFrame({"village_id": ["V1", *unknown], "amount_fen": [100] * 22})
+    with pytest.raises(InputError) as caught:
+        allocate(parse_scheme(SCHEME, "edges.yaml"), households, returns, period=2024, extra=Extra(brought_forward=bf))
+    text = caught.value.text("en")
+    assert f"no return: {', '.join(unknown[:20])}" in text
+    assert "X21" not in text
+
+
+def test_a_step_that_overdraws_the_balance_is_a_bug_named_after_the_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    def overdraw(step, ctx):  # type: ignore[no-untyped-def]
+        too_much = ctx.remaining + 1
+        return StepOutcome(None, {step.to: too_much}, too_much, too_much, ctx.zeros())
+
+    monkeypatch.setitem(EVALUATORS, "carve_out", overdraw)
+    households, returns = _inputs()
+    with pytest.raises(AssertionError, match=r"^step reserve overdrew the remaining balance$"):
+        allocate(parse_scheme(SCHEME, "edges.yaml"), households, returns, period=2024)
+
+
+def test_a_household_without_a_village_is_refused_as_one_without_a_return() -> None:
+    households, returns = _inputs()
+    households = pl.concat([households.with_columns(pl.lit(None, pl.String).alias("village_id")),
+                            households.with_columns(pl.lit("H2").alias("household_id"))])
+    with pytest.raises(InputError) as caught:  # ids sorted, one without a village: the joins' path
+        allocate(parse_scheme(SCHEME, "edges.yaml"), households, returns, period=2024)
+    assert "these villages have households but no return amount: None" in caught.value.text("en")
