@@ -9,7 +9,7 @@ from schemes.engine import Extra, allocate
 from schemes.loader import parse_scheme
 from schemes.problems import InputError
 from schemes.steps import EVALUATORS
-from schemes.steps.context import StepOutcome
+from schemes.steps.context import SplitCheck, StepOutcome
 from tests.schemes.scenario import households_frame
 
 SCHEME = ("{id: edges, version: 1, effective: 2020-01-01, title: t, description: d,"
@@ -52,3 +52,15 @@ def test_a_household_without_a_village_is_refused_as_one_without_a_return() -> N
     with pytest.raises(InputError) as caught:  # ids sorted, one without a village: the joins' path
         allocate(parse_scheme(SCHEME, "edges.yaml"), households, returns, period=2024)
     assert "these villages have households but no return amount: None" in caught.value.text("en")
+
+
+def test_a_pro_rated_per_unit_step_leaves_split_evidence_named_after_the_step() -> None:
+    scheme = parse_scheme("{id: short, version: 1, effective: 2020-01-01, title: t, description: d,"
+                          " accounts: {carry_over: {label: c}},"
+                          " steps: [{id: pay, kind: per_unit, per: household, amount: 100, on_shortfall: pro_rate},"
+                          " {id: carry, kind: remainder, to: carry_over}]}", "short.yaml")
+    households = households_frame([{"household_id": h, "status": "poor", "members": 1} for h in ("H1", "H2", "H3")])
+    returns = pl.DataFrame({"village_id": ["V1"], "amount_fen": [10_000]})  # 100 yuan for 300 asked
+    allocation = allocate(scheme, households, returns, period=2024)
+    # the invariants name a broken split after its evidence's step
+    assert [(c.step_id, c.part) for c in allocation.checks if isinstance(c, SplitCheck)] == [("pay", "")]
