@@ -86,3 +86,93 @@ def test_a_group_whose_weights_add_up_below_zero_has_no_weight_even_where_int64_
     assert invariants._off_by_more_than_one_python(frame) == 0  # the rule in Python integers
     assert invariants._one_fen_counts(frame, pl.Int128) == (0, 0)
     assert invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame)) == []
+
+
+def test_a_line_exactly_one_fen_below_its_share_is_counted_on_the_python_integer_path_too() -> None:
+    """4 fen by two weights of 2**124 (products beyond Int128: Python integers) paid 3 and 1:
+    each line is exactly one fen from its share of 2, and both count, as in the narrower widths."""
+    frame = pl.DataFrame({"group": [0, 0], "pool": [4, 4], "weight": [2**124, 2**124], "out": [3, 1]}, schema=SPLIT_SCHEMA)
+    assert invariants._width(frame) == 129
+    assert [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame))] == [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share"]
+
+
+def test_groups_keyed_by_large_ids_in_no_order_count_their_lines_in_the_width() -> None:
+    """Group 10**6 (16 lines of weight 2**26, 2**35 fen, shares 2**31) interleaved with group 5:
+    neither in order nor small keys, so the largest group is counted by a window. One line is
+    2**34 fen too high; its error times the weight sum (2**30) is 2**64, which Int64 wraps to 0."""
+    big = 10**6
+    frame = pl.DataFrame({"group": [big, 5] + [big] * 15, "pool": [2**35, 1] + [2**35] * 15,
+                          "weight": [2**26, 1] + [2**26] * 15, "out": [2**31 + 2**34, 1] + [2**31] * 15},
+                         schema=SPLIT_SCHEMA)
+    assert invariants._dense_groups(frame) is None and not frame["group"].is_sorted()
+    assert [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame))] == [
+        "[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
+        "[within_one_fen] step 'dividend': the split does not add up to its pool"]
+
+
+def test_evidence_with_a_null_group_key_is_checked_not_a_crash() -> None:
+    """The checks return violations and never raise: small integer keys out of order with a null
+    among them (the null rows are one group of their own) are checked by the window."""
+    frame = pl.DataFrame({"group": [1, None, 0, 1, None], "pool": [3, 5, 2, 3, 5], "weight": [1, 1, 1, 2, 1],
+                          "out": [1, 3, 2, 2, 2]}, schema=SPLIT_SCHEMA)
+    assert invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame)) == []
+    broken = frame.with_columns(out=pl.Series([1, 4, 2, 2, 1], dtype=pl.Int64))  # the null group 4 and 1 of 5 by 1:1
+    assert [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: broken))] == [
+        "[within_one_fen] step 'dividend': 2 line(s) are more than one fen from their exact share"]
+
+
+def test_a_deduction_stops_at_zero_even_where_the_evidence_protects_less_than_nothing() -> None:
+    """H2 (75000 fen before, 80000 asked) taken down to exactly 0 with the rest carried forward:
+    sound. A protected minimum below zero must not make the check ask for more than the whole
+    line: the floor of a deduction is never below zero."""
+    a = _run(MONTHS)
+    frame = _deduction_check(a).frame.with_columns(
+        protected=pl.when(pl.col("household_id") == "H2").then(-100).otherwise(pl.col("protected")),
+        recovered=pl.when(pl.col("household_id") == "H2").then(75000).otherwise(pl.col("recovered")),
+        after=pl.when(pl.col("household_id") == "H2").then(0).otherwise(pl.col("after")))
+    taken = _replace_check(a, DeductionCheck, lambda c: replace(c, frame=frame))  # type: ignore[arg-type]
+    taken = replace(taken, households=taken.households.with_columns(
+        pl.when(pl.col("household_id") == "H2").then(-75000).otherwise(pl.col("deductions")).alias("deductions")))
+    assert invariants.deductions_bounded(taken) == []
+    # one fen less recovered while the line is above zero: a debt carried forward too early
+    early = _replace_check(taken, DeductionCheck, lambda c: replace(c, frame=frame.with_columns(  # type: ignore[arg-type]
+        recovered=pl.when(pl.col("household_id") == "H2").then(74999).otherwise(pl.col("recovered")),
+        after=pl.when(pl.col("household_id") == "H2").then(1).otherwise(pl.col("after")))))
+    early = replace(early, households=early.households.with_columns(
+        pl.when(pl.col("household_id") == "H2").then(-74999).otherwise(pl.col("deductions")).alias("deductions")))
+    assert [v.text("en") for v in invariants.deductions_bounded(early)] == [
+        "[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (1 fen > 0 fen)"]
+
+
+def _with_group(lines: pl.DataFrame) -> object:
+    from tests.schemes.test_invariants import _twenty_five_villages
+    from schemes.steps.groups import GroupCheck
+    a = _twenty_five_villages()
+    check_ = GroupCheck("claims", "pro_rate", lines, pl.Series("available", [100] * 25, dtype=pl.Int64))
+    return replace(a, checks=(*a.checks, check_), _lines=[])
+
+
+def test_a_claim_groups_lines_in_any_village_order_are_summed_alike() -> None:
+    """One claim line per village of 25, paid in full; V01's paid one fen more than its claim and
+    than what was available. In village order the lines are one ascending run; in reverse order
+    25 runs (the general sum by village): the same violations either way."""
+    ascending = pl.DataFrame({"vix": list(range(25)), "level": [0] * 25, "claim": [0] * 25, "need": [100] * 25,
+                              "paid": [101] + [100] * 24}, schema={c: pl.Int64 for c in ("vix", "level", "claim", "need", "paid")})
+    expected = ["[groups_settled] group 'claims': 1 line(s) are above their claim or negative",
+                "[groups_settled] village V01, group 'claims': the claims add up to 101 fen, not 100 fen "
+                "(the lesser of the claims and what was available)"]
+    for lines in (ascending, ascending.reverse()):
+        assert [v.text("en") for v in invariants.groups_settled(_with_group(lines))] == expected
+        sound = lines.with_columns(paid=pl.col("need"))
+        assert invariants.groups_settled(_with_group(sound)) == []
+
+
+def test_deductions_of_an_allocation_without_a_deductions_column_are_reported() -> None:
+    """Evidence of money recovered while the households carry no ``deductions`` column at all:
+    what the column shows is nothing, so each recovery is reported against it."""
+    a = _run(MONTHS)
+    broken = replace(a, households=a.households.drop("deductions"), _lines=[])
+    assert [v.text("en") for v in invariants.deductions_bounded(replace(broken, deductions=None))] == [
+        "[deductions_bounded] household H2: 55000 fen recovered does not match its deductions column or exceeds the 80000 fen asked",
+        "[deductions_bounded] household H3: 10000 fen recovered does not match its deductions column or exceeds the 10000 fen asked"]

@@ -41,3 +41,21 @@ def test_a_whole_part_of_many_digits_is_refused_by_both_never_wrapped(digits: in
             expected = None
         assert parse_yuan_column(pl.Series("cell", [text, "1"])).to_list() == [expected, 100], text
     assert parse_yuan_column(pl.Series("cell", ["0" * 30 + "92233720368547758.07"])).to_list() == [2**63 - 1]
+
+
+def test_a_group_out_of_order_counts_its_rows_in_the_width_of_a_split() -> None:
+    """Eight weights of 2**60 in group 1, interleaved with group 0: their sum (2**63) leaves
+    Int64 although every pool x weight stays below 2**62; the group column is not in order, so
+    the largest group must be counted by a window, not taken as one row."""
+    groups = [1, 0, 1, 1, 1, 1, 1, 1, 1]
+    frame = pl.DataFrame({"g": groups, "pool": [1] * len(groups),
+                          "w": [2**60 if g else 3 for g in groups]}, schema={"g": pl.Int64, "pool": pl.Int64, "w": pl.Int64})
+    got = split_by_weight(frame, pl.col("pool"), pl.col("w"), "g").to_list()
+    ones = apportion(1, [2**60] * 8)
+    assert got == [ones[0], 1, *ones[1:]]
+
+
+@pytest.mark.parametrize("cells", [[], [None], [None, None]])
+def test_an_empty_or_all_null_yuan_column_reads_as_nulls(cells: list[str | None]) -> None:
+    got = parse_yuan_column(pl.Series("cell", cells, dtype=pl.String))
+    assert got.to_list() == cells and got.dtype == pl.Int64 and got.name == "cell"
