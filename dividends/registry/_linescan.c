@@ -285,8 +285,257 @@ done:
     return result;
 }
 
+
+/* ------------------------------------------------------------------------------------------
+ * cells(data, separator, lines, max_columns) -> list[tuple[capsule, capsule]] | str
+ *
+ * The cells of a CSV file whose every line has as many cells as its first line, as one Arrow
+ * string-view column ("vu", Arrow C data interface, handed over as the PyCapsule pair polars
+ * takes: pl.Series(obj) with obj.__arrow_c_array__) per position, one row per line, the first
+ * line included; declined beyond `max_columns` columns. `lines` is the number of lines (the text's "\n" count, plus one when it does
+ * not end with one). The bytes are not checked for UTF-8 or NUL here: the caller uses the
+ * result only for a text scan() took.
+ * Only the plainest form is taken, and anything else declines (a str: the caller uses
+ * polars' parser): a cell is either unquoted (no double quote in it) or a whole quoted cell
+ * "..." without a quote or line break inside, followed by the separator or the line end; a
+ * "\r" only right before "\n" (or the end of the text), where it ends the line. An unquoted
+ * empty cell is null, a quoted empty cell "" is the empty text; as polars' read_csv with
+ * has_header=False, infer_schema=False, empty_string_is_null=True.
+ * ------------------------------------------------------------------------------------------ */
+
+struct ArrowSchema {
+    const char *format, *name, *metadata;
+    int64_t flags, n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+    void (*release)(struct ArrowSchema *);
+    void *private_data;
+};
+
+struct ArrowArray {
+    int64_t length, null_count, offset, n_buffers, n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+
+typedef struct {
+    uint8_t *validity;  /* 1 bit per row, 1 = a value */
+    uint8_t *views;     /* 16 bytes per row */
+    uint8_t *data;      /* the texts longer than 12 bytes, one after the other */
+    int64_t *sizes;     /* the one variadic buffer size: the data's length */
+    size_t data_len, data_cap;
+    int64_t nulls;
+    const void *buffers[4];
+} Column;
+
+static void column_free(Column *c) {
+    if (c == NULL) return;
+    free(c->validity);
+    free(c->views);
+    free(c->data);
+    free(c->sizes);
+    free(c);
+}
+
+static void release_array(struct ArrowArray *a) {
+    column_free((Column *)a->private_data);
+    a->release = NULL;
+}
+
+static void release_schema(struct ArrowSchema *s) { s->release = NULL; }
+
+static void schema_capsule_free(PyObject *capsule) {
+    struct ArrowSchema *s = PyCapsule_GetPointer(capsule, "arrow_schema");
+    if (s == NULL) { PyErr_Clear(); return; }
+    if (s->release != NULL) s->release(s);
+    free(s);
+}
+
+static void array_capsule_free(PyObject *capsule) {
+    struct ArrowArray *a = PyCapsule_GetPointer(capsule, "arrow_array");
+    if (a == NULL) { PyErr_Clear(); return; }
+    if (a->release != NULL) a->release(a);
+    free(a);
+}
+
+/* Append the cell p[from, to) to row `row` of column c; quoted: "" is a value, not null. */
+static int put_cell(Column *c, int64_t row, const unsigned char *p, size_t from, size_t to, int quoted) {
+    size_t len = to - from;
+    uint8_t *view = c->views + (size_t)row * 16;
+    if (len == 0 && !quoted) {
+        c->validity[row / 8] &= (uint8_t)~(1u << (row % 8));
+        c->nulls++;
+        return 0;
+    }
+    if (len > INT32_MAX) return -1;
+    int32_t n32 = (int32_t)len;
+    memcpy(view, &n32, 4);
+    if (len <= 12) {
+        memcpy(view + 4, p + from, len);
+        return 0;
+    }
+    if (c->data_len + len > (size_t)INT32_MAX) return -1; /* offsets are int32 */
+    if (c->data_len + len > c->data_cap) {
+        size_t cap = c->data_cap ? c->data_cap : 1 << 16;
+        while (cap < c->data_len + len) cap *= 2;
+        uint8_t *data = realloc(c->data, cap);
+        if (data == NULL) return -1;
+        c->data = data;
+        c->data_cap = cap;
+    }
+    memcpy(c->data + c->data_len, p + from, len);
+    int32_t index = 0, offset = (int32_t)c->data_len;
+    memcpy(view + 4, p + from, 4);
+    memcpy(view + 8, &index, 4);
+    memcpy(view + 12, &offset, 4);
+    c->data_len += len;
+    return 0;
+}
+
+/* Parse every line into cols; returns NULL or why it declines. */
+static const char *parse_cells(const unsigned char *p, size_t n, unsigned char sep, Column **cols,
+                               int64_t ncols, int64_t nlines) {
+    size_t i = 0;
+    for (int64_t row = 0; row < nlines; row++) {
+        if (i >= n) return "fewer lines than given";
+        for (int64_t col = 0; col < ncols; col++) {
+            int last = col == ncols - 1;
+            size_t from, to, next;
+            int quoted = i < n && p[i] == '"';
+            if (quoted) {
+                const unsigned char *close = memchr(p + i + 1, '"', n - i - 1);
+                if (close == NULL) return "open quote";
+                from = i + 1;
+                to = (size_t)(close - p);
+                if (memchr(p + from, '\n', to - from) != NULL || memchr(p + from, '\r', to - from) != NULL)
+                    return "line break in quotes";
+                next = to + 1;
+            } else {
+                from = i;
+                next = i;
+                while (next < n && p[next] != sep && p[next] != '\n' && p[next] != '"' && p[next] != '\r') next++;
+                if (next < n && p[next] == '"') return "quote inside a cell";
+                to = next;
+            }
+            /* what follows the cell: the separator, or the line's end on the last cell */
+            if (next < n && p[next] == sep) {
+                if (last) return "more cells than columns";
+                i = next + 1;
+            } else {
+                if (!last) return "fewer cells than columns";
+                if (next < n && p[next] == '\r') next++; /* (then only "\n" or the end may follow) */
+                if (next < n && p[next] != '\n') return "text after a quoted cell";
+                i = next + 1; /* (past the end when the text has no last line break) */
+            }
+            if (put_cell(cols[col], row, p, from, to, quoted) < 0) return "out of memory";
+        }
+    }
+    if (i < n) return "more lines than scanned";
+    return NULL;
+}
+
+static PyObject *cells(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    int sep;
+    long long ncols = 1, nlines, max_columns;
+    if (!PyArg_ParseTuple(args, "y*iLL", &data, &sep, &nlines, &max_columns)) return NULL;
+    PyObject *result = NULL;
+    Column **cols = NULL;
+    const char *declined = NULL;
+    if (sep < 1 || sep > 127 || sep == '\n' || sep == '\r' || sep == '"' || nlines < 1 || nlines > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "bad separator or line count");
+        goto done;
+    }
+    {   /* the first line's cells: separators outside quotes, + 1 */
+        const unsigned char *p = data.buf;
+        int quoted = 0;
+        for (Py_ssize_t i = 0; i < data.len && p[i] != '\n'; i++) {
+            if (p[i] == '"') quoted ^= 1;
+            else if (p[i] == sep && !quoted) ncols++;
+        }
+    }
+    if (ncols > max_columns) { /* (the caller's polars path refuses the file with its message) */
+        result = PyUnicode_FromString("too many columns");
+        goto done;
+    }
+    cols = calloc((size_t)ncols, sizeof(Column *));
+    if (cols == NULL) { PyErr_NoMemory(); goto done; }
+    size_t bitmap = ((size_t)nlines + 7) / 8;
+    for (long long k = 0; k < ncols; k++) {
+        Column *c = cols[k] = calloc(1, sizeof(Column));
+        if (c == NULL || (c->validity = malloc(bitmap)) == NULL
+            || (c->views = calloc((size_t)nlines, 16)) == NULL || (c->sizes = calloc(1, sizeof(int64_t))) == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        memset(c->validity, 0xFF, bitmap);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    declined = parse_cells((const unsigned char *)data.buf, (size_t)data.len, (unsigned char)sep, cols, ncols, nlines);
+    Py_END_ALLOW_THREADS
+    if (declined != NULL) {
+        result = PyUnicode_FromString(declined);
+        goto done;
+    }
+    result = PyList_New((Py_ssize_t)ncols);
+    if (result == NULL) goto done;
+    for (long long k = 0; k < ncols; k++) {
+        Column *c = cols[k];
+        struct ArrowSchema *schema = calloc(1, sizeof *schema);
+        struct ArrowArray *array = calloc(1, sizeof *array);
+        if (schema == NULL || array == NULL) {
+            free(schema);
+            free(array);
+            PyErr_NoMemory();
+            Py_CLEAR(result);
+            goto done;
+        }
+        schema->format = "vu";
+        schema->name = "";
+        schema->flags = 2; /* nullable */
+        schema->release = release_schema;
+        c->sizes[0] = (int64_t)c->data_len;
+        int64_t nb = 0;
+        c->buffers[nb++] = c->nulls ? c->validity : NULL;
+        c->buffers[nb++] = c->views;
+        if (c->data_len) c->buffers[nb++] = c->data;
+        c->buffers[nb++] = c->sizes;
+        array->length = nlines;
+        array->null_count = c->nulls;
+        array->n_buffers = nb;
+        array->buffers = c->buffers;
+        array->release = release_array;
+        array->private_data = c;
+        cols[k] = NULL; /* owned by the array from here */
+        PyObject *sc = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+        if (sc == NULL) free(schema);
+        PyObject *ac = PyCapsule_New(array, "arrow_array", array_capsule_free);
+        if (ac == NULL) {
+            release_array(array);
+            free(array);
+        }
+        PyObject *pair = (sc && ac) ? PyTuple_Pack(2, sc, ac) : NULL;
+        Py_XDECREF(sc); /* (a capsule's destructor frees its struct with the last reference) */
+        Py_XDECREF(ac);
+        if (pair == NULL) { Py_CLEAR(result); goto done; }
+        PyList_SET_ITEM(result, (Py_ssize_t)k, pair);
+    }
+done:
+    if (cols != NULL) {
+        for (long long k = 0; k < ncols; k++) column_free(cols[k]);
+        free(cols);
+    }
+    PyBuffer_Release(&data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Line facts of CSV bytes in one pass (see the source's header)."},
+    {"cells", cells, METH_VARARGS, "The cells of a plain CSV as Arrow string-view columns (see the source)."},
     {NULL, NULL, 0, NULL},
 };
 
