@@ -33,7 +33,7 @@ try:  # the compiled module is optional: without it every file goes the polars w
 except ImportError:  # pragma: no cover (a machine without the build)
     _linescan = None
 
-VERSION = 1
+VERSION = 2
 """The ``_linescan.c`` interface this wrapper speaks (its ``SCAN_VERSION``); a module built
 from another version of the source is not used."""
 
@@ -100,6 +100,19 @@ class LineFacts:
         if self.keyword_index:
             rows = rows.scatter(list(self.keyword_index), True)
         return rows
+
+
+def id_parts(ids: pl.Series, earliest: int, latest: int) -> pl.DataFrame | None:
+    """``idnumber.id_number_parts(ids, born)`` from one native pass over the column (no copy of
+    it: polars hands its string views over); ``earliest``/``latest`` as ``YYYYMMDD``. None when
+    the native pass is not available or declines."""
+    if not available() or ids.dtype != pl.String:
+        return None
+    found = _linescan.id_parts(ids.__arrow_c_stream__(), ids.len(), earliest, latest)
+    if isinstance(found, str):
+        return None
+    names = ("format_ok", "birth_ok", "checksum_ok", "key")
+    return pl.DataFrame([pl.Series(_Column(pair)).alias(name) for name, pair in zip(names, found, strict=True)])
 
 
 def _int64s(data: bytes) -> tuple[int, ...]:

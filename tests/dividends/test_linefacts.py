@@ -253,3 +253,69 @@ def test_the_switch_turns_the_native_scan_off(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(linefacts.DISABLE, "0")
     assert not linefacts.available()
     assert linefacts.scan(b"a\n", ",", Limits()) is None
+
+
+# --------------------------------------------------------------------------- ID numbers
+
+DIGITS = st.text(alphabet="0123456789", min_size=17, max_size=17)
+
+
+@st.composite
+def id_cells(draw: st.DrawFn) -> str | None:
+    """An ID number cell: mostly 17 digits and a check character (right or wrong, X), else
+    the near misses: a byte more or less, a letter, a sign, full-width digits, nothing."""
+    kind = draw(st.integers(0, 9))
+    if kind == 9:
+        return None
+    first = draw(st.one_of(DIGITS, st.sampled_from(["11010519491231002", "11010520000229002", "11010519000229002",
+                                                    "00000000000000000", "99999999999999999"])))
+    last = draw(st.sampled_from("0123456789X"))
+    if kind == 8:
+        return draw(st.sampled_from(["", "x", first, first + last + "1", first[:-1] + "X" + last, "+" + first,
+                                     first + "x", "１" + first[1:] + last, " " + first, first + "\n"]))
+    return first + last
+
+
+@native
+@settings(max_examples=300, deadline=None)
+@given(st.lists(id_cells(), min_size=1, max_size=40), st.dates(), st.dates(), st.integers(0, 3))
+def test_the_native_id_parts_are_the_polars_parts(cells: list[str | None], a, b, cut: int) -> None:  # type: ignore[no-untyped-def]
+    from dividends.registry.idnumber import id_number_parts
+
+    earliest, latest = min(a, b), max(a, b)
+    ids = pl.Series("_id", cells, dtype=pl.String)
+    if cut:  # a slice of two chunks, the first one's views starting at an offset
+        head = pl.Series(["1" * 18, None, "11010519491231002X"] * cut, dtype=pl.String)
+        ids = pl.concat([head, ids], rechunk=False).slice(cut)
+        assert ids.n_chunks() == 2
+    native = linefacts.id_parts(ids, *(d.year * 10**4 + d.month * 100 + d.day for d in (earliest, latest)))
+    reached()
+    assert native is not None
+    saved = linefacts._linescan
+    try:
+        linefacts._linescan = None
+        reference = id_number_parts(ids, (earliest, latest))
+    finally:
+        linefacts._linescan = saved
+    assert native.schema == reference.schema
+    assert native.rows() == reference.rows(), cells
+
+
+@native
+def test_the_native_id_parts_at_the_birth_date_bounds() -> None:
+    from datetime import date
+
+    from dividends.registry.idnumber import id_number_parts, with_check_characters
+
+    days = ["19000101", "18991231", "20241231", "20250101", "20240229", "20230229", "21000229", "20000229"]
+    ids = with_check_characters(pl.Series([int(f"110105{d}002") for d in days], dtype=pl.Int64))
+    for earliest, latest in ((date(1900, 1, 1), date(2024, 12, 31)), (date(2024, 2, 29), date(2024, 2, 29))):
+        native = linefacts.id_parts(ids, earliest.year * 10**4 + earliest.month * 100 + earliest.day,
+                                    latest.year * 10**4 + latest.month * 100 + latest.day)
+        saved, linefacts._linescan = linefacts._linescan, None
+        try:
+            reference = id_number_parts(ids, (earliest, latest))
+        finally:
+            linefacts._linescan = saved
+        assert native is not None and native.rows() == reference.rows()
+        assert native.get_column("birth_ok").any()
