@@ -103,11 +103,10 @@ def test_inputs_copied_early_give_the_same_bundle_and_no_staging_is_left(files: 
     with pytest.raises(InputError, match="exists and is not empty"):
         write_bundle(result, tmp_path / "a", early=refused)
     # a copy that fails fails the bundle, and leaves nothing
-    broken = EarlyBundle()
-    broken.copy_inputs(inputs(files, posts=tmp_path / "missing.csv"), tmp_path / "e")
-    c = compute(given)
+    broken, missing = EarlyBundle(), inputs(files, posts=tmp_path / "missing.csv")
+    broken.copy_inputs(missing, tmp_path / "e")
     with pytest.raises(FileNotFoundError):
-        write_bundle(replace(c, inputs=broken._staged[0]), tmp_path / "e", early=broken)  # type: ignore[index]
+        write_bundle(replace(compute(given), inputs=missing), tmp_path / "e", early=broken)
     broken.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c", "d"]
 
