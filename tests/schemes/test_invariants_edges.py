@@ -2,7 +2,7 @@
 
 Each test feeds ``check()`` (or the one invariant concerned) evidence that is sound in an unusual
 way, or broken in one: stale row pointers in a deduction's evidence, a deduction step that took
-nothing from nobody, a negative account total, and splits whose Int64 products or weight sums
+nothing from nobody, a negative account total, accounts below zero after a step, and splits whose Int64 products or weight sums
 wrap round unless the check widens for them.
 """
 from __future__ import annotations
@@ -61,6 +61,19 @@ def test_a_negative_account_total_is_reported_naming_the_account() -> None:
         pl.when(pl.col("account") == "carry_over").then(-5).otherwise(pl.col("amount_fen")).alias("amount_fen")), _lines=[])
     assert [v.text("en") for v in invariants.no_negative_line(broken)] == [
         "[no_negative_line] village V1: account carry_over has a negative amount (-5 fen)"]
+    assert "no_negative_line" in {v.check for v in check(broken)}
+
+
+def test_accounts_below_zero_after_a_step_are_reported_for_the_first_five_of_that_step() -> None:
+    """Seven accounts one fen below zero after the first step (and back at zero after the
+    next): the running balances name the step, and the report stops at five accounts a step."""
+    a = _run(FLOOR)
+    funds = pl.DataFrame({"village_id": ["V1"] * 7, "account": [f"fund_{i}" for i in range(1, 8)],
+                          "collective": [-1] * 7, "dividend": [1] * 7, "guarantee": [0] * 7, "carry_over": [0] * 7,
+                          "amount_fen": [0] * 7}, schema=a.accounts.schema)
+    broken = replace(a, accounts=pl.concat([a.accounts, funds]), _lines=[])
+    assert [v.text("en") for v in invariants.no_negative_line(broken)] == [
+        f"[no_negative_line] village V1: account fund_{i} is negative after step 'collective' (-1 fen)" for i in range(1, 6)]
     assert "no_negative_line" in {v.check for v in check(broken)}
 
 
