@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -117,8 +117,10 @@ class EarlyBundle:
     (``compute(..., early=EarlyBundle())``, :class:`dividends.compute.EarlyWork`):
     :func:`input_frame_hashes` (the canonical CSV of a million households) while the engine
     allocates, and the output files (:func:`render_outputs`) while the invariants run; polars
-    and hashlib release the GIL. Nothing is written: :func:`write_bundle` writes only a
-    computation that passed every invariant. :meth:`frames` and :meth:`outputs` give a result
+    and hashlib release the GIL; and (:meth:`copy_inputs`) the input files' copies, into a
+    hidden staging directory, from the moment the command starts. Nothing else is written:
+    :func:`write_bundle` writes only a computation that passed every invariant, and the staging
+    directory of one that did not is removed (:meth:`discard`). :meth:`frames` and :meth:`outputs` give a result
     only to a computation holding exactly those frame objects (frames are immutable), so a
     computation of other inputs is hashed and rendered afresh, never given stale bytes."""
 
@@ -127,6 +129,60 @@ class EarlyBundle:
         self._inputs: tuple[object, ...] = ()
         self._outputs: Future[dict[str, bytes]] | None = None
         self._allocation: object = None
+        self._staged: tuple[Inputs, Path, Path] | None = None
+        self._copies: Future[dict[str, str]] | None = None
+
+    def copy_inputs(self, inputs: Inputs, out: Path, *, overwrite: bool = False) -> None:
+        """Start copying (and hashing) the input files into the bundle's staging directory, next
+        to ``out``, on a thread of its own, before anything is read: the kernel copies and
+        hashlib hashes without the GIL while this process imports, reads and validates. Only a
+        directory that the bundle may then write (``out`` absent or empty, or ``overwrite``) in
+        an existing parent (no directory is made before the computation passed): otherwise
+        :func:`write_bundle` copies, or refuses, as before. The staging directory is hidden and
+        holds only copies: :meth:`discard` removes it when the computation or the bundle fails;
+        :func:`write_bundle` renames it into place once every invariant passed."""
+        out = Path(out)
+        if self._staged is not None or not out.parent.is_dir():
+            return
+        if out.exists() and not (out.is_dir() and (overwrite or not any(out.iterdir()))):
+            return
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        files = {INPUT_NAMES[kind] + path.suffix.lower(): path for kind, path in inputs.files().items()}
+        self._staged = (inputs, out, staging)
+        try:
+            self._copies = _on_thread("input-copies", _copy_all, files, staging / "inputs")
+        except BaseException:
+            self.discard()
+            raise
+
+    def take_staged(self, c: Computation, out: Path) -> tuple[Path, dict[str, str]] | None:
+        """The staging directory and the SHA-256 of each copy made by :meth:`copy_inputs`, for
+        exactly ``c``'s inputs and ``out``, once all are made; the caller owns the directory from
+        then on. A failed copy raises here (the directory removed). None when none were started
+        for them."""
+        if self._staged is None or self._copies is None:
+            return None
+        inputs, staged_out, staging = self._staged
+        if inputs is not c.inputs or staged_out != Path(out):
+            return None
+        try:
+            hashes = self._copies.result()
+        except BaseException:
+            self.discard()
+            raise
+        self._staged, self._copies = None, None
+        return staging, hashes
+
+    def discard(self) -> None:
+        """Remove the staging directory of :meth:`copy_inputs` (after its copies stopped), unless
+        :func:`write_bundle` took it; nothing to do otherwise."""
+        if self._staged is None:
+            return
+        staging = self._staged[2]
+        if self._copies is not None:
+            wait([self._copies])
+        self._staged, self._copies = None, None
+        shutil.rmtree(staging, ignore_errors=True)
 
     def inputs_ready(self, registry: Registry, returns: pl.DataFrame, extra: Extra) -> None:
         self._frames = _on_thread("frame-hashes", input_frame_hashes, registry, returns, extra)
@@ -147,6 +203,12 @@ class EarlyBundle:
         if self._outputs is None or self._allocation is not c.allocation:
             return render_outputs(c)
         return {**self._outputs.result(), **excluded_output(c)}
+
+
+def _copy_all(files: dict[str, Path], target: Path) -> dict[str, str]:
+    """Copy each file into ``target`` (made here) under its name; the SHA-256 of each copy."""
+    target.mkdir()
+    return {name: copy_hashed(path, target / name) for name, path in files.items()}
 
 
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
@@ -216,11 +278,17 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
     copies = input_copies(c.inputs, c)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes") as worker:
         frames = worker.submit(early.frames if early is not None else frame_hashes, c)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        staged = early.take_staged(c, out) if early is not None else None
+        if staged is None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging, hashes = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent)), {}
+        else:  # the input files were copied and hashed into it while computing
+            staging, hashes = staged[0], dict(staged[1])
         try:
-            (staging / "inputs").mkdir()
-            hashes = {name: copy_hashed(path, staging / "inputs" / name) for name, path in copies.items()}  # one read each
+            (staging / "inputs").mkdir(exist_ok=True)
+            for name, path in copies.items():  # one read each; the scheme file (and all, unstaged) here
+                if name not in hashes:
+                    hashes[name] = copy_hashed(path, staging / "inputs" / name)
             outputs = early.outputs(c) if early is not None else render_outputs(c)
             manifest = build_manifest(c, outputs, copies, hashes, frames.result())
         except BaseException:

@@ -101,12 +101,16 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
                              vocabulary),
                      brought_forward=brought_forward, deductions=deductions, earlier_paid=earlier_paid, events=events)
     big = registry.exists() and registry.stat().st_size > 2_000_000
-    early = EarlyBundle()  # the bundle hashes and renders on other threads while the engine works
-    result = _with_progress(inputs, big, early)
-    show_reading(result.registry)
-    with out.capture() as summary:  # the tables drawn while the bundle's threads finish, shown once it is written
-        print_summary(result)
-    manifest = write_bundle(result, out_dir, overwrite=overwrite, early=early)
+    early = EarlyBundle()  # the bundle copies, hashes and renders on other threads while the engine works
+    early.copy_inputs(inputs, out_dir, overwrite=overwrite)  # the input files' copies, from now on
+    try:
+        result = _with_progress(inputs, big, early)
+        show_reading(result.registry)
+        with out.capture() as summary:  # the tables drawn while the bundle's threads finish, shown once it is written
+            print_summary(result)
+        manifest = write_bundle(result, out_dir, overwrite=overwrite, early=early)
+    finally:
+        early.discard()  # the staged copies of a computation that failed (write_bundle took them otherwise)
     out.file.write(summary.get())
     out.file.flush()
     if result.registry.exclusions:
