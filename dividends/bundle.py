@@ -212,6 +212,43 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
                  early: EarlyBundle | None = None) -> dict[str, Any]:
     """Write the directory atomically; refuses to replace a non-empty one unless asked.
     ``early``: the hashes and renders started while computing (:class:`EarlyBundle`), if any."""
+    staged = stage_bundle(c, out, overwrite=overwrite, early=early)
+    staged.commit()
+    return staged.manifest
+
+
+@dataclass(frozen=True)
+class StagedBundle:
+    """A bundle written whole into its hidden staging directory (:func:`stage_bundle`), not yet
+    in place: :meth:`commit` renames it into place, :meth:`discard` removes it."""
+
+    staging: Path
+    out: Path
+    manifest: dict[str, Any]
+
+    def commit(self) -> None:
+        """Put the bundle in place (replacing the directory there, as :func:`stage_bundle` allowed)."""
+        try:
+            if self.out.exists():
+                trash = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+                self.out.rename(trash)
+                self.staging.rename(self.out)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                self.staging.rename(self.out)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def stage_bundle(c: Computation, out: Path, *, overwrite: bool = False,
+                 early: EarlyBundle | None = None) -> StagedBundle:
+    """The whole bundle of ``c`` written into a hidden staging directory next to ``out``
+    (refused, as :func:`write_bundle`, where a non-empty directory may not be replaced); the
+    caller commits or discards it. A failure removes it."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
@@ -242,17 +279,10 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
         for name, data in outputs.items():
             (staging / name).write_bytes(data)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(trash)
-            staging.rename(out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return manifest
+    return StagedBundle(staging, out, manifest)
 
 
 # ---------------------------------------------------------------------------------- verify

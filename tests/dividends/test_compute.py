@@ -261,3 +261,29 @@ def test_a_scheme_text_read_again_from_another_file_names_that_file(tmp_path: Pa
     for _ in range(2):
         with pytest.raises(InputError, match="b.yaml"):
             resolve_scheme(str(second))
+
+
+def test_cli_compute_leaves_nothing_when_its_report_fails_while_the_bundle_is_staged(
+        files: SampleFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bundle is written into its staging directory while the reading report and the summary
+    # are drawn; it is put in place only once both succeeded
+    from typer.testing import CliRunner
+
+    import dividends.cli.computing as computing
+    from dividends.cli import app
+
+    def broken(registry: object) -> None:
+        raise RuntimeError("the report failed")
+
+    monkeypatch.setattr(computing, "show_reading", broken)
+    out = tmp_path / "run"
+    done = CliRunner().invoke(app, ["compute", "--scheme", "golden-chicken", "--registry", str(files.households),
+                                    "--returns", str(files.returns), "--period", "2024", "--out", str(out)])
+    assert isinstance(done.exception, RuntimeError)
+    assert list(tmp_path.iterdir()) == []  # neither the bundle nor its staging directory
+    monkeypatch.undo()
+    done = CliRunner().invoke(app, ["compute", "--scheme", "golden-chicken", "--registry", str(files.households),
+                                    "--returns", str(files.returns), "--period", "2024", "--out", str(out)],
+                              env={"DIVIDENDS_LANG": "en"})
+    assert done.exit_code == 0, done.output
+    assert [p.name for p in tmp_path.iterdir()] == ["run"] and (out / "manifest.json").is_file()
