@@ -361,6 +361,22 @@ static void array_capsule_free(PyObject *capsule) {
     free(a);
 }
 
+/* The PyCapsule pair polars takes for `array` described by `schema` (both malloc'd), or NULL
+ * with both released and freed. A capsule's destructor frees its struct with the last reference. */
+static PyObject *capsules(struct ArrowSchema *schema, struct ArrowArray *array) {
+    PyObject *sc = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+    if (sc == NULL) free(schema);
+    PyObject *ac = PyCapsule_New(array, "arrow_array", array_capsule_free);
+    if (ac == NULL) {
+        array->release(array);
+        free(array);
+    }
+    PyObject *pair = (sc && ac) ? PyTuple_Pack(2, sc, ac) : NULL;
+    Py_XDECREF(sc);
+    Py_XDECREF(ac);
+    return pair;
+}
+
 /* Append the cell p[from, to) to row `row` of column c; quoted: "" is a value, not null. */
 static int put_cell(Column *c, int64_t row, const unsigned char *p, size_t from, size_t to, int quoted) {
     size_t len = to - from;
@@ -511,16 +527,7 @@ static PyObject *cells(PyObject *self, PyObject *args) {
         array->release = release_array;
         array->private_data = c;
         cols[k] = NULL; /* owned by the array from here */
-        PyObject *sc = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
-        if (sc == NULL) free(schema);
-        PyObject *ac = PyCapsule_New(array, "arrow_array", array_capsule_free);
-        if (ac == NULL) {
-            release_array(array);
-            free(array);
-        }
-        PyObject *pair = (sc && ac) ? PyTuple_Pack(2, sc, ac) : NULL;
-        Py_XDECREF(sc); /* (a capsule's destructor frees its struct with the last reference) */
-        Py_XDECREF(ac);
+        PyObject *pair = capsules(schema, array);
         if (pair == NULL) { Py_CLEAR(result); goto done; }
         PyList_SET_ITEM(result, (Py_ssize_t)k, pair);
     }
@@ -597,17 +604,7 @@ static PyObject *plain_pair(Plain *c, const char *format, int64_t length) {
     array->buffers = c->buffers;
     array->release = release_plain;
     array->private_data = c;
-    PyObject *sc = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
-    if (sc == NULL) free(schema);
-    PyObject *ac = PyCapsule_New(array, "arrow_array", array_capsule_free);
-    if (ac == NULL) {
-        release_plain(array);
-        free(array);
-    }
-    PyObject *pair = (sc && ac) ? PyTuple_Pack(2, sc, ac) : NULL;
-    Py_XDECREF(sc);
-    Py_XDECREF(ac);
-    return pair;
+    return capsules(schema, array);
 }
 
 static Plain *plain_new(int64_t length, size_t width) { /* width 0: a bitmap of values */
