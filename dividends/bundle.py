@@ -33,6 +33,7 @@ from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
 from dividends.registry import Registry
 from dividends.files.safe import export_csv
+from dividends.staging import StagedInputs, copy_names
 from dividends.hashing import canonical_json, copy_hashed, sha256_bytes, sha256_file, sha256_frame
 from schemes.engine import Allocation, Extra
 from schemes.i18n import Msg
@@ -41,10 +42,6 @@ from schemes.problems import InputError, Problem
 FORMAT = "dividends.computation/1"
 ALLOCATIONS, SUMMARY, EXCLUDED, MANIFEST = "allocations.csv", "summary.csv", "excluded.csv", "manifest.json"
 DEDUCTIONS = "deductions.csv"
-INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns",
-               "columns": "columns", "vocabulary": "vocabulary",
-               "brought_forward": "brought_forward", "deductions": "deductions", "earlier_paid": "earlier_paid",
-               "events": "events"}
 EXTRA_INPUTS = ("brought_forward", "deductions", "earlier_paid", "events")
 
 
@@ -72,10 +69,7 @@ def excluded_output(c: Computation) -> dict[str, bytes]:
 
 def input_copies(inputs: Inputs, c: Computation) -> dict[str, Path]:
     """Name inside ``inputs/`` -> the file to copy."""
-    copies = {"scheme.yaml": c.source.path}
-    for kind, path in inputs.files().items():
-        copies[INPUT_NAMES[kind] + path.suffix.lower()] = path
-    return copies
+    return {"scheme.yaml": c.source.path, **copy_names(inputs.files())}
 
 
 def parameters(c: Computation) -> dict[str, Any]:
@@ -117,16 +111,28 @@ class EarlyBundle:
     (``compute(..., early=EarlyBundle())``, :class:`dividends.compute.EarlyWork`):
     :func:`input_frame_hashes` (the canonical CSV of a million households) while the engine
     allocates, and the output files (:func:`render_outputs`) while the invariants run; polars
-    and hashlib release the GIL. Nothing is written: :func:`write_bundle` writes only a
-    computation that passed every invariant. :meth:`frames` and :meth:`outputs` give a result
+    and hashlib release the GIL; and (:meth:`copy_inputs`) the input files' copies, into a
+    hidden staging directory, from the moment the command starts. Nothing else is written:
+    :func:`write_bundle` writes only a computation that passed every invariant, and the staging
+    directory of one that did not is removed (:meth:`discard`). :meth:`frames` and :meth:`outputs` give a result
     only to a computation holding exactly those frame objects (frames are immutable), so a
     computation of other inputs is hashed and rendered afresh, never given stale bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, staged: StagedInputs | None = None) -> None:
         self._frames: Future[dict[str, str | None]] | None = None
         self._inputs: tuple[object, ...] = ()
         self._outputs: Future[dict[str, bytes]] | None = None
         self._allocation: object = None
+        self.staged = staged if staged is not None else StagedInputs()
+
+    def copy_inputs(self, inputs: Inputs, out: Path, *, overwrite: bool = False) -> None:
+        """Start copying (and hashing) ``inputs``' files into the staging directory of a bundle
+        to be written to ``out``, on a thread (:class:`dividends.staging.StagedInputs`)."""
+        self.staged.start(inputs.files(), out, overwrite=overwrite)
+
+    def discard(self) -> None:
+        """Remove the staged copies of a computation that failed (none once written)."""
+        self.staged.discard()
 
     def inputs_ready(self, registry: Registry, returns: pl.DataFrame, extra: Extra) -> None:
         self._frames = _on_thread("frame-hashes", input_frame_hashes, registry, returns, extra)
@@ -216,11 +222,17 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
     copies = input_copies(c.inputs, c)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes") as worker:
         frames = worker.submit(early.frames if early is not None else frame_hashes, c)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        staged = early.staged.take(copy_names(c.inputs.files()), out) if early is not None else None
+        if staged is None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging, hashes = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent)), {}
+        else:  # the input files were copied and hashed into it while computing
+            staging, hashes = staged[0], dict(staged[1])
         try:
-            (staging / "inputs").mkdir()
-            hashes = {name: copy_hashed(path, staging / "inputs" / name) for name, path in copies.items()}  # one read each
+            (staging / "inputs").mkdir(exist_ok=True)
+            for name, path in copies.items():  # one read each; the scheme file (and all, unstaged) here
+                if name not in hashes:
+                    hashes[name] = copy_hashed(path, staging / "inputs" / name)
             outputs = early.outputs(c) if early is not None else render_outputs(c)
             manifest = build_manifest(c, outputs, copies, hashes, frames.result())
         except BaseException:

@@ -4,13 +4,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import mmap
-import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:  # frames are only handed in: the copies (dividends.staging) need no polars
+    import polars as pl
 
 CHUNK = 1 << 20
 
@@ -27,14 +26,12 @@ def copy_hashed(source: Path, target: Path) -> str:
     """Copy ``source`` to ``target`` byte for byte and return the SHA-256 of what was written.
 
     The copy is made by the kernel (``sendfile``/``copy_file_range``: no bytes through Python)
-    and the copy is hashed from its mapped pages, so a source changing meanwhile cannot make
-    the digest disagree with the copy."""
+    and the copy is then read back and hashed (so a source changing meanwhile cannot make the
+    digest disagree with the copy) through one small buffer, without the GIL: on a thread, it
+    runs beside the computation without adding the file's size to the process's memory."""
     shutil.copyfile(source, target)
-    with target.open("rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return hashlib.sha256().hexdigest()
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            return hashlib.sha256(mapped).hexdigest()
+    with target.open("rb", buffering=0) as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -75,6 +76,39 @@ def test_a_bundle_started_early_is_the_same_and_only_for_its_own_frames(files: S
     assert write_bundle(other, tmp_path / "c", early=early) == write_bundle(other, tmp_path / "d")
     assert EarlyBundle().frames(result) == frame_hashes(result)  # never started: computed on the spot
     assert EarlyBundle().outputs(result) == render_outputs(result)
+
+
+def test_inputs_copied_early_give_the_same_bundle_and_no_staging_is_left(files: SampleFiles, tmp_path: Path) -> None:
+    given = inputs(files)
+    early = EarlyBundle()
+    early.copy_inputs(given, tmp_path / "a")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".a.")]  # copying, out of sight
+    result = compute(given, early=early)
+    assert write_bundle(result, tmp_path / "a", early=early) == write_bundle(result, tmp_path / "b")
+    for name in ("allocations.csv", "inputs/households.csv", "inputs/scheme.yaml"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    early.discard()  # taken by write_bundle: nothing to remove, the bundle stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    # copies for other inputs or another directory are not used, and are removed on discard
+    other = EarlyBundle()
+    other.copy_inputs(inputs(files), tmp_path / "c")
+    assert write_bundle(result, tmp_path / "c", early=other) == write_bundle(result, tmp_path / "d")
+    other.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c", "d"]
+    # nothing is staged where the bundle would be refused, or its parent does not exist yet
+    refused = EarlyBundle()
+    refused.copy_inputs(given, tmp_path / "a")
+    refused.copy_inputs(given, tmp_path / "new" / "deeper")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c", "d"]
+    with pytest.raises(InputError, match="exists and is not empty"):
+        write_bundle(result, tmp_path / "a", early=refused)
+    # a copy that fails fails the bundle, and leaves nothing
+    broken, missing = EarlyBundle(), inputs(files, posts=tmp_path / "missing.csv")
+    broken.copy_inputs(missing, tmp_path / "e")
+    with pytest.raises(FileNotFoundError):
+        write_bundle(replace(compute(given), inputs=missing), tmp_path / "e", early=broken)
+    broken.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c", "d"]
 
 
 def test_verify_accepts_an_untouched_directory(files: SampleFiles, tmp_path: Path) -> None:
@@ -186,6 +220,7 @@ def test_cli_reports_bad_input_without_a_traceback_and_writes_nothing(files: Sam
     assert "key version: expected a whole number of at least 1, found one" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]  # the early copies' staging removed
     zh = run_cli("compute", "--scheme", "no-such-scheme", "--registry", files.households, "--returns", files.returns,
                  "--period", "2024", "--out", out, lang="zh")
     assert zh.returncode == 2 and "找不到方案“no-such-scheme”" in zh.stderr

@@ -2,7 +2,7 @@
 
 Each test feeds ``check()`` (or the one invariant concerned) evidence that is sound in an unusual
 way, or broken in one: stale row pointers in a deduction's evidence, a deduction step that took
-nothing from nobody, a negative account total, and splits whose Int64 products or weight sums
+nothing from nobody, a negative account total, accounts below zero after a step, a village without any line, and splits whose Int64 products or weight sums
 wrap round unless the check widens for them.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import polars as pl
 from schemes import invariants
 from schemes.invariants import check
 from schemes.steps.adjustments import DeductionCheck
-from tests.schemes.test_invariants import FLOOR, MONTHS, SPLIT, _replace_check, _run, _split_of
+from tests.schemes.test_invariants import FLOOR, MONTHS, SPLIT, WEI, _replace_check, _run, _split_of
 
 SPLIT_SCHEMA = {"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}
 
@@ -62,6 +62,34 @@ def test_a_negative_account_total_is_reported_naming_the_account() -> None:
     assert [v.text("en") for v in invariants.no_negative_line(broken)] == [
         "[no_negative_line] village V1: account carry_over has a negative amount (-5 fen)"]
     assert "no_negative_line" in {v.check for v in check(broken)}
+
+
+def test_accounts_below_zero_after_a_step_are_reported_for_the_first_five_of_that_step() -> None:
+    """Seven accounts one fen below zero after the first step (and back at zero after the
+    next): the running balances name the step, and the report stops at five accounts a step."""
+    a = _run(FLOOR)
+    funds = pl.DataFrame({"village_id": ["V1"] * 7, "account": [f"fund_{i}" for i in range(1, 8)],
+                          "collective": [-1] * 7, "dividend": [1] * 7, "guarantee": [0] * 7, "carry_over": [0] * 7,
+                          "amount_fen": [0] * 7}, schema=a.accounts.schema)
+    broken = replace(a, accounts=pl.concat([a.accounts, funds]), _lines=[])
+    assert [v.text("en") for v in invariants.no_negative_line(broken)] == [
+        f"[no_negative_line] village V1: account fund_{i} is negative after step 'collective' (-1 fen)" for i in range(1, 6)]
+    assert "no_negative_line" in {v.check for v in check(broken)}
+
+
+def test_a_village_without_any_line_adds_up_to_nothing() -> None:
+    """A village with no household or account line at all: its lines add up to 0 fen, which is
+    sound when nothing was distributable there and reported (as 0 fen) when 1 fen was."""
+    a = _run(WEI)
+
+    def with_village(pool: int) -> object:
+        v2 = pl.DataFrame({"village_id": ["V2"], "pool_fen": [pool], "households": [0], "return_fen": [pool],
+                           "brought_forward_fen": [0]}, schema=a.villages.schema)
+        return replace(a, villages=pl.concat([a.villages, v2]), _lines=[])
+
+    assert check(with_village(0)) == []  # type: ignore[arg-type]
+    assert [v.text("en") for v in invariants.conservation(with_village(1))] == [  # type: ignore[arg-type]
+        "[conservation] village V2: the lines add up to 0 fen, not the distributable 1 fen"]
 
 
 def test_a_line_2_to_the_32_fen_off_among_four_lines_is_found_although_int64_would_hide_it() -> None:
