@@ -11,6 +11,7 @@ import pytest
 
 from dividends.bundle import EarlyBundle, frame_hashes, render_outputs, verify_bundle, write_bundle
 from dividends.compare import compare
+from dividends.hashing import sha256_bytes
 from dividends.compute import Inputs, compute
 from schemes.problems import InputError
 from tests.dividends.support import SampleFiles, run_cli, sample_files
@@ -68,6 +69,9 @@ def test_a_bundle_started_early_is_the_same_and_only_for_its_own_frames(files: S
     result = compute(inputs(files), early=early)
     assert early.frames(result) == frame_hashes(result)
     assert early.outputs(result) == render_outputs(result)
+    rendered = early.outputs(result)
+    assert early.output_hashes(rendered) == {name: sha256_bytes(data) for name, data in rendered.items()}
+    assert early.output_hashes({"x.csv": b"other"}) == {"x.csv": sha256_bytes(b"other")}
     assert write_bundle(result, tmp_path / "a", early=early) == write_bundle(result, tmp_path / "b")
     assert (tmp_path / "a" / "allocations.csv").read_bytes() == (tmp_path / "b" / "allocations.csv").read_bytes()
     other = compute(inputs(files, period=2023))  # other frame objects: hashed and rendered afresh
