@@ -291,3 +291,25 @@ def test_cli_compute_leaves_nothing_when_its_report_fails_while_the_bundle_is_st
                               env={"DIVIDENDS_LANG": "en"})
     assert done.exit_code == 0, done.output
     assert [p.name for p in tmp_path.iterdir()] == ["run"] and (out / "manifest.json").is_file()
+
+
+def test_no_staging_directory_where_none_can_be_made_and_the_bundle_says_why_later(
+        files: SampleFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dividends.staging as staging
+
+    def refused(*args: object, **kwargs: object) -> str:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(staging.tempfile, "mkdtemp", refused)
+    early = EarlyBundle()
+    early.copy_inputs(inputs(files), tmp_path / "out")  # nothing started, nothing raised
+    assert early.staged.take(staging.copy_names(inputs(files).files()), tmp_path / "out") is None
+    with pytest.raises(InputError, match="village V0099"):  # the input problem, not the directory, comes first
+        compute(inputs(files, amount_yuan=None, returns=_with_unknown_village(files, tmp_path)), early=early)
+    assert list(tmp_path.iterdir()) == [tmp_path / "returns.csv"]
+
+
+def _with_unknown_village(files: SampleFiles, tmp_path: Path) -> Path:
+    returns = tmp_path / "returns.csv"
+    returns.write_text(files.returns.read_text(encoding="utf-8") + "V0099,10.00\n", encoding="utf-8")
+    return returns
