@@ -322,10 +322,10 @@ async def _dated_events(people, data, directory: Path, period: int, step, clock:
         amount=format_yuan(computed.pool_fen))
     step("cli.show.events", count=await runs.events_read(computed))
     prorated = _step_of(await runs.lines_frame(run.id), "dividend")
-    whole = _whole_year(files, period, amount)
+    unchanged = _as_on_1_january(files, rows, period, amount)
     for household, *_ in rows:
         step("demo.prorated", household=household, months=format_yuan(prorated.get(household, 0)),
-             year=format_yuan(whole.get(household, 0)))
+             year=format_yuan(unchanged.get(household, 0)))
 
 
 def _step_of(lines: pl.DataFrame, step_id: str) -> dict[str, int]:
@@ -335,16 +335,31 @@ def _step_of(lines: pl.DataFrame, step_id: str) -> dict[str, int]:
     return {h: int(json.loads(b).get(step_id, 0)) for h, b in zip(hh["recipient_id"], hh["breakdown"])}
 
 
-def _whole_year(files: dict[str, Path], period: int, amount: str) -> dict[str, int]:
-    """What the months scheme's dividend would pay each household had nothing changed in the
-    year (no events, nothing paid earlier): its units for all twelve months."""
-    from dividends.period_inputs import NO_EVENTS
-    none = files["households"].with_name("no-events.csv")
-    none.write_bytes(NO_EVENTS)
+def unchanged_events(rows: list[tuple[str, str, str, str, str]], period: int) -> list[tuple[str, str, str, str, str]]:
+    """The same events, each dated 31 December of ``period``: under the months scheme's rule
+    (a change counts from the month after) none of them takes effect within the year, so each
+    household is counted all twelve months as it was on 1 January, before its change (the
+    member who died still there, the new member not yet, the old status kept).
+
+    >>> unchanged_events([("V0001-00012", "死亡", "2024-05-10", "王秀英", "")], 2024)
+    [('V0001-00012', '死亡', '2024-12-31', '王秀英', '')]
+    """
+    return [(h, kind, f"{period}-12-31", member, status) for h, kind, _, member, status in rows]
+
+
+def _as_on_1_january(files: dict[str, Path], rows: list[tuple[str, str, str, str, str]], period: int,
+                     amount: str) -> dict[str, int]:
+    """What the months scheme's dividend would pay each household had it stayed all year as it
+    was on 1 January (nothing paid earlier): the same registry, scheme and return, computed the
+    same way, with the events of :func:`unchanged_events`. A household that lost a member or its
+    poor status gets less by months than this, one that gained a member more."""
+    unchanged = files["households"].with_name("events-as-on-1-january.csv")
+    unchanged.write_text("户编号,变动类型,变动日期,成员姓名,原类别\n"
+                         + "".join(",".join(r) + "\n" for r in unchanged_events(rows, period)), encoding="utf-8-sig")
     unpaid = files["households"].with_name("nothing-paid.csv")
     unpaid.write_text("household_id,amount_yuan\n", encoding="utf-8")
     c = compute(Inputs(scheme=str(MONTHS_SCHEME), registry=files["households"], members=files["persons"],
-                       posts=files["posts"], period=period, amount_yuan=amount, events=none, earlier_paid=unpaid))
+                       posts=files["posts"], period=period, amount_yuan=amount, events=unchanged, earlier_paid=unpaid))
     hh = c.allocation.households
     return dict(zip(hh["household_id"].to_list(), hh["dividend"].to_list()))
 

@@ -13,7 +13,7 @@ from dividends import payouts, runs
 from dividends.actors import Actor
 from dividends.approval import ApprovalRules, Resolution
 from dividends.clock import Clock, SystemClock, today
-from dividends.policy import allow
+from dividends.policy import RULES, allow
 from dividends.refusals import Forbidden, NotAllowed, refuse
 from schemes.i18n import Msg
 from schemes.problems import InputError, Problem
@@ -170,17 +170,28 @@ def _allow_page(actor: Actor, action: str, found: RunFacts) -> None:
         allow(actor, action, found.place, state=found.state, prepared_by=found.prepared_by, what=found.id)
 
 
+def _done_states(action: str) -> tuple[str, ...]:
+    """The run states in which ``action`` is already done (the policy table's ``done``)."""
+    rule = RULES.get(action)
+    return rule.done if rule is not None else ()
+
+
 async def blockers(actor: Actor, run_id: int, clock: Clock = SystemClock(),
                    rules: ApprovalRules | None = None) -> dict[str, Msg | None]:
     """Per action of the run page, ``None`` when ``actor`` may do it now, else the reason why
     not: the policy table's answer (role, state, maker–checker) and, for approval, the checks
     :func:`approve` itself runs (objections, notice period, accounts, township review). The
-    page disables the button and shows the reason; the POST refuses with the same one."""
+    page disables the button and shows the reason; the POST refuses with the same one. In a
+    state where the action is already done (approving an approved run: the POST is a no-op)
+    the reason is ``run.done``, "already approved", never None."""
     found = await scope.run(actor, run_id)
     out: dict[str, Msg | None] = {}
     for action in PAGE_ACTIONS:
         try:
             _allow_page(actor, action, found)
+            if found.state in _done_states(action):  # the transition would be a no-op: nothing to offer
+                out[action] = Msg("run.done", run=found.id, state=Msg(f"state.{found.state}"), action=Msg(f"action.{action}"))
+                continue
             await _page_check(actor, action, found)
             if action == "run.approve" and found.state == "publicized":
                 if found.kind == "reversal":

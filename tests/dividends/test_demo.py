@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dividends.cli.demo import demo_events
+from dividends.cli.demo import MONTHS_SCHEME, _as_on_1_january, _village_files, demo_events, unchanged_events
 from tests.dividends.support import ROOT
 
 
@@ -42,8 +42,41 @@ def test_the_demo_runs_on_a_small_registry_and_pays_the_changed_households_by_mo
     assert "with 4 dated events" in text and "4 dated events read (inputs/events.csv)" in text
     for kind in ("died on", "left on", "joined on", "status changed on"):
         assert kind in text, kind
-    shown = re.findall(r"household (\S+): ([\d,.]+) yuan by months of eligibility \(a whole year would pay ([\d,.]+) yuan\)",
-                       text)
+    shown = re.findall(r"household (\S+): ([\d,.]+) yuan for the months it was eligible \(counted all year with its "
+                       r"members and status of 1 January: ([\d,.]+) yuan\)", text)
     assert len(shown) == 4, text[-3000:]
     assert any(months != year for _, months, year in shown)  # proration changed what someone gets
     assert "demo finished" in text
+
+
+def test_each_changed_household_is_paid_by_months_beside_its_year_as_on_1_january(tmp_path: Path) -> None:
+    """The demo's two figures are on one basis: the household as it was on 1 January, counted all
+    year, against the months it really was eligible. A death, a move-out and a lost poor status
+    pay less by months than that; a new member more (the old text set the months figure beside
+    the year-end registry's whole year: 1,708.33 against 1,500.00 for the household whose member
+    died, 416.67 against 0.00 for the one that exited poverty)."""
+    from support.sample import generate
+
+    from dividends.compute import Inputs, compute
+
+    data = generate(600, 3, seed=2024)  # the demo's registry
+    files = _village_files(data, "V0001", tmp_path)
+    rows = demo_events(data.households.filter(pl.col("village_id") == "V0001"), 2024)
+    events = files["households"].with_name("events.csv")
+    events.write_text("户编号,变动类型,变动日期,成员姓名,原类别\n" + "".join(",".join(r) + "\n" for r in rows),
+                      encoding="utf-8-sig")
+    nothing = files["households"].with_name("nothing-paid.csv")
+    nothing.write_text("household_id,amount_yuan\n", encoding="utf-8")
+    amount = str(500 * int(data.households.filter(pl.col("village_id") == "V0001")["members"].sum()))
+    hh = compute(Inputs(scheme=str(MONTHS_SCHEME), registry=files["households"], members=files["persons"],
+                        posts=files["posts"], period=2024, amount_yuan=amount, events=events,
+                        earlier_paid=nothing)).allocation.households
+    by_months = dict(zip(hh["household_id"].to_list(), hh["dividend"].to_list()))
+    on_1_january = _as_on_1_january(files, rows, 2024, amount)
+    (died, *_), (left, *_), (joined, *_), (exited, *_) = rows
+    for household in (died, left, exited):
+        assert 0 < by_months[household] < on_1_january[household], household
+    assert by_months[joined] > on_1_january[joined] > 0
+    assert [r[2] for r in unchanged_events(rows, 2024)] == ["2024-12-31"] * 4
+    untouched = set(by_months) - {died, left, joined, exited}
+    assert all(by_months[h] == on_1_january[h] for h in untouched)  # everyone else: the same year either way

@@ -183,6 +183,9 @@ async def test_a_transition_from_a_state_its_rule_does_not_start_from_is_refused
         assert getattr(result, "changed", False) is False or action == "reverse"
         assert stored(fake, run).state == before and fake.tables.entries == []
         assert not [e for e in fake.tables.audit if e.action.startswith(f"run.{action}")]
+        if f"run.{action}" in cases.PAGE_ACTIONS:  # the run page says it is done, and offers nothing
+            shown = (await cases.blockers(ROLES[roles[0]], run.id, clock, RULES))[f"run.{action}"]
+            assert shown is not None and shown.key == "run.done", shown
         return
     with pytest.raises(InputError) as raised:
         await call(ROLES[roles[0]], run.id, clock)
@@ -709,6 +712,30 @@ async def test_the_run_page_gives_the_same_reason_the_action_refuses_with(fake, 
     assert page["run.approve"] is None and page["run.return"] is None and page["run.compute"].key == "refusal.forbidden"  # type: ignore[union-attr]
     assert (await cases.blockers(COM, run.id, clock, REVIEW))["run.approve"].key == "approval.review_required"  # type: ignore[union-attr]
     assert (await cases.blockers(ACC, run.id, clock, RULES))["run.cancel"] is None
+
+
+@pytest.mark.parametrize("state", ["approved", "paid", "closed"])
+async def test_the_run_page_says_a_posted_run_is_approved_already_even_to_its_preparer(fake, clock, state) -> None:  # type: ignore[no-untyped-def]
+    run = add(fake, state, approved_by="com")
+    for actor in (COM, PREPARER):
+        shown = (await cases.blockers(actor, run.id, clock, RULES))["run.approve"]
+        assert shown is not None and shown.key == "run.done", actor.username
+        assert shown.text("zh") == f"分配批次 {run.id} 已是“{runs.state_name(state).text('zh')}”，无需再审批"
+        assert shown.text("en") == f"run {run.id} is already {state}, so there is no need to approve"
+    assert (await cases.blockers(ACC, run.id, clock, RULES))["run.approve"].key == "refusal.forbidden"  # type: ignore[union-attr]
+    page = await cases.blockers(ACC, run.id, clock, RULES)
+    assert page["run.compute"].key == page["run.publicize"].key == "run.done"  # type: ignore[union-attr]
+    if state == "closed":
+        assert page["run.close"].text("en") == f"run {run.id} is already closed, so there is no need to close"  # type: ignore[union-attr]
+
+
+async def test_the_run_page_says_a_cancelled_or_reversed_run_is_done_for_cancelling_and_reversing(fake, clock) -> None:  # type: ignore[no-untyped-def]
+    cancelled = add(fake, "cancelled")
+    assert (await cases.blockers(ACC, cancelled.id, clock, RULES))["run.cancel"].key == "run.done"  # type: ignore[union-attr]
+    reversed_run = add(fake, "reversed")
+    add(fake, "closed", kind="reversal", reverses_id=reversed_run.id, run_id=reversed_run.id + 100)
+    shown = (await cases.blockers(COM, reversed_run.id, clock, RULES))["run.reverse"]
+    assert shown is not None and shown.text("zh") == f"分配批次 {reversed_run.id} 已是“已冲销”，无需再冲销批次"
 
 
 # ---------------------------------------------------------------------------------- create

@@ -216,3 +216,19 @@ async def test_the_cash_receipt_list_prints_the_failed_households_masked_with_ex
     for household, name, id_number, amount in rows:
         assert f"{household}{name}{id_number}{amount}" in printed  # one row of the PDF, masked as on the page
     assert "领取人签字" in printed and format_yuan(sum(items.values())) in printed
+
+
+async def test_an_approved_run_says_it_is_approved_already_and_offers_no_approval(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        page = (await com.get(f"/runs/{run_id}")).text
+        assert f'action="/runs/{run_id}/approve"' not in page
+        assert f"分配批次 {run_id} 已是“已审批”，无需再审批" in page
+        en = (await com.get(f"/runs/{run_id}?lang=en")).text
+        assert f"run {run_id} is already approved, so there is no need to approve" in en
+        assert "no need to approve" not in (await acc.get(f"/runs/{run_id}?lang=en")).text  # the accountant never could
+        again = await com.post(f"/runs/{run_id}/approve", {"content_hash": "x", "meeting_date": "2025-01-13", "entitled": "30",
+                                                           "present": "21", "votes_for": "15"})
+        assert again.status_code < 500
+    assert (await Run.get(id=run_id)).state == "approved"
