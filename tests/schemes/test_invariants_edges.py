@@ -2,7 +2,7 @@
 
 Each test feeds ``check()`` (or the one invariant concerned) evidence that is sound in an unusual
 way, or broken in one: stale row pointers in a deduction's evidence, a deduction step that took
-nothing from nobody, a negative account total, and splits whose Int64 products or weight sums
+nothing from nobody, a negative account total, accounts below zero after a step, a village without any line, and splits whose Int64 products or weight sums
 wrap round unless the check widens for them.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import polars as pl
 from schemes import invariants
 from schemes.invariants import check
 from schemes.steps.adjustments import DeductionCheck
-from tests.schemes.test_invariants import FLOOR, MONTHS, SPLIT, _replace_check, _run, _split_of
+from tests.schemes.test_invariants import FLOOR, MONTHS, SPLIT, WEI, _replace_check, _run, _split_of
 
 SPLIT_SCHEMA = {"group": pl.Int64, "pool": pl.Int64, "weight": pl.Int128, "out": pl.Int64}
 
@@ -62,6 +62,34 @@ def test_a_negative_account_total_is_reported_naming_the_account() -> None:
     assert [v.text("en") for v in invariants.no_negative_line(broken)] == [
         "[no_negative_line] village V1: account carry_over has a negative amount (-5 fen)"]
     assert "no_negative_line" in {v.check for v in check(broken)}
+
+
+def test_accounts_below_zero_after_a_step_are_reported_for_the_first_five_of_that_step() -> None:
+    """Seven accounts one fen below zero after the first step (and back at zero after the
+    next): the running balances name the step, and the report stops at five accounts a step."""
+    a = _run(FLOOR)
+    funds = pl.DataFrame({"village_id": ["V1"] * 7, "account": [f"fund_{i}" for i in range(1, 8)],
+                          "collective": [-1] * 7, "dividend": [1] * 7, "guarantee": [0] * 7, "carry_over": [0] * 7,
+                          "amount_fen": [0] * 7}, schema=a.accounts.schema)
+    broken = replace(a, accounts=pl.concat([a.accounts, funds]), _lines=[])
+    assert [v.text("en") for v in invariants.no_negative_line(broken)] == [
+        f"[no_negative_line] village V1: account fund_{i} is negative after step 'collective' (-1 fen)" for i in range(1, 6)]
+    assert "no_negative_line" in {v.check for v in check(broken)}
+
+
+def test_a_village_without_any_line_adds_up_to_nothing() -> None:
+    """A village with no household or account line at all: its lines add up to 0 fen, which is
+    sound when nothing was distributable there and reported (as 0 fen) when 1 fen was."""
+    a = _run(WEI)
+
+    def with_village(pool: int) -> object:
+        v2 = pl.DataFrame({"village_id": ["V2"], "pool_fen": [pool], "households": [0], "return_fen": [pool],
+                           "brought_forward_fen": [0]}, schema=a.villages.schema)
+        return replace(a, villages=pl.concat([a.villages, v2]), _lines=[])
+
+    assert check(with_village(0)) == []  # type: ignore[arg-type]
+    assert [v.text("en") for v in invariants.conservation(with_village(1))] == [  # type: ignore[arg-type]
+        "[conservation] village V2: the lines add up to 0 fen, not the distributable 1 fen"]
 
 
 def test_a_line_2_to_the_32_fen_off_among_four_lines_is_found_although_int64_would_hide_it() -> None:
@@ -145,11 +173,11 @@ def test_a_deduction_stops_at_zero_even_where_the_evidence_protects_less_than_no
         "[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (1 fen > 0 fen)"]
 
 
-def _with_group(lines: pl.DataFrame) -> object:
+def _with_group(lines: pl.DataFrame, available: int = 100, policy: str = "pro_rate") -> object:
     from tests.schemes.test_invariants import _twenty_five_villages
     from schemes.steps.groups import GroupCheck
     a = _twenty_five_villages()
-    check_ = GroupCheck("claims", "pro_rate", lines, pl.Series("available", [100] * 25, dtype=pl.Int64))
+    check_ = GroupCheck("claims", policy, lines, pl.Series("available", [available] * 25, dtype=pl.Int64))
     return replace(a, checks=(*a.checks, check_), _lines=[])
 
 
@@ -190,3 +218,44 @@ def test_a_claim_groups_lines_claim_after_claim_are_summed_per_village() -> None
         "[groups_settled] village V01, group 'claims': the claims add up to 91 fen, not 90 fen "
         "(the lesser of the claims and what was available)"]
     assert invariants.groups_settled(_with_group(lines.with_columns(paid=pl.col("need")))) == []
+
+
+GROUP_SCHEMA = {c: pl.Int64 for c in ("vix", "level", "claim", "need", "paid")}
+
+
+def test_two_claims_of_as_many_lines_are_each_summed_from_their_own_lines() -> None:
+    """Two claims over the same 25 villages, 20 and 70 fen a village, each claim's lines in
+    village order: two ascending runs of equal length. Each run is summed from its own lines (the
+    second claim's read twice would make 140 fen of 100 available); V01's first claim paid one
+    fen short is reported with the 89 fen paid."""
+    lines = pl.DataFrame({"vix": list(range(25)) * 2, "level": [0] * 50, "claim": [0] * 25 + [1] * 25,
+                          "need": [20] * 25 + [70] * 25, "paid": [20] * 25 + [70] * 25}, schema=GROUP_SCHEMA)
+    assert invariants.groups_settled(_with_group(lines, 100)) == []  # type: ignore[arg-type]
+    short = lines.with_columns(paid=pl.when(pl.int_range(pl.len()) == 0).then(19).otherwise(pl.col("paid")))
+    assert [v.text("en") for v in invariants.groups_settled(_with_group(short, 100))] == [  # type: ignore[arg-type]
+        "[groups_settled] village V01, group 'claims': the claims add up to 89 fen, not 90 fen "
+        "(the lesser of the claims and what was available)"]
+
+
+def test_a_priority_groups_order_broken_in_25_villages_is_reported_for_20() -> None:
+    """A priority group whose second level is paid in every village of 25 while the first is
+    short (50 of 60 fen, then 10 of 40: the 60 available paid out): each village breaks the
+    order, and the report stops at 20 villages."""
+    lines = pl.DataFrame({"vix": list(range(25)) * 2, "level": [0] * 25 + [1] * 25, "claim": [0] * 25 + [1] * 25,
+                          "need": [60] * 25 + [40] * 25, "paid": [50] * 25 + [10] * 25}, schema=GROUP_SCHEMA)
+    texts = [v.text("en") for v in invariants.groups_settled(_with_group(lines, 60, "priority"))]  # type: ignore[arg-type]
+    assert texts == [f"[groups_settled] village V{i:02d}, group 'claims': a later priority level is paid while an earlier "
+                     "one is not paid in full" for i in range(1, 21)]
+
+
+def test_a_line_far_above_its_pool_widens_the_comparison() -> None:
+    """8 fen by four weights of 1, one line paid 2**62 + 2 fen: small weights and pool, but that
+    line times the weight sum (2**64 + 8) wraps round in Int64 to 8, its exact share times 4. The
+    width must count the lines' own largest value, so that line is found more than a fen off."""
+    frame = pl.DataFrame({"group": [0] * 4, "pool": [8] * 4, "weight": [1] * 4, "out": [2**62 + 2, 2, 2, 2]},
+                         schema=SPLIT_SCHEMA)
+    assert invariants._width(frame) == 128
+    assert invariants._one_fen_counts(frame, pl.Int64) == (0, 1)  # what Int64 would count
+    texts = [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame))]
+    assert texts == ["[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
+                     "[within_one_fen] step 'dividend': the split does not add up to its pool"]
