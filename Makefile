@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PRISM_VERSION := 5.14.2
 AXE_VERSION   := 4.10.3
 
-.PHONY: demo test install install-test catalogs browser fonts prism axe bench mutation clean
+.PHONY: demo test install install-test catalogs native browser fonts prism axe bench mutation clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-install: $(VENV)/.base catalogs
-install-test: $(VENV)/.test catalogs browser fonts prism axe
+# the optional native line scan of the CSV reader (dividends/registry/_linescan.c, loaded by
+# dividends/registry/linefacts.py); rebuilt when its source is newer. Without a C compiler it says
+# so and the reader uses polars alone (same results)
+native: $(VENV)/.base
+	$(BIN)/python -m dividends.registry.build_native
+
+install: $(VENV)/.base native catalogs
+install-test: $(VENV)/.test native catalogs browser fonts prism axe
 
 # Debian's Chromium for the end-to-end browser test (Playwright drives it; no browser download).
 browser:

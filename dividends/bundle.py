@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +33,7 @@ from dividends import __version__
 from dividends.compute import Computation, Inputs, compute
 from dividends.registry import Registry
 from dividends.files.safe import export_csv
+from dividends.staging import StagedInputs, copy_names
 from dividends.hashing import canonical_json, copy_hashed, sha256_bytes, sha256_file, sha256_frame
 from schemes.engine import Allocation, Extra
 from schemes.i18n import Msg
@@ -41,10 +42,6 @@ from schemes.problems import InputError, Problem
 FORMAT = "dividends.computation/1"
 ALLOCATIONS, SUMMARY, EXCLUDED, MANIFEST = "allocations.csv", "summary.csv", "excluded.csv", "manifest.json"
 DEDUCTIONS = "deductions.csv"
-INPUT_NAMES = {"registry": "households", "posts": "posts", "members": "members", "returns": "returns",
-               "columns": "columns", "vocabulary": "vocabulary",
-               "brought_forward": "brought_forward", "deductions": "deductions", "earlier_paid": "earlier_paid",
-               "events": "events"}
 EXTRA_INPUTS = ("brought_forward", "deductions", "earlier_paid", "events")
 
 
@@ -72,10 +69,7 @@ def excluded_output(c: Computation) -> dict[str, bytes]:
 
 def input_copies(inputs: Inputs, c: Computation) -> dict[str, Path]:
     """Name inside ``inputs/`` -> the file to copy."""
-    copies = {"scheme.yaml": c.source.path}
-    for kind, path in inputs.files().items():
-        copies[INPUT_NAMES[kind] + path.suffix.lower()] = path
-    return copies
+    return {"scheme.yaml": c.source.path, **copy_names(inputs.files())}
 
 
 def parameters(c: Computation) -> dict[str, Any]:
@@ -124,65 +118,21 @@ class EarlyBundle:
     only to a computation holding exactly those frame objects (frames are immutable), so a
     computation of other inputs is hashed and rendered afresh, never given stale bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, staged: StagedInputs | None = None) -> None:
         self._frames: Future[dict[str, str | None]] | None = None
         self._inputs: tuple[object, ...] = ()
         self._outputs: Future[dict[str, bytes]] | None = None
         self._allocation: object = None
-        self._staged: tuple[Inputs, Path, Path] | None = None
-        self._copies: Future[dict[str, str]] | None = None
+        self.staged = staged if staged is not None else StagedInputs()
 
     def copy_inputs(self, inputs: Inputs, out: Path, *, overwrite: bool = False) -> None:
-        """Start copying (and hashing) the input files into the bundle's staging directory, next
-        to ``out``, on a thread of its own, before anything is read: the kernel copies and
-        hashlib hashes without the GIL while this process imports, reads and validates. Only a
-        directory that the bundle may then write (``out`` absent or empty, or ``overwrite``) in
-        an existing parent (no directory is made before the computation passed): otherwise
-        :func:`write_bundle` copies, or refuses, as before. The staging directory is hidden and
-        holds only copies: :meth:`discard` removes it when the computation or the bundle fails;
-        :func:`write_bundle` renames it into place once every invariant passed."""
-        out = Path(out)
-        if self._staged is not None or not out.parent.is_dir():
-            return
-        if out.exists() and not (out.is_dir() and (overwrite or not any(out.iterdir()))):
-            return
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        files = {INPUT_NAMES[kind] + path.suffix.lower(): path for kind, path in inputs.files().items()}
-        self._staged = (inputs, out, staging)
-        try:
-            self._copies = _on_thread("input-copies", _copy_all, files, staging / "inputs")
-        except BaseException:
-            self.discard()
-            raise
-
-    def take_staged(self, c: Computation, out: Path) -> tuple[Path, dict[str, str]] | None:
-        """The staging directory and the SHA-256 of each copy made by :meth:`copy_inputs`, for
-        exactly ``c``'s inputs and ``out``, once all are made; the caller owns the directory from
-        then on. A failed copy raises here (the directory removed). None when none were started
-        for them."""
-        if self._staged is None or self._copies is None:
-            return None
-        inputs, staged_out, staging = self._staged
-        if inputs is not c.inputs or staged_out != Path(out):
-            return None
-        try:
-            hashes = self._copies.result()
-        except BaseException:
-            self.discard()
-            raise
-        self._staged, self._copies = None, None
-        return staging, hashes
+        """Start copying (and hashing) ``inputs``' files into the staging directory of a bundle
+        to be written to ``out``, on a thread (:class:`dividends.staging.StagedInputs`)."""
+        self.staged.start(inputs.files(), out, overwrite=overwrite)
 
     def discard(self) -> None:
-        """Remove the staging directory of :meth:`copy_inputs` (after its copies stopped), unless
-        :func:`write_bundle` took it; nothing to do otherwise."""
-        if self._staged is None:
-            return
-        staging = self._staged[2]
-        if self._copies is not None:
-            wait([self._copies])
-        self._staged, self._copies = None, None
-        shutil.rmtree(staging, ignore_errors=True)
+        """Remove the staged copies of a computation that failed (none once written)."""
+        self.staged.discard()
 
     def inputs_ready(self, registry: Registry, returns: pl.DataFrame, extra: Extra) -> None:
         self._frames = _on_thread("frame-hashes", input_frame_hashes, registry, returns, extra)
@@ -203,12 +153,6 @@ class EarlyBundle:
         if self._outputs is None or self._allocation is not c.allocation:
             return render_outputs(c)
         return {**self._outputs.result(), **excluded_output(c)}
-
-
-def _copy_all(files: dict[str, Path], target: Path) -> dict[str, str]:
-    """Copy each file into ``target`` (made here) under its name; the SHA-256 of each copy."""
-    target.mkdir()
-    return {name: copy_hashed(path, target / name) for name, path in files.items()}
 
 
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
@@ -268,6 +212,43 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
                  early: EarlyBundle | None = None) -> dict[str, Any]:
     """Write the directory atomically; refuses to replace a non-empty one unless asked.
     ``early``: the hashes and renders started while computing (:class:`EarlyBundle`), if any."""
+    staged = stage_bundle(c, out, overwrite=overwrite, early=early)
+    staged.commit()
+    return staged.manifest
+
+
+@dataclass(frozen=True)
+class StagedBundle:
+    """A bundle written whole into its hidden staging directory (:func:`stage_bundle`), not yet
+    in place: :meth:`commit` renames it into place, :meth:`discard` removes it."""
+
+    staging: Path
+    out: Path
+    manifest: dict[str, Any]
+
+    def commit(self) -> None:
+        """Put the bundle in place (replacing the directory there, as :func:`stage_bundle` allowed)."""
+        try:
+            if self.out.exists():
+                trash = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+                self.out.rename(trash)
+                self.staging.rename(self.out)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                self.staging.rename(self.out)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def stage_bundle(c: Computation, out: Path, *, overwrite: bool = False,
+                 early: EarlyBundle | None = None) -> StagedBundle:
+    """The whole bundle of ``c`` written into a hidden staging directory next to ``out``
+    (refused, as :func:`write_bundle`, where a non-empty directory may not be replaced); the
+    caller commits or discards it. A failure removes it."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
@@ -278,7 +259,7 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
     copies = input_copies(c.inputs, c)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-hashes") as worker:
         frames = worker.submit(early.frames if early is not None else frame_hashes, c)
-        staged = early.take_staged(c, out) if early is not None else None
+        staged = early.staged.take(copy_names(c.inputs.files()), out) if early is not None else None
         if staged is None:
             out.parent.mkdir(parents=True, exist_ok=True)
             staging, hashes = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent)), {}
@@ -298,17 +279,10 @@ def write_bundle(c: Computation, out: Path, *, overwrite: bool = False,
         for name, data in outputs.items():
             (staging / name).write_bytes(data)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(trash)
-            staging.rename(out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return manifest
+    return StagedBundle(staging, out, manifest)
 
 
 # ---------------------------------------------------------------------------------- verify

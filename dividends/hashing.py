@@ -6,9 +6,10 @@ import io
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:  # frames are only handed in: the copies (dividends.staging) need no polars
+    import polars as pl
 
 CHUNK = 1 << 20
 

@@ -2,25 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 from dividends.cli import allocator  # noqa: F401  (before polars: its allocator's settings)
 from dividends.cli import exit_at_once_when_done
 
-import polars as pl  # noqa: E402
 import typer
 
-from dividends.bundle import EarlyBundle, verify_bundle, write_bundle
 from dividends.cli.console import err, out, progress, say, show_problems, table, text, yuan
-from dividends.registry import Registry
-from dividends.registry.mapping import ColumnMapping, load_mapping
-from dividends.registry.vocabulary import Vocabulary
-from schemes.problems import Problem
+from dividends.staging import StagedInputs
 from schemes.i18n import current_language
-from schemes.statuses import LABELS as STATUS_LABELS
-from dividends.compare import compare as compare_schemes
-from dividends.compute import Computation, Inputs, compute as run_compute
-from dividends.files.safe import export_csv
+
+if TYPE_CHECKING:  # polars, the registry, the engine and the bundle load when a command runs
+    from dividends.bundle import EarlyBundle
+    from dividends.compute import Computation, Inputs
+    from dividends.registry import Registry
+    from dividends.registry.mapping import ColumnMapping
+    from dividends.registry.vocabulary import Vocabulary
+    from schemes.problems import Problem
 
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="a preset name or a scheme file")]
 RegistryOpt = Annotated[Path, typer.Option("--registry", help="households file (CSV or XLSX)")]
@@ -42,6 +41,7 @@ EventsOpt = Annotated[Optional[Path], typer.Option("--events", help="household a
 def _inputs(scheme: str, registry: Path, posts: Path | None, members: Path | None, amount: str | None,
             returns: Path | None, period: int, exclude_invalid: bool, columns: Path | None = None,
             sheet: str | None = None, vocabulary: Path | None = None) -> Inputs:
+    from dividends.compute import Inputs
     return Inputs(scheme=scheme, registry=registry, period=period, posts=posts, members=members,
                   amount_yuan=amount, returns=returns, exclude_invalid=exclude_invalid, columns=columns,
                   vocabulary=vocabulary, sheets=(("households", sheet),) if sheet else ())
@@ -50,6 +50,8 @@ def _inputs(scheme: str, registry: Path, posts: Path | None, members: Path | Non
 def reading_options(columns: Path | None, sheet: str | None,
                     vocabulary: Path | None) -> tuple[ColumnMapping | None, dict[str, str], Vocabulary | None]:
     """The ``--columns``, ``--sheet`` and ``--vocabulary`` options as the readers take them."""
+    from dividends.registry.mapping import load_mapping
+    from dividends.registry.vocabulary import Vocabulary
     mapping = load_mapping(columns) if columns is not None else None
     words = Vocabulary.shipped().extended(vocabulary) if vocabulary is not None else None
     return mapping, ({"households": sheet} if sheet else {}), words
@@ -81,6 +83,8 @@ def _with_progress(inputs: Inputs, big: bool, early: EarlyBundle | None = None) 
     with progress(big) as bar:
         task = bar.add_task("", total=None)
 
+        from dividends.compute import compute as run_compute
+
         def report(what: str, done: int, total: int) -> None:
             bar.update(task, description=what, completed=done, total=total)
 
@@ -96,22 +100,20 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
             brought_forward: BroughtForwardOpt = None, deductions: DeductionsOpt = None,
             earlier_paid: EarlierPaidOpt = None, events: EventsOpt = None) -> None:
     """Compute the split and write allocations, summary, input copies and a manifest."""
-    from dataclasses import replace
-    inputs = replace(_inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid, columns, sheet,
-                             vocabulary),
-                     brought_forward=brought_forward, deductions=deductions, earlier_paid=earlier_paid, events=events)
-    big = registry.exists() and registry.stat().st_size > 2_000_000
-    early = EarlyBundle()  # the bundle copies, hashes and renders on other threads while the engine works
-    early.copy_inputs(inputs, out_dir, overwrite=overwrite)  # the input files' copies, from now on
+    given = {"registry": registry, "posts": posts, "members": members, "returns": returns, "columns": columns,
+             "vocabulary": vocabulary, "brought_forward": brought_forward, "deductions": deductions,
+             "earlier_paid": earlier_paid, "events": events}
+    # the input files are copied into the bundle's staging directory on a thread from here on,
+    # while this one imports polars, the registry and the engine, then reads (dividends.staging)
+    staged = StagedInputs()
+    staged.start({kind: path for kind, path in given.items() if path is not None}, out_dir, overwrite=overwrite)
     try:
-        result = _with_progress(inputs, big, early)
-        show_reading(result.registry)
-        with out.capture() as summary:  # the tables drawn while the bundle's threads finish, shown once it is written
-            print_summary(result)
-        manifest = write_bundle(result, out_dir, overwrite=overwrite, early=early)
+        summary, manifest, result = _compute(staged, scheme, registry, period, out_dir, posts, members, amount,
+                                             returns, exclude_invalid, overwrite, columns, sheet, vocabulary,
+                                             brought_forward, deductions, earlier_paid, events)
     finally:
-        early.discard()  # the staged copies of a computation that failed (write_bundle took them otherwise)
-    out.file.write(summary.get())
+        staged.discard()  # the staged copies of a computation that failed (write_bundle took them otherwise)
+    out.file.write(summary)
     out.file.flush()
     if result.registry.exclusions:
         show_problems(result.registry.exclusions, limit=20)
@@ -121,7 +123,45 @@ def compute(scheme: SchemeOpt, registry: RegistryOpt, period: PeriodOpt,
     exit_at_once_when_done()  # every file is written and closed: no teardown of the frames
 
 
+def _compute(staged: StagedInputs, scheme: str, registry: Path, period: int, out_dir: Path, posts: Path | None,
+             members: Path | None, amount: str | None, returns: Path | None, exclude_invalid: bool, overwrite: bool,
+             columns: Path | None, sheet: str | None, vocabulary: Path | None, brought_forward: Path | None,
+             deductions: Path | None, earlier_paid: Path | None,
+             events: Path | None) -> tuple[str, dict[str, object], Computation]:
+    """The computation and its bundle: (the summary tables drawn, the manifest, the result)."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+    from dataclasses import replace
+
+    from dividends.bundle import EarlyBundle, stage_bundle
+
+    inputs = replace(_inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid, columns, sheet,
+                             vocabulary),
+                     brought_forward=brought_forward, deductions=deductions, earlier_paid=earlier_paid, events=events)
+    big = registry.exists() and registry.stat().st_size > 2_000_000
+    early = EarlyBundle(staged)  # the bundle hashes and renders on other threads while the engine works
+    result = _with_progress(inputs, big, early)
+    # every invariant passed: the bundle is written into its hidden staging directory on a
+    # thread while this one shows the reading report and draws the summary; it is put in place
+    # only once both succeeded (a failure on either side leaves nothing)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle") as writer:
+        staging = writer.submit(stage_bundle, result, out_dir, overwrite=overwrite, early=early)
+        try:
+            show_reading(result.registry)
+            with out.capture() as summary:  # shown once the bundle is in place
+                print_summary(result)
+        except BaseException:
+            wait([staging])
+            if staging.exception() is None:
+                staging.result().discard()
+            raise
+        bundle = staging.result()
+    bundle.commit()
+    return summary.get(), bundle.manifest, result
+
+
 def print_summary(result: Computation, villages: int = 10) -> None:
+    import polars as pl
+
     a = result.allocation
     from schemes.describe import column_labels
     lang_label = column_labels(result.scheme, _lang())
@@ -148,6 +188,8 @@ def _lang() -> str:
 
 def verify(path: Annotated[Path, typer.Argument(help="a computation's output directory, or an audit pack (.zip)")]) -> None:
     """Recompute and compare with the files and manifest (exit 1 on any difference). Works offline."""
+    from dividends.bundle import verify_bundle
+
     if path.is_file():
         from dividends.auditpack import verify_pack
         pack = verify_pack(path)
@@ -167,6 +209,7 @@ def verify(path: Annotated[Path, typer.Argument(help="a computation's output dir
 
 def _status(name: str | None) -> str:
     """A household status as people read it (the one vocabulary), else the value itself."""
+    from schemes.statuses import LABELS as STATUS_LABELS
     pair = STATUS_LABELS.get(name or "")
     return (pair[0] if current_language() == "zh" else pair[1]) if pair else (name or "")
 
@@ -177,6 +220,10 @@ def compare(scheme: SchemeOpt, vs: Annotated[str, typer.Option("--vs", help="the
             out_file: Annotated[Optional[Path], typer.Option("--out", help="write per-household differences (CSV)")] = None,
             top: Annotated[int, typer.Option(help="how many of the largest changes to print")] = 10) -> None:
     """Per-household difference between two schemes (or two versions) on the same inputs."""
+    import polars as pl
+
+    from dividends.compare import compare as compare_schemes
+    from dividends.files.safe import export_csv
     inputs = _inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid)
     c = compare_schemes(inputs, vs)
     a_name = f"{c.a.scheme.id} v{c.a.scheme.version}"

@@ -41,9 +41,11 @@ from typing import Literal
 import polars as pl
 
 from dividends.files.limits import FileKind, Limits, current_limits
+from dividends.registry import linefacts
 from dividends.registry import messages as _messages  # noqa: F401  (registers the catalog)
 from dividends.registry.columns import ColumnSpec, UnknownHeader, match_headers, unknown_headers
 from dividends.registry.layout import Header, find_header, keyword_lines, row_kinds
+from dividends.registry.linefacts import IDEOGRAPHIC_SPACE, SOFT_HYPHEN, LineFacts
 from dividends.registry.workbook import (
     OLE_MAGIC,
     ZIP_MAGIC,
@@ -267,26 +269,48 @@ def _sniff_separator(data: bytes) -> str:
 def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     text = _to_utf8(data, fail, check=False)
     lines: pl.Series | None = None
-    # Polars parses the cells on a worker thread while this thread splits and checks the lines
-    # and a second worker searches the lead bytes (one memchr pass each, holding the GIL; polars
-    # releases it). The parse starts at once only when the first line is within the line limit:
-    # a file of a million columns is still refused by its first line's length before any parse.
-    # Whatever the order, the same checks raise the same problems: a refused file waits for the
-    # parse to end, then raises as before.
+    facts: LineFacts | None = None
+    # Polars parses the cells on a worker thread while this thread gets the line facts: from
+    # the native pass over the bytes (linefacts.scan, GIL released) when it is built and takes
+    # the file, else from polars (the lines split, checked and searched for keywords here, the
+    # lead bytes searched by a second worker: one memchr pass each, holding the GIL). The parse
+    # starts at once only when the first line is within the line limit: a file of a million
+    # columns is still refused by its first line's length before any parse. Whatever the order,
+    # the same checks raise the same problems: a refused file waits for the parse to end, then
+    # raises as before. The native pass declines every file the checks would refuse.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv") as pool:
-        leads_job = pool.submit(_lead_bytes, text)
         separator = _sniff_separator(text)
-        cells_job = pool.submit(_parse_cells, text, separator) if _first_line_fits(text, limits) else None
-        try:
-            lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
-        except pl.exceptions.PolarsError:
-            lines = None
-        if lines is not None:
-            longest = _check_lines(lines, limits, fail)
-            keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
-            cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
-            leads = leads_job.result()
-    if lines is None:  # GBK/GB18030 re-encoded, or the encoding problem raised: step by step
+        fits = _first_line_fits(text, limits)
+        # the native parse of a plain CSV's cells, straight into one chunk per column; polars'
+        # parse when the native pass is not built, or after it declines the file
+        native_job = pool.submit(linefacts.cells, text, separator, limits) if fits and linefacts.available() else None
+        cells_job = pool.submit(_parse_cells, text, separator) if fits and native_job is None else None
+        facts = linefacts.scan(text, separator, limits)
+        if facts is not None:
+            longest = facts.longest
+            keywords = facts.keyword_rows()
+            leads = {lead: facts.holds(lead) for lead in (*_LEAD_BYTES, b'"', *_PAIRS)}
+            native = native_job.result() if native_job is not None else None
+            if native is not None and linefacts.agrees(native, facts):
+                cells = (native, True)  # (every line has the first line's cells: none longer)
+            else:
+                del native
+                cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
+        else:
+            if native_job is not None:  # (not used: the text goes the polars way)
+                native_job.result()
+                cells_job = pool.submit(_parse_cells, text, separator)
+            leads_job = pool.submit(_lead_bytes, text)
+            try:
+                lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded
+            except pl.exceptions.PolarsError:
+                lines = None
+            if lines is not None:
+                longest = _check_lines(lines, limits, fail)
+                keywords = keyword_lines(lines)  # before the cells are parsed: not on top of their peak
+                cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
+                leads = leads_job.result()
+    if facts is None and lines is None:  # GBK/GB18030 re-encoded, or the encoding problem raised
         text = _to_utf8(data, fail)
         lines = _lines(text)
         separator = _sniff_separator(text)
@@ -294,7 +318,7 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
         keywords = keyword_lines(lines)
         cells = _parse_cells(text, separator)
         leads = _lead_bytes(text)
-    fast = _read_csv_fast(text, separator, lines, keywords, cells=cells, quotes=leads[b'"'])
+    fast = _read_csv_fast(text, separator, facts or lines, keywords, cells=cells, quotes=leads[b'"'])
     # (the exact reader's cells may hold line breaks, inside quotes: they are trimmed as ever)
     sheet = fast or _read_csv_exact(text, separator, fail)
     if sheet.frame.width > limits.columns:
@@ -371,7 +395,7 @@ _UNPARSED = object()
 
 
 def _read_csv_fast(
-    text: bytes, separator: str, lines: pl.Series, keywords: pl.Series | None = None,
+    text: bytes, separator: str, lines: pl.Series | LineFacts, keywords: pl.Series | None = None,
     *, cells: tuple[pl.DataFrame, bool] | None | object = _UNPARSED, quotes: bool | None = None,
 ) -> _Sheet | None:
     """Polars' parser, checked against a count of cells per line.
@@ -380,7 +404,8 @@ def _read_csv_fast(
     quotes, a row longer than the first, or anything polars rejects. Empty unquoted cells and
     the missing cells of a short row are null; a quoted empty cell (``""``) is ``""``.
     ``cells``: :func:`_parse_cells` of the text, when parsed already; ``quotes``: whether the
-    text holds a double quote, when known.
+    text holds a double quote, when known. ``lines``: the file's lines, or their facts from the
+    native pass (which counted every line's cells already).
     """
     parsed = _parse_cells(text, separator) if cells is _UNPARSED else cells
     if parsed is None:
@@ -388,7 +413,9 @@ def _read_csv_fast(
     frame, longest = parsed  # type: ignore[misc]
     try:
         quotes = b'"' in text if quotes is None else quotes
-        if longest:
+        if isinstance(lines, LineFacts):
+            widths = lines.widths()
+        elif longest:
             # the last cell of every record is there (not null): no record is short
             complete = frame.width > 0 and frame.get_column(frame.columns[-1]).null_count() == 0
             widths = _cells_per_line(
@@ -737,8 +764,13 @@ _FORMULA_SIGNS = (b"=", b"+", b"@", b"\t", b"\r")
 _LEAD_BYTES = (*_SPACE_LEADS, b"\xef", b"\xd8", b"=", b"+", b"@")
 
 
+_PAIRS = (IDEOGRAPHIC_SPACE, SOFT_HYPHEN)
+"""The two multi-byte sequences searched for (the native pass finds them in its one pass)."""
+
+
 def _has(data: bytes, lead: bytes, leads: Mapping[bytes, bool] | None) -> bool:
-    return leads[lead] if leads is not None else lead in data
+    """``lead in data``, answered from ``leads`` when it was found already."""
+    return leads[lead] if leads is not None and lead in leads else lead in data
 
 
 def _may_hold_full_width(data: bytes, leads: Mapping[bytes, bool] | None = None) -> bool:
@@ -746,7 +778,7 @@ def _may_hold_full_width(data: bytes, leads: Mapping[bytes, bool] | None = None)
     no ideographic space (E3 80 80): then code-like cells need no normalising. Single bytes are
     searched first (memchr; ``leads``: the answers for :data:`_LEAD_BYTES`, found already);
     Chinese text is mostly E4-E9 lead bytes."""
-    return _has(data, b"\xef", leads) or (_has(data, b"\xe3", leads) and b"\xe3\x80\x80" in data)
+    return _has(data, b"\xef", leads) or (_has(data, b"\xe3", leads) and _has(data, IDEOGRAPHIC_SPACE, leads))
 
 
 def _may_hold_formula_signs(leads: Mapping[bytes, bool]) -> bool:
@@ -762,7 +794,7 @@ def _may_hold_invisible(data: bytes, leads: Mapping[bytes, bool] | None = None) 
     found with one memchr pass; then no cell needs the pattern."""
     if any(_has(data, lead, leads) for lead in (b"\xe2", b"\xef", b"\xd8")):
         return True
-    return _has(data, b"\xc2", leads) and b"\xc2\xad" in data
+    return _has(data, b"\xc2", leads) and _has(data, SOFT_HYPHEN, leads)
 
 
 def _normalize_code_like(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame:

@@ -56,10 +56,14 @@ def test_light_commands_import_no_orm_web_or_polars(argv: tuple[str, ...]) -> No
 
 
 def test_the_probe_sees_heavy_modules_where_a_command_needs_them() -> None:
-    # the same probe on a computing command's help: its module (polars, the registry) is loaded
-    code, modules = imported_by("compute", "--help")
+    # the same probe on a computing command's help: its module (polars, the computation) is
+    # loaded; `compute` itself loads them only once it runs (its input copies start first)
+    code, modules = imported_by("demo", "--help")
     assert code == 0
     assert "polars" in heavy(modules) and "dividends.compute" in modules
+    code, modules = imported_by("compute", "--help")
+    assert code == 0 and "dividends.cli.computing" in modules and "dividends.staging" in modules
+    assert heavy(modules) == [] and "dividends.compute" not in modules
     code, modules = imported_by("run", "--help")
     assert code == 0
     assert "dividends.store.db" in modules

@@ -103,11 +103,10 @@ def test_inputs_copied_early_give_the_same_bundle_and_no_staging_is_left(files: 
     with pytest.raises(InputError, match="exists and is not empty"):
         write_bundle(result, tmp_path / "a", early=refused)
     # a copy that fails fails the bundle, and leaves nothing
-    broken = EarlyBundle()
-    broken.copy_inputs(inputs(files, posts=tmp_path / "missing.csv"), tmp_path / "e")
-    c = compute(given)
+    broken, missing = EarlyBundle(), inputs(files, posts=tmp_path / "missing.csv")
+    broken.copy_inputs(missing, tmp_path / "e")
     with pytest.raises(FileNotFoundError):
-        write_bundle(replace(c, inputs=broken._staged[0]), tmp_path / "e", early=broken)  # type: ignore[index]
+        write_bundle(replace(compute(given), inputs=missing), tmp_path / "e", early=broken)
     broken.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c", "d"]
 
@@ -262,3 +261,29 @@ def test_a_scheme_text_read_again_from_another_file_names_that_file(tmp_path: Pa
     for _ in range(2):
         with pytest.raises(InputError, match="b.yaml"):
             resolve_scheme(str(second))
+
+
+def test_cli_compute_leaves_nothing_when_its_report_fails_while_the_bundle_is_staged(
+        files: SampleFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bundle is written into its staging directory while the reading report and the summary
+    # are drawn; it is put in place only once both succeeded
+    from typer.testing import CliRunner
+
+    import dividends.cli.computing as computing
+    from dividends.cli import app
+
+    def broken(registry: object) -> None:
+        raise RuntimeError("the report failed")
+
+    monkeypatch.setattr(computing, "show_reading", broken)
+    out = tmp_path / "run"
+    done = CliRunner().invoke(app, ["compute", "--scheme", "golden-chicken", "--registry", str(files.households),
+                                    "--returns", str(files.returns), "--period", "2024", "--out", str(out)])
+    assert isinstance(done.exception, RuntimeError)
+    assert list(tmp_path.iterdir()) == []  # neither the bundle nor its staging directory
+    monkeypatch.undo()
+    done = CliRunner().invoke(app, ["compute", "--scheme", "golden-chicken", "--registry", str(files.households),
+                                    "--returns", str(files.returns), "--period", "2024", "--out", str(out)],
+                              env={"DIVIDENDS_LANG": "en"})
+    assert done.exit_code == 0, done.output
+    assert [p.name for p in tmp_path.iterdir()] == ["run"] and (out / "manifest.json").is_file()

@@ -1,5 +1,6 @@
-"""Engine edges the scenario format cannot state: a report cut at 20 names exactly 20, and the
-guard against a step that overdraws the balance (a bug, never a user error) names the step."""
+"""Engine edges the scenario format cannot state: a report cut at 20 names exactly 20, the
+guard against a step that overdraws the balance (a bug, never a user error) names the step, and
+the per-village sums of many household rows (the path a scenario of a few households never takes)."""
 from __future__ import annotations
 
 import polars as pl
@@ -9,7 +10,7 @@ from schemes.engine import Extra, allocate
 from schemes.loader import parse_scheme
 from schemes.problems import InputError
 from schemes.steps import EVALUATORS
-from schemes.steps.context import SplitCheck, StepOutcome
+from schemes.steps.context import SORTED_GROUP_ROWS, SplitCheck, StepOutcome, sums_by_sorted_vix_each
 from tests.schemes.scenario import households_frame
 
 SCHEME = ("{id: edges, version: 1, effective: 2020-01-01, title: t, description: d,"
@@ -64,3 +65,17 @@ def test_a_pro_rated_per_unit_step_leaves_split_evidence_named_after_the_step() 
     allocation = allocate(scheme, households, returns, period=2024)
     # the invariants name a broken split after its evidence's step
     assert [(c.step_id, c.part) for c in allocation.checks if isinstance(c, SplitCheck)] == [("pay", "")]
+
+
+@pytest.mark.parametrize("n", [7, SORTED_GROUP_ROWS])  # a few rows: running sums; many: a sorted group_by
+def test_per_village_sums_of_several_columns_are_those_of_each_village_on_either_path(n: int) -> None:
+    v = 5  # villages 0, 2 and 4 have no rows
+    vix = [1] * (n // 2) + [3] * (n - n // 2)
+    amounts = [(-1) ** i * (i + 1) for i in range(n)]
+    counts = [i % 3 for i in range(n)]
+    sums = sums_by_sorted_vix_each(pl.Series(vix, dtype=pl.Int64),
+                                   [pl.Series(amounts, dtype=pl.Int64), pl.Series(counts, dtype=pl.Int32)], v)
+    assert sums is not None
+    for got, values in zip(sums, (amounts, counts)):
+        assert got.name == "fen" and got.dtype == pl.Int64  # as the general path's per-village Series
+        assert got.to_list() == [sum(x for k, x in zip(vix, values) if k == village) for village in range(v)]
