@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -158,7 +159,7 @@ class _Describer:
             sep = "；" if self.zh else "; "
             return self.t("d.share_classes", take=self.take(s.take), count=len(s.classes), classes=sep.join(parts)) + self.shortfall(s.shortfall)
         if isinstance(s, PostSubsidy):
-            grades = ", ".join(f"{g}: {format_yuan(f)}" for g, f in s.grades.items())
+            grades = self.grades(s.grades)
             return self.t("d.post_subsidy", who=self.who(s.eligible), grades=grades) + self.shortfall(s.shortfall)
         if isinstance(s, MinimumGuarantee):
             return self.t("d.guarantee", who=self.who(s.eligible), floor=self.rate(s.floor), counts=self.counts(s.counts),
@@ -205,7 +206,17 @@ class _Describer:
 
     def by_status(self, values: dict[str, Fraction] | object) -> str:
         items = values.items()  # type: ignore[attr-defined]
-        return ", ".join(f"{self.pick(_STATUS[k])} {_decimal(v)}" for k, v in items if v)
+        return ("、" if self.zh else ", ").join(f"{self.pick(_STATUS[k])} {_decimal(v)}" for k, v in items if v)
+
+    def grades(self, grades: Mapping[str, int]) -> str:
+        """A post subsidy's yearly amount per grade as a villager reads it on the notice:
+        ``1 级 360.00 元、2 级 560.00 元`` / ``grade 1: 360.00 yuan, grade 2: 560.00 yuan`` (a grade
+        named in words keeps its name: ``保洁 360.00 元``)."""
+        if self.zh:
+            return "、".join(f"{g} 级 {format_yuan(f)} 元" if g.isdigit() else f"{g} {format_yuan(f)} 元"
+                            for g, f in grades.items())
+        return ", ".join(f"grade {g}: {format_yuan(f)} yuan" if g.isdigit() else f"{g}: {format_yuan(f)} yuan"
+                         for g, f in grades.items())
 
     def shortfall(self, s: Shortfall) -> str:
         if s.policy == "priority":

@@ -58,6 +58,9 @@ class Sender:
 
     row: content.HouseholdRow
     runs: tuple[Any, ...]
+    #: every household of that registry with this phone (one phone may be on several, e.g. an
+    #: old couple's household registered with their son's mobile), ``row``'s first
+    households: tuple[str, ...] = ()
 
     @property
     def village(self) -> str:
@@ -80,7 +83,9 @@ async def find_sender(phone: str) -> Sender | None:
     seen = await store.runs_told(list(by_snapshot), SEEN_STATES)
     snapshot_id = seen[0].snapshot_id if seen else rows[0][0]  # type: ignore[attr-defined]
     mine = tuple(r for r in seen if r.snapshot_id == snapshot_id)  # type: ignore[attr-defined]
-    return Sender(content.HouseholdRow(*by_snapshot[snapshot_id]), mine)
+    row = content.HouseholdRow(*by_snapshot[snapshot_id])
+    households = tuple(dict.fromkeys(str(r[1]) for r in rows if r[0] == snapshot_id))  # (snapshot, household_id, ...)
+    return Sender(row, mine, households)
 
 
 def _guess_lang(body: str) -> str:
@@ -191,6 +196,27 @@ async def _statement(sender: Sender, run: Any, lang: str, channel: Channel) -> R
     return render("statement", lang, record, channel=channel)
 
 
+def objecting_household(households: tuple[str, ...], text: str, lang: str) -> tuple[str, str]:
+    """Which of the households on one phone an SMS objection is about, and its text as recorded:
+    the one whose number the text names, else the first, with a note that the phone is on
+    several households (the committee calls back to ask which) instead of a silent guess.
+
+    >>> objecting_household(("V1-01",), "人口数不对", "zh")
+    ('V1-01', '人口数不对')
+    >>> objecting_household(("V1-01", "V1-02"), "v1-02 人口数不对", "zh")
+    ('V1-02', 'v1-02 人口数不对')
+    >>> objecting_household(("V1-01", "V1-02"), "人口数不对", "zh")
+    ('V1-01', '（此号码登记在多户：V1-01、V1-02，未写明户编号）人口数不对')
+    """
+    if len(households) <= 1:
+        return households[0], text
+    upper = text.upper()
+    named = [h for h in households if h.upper() in upper]
+    if len(named) == 1:
+        return named[0], text
+    return households[0], phrase("outbox.objection.shared_phone", lang, households="、".join(households)) + text
+
+
 async def _objection(sender: Sender, text: str, sid: str, phone: str, village: str, lang: str, clock: Clock,
                      channel: Channel) -> RenderedText:
     now = today(clock)
@@ -198,8 +224,9 @@ async def _objection(sender: Sender, text: str, sid: str, phone: str, village: s
                  and r.notice_start <= now <= r.notice_end]
     if open_runs:
         run = open_runs[0]
+        household, text = objecting_household(sender.households or (sender.row.household_id,), text, lang)
         try:
-            await runs.record_objection(run.id, sender.row.household_id, text, channel="sms",
+            await runs.record_objection(run.id, household, text, channel="sms",
                                         actor=f"sms {mask_phone(phone)}", clock=clock, message_sid=sid)
         except InputError:
             pass  # the period closed or the household is not in that run after all

@@ -98,6 +98,7 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    username = username.replace("\x00", "\ufffd")  # no user has a NUL; the attempt is recorded, never stored raw
     target = _safe_next(str(form.get("next", "")))
     address = request.client.host if request.client else "unknown"
     lang = language(request)

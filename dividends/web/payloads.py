@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
 from dividends.actors import ROLES
 from dividends.approval import BODIES
@@ -32,8 +33,16 @@ class Payload(BaseModel):
 
 
 class Request(BaseModel):
-    """What a request carries; fields it does not declare are ignored; texts are stripped."""
+    """What a request carries; fields it does not declare are ignored; texts are stripped and
+    refused when they hold a NUL character (no database column stores one)."""
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("string_nul", "a NUL character cannot be stored")
+        return value
 
 
 R = TypeVar("R", bound=Request)
@@ -411,6 +420,8 @@ def _problem(error: Any) -> Problem:
         msg = Msg("web.form.choice", field=field, expected=[e for e in expected if e], found=shown)
     elif kind == "string_too_long":
         msg = Msg("web.form.too_long", field=field, max=ctx.get("max_length"))
+    elif kind == "string_nul":
+        msg = Msg("web.form.nul", field=field)
     else:  # a type the mapping does not know yet: still located, in both languages
         msg = Msg("web.form.invalid", field=field, found=shown)
     return Problem(msg, key=field)

@@ -13,7 +13,7 @@ import pytest
 from dividends.clock import FixedClock
 from dividends.outbox.dispatcher import dispatch
 from dividends.outbox.prepare import prepare
-from dividends.store.models import AuditEvent, InboundMessage, Notice, Objection, OptOut
+from dividends.store.models import AuditEvent, Household, InboundMessage, Notice, Objection, OptOut
 from support.fake_sender import FakeSender
 from support.fake_twilio import FAKE_AUTH_TOKEN
 from notify.settings import SmsSettings
@@ -25,6 +25,7 @@ from tests.dividends.test_outbox_support import (
     START,
     phones,
     publicized_run,
+    set_household,
     settings,
     webhook_app,
 )
@@ -194,6 +195,23 @@ async def test_an_objection_inside_the_notice_period_is_recorded_once_on_that_ru
     objections = await Objection.all().values_list("run_id", "household_id", "text", "channel", "message_sid")
     assert objections == [(run.id, hid, "我家人口数不对", "sms", "SM" + "f" * 32)]
     assert await InboundMessage.all().count() == 1
+
+
+async def test_an_objection_from_a_phone_on_two_households_goes_to_the_one_it_names_or_says_it_is_shared(
+        clean_db, tmp_path: Path, clock: FixedClock, http: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    """One mobile on two households (an old couple registered with their son's phone): the reply
+    was recorded against whichever household sorts first, whatever it was about."""
+    run = await publicized_run(tmp_path, clock)
+    numbers = await phones(run)
+    first, second = sorted(numbers)[2:4]
+    mobile = (await Household.get(snapshot_id=run.snapshot.id, household_id=first)).phone
+    await set_household(run, second, phone=mobile)
+    named = reply_text(await post(http, INBOUND, inbound(numbers[first], f"异议 {second.lower()} 人口数不对", "SM" + "a1" * 16)))
+    unnamed = reply_text(await post(http, INBOUND, inbound(numbers[first], "异议 人口数不对", "SM" + "b2" * 16)))
+    assert "已收到您的异议" in named and "已收到您的异议" in unnamed
+    recorded = sorted(await Objection.all().values_list("message_sid", "household_id", "text"))
+    assert recorded == [("SM" + "a1" * 16, second, f"{second.lower()} 人口数不对"),
+                        ("SM" + "b2" * 16, first, f"（此号码登记在多户：{first}、{second}，未写明户编号）人口数不对")]
 
 
 async def test_an_objection_outside_any_notice_period_is_answered_and_not_recorded(

@@ -40,6 +40,8 @@ def test_each_wrong_field_is_named_in_both_languages() -> None:
     (payloads.PublicizeIn, {"start": "2024/03/01", "end": "2024-03-08"}, ("start", "web.form.date")),
     (payloads.ObjectionIn, {"household_id": "h1", "text": "x" * 2001}, ("text", "web.form.too_long")),
     (payloads.ObjectionIn, {"household_id": 7, "text": "t"}, ("household_id", "web.form.required")),
+    (payloads.ObjectionIn, {"household_id": "h1", "text": "不\x00对"}, ("text", "web.form.nul")),  # PostgreSQL stores no NUL
+    (payloads.ReturnIn, {"period": 2024, "amount_yuan": "1", "asset": "\x00"}, ("asset", "web.form.nul")),
     (payloads.ResolutionIn, {"meeting_date": "2024-03-01", "entitled": 9, "present": 9, "votes_for": 9,
                              "body": "club"}, ("body", "web.form.choice")),
     (payloads.ReturnRunIn, [1, 2], (None, "web.form.required")),

@@ -114,3 +114,42 @@ async def test_the_users_form_never_names_a_command_line_option(app) -> None:  #
     assert "--" not in shown, shown
     assert field_error(response.text, "village") and value_of(response.text, "username") == "new1"
     assert 'name="password"' in response.text and "a-long-password-1" not in response.text
+
+
+async def test_a_nul_character_or_an_over_long_text_is_refused_naming_the_field_never_a_500(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL stores no NUL character (a 500 there before); an over-long text was cut silently
+    on the pages while the API refused it: both are the field's own message now, on both databases."""
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc:
+        run_id = await publicized(acc, reg)
+        page = f"/runs/{run_id}"
+        nul = await _send(acc, f"{page}/objections", page, {"household_id": "V0001-00001", "text": "人口\x00不对"})
+        assert nul.status_code == 400 and field_error(nul.text, "text") == "“内容”含有无法保存的空字符（NUL，\\0），请删除后重新提交"
+        long = await _send(acc, f"{page}/objections", page, {"household_id": "V0001-00001", "text": "不对" * 1001})
+        assert long.status_code == 400 and field_error(long.text, "text") == "“内容”最多 2000 个字符"
+        asset = await _send(acc, "/villages/V0001/returns", "/villages/V0001/returns",
+                            {"period": "2024", "amount": "1", "asset": "光伏\x00"})
+        assert asset.status_code == 400 and "空字符" in field_error(asset.text, "asset")
+        token = await acc.post("/account/tokens", {"name": "脚本\x00"})
+        assert token.status_code == 400
+    async with browser(app) as anonymous:
+        signed = await anonymous.login("acc1\x00", "x\x00")
+        assert signed.status_code == 401 and "出错了" not in signed.text
+
+
+async def test_a_village_keeps_its_name_and_each_field_within_its_column(app) -> None:  # type: ignore[no-untyped-def]
+    from dividends.store.models import Village
+
+    async with browser(app, "adm1") as adm:
+        page = "/admin/villages"
+        long = await _send(adm, "/admin/villages/V0001", page, {"name": "东" * 129, "contact_phone": "0539-1234567"})
+        assert long.status_code == 400, long.text[-2000:]
+        assert "最多 128 个字符" in long.text and "Traceback" not in long.text
+        phone = await _send(adm, "/admin/villages/V0001", page, {"name": "东村", "contact_phone": "1" * 33})
+        assert phone.status_code == 400 and "最多 32 个字符" in phone.text
+        empty = await _send(adm, "/admin/villages/V0001", page, {"name": "  "})
+        assert empty.status_code == 400 and "请填写" in empty.text
+        kept = await _send(adm, "/admin/villages/V0001", page, {"name": "东村", "contact_name": "王主任"})
+        assert kept.status_code == 303
+    village = await Village.get(code="V0001")
+    assert (village.name, village.contact_phone, village.contact_name) == ("东村", "0539-1234567", "王主任")

@@ -68,8 +68,9 @@ async def update_village(request: Request, actor: Actor) -> Response:
     access.require(actor, "users.manage")
     village = await access.village_for(actor, request.path_params["code"])
     form = await request.form()
-    await village_cases.update(actor, village.code, **{
-        field: forms.text(form, field, required=False, limit=255) for field in villages.FIELDS if field in form})
+    await village_cases.update(actor, village.code, **{  # a village keeps a name; each field as long as it is stored
+        field: forms.text(form, field, required=field == "name", limit=villages.FIELD_LIMITS[field])
+        for field in villages.FIELDS if field in form})
     language = forms.text(form, "language", required=False, limit=8)
     if language and language != village.language:
         await village_cases.set_language(actor, village.code, language)
