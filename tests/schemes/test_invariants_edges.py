@@ -47,6 +47,30 @@ def test_rows_outside_the_households_are_not_read_either() -> None:
         assert check(stale) == [], rows
 
 
+def test_a_household_whose_row_pointer_is_missing_is_still_checked() -> None:
+    """A null among the evidence's household rows: the shortcut does not hold, the ids are
+    looked up, and a wrong deduction of the household without a pointer is still found."""
+    a = _run(MONTHS)
+    for rows, household, recovered, asked in (([1, None], "H3", 10000, 10000), ([None, 2], "H2", 55000, 80000)):
+        stale = _replace_check(a, DeductionCheck, lambda c, rows=rows: replace(  # type: ignore[misc]
+            c, hrows=pl.Series("hrow", rows, dtype=pl.Int64)))
+        broken = replace(stale, households=stale.households.with_columns(
+            pl.when(pl.col("household_id") == household).then(-recovered + 1000).otherwise(pl.col("deductions")).alias("deductions")))
+        assert f"[deductions_bounded] household {household}: {recovered} fen recovered does not match its deductions column " \
+            f"or exceeds the {asked} fen asked" in [v.text("en") for v in invariants.deductions_bounded(broken)]
+
+
+def test_a_deduction_record_with_a_negative_part_is_reported_although_its_parts_add_up() -> None:
+    """H3's 10000 fen debt recorded as -1 fen recovered and 10001 carried forward, or 10001 and
+    -1: the parts add up to the debt, and either negative part is still reported."""
+    a = _run(MONTHS)
+    for recovered, carried in ((-1, 10001), (10001, -1)):
+        broken = replace(a, deductions=a.deductions.with_columns(  # type: ignore[union-attr]
+            recovered_fen=pl.Series([55000, recovered]), carried_forward_fen=pl.Series([25000, carried])), _lines=[])
+        assert [v.text("en") for v in invariants.deductions_bounded(broken)] == [
+            "[deductions_bounded] household *: - fen recovered does not match its deductions column or exceeds the - fen asked"]
+
+
 def test_a_deduction_step_that_took_nothing_from_nobody_is_sound() -> None:
     """No household with a deduction: the evidence has no rows and no household rows."""
     a = _run(MONTHS)
