@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -85,9 +84,17 @@ def choice(value: object, field: str, choices: Iterable[str]) -> str:
     return raw
 
 
-async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, required: bool = True) -> Path | None:
+#: how a file that may hold NUL bytes starts: a workbook (XLSX is a zip, XLS an OLE file), a
+#: UTF-16 text (its BOM; the reader says which encodings it takes)
+_BINARY_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff")
+
+
+async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, required: bool = True,
+                      table: bool = True) -> Path | None:
     """Write an uploaded file under ``directory`` keeping a safe form of its name (the name
-    shows in located problems and its suffix tells CSV from XLSX)."""
+    shows in located problems and its suffix tells CSV from XLSX). A ``table`` (CSV or XLSX)
+    whose text holds a NUL byte is refused naming the field: no CSV holds one (a damaged or
+    binary file), and the table reader cannot parse around it."""
     upload = form.get(field)
     if not isinstance(upload, UploadFile) or not upload.filename:
         if required:
@@ -97,11 +104,17 @@ async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, r
     path.parent.mkdir(parents=True, exist_ok=True)
     await upload.seek(0)
 
-    def copy() -> None:  # from the parser's spooled file to disk, in chunks, off the event loop
+    def copy() -> bool:  # from the parser's spooled file to disk, in chunks, off the event loop; any NUL byte?
+        nul, first = False, None
         with path.open("wb") as out:
-            shutil.copyfileobj(upload.file, out, 1 << 20)
+            while chunk := upload.file.read(1 << 20):
+                first = chunk[:4] if first is None else first
+                nul = nul or b"\x00" in chunk
+                out.write(chunk)
+        return nul and not (first or b"").startswith(_BINARY_STARTS)
 
-    await asyncio.to_thread(copy)
+    if await asyncio.to_thread(copy) and table:
+        raise bad("form.file_nul", field=field)
     return path
 
 
