@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,16 +54,24 @@ def load_catalog(locale_dir: str | Path, domain: str) -> None:
 
 
 def catalog() -> Mapping[str, Mapping[str, str]]:
-    """Every known message, ``key -> {lang: template}`` (reads the announced catalogs)."""
-    while _PENDING:
-        locale_dir, domain = _PENDING.pop(0)
-        _LOADED.add((locale_dir, domain))
-        texts: dict[str, dict[str, str]] = {}
-        for lang in LANGS:
-            for key, _english, text in catalog_entries(compiled_catalog(locale_dir, domain, lang)):
-                texts.setdefault(key, {})[lang] = text
-        register(texts)
+    """Every known message, ``key -> {lang: template}`` (reads the announced catalogs). Thread
+    safe: a thread asking while another reads a catalog waits for it (it would otherwise find
+    the catalog taken off the pending list and its messages not yet registered)."""
+    if _PENDING:
+        with _READING:
+            while _PENDING:
+                locale_dir, domain = _PENDING[0]
+                texts: dict[str, dict[str, str]] = {}
+                for lang in LANGS:
+                    for key, _english, text in catalog_entries(compiled_catalog(locale_dir, domain, lang)):
+                        texts.setdefault(key, {})[lang] = text
+                register(texts)
+                _LOADED.add((locale_dir, domain))
+                _PENDING.pop(0)
     return _CATALOG
+
+
+_READING = threading.RLock()
 
 
 def translations(locale_dir: Path, domain: str, lang: str) -> Translations:

@@ -71,6 +71,35 @@ def test_messages_render_from_the_catalogs(tmp_path):
     assert (po.with_suffix(".mo")).exists()  # compiled when it was missing
 
 
+def test_a_catalog_being_read_by_one_thread_is_waited_for_by_another(tmp_path, monkeypatch):
+    # `dividends compute` renders messages on two threads (the bundle's refusal, the reading
+    # report): the second must not find the catalog taken off the pending list and still unread
+    import threading
+    import time
+
+    for lang, text in (("zh", "你好"), ("en", "hello")):
+        po = tmp_path / lang / "LC_MESSAGES" / "race.po"
+        po.parent.mkdir(parents=True)
+        po.write_text(f'msgctxt "race.hello"\nmsgid "hello"\nmsgstr "{text}"\n', encoding="utf-8")
+    entries = i18n.catalog_entries
+    started = threading.Event()
+
+    def slow(*args, **kwargs):
+        started.set()
+        time.sleep(0.2)
+        return entries(*args, **kwargs)
+
+    monkeypatch.setattr(i18n, "catalog_entries", slow)
+    i18n.load_catalog(tmp_path, "race")
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(i18n.t("race.hello", "en")))
+    reader.start()
+    assert started.wait(10)
+    assert i18n.t("race.hello", "zh") == "你好"  # while the other thread reads the catalog
+    reader.join()
+    assert first == ["hello"]
+
+
 def test_a_stale_mo_is_compiled_again(tmp_path):
     po = tmp_path / "a.po"
     po.write_text('msgctxt "k"\nmsgid "one"\nmsgstr "一"\n', encoding="utf-8")

@@ -129,9 +129,10 @@ def _compute(staged: StagedInputs, scheme: str, registry: Path, period: int, out
              deductions: Path | None, earlier_paid: Path | None,
              events: Path | None) -> tuple[str, dict[str, object], Computation]:
     """The computation and its bundle: (the summary tables drawn, the manifest, the result)."""
+    from concurrent.futures import ThreadPoolExecutor, wait
     from dataclasses import replace
 
-    from dividends.bundle import EarlyBundle, write_bundle
+    from dividends.bundle import EarlyBundle, stage_bundle
 
     inputs = replace(_inputs(scheme, registry, posts, members, amount, returns, period, exclude_invalid, columns, sheet,
                              vocabulary),
@@ -139,11 +140,23 @@ def _compute(staged: StagedInputs, scheme: str, registry: Path, period: int, out
     big = registry.exists() and registry.stat().st_size > 2_000_000
     early = EarlyBundle(staged)  # the bundle hashes and renders on other threads while the engine works
     result = _with_progress(inputs, big, early)
-    show_reading(result.registry)
-    with out.capture() as summary:  # the tables drawn while the bundle's threads finish, shown once it is written
-        print_summary(result)
-    manifest = write_bundle(result, out_dir, overwrite=overwrite, early=early)
-    return summary.get(), manifest, result
+    # every invariant passed: the bundle is written into its hidden staging directory on a
+    # thread while this one shows the reading report and draws the summary; it is put in place
+    # only once both succeeded (a failure on either side leaves nothing)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle") as writer:
+        staging = writer.submit(stage_bundle, result, out_dir, overwrite=overwrite, early=early)
+        try:
+            show_reading(result.registry)
+            with out.capture() as summary:  # shown once the bundle is in place
+                print_summary(result)
+        except BaseException:
+            wait([staging])
+            if staging.exception() is None:
+                staging.result().discard()
+            raise
+        bundle = staging.result()
+    bundle.commit()
+    return summary.get(), bundle.manifest, result
 
 
 def print_summary(result: Computation, villages: int = 10) -> None:

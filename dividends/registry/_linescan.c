@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_VERSION 1
+#define SCAN_VERSION 2
 #define MAX_NEEDLES 64
 
 typedef struct {
@@ -285,8 +285,494 @@ done:
     return result;
 }
 
+
+/* ------------------------------------------------------------------------------------------
+ * cells(data, separator, lines, max_columns) -> list[tuple[capsule, capsule]] | str
+ *
+ * The cells of a CSV file whose every line has as many cells as its first line, as one Arrow
+ * string-view column ("vu", Arrow C data interface, handed over as the PyCapsule pair polars
+ * takes: pl.Series(obj) with obj.__arrow_c_array__) per position, one row per line, the first
+ * line included; declined beyond `max_columns` columns. `lines` is the number of lines (the text's "\n" count, plus one when it does
+ * not end with one). The bytes are not checked for UTF-8 or NUL here: the caller uses the
+ * result only for a text scan() took.
+ * Only the plainest form is taken, and anything else declines (a str: the caller uses
+ * polars' parser): a cell is either unquoted (no double quote in it) or a whole quoted cell
+ * "..." without a quote or line break inside, followed by the separator or the line end; a
+ * "\r" only right before "\n" (or the end of the text), where it ends the line. An unquoted
+ * empty cell is null, a quoted empty cell "" is the empty text; as polars' read_csv with
+ * has_header=False, infer_schema=False, empty_string_is_null=True.
+ * ------------------------------------------------------------------------------------------ */
+
+struct ArrowSchema {
+    const char *format, *name, *metadata;
+    int64_t flags, n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+    void (*release)(struct ArrowSchema *);
+    void *private_data;
+};
+
+struct ArrowArray {
+    int64_t length, null_count, offset, n_buffers, n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+
+typedef struct {
+    uint8_t *validity;  /* 1 bit per row, 1 = a value */
+    uint8_t *views;     /* 16 bytes per row */
+    uint8_t *data;      /* the texts longer than 12 bytes, one after the other */
+    int64_t *sizes;     /* the one variadic buffer size: the data's length */
+    size_t data_len, data_cap;
+    int64_t nulls;
+    const void *buffers[4];
+} Column;
+
+static void column_free(Column *c) {
+    if (c == NULL) return;
+    free(c->validity);
+    free(c->views);
+    free(c->data);
+    free(c->sizes);
+    free(c);
+}
+
+static void release_array(struct ArrowArray *a) {
+    column_free((Column *)a->private_data);
+    a->release = NULL;
+}
+
+static void release_schema(struct ArrowSchema *s) { s->release = NULL; }
+
+static void schema_capsule_free(PyObject *capsule) {
+    struct ArrowSchema *s = PyCapsule_GetPointer(capsule, "arrow_schema");
+    if (s == NULL) { PyErr_Clear(); return; }
+    if (s->release != NULL) s->release(s);
+    free(s);
+}
+
+static void array_capsule_free(PyObject *capsule) {
+    struct ArrowArray *a = PyCapsule_GetPointer(capsule, "arrow_array");
+    if (a == NULL) { PyErr_Clear(); return; }
+    if (a->release != NULL) a->release(a);
+    free(a);
+}
+
+/* The PyCapsule pair polars takes for `array` described by `schema` (both malloc'd), or NULL
+ * with both released and freed. A capsule's destructor frees its struct with the last reference. */
+static PyObject *capsules(struct ArrowSchema *schema, struct ArrowArray *array) {
+    PyObject *sc = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+    if (sc == NULL) free(schema);
+    PyObject *ac = PyCapsule_New(array, "arrow_array", array_capsule_free);
+    if (ac == NULL) {
+        array->release(array);
+        free(array);
+    }
+    PyObject *pair = (sc && ac) ? PyTuple_Pack(2, sc, ac) : NULL;
+    Py_XDECREF(sc);
+    Py_XDECREF(ac);
+    return pair;
+}
+
+/* Append the cell p[from, to) to row `row` of column c; quoted: "" is a value, not null. */
+static int put_cell(Column *c, int64_t row, const unsigned char *p, size_t from, size_t to, int quoted) {
+    size_t len = to - from;
+    uint8_t *view = c->views + (size_t)row * 16;
+    if (len == 0 && !quoted) {
+        c->validity[row / 8] &= (uint8_t)~(1u << (row % 8));
+        c->nulls++;
+        return 0;
+    }
+    if (len > INT32_MAX) return -1;
+    int32_t n32 = (int32_t)len;
+    memcpy(view, &n32, 4);
+    if (len <= 12) {
+        memcpy(view + 4, p + from, len);
+        return 0;
+    }
+    if (c->data_len + len > (size_t)INT32_MAX) return -1; /* offsets are int32 */
+    if (c->data_len + len > c->data_cap) {
+        size_t cap = c->data_cap ? c->data_cap : 1 << 16;
+        while (cap < c->data_len + len) cap *= 2;
+        uint8_t *data = realloc(c->data, cap);
+        if (data == NULL) return -1;
+        c->data = data;
+        c->data_cap = cap;
+    }
+    memcpy(c->data + c->data_len, p + from, len);
+    int32_t index = 0, offset = (int32_t)c->data_len;
+    memcpy(view + 4, p + from, 4);
+    memcpy(view + 8, &index, 4);
+    memcpy(view + 12, &offset, 4);
+    c->data_len += len;
+    return 0;
+}
+
+/* Parse every line into cols; returns NULL or why it declines. */
+static const char *parse_cells(const unsigned char *p, size_t n, unsigned char sep, Column **cols,
+                               int64_t ncols, int64_t nlines) {
+    size_t i = 0;
+    for (int64_t row = 0; row < nlines; row++) {
+        if (i >= n) return "fewer lines than given";
+        for (int64_t col = 0; col < ncols; col++) {
+            int last = col == ncols - 1;
+            size_t from, to, next;
+            int quoted = i < n && p[i] == '"';
+            if (quoted) {
+                const unsigned char *close = memchr(p + i + 1, '"', n - i - 1);
+                if (close == NULL) return "open quote";
+                from = i + 1;
+                to = (size_t)(close - p);
+                if (memchr(p + from, '\n', to - from) != NULL || memchr(p + from, '\r', to - from) != NULL)
+                    return "line break in quotes";
+                next = to + 1;
+            } else {
+                from = i;
+                next = i;
+                while (next < n && p[next] != sep && p[next] != '\n' && p[next] != '"' && p[next] != '\r') next++;
+                if (next < n && p[next] == '"') return "quote inside a cell";
+                to = next;
+            }
+            /* what follows the cell: the separator, or the line's end on the last cell */
+            if (next < n && p[next] == sep) {
+                if (last) return "more cells than columns";
+                i = next + 1;
+            } else {
+                if (!last) return "fewer cells than columns";
+                if (next < n && p[next] == '\r') next++; /* (then only "\n" or the end may follow) */
+                if (next < n && p[next] != '\n') return "text after a quoted cell";
+                i = next + 1; /* (past the end when the text has no last line break) */
+            }
+            if (put_cell(cols[col], row, p, from, to, quoted) < 0) return "out of memory";
+        }
+    }
+    if (i < n) return "more lines than scanned";
+    return NULL;
+}
+
+static PyObject *cells(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    int sep;
+    long long ncols = 1, nlines, max_columns;
+    if (!PyArg_ParseTuple(args, "y*iLL", &data, &sep, &nlines, &max_columns)) return NULL;
+    PyObject *result = NULL;
+    Column **cols = NULL;
+    const char *declined = NULL;
+    if (sep < 1 || sep > 127 || sep == '\n' || sep == '\r' || sep == '"' || nlines < 1 || nlines > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "bad separator or line count");
+        goto done;
+    }
+    {   /* the first line's cells: separators outside quotes, + 1 */
+        const unsigned char *p = data.buf;
+        int quoted = 0;
+        for (Py_ssize_t i = 0; i < data.len && p[i] != '\n'; i++) {
+            if (p[i] == '"') quoted ^= 1;
+            else if (p[i] == sep && !quoted) ncols++;
+        }
+    }
+    if (ncols > max_columns) { /* (the caller's polars path refuses the file with its message) */
+        result = PyUnicode_FromString("too many columns");
+        goto done;
+    }
+    cols = calloc((size_t)ncols, sizeof(Column *));
+    if (cols == NULL) { PyErr_NoMemory(); goto done; }
+    size_t bitmap = ((size_t)nlines + 7) / 8;
+    for (long long k = 0; k < ncols; k++) {
+        Column *c = cols[k] = calloc(1, sizeof(Column));
+        if (c == NULL || (c->validity = malloc(bitmap)) == NULL
+            || (c->views = calloc((size_t)nlines, 16)) == NULL || (c->sizes = calloc(1, sizeof(int64_t))) == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        memset(c->validity, 0xFF, bitmap);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    declined = parse_cells((const unsigned char *)data.buf, (size_t)data.len, (unsigned char)sep, cols, ncols, nlines);
+    Py_END_ALLOW_THREADS
+    if (declined != NULL) {
+        result = PyUnicode_FromString(declined);
+        goto done;
+    }
+    result = PyList_New((Py_ssize_t)ncols);
+    if (result == NULL) goto done;
+    for (long long k = 0; k < ncols; k++) {
+        Column *c = cols[k];
+        struct ArrowSchema *schema = calloc(1, sizeof *schema);
+        struct ArrowArray *array = calloc(1, sizeof *array);
+        if (schema == NULL || array == NULL) {
+            free(schema);
+            free(array);
+            PyErr_NoMemory();
+            Py_CLEAR(result);
+            goto done;
+        }
+        schema->format = "vu";
+        schema->name = "";
+        schema->flags = 2; /* nullable */
+        schema->release = release_schema;
+        c->sizes[0] = (int64_t)c->data_len;
+        int64_t nb = 0;
+        c->buffers[nb++] = c->nulls ? c->validity : NULL;
+        c->buffers[nb++] = c->views;
+        if (c->data_len) c->buffers[nb++] = c->data;
+        c->buffers[nb++] = c->sizes;
+        array->length = nlines;
+        array->null_count = c->nulls;
+        array->n_buffers = nb;
+        array->buffers = c->buffers;
+        array->release = release_array;
+        array->private_data = c;
+        cols[k] = NULL; /* owned by the array from here */
+        PyObject *pair = capsules(schema, array);
+        if (pair == NULL) { Py_CLEAR(result); goto done; }
+        PyList_SET_ITEM(result, (Py_ssize_t)k, pair);
+    }
+done:
+    if (cols != NULL) {
+        for (long long k = 0; k < ncols; k++) column_free(cols[k]);
+        free(cols);
+    }
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * id_parts(stream, length, earliest, latest) -> list[tuple[capsule, capsule]] | str
+ *
+ * dividends.registry.idnumber.id_number_parts(ids, (earliest, latest)) of a String column of
+ * upper-case ID numbers, given as the PyCapsule "arrow_array_stream" polars exports
+ * (Series.__arrow_c_stream__(): string-view chunks, "vu"), `length` rows in all; `earliest`
+ * and `latest` as YYYYMMDD integers. Four columns back, as Arrow C arrays:
+ *   format_ok   bool, never null: 17 ASCII digits then a digit or "X" (18 bytes)
+ *   birth_ok    bool, null where not format_ok: digits 7-14 are a real Gregorian date
+ *               YYYYMMDD from earliest to latest
+ *   checksum_ok bool, null where not format_ok: (12 - sum(digit * weight) % 11) % 11 is
+ *               the last character's value (X = 10)
+ *   key         int64, null where not format_ok: first 17 digits * 11 + that value
+ * Declines (a str) for a stream of another type or length.
+ * ------------------------------------------------------------------------------------------ */
+
+struct ArrowArrayStream {
+    int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+    int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+    const char *(*get_last_error)(struct ArrowArrayStream *);
+    void (*release)(struct ArrowArrayStream *);
+    void *private_data;
+};
+
+typedef struct {
+    uint8_t *validity; /* NULL: no nulls */
+    void *values;
+    int64_t nulls;
+    const void *buffers[2];
+} Plain;
+
+static void release_plain(struct ArrowArray *a) {
+    Plain *c = a->private_data;
+    if (c != NULL) {
+        free(c->validity);
+        free(c->values);
+        free(c);
+    }
+    a->release = NULL;
+}
+
+/* A capsule pair for the Plain array `c` of `length` rows in `format` ("b" or "l"); takes c. */
+static PyObject *plain_pair(Plain *c, const char *format, int64_t length) {
+    struct ArrowSchema *schema = calloc(1, sizeof *schema);
+    struct ArrowArray *array = calloc(1, sizeof *array);
+    if (schema == NULL || array == NULL) {
+        free(schema);
+        free(array);
+        struct ArrowArray tmp = {.private_data = c};
+        release_plain(&tmp);
+        return PyErr_NoMemory();
+    }
+    schema->format = format;
+    schema->name = "";
+    schema->flags = 2;
+    schema->release = release_schema;
+    c->buffers[0] = c->nulls ? c->validity : NULL;
+    c->buffers[1] = c->values;
+    array->length = length;
+    array->null_count = c->nulls;
+    array->n_buffers = 2;
+    array->buffers = c->buffers;
+    array->release = release_plain;
+    array->private_data = c;
+    return capsules(schema, array);
+}
+
+static Plain *plain_new(int64_t length, size_t width) { /* width 0: a bitmap of values */
+    Plain *c = calloc(1, sizeof *c);
+    size_t bitmap = ((size_t)length + 7) / 8 + 1;
+    if (c == NULL) return NULL;
+    c->validity = malloc(bitmap);
+    c->values = calloc(width ? (size_t)length + 1 : bitmap, width ? width : 1);
+    if (c->validity == NULL || c->values == NULL) {
+        free(c->validity);
+        free(c->values);
+        free(c);
+        return NULL;
+    }
+    memset(c->validity, 0xFF, bitmap);
+    return c;
+}
+
+static void set_null(Plain *c, int64_t row) {
+    c->validity[row / 8] &= (uint8_t)~(1u << (row % 8));
+    c->nulls++;
+}
+
+static void set_bit(Plain *c, int64_t row) { ((uint8_t *)c->values)[row / 8] |= (uint8_t)(1u << (row % 8)); }
+
+static const int WEIGHT[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+
+static int days_in(int year, int month) {
+    static const int days[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 ? 28 + leap : days[month];
+}
+
+/* One ID number's parts into row `row` of the four outputs. */
+static void id_row(const unsigned char *t, int32_t len, int64_t row, Plain *fmt, Plain *birth, Plain *sum,
+                   Plain *key, long long earliest, long long latest) {
+    int ok = len == 18;
+    for (int i = 0; ok && i < 17; i++) ok = t[i] >= '0' && t[i] <= '9';
+    ok = ok && ((t[17] >= '0' && t[17] <= '9') || t[17] == 'X');
+    if (!ok) {
+        set_null(birth, row);
+        set_null(sum, row);
+        set_null(key, row);
+        return;
+    }
+    set_bit(fmt, row);
+    int64_t first17 = 0;
+    int total = 0;
+    for (int i = 0; i < 17; i++) {
+        first17 = first17 * 10 + (t[i] - '0');
+        total += (t[i] - '0') * WEIGHT[i];
+    }
+    int given = t[17] == 'X' ? 10 : t[17] - '0';
+    if ((12 - total % 11) % 11 == given) set_bit(sum, row);
+    ((int64_t *)key->values)[row] = first17 * 11 + given;
+    long long ymd = 0;
+    for (int i = 6; i < 14; i++) ymd = ymd * 10 + (t[i] - '0');
+    int year = (int)(ymd / 10000), month = (int)(ymd / 100 % 100), day = (int)(ymd % 100);
+    if (ymd >= earliest && ymd <= latest && month >= 1 && month <= 12 && day >= 1 && day <= days_in(year, month))
+        set_bit(birth, row);
+}
+
+/* Every row of one string-view chunk; NULL or why it declines. */
+static const char *id_chunk(const struct ArrowArray *a, int64_t at, int64_t length, Plain **out,
+                            long long earliest, long long latest) {
+    if (a->n_buffers < 3 || a->length < 0 || a->offset < 0 || at + a->length > length) return "unexpected chunk";
+    const uint8_t *validity = a->buffers[0];
+    const uint8_t *views = a->buffers[1];
+    int64_t nvar = a->n_buffers - 3;
+    const int64_t *sizes = a->buffers[a->n_buffers - 1];
+    if (views == NULL || (nvar > 0 && sizes == NULL)) return "unexpected chunk";
+    for (int64_t r = 0; r < a->length; r++) {
+        int64_t i = a->offset + r, row = at + r;
+        if (validity != NULL && !((validity[i / 8] >> (i % 8)) & 1)) {
+            set_null(out[1], row);
+            set_null(out[2], row);
+            set_null(out[3], row);
+            continue;
+        }
+        const uint8_t *view = views + (size_t)i * 16;
+        int32_t len;
+        memcpy(&len, view, 4);
+        const unsigned char *text;
+        if (len < 0) return "bad view";
+        if (len <= 12) text = view + 4;
+        else {
+            int32_t index, offset;
+            memcpy(&index, view + 8, 4);
+            memcpy(&offset, view + 12, 4);
+            if (index < 0 || index >= nvar || offset < 0 || (int64_t)offset + len > sizes[index]
+                || a->buffers[2 + index] == NULL)
+                return "bad view";
+            text = (const unsigned char *)a->buffers[2 + index] + offset;
+        }
+        id_row(text, len, row, out[0], out[1], out[2], out[3], earliest, latest);
+    }
+    return NULL;
+}
+
+static PyObject *id_parts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule;
+    long long length, earliest, latest;
+    if (!PyArg_ParseTuple(args, "OLLL", &capsule, &length, &earliest, &latest)) return NULL;
+    struct ArrowArrayStream *stream = PyCapsule_GetPointer(capsule, "arrow_array_stream");
+    if (stream == NULL) return NULL;
+    if (length < 0 || length > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "bad length");
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const char *declined = NULL;
+    Plain *out[4] = {plain_new(length, 0), plain_new(length, 0), plain_new(length, 0), plain_new(length, 8)};
+    struct ArrowSchema schema = {0};
+    if (!out[0] || !out[1] || !out[2] || !out[3]) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (stream->release == NULL || stream->get_schema(stream, &schema) != 0) {
+        declined = "no schema";
+        goto done;
+    }
+    if (schema.format == NULL || strcmp(schema.format, "vu") != 0) declined = "not string views";
+    if (schema.release != NULL) schema.release(&schema);
+    if (declined != NULL) goto done;
+    int64_t at = 0;
+    for (;;) {
+        struct ArrowArray chunk = {0};
+        if (stream->get_next(stream, &chunk) != 0) {
+            declined = "stream error";
+            break;
+        }
+        if (chunk.release == NULL) break; /* the end */
+        Py_BEGIN_ALLOW_THREADS
+        declined = id_chunk(&chunk, at, length, out, earliest, latest);
+        Py_END_ALLOW_THREADS
+        at += chunk.length;
+        chunk.release(&chunk);
+        if (declined != NULL) break;
+    }
+    if (declined == NULL && at != length) declined = "another length";
+    if (declined != NULL) goto done;
+    result = PyList_New(4);
+    if (result == NULL) goto done;
+    const char *formats[4] = {"b", "b", "b", "l"};
+    for (int k = 0; k < 4; k++) {
+        PyObject *pair = plain_pair(out[k], formats[k], length);
+        out[k] = NULL;
+        if (pair == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, k, pair);
+    }
+done:
+    for (int k = 0; k < 4; k++)
+        if (out[k] != NULL) {
+            struct ArrowArray tmp = {.private_data = out[k]};
+            release_plain(&tmp);
+        }
+    if (result == NULL && declined != NULL) result = PyUnicode_FromString(declined);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Line facts of CSV bytes in one pass (see the source's header)."},
+    {"id_parts", id_parts, METH_VARARGS, "ID number parts of a string-view column (see the source)."},
+    {"cells", cells, METH_VARARGS, "The cells of a plain CSV as Arrow string-view columns (see the source)."},
     {NULL, NULL, 0, NULL},
 };
 

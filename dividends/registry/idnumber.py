@@ -96,6 +96,12 @@ def id_number_parts(ids: pl.Series, born: tuple[date, date] | None = None) -> pl
     real date within those bounds (False when it is not a date), by integer arithmetic on the
     digits (:func:`birth_within`), without building dates.
     """
+    if born is not None:  # the native pass over the column, when built (same columns)
+        from dividends.registry import linefacts
+
+        native = linefacts.id_parts(ids, *(d.year * 10**4 + d.month * 100 + d.day for d in born))
+        if native is not None:
+            return native
     # 18 bytes read as one number of 18 digits (no sign, no leading zero): in the format, and
     # its first 17 digits and last digit by division; the pattern only on the other 18-byte
     # cells (an X at the end, a leading zero, anything else)

@@ -33,7 +33,7 @@ try:  # the compiled module is optional: without it every file goes the polars w
 except ImportError:  # pragma: no cover (a machine without the build)
     _linescan = None
 
-VERSION = 1
+VERSION = 2
 """The ``_linescan.c`` interface this wrapper speaks (its ``SCAN_VERSION``); a module built
 from another version of the source is not used."""
 
@@ -102,6 +102,19 @@ class LineFacts:
         return rows
 
 
+def id_parts(ids: pl.Series, earliest: int, latest: int) -> pl.DataFrame | None:
+    """``idnumber.id_number_parts(ids, born)`` from one native pass over the column (no copy of
+    it: polars hands its string views over); ``earliest``/``latest`` as ``YYYYMMDD``. None when
+    the native pass is not available or declines."""
+    if not available() or ids.dtype != pl.String:
+        return None
+    found = _linescan.id_parts(ids.__arrow_c_stream__(), ids.len(), earliest, latest)
+    if isinstance(found, str):
+        return None
+    names = ("format_ok", "birth_ok", "checksum_ok", "key")
+    return pl.DataFrame([pl.Series(_Column(pair)).alias(name) for name, pair in zip(names, found, strict=True)])
+
+
 def _int64s(data: bytes) -> tuple[int, ...]:
     return tuple(memoryview(data).cast("q"))
 
@@ -119,4 +132,42 @@ def scan(text: bytes, separator: str, limits: Limits) -> LineFacts | None:
         lines=lines, longest=longest, width=width, odd_quotes=_int64s(odd),
         other_index=_int64s(other_index), other_width=_int64s(other_width),
         keyword_index=_int64s(keyword), seen=seen, ideographic_space=ideographic, soft_hyphen=soft,
+    )
+
+
+class _Column:
+    """One column from ``_linescan.cells``: polars takes it (``pl.Series(column)``) through the
+    Arrow PyCapsule interface, without a copy (the C side's buffers are freed with the series)."""
+
+    def __init__(self, capsules: tuple[object, object]) -> None:
+        self._capsules = capsules
+
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]:
+        return self._capsules
+
+
+def cells(text: bytes, separator: str, limits: Limits) -> pl.DataFrame | None:
+    """Every cell of ``text`` as String columns ``column_0``... (one chunk each, a row per line,
+    the first line included), as ``reading._parse_cells`` parses them, for the plainest CSV:
+    every line has the first line's number of cells (at least 2), and every cell is unquoted
+    without a double quote, or wholly quoted without a quote or line break inside, and there are
+at most ``limits.columns`` columns. None when the
+    native pass is not available or the text is not of that form. The result means nothing for
+    a text that :func:`scan` declines (this pass checks neither UTF-8 nor NUL): the caller uses
+    it only together with the facts of :func:`scan`, which it must check with :func:`agrees`."""
+    if not available() or len(separator) != 1 or not separator.isascii() or not text:
+        return None
+    lines = text.count(b"\n") + (not text.endswith(b"\n"))
+    found = _linescan.cells(text, ord(separator), lines, limits.columns)
+    if isinstance(found, str) or len(found) < 2:  # declined: why
+        return None
+    return pl.DataFrame([pl.Series(_Column(pair)).alias(f"column_{i}") for i, pair in enumerate(found)])
+
+
+def agrees(frame: pl.DataFrame, facts: LineFacts) -> bool:
+    """The native cells ``frame`` and the ``facts`` of the same text describe the same lines:
+    as many, each with the frame's width, no quote left open."""
+    return (
+        frame.height == facts.lines and frame.width == facts.width
+        and not facts.odd_quotes and not facts.other_index
     )

@@ -226,6 +226,8 @@ def _to_utf8(data: bytes, fail: _Fail, *, check: bool = True) -> bytes:
     parser refuses invalid UTF-8, and then calls again with ``check=True``)."""
     if data.startswith(codecs.BOM_UTF8):
         body = data[len(codecs.BOM_UTF8) :]
+        if b"\x00" in body:  # (valid UTF-8, but no text file: polars' parser would fail on it)
+            raise fail(Msg("registry.not_text"))
         if not check:
             return body
         try:
@@ -280,14 +282,26 @@ def _read_csv(data: bytes, limits: Limits, fail: _Fail) -> _Sheet:
     # raises as before. The native pass declines every file the checks would refuse.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv") as pool:
         separator = _sniff_separator(text)
-        cells_job = pool.submit(_parse_cells, text, separator) if _first_line_fits(text, limits) else None
+        fits = _first_line_fits(text, limits)
+        # the native parse of a plain CSV's cells, straight into one chunk per column; polars'
+        # parse when the native pass is not built, or after it declines the file
+        native_job = pool.submit(linefacts.cells, text, separator, limits) if fits and linefacts.available() else None
+        cells_job = pool.submit(_parse_cells, text, separator) if fits and native_job is None else None
         facts = linefacts.scan(text, separator, limits)
         if facts is not None:
             longest = facts.longest
             keywords = facts.keyword_rows()
             leads = {lead: facts.holds(lead) for lead in (*_LEAD_BYTES, b'"', *_PAIRS)}
-            cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
+            native = native_job.result() if native_job is not None else None
+            if native is not None and linefacts.agrees(native, facts):
+                cells = (native, True)  # (every line has the first line's cells: none longer)
+            else:
+                del native
+                cells = cells_job.result() if cells_job is not None else _parse_cells(text, separator)
         else:
+            if native_job is not None:  # (not used: the text goes the polars way)
+                native_job.result()
+                cells_job = pool.submit(_parse_cells, text, separator)
             leads_job = pool.submit(_lead_bytes, text)
             try:
                 lines = _lines(text)  # polars refuses invalid UTF-8: only then is the text decoded

@@ -111,17 +111,82 @@ def test_the_scan_takes_a_view_without_a_copy_and_declines_what_it_must() -> Non
         linefacts._linescan.scan(b"a", ord(","), (b"x\ny",), 10, 10)
 
 
+# --------------------------------------------------------------------------- cells
+
+PLAIN = ["", '""', "a", " a ", "12", "中文", "123456789012", "1234567890123", "长长长长长长长长", '"x,y"', '"q\tz"',
+         "\u3000", "é", "\U0001f600", '"  "', "-", "=1", "\x0b", "Total"]
+ODD = ['"a""b"', 'a"b', '"a"b', '"a\nb"', "a\rb", '"', "\r"]
+
+
+@st.composite
+def plain_texts(draw: st.DrawFn) -> tuple[bytes, str]:
+    """Rectangular CSV text of plain cells; now and then a cell or line the native parse declines."""
+    separator = draw(st.sampled_from([",", "\t"]))
+    width = draw(st.integers(2, 5))
+    cell = st.sampled_from(PLAIN)
+    rows = draw(st.lists(st.lists(cell, min_size=width, max_size=width), min_size=1, max_size=10))
+    # (a middle value: Hypothesis draws the bounds of a range far more often than 1 in 20)
+    odd = draw(st.integers(0, 29))
+    if odd == 7:
+        row = draw(st.sampled_from(rows))
+        row[draw(st.integers(0, width - 1))] = draw(st.sampled_from(ODD))
+    if odd == 11:
+        rows.insert(draw(st.integers(0, len(rows))), draw(st.lists(cell, max_size=width + 1)))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    text = end.join(separator.join(row) for row in rows) + draw(st.sampled_from(["", end, end, "\r"]))
+    return text.encode(), separator
+
+
+@native
+@settings(max_examples=600, deadline=None)
+@given(plain_texts())
+def test_the_native_cells_are_the_polars_cells(case: tuple[bytes, str]) -> None:
+    text, separator = case
+    facts = linefacts.scan(text, separator, Limits())
+    frame = linefacts.cells(text, separator, Limits())
+    if facts is None or frame is None or not linefacts.agrees(frame, facts):
+        return  # (the polars path parses it: the whole-file test below compares that path)
+    reached()
+    parsed = reading._parse_cells(text, separator)
+    assert parsed is not None, text
+    reference, longest = parsed
+    assert longest
+    assert frame.columns == reference.columns and frame.schema == reference.schema
+    assert frame.rows() == reference.rows(), text
+    assert all(column.n_chunks() == 1 for column in frame.iter_columns())
+
+
+@native
+def test_the_native_cells_decline_what_is_not_plain() -> None:
+    for text in (b"a,b\n1\n", b"a,b\n1,2,3\n", b'a,b\n"1""x",2\n', b'a,b\nx"y,2\n', b'a,b\n"x"y,2\n',
+                 b"a,b\n1\r2,3\n", b"a\n1\n", b'a,b\n"1\n2",3\n', b"a,b\n\n1,2\n"):
+        assert linefacts.cells(text, ",", Limits()) is None, text
+    assert linefacts.cells(b"a,b,c\n1,2,3\n", ",", Limits(columns=2)) is None
+    frame = linefacts.cells(b'h,i\r\n"",\r\n"a,b",' + b"x" * 20 + b"\r\n", ",", Limits())
+    assert frame is not None and frame.rows() == [("h", "i"), ("", None), ("a,b", "x" * 20)]
+    with pytest.raises(ValueError):
+        linefacts._linescan.cells(b"a,b\n", ord("\n"), 1, 10)
+    assert isinstance(linefacts._linescan.cells(b"a,b\n", ord(","), 2, 10), str)  # (more lines than there are)
+
+
 # --------------------------------------------------------------------------- whole files
 
 HEADER = "household_id,village_id,head_name,id_number,phone,members,able_members,status,shares,capital_yuan,account_no,bank,language"
 CELLS = ["", '""', "V1", "H1", "H2", " H3 ", "张三", "110101199003071234", "13800138000", "3", "2", "1.50", "poor",
-         "non_poor", "zh", "合计", "小计", "制表人:李四", "盖章", "Total", '"a,b"', '"x""y"', "\u3000", "＝1", "=1",
-         "\u200b", "\t", "1e5", "-"]
+         "non_poor", "zh", "合计", "小计", "制表人:李四", "盖章", "Total", '"a,b"', "\u3000", "＝1", "=1",
+         "\u200b", "\t", "1e5", "-", "6217998997797774", "中国邮政储蓄银行"]
 
 
 @st.composite
 def registry_files(draw: st.DrawFn) -> bytes:
-    rows = draw(st.lists(st.lists(st.sampled_from(CELLS), min_size=11, max_size=14), min_size=1, max_size=8))
+    """Households files of 13 cells a row (the native cells' case), now and then a short or long
+    row or a cell with an escaped quote (polars' case)."""
+    rows = draw(st.lists(st.lists(st.sampled_from(CELLS), min_size=13, max_size=13), min_size=1, max_size=8))
+    odd = draw(st.integers(0, 9))
+    if odd == 7:
+        rows.append(draw(st.lists(st.sampled_from(CELLS), min_size=11, max_size=14)))
+    if odd == 3:
+        rows[-1][0] = '"x""y"'
     end = draw(st.sampled_from(["\n", "\r\n"]))
     text = end.join([HEADER, *(",".join(row) for row in rows)]) + draw(st.sampled_from(["", end]))
     data = text.encode()
@@ -188,3 +253,69 @@ def test_the_switch_turns_the_native_scan_off(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(linefacts.DISABLE, "0")
     assert not linefacts.available()
     assert linefacts.scan(b"a\n", ",", Limits()) is None
+
+
+# --------------------------------------------------------------------------- ID numbers
+
+DIGITS = st.text(alphabet="0123456789", min_size=17, max_size=17)
+
+
+@st.composite
+def id_cells(draw: st.DrawFn) -> str | None:
+    """An ID number cell: mostly 17 digits and a check character (right or wrong, X), else
+    the near misses: a byte more or less, a letter, a sign, full-width digits, nothing."""
+    kind = draw(st.integers(0, 9))
+    if kind == 9:
+        return None
+    first = draw(st.one_of(DIGITS, st.sampled_from(["11010519491231002", "11010520000229002", "11010519000229002",
+                                                    "00000000000000000", "99999999999999999"])))
+    last = draw(st.sampled_from("0123456789X"))
+    if kind == 8:
+        return draw(st.sampled_from(["", "x", first, first + last + "1", first[:-1] + "X" + last, "+" + first,
+                                     first + "x", "１" + first[1:] + last, " " + first, first + "\n"]))
+    return first + last
+
+
+@native
+@settings(max_examples=300, deadline=None)
+@given(st.lists(id_cells(), min_size=1, max_size=40), st.dates(), st.dates(), st.integers(0, 3))
+def test_the_native_id_parts_are_the_polars_parts(cells: list[str | None], a, b, cut: int) -> None:  # type: ignore[no-untyped-def]
+    from dividends.registry.idnumber import id_number_parts
+
+    earliest, latest = min(a, b), max(a, b)
+    ids = pl.Series("_id", cells, dtype=pl.String)
+    if cut:  # a slice of two chunks, the first one's views starting at an offset
+        head = pl.Series(["1" * 18, None, "11010519491231002X"] * cut, dtype=pl.String)
+        ids = pl.concat([head, ids], rechunk=False).slice(cut)
+        assert ids.n_chunks() == 2
+    native = linefacts.id_parts(ids, *(d.year * 10**4 + d.month * 100 + d.day for d in (earliest, latest)))
+    reached()
+    assert native is not None
+    saved = linefacts._linescan
+    try:
+        linefacts._linescan = None
+        reference = id_number_parts(ids, (earliest, latest))
+    finally:
+        linefacts._linescan = saved
+    assert native.schema == reference.schema
+    assert native.rows() == reference.rows(), cells
+
+
+@native
+def test_the_native_id_parts_at_the_birth_date_bounds() -> None:
+    from datetime import date
+
+    from dividends.registry.idnumber import id_number_parts, with_check_characters
+
+    days = ["19000101", "18991231", "20241231", "20250101", "20240229", "20230229", "21000229", "20000229"]
+    ids = with_check_characters(pl.Series([int(f"110105{d}002") for d in days], dtype=pl.Int64))
+    for earliest, latest in ((date(1900, 1, 1), date(2024, 12, 31)), (date(2024, 2, 29), date(2024, 2, 29))):
+        native = linefacts.id_parts(ids, earliest.year * 10**4 + earliest.month * 100 + earliest.day,
+                                    latest.year * 10**4 + latest.month * 100 + latest.day)
+        saved, linefacts._linescan = linefacts._linescan, None
+        try:
+            reference = id_number_parts(ids, (earliest, latest))
+        finally:
+            linefacts._linescan = saved
+        assert native is not None and native.rows() == reference.rows()
+        assert native.get_column("birth_ok").any()

@@ -47,6 +47,30 @@ def test_rows_outside_the_households_are_not_read_either() -> None:
         assert check(stale) == [], rows
 
 
+def test_a_household_whose_row_pointer_is_missing_is_still_checked() -> None:
+    """A null among the evidence's household rows: the shortcut does not hold, the ids are
+    looked up, and a wrong deduction of the household without a pointer is still found."""
+    a = _run(MONTHS)
+    for rows, household, recovered, asked in (([1, None], "H3", 10000, 10000), ([None, 2], "H2", 55000, 80000)):
+        stale = _replace_check(a, DeductionCheck, lambda c, rows=rows: replace(  # type: ignore[misc]
+            c, hrows=pl.Series("hrow", rows, dtype=pl.Int64)))
+        broken = replace(stale, households=stale.households.with_columns(
+            pl.when(pl.col("household_id") == household).then(-recovered + 1000).otherwise(pl.col("deductions")).alias("deductions")))
+        assert f"[deductions_bounded] household {household}: {recovered} fen recovered does not match its deductions column " \
+            f"or exceeds the {asked} fen asked" in [v.text("en") for v in invariants.deductions_bounded(broken)]
+
+
+def test_a_deduction_record_with_a_negative_part_is_reported_although_its_parts_add_up() -> None:
+    """H3's 10000 fen debt recorded as -1 fen recovered and 10001 carried forward, or 10001 and
+    -1: the parts add up to the debt, and either negative part is still reported."""
+    a = _run(MONTHS)
+    for recovered, carried in ((-1, 10001), (10001, -1)):
+        broken = replace(a, deductions=a.deductions.with_columns(  # type: ignore[union-attr]
+            recovered_fen=pl.Series([55000, recovered]), carried_forward_fen=pl.Series([25000, carried])), _lines=[])
+        assert [v.text("en") for v in invariants.deductions_bounded(broken)] == [
+            "[deductions_bounded] household *: - fen recovered does not match its deductions column or exceeds the - fen asked"]
+
+
 def test_a_deduction_step_that_took_nothing_from_nobody_is_sound() -> None:
     """No household with a deduction: the evidence has no rows and no household rows."""
     a = _run(MONTHS)
@@ -173,11 +197,11 @@ def test_a_deduction_stops_at_zero_even_where_the_evidence_protects_less_than_no
         "[deductions_bounded] household H2: part of its debt is carried forward although it is still above its protected amount (1 fen > 0 fen)"]
 
 
-def _with_group(lines: pl.DataFrame) -> object:
+def _with_group(lines: pl.DataFrame, available: int = 100, policy: str = "pro_rate") -> object:
     from tests.schemes.test_invariants import _twenty_five_villages
     from schemes.steps.groups import GroupCheck
     a = _twenty_five_villages()
-    check_ = GroupCheck("claims", "pro_rate", lines, pl.Series("available", [100] * 25, dtype=pl.Int64))
+    check_ = GroupCheck("claims", policy, lines, pl.Series("available", [available] * 25, dtype=pl.Int64))
     return replace(a, checks=(*a.checks, check_), _lines=[])
 
 
@@ -218,3 +242,44 @@ def test_a_claim_groups_lines_claim_after_claim_are_summed_per_village() -> None
         "[groups_settled] village V01, group 'claims': the claims add up to 91 fen, not 90 fen "
         "(the lesser of the claims and what was available)"]
     assert invariants.groups_settled(_with_group(lines.with_columns(paid=pl.col("need")))) == []
+
+
+GROUP_SCHEMA = {c: pl.Int64 for c in ("vix", "level", "claim", "need", "paid")}
+
+
+def test_two_claims_of_as_many_lines_are_each_summed_from_their_own_lines() -> None:
+    """Two claims over the same 25 villages, 20 and 70 fen a village, each claim's lines in
+    village order: two ascending runs of equal length. Each run is summed from its own lines (the
+    second claim's read twice would make 140 fen of 100 available); V01's first claim paid one
+    fen short is reported with the 89 fen paid."""
+    lines = pl.DataFrame({"vix": list(range(25)) * 2, "level": [0] * 50, "claim": [0] * 25 + [1] * 25,
+                          "need": [20] * 25 + [70] * 25, "paid": [20] * 25 + [70] * 25}, schema=GROUP_SCHEMA)
+    assert invariants.groups_settled(_with_group(lines, 100)) == []  # type: ignore[arg-type]
+    short = lines.with_columns(paid=pl.when(pl.int_range(pl.len()) == 0).then(19).otherwise(pl.col("paid")))
+    assert [v.text("en") for v in invariants.groups_settled(_with_group(short, 100))] == [  # type: ignore[arg-type]
+        "[groups_settled] village V01, group 'claims': the claims add up to 89 fen, not 90 fen "
+        "(the lesser of the claims and what was available)"]
+
+
+def test_a_priority_groups_order_broken_in_25_villages_is_reported_for_20() -> None:
+    """A priority group whose second level is paid in every village of 25 while the first is
+    short (50 of 60 fen, then 10 of 40: the 60 available paid out): each village breaks the
+    order, and the report stops at 20 villages."""
+    lines = pl.DataFrame({"vix": list(range(25)) * 2, "level": [0] * 25 + [1] * 25, "claim": [0] * 25 + [1] * 25,
+                          "need": [60] * 25 + [40] * 25, "paid": [50] * 25 + [10] * 25}, schema=GROUP_SCHEMA)
+    texts = [v.text("en") for v in invariants.groups_settled(_with_group(lines, 60, "priority"))]  # type: ignore[arg-type]
+    assert texts == [f"[groups_settled] village V{i:02d}, group 'claims': a later priority level is paid while an earlier "
+                     "one is not paid in full" for i in range(1, 21)]
+
+
+def test_a_line_far_above_its_pool_widens_the_comparison() -> None:
+    """8 fen by four weights of 1, one line paid 2**62 + 2 fen: small weights and pool, but that
+    line times the weight sum (2**64 + 8) wraps round in Int64 to 8, its exact share times 4. The
+    width must count the lines' own largest value, so that line is found more than a fen off."""
+    frame = pl.DataFrame({"group": [0] * 4, "pool": [8] * 4, "weight": [1] * 4, "out": [2**62 + 2, 2, 2, 2]},
+                         schema=SPLIT_SCHEMA)
+    assert invariants._width(frame) == 128
+    assert invariants._one_fen_counts(frame, pl.Int64) == (0, 1)  # what Int64 would count
+    texts = [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame))]
+    assert texts == ["[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
+                     "[within_one_fen] step 'dividend': the split does not add up to its pool"]

@@ -54,8 +54,9 @@ def test_yuan_amounts_read_to_fen(text: str | int, fen: int) -> None:
 @pytest.mark.parametrize("text", ["", "1.234", "1,23", "12,34.5", "1.2.3", "-", ".5", "1e3", "1 000", "+5", "--1",
                                   True, False])
 def test_what_is_not_a_yuan_amount_is_refused(text: str | bool) -> None:
-    with pytest.raises(MoneyFormatError):
+    with pytest.raises(MoneyFormatError) as caught:
         parse_yuan(text)
+    assert str(caught.value) == str(text)  # the refusal names what was written
 
 
 def test_a_negative_amount_needs_allow_negative_and_the_refusal_names_the_text() -> None:
@@ -83,6 +84,7 @@ def test_amounts_beyond_int64_fen_are_refused_and_the_refusal_names_the_text() -
     ("1.5", Fraction(3, 2)), ("105/108", Fraction(35, 36)), ("0", Fraction(0)), (3, Fraction(3)),
     ("0.000001", Fraction(1, 10**6)), ("2.500000000", Fraction(5, 2)), ("1 / 1000000", Fraction(1, 10**6)),
     ("999999999999999", Fraction(999999999999999)), ("000000000000000001", Fraction(1)),
+    ("999999999999999/1000000", Fraction(999999999999999, 10**6)),  # a numerator of 15 digits, the most allowed
 ])
 def test_exact_decimals_and_fractions_are_read(text: str | int, value: Fraction) -> None:
     assert parse_decimal(text) == value
@@ -188,6 +190,10 @@ def test_hamilton_gives_zeros_to_a_group_without_weight_and_keeps_the_others_who
     for dtype in (None, pl.Int64):
         got = hamilton(frame, pl.col("n") * pl.col("t"), pl.col("d"), pl.col("t"), "g", dtype=dtype)
         assert got.to_list() == [2, 1, 0, 0] and got.dtype == pl.Int64
+    # the group named by a string of several letters is one column, as a list of one name is
+    village = frame.rename({"g": "village"})
+    for group in ("village", ["village"]):
+        assert hamilton(village, pl.col("n") * pl.col("t"), pl.col("d"), pl.col("t"), group).to_list() == [2, 1, 0, 0]
 
 
 def test_int128_is_looked_up_when_first_used_and_nothing_else_is() -> None:

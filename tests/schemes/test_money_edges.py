@@ -30,6 +30,13 @@ def test_a_split_beyond_int128_keeps_each_group_whatever_its_column_is_named() -
     assert got == apportion(2**30 + 1, [2**100, 2**100 + 1]) + apportion(7, [1, 2**100, 2**100])
 
 
+def test_a_split_in_int64_keeps_each_group_whatever_its_column_is_named() -> None:
+    """The same on the Int64 path (small weights and pools): 10 fen by two equal weights, 7 by
+    three, over a group column named 'literal'."""
+    frame = pl.DataFrame({"literal": [1, 1, 2, 2, 2], "pool": [10, 10, 7, 7, 7], "w": [1] * 5})
+    assert split_by_weight(frame, pl.col("pool"), pl.col("w"), "literal").to_list() == [5, 5, 3, 2, 2]
+
+
 @pytest.mark.parametrize("digits", [17, 18, 36, 37, 38, 39, 40, 60])
 def test_a_whole_part_of_many_digits_is_refused_by_both_never_wrapped(digits: int) -> None:
     """37 nines once failed the whole column (a cast of a wrapped Int128 product), and the 37
