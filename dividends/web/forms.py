@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -84,17 +85,9 @@ def choice(value: object, field: str, choices: Iterable[str]) -> str:
     return raw
 
 
-#: how a file that may hold NUL bytes starts: a workbook (XLSX is a zip, XLS an OLE file), a
-#: UTF-16 text (its BOM; the reader says which encodings it takes)
-_BINARY_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff")
-
-
-async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, required: bool = True,
-                      table: bool = True) -> Path | None:
+async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, required: bool = True) -> Path | None:
     """Write an uploaded file under ``directory`` keeping a safe form of its name (the name
-    shows in located problems and its suffix tells CSV from XLSX). A ``table`` (CSV or XLSX)
-    whose text holds a NUL byte is refused naming the field: no CSV holds one (a damaged or
-    binary file), and the table reader cannot parse around it."""
+    shows in located problems and its suffix tells CSV from XLSX)."""
     upload = form.get(field)
     if not isinstance(upload, UploadFile) or not upload.filename:
         if required:
@@ -104,17 +97,11 @@ async def save_upload(form: Mapping[str, Any], field: str, directory: Path, *, r
     path.parent.mkdir(parents=True, exist_ok=True)
     await upload.seek(0)
 
-    def copy() -> bool:  # from the parser's spooled file to disk, in chunks, off the event loop; any NUL byte?
-        nul, first = False, None
+    def copy() -> None:  # from the parser's spooled file to disk, in chunks, off the event loop
         with path.open("wb") as out:
-            while chunk := upload.file.read(1 << 20):
-                first = chunk[:4] if first is None else first
-                nul = nul or b"\x00" in chunk
-                out.write(chunk)
-        return nul and not (first or b"").startswith(_BINARY_STARTS)
+            shutil.copyfileobj(upload.file, out, 1 << 20)
 
-    if await asyncio.to_thread(copy) and table:
-        raise bad("form.file_nul", field=field)
+    await asyncio.to_thread(copy)
     return path
 
 

@@ -91,7 +91,7 @@ async def verify_pack(request: Request, actor: Actor) -> Response:
     form = await request.form(max_files=1)
     try:
         with tempfile.TemporaryDirectory(prefix="pack-") as tmp:
-            path = await forms.save_upload(form, "pack", Path(tmp), table=False)
+            path = await forms.save_upload(form, "pack", Path(tmp))
             assert path is not None
             result = await asyncio.to_thread(overview.verify_uploaded_pack, path)  # parsing off the event loop
     finally:
