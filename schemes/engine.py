@@ -27,7 +27,9 @@ import schemes.messages  # noqa: F401
 from schemes.money import INT64_MAX
 from schemes.model import STATUSES
 from schemes.frames import ordered_distinct
-from schemes.filters import Filter, compile_filter, persons_column, person_filters, uses_posts
+from schemes.filters import (
+    All, AnyOf, Compare, Filter, Flag, HasMember, IsIn, Not, compile_filter, persons_column, person_filters, uses_posts,
+)
 from schemes.i18n import Msg
 from schemes.model import (
     BROUGHT_FORWARD, DEDUCTIONS, POOL, Basis, Cap, MinimumGuarantee, PerUnit, PostSubsidy, ProRata, Scheme,
@@ -277,6 +279,8 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
     needs_posts = _posts_needed(scheme)
     person_needs = list(_person_filters(scheme))
     problems.extend(roster_problems(scheme, posts=posts is not None, persons=persons is not None))
+    # (a line of its own, not mutated: _prepare's mutant numbers, some listed as equivalent, stay)
+    problems.extend(number_problems(scheme, hh, returns, posts, persons, extra))  # pragma: no mutate
     if problems:
         raise InputError(problems)
 
@@ -324,6 +328,134 @@ def _prepare(scheme: Scheme, households: pl.DataFrame, returns: pl.DataFrame, pe
 
 
 EARLIER_PAID = "__earlier_paid"
+
+# the household numbers a step can read (a basis's units, a filter's field) and the registry
+# columns each comes from; the registry refuses a blank or negative one (and more able members
+# than members), the engine again for its direct callers: a null would be a null or zero line
+_BASIS_COLUMNS = {"person": "members", "able_person": "able_members", "unable_person": "unable_members",
+                  "share": "shares", "capital": "capital_fen"}
+_HOUSEHOLD_NUMBERS = {"members": (), "able_members": (), "unable_members": ("members", "able_members"),
+                      "shares": (), "capital_fen": ()}  # -> the columns it is worked out from
+_POST_FIELDS = ("months_served", "grade")
+# a person's age from a blank birth date would be the oldest there is; a blank able_to_work or
+# student matches neither true nor false (a scenario says so): only the birth date is refused
+_PERSON_FIELDS = {"age": "birth_date"}
+
+
+def _filter_fields(f: Filter | None) -> Iterator[str]:
+    if isinstance(f, (All, AnyOf)):
+        for item in f.items:
+            yield from _filter_fields(item)
+    elif isinstance(f, Not):
+        yield from _filter_fields(f.item)
+    elif isinstance(f, HasMember):
+        yield from _filter_fields(f.persons)
+    elif isinstance(f, (Compare, Flag, IsIn)):
+        yield f.field
+
+
+def _basis_fields(basis: Basis) -> Iterator[str]:
+    if basis.kind in _BASIS_COLUMNS:
+        yield _BASIS_COLUMNS[basis.kind]
+    yield from _filter_fields(basis.persons)
+
+
+def _fields_read(step: object) -> Iterator[str]:
+    """The columns a step reads (its units, its filters' fields, a post subsidy's months and
+    grades), by the name the engine reads them under."""
+    for basis in _step_bases(step):
+        yield from _basis_fields(basis)
+    for f in _step_filters(step):
+        yield from _filter_fields(f)
+    if isinstance(step, PostSubsidy):
+        yield from _POST_FIELDS
+        yield from _filter_fields(step.posts)
+
+
+def number_problems(scheme: Scheme, hh: pl.DataFrame, returns: pl.DataFrame, posts: pl.DataFrame | None,
+                    persons: pl.DataFrame | None, extra: Extra) -> list[Problem]:
+    """The blank (null) or negative numbers among those the computation reads: a household
+    number a step uses (``hh``: typed, in row order, with ``unable_members``), a post's months
+    or grade, a person's field a person filter reads, the return, an amount brought forward,
+    deducted or paid by earlier runs (for caps over the period). A column no step reads may be
+    blank. Cheap on the usual path: ``null_count`` is metadata, a minimum one pass."""
+    readers: dict[str, list[str]] = {}  # column -> the steps reading it (unable_members: its two columns too)
+    parts: list[tuple[str, Iterator[str]]] = [(s.id, _fields_read(s)) for s in scheme.steps]
+    protected = scheme.deductions.protected
+    if extra.deductions is not None and protected is not None:
+        parts.append((DEDUCTIONS, _basis_fields(protected.basis)))  # the protected minimum's units
+    for step_id, names in parts:
+        for name in names:
+            for column in (name, *_HOUSEHOLD_NUMBERS.get(name, ())):
+                steps = readers.setdefault(column, [])
+                if step_id not in steps:
+                    steps.append(step_id)
+    problems: list[Problem] = []
+    ids = hh["household_id"]
+    for column in HOUSEHOLD_COLUMNS:
+        if column not in _HOUSEHOLD_NUMBERS or column not in readers:
+            continue
+        values = hh[column]
+        if values.null_count():
+            blank = ids.filter(values.is_null())
+            problems.append(Problem(Msg("compute.blank_number", column=column, steps=readers[column],
+                                        count=blank.len(), households=blank.head(20).to_list())))
+        low = values.min()
+        if low is not None and low < 0:  # type: ignore[operator]
+            negative = ids.filter(values < 0)
+            problems.append(Problem(Msg("compute.negative_number", column=column, steps=readers[column],
+                                        count=negative.len(), households=negative.head(20).to_list())))
+    if "unable_members" in readers:
+        low = hh["unable_members"].min()
+        if low is not None and low < 0:  # type: ignore[operator]
+            over = ids.filter(hh["unable_members"] < 0)
+            problems.append(Problem(Msg("compute.able_exceeds_members", steps=readers["unable_members"],
+                                        count=over.len(), households=over.head(20).to_list())))
+    problems.extend(_roster_blanks(readers, posts, persons))
+    problems.extend(_amount_blanks(scheme, returns, extra))
+    return problems
+
+
+def _roster_blanks(readers: dict[str, list[str]], posts: pl.DataFrame | None,
+                   persons: pl.DataFrame | None) -> Iterator[Problem]:
+    """The posts' cells a step reads that are blank (months served also negative), and the
+    persons' birth dates when a person filter reads the age."""
+    for name, frame, kind in ((c, posts, "compute.blank_post") for c in _POST_FIELDS):
+        if frame is None or name not in readers or name not in frame.columns:
+            continue
+        values = frame[name]
+        bad = values.is_null()
+        if name == "months_served":
+            bad = bad | (values.cast(pl.Int64) < 0).fill_null(False)
+        if bad.any():
+            households = frame["household_id"].cast(pl.String).filter(bad)
+            yield Problem(Msg(kind, column=name, steps=readers[name], count=households.len(),
+                              households=households.unique(maintain_order=True).head(20).to_list()))
+    for field_name, column in _PERSON_FIELDS.items():
+        if persons is None or field_name not in readers or column not in persons.columns:
+            continue
+        values = persons[column]
+        if values.null_count():
+            households = persons["household_id"].cast(pl.String).filter(values.is_null())
+            yield Problem(Msg("compute.blank_person", column=column, steps=readers[field_name], count=households.len(),
+                              households=households.unique(maintain_order=True).head(20).to_list()))
+
+
+def _amount_blanks(scheme: Scheme, returns: pl.DataFrame, extra: Extra) -> Iterator[Problem]:
+    """Blank amounts of the return (or negative: the registry's returns reader refuses those too),
+    of amounts brought forward, of deductions, and of earlier payments when a cap reads them."""
+    bad = returns["amount_fen"].is_null() | (returns["amount_fen"].cast(pl.Int64) < 0).fill_null(False)
+    if bad.any():
+        yield Problem(Msg("compute.return_amount", villages=returns["village_id"].cast(pl.String)
+                          .filter(bad).head(20).to_list()))
+    caps = any(isinstance(s, Cap) and s.over == "period" for s in scheme.steps)
+    for frame, key, kind in ((extra.brought_forward, "village_id", "compute.brought_forward_blank"),
+                             (extra.deductions, "household_id", "compute.deduction_blank"),
+                             (extra.earlier_paid if caps else None, "household_id", "compute.earlier_paid_blank")):
+        if frame is None or "amount_fen" not in frame.columns or not frame["amount_fen"].null_count():
+            continue
+        blank = frame[key].cast(pl.String).filter(frame["amount_fen"].is_null())
+        yield Problem(Msg(kind, count=blank.len(), ids=blank.head(20).to_list()))
 
 
 def _village_rows(hh: pl.DataFrame, villages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
