@@ -110,11 +110,6 @@ def _cpu() -> float:
 
 
 def child(data: Path, scheme: str, villages: int, full: bool) -> dict[str, object]:
-    # polars' allocator set as `dividends compute` sets it (one arena: freed pages reused, not
-    # faulted afresh), so the engine is measured as the command runs it; without it a fresh
-    # child's runs fault in new pages in proportion to the frames it frees, which weighs on the
-    # shape with more inputs (NOTES-cwall.md)
-    import dividends.cli.allocator  # noqa: F401  (before polars)
     import polars as pl
 
     from schemes.engine import allocate

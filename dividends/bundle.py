@@ -139,7 +139,7 @@ class EarlyBundle:
         self._inputs = (registry, returns, extra)
 
     def allocated(self, allocation: Allocation) -> None:
-        self._outputs = _on_thread("outputs", allocation_outputs, allocation)
+        self._outputs = _on_thread("outputs", _hashed_outputs, allocation)
         self._allocation = allocation
 
     def frames(self, c: Computation) -> dict[str, str | None]:
@@ -152,7 +152,22 @@ class EarlyBundle:
         """:func:`render_outputs` of ``c``."""
         if self._outputs is None or self._allocation is not c.allocation:
             return render_outputs(c)
-        return {**self._outputs.result(), **excluded_output(c)}
+        return {**self._outputs.result()[0], **excluded_output(c)}
+
+    def output_hashes(self, outputs: dict[str, bytes]) -> dict[str, str]:
+        """The SHA-256 of each of ``outputs``: taken from the outputs thread for the very bytes
+        it rendered (and hashed meanwhile), hashed here for any other."""
+        rendered = self._outputs
+        done = rendered.result() if rendered is not None and rendered.done() and rendered.exception() is None \
+            else ({}, {})
+        return {name: done[1][name] if done[0].get(name) is data else sha256_bytes(data)
+                for name, data in outputs.items()}
+
+
+def _hashed_outputs(allocation: Allocation) -> tuple[dict[str, bytes], dict[str, str]]:
+    """:func:`allocation_outputs` and the SHA-256 of each (hashlib releases the GIL)."""
+    outputs = allocation_outputs(allocation)
+    return outputs, {name: sha256_bytes(data) for name, data in outputs.items()}
 
 
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
@@ -185,11 +200,14 @@ def content_hash(c: Computation, outputs: dict[str, bytes], output_hashes: dict[
 
 def build_manifest(c: Computation, outputs: dict[str, bytes], copies: dict[str, Path],
                    input_hashes: dict[str, str] | None = None,
-                   frames: dict[str, str | None] | None = None) -> dict[str, Any]:
+                   frames: dict[str, str | None] | None = None,
+                   output_hashes: dict[str, str] | None = None) -> dict[str, Any]:
     """The manifest; ``input_hashes`` (name inside ``inputs/`` -> SHA-256) when the copies were
-    hashed while being written, ``frames`` (:func:`frame_hashes`) when already computed."""
+    hashed while being written, ``frames`` (:func:`frame_hashes`) and ``output_hashes`` (name
+    -> SHA-256 of ``outputs``) when already computed."""
     lines = c.allocation.lines()
-    output_hashes = {name: sha256_bytes(data) for name, data in outputs.items()}
+    if output_hashes is None:
+        output_hashes = {name: sha256_bytes(data) for name, data in outputs.items()}
     inputs = input_hashes if input_hashes is not None else {name: sha256_file(path) for name, path in copies.items()}
     return {
         "format": FORMAT,
@@ -271,7 +289,8 @@ def stage_bundle(c: Computation, out: Path, *, overwrite: bool = False,
                 if name not in hashes:
                     hashes[name] = copy_hashed(path, staging / "inputs" / name)
             outputs = early.outputs(c) if early is not None else render_outputs(c)
-            manifest = build_manifest(c, outputs, copies, hashes, frames.result())
+            manifest = build_manifest(c, outputs, copies, hashes, frames.result(),
+                                      early.output_hashes(outputs) if early is not None else None)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

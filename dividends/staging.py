@@ -49,7 +49,10 @@ class StagedInputs:
             return
         if out.exists() and not (out.is_dir() and (overwrite or not any(out.iterdir()))):
             return
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        except OSError:  # a directory not writable: the bundle reports it when it is written, as before
+            return
         copies = copy_names(files)
         self._staged = (out, staging, copies)
         try:

@@ -226,6 +226,8 @@ def _to_utf8(data: bytes, fail: _Fail, *, check: bool = True) -> bytes:
     parser refuses invalid UTF-8, and then calls again with ``check=True``)."""
     if data.startswith(codecs.BOM_UTF8):
         body = data[len(codecs.BOM_UTF8) :]
+        if b"\x00" in body:  # (valid UTF-8, but no text file: polars' parser would fail on it)
+            raise fail(Msg("registry.not_text"))
         if not check:
             return body
         try:

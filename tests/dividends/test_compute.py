@@ -11,6 +11,7 @@ import pytest
 
 from dividends.bundle import EarlyBundle, frame_hashes, render_outputs, verify_bundle, write_bundle
 from dividends.compare import compare
+from dividends.hashing import sha256_bytes
 from dividends.compute import Inputs, compute
 from schemes.problems import InputError
 from tests.dividends.support import SampleFiles, run_cli, sample_files
@@ -68,6 +69,9 @@ def test_a_bundle_started_early_is_the_same_and_only_for_its_own_frames(files: S
     result = compute(inputs(files), early=early)
     assert early.frames(result) == frame_hashes(result)
     assert early.outputs(result) == render_outputs(result)
+    rendered = early.outputs(result)
+    assert early.output_hashes(rendered) == {name: sha256_bytes(data) for name, data in rendered.items()}
+    assert early.output_hashes({"x.csv": b"other"}) == {"x.csv": sha256_bytes(b"other")}
     assert write_bundle(result, tmp_path / "a", early=early) == write_bundle(result, tmp_path / "b")
     assert (tmp_path / "a" / "allocations.csv").read_bytes() == (tmp_path / "b" / "allocations.csv").read_bytes()
     other = compute(inputs(files, period=2023))  # other frame objects: hashed and rendered afresh
@@ -287,3 +291,25 @@ def test_cli_compute_leaves_nothing_when_its_report_fails_while_the_bundle_is_st
                               env={"DIVIDENDS_LANG": "en"})
     assert done.exit_code == 0, done.output
     assert [p.name for p in tmp_path.iterdir()] == ["run"] and (out / "manifest.json").is_file()
+
+
+def test_no_staging_directory_where_none_can_be_made_and_the_bundle_says_why_later(
+        files: SampleFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dividends.staging as staging
+
+    def refused(*args: object, **kwargs: object) -> str:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(staging.tempfile, "mkdtemp", refused)
+    early = EarlyBundle()
+    early.copy_inputs(inputs(files), tmp_path / "out")  # nothing started, nothing raised
+    assert early.staged.take(staging.copy_names(inputs(files).files()), tmp_path / "out") is None
+    with pytest.raises(InputError, match="village V0099"):  # the input problem, not the directory, comes first
+        compute(inputs(files, amount_yuan=None, returns=_with_unknown_village(files, tmp_path)), early=early)
+    assert list(tmp_path.iterdir()) == [tmp_path / "returns.csv"]
+
+
+def _with_unknown_village(files: SampleFiles, tmp_path: Path) -> Path:
+    returns = tmp_path / "returns.csv"
+    returns.write_text(files.returns.read_text(encoding="utf-8") + "V0099,10.00\n", encoding="utf-8")
+    return returns

@@ -230,3 +230,14 @@ def test_a_workbook_lying_about_its_sizes_is_refused_as_damaged(tmp_path: Path, 
     forged.write_bytes(bytes(data))
     [problem] = refused(forged).problems
     assert problem.msg.key == "registry.bad_excel"
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "utf-8 BOM"])
+@pytest.mark.parametrize("where", [0, 40, -3], ids=["first byte", "in the header", "in the last row"])
+def test_a_nul_byte_anywhere_is_a_located_refusal_not_an_internal_error(tmp_path: Path, bom: bytes, where: int) -> None:
+    text = (HEADER + "H1,V1,王伟,371321196503010017,3,2,poor\n").encode()
+    at = where % len(text)
+    path = tmp_path / "h.csv"
+    path.write_bytes(bom + text[:at] + b"\x00" + text[at:])
+    [problem] = refused(path, name="名册.csv").problems
+    assert problem.msg.key == "registry.not_text" and problem.file == "名册.csv"
