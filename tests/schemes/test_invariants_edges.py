@@ -305,3 +305,12 @@ def test_a_line_far_above_its_pool_widens_the_comparison() -> None:
     texts = [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame))]
     assert texts == ["[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
                      "[within_one_fen] step 'dividend': the split does not add up to its pool"]
+
+
+def test_a_village_without_claim_lines_owes_nothing_whatever_the_lines_order() -> None:
+    """A claim group's lines in 24 of 25 villages (V01 has none), in village order (one run) and
+    reversed (the general sum by village): V01 is paid nothing of nothing, which is sound."""
+    lines = pl.DataFrame({"vix": list(range(1, 25)), "level": [0] * 24, "claim": [0] * 24, "need": [100] * 24,
+                          "paid": [100] * 24}, schema=GROUP_SCHEMA)
+    for ordered in (lines, lines.reverse()):
+        assert invariants.groups_settled(_with_group(ordered)) == []  # type: ignore[arg-type]
