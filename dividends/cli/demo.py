@@ -323,7 +323,7 @@ async def _dated_events(people, data, directory: Path, period: int, step, clock:
     step("cli.show.events", count=await runs.events_read(computed))
     prorated = _step_of(await runs.lines_frame(run.id), "dividend")
     unchanged = _as_on_1_january(files, rows, period, amount)
-    for household, *_ in rows:
+    for household in sorted(r[0] for r in rows):  # in the order the events were listed
         step("demo.prorated", household=household, months=format_yuan(prorated.get(household, 0)),
              year=format_yuan(unchanged.get(household, 0)))
 
