@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_VERSION 2
+#define SCAN_VERSION 3
 #define MAX_NEEDLES 64
 
 typedef struct {
@@ -638,19 +638,21 @@ static int days_in(int year, int month) {
     return month == 2 ? 28 + leap : days[month];
 }
 
-/* One ID number's parts into row `row` of the four outputs. */
-static void id_row(const unsigned char *t, int32_t len, int64_t row, Plain *fmt, Plain *birth, Plain *sum,
-                   Plain *key, long long earliest, long long latest) {
-    int ok = len == 18;
+/* A per-cell function of a column kernel: `t` NULL for a null cell. */
+typedef void (*RowFn)(const long long *params, Plain **out, int64_t row, const unsigned char *t, int32_t len);
+
+/* One ID number's parts into row `row` of the four outputs (params: earliest, latest). */
+static void id_row(const long long *params, Plain **out, int64_t row, const unsigned char *t, int32_t len) {
+    int ok = t != NULL && len == 18;
     for (int i = 0; ok && i < 17; i++) ok = t[i] >= '0' && t[i] <= '9';
     ok = ok && ((t[17] >= '0' && t[17] <= '9') || t[17] == 'X');
     if (!ok) {
-        set_null(birth, row);
-        set_null(sum, row);
-        set_null(key, row);
+        set_null(out[1], row);
+        set_null(out[2], row);
+        set_null(out[3], row);
         return;
     }
-    set_bit(fmt, row);
+    set_bit(out[0], row);
     int64_t first17 = 0;
     int total = 0;
     for (int i = 0; i < 17; i++) {
@@ -658,18 +660,57 @@ static void id_row(const unsigned char *t, int32_t len, int64_t row, Plain *fmt,
         total += (t[i] - '0') * WEIGHT[i];
     }
     int given = t[17] == 'X' ? 10 : t[17] - '0';
-    if ((12 - total % 11) % 11 == given) set_bit(sum, row);
-    ((int64_t *)key->values)[row] = first17 * 11 + given;
+    if ((12 - total % 11) % 11 == given) set_bit(out[2], row);
+    ((int64_t *)out[3]->values)[row] = first17 * 11 + given;
     long long ymd = 0;
     for (int i = 6; i < 14; i++) ymd = ymd * 10 + (t[i] - '0');
     int year = (int)(ymd / 10000), month = (int)(ymd / 100 % 100), day = (int)(ymd % 100);
-    if (ymd >= earliest && ymd <= latest && month >= 1 && month <= 12 && day >= 1 && day <= days_in(year, month))
-        set_bit(birth, row);
+    if (ymd >= params[0] && ymd <= params[1] && month >= 1 && month <= 12 && day >= 1 && day <= days_in(year, month))
+        set_bit(out[1], row);
 }
 
-/* Every row of one string-view chunk; NULL or why it declines. */
-static const char *id_chunk(const struct ArrowArray *a, int64_t at, int64_t length, Plain **out,
-                            long long earliest, long long latest) {
+/* t[from, to) are ASCII digits, the first not 0 unless it is the only one; their value. */
+static int canonical(const unsigned char *t, int32_t from, int32_t to, int64_t *value) {
+    if (to <= from || (t[from] == '0' && to - from > 1)) return 0;
+    uint64_t v = 0; /* (unsigned: 19 digits of an account wrap harmlessly; its value is not used) */
+    for (int32_t i = from; i < to; i++) {
+        if (t[i] < '0' || t[i] > '9') return 0;
+        v = v * 10 + (uint64_t)(t[i] - '0');
+    }
+    *value = (int64_t)v;
+    return 1;
+}
+
+/* The usual number cells (params[0]: 0 whole, 1 yuan, 2 account), as the fast paths of
+ * dividends.registry.cells read them: out[0] ok, out[1] the value where ok (else null).
+ *   whole   0 or 1-18 digits without a leading zero -> the number
+ *   yuan    1-16 such digits -> fen (x 100); or 1-16 such digits, ".", 2 digits -> fen
+ *   account 6-19 digits, the first not 0 (the value is not used)                     */
+static void number_row(const long long *params, Plain **out, int64_t row, const unsigned char *t, int32_t len) {
+    int64_t value = 0, cents = 0;
+    int ok = 0;
+    if (t != NULL) {
+        if (params[0] == 0) ok = len <= 18 && canonical(t, 0, len, &value);
+        else if (params[0] == 2) ok = len >= 6 && len <= 19 && t[0] != '0' && canonical(t, 0, len, &value);
+        else if (len >= 4 && t[len - 3] == '.') {
+            unsigned tens = t[len - 2] - (unsigned)'0', units = t[len - 1] - (unsigned)'0';
+            ok = len <= 19 && canonical(t, 0, len - 3, &value) && tens <= 9 && units <= 9;
+            cents = (int64_t)(tens * 10 + units);
+            value = value * 100 + cents;
+        } else {
+            ok = len <= 16 && canonical(t, 0, len, &value);
+            value *= 100;
+        }
+    }
+    if (ok) {
+        set_bit(out[0], row);
+        ((int64_t *)out[1]->values)[row] = value;
+    } else set_null(out[1], row);
+}
+
+/* Every row of one string-view chunk through fn; NULL or why it declines. */
+static const char *each_cell(const struct ArrowArray *a, int64_t at, int64_t length, RowFn fn,
+                             const long long *params, Plain **out) {
     if (a->n_buffers < 3 || a->length < 0 || a->offset < 0 || at + a->length > length) return "unexpected chunk";
     const uint8_t *validity = a->buffers[0];
     const uint8_t *views = a->buffers[1];
@@ -679,9 +720,7 @@ static const char *id_chunk(const struct ArrowArray *a, int64_t at, int64_t leng
     for (int64_t r = 0; r < a->length; r++) {
         int64_t i = a->offset + r, row = at + r;
         if (validity != NULL && !((validity[i / 8] >> (i % 8)) & 1)) {
-            set_null(out[1], row);
-            set_null(out[2], row);
-            set_null(out[3], row);
+            fn(params, out, row, NULL, 0);
             continue;
         }
         const uint8_t *view = views + (size_t)i * 16;
@@ -699,30 +738,30 @@ static const char *id_chunk(const struct ArrowArray *a, int64_t at, int64_t leng
                 return "bad view";
             text = (const unsigned char *)a->buffers[2 + index] + offset;
         }
-        id_row(text, len, row, out[0], out[1], out[2], out[3], earliest, latest);
+        fn(params, out, row, text, len);
     }
     return NULL;
 }
 
-static PyObject *id_parts(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *capsule;
-    long long length, earliest, latest;
-    if (!PyArg_ParseTuple(args, "OLLL", &capsule, &length, &earliest, &latest)) return NULL;
+/* A column kernel: fn over every cell of the string-view stream in `capsule` (`length` rows),
+ * into `n` outputs of `formats` ("b" bitmap, "l" int64); the list of their capsule pairs. */
+static PyObject *column_kernel(PyObject *capsule, long long length, RowFn fn, const long long *params, int n,
+                               const char *const *formats) {
     struct ArrowArrayStream *stream = PyCapsule_GetPointer(capsule, "arrow_array_stream");
     if (stream == NULL) return NULL;
-    if (length < 0 || length > INT32_MAX) {
+    if (length < 0 || length > INT32_MAX || n > 4) {
         PyErr_SetString(PyExc_ValueError, "bad length");
         return NULL;
     }
     PyObject *result = NULL;
     const char *declined = NULL;
-    Plain *out[4] = {plain_new(length, 0), plain_new(length, 0), plain_new(length, 0), plain_new(length, 8)};
+    Plain *out[4] = {NULL, NULL, NULL, NULL};
     struct ArrowSchema schema = {0};
-    if (!out[0] || !out[1] || !out[2] || !out[3]) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    for (int k = 0; k < n; k++)
+        if ((out[k] = plain_new(length, formats[k][0] == 'l' ? 8 : 0)) == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
     if (stream->release == NULL || stream->get_schema(stream, &schema) != 0) {
         declined = "no schema";
         goto done;
@@ -739,7 +778,7 @@ static PyObject *id_parts(PyObject *self, PyObject *args) {
         }
         if (chunk.release == NULL) break; /* the end */
         Py_BEGIN_ALLOW_THREADS
-        declined = id_chunk(&chunk, at, length, out, earliest, latest);
+        declined = each_cell(&chunk, at, length, fn, params, out);
         Py_END_ALLOW_THREADS
         at += chunk.length;
         chunk.release(&chunk);
@@ -747,10 +786,9 @@ static PyObject *id_parts(PyObject *self, PyObject *args) {
     }
     if (declined == NULL && at != length) declined = "another length";
     if (declined != NULL) goto done;
-    result = PyList_New(4);
+    result = PyList_New(n);
     if (result == NULL) goto done;
-    const char *formats[4] = {"b", "b", "b", "l"};
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < n; k++) {
         PyObject *pair = plain_pair(out[k], formats[k], length);
         out[k] = NULL;
         if (pair == NULL) {
@@ -760,7 +798,7 @@ static PyObject *id_parts(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(result, k, pair);
     }
 done:
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < n; k++)
         if (out[k] != NULL) {
             struct ArrowArray tmp = {.private_data = out[k]};
             release_plain(&tmp);
@@ -769,9 +807,34 @@ done:
     return result;
 }
 
+static PyObject *id_parts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule;
+    long long length, params[2];
+    if (!PyArg_ParseTuple(args, "OLLL", &capsule, &length, &params[0], &params[1])) return NULL;
+    static const char *const formats[4] = {"b", "b", "b", "l"};
+    return column_kernel(capsule, length, id_row, params, 4, formats);
+}
+
+/* numbers(stream, length, kind) -> [ok, value] | str: number_row over the column (kind 0 whole,
+ * 1 yuan, 2 account). */
+static PyObject *numbers(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule;
+    long long length, params[1];
+    if (!PyArg_ParseTuple(args, "OLL", &capsule, &length, &params[0])) return NULL;
+    if (params[0] < 0 || params[0] > 2) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0, 1 or 2");
+        return NULL;
+    }
+    static const char *const formats[2] = {"b", "l"};
+    return column_kernel(capsule, length, number_row, params, 2, formats);
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Line facts of CSV bytes in one pass (see the source's header)."},
     {"id_parts", id_parts, METH_VARARGS, "ID number parts of a string-view column (see the source)."},
+    {"numbers", numbers, METH_VARARGS, "The usual number cells of a string-view column (see the source)."},
     {"cells", cells, METH_VARARGS, "The cells of a plain CSV as Arrow string-view columns (see the source)."},
     {NULL, NULL, 0, NULL},
 };

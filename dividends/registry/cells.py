@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from dividends.registry import linefacts
 from schemes.money import parse_yuan_column
 
 _GROUPED_WHOLE = r"^[0-9]{1,3}(,[0-9]{3})+$"
@@ -53,6 +54,9 @@ def _exact_rest(text: pl.Series, value: pl.Series, ok: pl.Series, exact: Callabl
 def _whole(text: pl.Series) -> pl.Series:
     """A whole number >= 0: ``12``, ``1,200``, ``3.0`` (what Excel sometimes writes) -> Int64.
     Cells of plain digits are read by one integer parse; the others by :func:`_whole_exact`."""
+    native = linefacts.numbers(text, "whole")
+    if native is not None:  # the same fast path in one native pass
+        return _exact_rest(text, native[1], native[0], _whole_exact)
     value = text.str.to_integer(strict=False)
     return _exact_rest(text, value, _canonical_digits(text, value, text.str.len_bytes()), _whole_exact)
 
@@ -80,6 +84,9 @@ def _fen(text: pl.Series) -> pl.Series:
     its point (``800000``), ``8000`` as itself times 100, taken where the number has as many
     digits as the text (``0.50``: one whole digit, then 50 fen): no sign, no leading zero, at
     most 16 digits before the point. The other cells go to the exact parser."""
+    native = linefacts.numbers(text, "yuan")
+    if native is not None:  # the same fast path in one native pass
+        return _exact_rest(text, native[1], native[0], parse_yuan_column)
     length = text.str.len_bytes()
     signed = text.str.starts_with("+") | text.str.starts_with("-")
     cents = text.str.slice(-3, 1) == "."
@@ -179,6 +186,9 @@ def _account(text: pl.Series) -> pl.Series:
     """A bank account number of 6 to 32 digits, spaces removed. The usual cell (6-19 digits,
     the first not 0) is known by one integer parse having as many digits as the cell has
     bytes, and kept as it is; the others go to :func:`_account_exact`."""
+    native = linefacts.numbers(text, "account")
+    if native is not None:  # the same fast path in one native pass
+        return _exact_rest(text, text, native[0], _account_exact)
     length = text.str.len_bytes()
     value = text.str.to_integer(dtype=pl.UInt64, strict=False)
     frame = pl.DataFrame({"value": value, "length": length})

@@ -33,7 +33,7 @@ try:  # the compiled module is optional: without it every file goes the polars w
 except ImportError:  # pragma: no cover (a machine without the build)
     _linescan = None
 
-VERSION = 2
+VERSION = 3
 """The ``_linescan.c`` interface this wrapper speaks (its ``SCAN_VERSION``); a module built
 from another version of the source is not used."""
 
@@ -113,6 +113,23 @@ def id_parts(ids: pl.Series, earliest: int, latest: int) -> pl.DataFrame | None:
         return None
     names = ("format_ok", "birth_ok", "checksum_ok", "key")
     return pl.DataFrame([pl.Series(_Column(pair)).alias(name) for name, pair in zip(names, found, strict=True)])
+
+
+NUMBER_KINDS = {"whole": 0, "yuan": 1, "account": 2}
+
+
+def numbers(text: pl.Series, kind: str) -> tuple[pl.Series, pl.Series] | None:
+    """The usual cells of a whole-number, yuan or account-number column, as the fast paths of
+    :mod:`dividends.registry.cells` read them, from one native pass over the column: ``ok``
+    (Boolean, never null) and the value (Int64: the number, fen; null where not ``ok``).
+    None when the native pass is not available or declines."""
+    if not available() or text.dtype != pl.String:
+        return None
+    found = _linescan.numbers(text.__arrow_c_stream__(), text.len(), NUMBER_KINDS[kind])
+    if isinstance(found, str):
+        return None
+    ok, value = (pl.Series(_Column(pair)) for pair in found)
+    return ok.alias("ok"), value.alias(text.name)
 
 
 def _int64s(data: bytes) -> tuple[int, ...]:

@@ -319,3 +319,68 @@ def test_the_native_id_parts_at_the_birth_date_bounds() -> None:
             linefacts._linescan = saved
         assert native is not None and native.rows() == reference.rows()
         assert native.get_column("birth_ok").any()
+
+
+# --------------------------------------------------------------------------- number cells
+
+@st.composite
+def number_cells(draw: st.DrawFn) -> str | None:
+    """Whole numbers, yuan amounts and account numbers with their near misses: 0-20 digits,
+    leading zeros, a point with 0-3 digits after it, signs, grouping commas, spaces, exponents,
+    full-width digits, nothing."""
+    if draw(st.integers(0, 11)) == 11:
+        return None
+    whole = draw(st.text(alphabet="0123456789", min_size=0, max_size=20))
+    if draw(st.booleans()):
+        whole = whole.lstrip("0") or "0"
+    tail = draw(st.sampled_from(["", "", "", ".00", ".50", ".05", ".5", ".123", "."]))
+    text = whole + tail
+    odd = draw(st.integers(0, 9))
+    if odd == 9:
+        text = draw(st.sampled_from(["+", "-", " ", "１", "e3", ",", "x"])) + text
+    elif odd == 8:
+        text = text + draw(st.sampled_from([" ", ",000", "e5", "\u3000", "1.2"]))
+    return text
+
+
+@native
+@settings(max_examples=400, deadline=None)
+@given(st.lists(number_cells(), min_size=1, max_size=30), st.integers(0, 2))
+def test_the_native_number_cells_read_as_the_polars_ones(cells: list[str | None], cut: int) -> None:
+    from dividends.registry import cells as parsers
+
+    text = pl.Series("c", cells, dtype=pl.String)
+    if cut:  # a slice of two chunks, the first one's views starting at an offset
+        text = pl.concat([pl.Series(["12", None, "1234567890123.00"] * cut, dtype=pl.String), text],
+                         rechunk=False).slice(cut)
+    parse = (parsers._whole, parsers._fen, parsers._account)
+    native = [f(text) for f in parse]
+    reached()
+    saved = linefacts._linescan
+    try:
+        linefacts._linescan = None
+        reference = [f(text) for f in parse]
+    finally:
+        linefacts._linescan = saved
+    for mine, theirs in zip(native, reference, strict=True):
+        assert mine.dtype == theirs.dtype and mine.name == theirs.name
+        assert mine.to_list() == theirs.to_list(), cells
+    for kind in linefacts.NUMBER_KINDS:
+        assert linefacts.numbers(text, kind) is not None
+
+
+@native
+def test_the_native_number_cells_at_their_digit_limits() -> None:
+    from dividends.registry import cells as parsers
+
+    cells = [d * n + tail for d in ("9", "1") for n in range(4, 21) for tail in ("", ".99", ".00")]
+    cells += ["0", "0.00", "00", "007", "0123456", "1" + "0" * 15, "1" + "0" * 18, "9" * 17 + ".99"]
+    text = pl.Series("c", cells, dtype=pl.String)
+    for parse in (parsers._whole, parsers._fen, parsers._account):
+        native = parse(text)
+        saved, linefacts._linescan = linefacts._linescan, None
+        try:
+            reference = parse(text)
+        finally:
+            linefacts._linescan = saved
+        assert native.to_list() == reference.to_list(), parse

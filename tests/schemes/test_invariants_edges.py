@@ -41,7 +41,7 @@ def test_a_deduction_whose_evidence_points_at_other_rows_is_checked_against_its_
 
 def test_rows_outside_the_households_are_not_read_either() -> None:
     a = _run(MONTHS)
-    for rows in ([1, 99], [-1, 2], [1, None]):
+    for rows in ([1, 99], [1, a.households.height], [-1, 2], [1, None]):  # one past the last row too
         stale = _replace_check(a, DeductionCheck, lambda c, rows=rows: replace(  # type: ignore[misc]
             c, hrows=pl.Series("hrow", rows, dtype=pl.Int64)))
         assert check(stale) == [], rows
@@ -69,6 +69,28 @@ def test_a_deduction_record_with_a_negative_part_is_reported_although_its_parts_
             recovered_fen=pl.Series([55000, recovered]), carried_forward_fen=pl.Series([25000, carried])), _lines=[])
         assert [v.text("en") for v in invariants.deductions_bounded(broken)] == [
             "[deductions_bounded] household *: - fen recovered does not match its deductions column or exceeds the - fen asked"]
+
+
+def test_deductions_below_the_protected_amount_in_25_households_are_reported_for_20() -> None:
+    """25 households each taken from 1000 to 400 fen, below their protected 500: the report
+    names the first 20."""
+    a = _run(MONTHS)
+    ids = [f"X{i:02d}" for i in range(1, 26)]
+    frame = pl.DataFrame({"vix": [0] * 25, "household_id": ids, "before": [1000] * 25, "protected": [500] * 25,
+                          "asked": [600] * 25, "recovered": [600] * 25, "after": [400] * 25},
+                         schema=_deduction_check(a).frame.schema)
+    low = _replace_check(a, DeductionCheck, lambda c: replace(c, frame=frame, hrows=None))  # type: ignore[arg-type]
+    assert [v.text("en") for v in invariants.deductions_bounded(low)] == [
+        f"[deductions_bounded] household {h}: deductions of 600 fen take it from 1000 to 400 fen, below its protected 500 fen "
+        "or below zero" for h in ids[:20]]
+
+
+def test_a_summary_in_any_row_order_chains_alike() -> None:
+    """The summary's rows reversed: each village's steps are chained in step order, not in the
+    order the rows come in, so a sound allocation stays sound."""
+    for name in (MONTHS, WEI):
+        a = _run(name)
+        assert check(replace(a, summary=a.summary.reverse(), _lines=[])) == []
 
 
 def test_a_deduction_step_that_took_nothing_from_nobody_is_sound() -> None:
