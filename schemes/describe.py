@@ -5,11 +5,11 @@ step becomes one sentence in the reader's language, with the source notes of its
 """
 from __future__ import annotations
 
-from pathlib import Path
-
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from schemes.filters import All, AnyOf, Compare, Filter, Flag, HasMember, IsIn, Not
 from schemes.i18n import Msg, current_language, load_catalog
@@ -212,10 +212,11 @@ class _Describer:
         """A post subsidy's yearly amount per grade as a villager reads it on the notice:
         ``1 级 360.00 元、2 级 560.00 元`` / ``grade 1: 360.00 yuan, grade 2: 560.00 yuan`` (a grade
         named in words keeps its name: ``保洁 360.00 元``)."""
+        numbered = {g: re.fullmatch(r"[0-9]+", g) is not None for g in grades}
         if self.zh:
-            return "、".join(f"{g} 级 {format_yuan(f)} 元" if g.isdigit() else f"{g} {format_yuan(f)} 元"
+            return "、".join(f"{g} 级 {format_yuan(f)} 元" if numbered[g] else f"{g} {format_yuan(f)} 元"
                             for g, f in grades.items())
-        return ", ".join(f"grade {g}: {format_yuan(f)} yuan" if g.isdigit() else f"{g}: {format_yuan(f)} yuan"
+        return ", ".join(f"grade {g}: {format_yuan(f)} yuan" if numbered[g] else f"{g}: {format_yuan(f)} yuan"
                          for g, f in grades.items())
 
     def shortfall(self, s: Shortfall) -> str:

@@ -162,10 +162,11 @@ def mark_form(page: str, action: str, problems: list[Problem], values: Mapping[s
             body = form_html[control.end():end - len(kind) - 3] if end > control.end() else ""
             out.append(form_html[pos:control.start()])
             pos = end
-            if not name or ctype in ("hidden", "submit", "button", "file", "password") or _SECRET.search(name):
+            if not name or ctype in ("hidden", "submit", "button"):
                 out.append(form_html[control.start():end])
                 continue
-            sent = values.get(name)
+            # a file or a secret is never sent back, but a problem about it is still shown beside it
+            sent = None if ctype in ("file", "password") or _SECRET.search(name) else values.get(name)
             if sent is not None:
                 if kind == "input" and ctype in ("checkbox", "radio"):
                     attrs.pop("checked", None)

@@ -153,3 +153,25 @@ async def test_a_village_keeps_its_name_and_each_field_within_its_column(app) ->
         assert kept.status_code == 303
     village = await Village.get(code="V0001")
     assert (village.name, village.contact_phone, village.contact_name) == ("东村", "0539-1234567", "王主任")
+
+
+async def test_a_csv_upload_holding_a_nul_byte_is_refused_on_its_page_and_a_file_field_s_problem_has_its_label(
+        app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A damaged or binary "CSV" (a NUL byte in it) made the table reader fail inside polars (a
+    500 of the bank-result import; the reader now refuses it, main 765407c): the page says so.
+    A file field's own problem named the field's internal name ("请选择文件：“result”")."""
+    from tests.web.flows import approved, bank_result_csv
+
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc, browser(app, "com1") as com:
+        run_id = await approved(acc, com, clock, reg)
+        assert (await acc.post(f"/runs/{run_id}/pay", {"bank_format": "generic"})).status_code == 303
+        csv = await acc.get(f"/runs/{run_id}/batches/1.csv")
+        damaged = bank_result_csv(csv.content).replace("成功".encode(), "成\x00功".encode(), 1)
+        page = f"/runs/{run_id}"
+        result = await _send(acc, f"{page}/bank-result", page, {}, files={"result": ("回单.csv", damaged, "text/csv")})
+        assert result.status_code == 400 and "应为 CSV 文本文件或 Excel 工作簿" in result.text and "出错了" not in result.text
+        missing = await _send(acc, f"{page}/bank-result", page, {})
+        assert missing.status_code == 400 and field_error(missing.text, "result") == "请选择文件：“回单文件（CSV 或 XLSX）”"
+        fine = await acc.post(f"{page}/bank-result", files={"result": ("回单.csv", bank_result_csv(csv.content), "text/csv")})
+        assert fine.status_code == 303
