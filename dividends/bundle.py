@@ -114,14 +114,15 @@ class EarlyBundle:
     and hashlib release the GIL; and (:meth:`copy_inputs`) the input files' copies, into a
     hidden staging directory, from the moment the command starts. Nothing else is written:
     :func:`write_bundle` writes only a computation that passed every invariant, and the staging
-    directory of one that did not is removed (:meth:`discard`). :meth:`frames` and :meth:`outputs` give a result
-    only to a computation holding exactly those frame objects (frames are immutable), so a
-    computation of other inputs is hashed and rendered afresh, never given stale bytes."""
+    directory of one that did not is removed (:meth:`discard`). :meth:`frames` and
+    :meth:`outputs` give a result only to a computation holding exactly those frame objects
+    (frames are immutable), so a computation of other inputs is hashed and rendered afresh,
+    never given stale bytes."""
 
     def __init__(self, staged: StagedInputs | None = None) -> None:
         self._frames: Future[dict[str, str | None]] | None = None
         self._inputs: tuple[object, ...] = ()
-        self._outputs: Future[dict[str, bytes]] | None = None
+        self._outputs: Future[tuple[dict[str, bytes], dict[str, str]]] | None = None  # (files, their SHA-256)
         self._allocation: object = None
         self.staged = staged if staged is not None else StagedInputs()
 

@@ -224,7 +224,8 @@ async def _lifecycle(url: str, data, directory: Path, period: int, returns: dict
                 step("demo.bank", paid=len(items) - 1, failed=1, reason="账户冻结", batch=follow.number)
                 again = directory / "runs" / f"{village}-bank-result-2.csv"
                 again.write_text(f"户编号,状态\n{failed[0]},成功\n", encoding="utf-8-sig")
-                await payments.bank_result(accountant, run.id, again, clock=clock)  # type: ignore[arg-type]
+                outcome = await payments.bank_result(accountant, run.id, again, clock=clock)  # type: ignore[arg-type]
+                step("cli.run.result", batch=outcome.batch, paid=outcome.paid, failed=outcome.failed)
             await _sms(accountant, run.id, "payment_confirmation", directory, step, clock, example=village == "V0001")
             await payments.close(accountant, run.id, clock=clock)  # type: ignore[arg-type]
             step("cli.run.state", run=run.id, state=runs.state_name("closed"))
@@ -323,7 +324,7 @@ async def _dated_events(people, data, directory: Path, period: int, step, clock:
     step("cli.show.events", count=await runs.events_read(computed))
     prorated = _step_of(await runs.lines_frame(run.id), "dividend")
     unchanged = _as_on_1_january(files, rows, period, amount)
-    for household, *_ in rows:
+    for household in sorted(r[0] for r in rows):  # in the order the events were listed
         step("demo.prorated", household=household, months=format_yuan(prorated.get(household, 0)),
              year=format_yuan(unchanged.get(household, 0)))
 

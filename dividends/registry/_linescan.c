@@ -478,6 +478,12 @@ static PyObject *cells(PyObject *self, PyObject *args) {
         result = PyUnicode_FromString("too many columns");
         goto done;
     }
+    /* every line of a file this parse takes holds ncols - 1 separators and, but the last, a
+     * line break: fewer bytes cannot be such a file (and no memory is set aside for it) */
+    if ((unsigned long long)nlines * (unsigned long long)ncols - 1 > (unsigned long long)data.len) {
+        result = PyUnicode_FromString("fewer bytes than cells");
+        goto done;
+    }
     cols = calloc((size_t)ncols, sizeof(Column *));
     if (cols == NULL) { PyErr_NoMemory(); goto done; }
     size_t bitmap = ((size_t)nlines + 7) / 8;

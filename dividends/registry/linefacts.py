@@ -108,7 +108,10 @@ def id_parts(ids: pl.Series, earliest: int, latest: int) -> pl.DataFrame | None:
     the native pass is not available or declines."""
     if not available() or ids.dtype != pl.String:
         return None
-    found = _linescan.id_parts(ids.__arrow_c_stream__(), ids.len(), earliest, latest)
+    try:
+        found = _linescan.id_parts(ids.__arrow_c_stream__(), ids.len(), earliest, latest)
+    except MemoryError:
+        return None
     if isinstance(found, str):
         return None
     names = ("format_ok", "birth_ok", "checksum_ok", "key")
@@ -125,7 +128,10 @@ def numbers(text: pl.Series, kind: str) -> tuple[pl.Series, pl.Series] | None:
     None when the native pass is not available or declines."""
     if not available() or text.dtype != pl.String:
         return None
-    found = _linescan.numbers(text.__arrow_c_stream__(), text.len(), NUMBER_KINDS[kind])
+    try:
+        found = _linescan.numbers(text.__arrow_c_stream__(), text.len(), NUMBER_KINDS[kind])
+    except MemoryError:
+        return None
     if isinstance(found, str):
         return None
     ok, value = (pl.Series(_Column(pair)) for pair in found)
@@ -141,7 +147,10 @@ def scan(text: bytes, separator: str, limits: Limits) -> LineFacts | None:
     native pass is not available or declines (then the caller takes the polars path)."""
     if not available() or len(separator) != 1 or not separator.isascii():
         return None
-    found = _linescan.scan(text, ord(separator), NEEDLES, limits.rows + 1, limits.line_bytes)
+    try:
+        found = _linescan.scan(text, ord(separator), NEEDLES, limits.rows + 1, limits.line_bytes)
+    except MemoryError:
+        return None
     if isinstance(found, str):  # declined: why (not UTF-8, a NUL, a limit...)
         return None
     lines, longest, width, odd, other_index, other_width, keyword, seen, ideographic, soft = found
@@ -175,7 +184,10 @@ at most ``limits.columns`` columns. None when the
     if not available() or len(separator) != 1 or not separator.isascii() or not text:
         return None
     lines = text.count(b"\n") + (not text.endswith(b"\n"))
-    found = _linescan.cells(text, ord(separator), lines, limits.columns)
+    try:
+        found = _linescan.cells(text, ord(separator), lines, limits.columns)
+    except MemoryError:  # (polars' parse then says what it says)
+        return None
     if isinstance(found, str) or len(found) < 2:  # declined: why
         return None
     return pl.DataFrame([pl.Series(_Column(pair)).alias(f"column_{i}") for i, pair in enumerate(found)])

@@ -194,7 +194,10 @@ async def on_not_allowed(request: Request, exc: Exception) -> Response:
 
 
 async def on_forbidden(request: Request, exc: Exception) -> Response:
-    return error_response(request, 403, "error.403")
+    """403 with the refusal's own words under the general line: which role may not do what,
+    and which roles may (the words the run page shows beside a disabled button)."""
+    problems = problem_rows([Problem(exc.msg)], language(request)) if isinstance(exc, Forbidden) else None
+    return error_response(request, 403, "error.403", problems)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

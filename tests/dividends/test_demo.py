@@ -46,6 +46,10 @@ def test_the_demo_runs_on_a_small_registry_and_pays_the_changed_households_by_mo
                        r"members and status of 1 January: ([\d,.]+) yuan\)", text)
     assert len(shown) == 4, text[-3000:]
     assert any(months != year for _, months, year in shown)  # proration changed what someone gets
+    listed = re.findall(r"event: (\S+) ", text)
+    assert [h for h, _, _ in shown] == listed == sorted(listed)  # the figures in the order of the events above them
+    # (here V0001 pays no household, so no batch fails; with the default registry it does)
+    assert ("→ follow-up batch 2" in text) == ("batch 2 bank result: 1 paid, 0 failed" in text)  # the follow-up's fate said
     assert "demo finished" in text
 
 

@@ -162,6 +162,8 @@ def test_the_native_cells_decline_what_is_not_plain() -> None:
                  b"a,b\n1\r2,3\n", b"a\n1\n", b'a,b\n"1\n2",3\n', b"a,b\n\n1,2\n"):
         assert linefacts.cells(text, ",", Limits()) is None, text
     assert linefacts.cells(b"a,b,c\n1,2,3\n", ",", Limits(columns=2)) is None
+    # a first line of many columns over lines of nothing: declined before any memory is taken
+    assert linefacts._linescan.cells(b"," * 199 + b"\n" * 10**6, ord(","), 10**6, 200) == "fewer bytes than cells"
     frame = linefacts.cells(b'h,i\r\n"",\r\n"a,b",' + b"x" * 20 + b"\r\n", ",", Limits())
     assert frame is not None and frame.rows() == [("h", "i"), ("", None), ("a,b", "x" * 20)]
     with pytest.raises(ValueError):

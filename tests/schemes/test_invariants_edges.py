@@ -305,3 +305,23 @@ def test_a_line_far_above_its_pool_widens_the_comparison() -> None:
     texts = [v.text("en") for v in invariants.within_one_fen(_split_of(_run(SPLIT), "dividend", lambda f: frame))]
     assert texts == ["[within_one_fen] step 'dividend': 1 line(s) are more than one fen from their exact share",
                      "[within_one_fen] step 'dividend': the split does not add up to its pool"]
+
+
+def test_a_village_without_claim_lines_owes_nothing_whatever_the_lines_order() -> None:
+    """A claim group's lines in 24 of 25 villages (V01 has none), in village order (one run) and
+    reversed (the general sum by village): V01 is paid nothing of nothing, which is sound."""
+    lines = pl.DataFrame({"vix": list(range(1, 25)), "level": [0] * 24, "claim": [0] * 24, "need": [100] * 24,
+                          "paid": [100] * 24}, schema=GROUP_SCHEMA)
+    for ordered in (lines, lines.reverse()):
+        assert invariants.groups_settled(_with_group(ordered)) == []  # type: ignore[arg-type]
+
+
+def test_a_later_level_paid_in_full_while_an_earlier_one_is_short_breaks_the_order() -> None:
+    """A priority group over 25 villages, 90 fen available in each: the first level asks 60 and
+    the second 40. Everywhere the first is paid in full and the second 30, but in V01 the first
+    gets 50 and the second all its 40: the order is broken there, though the sum is right."""
+    paid_first, paid_second = [50] + [60] * 24, [40] + [30] * 24
+    lines = pl.DataFrame({"vix": list(range(25)) * 2, "level": [0] * 25 + [1] * 25, "claim": [0] * 25 + [1] * 25,
+                          "need": [60] * 25 + [40] * 25, "paid": paid_first + paid_second}, schema=GROUP_SCHEMA)
+    assert [v.text("en") for v in invariants.groups_settled(_with_group(lines, 90, "priority"))] == [  # type: ignore[arg-type]
+        "[groups_settled] village V01, group 'claims': a later priority level is paid while an earlier one is not paid in full"]

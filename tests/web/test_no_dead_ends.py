@@ -232,3 +232,18 @@ async def test_an_approved_run_says_it_is_approved_already_and_offers_no_approva
                                                            "present": "21", "votes_for": "15"})
         assert again.status_code < 500
     assert (await Run.get(id=run_id)).state == "approved"
+
+
+async def test_a_role_refused_an_action_is_told_which_roles_may_do_it(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A forged POST (the run page shows no approve button to an accountant) got only the general
+    "您的角色不能进行此操作"; now the refusal's own words follow it, on the page and in JSON."""
+    from tests.web.flows import RESOLUTION, publicized
+
+    reg = registry_files(tmp_path)
+    async with browser(app, "acc1") as acc:
+        run_id = await publicized(acc, reg)
+        clock.advance(days=7)
+        page = await acc.post(f"/runs/{run_id}/approve", RESOLUTION)
+        assert page.status_code == 403 and "您的角色不能进行此操作" in page.text
+        assert "角色“会计”不能执行“审批”（可以执行的角色：村务监督委员会成员）" in page.text, page.text[-1500:]
+    assert (await Run.get(id=run_id)).state == "publicized"
