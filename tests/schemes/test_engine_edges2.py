@@ -253,3 +253,16 @@ def test_a_blank_unit_of_the_protected_minimum_is_refused_only_when_deductions_a
     assert "step(s) deductions read the households' members, which is blank for 1 household(s): H1" in text
     allocation = allocate(scheme, households, RETURNS, period=2024)  # type: ignore[arg-type]
     assert allocation.households["pay"].to_list() == [1_000, 1_000]
+
+
+def test_a_blank_unit_comes_with_the_other_problems_of_the_inputs_at_once() -> None:
+    households = pl.concat([_two_households("shares"), _two_households().slice(1, 1)])  # H2 twice
+    text = _refusal(_blanks_scheme("{id: pay, kind: pro_rata, percent: 50, weight: share}"), households).text("en")
+    assert text.startswith("2 problem(s) found:")
+    assert "duplicate household ids: H2" in text and "shares, which is blank for 1 household(s): H1" in text
+
+
+def test_a_village_without_households_has_no_units_to_refuse() -> None:
+    scheme = _blanks_scheme("{id: pay, kind: pro_rata, percent: 50, weight: share}")
+    allocation = allocate(scheme, _two_households().clear(), RETURNS, period=2024)  # type: ignore[arg-type]
+    assert allocation.accounts["amount_fen"].sum() == 100_000
