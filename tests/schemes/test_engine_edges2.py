@@ -266,3 +266,22 @@ def test_a_village_without_households_has_no_units_to_refuse() -> None:
     scheme = _blanks_scheme("{id: pay, kind: pro_rata, percent: 50, weight: share}")
     allocation = allocate(scheme, _two_households().clear(), RETURNS, period=2024)  # type: ignore[arg-type]
     assert allocation.accounts["amount_fen"].sum() == 100_000
+
+
+def test_blank_posts_and_birth_dates_name_their_first_20_households_in_the_rosters_order() -> None:
+    ids = [f"H{i:02d}" for i in range(30)]
+    households = households_frame([{"household_id": h, "status": "poor"} for h in ids])
+    posts = pl.DataFrame({"household_id": [h for h in ids for _ in (1, 2)], "person_name": ["a", "b"] * 30,
+                          "post_type": ["x"] * 60, "grade": ["1"] * 60, "months_served": [None] * 60},
+                         schema=POSTS_SCHEMA)
+    persons = pl.DataFrame({"household_id": ids, "birth_date": [None] * 30, "able_to_work": [True] * 30,
+                            "student": [False] * 30},
+                           schema={"household_id": pl.String, "birth_date": pl.Date, "able_to_work": pl.Boolean,
+                                   "student": pl.Boolean})
+    step = ("{id: pay, kind: post_subsidy, grades: {'1': 360}, on_shortfall: pro_rate},"
+            " {id: old, kind: per_unit, per: {persons: {age: {gte: 80}}}, amount: 10, on_shortfall: pro_rate}")
+    returns = pl.DataFrame({"village_id": ["V1"], "amount_fen": [100_000]})
+    text = _refusal(_blanks_scheme(step), households, returns, posts=posts, persons=persons).text("en")
+    first = ", ".join(ids[:20])
+    assert f"months_served, which is blank or invalid in 60 post(s), of households {first}\n" in text
+    assert text.endswith(f"birth_date, which is blank for 30 person(s), of households {first}")
