@@ -41,6 +41,7 @@ from schemes.steps import EVALUATORS
 from schemes.steps.adjustments import DEDUCTION_RESULT_COLUMNS, deductions
 from schemes.steps.context import RunContext, StepOutcome, rows_of
 from schemes.steps.groups import settle_group
+from schemes.steps.needs import MONTHS_PER_YEAR
 
 HOUSEHOLD_COLUMNS = {
     "household_id": pl.String, "village_id": pl.String, "status": pl.String,
@@ -418,15 +419,15 @@ def number_problems(scheme: Scheme, hh: pl.DataFrame, returns: pl.DataFrame, pos
 
 def _roster_blanks(readers: dict[str, list[str]], posts: pl.DataFrame | None,
                    persons: pl.DataFrame | None) -> Iterator[Problem]:
-    """The posts' cells a step reads that are blank (months served also negative), and the
+    """The posts' cells a step reads that are blank (months served also outside 0..12), and the
     persons' birth dates when a person filter reads the age."""
     for name, frame, kind in ((c, posts, "compute.blank_post") for c in _POST_FIELDS):
         if frame is None or name not in readers or name not in frame.columns:
             continue
         values = frame[name]
         bad = values.is_null()
-        if name == "months_served":
-            bad = bad | (values.cast(pl.Int64) < 0).fill_null(False)
+        if name == "months_served":  # 0..12, as the registry's posts reader has them
+            bad = bad | ~values.cast(pl.Int64).is_between(0, MONTHS_PER_YEAR).fill_null(True)
         if bad.any():
             households = frame["household_id"].cast(pl.String).filter(bad)
             yield Problem(Msg(kind, column=name, steps=readers[name], count=households.len(),
@@ -491,7 +492,7 @@ def _with_brought_forward(villages: pl.DataFrame, bf: pl.DataFrame) -> tuple[pl.
     unknown = frame.filter(~pl.col("village_id").is_in(villages["village_id"].implode()))["village_id"].unique().sort()
     if unknown.len():
         problems.append(Problem(Msg("compute.brought_forward_village", villages=unknown.head(20).to_list())))
-    if (frame["amount_fen"] < 0).any() or frame["village_id"].is_duplicated().any():
+    if (frame["amount_fen"] < 0).any() or frame["village_id"].is_duplicated().any() or frame["village_id"].null_count():
         problems.append(Problem(Msg("compute.brought_forward_rows")))
     joined = villages.drop("brought_forward_fen").join(frame.rename({"amount_fen": "brought_forward_fen"}),
                                                        on="village_id", how="left", maintain_order="left")

@@ -213,7 +213,7 @@ POSTS_SCHEMA = {"household_id": pl.String, "person_name": pl.String, "post_type"
 
 
 @pytest.mark.parametrize(("grade", "months", "column"), [("1", None, "months_served"), ("1", -1, "months_served"),
-                                                         (None, 6, "grade")])
+                                                         ("1", 13, "months_served"), (None, 6, "grade")])
 def test_a_post_without_months_or_grade_under_a_post_subsidy_is_refused(grade: str | None, months: int | None,
                                                                         column: str) -> None:
     step = "{id: pay, kind: post_subsidy, grades: {'1': 360}, on_shortfall: pro_rate}"
@@ -285,3 +285,10 @@ def test_blank_posts_and_birth_dates_name_their_first_20_households_in_the_roste
     first = ", ".join(ids[:20])
     assert f"months_served, which is blank or invalid in 60 post(s), of households {first}\n" in text
     assert text.endswith(f"birth_date, which is blank for 30 person(s), of households {first}")
+
+
+def test_an_amount_brought_forward_to_no_village_is_refused_not_dropped() -> None:
+    bf = pl.DataFrame({"village_id": ["V1", None], "amount_fen": [100, 500]})
+    text = _refusal(_blanks_scheme("{id: pay, kind: per_unit, per: household, amount: 10}"), _two_households(),
+                    extra=Extra(brought_forward=bf)).text("en")
+    assert "amounts brought forward must be one non-negative row per village" in text
