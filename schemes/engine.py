@@ -414,6 +414,7 @@ def number_problems(scheme: Scheme, hh: pl.DataFrame, returns: pl.DataFrame, pos
                                         count=over.len(), households=over.head(20).to_list())))
     problems.extend(_roster_blanks(readers, posts, persons))
     problems.extend(_amount_blanks(scheme, returns, extra))
+    problems.extend(_return_villages(returns))
     return problems
 
 
@@ -440,6 +441,19 @@ def _roster_blanks(readers: dict[str, list[str]], posts: pl.DataFrame | None,
             households = persons["household_id"].cast(pl.String).filter(values.is_null())
             yield Problem(Msg("compute.blank_person", column=column, steps=readers[field_name], count=households.len(),
                               households=households.unique(maintain_order=True).head(20).to_list()))
+
+
+def _return_villages(returns: pl.DataFrame) -> Iterator[Problem]:
+    """A return without a village, or two returns of one village (the registry's returns reader
+    refuses both; a direct caller's frame is checked here): the households would otherwise be
+    joined to every return of their village and paid once per row."""
+    ids = returns["village_id"].cast(pl.String)
+    if ids.null_count():
+        yield Problem(Msg("compute.return_no_village", count=ids.null_count()))
+    known = ids.drop_nulls()
+    if not ordered_distinct(known) and known.n_unique() != known.len():
+        yield Problem(Msg("compute.duplicate_returns",
+                          villages=known.filter(known.is_duplicated()).unique().sort().head(20).to_list()))
 
 
 def _amount_blanks(scheme: Scheme, returns: pl.DataFrame, extra: Extra) -> Iterator[Problem]:

@@ -292,3 +292,22 @@ def test_an_amount_brought_forward_to_no_village_is_refused_not_dropped() -> Non
     text = _refusal(_blanks_scheme("{id: pay, kind: per_unit, per: household, amount: 10}"), _two_households(),
                     extra=Extra(brought_forward=bf)).text("en")
     assert "amounts brought forward must be one non-negative row per village" in text
+
+
+def test_two_returns_of_one_village_or_a_return_without_a_village_are_refused() -> None:
+    """Households are joined to their village's return: two returns of one village would pay
+    every household of it once per return row (the registry's returns reader refuses both)."""
+    households = households_frame([{"household_id": "H1", "status": "poor", "members": 1},
+                                   {"household_id": "H2", "status": "poor", "members": 1}])
+    twice = pl.DataFrame({"village_id": ["V1", "V2", "V1", "V2"], "amount_fen": [10_000, 1, 5_000, 2]})
+    with pytest.raises(InputError) as caught:
+        allocate(parse_scheme(SCHEME, "edges.yaml"), households, twice, period=2024)
+    assert [p.msg.key for p in caught.value.problems] == ["compute.duplicate_returns"]
+    assert "villages with more than one return: V1, V2" in caught.value.text("en")
+    assert "以下村有多于一行收益：V1、V2" in caught.value.text("zh")
+    blank = pl.DataFrame({"village_id": ["V1", None], "amount_fen": [10_000, 5_000]},
+                         schema={"village_id": pl.String, "amount_fen": pl.Int64})
+    with pytest.raises(InputError) as caught:
+        allocate(parse_scheme(SCHEME, "edges.yaml"), households, blank, period=2024)
+    assert "a return has no village id (1 row(s))" in caught.value.text("en")
+    assert "有 1 行收益没有村编码" in caught.value.text("zh")
