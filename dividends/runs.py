@@ -55,7 +55,7 @@ from schemes.money import MoneyFormatError, format_yuan, parse_yuan
 from schemes.problems import InputError, Problem
 
 if TYPE_CHECKING:
-    from dividends.store.models import AssetReturn, Objection, RegistrySnapshot, Run, SchemeVersion
+    from dividends.store.models import AssetReturn, Objection, RegistrySnapshot, Run, SchemeVersion, Village
 
 ORDER = {"draft": 0, "computed": 1, "publicized": 2, "approved": 3, "paid": 4, "closed": 5}
 POSTED = ("approved", "paid", "closed")
@@ -123,15 +123,20 @@ async def _advance(run: Run, source: str, target: str, **values: object) -> None
 # --------------------------------------------------------------------------- create
 
 
-async def record_return(village_code: str, period: int, amount_yuan: str, actor: str, asset: str = "asset",
-                        note: str = "") -> AssetReturn:
+async def _village_and_amount(village_code: str, amount_yuan: str) -> tuple[Village, int]:
+    """The village of a return and its amount in fen, or the refusal naming what is wrong."""
     village = await store.village_by_code(village_code)
     if village is None:
         raise refuse("run.village_unknown", village=village_code)
     try:
-        amount = parse_yuan(amount_yuan)
+        return village, parse_yuan(amount_yuan)
     except MoneyFormatError:
         raise refuse("compute.amount_invalid", found=amount_yuan) from None
+
+
+async def record_return(village_code: str, period: int, amount_yuan: str, actor: str, asset: str = "asset",
+                        note: str = "") -> AssetReturn:
+    village, amount = await _village_and_amount(village_code, amount_yuan)
     async with transaction():
         row, created = await store.get_or_create_return(village, period, asset,
                                                         {"amount_fen": amount, "created_by": actor, "note": note})
@@ -157,13 +162,7 @@ async def return_blocker(asset_return_id: int) -> Msg | None:
 async def correct_return(village_code: str, period: int, asset: str, amount_yuan: str, actor: str,
                          reason: str) -> AssetReturn:
     """Correct a recorded return that no live run books; the audit trail keeps the old amount."""
-    village = await store.village_by_code(village_code)
-    if village is None:
-        raise refuse("run.village_unknown", village=village_code)
-    try:
-        amount = parse_yuan(amount_yuan)
-    except MoneyFormatError:
-        raise refuse("compute.amount_invalid", found=amount_yuan) from None
+    village, amount = await _village_and_amount(village_code, amount_yuan)
     if not reason.strip():
         raise refuse("return.reason_missing")
     async with transaction():
