@@ -242,18 +242,23 @@ def verify_pack(path: Path, name: str | None = None) -> PackVerification:
     name = name or str(path)
     archive = _open_pack(path, name)
     with archive:
+        problems: list[Problem] = [Problem(Msg("pack.bad_name", file=n)) for n in _unsafe_names(archive.namelist())]
+        if problems:  # a path outside the pack, or a name twice: nothing is read, nothing extracted
+            return PackVerification(False, tuple(problems))
         names = set(archive.namelist())
         manifest = _read_manifest(archive, names)
         if isinstance(manifest, Msg):
             return _fail(manifest)
         listed = manifest["files"]
-        for name in sorted(set(listed) - names):
-            return _fail(Msg("pack.file_missing", file=name))
-        for name in sorted(names - set(listed) - {"manifest.json"}):
-            return _fail(Msg("pack.file_extra", file=name))
-        for name, digest in sorted(listed.items()):
-            if sha256_bytes(archive.read(name)) != digest:
-                return _fail(Msg("pack.file_changed", file=name))
+        problems += [Problem(Msg("pack.file_missing", file=n)) for n in sorted(set(listed) - names)]
+        problems += [Problem(Msg("pack.file_extra", file=n)) for n in sorted(names - set(listed) - {"manifest.json"})]
+        problems += [Problem(Msg("pack.file_changed", file=n)) for n, digest in sorted(listed.items())
+                     if n in names and sha256_bytes(archive.read(n)) != digest]
+        problems += [Problem(Msg("pack.file_required", file=n)) for n in REQUIRED if n not in names and n not in listed]
+        if problems:  # every file that is missing, extra or changed, at once
+            return PackVerification(False, tuple(problems))
+        if "computation/manifest.json" not in names:
+            return _fail(Msg("pack.file_required", file="computation/manifest.json"))
         with tempfile.TemporaryDirectory(prefix="verify-pack-") as tmp:
             archive.extractall(tmp, members=[n for n in names if n.startswith("computation/")])
             bundle = verify_bundle(Path(tmp) / "computation")
@@ -261,10 +266,97 @@ def verify_pack(path: Path, name: str | None = None) -> PackVerification:
                 return PackVerification(False, bundle.problems)
             policy_problems = _policy_checks(archive, manifest, names, bundle.computation)
             computed = pl.read_csv(Path(tmp) / "computation" / "allocations.csv", infer_schema=False)
-        problems = policy_problems + _cross_checks(archive, manifest, computed)
+            computation_manifest = json.loads((Path(tmp) / "computation" / "manifest.json").read_text(encoding="utf-8"))
+        try:
+            problems = _facts_agree(archive, manifest, computation_manifest) + policy_problems \
+                + _cross_checks(archive, manifest, computed)
+        except _Damaged as damaged:
+            if damaged.detail == "missing":
+                return _fail(Msg("pack.file_required", file=damaged.file))
+            return _fail(Msg("pack.file_damaged", file=damaged.file, detail=damaged.detail))
     if problems:
         return PackVerification(False, tuple(problems))
     return PackVerification(True, (), manifest["run"], manifest["village"], manifest["period"])
+
+
+REQUIRED = ("run/allocation_lines.csv", "run/approvals.json", "ledger/entries.csv", "ledger/postings.csv",
+            "bank/items.csv")
+"""The files every audit pack holds, whatever its format (``computation/`` is checked as a bundle)."""
+
+
+class _Damaged(Exception):
+    """A file of the pack that cannot be read as what it must be (its name and the reader's words)."""
+
+    def __init__(self, file: str, detail: str) -> None:
+        super().__init__(file, detail)
+        self.file, self.detail = file, detail
+
+
+def _unsafe_names(names: list[str]) -> list[str]:
+    r"""The names a pack never holds: absolute, with a drive or a backslash, with an empty, ``.``
+    or ``..`` part (a path outside the pack's directory once extracted), or a name twice.
+
+    >>> _unsafe_names(["manifest.json", "computation/../../x", "/etc/passwd", "a\\b", "a/./b", "c:x", "x", "x"])
+    ['/etc/passwd', 'a/./b', 'a\\b', 'c:x', 'computation/../../x', 'x']
+    """
+    seen: set[str] = set()
+    bad: set[str] = set()
+    for name in names:
+        parts = name.rstrip("/").split("/")
+        if name.startswith("/") or "\\" in name or ":" in parts[0] or any(p in ("", ".", "..") for p in parts) \
+                or name in seen:
+            bad.add(name)
+        seen.add(name)
+    return sorted(bad)
+
+
+def _read_csv(archive: zipfile.ZipFile, name: str, schema: dict[str, Any], **options: Any) -> pl.DataFrame:
+    """A CSV of the pack as a frame of ``schema``; a file that is not such a CSV is :class:`_Damaged`."""
+    if name not in archive.namelist():
+        raise _Damaged(name, "missing")
+    try:
+        frame = restore_frame(pl.read_csv(io.BytesIO(archive.read(name)), schema_overrides=schema, **options))
+    except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
+        raise _Damaged(name, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
+    absent = [c for c in schema if c not in frame.columns]
+    if absent:
+        raise _Damaged(name, "no column " + ", ".join(absent))
+    return frame
+
+
+def _read_json(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
+    try:
+        value = json.loads(archive.read(name).decode("utf-8"))
+    except KeyError:
+        raise _Damaged(name, "missing") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Damaged(name, str(exc).splitlines()[0][:200]) from None
+    if not isinstance(value, dict):
+        raise _Damaged(name, "not a JSON object")
+    return value
+
+
+def _facts_agree(archive: zipfile.ZipFile, manifest: dict[str, Any], computation: dict[str, Any]) -> list[Problem]:
+    """The run the manifest names is the run the other files are about: its number, village,
+    period and state as ``run/approvals.json`` records them, its period and content hash as the
+    recomputed computation has them (a manifest edited to another run or period, or a content
+    hash rewritten with the resolution, is found here)."""
+    approvals = _read_json(archive, "run/approvals.json")
+    problems: list[Problem] = []
+
+    def differs(field: str, found: object, source: str, expected: object) -> None:
+        if found != expected:
+            problems.append(Problem(Msg("pack.fact_differs", field=field, found=str(found), source=source,
+                                        expected=str(expected))))
+
+    for key in ("run", "village", "period", "state"):
+        if key in approvals:
+            differs(key, manifest.get(key), "run/approvals.json", approvals[key])
+    parameters = computation.get("parameters") if isinstance(computation.get("parameters"), dict) else {}
+    differs("period", manifest.get("period"), "computation/manifest.json", parameters.get("period"))
+    if approvals.get("kind") != "reversal":
+        differs("content_hash", manifest.get("content_hash"), "computation/manifest.json", computation.get("content_hash"))
+    return problems
 
 
 def _policy_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], names: set[str], computation: Any) -> list[Problem]:
@@ -310,23 +402,23 @@ def _head_agrees(manifest: dict[str, Any], entries: list[ledger.Entry]) -> list[
 
 def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
-    stored = restore_frame(pl.read_csv(io.BytesIO(archive.read("run/allocation_lines.csv")), schema_overrides={
-        "recipient_id": pl.String, "recipient_kind": pl.String, "amount_fen": pl.Int64}))
+    stored = _read_csv(archive, "run/allocation_lines.csv", {
+        "recipient_id": pl.String, "recipient_kind": pl.String, "amount_fen": pl.Int64})
     mine = stored.select("recipient_kind", "recipient_id", "amount_fen").sort("recipient_kind", "recipient_id")
     theirs = computed.select("recipient_kind", "recipient_id", pl.col("amount_fen").cast(pl.Int64)).sort(
         "recipient_kind", "recipient_id")
-    approvals = json.loads(archive.read("run/approvals.json"))
-    if approvals["kind"] != "reversal" and not mine.equals(theirs):
+    approvals = _read_json(archive, "run/approvals.json")
+    if approvals.get("kind") != "reversal" and not mine.equals(theirs):
         diff = mine.join(theirs, on=["recipient_kind", "recipient_id"], how="full", suffix="_computed", coalesce=True) \
             .filter(pl.col("amount_fen").ne_missing(pl.col("amount_fen_computed")))
         first = diff.row(0, named=True) if diff.height else {}
         problems.append(Problem(Msg("pack.lines_differ", detail=f"{first.get('recipient_id')}: {first.get('amount_fen')} "
                                                                 f"vs {first.get('amount_fen_computed')}")))
-    entries_frame = restore_frame(pl.read_csv(io.BytesIO(archive.read("ledger/entries.csv")), schema_overrides={
+    entries_frame = _read_csv(archive, "ledger/entries.csv", {
         "run_id": pl.String, "seq": pl.Int64, "on": pl.Date, "ref": pl.String, "narration": pl.String,
-        "village_id": pl.String, "kind": pl.String, "prev_hash": pl.String, "hash": pl.String}))
-    postings = restore_frame(pl.read_csv(io.BytesIO(archive.read("ledger/postings.csv")), schema_overrides={
-        "village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64}))
+        "village_id": pl.String, "kind": pl.String, "prev_hash": pl.String, "hash": pl.String})
+    postings = _read_csv(archive, "ledger/postings.csv", {
+        "village_id": pl.String, "seq": pl.Int64, "account": pl.String, "amount_fen": pl.Int64})
     entries = [e for es in ledger.entries_from_rows(entries_frame, postings).values() for e in es]
     for check in (ledger.hashes, ledger.balanced, ledger.amounts_are_integers):
         for error in check(manifest["village"], entries):
@@ -342,9 +434,9 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
             got = entry.postings.filter(pl.col("account").str.starts_with("Liabilities:Payable:"))
             if not got.sort("account").equals(expected.sort("account")):
                 problems.append(Problem(Msg("pack.accrual", detail="household payables")))
-    items = restore_frame(pl.read_csv(io.BytesIO(archive.read("bank/items.csv")), schema_overrides={
+    items = _read_csv(archive, "bank/items.csv", {
         "household_id": pl.String, "amount_fen": pl.Int64, "status": pl.String, "batch": pl.Int64,
-        "bank_ref": pl.String, "reason": pl.String}))
+        "bank_ref": pl.String, "reason": pl.String})
     paid = items.filter(pl.col("status") == "paid")
     settled = pl.concat([e.postings for e in entries if e.kind == "settlement"] or
                         [pl.DataFrame(schema=ledger.POSTINGS_SCHEMA)])
@@ -354,7 +446,9 @@ def _cross_checks(archive: zipfile.ZipFile, manifest: dict[str, Any], computed: 
                                                               f"vs {paid['amount_fen'].sum()}")))
     for batch, group in items.filter(pl.col("batch").is_not_null()).group_by("batch", maintain_order=True):
         name = f"bank/batch-{batch[0]}.csv"
-        text = archive.read(name).decode("utf-8-sig")
+        if name not in archive.namelist():
+            raise _Damaged(name, "missing")  # shown as the file the pack lacks
+        text = archive.read(name).decode("utf-8-sig", errors="replace")
         if not all(str(h) in text for h in group["household_id"].to_list()):
             problems.append(Problem(Msg("pack.bank_file", file=name)))
     problems += _decision_checks(archive, manifest, approvals)

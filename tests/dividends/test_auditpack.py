@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -126,3 +127,111 @@ async def test_a_pack_records_the_ledger_head(paid_pack: Path) -> None:
                 z.writestr(n, data)
         result = verify_pack(out)
         assert not result.ok and message in " ".join(p.text("en") for p in result.problems), (value, result.problems)
+
+
+def _repack(pack: Path, files: dict[str, bytes], *, extra: tuple[tuple[str, bytes], ...] = ()) -> Path:
+    """The pack with these files, its manifest's hashes made to agree (a tamperer's careful edit)."""
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"] = {n: sha256_bytes(d) for n, d in sorted(files.items()) if n != "manifest.json"}
+    out = pack.with_name("tampered.zip")
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("manifest.json", json.dumps(manifest))
+        for n, data in files.items():
+            if n != "manifest.json":
+                z.writestr(n, data)
+        with warnings.catch_warnings():  # zipfile warns of a name written twice: that is the point
+            warnings.simplefilter("ignore", UserWarning)
+            for n, data in extra:
+                z.writestr(n, data)
+    return out
+
+
+def _files(pack: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(pack) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+@pytest.mark.parametrize("name", ["run/allocation_lines.csv", "run/approvals.json", "ledger/entries.csv",
+                                  "ledger/postings.csv", "bank/items.csv", "bank/batch-1.csv",
+                                  "computation/manifest.json"])
+async def test_a_required_file_dropped_with_the_manifest_rewritten_is_named_not_an_internal_error(
+        paid_pack: Path, name: str) -> None:
+    files = _files(paid_pack)
+    del files[name]
+    result = verify_pack(_repack(paid_pack, files))
+    assert not result.ok
+    assert [p.text("en") for p in result.problems] == [f"the pack lacks {name}, which every audit pack holds"]
+    assert [p.text("zh") for p in result.problems] == [f"审计包缺少文件 {name}（每个审计包都必须有）"]
+
+
+@pytest.mark.parametrize("name", ["run/allocation_lines.csv", "ledger/entries.csv", "bank/items.csv", "run/approvals.json"])
+async def test_a_required_file_that_is_not_what_it_must_be_is_named(paid_pack: Path, name: str) -> None:
+    files = _files(paid_pack)
+    files[name] = b"\x00\xff binary" if name.endswith(".csv") else b"[1, 2]"
+    result = verify_pack(_repack(paid_pack, files))
+    assert not result.ok
+    assert any(p.text("en").startswith(f"{name} in the pack cannot be read") for p in result.problems), \
+        [p.text("en") for p in result.problems]
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("period", 2023, "the pack's manifest says period is 2023, but run/approvals.json says 2024"),
+    ("run", 2, "the pack's manifest says run is 2, but run/approvals.json says 1"),
+    ("state", "draft", "the pack's manifest says state is draft, but run/approvals.json says closed"),
+    ("village", "V0002", "the pack's manifest says village is V0002, but run/approvals.json says V0001"),
+])
+async def test_a_manifest_naming_another_run_period_or_state_is_refused(paid_pack: Path, key: str, value: object,
+                                                                        expected: str) -> None:
+    files = _files(paid_pack)
+    manifest = json.loads(files["manifest.json"])
+    manifest[key] = value
+    files["manifest.json"] = json.dumps(manifest).encode()
+    result = verify_pack(_repack(paid_pack, files))
+    assert not result.ok
+    assert expected in [p.text("en") for p in result.problems]
+
+
+async def test_a_content_hash_rewritten_with_the_resolution_is_refused(paid_pack: Path) -> None:
+    files = _files(paid_pack)
+    manifest = json.loads(files["manifest.json"])
+    real = manifest["content_hash"]
+    manifest["content_hash"] = "1" * 64
+    files["manifest.json"] = json.dumps(manifest).encode()
+    resolution = json.loads(files["run/resolution.json"])
+    resolution["content_hash"] = "1" * 64
+    files["run/resolution.json"] = json.dumps(resolution).encode()
+    result = verify_pack(_repack(paid_pack, files))
+    assert [p.text("en") for p in result.problems] == [
+        f"the pack's manifest says content_hash is {'1' * 64}, but computation/manifest.json says {real}"]
+
+
+@pytest.mark.parametrize("bad", ["../x", "computation/../../x", "/tmp/x", "computation\\..\\x",
+                                 "computation/inputs/x/../households.csv", "computation/allocations.csv"])
+async def test_a_name_outside_the_pack_or_twice_is_refused_before_anything_is_extracted(
+        paid_pack: Path, bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    extracted: list[object] = []
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", lambda *a, **k: extracted.append(a))
+    files = _files(paid_pack)  # the bad name is added after the real files (a second copy of a real one)
+    out = _repack(paid_pack, files, extra=((bad, b"evil"),))
+    result = verify_pack(out)
+    assert not result.ok and not extracted
+    assert [p.text("en").split(":")[0] for p in result.problems] == [f"the pack holds a file named {bad}"]
+    assert "未解压任何文件" in result.problems[0].text("zh")
+
+
+async def test_every_changed_missing_and_extra_file_is_listed_at_once(paid_pack: Path) -> None:
+    files = _files(paid_pack)
+    out = paid_pack.with_name("tampered.zip")
+    with zipfile.ZipFile(out, "w") as z:
+        for n, data in files.items():
+            if n in ("bank/items.csv", "bank/result-1-1.csv"):
+                z.writestr(n, data + b"x")
+            elif n != "ledger/run.beancount":
+                z.writestr(n, data)
+        z.writestr("notes.txt", b"hello")
+    assert sorted(p.text("en") for p in verify_pack(out).problems) == [
+        "bank/items.csv in the pack does not match the manifest's sha256",
+        "bank/result-1-1.csv in the pack does not match the manifest's sha256",
+        "the pack holds notes.txt, which its manifest does not list",
+        "the pack lacks ledger/run.beancount, which its manifest lists",
+    ]
