@@ -263,12 +263,28 @@ class StagedBundle:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
+def _staging_next_to(out: Path) -> Path:
+    """A new hidden directory beside ``out`` (its parents made), or the located refusal of a
+    place no directory can be written (a parent that is a file, read-only, ``/proc``)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        file = next((a for a in out.parents if a.exists()), None)
+        if file is not None and not file.is_dir():
+            raise InputError([Problem(Msg("output.not_dir", path=str(file)))]) from None
+        raise InputError([Problem(Msg("output.unwritable", path=str(out),
+                                      reason=exc.strerror or type(exc).__name__))]) from None
+
+
 def stage_bundle(c: Computation, out: Path, *, overwrite: bool = False,
                  early: EarlyBundle | None = None) -> StagedBundle:
     """The whole bundle of ``c`` written into a hidden staging directory next to ``out``
     (refused, as :func:`write_bundle`, where a non-empty directory may not be replaced); the
     caller commits or discards it. A failure removes it."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError([Problem(Msg("output.not_dir", path=str(out)))])
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError([Problem(Msg("output.exists", path=str(out)))])
     # the canonical input frames are rendered and hashed on a second thread (started early, or
@@ -280,8 +296,7 @@ def stage_bundle(c: Computation, out: Path, *, overwrite: bool = False,
         frames = worker.submit(early.frames if early is not None else frame_hashes, c)
         staged = early.staged.take(copy_names(c.inputs.files()), out) if early is not None else None
         if staged is None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            staging, hashes = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent)), {}
+            staging, hashes = _staging_next_to(out), {}
         else:  # the input files were copied and hashed into it while computing
             staging, hashes = staged[0], dict(staged[1])
         try:

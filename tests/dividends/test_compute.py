@@ -313,3 +313,21 @@ def _with_unknown_village(files: SampleFiles, tmp_path: Path) -> Path:
     returns = tmp_path / "returns.csv"
     returns.write_text(files.returns.read_text(encoding="utf-8") + "V0099,10.00\n", encoding="utf-8")
     return returns
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("a-file", "{tmp}/a-file is a file, not a directory: --out names the directory the results are written to"),
+    ("a-file/out", "{tmp}/a-file is a file, not a directory: --out names the directory the results are written to"),
+    ("/proc/out", "the output directory /proc/out cannot be written (No such file or directory); "
+                  "choose a directory you may write to"),
+])
+def test_an_output_directory_that_cannot_be_written_is_named_not_an_internal_error(
+        tmp_path: Path, where: str, expected: str) -> None:
+    files = sample_files(tmp_path / "in", households=5, villages=1, seed=1)
+    (tmp_path / "a-file").write_text("x")
+    out = where if where.startswith("/") else str(tmp_path / where)
+    result = run_cli("compute", "--scheme", "shareholding", "--registry", files.households, "--members", files.members,
+                     "--posts", files.posts, "--amount", "1000", "--period", "2024", "--out", out)
+    assert result.returncode == 2, result.stderr
+    assert expected.format(tmp=tmp_path) in " ".join(result.stderr.split())
+    assert (tmp_path / "a-file").read_text() == "x" and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
