@@ -338,11 +338,48 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         raise InputError([Problem(Msg("verify.no_manifest", path=str(directory)))])
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
         if manifest.get("format") != FORMAT:
             raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT!r}")
+        shape = _manifest_shape(manifest)
+        if shape is not None:
+            raise ValueError(shape)
         return manifest
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError([Problem(Msg("verify.bad_manifest", detail=str(exc)), file=str(path))]) from None
+
+
+def _manifest_shape(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a computation manifest's shape (in the manifest's own words), or None:
+    ``inputs`` and ``outputs`` map plain names inside the directory to sha256 texts (never a path
+    outside it), ``parameters`` holds the period and the reference date.
+
+    >>> _manifest_shape({"inputs": {"inputs/../../etc/passwd": "x"}, "outputs": {}, "parameters": {}})
+    "'inputs' names inputs/../../etc/passwd, which is not a file inside the directory"
+    """
+    for key in ("inputs", "outputs"):
+        files = manifest.get(key)
+        if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+            return f"'{key}' must map file names to sha256 texts"
+        for name in files:
+            parts = name.split("/")
+            if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in parts) \
+                    or (key == "inputs" and (len(parts) != 2 or parts[0] != "inputs")):
+                return f"'{key}' names {name}, which is not a file inside the directory"
+    stems = [Path(name).stem for name in manifest["inputs"]]
+    if "scheme" not in stems or "households" not in stems:
+        return "'inputs' must name the scheme and the households file"
+    parameters = manifest.get("parameters")
+    if not isinstance(parameters, dict):
+        return "'parameters' is missing or not an object"
+    if not isinstance(parameters.get("period"), int) or isinstance(parameters.get("period"), bool):
+        return "'parameters.period' is missing or not a whole number"
+    try:
+        date.fromisoformat(str(parameters.get("reference_date")))
+    except ValueError:
+        return "'parameters.reference_date' is missing or not a date (YYYY-MM-DD)"
+    return None
 
 
 def inputs_from_manifest(directory: Path, manifest: dict[str, Any]) -> Inputs:

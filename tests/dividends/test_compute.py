@@ -331,3 +331,31 @@ def test_an_output_directory_that_cannot_be_written_is_named_not_an_internal_err
     assert result.returncode == 2, result.stderr
     assert expected.format(tmp=tmp_path) in " ".join(result.stderr.split())
     assert (tmp_path / "a-file").read_text() == "x" and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda m: m.pop("inputs"), "'inputs' must map file names to sha256 texts"),
+    (lambda m: m["inputs"].update({"inputs/../../../etc/passwd": "x"}),
+     "'inputs' names inputs/../../../etc/passwd, which is not a file inside the directory"),
+    (lambda m: m["outputs"].update({"/etc/passwd": "x"}), "'outputs' names /etc/passwd, which is not a file inside the directory"),
+    (lambda m: m["parameters"].update(period="2024"), "'parameters.period' is missing or not a whole number"),
+    (lambda m: m.update(parameters={}), "'parameters.period' is missing or not a whole number"),
+    (lambda m: m["parameters"].update(reference_date="yesterday"),
+     "'parameters.reference_date' is missing or not a date (YYYY-MM-DD)"),
+    (lambda m: [m["inputs"].pop(k) for k in list(m["inputs"]) if k.endswith("scheme.yaml")],
+     "'inputs' must name the scheme and the households file"),
+])
+def test_a_bundle_manifest_of_the_wrong_shape_is_a_located_refusal_not_an_internal_error(
+        files: SampleFiles, tmp_path: Path, edit, expected) -> None:  # type: ignore[no-untyped-def]
+    copy = tmp_path / "bundle"
+    made = run_cli("compute", "--scheme", "shareholding", "--registry", files.households, "--members", files.members,
+                   "--posts", files.posts, "--returns", files.returns, "--period", "2024", "--out", copy)
+    assert made.returncode == 0, made.stderr
+    manifest = json.loads((copy / "manifest.json").read_text())
+    edit(manifest)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = run_cli("verify", copy)
+    assert result.returncode == 2, result.stderr
+    assert f"manifest.json cannot be read: {expected}" in " ".join(result.stderr.split())
+    (copy / "manifest.json").write_text("[1]")
+    assert "manifest.json cannot be read: not a JSON object" in " ".join(run_cli("verify", copy).stderr.split())
