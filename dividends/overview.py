@@ -511,7 +511,7 @@ async def verify_village(village: Village, lang: str, run_ids: Sequence[int] | N
     auditor would verify a downloaded one (:mod:`dividends.auditpack`)."""
     entries = await ledger_store.entries_by_village([village.code])
     heads = await ledger_store.heads([village.code])
-    errors = tuple(e.text(lang) for e in ledger.verify(entries, heads))
+    errors = tuple(e.text(lang) for e in ledger.verify(entries, heads, every_head=True))
     checks = []
     for run_id, state in await county_store.computed_runs(village, run_ids):
         result = await verify_run_pack(run_id)

@@ -434,7 +434,7 @@ def ledger_verify(village: Annotated[Optional[list[str]], typer.Option("--villag
         if village:
             anchor = checkpoint.Checkpoint(anchor.created_at, {v: h for v, h in anchor.heads.items() if v in village})
     entries, heads = as_user(user, password_stdin, lambda actor: reading.ledgers(actor, village))
-    errors = ledger.verify(entries, heads)
+    errors = ledger.verify(entries, heads, every_head=True)
     if anchor is not None:
         errors += checkpoint.verify_against(entries, anchor)
     if errors:
@@ -488,7 +488,7 @@ def ledger_checkpoint(out_file: Annotated[Path, typer.Option("--out", help="the 
 
     key = _checkpoint_key()
     entries, heads = as_user(user, password_stdin, reading.checkpoint_ledgers)
-    errors = ledger.verify(entries, heads)
+    errors = ledger.verify(entries, heads, every_head=True)
     if errors:
         # a checkpoint of a broken ledger would anchor the damage: refuse it
         out.print(text("cli.ledger.bad"), style="red")

@@ -176,13 +176,16 @@ CHECKS: tuple[Check, ...] = (*ENTRY_CHECKS, hashes, chain_links)
 
 
 def verify(entries_by_village: Mapping[str, Sequence[Entry]],
-           heads: Mapping[str, ChainHead] | None = None) -> list[LedgerError]:
+           heads: Mapping[str, ChainHead] | None = None, *, every_head: bool = False) -> list[LedgerError]:
     """Run every check on every village's chain (villages in sorted order); ``[]`` means sound.
 
     ``heads`` (optional) are the chain heads recorded when entries were posted; with them,
-    deleting the last entries or rewriting a chain is detected too.
+    deleting the last entries or rewriting a chain is detected too. ``every_head``: they are
+    every head the books hold for these villages (read from the database), so a village with
+    entries and no head lost its head row.
     """
     errors: list[LedgerError] = []
+    recorded = heads is not None and every_head
     heads = heads or {}
     for village_id in sorted(set(entries_by_village) | set(heads)):
         entries = entries_by_village.get(village_id, ())
@@ -190,6 +193,9 @@ def verify(entries_by_village: Mapping[str, Sequence[Entry]],
             errors.extend(check(village_id, entries))
         if village_id in heads:
             errors.extend(head(village_id, entries, heads[village_id]))
+        elif recorded and entries:  # every posting records the head: its row was deleted
+            errors.append(LedgerError(village_id, entries[-1].seq, "head", Msg(
+                "ledger.head_unrecorded", village=village_id, count=len(entries), last=entries[-1].seq)))
     return errors
 
 

@@ -69,7 +69,7 @@ async def check_restorable(actor: Actor, backup: str) -> Restorable:
     if missing:
         raise refuse("backup.migrations_behind", names=", ".join(missing))
     entries = await ledger_store.entries_by_village()
-    errors = ledger.verify(entries, await ledger_store.heads())
+    errors = ledger.verify(entries, await ledger_store.heads(), every_head=True)
     if errors:
         raise refuse("backup.ledger_bad", errors="; ".join(e.text() for e in errors[:5]))
     async with transactions.transaction():

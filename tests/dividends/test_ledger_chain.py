@@ -198,6 +198,21 @@ def test_deleting_the_last_entry_is_caught_only_against_a_recorded_head(ledger: 
     assert codes(verify(tampered(ledger, []), heads=heads)) == [(None, "head")]
 
 
+def test_a_deleted_head_is_caught_when_heads_are_read_from_the_books(ledger: Ledger) -> None:
+    """Every posting records its village's head: entries without one mean the head row was
+    deleted (after which deleting the last entries would go unnoticed)."""
+    shortened = tampered(ledger, ledger[V][:-1])
+    others = {v: ChainHead(es[-1].seq, es[-1].hash) for v, es in ledger.items() if v != V and es}
+    assert verify(shortened, heads=others) == []  # heads of some villages only (as a caller may pass)
+    errors = verify(shortened, heads=others, every_head=True)
+    assert codes(errors) == [(len(ledger[V]) - 1, "head")]
+    assert errors[0].msg.text("en") == (f"village {V} has {len(ledger[V]) - 1} entries (the last #{len(ledger[V]) - 1}) "
+                                        "but no recorded chain head: the head was deleted, so entries removed "
+                                        "from the end would go unnoticed")
+    assert "没有记录的链头" in errors[0].msg.text("zh")
+    assert verify(shortened) == []  # no heads given (a pack's extract, a list of entries): nothing to compare
+
+
 def test_an_edit_with_every_later_hash_recomputed_is_caught_only_against_a_recorded_head(ledger: Ledger) -> None:
     heads = {V: ChainHead(ledger[V][-1].seq, ledger[V][-1].hash)}
     rewritten = chain([e.draft for e in [ledger[V][0], EDITS["narration"](ledger[V][1]), *ledger[V][2:]]], None)
