@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_VERSION 3
+#define SCAN_VERSION 4
 #define MAX_NEEDLES 64
 
 typedef struct {
@@ -287,13 +287,15 @@ done:
 
 
 /* ------------------------------------------------------------------------------------------
- * cells(data, separator, lines, max_columns) -> list[tuple[capsule, capsule]] | str
+ * cells(data, separator, max_columns[, estimate]) -> list[tuple[capsule, capsule]] | str
  *
  * The cells of a CSV file whose every line has as many cells as its first line, as one Arrow
  * string-view column ("vu", Arrow C data interface, handed over as the PyCapsule pair polars
  * takes: pl.Series(obj) with obj.__arrow_c_array__) per position, one row per line, the first
- * line included; declined beyond `max_columns` columns. `lines` is the number of lines (the text's "\n" count, plus one when it does
- * not end with one). The bytes are not checked for UTF-8 or NUL here: the caller uses the
+ * line included; declined beyond `max_columns` columns. The lines are counted as they are
+ * parsed (the "\n" count, plus one when the text does not end with one): the columns' arrays
+ * are set aside for an estimate from the first MiB (`estimate` bytes: the tests make it
+ * small) and grown when it is short. The bytes are not checked for UTF-8 or NUL here: the caller uses the
  * result only for a text scan() took.
  * Only the plainest form is taken, and anything else declines (a str: the caller uses
  * polars' parser): a cell is either unquoted (no double quote in it) or a whole quoted cell
@@ -328,6 +330,7 @@ typedef struct {
     int64_t *sizes;     /* the one variadic buffer size: the data's length */
     size_t data_len, data_cap;
     int64_t nulls;
+    int64_t rows_cap;   /* rows the validity and views have room for */
     const void *buffers[4];
 } Column;
 
@@ -382,17 +385,21 @@ static int put_cell(Column *c, int64_t row, const unsigned char *p, size_t from,
     size_t len = to - from;
     uint8_t *view = c->views + (size_t)row * 16;
     if (len == 0 && !quoted) {
+        memset(view, 0, 16); /* (the arrays grow by realloc: a null's view is not zero by itself) */
         c->validity[row / 8] &= (uint8_t)~(1u << (row % 8));
         c->nulls++;
         return 0;
     }
     if (len > INT32_MAX) return -1;
     int32_t n32 = (int32_t)len;
-    memcpy(view, &n32, 4);
-    if (len <= 12) {
-        memcpy(view + 4, p + from, len);
+    if (len <= 12) { /* inline, zero-padded (the views are malloc'd, not zeroed) */
+        uint8_t inline_view[16] = {0};
+        memcpy(inline_view, &n32, 4);
+        memcpy(inline_view + 4, p + from, len);
+        memcpy(view, inline_view, 16);
         return 0;
     }
+    memcpy(view, &n32, 4);
     if (c->data_len + len > (size_t)INT32_MAX) return -1; /* offsets are int32 */
     if (c->data_len + len > c->data_cap) {
         size_t cap = c->data_cap ? c->data_cap : 1 << 16;
@@ -411,12 +418,35 @@ static int put_cell(Column *c, int64_t row, const unsigned char *p, size_t from,
     return 0;
 }
 
-/* Parse every line into cols; returns NULL or why it declines. */
+/* Room for `rows` rows in column c (rows > c->rows_cap); -1 when out of memory. */
+static int column_grow(Column *c, int64_t rows) {
+    size_t old_bitmap = ((size_t)c->rows_cap + 7) / 8, bitmap = ((size_t)rows + 7) / 8;
+    uint8_t *validity = realloc(c->validity, bitmap);
+    if (validity == NULL) return -1;
+    c->validity = validity;
+    if (bitmap > old_bitmap) memset(validity + old_bitmap, 0xFF, bitmap - old_bitmap);
+    uint8_t *views = realloc(c->views, (size_t)rows * 16); /* (every view is written by put_cell) */
+    if (views == NULL) return -1;
+    c->views = views;
+    c->rows_cap = rows;
+    return 0;
+}
+
+/* Parse every line into cols (with room for `cap` rows each, at most `most` rows in all);
+ * *nrows gets the lines parsed. Returns NULL or why it declines. */
 static const char *parse_cells(const unsigned char *p, size_t n, unsigned char sep, Column **cols,
-                               int64_t ncols, int64_t nlines) {
+                               int64_t ncols, int64_t cap, int64_t most, int64_t *nrows) {
     size_t i = 0;
-    for (int64_t row = 0; row < nlines; row++) {
-        if (i >= n) return "fewer lines than given";
+    int64_t row = 0;
+    for (; i < n; row++) {
+        if (row >= most) return "more lines than the bytes allow";
+        if (row >= cap) {
+            int64_t more = cap + cap / 2 + 1;
+            if (more > most) more = most;
+            for (int64_t col = 0; col < ncols; col++)
+                if (column_grow(cols[col], more) < 0) return "out of memory";
+            cap = more;
+        }
         for (int64_t col = 0; col < ncols; col++) {
             int last = col == ncols - 1;
             size_t from, to, next;
@@ -449,7 +479,7 @@ static const char *parse_cells(const unsigned char *p, size_t n, unsigned char s
             if (put_cell(cols[col], row, p, from, to, quoted) < 0) return "out of memory";
         }
     }
-    if (i < n) return "more lines than scanned";
+    *nrows = row;
     return NULL;
 }
 
@@ -457,13 +487,13 @@ static PyObject *cells(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer data;
     int sep;
-    long long ncols = 1, nlines, max_columns;
-    if (!PyArg_ParseTuple(args, "y*iLL", &data, &sep, &nlines, &max_columns)) return NULL;
+    long long ncols = 1, nlines = 0, max_columns, estimate = 1 << 20;
+    if (!PyArg_ParseTuple(args, "y*iL|L", &data, &sep, &max_columns, &estimate)) return NULL;
     PyObject *result = NULL;
     Column **cols = NULL;
     const char *declined = NULL;
-    if (sep < 1 || sep > 127 || sep == '\n' || sep == '\r' || sep == '"' || nlines < 1 || nlines > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "bad separator or line count");
+    if (sep < 1 || sep > 127 || sep == '\n' || sep == '\r' || sep == '"' || estimate < 1) {
+        PyErr_SetString(PyExc_ValueError, "bad separator or estimate");
         goto done;
     }
     {   /* the first line's cells: separators outside quotes, + 1 */
@@ -478,27 +508,42 @@ static PyObject *cells(PyObject *self, PyObject *args) {
         result = PyUnicode_FromString("too many columns");
         goto done;
     }
-    /* every line of a file this parse takes holds ncols - 1 separators and, but the last, a
-     * line break: fewer bytes cannot be such a file (and no memory is set aside for it) */
-    if ((unsigned long long)nlines * (unsigned long long)ncols - 1 > (unsigned long long)data.len) {
-        result = PyUnicode_FromString("fewer bytes than cells");
+    if (data.len == 0) {
+        result = PyUnicode_FromString("empty");
         goto done;
+    }
+    /* every line of a file this parse takes holds ncols - 1 separators and, but the last, a
+     * line break: it has at most (bytes + 1) / ncols lines (and no more memory is set aside) */
+    long long most = ((long long)data.len + 1) / ncols;
+    if (most > INT32_MAX) most = INT32_MAX;
+    long long cap = 0;
+    {   /* the estimate: the lines of the first MiB (`estimate` bytes), for the whole text */
+        const unsigned char *p = data.buf;
+        size_t head = (unsigned long long)data.len < (unsigned long long)estimate ? (size_t)data.len : (size_t)estimate, k = 0;
+        for (const unsigned char *q = p, *end = p + head; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) k++;
+        cap = (long long)((double)k * ((double)data.len / (double)head) * 1.02) + 1; /* (all: k + 1) */
+        if (cap > most) cap = most;
+        if (cap < 1) cap = 1;
     }
     cols = calloc((size_t)ncols, sizeof(Column *));
     if (cols == NULL) { PyErr_NoMemory(); goto done; }
-    size_t bitmap = ((size_t)nlines + 7) / 8;
+    size_t bitmap = ((size_t)cap + 7) / 8;
     for (long long k = 0; k < ncols; k++) {
         Column *c = cols[k] = calloc(1, sizeof(Column));
         if (c == NULL || (c->validity = malloc(bitmap)) == NULL
-            || (c->views = calloc((size_t)nlines, 16)) == NULL || (c->sizes = calloc(1, sizeof(int64_t))) == NULL) {
+            || (c->views = malloc((size_t)cap * 16)) == NULL || (c->sizes = calloc(1, sizeof(int64_t))) == NULL) {
             PyErr_NoMemory();
             goto done;
         }
+        c->rows_cap = cap;
         memset(c->validity, 0xFF, bitmap);
     }
+    int64_t parsed = 0;
     Py_BEGIN_ALLOW_THREADS
-    declined = parse_cells((const unsigned char *)data.buf, (size_t)data.len, (unsigned char)sep, cols, ncols, nlines);
+    declined = parse_cells((const unsigned char *)data.buf, (size_t)data.len, (unsigned char)sep, cols, ncols,
+                           cap, most, &parsed);
     Py_END_ALLOW_THREADS
+    nlines = parsed;
     if (declined != NULL) {
         result = PyUnicode_FromString(declined);
         goto done;

@@ -154,6 +154,14 @@ def test_the_native_cells_are_the_polars_cells(case: tuple[bytes, str]) -> None:
     assert frame.columns == reference.columns and frame.schema == reference.schema
     assert frame.rows() == reference.rows(), text
     assert all(column.n_chunks() == 1 for column in frame.iter_columns())
+    # the columns grown past an estimate from the first bytes: the same cells
+    for estimate in (1, len(text) // 3 + 1):
+        grown = pl.DataFrame([
+            pl.Series(linefacts._Column(pair)).alias(f"column_{i}")
+            for i, pair in enumerate(linefacts._linescan.cells(text, ord(separator), Limits().columns, estimate))
+        ])
+        assert grown.equals(frame, null_equal=True) and grown.rows() == frame.rows(), text
+        assert grown.select(pl.all().n_unique()).row(0) == frame.select(pl.all().n_unique()).row(0)
 
 
 @native
@@ -162,13 +170,25 @@ def test_the_native_cells_decline_what_is_not_plain() -> None:
                  b"a,b\n1\r2,3\n", b"a\n1\n", b'a,b\n"1\n2",3\n', b"a,b\n\n1,2\n"):
         assert linefacts.cells(text, ",", Limits()) is None, text
     assert linefacts.cells(b"a,b,c\n1,2,3\n", ",", Limits(columns=2)) is None
-    # a first line of many columns over lines of nothing: declined before any memory is taken
-    assert linefacts._linescan.cells(b"," * 199 + b"\n" * 10**6, ord(","), 10**6, 200) == "fewer bytes than cells"
+    # a first line of many columns over lines of nothing: declined at its second line, with room
+    # set aside for no more lines than the bytes can hold ((bytes + 1) / columns: 16 bytes of
+    # views per byte of text at most)
+    assert linefacts._linescan.cells(b"," * 199 + b"\n" * 10**6, ord(","), 200) == "fewer cells than columns"
     frame = linefacts.cells(b'h,i\r\n"",\r\n"a,b",' + b"x" * 20 + b"\r\n", ",", Limits())
     assert frame is not None and frame.rows() == [("h", "i"), ("", None), ("a,b", "x" * 20)]
     with pytest.raises(ValueError):
-        linefacts._linescan.cells(b"a,b\n", ord("\n"), 1, 10)
-    assert isinstance(linefacts._linescan.cells(b"a,b\n", ord(","), 2, 10), str)  # (more lines than there are)
+        linefacts._linescan.cells(b"a,b\n", ord("\n"), 10)
+    assert isinstance(linefacts._linescan.cells(b"", ord(","), 10), str)
+    # the lines are counted as they are parsed: the "\n" count, + 1 without a last line break;
+    # past the estimate of the first MiB the columns grow (a first MiB of long lines)
+    for text in (b"a,b\n1,2", b"a,b\n1,2\n", b"a\n\n\n"):
+        frame = linefacts.cells(text, ",", Limits())
+        assert frame is None or frame.height == text.count(b"\n") + (not text.endswith(b"\n"))
+    long = b"x" * 2**20 + b",y\n" + b"1,\n" * 50_000 + b'"",2'
+    frame = linefacts.cells(long, ",", Limits(line_bytes=2**21))
+    assert frame is not None and frame.height == 50_002
+    assert frame.rows()[-2:] == [("1", None), ("", "2")]
+    assert frame.get_column("column_1").null_count() == 50_000
 
 
 # --------------------------------------------------------------------------- whole files
