@@ -579,7 +579,7 @@ def test_messages_that_reach_pages_name_no_command_line_option() -> None:
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             if not module.name.endswith("__main__"):
                 importlib.import_module(module.name)
-    command_line_only = {"compute.amount_many_villages", "compute.amount_or_returns", "output.exists",
+    command_line_only = {"compute.amount_many_villages", "compute.amount_or_returns", "output.exists", "output.not_dir",
                          "demo.not_empty", "notify.refused_long", "notify.confirm",
                          "access.scope_village", "access.scope_county",  # user add: left to its owner
                          "users.first_admin", "users.bootstrap_done",
